@@ -1,0 +1,39 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,heic]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# With LINE credentials: migrate and serve with gunicorn. Without: a demo school on the local
+# LINE platform, with a terminal chat to try it.
+run: install
+	@if [ -n "$$LINE_CHANNEL_SECRET" ]; then \
+		$(BIN)/portfolio db upgrade && \
+		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers 2 --threads 4 'bot:create_app()'; \
+	else \
+		exec $(BIN)/portfolio demo; \
+	fi
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check bot handlers flows storage jobs tests bench
+
+bench: install
+	$(BIN)/python bench/webhook_ack.py
+	$(BIN)/python bench/photo_fit.py
+	$(BIN)/python bench/upload_memory.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,103 @@
+"""Settings from the environment, checked once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_INSTANCE_DIR = Path("instance")
+DEFAULT_QUOTA = 3000
+MAX_WEBHOOK_BODY = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; str() is one line a person can act on."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    line_channel_secret: str
+    line_channel_access_token: str
+    secret_key: str
+    database_url: str
+    line_api_base_url: str | None = None
+    redis_url: str | None = None
+    storage_dir: Path = DEFAULT_INSTANCE_DIR / "files"
+    public_base_url: str = "http://localhost:8000"
+    school_config: Path | None = None
+    line_monthly_quota: int = DEFAULT_QUOTA
+    line_timeout_seconds: float = 10.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_changes(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+
+def _require(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set: see the configuration table in README.md")
+    return value
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
+        raise ConfigError(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+    return value.rstrip("/")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raises ConfigError with one clear line."""
+    env = os.environ if env is None else env
+    secret = _require(env, "LINE_CHANNEL_SECRET")
+    token = _require(env, "LINE_CHANNEL_ACCESS_TOKEN")
+    secret_key = _require(env, "SECRET_KEY")
+    if len(secret_key) < 16:
+        raise ConfigError("SECRET_KEY is too short: use at least 16 random characters")
+
+    database_url = env.get("DATABASE_URL", "").strip()
+    if database_url:
+        _url("DATABASE_URL", database_url, ("postgresql", "postgres", "postgresql+psycopg", "sqlite"))
+    else:
+        database_url = f"sqlite:///{(DEFAULT_INSTANCE_DIR / 'portfolio.sqlite').resolve()}"
+
+    base = env.get("LINE_API_BASE_URL", "").strip() or None
+    if base:
+        base = _url("LINE_API_BASE_URL", base, ("http", "https"))
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url:
+        redis_url = _url("REDIS_URL", redis_url, ("redis", "rediss", "unix"))
+    public = env.get("PUBLIC_BASE_URL", "").strip() or "http://localhost:8000"
+    public = _url("PUBLIC_BASE_URL", public, ("http", "https"))
+
+    school_config = env.get("SCHOOL_CONFIG", "").strip() or None
+    school_path = Path(school_config) if school_config else None
+    if school_path is not None and not school_path.is_file():
+        raise ConfigError(f"SCHOOL_CONFIG points to {school_path}, which is not a readable file")
+
+    quota_raw = env.get("LINE_MONTHLY_QUOTA", "").strip()
+    try:
+        quota = int(quota_raw) if quota_raw else DEFAULT_QUOTA
+        if quota < 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("LINE_MONTHLY_QUOTA must be a whole number of messages, e.g. 3000") from None
+
+    storage_dir = Path(env.get("STORAGE_DIR", "").strip() or DEFAULT_INSTANCE_DIR / "files")
+    return Settings(
+        line_channel_secret=secret,
+        line_channel_access_token=token,
+        secret_key=secret_key,
+        database_url=database_url,
+        line_api_base_url=base,
+        redis_url=redis_url,
+        storage_dir=storage_dir,
+        public_base_url=public,
+        school_config=school_path,
+        line_monthly_quota=quota,
+    )

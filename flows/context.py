@@ -1,0 +1,65 @@
+"""What a handler or a flow step is given: the session, the time, who is talking, and a way to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from storage.clock import Clock
+from storage.files import FileStore
+from storage.models.line import LineAccount
+from storage.outbox import NORMAL, Outbox
+from storage.rules import SchoolRules
+
+
+class ContentSource(Protocol):
+    """LINE's content endpoint, as the flows see it (the LINE seam implements it)."""
+
+    def content(
+        self, message_id: str
+    ) -> AbstractContextManager[tuple[int, str | None, Iterator[bytes]]]: ...
+
+    def content_ready(self, message_id: str) -> str: ...
+
+
+@dataclass
+class Ctx:
+    session: Session
+    clock: Clock
+    now: datetime
+    outbox: Outbox
+    rules: SchoolRules
+    files: FileStore
+    secret_key: str
+    public_base_url: str
+    line_user_id: str | None = None
+    account: LineAccount | None = None
+    reply_token: str | None = None
+    event_time: datetime | None = None
+    inbox_event_id: int | None = None
+    content_source: ContentSource | None = None
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    reply_purpose: str = "reply"
+
+    def reply(self, *messages: dict[str, Any], purpose: str | None = None) -> None:
+        """Queue an answer to the current event; sent together when the handler is done."""
+        self.replies.extend(messages)
+        if purpose:
+            self.reply_purpose = purpose
+
+    def push(self, to: str, messages: list[dict[str, Any]], purpose: str,
+             priority: str = NORMAL) -> None:
+        self.outbox.push(to, messages, purpose, priority)
+
+    def flush_replies(self) -> None:
+        if self.replies and self.line_user_id:
+            self.outbox.reply(
+                self.line_user_id, self.reply_token, self.event_time, self.replies,
+                self.reply_purpose, inbox_event_id=self.inbox_event_id,
+            )
+        self.replies = []

@@ -1,0 +1,14 @@
+"""The cron table for rq's own scheduler (`rq cron jobs.cron`): periodic ticks, nothing else.
+
+Each tick computes from the database what is due, so running one twice, or after Redis was
+wiped, sends nothing twice and misses nothing.
+"""
+
+from rq import cron
+
+from jobs import inbox
+from jobs.queue import DEFAULT
+
+SWEEP_EVERY_SECONDS = 30
+
+cron.register(inbox.sweep, DEFAULT, interval=SWEEP_EVERY_SECONDS, name="sweep")

@@ -1,0 +1,111 @@
+"""Worker side of the inbox: handle each user's events one at a time, in order, exactly once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services import Services, services
+from flows.context import Ctx
+from handlers import build_router
+from jobs import delivery
+from jobs.queue import EVENTS
+from storage import inbox as inbox_store
+from storage.db import lock_named
+from storage.models.line import PENDING, InboxEvent, LineAccount
+from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+_router = None
+
+
+def router() -> Any:
+    global _router
+    if _router is None:
+        _router = build_router()
+    return _router
+
+
+def process_event(event_id: int) -> None:
+    """Handle this event, after any earlier pending events of the same user."""
+    svc = services()
+    # Each round handles the user's earliest pending event; stop once ours is done.
+    for _ in range(1000):
+        handled, created = _handle_next(svc, event_id)
+        if created:
+            delivery.deliver_ids(svc, created)
+        if handled is None or handled == event_id:
+            return
+
+
+def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int]]:
+    now = svc.clock.now()
+    with svc.db.sessions() as session, session.begin():
+        event = session.get(InboxEvent, event_id)
+        if event is None or event.status != PENDING:
+            return None, []
+        lock_named(session, f"line-user:{event.source_id or event.webhook_event_id}")
+        session.refresh(event)
+        if event.status != PENDING:
+            return None, []
+        target = inbox_store.next_for_source(session, event.source_id, event)
+        outbox = Outbox(session, now)
+        try:
+            with session.begin_nested():
+                ctx = _context(svc, session, outbox, target)
+                router().dispatch(ctx, target.payload)
+                ctx.flush_replies()
+                inbox_store.mark_done(target, now)
+        except Exception as exc:  # a handler bug must not lose the event: count and retry
+            status = inbox_store.record_failure(
+                session, target.id, f"{type(exc).__name__}: {exc}", now
+            )
+            target.enqueued_at = now
+            log.error(
+                "event %s (%s) failed: %s; now %s",
+                target.id, target.event_type, type(exc).__name__, status,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+            return None, []
+        return target.id, list(outbox.created or [])
+
+
+def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> Ctx:
+    payload = event.payload
+    account = None
+    if event.source_id:
+        account = session.scalars(
+            select(LineAccount).where(LineAccount.line_user_id == event.source_id)
+        ).first()
+    token = payload.get("replyToken") if isinstance(payload.get("replyToken"), str) else None
+    return Ctx(
+        session=session,
+        clock=svc.clock,
+        now=outbox.now,
+        outbox=outbox,
+        rules=svc.rules,
+        files=svc.files,
+        secret_key=svc.settings.secret_key,
+        public_base_url=svc.settings.public_base_url,
+        line_user_id=event.source_id,
+        account=account,
+        reply_token=token,
+        event_time=event.occurred_at,
+        inbox_event_id=event.id,
+        content_source=svc.line,
+    )
+
+
+def sweep() -> dict[str, int]:
+    """Hand stale pending events to a worker again and retry due outgoing messages."""
+    svc = services()
+    now = svc.clock.now()
+    with svc.db.transaction() as session:
+        stale = inbox_store.stale_pending(session, now)
+    for event_id in stale:
+        svc.queue.enqueue("jobs.inbox.process_event", event_id, queue=EVENTS)
+    sent = delivery.deliver_due(svc)
+    return {"requeued": len(stale), "delivered": sent}

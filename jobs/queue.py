@@ -1,0 +1,141 @@
+"""Queue names and the three ways a job runs: rq, an in-process thread, or by hand in tests."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import queue as stdqueue
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+EVENTS = "events"  # webhook events: latency matters most
+DELIVERY = "delivery"  # outgoing messages
+DEFAULT = "default"  # ticks, sweeps, reminders, exports
+QUEUE_NAMES = (EVENTS, DELIVERY, DEFAULT)
+
+JOB_TIMEOUT = 300
+FAILURE_TTL = 7 * 24 * 3600
+RESULT_TTL = 600
+
+Runner = Callable[[str, tuple[Any, ...]], None]
+
+
+def resolve(func_path: str) -> Callable[..., Any]:
+    module, _, name = func_path.rpartition(".")
+    if not module.startswith("jobs."):
+        raise ValueError(f"only functions in jobs/ can be enqueued, not {func_path}")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_job(func_path: str, args: tuple[Any, ...]) -> None:
+    resolve(func_path)(*args)
+
+
+class JobQueue(Protocol):
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None: ...
+
+    def ping(self) -> bool: ...
+
+
+class RqJobQueue:
+    """Jobs go to Redis and are worked by `rq worker` processes; arguments travel as JSON."""
+
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        self.redis = Redis.from_url(redis_url)
+        self._queues = {
+            name: Queue(name, connection=self.redis, serializer=JSONSerializer)
+            for name in QUEUE_NAMES
+        }
+
+    def queue(self, name: str) -> Any:
+        return self._queues[name]
+
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
+        resolve(func_path)  # fail here, not in a worker, on a typo
+        self._queues[queue].enqueue(
+            func_path, *args, job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+        )
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+
+class ThreadJobQueue:
+    """The embedded default: one background thread runs the same job functions in order."""
+
+    def __init__(self, runner: Runner = run_job) -> None:
+        self._runner = runner
+        self._items: stdqueue.Queue[tuple[str, tuple[Any, ...]] | None] = stdqueue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
+        resolve(func_path)
+        self._ensure_thread()
+        self._items.put((func_path, args))
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="portfolio-jobs", daemon=True)
+                self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._items.get()
+            if item is None:
+                return
+            func_path, args = item
+            try:
+                self._runner(func_path, args)
+            except Exception:  # the job records its own failure; the thread must live on
+                log.exception("job %s failed", func_path)
+            finally:
+                self._items.task_done()
+
+    def join(self) -> None:
+        self._items.join()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._items.put(None)
+            self._thread.join(timeout=5)
+
+    def ping(self) -> bool:
+        return True
+
+
+class ManualJobQueue:
+    """For tests: jobs wait until the test runs them, so every step is in the test's hands."""
+
+    def __init__(self, runner: Runner = run_job) -> None:
+        self._runner = runner
+        self.pending: list[tuple[str, tuple[Any, ...], str]] = []
+        self.ran: list[tuple[str, tuple[Any, ...]]] = []
+
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
+        resolve(func_path)
+        self.pending.append((func_path, args, queue))
+
+    def run_all(self, limit: int = 10_000) -> int:
+        count = 0
+        while self.pending and count < limit:
+            func_path, args, _ = self.pending.pop(0)
+            self._runner(func_path, args)
+            self.ran.append((func_path, args))
+            count += 1
+        return count
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+    def ping(self) -> bool:
+        return True

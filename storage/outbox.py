@@ -1,0 +1,183 @@
+"""The outbox: every message is recorded here, in the same transaction as what caused it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models.line import DEAD, HELD, PENDING, SENT, OutboxMessage
+
+# A reply token is good for about a minute; past this age we push instead of risking a 400.
+REPLY_TOKEN_FRESH_FOR = timedelta(seconds=50)
+MULTICAST_MAX_RECIPIENTS = 500
+MAX_MESSAGES_PER_REQUEST = 5
+# Delivery attempts before a message is dead-lettered (transient failures only).
+MAX_DELIVERY_ATTEMPTS = 8
+
+URGENT = "urgent"
+NORMAL = "normal"
+LOW = "low"
+
+
+@dataclass
+class Outbox:
+    """Collects messages for one unit of work; rows are added to the caller's session."""
+
+    session: Session
+    now: datetime
+    created: list[int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.created is None:
+            self.created = []
+
+    def _add(self, row: OutboxMessage) -> OutboxMessage:
+        self.session.add(row)
+        self.session.flush()
+        assert self.created is not None
+        self.created.append(row.id)
+        return row
+
+    def reply(
+        self,
+        to: str,
+        reply_token: str | None,
+        event_time: datetime | None,
+        messages: list[dict[str, Any]],
+        purpose: str,
+        inbox_event_id: int | None = None,
+    ) -> list[OutboxMessage]:
+        """Answer an event: free while the token is fresh, a push otherwise."""
+        rows = []
+        for chunk in _chunks(messages, MAX_MESSAGES_PER_REQUEST):
+            deadline = event_time + REPLY_TOKEN_FRESH_FOR if event_time and reply_token else None
+            rows.append(
+                self._add(
+                    OutboxMessage(
+                        created_at=self.now,
+                        kind="reply" if deadline else "push",
+                        recipients=[to],
+                        purpose=purpose,
+                        priority=URGENT,
+                        messages=chunk,
+                        reply_token=reply_token if deadline else None,
+                        reply_deadline=deadline,
+                        inbox_event_id=inbox_event_id,
+                        status=PENDING,
+                        next_attempt_at=self.now,
+                    )
+                )
+            )
+            # A reply token answers one request only; further chunks go as pushes.
+            reply_token = None
+        return rows
+
+    def push(
+        self,
+        to: str,
+        messages: list[dict[str, Any]],
+        purpose: str,
+        priority: str = NORMAL,
+        not_before: datetime | None = None,
+    ) -> list[OutboxMessage]:
+        return [
+            self._add(
+                OutboxMessage(
+                    created_at=self.now,
+                    kind="push",
+                    recipients=[to],
+                    purpose=purpose,
+                    priority=priority,
+                    messages=chunk,
+                    status=PENDING,
+                    next_attempt_at=not_before or self.now,
+                )
+            )
+            for chunk in _chunks(messages, MAX_MESSAGES_PER_REQUEST)
+        ]
+
+    def link_menu(self, to: str, menu: str | None) -> OutboxMessage:
+        """Link (or, with None, unlink) a user's rich menu; sent through the seam after commit."""
+        return self._add(
+            OutboxMessage(
+                created_at=self.now,
+                kind="richmenu",
+                recipients=[to],
+                purpose="richmenu",
+                priority=URGENT,
+                messages=[{"menu": menu}],
+                status=PENDING,
+                next_attempt_at=self.now,
+            )
+        )
+
+    def multicast(
+        self,
+        to: list[str],
+        messages: list[dict[str, Any]],
+        purpose: str,
+        priority: str = NORMAL,
+        not_before: datetime | None = None,
+    ) -> list[OutboxMessage]:
+        """One identical message to many: ⌈n/500⌉ calls to LINE."""
+        rows = []
+        recipients = sorted(set(to))
+        for msg_chunk in _chunks(messages, MAX_MESSAGES_PER_REQUEST):
+            for ids in _chunks(recipients, MULTICAST_MAX_RECIPIENTS):
+                rows.append(
+                    self._add(
+                        OutboxMessage(
+                            created_at=self.now,
+                            kind="multicast" if len(ids) > 1 else "push",
+                            recipients=ids,
+                            purpose=purpose,
+                            priority=priority,
+                            messages=msg_chunk,
+                            status=PENDING,
+                            next_attempt_at=not_before or self.now,
+                        )
+                    )
+                )
+        return rows
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or []
+
+
+def due(session: Session, now: datetime, limit: int = 200) -> list[int]:
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def sent_cost_between(session: Session, start: datetime, end: datetime) -> int:
+    """Quota used: messages counted per recipient for pushes and multicasts."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(OutboxMessage.cost), 0)).where(
+            OutboxMessage.status == SENT,
+            OutboxMessage.sent_at >= start,
+            OutboxMessage.sent_at < end,
+        )
+    )
+    return int(total or 0)
+
+
+def dead(session: Session) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(OutboxMessage.id)
+        )
+    )
+
+
+__all__ = ["Outbox", "due", "sent_cost_between", "dead", "HELD", "SENT", "PENDING", "DEAD"]
