@@ -77,7 +77,14 @@ def sweep_command() -> None:
 
 
 # Modules that add their own commands through a register(app) function.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES = (
+    "bot.roster_cli",
+    "bot.codes_cli",
+    "bot.certify_cli",
+    "bot.schedule_cli",
+    "bot.export_cli",
+    "bot.records_cli",
+)
 
 
 def init_app(app: Flask) -> None:

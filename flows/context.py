@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,8 @@ class Ctx:
     event_time: datetime | None = None
     inbox_event_id: int | None = None
     content_source: ContentSource | None = None
+    # Waits while LINE prepares content; tests pass a no-op so nothing ever sleeps.
+    sleep: Callable[[float], None] = time.sleep
     replies: list[dict[str, Any]] = field(default_factory=list)
     reply_purpose: str = "reply"
 

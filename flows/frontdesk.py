@@ -166,16 +166,30 @@ class FrontDesk:
         return not command.roles or ident.has(*command.roles)
 
 
+# Every flow module, each with register(desk). Order matters only for quick-reply menus.
+DESK_MODULES = (
+    "flows.account",
+    "flows.upload",
+    "flows.performance",
+    "flows.my_portfolio",
+    "flows.certify",
+    "flows.class_progress",
+    "flows.picking",
+    "flows.receipts",
+    "flows.events",
+    "flows.records",
+)
+
 _desk: FrontDesk | None = None
 
 
 def build_desk() -> FrontDesk:
     """Wire every flow module into one desk (once per process)."""
-    from flows import account
+    import importlib
 
     desk = FrontDesk()
-    for module in (account,):
-        module.register(desk)
+    for name in DESK_MODULES:
+        importlib.import_module(name).register(desk)
     return desk
 
 

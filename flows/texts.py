@@ -53,6 +53,16 @@ TEXTS: dict[str, str] = {
     "help.homeroom": "可以這樣用：\n・待認證：查看並認證學生的課程學習成果\n・班級進度：查看班上上傳與認證情形\n・諮詢紀錄：新增課程諮詢紀錄（課程諮詢教師）",
     "help.guardian": "可以這樣用：\n・孩子進度：查看孩子的學習歷程進度\n・說明會：查看並回覆親師說明會",
     "help.staff": "可以這樣用：\n・待辦：查看本週應辦事項\n・公告：查看已發出的公告\n名冊匯入、綁定碼、匯出等請使用後台指令 portfolio --help。",
+    # --- section: upload (course outcomes, performances, my portfolio) ---
+    # --- end section: upload ---
+    # --- section: certify (certification, proxies, class progress) ---
+    # --- end section: certify ---
+    # --- section: schedule (reminders, notices, events) ---
+    # --- end section: schedule ---
+    # --- section: picking (picks, export, receipts) ---
+    # --- end section: picking ---
+    # --- section: records (consultations, cadres, grade 12, graduation) ---
+    # --- end section: records ---
     # --- section: media (files, conversion, limits) ---
     # --- end section: media ---
     # --- section: rules (school rules, windows, schedule) ---

@@ -12,3 +12,8 @@ from jobs.queue import DEFAULT
 SWEEP_EVERY_SECONDS = 30
 
 cron.register(inbox.sweep, DEFAULT, interval=SWEEP_EVERY_SECONDS, name="sweep")
+
+from jobs import tick  # noqa: E402
+
+TICK_EVERY_SECONDS = 300
+cron.register(tick.tick, DEFAULT, interval=TICK_EVERY_SECONDS, name="tick")

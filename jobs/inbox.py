@@ -96,6 +96,7 @@ def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> 
         event_time=event.occurred_at,
         inbox_event_id=event.id,
         content_source=svc.line,
+        sleep=svc.sleep,
     )
 
 

@@ -122,6 +122,9 @@ class Guardian(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     phone: Mapped[Optional[str]] = mapped_column(EncryptedString(512))
+    # Keyed hash of the phone: the roster import finds a parent of siblings (same name and
+    # phone) without decrypting, so one guardian (and one LINE binding) covers every child.
+    phone_hash: Mapped[Optional[str]] = mapped_column(String(64), index=True)
 
 
 class GuardianLink(Base):

@@ -1,0 +1,3 @@
+"""Tables for records (filled in by its feature)."""
+
+from __future__ import annotations

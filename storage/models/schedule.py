@@ -1,0 +1,3 @@
+"""Tables for schedule (filled in by its feature)."""
+
+from __future__ import annotations
