@@ -190,3 +190,11 @@ def chat(app: Any, line: Any, clock: FrozenClock) -> Any:
     from tests.support import Chat
 
     return Chat(app, line, clock, CHANNEL_SECRET)
+
+
+@pytest.fixture
+def school(db: Any) -> Any:
+    """The small school of tests/school.py, every account bound."""
+    from tests.school import seed_school
+
+    return seed_school(db)

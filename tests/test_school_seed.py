@@ -1,0 +1,14 @@
+"""The test school seeds and its accounts are recognised by role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.school import PARENT, REGISTRAR, STUDENTS_101, TEACHER_WANG
+
+
+def test_seeded_roles_answer_help(chat: Any, school: Any) -> None:
+    assert "上傳" in chat.texts(chat.say(STUDENTS_101[0], "說明"))
+    assert "班級進度" in chat.texts(chat.say(TEACHER_WANG, "說明"))
+    assert "孩子進度" in chat.texts(chat.say(PARENT, "說明"))
+    assert "待辦" in chat.texts(chat.say(REGISTRAR, "說明"))
