@@ -1,0 +1,22 @@
+"""A local LINE platform that the real line-bot-sdk client talks to, for tests, demos and benchmarks."""
+
+from bot.emulator.platform import (
+    DEFAULT_CHANNEL_ACCESS_TOKEN,
+    DEFAULT_QUOTA,
+    Delivery,
+    Platform,
+    PlatformError,
+    RequestRecord,
+)
+from bot.emulator.server import EmulatorServer, serve
+
+__all__ = [
+    "DEFAULT_CHANNEL_ACCESS_TOKEN",
+    "DEFAULT_QUOTA",
+    "Delivery",
+    "EmulatorServer",
+    "Platform",
+    "PlatformError",
+    "RequestRecord",
+    "serve",
+]
