@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.line import SendOutcome
 from bot.services import Services, services
+from flows.line_limits import check_messages
 from storage import outbox as outbox_store
 from storage.models.line import DEAD, PENDING, SENT, OutboxMessage
 
@@ -81,6 +82,11 @@ def _deliver_one(svc: Services, row_id: int) -> bool:
 
 def _send(svc: Services, row: OutboxMessage) -> SendOutcome:
     now = svc.clock.now()
+    if row.kind != "richmenu":
+        problems = check_messages(row.messages)
+        if problems:
+            # A message over LINE's limits is a bug: never send it, make it loud.
+            return SendOutcome("dead", None, None, "LINE limits: " + "; ".join(problems)[:900])
     if row.kind == "richmenu":
         row.sent_as = "richmenu"
         return svc.line.link_menu(row.recipients[0], row.messages[0].get("menu"))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from storage.clock import TAIPEI, FrozenClock
 
@@ -183,6 +183,14 @@ def app(db: Any, line: Any, _emulator: Any, clock: FrozenClock, tmp_path: Path) 
     application = create_app(settings, db=db, queue="manual", clock=clock, sleep=lambda s: None)
     yield application
     application.extensions["portfolio"].line.close()
+    # Every message the test made must have fitted LINE's limits.
+    from storage.models.line import OutboxMessage
+
+    with db.session() as session:
+        over = session.scalars(
+            select(OutboxMessage.error).where(OutboxMessage.error.like("LINE limits:%"))
+        ).all()
+    assert not over, f"messages over LINE's limits: {over}"
 
 
 @pytest.fixture
