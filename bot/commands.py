@@ -67,6 +67,25 @@ def outbox_dead() -> None:
             click.echo(f"#{row.id}\t{row.purpose}\t{row.kind}\t{(row.error or '')[:200]}")
 
 
+richmenu_cli = AppGroup("richmenu", help="The rich menus shown to each role.")
+
+
+@richmenu_cli.command("sync")
+@click.option("--font", "font_path", type=click.Path(exists=True, dir_okay=False),
+              help="A CJK font file for the menu images (default: found on the machine).")
+def richmenu_sync(font_path: str | None) -> None:
+    """Create or update one rich menu per role (idempotent: safe to run on every release)."""
+    from bot import richmenu
+
+    svc = services()
+    try:
+        result = richmenu.sync_rich_menus(svc.line.api, svc.line.blob, font_path)
+    except richmenu.FontNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+    for role, menu_id in result.items():
+        click.echo(f"{role}\t{menu_id}")
+
+
 @click.command("sweep")
 def sweep_command() -> None:
     """Re-enqueue stale inbox events and deliver due messages now."""
@@ -90,7 +109,7 @@ COMMAND_MODULES = (
 def init_app(app: Flask) -> None:
     import importlib
 
-    for group in (db_cli, inbox_cli, outbox_cli):
+    for group in (db_cli, inbox_cli, outbox_cli, richmenu_cli):
         app.cli.add_command(group)
     app.cli.add_command(sweep_command)
     for name in COMMAND_MODULES:

@@ -57,6 +57,14 @@ def on_unbound(ctx: Ctx, inp: Input) -> None:
     _bound(ctx, result)
 
 
+def on_code_when_bound(ctx: Ctx, ident: Identity, inp: Input) -> bool:
+    """A bound user sending a code: a parent adding a child, or a new code for the same person."""
+    if not binding.looks_like_code(inp.word):
+        return False
+    on_unbound(ctx, inp)
+    return True
+
+
 def _refuse(ctx: Ctx, result: binding.Redeemed) -> None:
     if result.reason == "locked":
         until = result.locked_until or ctx.now
@@ -130,6 +138,7 @@ UNBIND = Flow(
 
 def register(desk: FrontDesk) -> None:
     desk.unbound = on_unbound
+    desk.text_fallbacks.append(on_code_when_bound)
     desk.command("help", ("說明", "幫助", "選單"), ALL_ROLES)(on_help)
     desk.command("account", ("帳號", "綁定", "我的帳號"), ALL_ROLES)(on_account)
     desk.command("unbind", ("解除綁定",), ALL_ROLES)(on_unbind)

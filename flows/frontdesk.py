@@ -53,6 +53,8 @@ class FrontDesk:
     postbacks: dict[str, tuple[frozenset[str], PostbackFn]] = field(default_factory=dict)
     flows: list[Flow] = field(default_factory=list)
     after_reply: list[AfterReplyFn] = field(default_factory=list)
+    # Tried in order on text no keyword or conversation took (e.g. a second binding code).
+    text_fallbacks: list[Callable[[Ctx, Identity, Input], bool]] = field(default_factory=list)
     unbound: Callable[[Ctx, Input], None] | None = None
     _engine: Engine | None = None
 
@@ -127,6 +129,9 @@ class FrontDesk:
             ctx.reply(m.text(text("desk.stale_button")))
             return
         if inp.kind == "text":
+            for fallback in self.text_fallbacks:
+                if fallback(ctx, ident, inp):
+                    return
             ctx.reply(m.text(text("general.unknown_input"), quick=self.quick_menu(ident)))
             return
         ctx.reply(m.text(text("desk.file_without_flow"), quick=self.quick_menu(ident)))
@@ -169,6 +174,7 @@ class FrontDesk:
 # Every flow module, each with register(desk). Order matters only for quick-reply menus.
 DESK_MODULES = (
     "flows.account",
+    "flows.guardian",
     "flows.upload",
     "flows.performance",
     "flows.my_portfolio",

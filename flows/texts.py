@@ -47,6 +47,15 @@ TEXTS: dict[str, str] = {
     "desk.not_for_you": "這項功能不適用於您的身分。輸入「說明」看看您可以做什麼。",
     "desk.stale_button": "這個按鈕已經失效了，請從選單重新開始。",
     "desk.file_without_flow": "收到檔案了，但還不知道要放在哪裡。請先從選單點「上傳」或「多元表現」，再傳檔案。",
+    "guardian.no_children": "目前沒有與您綁定的孩子。請輸入孩子的家長綁定碼。",
+    "guardian.pick_child": "要看哪一位孩子的進度？",
+    "guardian.not_your_child": "只能查看與您綁定的孩子。",
+    "guardian.no_semester": "目前不在學期中，{name} 暫時沒有新的進度。",
+    "guardian.progress": (
+        "{name} {term} 學期的學習歷程：\n"
+        "・課程學習成果：已上傳 {uploaded}/{limit} 件（已認證 {certified}、待認證 {pending}、退回 {rejected}）\n"
+        "・多元表現：本學年 {performances} 件"
+    ),
     # --- help per role ---
     "help.student": "可以這樣用：\n・上傳：上傳課程學習成果\n・多元表現：登錄多元表現\n・我的歷程：看進度與認證結果\n・勾選：學年末勾選要提交的項目\n隨時輸入「取消」可結束目前操作。",
     "help.teacher": "可以這樣用：\n・待認證：查看並認證學生的課程學習成果\n・諮詢紀錄：新增課程諮詢紀錄（課程諮詢教師）",
@@ -64,6 +73,62 @@ TEXTS: dict[str, str] = {
     # --- section: records (consultations, cadres, grade 12, graduation) ---
     # --- end section: records ---
     # --- section: media (files, conversion, limits) ---
+    # Keys come from storage/media.py (FitResult.reason); values are filled there: sizes read as
+    # "4.1" (MB, rounded up), kinds as the format names phones show (jpg, HEIC, mov ...).
+    "media.accepted": "目前只接受照片（jpg、png、HEIC）、PDF、mp4 影片和 mp3 音訊。",
+    "media.kept": "收到了！檔案 {size} MB，在 {limit} MB 上限以內。",
+    "media.compressed": (
+        "檔案原本 {before} MB，超過 {limit} MB 上限，已幫你壓縮成 {size} MB。請打開看看是否清楚。"
+    ),
+    "media.converted": "已幫你把 {source} 轉成 {target}（{size} MB），中央資料庫才收得下。",
+    "media.photos_combined": (
+        "已把 {count} 張照片依傳送順序合成一份 PDF（{size} MB，上限 {limit} MB）。"
+        "請打開看看字是否清楚。"
+    ),
+    "media.unsupported": (
+        "目前只接受照片（jpg、png、HEIC）、PDF、mp4 影片和 mp3 音訊。"
+        "這個檔案是 {kind}，請換個格式再傳一次。"
+    ),
+    "media.unknown_format": (
+        "我認不出這個檔案的格式。目前只接受照片（jpg、png、HEIC）、PDF、mp4 影片和 mp3 音訊，"
+        "請換個格式再傳一次。"
+    ),
+    "media.expected_photo": "這裡需要照片，但這個檔案是 {kind}。請傳 jpg、png 或 HEIC 照片。",
+    "media.expected_pdf": "這裡需要 PDF，但這個檔案是 {kind}。請傳 PDF 檔。",
+    "media.expected_av": "這裡需要影片或音訊，但這個檔案是 {kind}。請傳 mp4 影片或 mp3 音訊。",
+    "media.unreadable": "這個檔案好像壞掉了，我打不開。請重新拍照或重新匯出後再傳一次。",
+    "media.image_too_big": "這張照片的解析度太高，我處理不了。請用相機的一般模式重拍，或截圖後再傳。",
+    "media.too_large": (
+        "這個檔案是 {size} MB，超過 {limit} MB 上限，我試著壓縮仍然太大。"
+        "請改傳較少頁數，或分成兩件上傳。"
+    ),
+    "media.photos_too_large": (
+        "這 {count} 張照片壓縮後合起來仍有 {size} MB，超過 {limit} MB 上限。"
+        "請少傳幾張，或分成兩件上傳。"
+    ),
+    "media.pdf_locked": "這份 PDF 設了密碼，我打不開。請取消密碼後再傳一次。",
+    "media.heic_unsupported": (
+        "目前無法轉換 HEIC 照片。請在 iPhone「設定 › 相機 › 格式」改選「最相容」後重拍，"
+        "或截圖後再傳。"
+    ),
+    "media.no_converter": (
+        "這個 {kind} 檔要轉成 {target} 才能上傳，但目前系統沒有轉檔工具。"
+        "請在手機上轉成 {target} 後再傳一次。"
+    ),
+    "media.no_converter_too_large": (
+        "這個 {kind} 檔是 {size} MB，超過 {limit} MB 上限，目前系統沒有壓縮工具。"
+        "請先在手機上剪短或降低畫質後再傳一次。"
+    ),
+    "media.av_too_long": (
+        "這段影音有 {minutes} 分鐘，壓到 {limit} MB 以下會太模糊。請剪到 {max_minutes} 分鐘以內再傳。"
+    ),
+    "media.av_too_large": "這段影音壓縮後仍有 {size} MB，超過 {limit} MB 上限。請剪短一點再傳。",
+    "media.converter_failed": (
+        "轉檔時出了問題。請稍後再試一次；若一直失敗，請在手機上轉成 {target} 後再傳。"
+    ),
+    "media.download_too_large": (
+        "這個檔案超過 {limit} MB，太大了我收不下。請先在手機上壓縮或剪短後再傳。"
+    ),
     # --- end section: media ---
     # --- section: rules (school rules, windows, schedule) ---
     # Scheduled notices (storage/school_rules/*.toml rows point here by key). Placeholders come

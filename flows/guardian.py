@@ -1,0 +1,66 @@
+"""孩子進度: a guardian sees their own children's progress, and never another child's."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from flows import messages as m
+from flows.context import Ctx
+from flows.engine import Input
+from flows.frontdesk import FrontDesk
+from flows.texts import text
+from storage.identity import GUARDIAN, Identity
+from storage.models.portfolio import CERTIFIED, PENDING, REJECTED, CourseOutcome, Performance
+from storage.models.school import Student
+
+CHILD_PREFIX = "child:"
+
+
+def on_child_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
+    children = ident.children
+    if not children:
+        ctx.reply(m.text(text("guardian.no_children")))
+        return
+    if len(children) == 1:
+        _show(ctx, children[0])
+        return
+    ctx.reply(m.text(text("guardian.pick_child"),
+                     quick=[(c.name[:20], "postback", f"{CHILD_PREFIX}{c.id}") for c in children[:13]]))
+
+
+def on_child_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
+    # The id in the data is only a hint: authority comes from the guardian's own links.
+    allowed = {c.id: c for c in ident.children}
+    child = allowed.get(int(rest)) if rest.isdigit() else None
+    if child is None:
+        ctx.reply(m.text(text("guardian.not_your_child")))
+        return
+    _show(ctx, child)
+
+
+def _show(ctx: Ctx, child: Student) -> None:
+    semester = ctx.rules.current_semester(ctx.now)
+    if semester is None:
+        ctx.reply(m.text(text("guardian.no_semester", name=child.name)))
+        return
+    year, number = semester.academic_year, semester.number
+
+    def count(*statuses: str) -> int:
+        return ctx.session.scalar(select(func.count()).select_from(CourseOutcome).where(
+            CourseOutcome.student_id == child.id, CourseOutcome.academic_year == year,
+            CourseOutcome.semester == number, CourseOutcome.status.in_(statuses))) or 0
+
+    performances = ctx.session.scalar(select(func.count()).select_from(Performance).where(
+        Performance.student_id == child.id, Performance.academic_year == year,
+        Performance.status == "submitted")) or 0
+    limit = ctx.rules.limit_for("course_outcome", "uploads_per_semester")
+    ctx.reply(m.text(text(
+        "guardian.progress", name=child.name, term=semester.label,
+        uploaded=count(PENDING, CERTIFIED), limit=limit, certified=count(CERTIFIED),
+        pending=count(PENDING), rejected=count(REJECTED), performances=performances,
+    )))
+
+
+def register(desk: FrontDesk) -> None:
+    desk.command("child_progress", ("孩子進度",), (GUARDIAN,))(on_child_progress)
+    desk.postback(CHILD_PREFIX, (GUARDIAN,))(on_child_postback)
