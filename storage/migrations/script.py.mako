@@ -8,6 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 import storage.crypto
+import storage.db
 from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 ${imports if imports else ""}

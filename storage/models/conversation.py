@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 
 
 class ConversationRow(Base):
@@ -18,5 +18,5 @@ class ConversationRow(Base):
     flow: Mapped[str] = mapped_column(String(48))
     state: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

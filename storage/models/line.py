@@ -9,7 +9,7 @@ from typing import Any, Optional
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 
 # Inbox states.
 PENDING = "pending"
@@ -34,9 +34,9 @@ class LineAccount(Base):
     student_id: Mapped[Optional[int]] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
     staff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     guardian_id: Mapped[Optional[int]] = mapped_column(ForeignKey("guardians.id", ondelete="SET NULL"))
-    bound_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    bound_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     @property
     def is_bound(self) -> bool:
@@ -54,15 +54,15 @@ class InboxEvent(Base):
     event_type: Mapped[str] = mapped_column(String(32))
     mode: Mapped[str] = mapped_column(String(16), default="active")
     source_id: Mapped[Optional[str]] = mapped_column(String(64))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     is_redelivery: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
-    enqueued_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    processed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    enqueued_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    processed_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
 
 
 class OutboxMessage(Base):
@@ -72,7 +72,7 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # reply, push or multicast; a reply may turn into a push when its token is stale.
     kind: Mapped[str] = mapped_column(String(16))
     recipients: Mapped[list[Any]]
@@ -80,13 +80,13 @@ class OutboxMessage(Base):
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     messages: Mapped[list[Any]]
     reply_token: Mapped[Optional[str]] = mapped_column(String(128))
-    reply_deadline: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reply_deadline: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     inbox_event_id: Mapped[Optional[int]] = mapped_column(ForeignKey("inbox_events.id"))
     retry_key: Mapped[str] = mapped_column(String(36), default=lambda: str(uuid.uuid4()))
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     sent_as: Mapped[Optional[str]] = mapped_column(String(16))
     # Messages counted against the monthly quota (recipients of a push or multicast; 0 for replies).
     cost: Mapped[int] = mapped_column(Integer, default=0)

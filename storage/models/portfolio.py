@@ -8,7 +8,7 @@ from typing import Any, Optional
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 from storage.models.school import Course, Staff, Student
 
 # Item states (課程學習成果). Performances use DRAFT, SUBMITTED and WITHDRAWN.
@@ -33,7 +33,7 @@ class FileRecord(Base):
     # Shown to people only; never part of a path.
     display_name: Mapped[Optional[str]] = mapped_column(String(120))
     student_id: Mapped[Optional[int]] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CourseOutcome(Base):
@@ -55,20 +55,20 @@ class CourseOutcome(Base):
     status: Mapped[str] = mapped_column(String(16), default=DRAFT)
     document_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("files.id"))
     video_file_id: Mapped[Optional[int]] = mapped_column(ForeignKey("files.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     # Who must certify now (resolved through the proxy chain at submission and on changes).
     certifier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff.id"))
     certifier_capacity: Mapped[Optional[str]] = mapped_column(String(16))
-    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff.id"))
     decided_capacity: Mapped[Optional[str]] = mapped_column(String(16))
     reject_reason: Mapped[Optional[str]] = mapped_column(String(200))
     # A replacement after a rejection points at the rejected item.
     replaces_id: Mapped[Optional[int]] = mapped_column(ForeignKey("course_outcomes.id"))
     # Set when the student told of the decision (next reply or digest) so nobody is told twice.
-    decision_told_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    picked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    decision_told_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    picked_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
 
     student: Mapped[Student] = relationship(foreign_keys=[student_id])
     course: Mapped[Course] = relationship()
@@ -96,9 +96,9 @@ class Performance(Base):
     fields: Mapped[dict[str, Any]]
     summary: Mapped[str] = mapped_column(String(400), default="")
     status: Mapped[str] = mapped_column(String(16), default=DRAFT)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    picked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    picked_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     # Entered by staff (e.g. 訓育組 cadre records) rather than by the student.
     entered_by_staff: Mapped[bool] = mapped_column(default=False)
 
@@ -135,7 +135,7 @@ class DraftPage(Base):
     # LINE's imageSet index when photos came together, else the arrival order.
     position: Mapped[int] = mapped_column(Integer)
     image_set_id: Mapped[Optional[str]] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     file: Mapped[FileRecord] = relationship()
 
@@ -147,7 +147,7 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_item", "item_kind", "item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     action: Mapped[str] = mapped_column(String(24))
     item_kind: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[int] = mapped_column(Integer)

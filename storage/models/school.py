@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.crypto import EncryptedString
-from storage.db import Base
+from storage.db import Base, UtcDateTime
 
 
 class Term(Base):
@@ -64,7 +64,7 @@ class Student(Base):
     # 在學, 轉出, 休學, 畢業 ... as the registrar's system says.
     status: Mapped[str] = mapped_column(String(16), default="在學")
     graduated_on: Mapped[Optional[date]] = mapped_column(Date)
-    sealed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    sealed_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
 
     school_class: Mapped[Optional[SchoolClass]] = relationship()
 
@@ -84,7 +84,7 @@ class StudentClassHistory(Base):
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"))
     seat_no: Mapped[Optional[int]] = mapped_column(Integer)
-    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
     note: Mapped[Optional[str]] = mapped_column(String(32))
 
 
