@@ -61,11 +61,11 @@ def callback() -> Response:
         stored = inbox_store.store_events(session, events, svc.clock.now())
     # Enqueue only after the commit: a worker must find the row it is given.
     to_do = [s.id for s in stored if s.needs_work]
-    for event_id in to_do:
+    if to_do:
         try:
-            svc.queue.enqueue("jobs.inbox.process_event", event_id, queue=EVENTS)
+            svc.queue.enqueue_each("jobs.inbox.process_event", to_do, queue=EVENTS)
         except Exception as exc:  # stored is safe: the sweeper will hand it to a worker
-            log.error("enqueue failed for inbox %s: %s", event_id, type(exc).__name__)
+            log.error("enqueue failed for inbox %s: %s", to_do, type(exc).__name__)
     _log_summary(events, stored)
     return _plain(200, "OK")
 

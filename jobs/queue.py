@@ -37,6 +37,10 @@ def run_job(func_path: str, args: tuple[Any, ...]) -> None:
 class JobQueue(Protocol):
     def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None: ...
 
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        """One job per argument, in one round trip where the backend allows."""
+        ...
+
     def ping(self) -> bool: ...
 
 
@@ -64,6 +68,17 @@ class RqJobQueue:
             failure_ttl=FAILURE_TTL,
         )
 
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        from rq import Queue
+
+        resolve(func_path)
+        target = self._queues[queue]
+        target.enqueue_many([
+            Queue.prepare_data(func_path, args=(arg,), timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
+                               failure_ttl=FAILURE_TTL)
+            for arg in arg_list
+        ])
+
     def ping(self) -> bool:
         return bool(self.redis.ping())
 
@@ -81,6 +96,10 @@ class ThreadJobQueue:
         resolve(func_path)
         self._ensure_thread()
         self._items.put((func_path, args))
+
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        for arg in arg_list:
+            self.enqueue(func_path, arg, queue=queue)
 
     def _ensure_thread(self) -> None:
         with self._lock:
@@ -124,6 +143,10 @@ class ManualJobQueue:
     def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
         resolve(func_path)
         self.pending.append((func_path, args, queue))
+
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        for arg in arg_list:
+            self.enqueue(func_path, arg, queue=queue)
 
     def run_all(self, limit: int = 10_000) -> int:
         count = 0

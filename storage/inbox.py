@@ -59,39 +59,52 @@ def occurred_at(event: dict[str, Any], fallback: datetime) -> datetime:
 
 
 def store_events(session: Session, events: list[dict[str, Any]], now: datetime) -> list[Stored]:
-    """Insert each event unless its webhookEventId is already stored (redelivery or duplicate)."""
-    results: list[Stored] = []
-    ids = [event_id_of(e) for e in events]
-    existing = {
-        row.webhook_event_id: row
-        for row in session.scalars(select(InboxEvent).where(InboxEvent.webhook_event_id.in_(ids)))
-    }
-    for event, event_id in zip(events, ids):
-        row = existing.get(event_id)
-        if row is not None:
-            results.append(Stored(row.id, created=False, needs_work=False))
+    """Insert each event unless its webhookEventId is already stored (redelivery or duplicate).
+
+    One INSERT ... ON CONFLICT DO NOTHING for the whole body: the webhook answers in milliseconds
+    and two deliveries racing each other still store an event once.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for event in events:
+        event_id = event_id_of(event)
+        if event_id in rows:
             continue
         mode = str(event.get("mode") or "active")
         status = IGNORED if mode == "standby" else PENDING
         delivery = event.get("deliveryContext") or {}
-        row = InboxEvent(
-            webhook_event_id=event_id,
-            event_type=str(event.get("type") or "unknown")[:32],
-            mode=mode[:16],
-            source_id=source_of(event),
-            occurred_at=occurred_at(event, now),
-            received_at=now,
-            is_redelivery=bool(isinstance(delivery, dict) and delivery.get("isRedelivery")),
-            payload=event,
-            status=status,
-            enqueued_at=now if status == PENDING else None,
-            processed_at=now if status == IGNORED else None,
-        )
-        session.add(row)
-        existing[event_id] = row
-        session.flush()
-        results.append(Stored(row.id, created=True, needs_work=status == PENDING))
+        rows[event_id] = {
+            "webhook_event_id": event_id,
+            "event_type": str(event.get("type") or "unknown")[:32],
+            "mode": mode[:16],
+            "source_id": source_of(event),
+            "occurred_at": occurred_at(event, now),
+            "received_at": now,
+            "is_redelivery": bool(isinstance(delivery, dict) and delivery.get("isRedelivery")),
+            "payload": event,
+            "status": status,
+            "attempts": 0,
+            "enqueued_at": now if status == PENDING else None,
+            "processed_at": now if status == IGNORED else None,
+        }
+    insert = _dialect_insert(session)(InboxEvent).on_conflict_do_nothing(
+        index_elements=["webhook_event_id"]
+    ).returning(InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.status)
+    # executemany with RETURNING: one cached statement, sent as one batch.
+    created = {r.webhook_event_id: r for r in session.execute(insert, list(rows.values()))}
+    results: list[Stored] = []
+    for event_id in rows:
+        row = created.get(event_id)
+        if row is not None:
+            results.append(Stored(row.id, created=True, needs_work=row.status == PENDING))
     return results
+
+
+def _dialect_insert(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def next_for_source(session: Session, source_id: str | None, event: InboxEvent) -> InboxEvent:
