@@ -29,3 +29,14 @@ def emulator_command(host: str, port: int, token: str, quota: int) -> None:
     from bot.emulator.server import serve
 
     serve(host=host, port=port, channel_access_token=token, quota=quota)
+
+
+def _register_tools() -> None:
+    from bot.chat import chat_command
+    from bot.demo import demo_command
+
+    main.add_command(chat_command)
+    main.add_command(demo_command)
+
+
+_register_tools()

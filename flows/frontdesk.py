@@ -162,9 +162,13 @@ class FrontDesk:
 
     def quick_menu(self, ident: Identity) -> list[tuple[str, str]]:
         """A few keywords for this person's role, as quick replies."""
-        words = [w for w, action in self.keywords.items()
-                 if action in self.commands and self._allowed(ident, self.commands[action])]
-        return [(w, w) for w in words[:12]]
+        words: dict[str, str] = {}
+        for word, action in self.keywords.items():
+            # The first keyword of each action the person may use, in registration order.
+            if action not in words.values() and action in self.commands \
+                    and action not in ("unbind",) and self._allowed(ident, self.commands[action]):
+                words[word] = action
+        return [(w, w) for w in list(words)[:12]]
 
     @staticmethod
     def _allowed(ident: Identity, command: Command) -> bool:

@@ -91,6 +91,7 @@ class ThreadJobQueue:
         self._items: stdqueue.Queue[tuple[str, tuple[Any, ...]] | None] = stdqueue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
         resolve(func_path)
@@ -120,10 +121,21 @@ class ThreadJobQueue:
             finally:
                 self._items.task_done()
 
+    def every(self, seconds: float, func_path: str) -> None:
+        """Embedded mode only: enqueue a job at an interval (with Redis, rq's scheduler does this)."""
+        resolve(func_path)
+
+        def loop() -> None:
+            while not self._stopping.wait(seconds):
+                self.enqueue(func_path)
+
+        threading.Thread(target=loop, name=f"every-{func_path}", daemon=True).start()
+
     def join(self) -> None:
         self._items.join()
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._thread is not None:
             self._items.put(None)
             self._thread.join(timeout=5)

@@ -48,6 +48,7 @@ def create_app(platform: Platform) -> Flask:
     _install_messaging(app, platform)
     _install_content(app, platform)
     _install_rich_menus(app, platform)
+    _install_console(app, platform)
     return app
 
 
@@ -330,3 +331,23 @@ def _install_rich_menus(app: Flask, platform: Platform) -> None:
     def delete_alias(alias_id: str) -> Response:
         platform.delete_alias(alias_id)
         return _json({})
+
+
+def _install_console(app: Flask, platform: Platform) -> None:
+    """Paths for the terminal chat (`portfolio chat`): not LINE's, so under /_emulator/."""
+
+    @app.get("/_emulator/users/<user_id>/messages")
+    def console_messages(user_id: str) -> Response:
+        since = request.args.get("since", default=0, type=int)
+        messages = platform.messages_for(user_id)
+        return _json({"messages": messages[since:], "count": len(messages)})
+
+    @app.post("/_emulator/users/<user_id>/reply-token")
+    def console_reply_token(user_id: str) -> Response:
+        return _json({"replyToken": platform.issue_reply_token(user_id)})
+
+    @app.post("/_emulator/content/<message_id>")
+    def console_content(message_id: str) -> Response:
+        ctype = request.headers.get("Content-Type", "application/octet-stream")
+        platform.register_content(message_id, request.get_data(), ctype)
+        return _json({"messageId": message_id})
