@@ -103,6 +103,7 @@ COMMAND_MODULES = (
     "bot.schedule_cli",
     "bot.export_cli",
     "bot.records_cli",
+    "bot.lifecycle_cli",
 )
 
 

@@ -18,6 +18,7 @@ PARTS = (
     "jobs.reminders",
     "jobs.certification",
     "jobs.records",
+    "jobs.lifecycle",
 )
 
 
