@@ -51,7 +51,9 @@ def create_app(
     app = Flask(__name__, instance_relative_config=False)
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BODY
     app.config["SECRET_KEY"] = settings.secret_key
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
     crypto.configure(settings.secret_key)
     db = overrides.pop("db", None) or Database(settings.database_url)

@@ -22,8 +22,9 @@ DEMO_TOKEN = "demo-access-token"
 
 
 class ChatClient:
-    def __init__(self, webhook_url: str, emulator_url: str, secret: str, token: str,
-                 user_id: str) -> None:
+    def __init__(
+        self, webhook_url: str, emulator_url: str, secret: str, token: str, user_id: str
+    ) -> None:
         self.webhook_url = webhook_url
         self.emulator_url = emulator_url.rstrip("/")
         self.secret = secret
@@ -32,11 +33,15 @@ class ChatClient:
         self.seen = 0
         self.actions: list[dict[str, Any]] = []
 
-    def _call(self, method: str, path: str, data: bytes | None = None,
-              ctype: str = "application/json") -> Any:
-        request = urllib.request.Request(self.emulator_url + path, data=data, method=method,
-                                         headers={"Authorization": f"Bearer {self.token}",
-                                                  "Content-Type": ctype})
+    def _call(
+        self, method: str, path: str, data: bytes | None = None, ctype: str = "application/json"
+    ) -> Any:
+        request = urllib.request.Request(
+            self.emulator_url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": ctype},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"{}")
 
@@ -59,8 +64,9 @@ class ChatClient:
         if photo:
             event = ev.image_event(self.user_id, message_id, reply_token=self._token())
         else:
-            event = ev.file_event(self.user_id, message_id, path.name, path.stat().st_size,
-                                  reply_token=self._token())
+            event = ev.file_event(
+                self.user_id, message_id, path.name, path.stat().st_size, reply_token=self._token()
+            )
         return self.send(event)
 
     def fetch(self) -> list[dict[str, Any]]:
@@ -117,7 +123,10 @@ def render(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
 
 def run(client: ChatClient, echo: Any = click.echo, prompt: Any = None) -> None:
     ask = prompt or (lambda: click.prompt("你", prompt_suffix="> ", default="", show_default=False))
-    echo(f"以 {client.user_id} 的身分聊天。輸入文字傳送；數字選按鈕；/photo 路徑、/file 路徑 傳檔；/quit 離開。")
+    echo(
+        f"以 {client.user_id} 的身分聊天。輸入文字傳送；數字選按鈕；"
+        "/photo 路徑、/file 路徑 傳檔；/quit 離開。"
+    )
     while True:
         try:
             line = str(ask()).strip()
@@ -172,8 +181,12 @@ def run(client: ChatClient, echo: Any = click.echo, prompt: Any = None) -> None:
 
 
 @click.command("chat")
-@click.option("--as", "person", required=True,
-              help="Who you are: a 學號 or 教職員編號 of the demo school (or any LINE user id).")
+@click.option(
+    "--as",
+    "person",
+    required=True,
+    help="Who you are: a 學號 or 教職員編號 of the demo school (or any LINE user id).",
+)
 @click.option("--webhook", default="http://127.0.0.1:8000/callback", show_default=True)
 @click.option("--emulator", default="http://127.0.0.1:8090", show_default=True)
 @click.option("--secret", envvar="LINE_CHANNEL_SECRET", default=DEMO_SECRET, show_default=False)

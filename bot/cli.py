@@ -20,10 +20,15 @@ def main() -> None:
 @main.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
-@click.option("--token", default="local-access-token", show_default=True,
-              help="Channel access token the emulator accepts.")
-@click.option("--quota", default=200, show_default=True, type=int,
-              help="Monthly push quota to simulate.")
+@click.option(
+    "--token",
+    default="local-access-token",
+    show_default=True,
+    help="Channel access token the emulator accepts.",
+)
+@click.option(
+    "--quota", default=200, show_default=True, type=int, help="Monthly push quota to simulate."
+)
 def emulator_command(host: str, port: int, token: str, quota: int) -> None:
     """Run the local LINE platform (Messaging API paths the product uses)."""
     from bot.emulator.server import serve

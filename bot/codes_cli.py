@@ -22,18 +22,40 @@ ROLE_LABELS = {"student": "學生", "staff": "教職員", "guardian": "家長"}
 
 
 @codes_cli.command("issue")
-@click.option("--role", type=click.Choice(binding.ROLES), required=True,
-              help="Who the codes are for; guardian codes are one per child (per known guardian).")
+@click.option(
+    "--role",
+    type=click.Choice(binding.ROLES),
+    required=True,
+    help="Who the codes are for; guardian codes are one per child (per known guardian).",
+)
 @click.option("--class", "class_code", help="Only this class, e.g. 101.")
 @click.option("--grade", type=click.IntRange(1, 3), help="Only this grade.")
 @click.option("--person", "person", help="Only this person: 學號 or 教職員編號.")
-@click.option("--days", type=click.IntRange(1, 365), default=binding.DEFAULT_VALID_DAYS,
-              show_default=True, help="Days until the codes expire.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("codes"), show_default=True, help="Folder for the CSV and the slips.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 365),
+    default=binding.DEFAULT_VALID_DAYS,
+    show_default=True,
+    help="Days until the codes expire.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("codes"),
+    show_default=True,
+    help="Folder for the CSV and the slips.",
+)
 @click.option("--dry-run", is_flag=True, help="Show who would get a code; write nothing.")
-def issue_codes(role: str, class_code: str | None, grade: int | None, person: str | None,
-                days: int, out_dir: Path, dry_run: bool) -> None:
+def issue_codes(
+    role: str,
+    class_code: str | None,
+    grade: int | None,
+    person: str | None,
+    days: int,
+    out_dir: Path,
+    dry_run: bool,
+) -> None:
     """Issue codes; earlier unused codes of the same people stop working.
 
     Writes codes-<role>-<time>.csv and a printable .html sheet (one slip per person with
@@ -52,10 +74,19 @@ def issue_codes(role: str, class_code: str | None, grade: int | None, person: st
                 raise click.UsageError("--class and --grade apply to students and guardians only")
             staff = list(session.scalars(query))
         else:
-            query = select(Student).join(SchoolClass, Student.class_id == SchoolClass.id, isouter=True)
-            query = query.where(Student.sealed_at.is_(None)).order_by(SchoolClass.code, Student.seat_no)
+            query = select(Student).join(
+                SchoolClass, Student.class_id == SchoolClass.id, isouter=True
+            )
+            query = query.where(Student.sealed_at.is_(None)).order_by(
+                SchoolClass.code, Student.seat_no
+            )
             if class_code:
-                if session.scalars(select(SchoolClass).where(SchoolClass.code == class_code)).first() is None:
+                if (
+                    session.scalars(
+                        select(SchoolClass).where(SchoolClass.code == class_code)
+                    ).first()
+                    is None
+                ):
                     raise click.ClickException(f"找不到班級 {class_code}")
                 query = query.where(SchoolClass.code == class_code)
             if grade:
@@ -79,10 +110,22 @@ def issue_codes(role: str, class_code: str | None, grade: int | None, person: st
         rows = [_row(code) for code in issued]
         with csv_path.open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["身分", "學號/編號", "姓名", "班級", "座號", "家長", "綁定碼", "有效期限"])
+            writer.writerow(
+                ["身分", "學號/編號", "姓名", "班級", "座號", "家長", "綁定碼", "有效期限"]
+            )
             for row in rows:
-                writer.writerow([ROLE_LABELS[role], row["number"], row["name"], row["class"],
-                                 row["seat"], row["guardian"], row["code"], row["expires"]])
+                writer.writerow(
+                    [
+                        ROLE_LABELS[role],
+                        row["number"],
+                        row["name"],
+                        row["class"],
+                        row["seat"],
+                        row["guardian"],
+                        row["code"],
+                        row["expires"],
+                    ]
+                )
         html_path.write_text(_slips(role, rows), encoding="utf-8")
     click.echo(f"issued {len(issued)} code(s), valid {days} days")
     click.echo(f"  {csv_path}")
@@ -96,7 +139,9 @@ def _row(code: binding.IssuedCode) -> dict[str, str]:
         "name": student.name if student else (code.staff.name if code.staff else ""),
         "class": student.school_class.code if student and student.school_class else "",
         "seat": str(student.seat_no or "") if student else "",
-        "guardian": (code.guardian.name if code.guardian else "") if code.role == "guardian" else "",
+        "guardian": (code.guardian.name if code.guardian else "")
+        if code.role == "guardian"
+        else "",
         "code": code.code,
         "expires": format_date(code.expires_at),
     }
@@ -109,12 +154,14 @@ def _slips(role: str, rows: list[dict[str, str]]) -> str:
         who = html.escape(row["name"])
         if role == "guardian":
             who = f"{html.escape(row['guardian'] or '家長')}（{who} 的家長）"
-        where = f"{html.escape(row['class'])} 班 {html.escape(row['seat'])} 號" if row["class"] else ""
+        where = (
+            f"{html.escape(row['class'])} 班 {html.escape(row['seat'])} 號" if row["class"] else ""
+        )
         slips.append(
             f'<div class="slip"><div class="who">{who}</div><div class="where">{where}</div>'
             f'<div class="code">{html.escape(row["code"])}</div>'
             f'<div class="how">加入學校 LINE 官方帳號後，傳送上面的綁定碼即可完成{label}身分綁定。'
-            f'此碼限用一次，有效至 {html.escape(row["expires"])}，請勿交給他人。</div></div>'
+            f"此碼限用一次，有效至 {html.escape(row['expires'])}，請勿交給他人。</div></div>"
         )
     return (
         '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8">'
@@ -124,8 +171,7 @@ def _slips(role: str, rows: list[dict[str, str]]) -> str:
         "padding:4mm;box-sizing:border-box;vertical-align:top;page-break-inside:avoid}"
         ".who{font-size:16pt;font-weight:bold}.where{font-size:11pt;color:#333}"
         ".code{font-family:monospace;font-size:24pt;letter-spacing:2px;margin:3mm 0}"
-        ".how{font-size:8.5pt;color:#333}</style></head><body>"
-        + "".join(slips) + "</body></html>"
+        ".how{font-size:8.5pt;color:#333}</style></head><body>" + "".join(slips) + "</body></html>"
     )
 
 

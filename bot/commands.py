@@ -1,4 +1,4 @@
-"""Staff and operator commands on app.cli (reachable as `portfolio ...` and `flask --app bot ...`)."""
+"""Staff and operator commands on app.cli (`portfolio ...`, also `flask --app bot ...`)."""
 
 from __future__ import annotations
 
@@ -71,8 +71,12 @@ richmenu_cli = AppGroup("richmenu", help="The rich menus shown to each role.")
 
 
 @richmenu_cli.command("sync")
-@click.option("--font", "font_path", type=click.Path(exists=True, dir_okay=False),
-              help="A CJK font file for the menu images (default: found on the machine).")
+@click.option(
+    "--font",
+    "font_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A CJK font file for the menu images (default: found on the machine).",
+)
 def richmenu_sync(font_path: str | None) -> None:
     """Create or update one rich menu per role (idempotent: safe to run on every release)."""
     from bot import richmenu
@@ -92,7 +96,9 @@ def sweep_command() -> None:
     from jobs.inbox import sweep
 
     result = sweep()
-    click.echo(f"requeued {result['requeued']} event(s), delivered {result['delivered']} message(s)")
+    click.echo(
+        f"requeued {result['requeued']} event(s), delivered {result['delivered']} message(s)"
+    )
 
 
 # Modules that add their own commands through a register(app) function.

@@ -33,7 +33,7 @@ class Settings:
     line_timeout_seconds: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def with_changes(self, **changes: Any) -> "Settings":
+    def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
@@ -47,7 +47,9 @@ def _require(env: Mapping[str, str], name: str) -> str:
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
-        raise ConfigError(f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        raise ConfigError(
+            f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
+        )
     return value.rstrip("/")
 
 
@@ -62,7 +64,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     database_url = env.get("DATABASE_URL", "").strip()
     if database_url:
-        _url("DATABASE_URL", database_url, ("postgresql", "postgres", "postgresql+psycopg", "sqlite"))
+        _url(
+            "DATABASE_URL", database_url, ("postgresql", "postgres", "postgresql+psycopg", "sqlite")
+        )
     else:
         database_url = f"sqlite:///{(DEFAULT_INSTANCE_DIR / 'portfolio.sqlite').resolve()}"
 
@@ -86,7 +90,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if quota < 0:
             raise ValueError
     except ValueError:
-        raise ConfigError("LINE_MONTHLY_QUOTA must be a whole number of messages, e.g. 3000") from None
+        raise ConfigError(
+            "LINE_MONTHLY_QUOTA must be a whole number of messages, e.g. 3000"
+        ) from None
 
     storage_dir = Path(env.get("STORAGE_DIR", "").strip() or DEFAULT_INSTANCE_DIR / "files")
     return Settings(

@@ -18,8 +18,11 @@ EMULATOR_PORT = 8090
 
 # (學號, 姓名, 班級, 座號)
 STUDENTS = [
-    ("115001", "李小明", "101", 1), ("115002", "陳怡君", "101", 2), ("115003", "張家豪", "101", 3),
-    ("115101", "吳承恩", "102", 1), ("115102", "劉欣怡", "102", 2),
+    ("115001", "李小明", "101", 1),
+    ("115002", "陳怡君", "101", 2),
+    ("115003", "張家豪", "101", 3),
+    ("115101", "吳承恩", "102", 1),
+    ("115102", "劉欣怡", "102", 2),
 ]
 # (編號, 姓名, 角色, 科別)
 STAFF = [
@@ -34,7 +37,15 @@ def seed_demo(db: object, now: object) -> bool:
     """Seed the demo school once; returns False when it was already there."""
     from storage.models.line import LineAccount
     from storage.models.school import (
-        Course, Enrolment, Guardian, GuardianLink, SchoolClass, Staff, StaffRole, Student, Term,
+        Course,
+        Enrolment,
+        Guardian,
+        GuardianLink,
+        SchoolClass,
+        Staff,
+        StaffRole,
+        Student,
+        Term,
     )
 
     with db.transaction() as session:  # type: ignore[attr-defined]
@@ -47,25 +58,41 @@ def seed_demo(db: object, now: object) -> bool:
             session.add(member)
             staff[no] = member
         session.flush()
-        classes = {"101": SchoolClass(code="101", grade=1, homeroom_teacher_id=staff["T001"].id),
-                   "102": SchoolClass(code="102", grade=1, homeroom_teacher_id=staff["T002"].id)}
+        classes = {
+            "101": SchoolClass(code="101", grade=1, homeroom_teacher_id=staff["T001"].id),
+            "102": SchoolClass(code="102", grade=1, homeroom_teacher_id=staff["T002"].id),
+        }
         session.add_all(classes.values())
         terms = [Term(academic_year=115, semester=1), Term(academic_year=115, semester=2)]
         session.add_all(terms)
         session.flush()
         students = []
         for no, name, cls, seat in STUDENTS:
-            student = Student(student_no=no, name=name, grade=1, class_id=classes[cls].id,
-                              seat_no=seat, entry_year=115)
+            student = Student(
+                student_no=no,
+                name=name,
+                grade=1,
+                class_id=classes[cls].id,
+                seat_no=seat,
+                entry_year=115,
+            )
             session.add(student)
             students.append(student)
         session.flush()
         for term in terms:
             for cls in classes.values():
-                for subject, code, teacher in (("國語文", "CHI", "T001"), ("英語文", "ENG", "T002"),
-                                               ("數學", "MAT", "T003")):
-                    course = Course(term_id=term.id, code=f"115{term.semester}{code}{cls.code}",
-                                    subject=subject, class_id=cls.id, teacher_id=staff[teacher].id)
+                for subject, code, teacher in (
+                    ("國語文", "CHI", "T001"),
+                    ("英語文", "ENG", "T002"),
+                    ("數學", "MAT", "T003"),
+                ):
+                    course = Course(
+                        term_id=term.id,
+                        code=f"115{term.semester}{code}{cls.code}",
+                        subject=subject,
+                        class_id=cls.id,
+                        teacher_id=staff[teacher].id,
+                    )
                     session.add(course)
                     session.flush()
                     for student in students:
@@ -76,13 +103,31 @@ def seed_demo(db: object, now: object) -> bool:
         session.flush()
         session.add(GuardianLink(guardian_id=parent.id, student_id=students[0].id, relation="父"))
         for student in students:
-            session.add(LineAccount(line_user_id=ev.user_id_for(student.student_no),
-                                    student_id=student.id, created_at=now, bound_at=now))
+            session.add(
+                LineAccount(
+                    line_user_id=ev.user_id_for(student.student_no),
+                    student_id=student.id,
+                    created_at=now,
+                    bound_at=now,
+                )
+            )
         for no, member in staff.items():
-            session.add(LineAccount(line_user_id=ev.user_id_for(no), staff_id=member.id,
-                                    created_at=now, bound_at=now))
-        session.add(LineAccount(line_user_id=ev.user_id_for("parent"), guardian_id=parent.id,
-                                created_at=now, bound_at=now))
+            session.add(
+                LineAccount(
+                    line_user_id=ev.user_id_for(no),
+                    staff_id=member.id,
+                    created_at=now,
+                    bound_at=now,
+                )
+            )
+        session.add(
+            LineAccount(
+                line_user_id=ev.user_id_for("parent"),
+                guardian_id=parent.id,
+                created_at=now,
+                bound_at=now,
+            )
+        )
     return True
 
 
@@ -100,13 +145,17 @@ def demo_command(port: int, emulator_port: int) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     DEMO_DIR.mkdir(exist_ok=True)
-    emulator = EmulatorServer(Platform(channel_access_token=DEMO_TOKEN, quota=1000),
-                              port=emulator_port).start()
+    emulator = EmulatorServer(
+        Platform(channel_access_token=DEMO_TOKEN, quota=1000), port=emulator_port
+    ).start()
     db_url = f"sqlite:///{(DEMO_DIR / 'demo.sqlite').resolve()}"
     env = {
-        "LINE_CHANNEL_SECRET": DEMO_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": DEMO_TOKEN,
-        "LINE_API_BASE_URL": emulator.base_url, "SECRET_KEY": "demo-secret-key-not-for-production",
-        "DATABASE_URL": db_url, "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
+        "LINE_CHANNEL_SECRET": DEMO_SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": DEMO_TOKEN,
+        "LINE_API_BASE_URL": emulator.base_url,
+        "SECRET_KEY": "demo-secret-key-not-for-production",
+        "DATABASE_URL": db_url,
+        "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
     migrate.upgrade(db_url)

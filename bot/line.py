@@ -72,18 +72,28 @@ class LineGateway:
 
     def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> SendOutcome:
         request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
-        return self._call(lambda: self.api.reply_message_with_http_info(
-            request, _request_timeout=self.timeout), reply=True)
+        return self._call(
+            lambda: self.api.reply_message_with_http_info(request, _request_timeout=self.timeout),
+            reply=True,
+        )
 
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> SendOutcome:
         request = PushMessageRequest.from_dict({"to": to, "messages": messages})
-        return self._call(lambda: self.api.push_message_with_http_info(
-            request, x_line_retry_key=retry_key, _request_timeout=self.timeout))
+        return self._call(
+            lambda: self.api.push_message_with_http_info(
+                request, x_line_retry_key=retry_key, _request_timeout=self.timeout
+            )
+        )
 
-    def multicast(self, to: list[str], messages: list[dict[str, Any]], retry_key: str) -> SendOutcome:
+    def multicast(
+        self, to: list[str], messages: list[dict[str, Any]], retry_key: str
+    ) -> SendOutcome:
         request = MulticastRequest.from_dict({"to": to, "messages": messages})
-        return self._call(lambda: self.api.multicast_with_http_info(
-            request, x_line_retry_key=retry_key, _request_timeout=self.timeout))
+        return self._call(
+            lambda: self.api.multicast_with_http_info(
+                request, x_line_retry_key=retry_key, _request_timeout=self.timeout
+            )
+        )
 
     def _call(self, send: Callable[[], Any], reply: bool = False) -> SendOutcome:
         try:
@@ -93,8 +103,9 @@ class LineGateway:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             return SendOutcome("retry", error=f"{type(exc).__name__}: network or timeout")
         headers = response.headers or {}
-        return SendOutcome("sent", http_status=response.status_code,
-                           request_id=headers.get("x-line-request-id"))
+        return SendOutcome(
+            "sent", http_status=response.status_code, request_id=headers.get("x-line-request-id")
+        )
 
     # --- other calls ---------------------------------------------------------------------
 
@@ -112,7 +123,7 @@ class LineGateway:
         try:
             outcome = self._call(call)
         except richmenu.RichMenuMissing:
-            # No menus synced yet (`portfolio richmenu sync`): keywords still work; nothing to retry.
+            # No menus synced yet (`portfolio richmenu sync`): keywords still work; no retry.
             log.warning("rich menu %s is not synced; user left on the default menu", menu)
             return SendOutcome("sent", 404)
         if outcome.status == "dead" and outcome.http_status == 404:
@@ -146,7 +157,7 @@ class LineGateway:
 
     @contextmanager
     def content(self, message_id: str) -> Iterator[tuple[int, str | None, Iterator[bytes]]]:
-        """Stream content a user sent: (HTTP status, content type, chunks). 202 = still preparing."""
+        """Stream content a user sent: (HTTP status, type, chunks); 202 = still preparing."""
         # The SDK's generated method reads the whole body into memory; its REST client can stream.
         config = self._data_client.configuration
         response = self._data_client.rest_client.request(

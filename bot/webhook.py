@@ -28,9 +28,7 @@ def signature_ok(channel_secret: str, raw: bytes, signature: str) -> bool:
     """HMAC-SHA256 over the exact bytes received, compared in constant time."""
     if not signature:
         return False
-    expected = base64.b64encode(
-        hmac.new(channel_secret.encode(), raw, hashlib.sha256).digest()
-    )
+    expected = base64.b64encode(hmac.new(channel_secret.encode(), raw, hashlib.sha256).digest())
     return hmac.compare_digest(expected, signature.strip().encode("ascii", "replace"))
 
 

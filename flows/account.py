@@ -33,8 +33,11 @@ def describe(ident: Identity) -> str:
     parts = []
     if ident.student is not None:
         s = ident.student
-        where = text("who.student_where", cls=s.school_class.code if s.school_class else "—",
-                     seat=s.seat_no or "—")
+        where = text(
+            "who.student_where",
+            cls=s.school_class.code if s.school_class else "—",
+            seat=s.seat_no or "—",
+        )
         parts.append(text("who.student", name=s.name, where=where))
     if ident.staff is not None:
         roles = "、".join(sorted(ident.staff.role_names)) or text("who.teacher_default")
@@ -90,8 +93,12 @@ def _bound(ctx: Ctx, result: binding.Redeemed) -> None:
     ctx.reply(m.text(text(f"help.{ident.menu}")))
     ctx.outbox.link_menu(ctx.line_user_id, ident.menu)
     if result.replaced_line_user_id:
-        ctx.push(result.replaced_line_user_id, [m.text(text("bind.replaced_elsewhere"))],
-                 purpose="bind_replaced", priority="urgent")
+        ctx.push(
+            result.replaced_line_user_id,
+            [m.text(text("bind.replaced_elsewhere"))],
+            purpose="bind_replaced",
+            priority="urgent",
+        )
         ctx.outbox.link_menu(result.replaced_line_user_id, None)
 
 
@@ -100,8 +107,12 @@ def on_help(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 
 def on_account(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    ctx.reply(m.text(text("account.card", who=describe(ident)),
-                     quick=[("解除綁定", "解除綁定"), ("說明", "說明")]))
+    ctx.reply(
+        m.text(
+            text("account.card", who=describe(ident)),
+            quick=[("解除綁定", "解除綁定"), ("說明", "說明")],
+        )
+    )
 
 
 def on_unbind(ctx: Ctx, ident: Identity, inp: Input) -> None:

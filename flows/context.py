@@ -1,4 +1,4 @@
-"""What a handler or a flow step is given: the session, the time, who is talking, and a way to answer."""
+"""What a handler or flow step gets: the session, the time, who is talking, a way to answer."""
 
 from __future__ import annotations
 
@@ -55,14 +55,19 @@ class Ctx:
         if purpose:
             self.reply_purpose = purpose
 
-    def push(self, to: str, messages: list[dict[str, Any]], purpose: str,
-             priority: str = NORMAL) -> None:
+    def push(
+        self, to: str, messages: list[dict[str, Any]], purpose: str, priority: str = NORMAL
+    ) -> None:
         self.outbox.push(to, messages, purpose, priority)
 
     def flush_replies(self) -> None:
         if self.replies and self.line_user_id:
             self.outbox.reply(
-                self.line_user_id, self.reply_token, self.event_time, self.replies,
-                self.reply_purpose, inbox_event_id=self.inbox_event_id,
+                self.line_user_id,
+                self.reply_token,
+                self.event_time,
+                self.replies,
+                self.reply_purpose,
+                inbox_event_id=self.inbox_event_id,
             )
         self.replies = []

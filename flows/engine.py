@@ -1,4 +1,4 @@
-"""A small conversation engine: each flow is a table of steps (state → accepted input → step → next).
+"""A small conversation engine: each flow is a table of steps (state → input → step → next).
 
 Step functions return the next state's name. Global words work in every step: 取消 cancels,
 說明 explains the step, 上一步 goes back. A flow that times out keeps its draft; the next time
@@ -51,16 +51,22 @@ def input_from_event(event: dict[str, Any]) -> Input | None:
     kind = event.get("type")
     if kind == "postback":
         postback = event.get("postback") or {}
-        return Input("postback", data=str(postback.get("data") or ""),
-                     params=dict(postback.get("params") or {}))
+        return Input(
+            "postback",
+            data=str(postback.get("data") or ""),
+            params=dict(postback.get("params") or {}),
+        )
     if kind != "message":
         return None
     message = event.get("message") or {}
     mtype = str(message.get("type") or "")
     if mtype == "text":
         return Input("text", text=str(message.get("text") or ""))
-    meta = {k: message[k] for k in ("imageSet", "fileName", "fileSize", "duration",
-                                     "contentProvider") if k in message}
+    meta = {
+        k: message[k]
+        for k in ("imageSet", "fileName", "fileSize", "duration", "contentProvider")
+        if k in message
+    }
     return Input(mtype, message_id=str(message.get("id") or ""), meta=meta)
 
 
@@ -77,8 +83,12 @@ class Step:
     unexpected_key: str = "flow.unexpected"
 
 
-def step(accepts: str | tuple[str, ...], run: StepFn, prompt: PromptFn,
-         unexpected_key: str = "flow.unexpected") -> Step:
+def step(
+    accepts: str | tuple[str, ...],
+    run: StepFn,
+    prompt: PromptFn,
+    unexpected_key: str = "flow.unexpected",
+) -> Step:
     kinds = (accepts,) if isinstance(accepts, str) else accepts
     return Step(frozenset(kinds), run, prompt, unexpected_key)
 
@@ -107,26 +117,35 @@ class Engine:
         for flow in flows:
             if flow.name in self.flows:
                 raise FlowError(f"flow {flow.name} is declared twice")
-            for name, st in flow.steps.items():
+            for name in flow.steps:
                 if name in (END, STAY, RESUME):
                     raise FlowError(f"{flow.name}: {name} is a reserved state name")
             self.flows[flow.name] = flow
 
     # --- starting -----------------------------------------------------------------------
 
-    def start(self, ctx: Ctx, store: ConversationStore, flow_name: str,
-              **args: Any) -> None:
+    def start(self, ctx: Ctx, store: ConversationStore, flow_name: str, **args: Any) -> None:
         """Begin a flow, replacing any finished or abandoned one."""
         assert ctx.line_user_id
         flow = self.flows[flow_name]
         old = store.load(ctx.line_user_id)
-        if old is not None and old.flow in self.flows and self.flows[old.flow].resumable \
-                and old.data.get("draft_id") and old.flow != flow_name:
+        if (
+            old is not None
+            and old.flow in self.flows
+            and self.flows[old.flow].resumable
+            and old.data.get("draft_id")
+            and old.flow != flow_name
+        ):
             # Another unsent draft exists: keep it safe by offering it instead of dropping it.
             self._offer_resume(ctx, store, old)
             return
         conv = Conversation(ctx.line_user_id, flow_name, "", {})
-        if old is not None and old.flow == flow_name and old.data.get("draft_id") and flow.resumable:
+        if (
+            old is not None
+            and old.flow == flow_name
+            and old.data.get("draft_id")
+            and flow.resumable
+        ):
             self._offer_resume(ctx, store, old)
             return
         first = flow.begin(ctx, conv, args)
@@ -190,8 +209,15 @@ class Engine:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _enter(self, ctx: Ctx, store: ConversationStore, flow: Flow, conv: Conversation,
-               state: str, remember: bool) -> None:
+    def _enter(
+        self,
+        ctx: Ctx,
+        store: ConversationStore,
+        flow: Flow,
+        conv: Conversation,
+        state: str,
+        remember: bool,
+    ) -> None:
         assert ctx.line_user_id
         if state == END:
             store.clear(ctx.line_user_id)
@@ -215,11 +241,16 @@ class Engine:
         conv.state = RESUME
         store.save(conv, ctx.now, flow.timeout)
         what = flow.describe_draft(ctx, conv) if flow.describe_draft else ""
-        ctx.reply(m.text(text("flow.resume_offer", what=what),
-                         quick=[(RESUME_YES, RESUME_YES), (RESUME_NO, RESUME_NO)]))
+        ctx.reply(
+            m.text(
+                text("flow.resume_offer", what=what),
+                quick=[(RESUME_YES, RESUME_YES), (RESUME_NO, RESUME_NO)],
+            )
+        )
 
-    def _answer_resume(self, ctx: Ctx, store: ConversationStore, flow: Flow,
-                       conv: Conversation, inp: Input) -> bool:
+    def _answer_resume(
+        self, ctx: Ctx, store: ConversationStore, flow: Flow, conv: Conversation, inp: Input
+    ) -> bool:
         word = inp.word if inp.kind == "text" else ""
         if word == RESUME_YES:
             state = conv.data.pop("_resume_state", None) or next(iter(flow.steps))

@@ -28,9 +28,18 @@ MENU_PREFIX = "menu:"
 
 # Menu actions every role's rich menu may show; those without a command yet say so kindly.
 MENU_ACTIONS = {
-    "upload": "上傳", "performance": "多元表現", "portfolio": "我的歷程", "pick": "勾選",
-    "account": "帳號", "help": "說明", "certify": "待認證", "class_progress": "班級進度",
-    "consult": "諮詢紀錄", "child_progress": "孩子進度", "briefing": "說明會", "todo": "待辦",
+    "upload": "上傳",
+    "performance": "多元表現",
+    "portfolio": "我的歷程",
+    "pick": "勾選",
+    "account": "帳號",
+    "help": "說明",
+    "certify": "待認證",
+    "class_progress": "班級進度",
+    "consult": "諮詢紀錄",
+    "child_progress": "孩子進度",
+    "briefing": "說明會",
+    "todo": "待辦",
     "notice": "公告",
 }
 
@@ -60,7 +69,9 @@ class FrontDesk:
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def command(self, action: str, keywords: tuple[str, ...], roles: tuple[str, ...]) -> Callable[[CommandFn], CommandFn]:
+    def command(
+        self, action: str, keywords: tuple[str, ...], roles: tuple[str, ...]
+    ) -> Callable[[CommandFn], CommandFn]:
         def decorate(func: CommandFn) -> CommandFn:
             if action in self.commands:
                 raise DeskError(f"command {action} is registered twice")
@@ -124,7 +135,7 @@ class FrontDesk:
                     if not ident.has(*roles):
                         ctx.reply(m.text(text("desk.not_for_you")))
                         return
-                    func(ctx, ident, inp, inp.data[len(prefix):])
+                    func(ctx, ident, inp, inp.data[len(prefix) :])
                     return
             ctx.reply(m.text(text("desk.stale_button")))
             return
@@ -140,7 +151,7 @@ class FrontDesk:
         if inp.kind == "text":
             return self.keywords.get(inp.word)
         if inp.kind == "postback" and inp.data.startswith(MENU_PREFIX):
-            return inp.data[len(MENU_PREFIX):] or None
+            return inp.data[len(MENU_PREFIX) :] or None
         return None
 
     def run_action(self, ctx: Ctx, ident: Identity, inp: Input, action: str) -> None:
@@ -165,8 +176,12 @@ class FrontDesk:
         words: dict[str, str] = {}
         for word, action in self.keywords.items():
             # The first keyword of each action the person may use, in registration order.
-            if action not in words.values() and action in self.commands \
-                    and action not in ("unbind",) and self._allowed(ident, self.commands[action]):
+            if (
+                action not in words.values()
+                and action in self.commands
+                and action not in ("unbind",)
+                and self._allowed(ident, self.commands[action])
+            ):
                 words[word] = action
         return [(w, w) for w in list(words)[:12]]
 

@@ -24,8 +24,12 @@ def on_child_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
     if len(children) == 1:
         _show(ctx, children[0])
         return
-    ctx.reply(m.text(text("guardian.pick_child"),
-                     quick=[(c.name[:20], "postback", f"{CHILD_PREFIX}{c.id}") for c in children[:13]]))
+    ctx.reply(
+        m.text(
+            text("guardian.pick_child"),
+            quick=[(c.name[:20], "postback", f"{CHILD_PREFIX}{c.id}") for c in children[:13]],
+        )
+    )
 
 
 def on_child_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
@@ -46,19 +50,48 @@ def _show(ctx: Ctx, child: Student) -> None:
     year, number = semester.academic_year, semester.number
 
     def count(*statuses: str) -> int:
-        return ctx.session.scalar(select(func.count()).select_from(CourseOutcome).where(
-            CourseOutcome.student_id == child.id, CourseOutcome.academic_year == year,
-            CourseOutcome.semester == number, CourseOutcome.status.in_(statuses))) or 0
+        return (
+            ctx.session.scalar(
+                select(func.count())
+                .select_from(CourseOutcome)
+                .where(
+                    CourseOutcome.student_id == child.id,
+                    CourseOutcome.academic_year == year,
+                    CourseOutcome.semester == number,
+                    CourseOutcome.status.in_(statuses),
+                )
+            )
+            or 0
+        )
 
-    performances = ctx.session.scalar(select(func.count()).select_from(Performance).where(
-        Performance.student_id == child.id, Performance.academic_year == year,
-        Performance.status == "submitted")) or 0
+    performances = (
+        ctx.session.scalar(
+            select(func.count())
+            .select_from(Performance)
+            .where(
+                Performance.student_id == child.id,
+                Performance.academic_year == year,
+                Performance.status == "submitted",
+            )
+        )
+        or 0
+    )
     limit = ctx.rules.limit_for("course_outcome", "uploads_per_semester")
-    ctx.reply(m.text(text(
-        "guardian.progress", name=child.name, term=semester.label,
-        uploaded=count(PENDING, CERTIFIED), limit=limit, certified=count(CERTIFIED),
-        pending=count(PENDING), rejected=count(REJECTED), performances=performances,
-    )))
+    ctx.reply(
+        m.text(
+            text(
+                "guardian.progress",
+                name=child.name,
+                term=semester.label,
+                uploaded=count(PENDING, CERTIFIED),
+                limit=limit,
+                certified=count(CERTIFIED),
+                pending=count(PENDING),
+                rejected=count(REJECTED),
+                performances=performances,
+            )
+        )
+    )
 
 
 def register(desk: FrontDesk) -> None:

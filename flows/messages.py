@@ -1,4 +1,4 @@
-"""Builders for LINE message objects (plain dicts in the API's camelCase), limits checked at the seam."""
+"""Builders for LINE message objects (API camelCase dicts); limits are checked at the seam."""
 
 from __future__ import annotations
 
@@ -25,8 +25,14 @@ def postback_action(label: str, data: str, display: str | None = None) -> dict[s
     return action
 
 
-def datetime_action(label: str, data: str, mode: str = "date", initial: str | None = None,
-                    minimum: str | None = None, maximum: str | None = None) -> dict[str, Any]:
+def datetime_action(
+    label: str,
+    data: str,
+    mode: str = "date",
+    initial: str | None = None,
+    minimum: str | None = None,
+    maximum: str | None = None,
+) -> dict[str, Any]:
     action: dict[str, Any] = {"type": "datetimepicker", "label": label, "data": data, "mode": mode}
     for key, value in (("initial", initial), ("min", minimum), ("max", maximum)):
         if value:
@@ -55,7 +61,9 @@ def with_quick_reply(message: dict[str, Any], items: list[QuickItem]) -> dict[st
     return {**message, "quickReply": quick_reply(items)}
 
 
-def buttons(alt: str, body: str, actions: list[dict[str, Any]], title: str | None = None) -> dict[str, Any]:
+def buttons(
+    alt: str, body: str, actions: list[dict[str, Any]], title: str | None = None
+) -> dict[str, Any]:
     template: dict[str, Any] = {"type": "buttons", "text": body, "actions": actions}
     if title:
         template["title"] = title
@@ -63,8 +71,11 @@ def buttons(alt: str, body: str, actions: list[dict[str, Any]], title: str | Non
 
 
 def confirm(alt: str, body: str, yes: dict[str, Any], no: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "template", "altText": alt,
-            "template": {"type": "confirm", "text": body, "actions": [yes, no]}}
+    return {
+        "type": "template",
+        "altText": alt,
+        "template": {"type": "confirm", "text": body, "actions": [yes, no]},
+    }
 
 
 def flex(alt: str, contents: dict[str, Any]) -> dict[str, Any]:

@@ -47,8 +47,14 @@ class SqlConversationStore:
         row = self.session.get(ConversationRow, line_user_id)
         if row is None:
             return None
-        return Conversation(row.line_user_id, row.flow, row.state, json.loads(json.dumps(row.data)),
-                            row.updated_at, row.expires_at)
+        return Conversation(
+            row.line_user_id,
+            row.flow,
+            row.state,
+            json.loads(json.dumps(row.data)),
+            row.updated_at,
+            row.expires_at,
+        )
 
     def save(self, conv: Conversation, now: datetime, ttl: timedelta) -> None:
         row = self.session.get(ConversationRow, conv.line_user_id)
@@ -87,18 +93,28 @@ class RedisConversationStore:
             return None
         data = json.loads(raw)
         return Conversation(
-            line_user_id, data["flow"], data["state"], data["data"],
-            datetime.fromisoformat(data["updated_at"]), datetime.fromisoformat(data["expires_at"]),
+            line_user_id,
+            data["flow"],
+            data["state"],
+            data["data"],
+            datetime.fromisoformat(data["updated_at"]),
+            datetime.fromisoformat(data["expires_at"]),
         )
 
     def save(self, conv: Conversation, now: datetime, ttl: timedelta) -> None:
         conv.updated_at, conv.expires_at = now, now + ttl
         payload = {
-            "flow": conv.flow, "state": conv.state, "data": conv.data,
-            "updated_at": now.isoformat(), "expires_at": conv.expires_at.isoformat(),
+            "flow": conv.flow,
+            "state": conv.state,
+            "data": conv.data,
+            "updated_at": now.isoformat(),
+            "expires_at": conv.expires_at.isoformat(),
         }
-        self.redis.set(self.prefix + conv.line_user_id, json.dumps(payload),
-                       ex=int((ttl + self.KEEP_AFTER_EXPIRY).total_seconds()))
+        self.redis.set(
+            self.prefix + conv.line_user_id,
+            json.dumps(payload),
+            ex=int((ttl + self.KEEP_AFTER_EXPIRY).total_seconds()),
+        )
 
     def clear(self, line_user_id: str) -> None:
         self.redis.delete(self.prefix + line_user_id)

@@ -22,7 +22,9 @@ class Router:
     def __init__(self) -> None:
         self._handlers: dict[tuple[str, str], Handler] = {}
 
-    def register(self, event_type: str, content_type: str = WILDCARD) -> Callable[[Handler], Handler]:
+    def register(
+        self, event_type: str, content_type: str = WILDCARD
+    ) -> Callable[[Handler], Handler]:
         def decorate(func: Handler) -> Handler:
             key = (event_type, content_type)
             if key in self._handlers:

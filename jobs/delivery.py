@@ -75,7 +75,11 @@ def _deliver_one(svc: Services, row_id: int) -> bool:
         row.error = f"HTTP {outcome.http_status}: {outcome.error}"
         log.error(
             "outbox %s (%s) dead-lettered: HTTP %s request-id %s: %s",
-            row.id, row.purpose, outcome.http_status, outcome.request_id, outcome.error,
+            row.id,
+            row.purpose,
+            outcome.http_status,
+            outcome.request_id,
+            outcome.error,
         )
         return False
 

@@ -66,7 +66,10 @@ def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int]]:
             target.enqueued_at = now
             log.error(
                 "event %s (%s) failed: %s; now %s",
-                target.id, target.event_type, type(exc).__name__, status,
+                target.id,
+                target.event_type,
+                type(exc).__name__,
+                status,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
             return None, []

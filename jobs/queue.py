@@ -64,7 +64,10 @@ class RqJobQueue:
     def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
         resolve(func_path)  # fail here, not in a worker, on a typo
         self._queues[queue].enqueue(
-            func_path, *args, job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
+            func_path,
+            *args,
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
         )
 
@@ -73,11 +76,18 @@ class RqJobQueue:
 
         resolve(func_path)
         target = self._queues[queue]
-        target.enqueue_many([
-            Queue.prepare_data(func_path, args=(arg,), timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL,
-                               failure_ttl=FAILURE_TTL)
-            for arg in arg_list
-        ])
+        target.enqueue_many(
+            [
+                Queue.prepare_data(
+                    func_path,
+                    args=(arg,),
+                    timeout=JOB_TIMEOUT,
+                    result_ttl=RESULT_TTL,
+                    failure_ttl=FAILURE_TTL,
+                )
+                for arg in arg_list
+            ]
+        )
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
@@ -105,7 +115,9 @@ class ThreadJobQueue:
     def _ensure_thread(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="portfolio-jobs", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._work, name="portfolio-jobs", daemon=True
+                )
                 self._thread.start()
 
     def _work(self) -> None:
@@ -122,7 +134,7 @@ class ThreadJobQueue:
                 self._items.task_done()
 
     def every(self, seconds: float, func_path: str) -> None:
-        """Embedded mode only: enqueue a job at an interval (with Redis, rq's scheduler does this)."""
+        """Embedded mode only: enqueue a job at an interval (with Redis, rq cron does it)."""
         resolve(func_path)
 
         def loop() -> None:

@@ -56,8 +56,11 @@ def new_code() -> str:
 def normalise(raw: str) -> str | None:
     """The code as typed, without spaces or dashes, if it can be one of ours."""
     cleaned = "".join(ch for ch in raw.upper() if ch not in " -－—_\u3000")
-    cleaned = cleaned.translate(str.maketrans("ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＴＷＸＹ３４６７９",
-                                              "ABCDEFGHJKMNPQRTWXY34679"))
+    cleaned = cleaned.translate(
+        str.maketrans(
+            "ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＴＷＸＹ３４６７９", "ABCDEFGHJKMNPQRTWXY34679"
+        )
+    )
     if len(cleaned) != CODE_LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None
     return cleaned
@@ -89,11 +92,17 @@ def issue(
 
     def add(student: Student | None, member: Staff | None, guardian: Guardian | None) -> None:
         code = new_code()
-        session.add(BindingCode(
-            code_hash=code_hash(normalise(code) or ""), role=role,
-            student_id=student.id if student else None, staff_id=member.id if member else None,
-            guardian_id=guardian.id if guardian else None, issued_at=now, expires_at=expires,
-        ))
+        session.add(
+            BindingCode(
+                code_hash=code_hash(normalise(code) or ""),
+                role=role,
+                student_id=student.id if student else None,
+                staff_id=member.id if member else None,
+                guardian_id=guardian.id if guardian else None,
+                issued_at=now,
+                expires_at=expires,
+            )
+        )
         issued.append(IssuedCode(code, role, student, member, guardian, expires))
 
     if role == STAFF:
@@ -106,9 +115,14 @@ def issue(
                 _revoke(session, now, role, student_id=student.id)
                 add(student, None, None)
                 continue
-            guardians = list(session.scalars(
-                select(Guardian).join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
-                .where(GuardianLink.student_id == student.id).order_by(Guardian.id)))
+            guardians = list(
+                session.scalars(
+                    select(Guardian)
+                    .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+                    .where(GuardianLink.student_id == student.id)
+                    .order_by(Guardian.id)
+                )
+            )
             _revoke(session, now, role, student_id=student.id)
             # One slip per known guardian of the child, or one for "the family" when none is known.
             for guardian in guardians or [None]:
@@ -128,9 +142,13 @@ def _revoke(session: Session, now: datetime, role: str, **who: int) -> None:
 
 def locked_until(session: Session, line_user_id: str, now: datetime) -> datetime | None:
     since = now - LOCKOUT
-    stamps = list(session.scalars(
-        select(BindAttempt.at).where(BindAttempt.line_user_id == line_user_id, BindAttempt.at > since)
-        .order_by(BindAttempt.at)))
+    stamps = list(
+        session.scalars(
+            select(BindAttempt.at)
+            .where(BindAttempt.line_user_id == line_user_id, BindAttempt.at > since)
+            .order_by(BindAttempt.at)
+        )
+    )
     if len(stamps) >= MAX_WRONG_TRIES:
         return stamps[-MAX_WRONG_TRIES] + LOCKOUT
     return None
@@ -140,8 +158,14 @@ def _wrong(session: Session, line_user_id: str, now: datetime, reason: str) -> R
     session.add(BindAttempt(line_user_id=line_user_id, at=now))
     session.flush()
     since = now - LOCKOUT
-    count = session.scalar(select(func.count()).select_from(BindAttempt).where(
-        BindAttempt.line_user_id == line_user_id, BindAttempt.at > since)) or 0
+    count = (
+        session.scalar(
+            select(func.count())
+            .select_from(BindAttempt)
+            .where(BindAttempt.line_user_id == line_user_id, BindAttempt.at > since)
+        )
+        or 0
+    )
     until = locked_until(session, line_user_id, now)
     if until is not None:
         return Redeemed(False, "locked", locked_until=until)
@@ -157,8 +181,7 @@ def redeem(session: Session, account: LineAccount, raw: str, now: datetime) -> R
     if normalised is None:
         return _wrong(session, account.line_user_id, now, "wrong")
     code = session.scalars(
-        select(BindingCode).where(BindingCode.code_hash == code_hash(normalised))
-        .with_for_update()
+        select(BindingCode).where(BindingCode.code_hash == code_hash(normalised)).with_for_update()
     ).first()
     if code is None or code.revoked_at is not None:
         return _wrong(session, account.line_user_id, now, "wrong")
@@ -201,18 +224,27 @@ def redeem(session: Session, account: LineAccount, raw: str, now: datetime) -> R
                 session.flush()
             account.guardian_id = guardian.id
         target_guardian = account.guardian_id
-        exists = session.scalars(select(GuardianLink).where(
-            GuardianLink.guardian_id == target_guardian,
-            GuardianLink.student_id == code.student_id)).first()
+        exists = session.scalars(
+            select(GuardianLink).where(
+                GuardianLink.guardian_id == target_guardian,
+                GuardianLink.student_id == code.student_id,
+            )
+        ).first()
         if exists is None:
             relation = None
             if guardian is not None and guardian.id != target_guardian:
-                link = session.scalars(select(GuardianLink).where(
-                    GuardianLink.guardian_id == guardian.id,
-                    GuardianLink.student_id == code.student_id)).first()
+                link = session.scalars(
+                    select(GuardianLink).where(
+                        GuardianLink.guardian_id == guardian.id,
+                        GuardianLink.student_id == code.student_id,
+                    )
+                ).first()
                 relation = link.relation if link else None
-            session.add(GuardianLink(guardian_id=target_guardian, student_id=code.student_id,
-                                     relation=relation))
+            session.add(
+                GuardianLink(
+                    guardian_id=target_guardian, student_id=code.student_id, relation=relation
+                )
+            )
     code.used_at = now
     code.used_by = account.line_user_id
     account.bound_at = now

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 TAIPEI = ZoneInfo("Asia/Taipei")
-UTC = timezone.utc
+UTC = UTC
 MINGUO_OFFSET = 1911
 
 

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 # Named constraints so Alembic can see (and later drop) every one of them.
 NAMING_CONVENTION = {
@@ -23,6 +23,7 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """An aware datetime on every backend: SQLite hands back naive values, so we restore UTC."""
@@ -35,14 +36,14 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 # JSON that becomes JSONB on PostgreSQL.
@@ -57,9 +58,9 @@ class Base(DeclarativeBase):
 def normalise_url(url: str) -> str:
     """Accept the URLs hosting platforms hand out and pick the psycopg 3 driver."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -69,7 +70,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping: it costs a round trip on every request; a connection the server dropped

@@ -19,10 +19,27 @@ CONVENER = "convener"
 STAFF = "staff"
 
 # Staff roles as the roster names them → what they unlock here.
-TEACHING_ROLES = {"任課教師": TEACHER, "導師": HOMEROOM, "課程諮詢教師": CONSULTANT, "科召集人": CONVENER}
+TEACHING_ROLES = {
+    "任課教師": TEACHER,
+    "導師": HOMEROOM,
+    "課程諮詢教師": CONSULTANT,
+    "科召集人": CONVENER,
+}
 OFFICE_ROLES = frozenset(
-    {"註冊組", "教學組", "訓育組", "社團組", "生輔組", "輔導室", "資媒組", "校長", "教務主任",
-     "註冊組長", "教學組長", "資媒組長"}
+    {
+        "註冊組",
+        "教學組",
+        "訓育組",
+        "社團組",
+        "生輔組",
+        "輔導室",
+        "資媒組",
+        "校長",
+        "教務主任",
+        "註冊組長",
+        "教學組長",
+        "資媒組長",
+    }
 )
 
 

@@ -86,9 +86,11 @@ def store_events(session: Session, events: list[dict[str, Any]], now: datetime) 
             "enqueued_at": now if status == PENDING else None,
             "processed_at": now if status == IGNORED else None,
         }
-    insert = _dialect_insert(session)(InboxEvent).on_conflict_do_nothing(
-        index_elements=["webhook_event_id"]
-    ).returning(InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.status)
+    insert = (
+        _dialect_insert(session)(InboxEvent)
+        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+        .returning(InboxEvent.id, InboxEvent.webhook_event_id, InboxEvent.status)
+    )
     # executemany with RETURNING: one cached statement, sent as one batch.
     created = {r.webhook_event_id: r for r in session.execute(insert, list(rows.values()))}
     results: list[Stored] = []
@@ -148,9 +150,7 @@ def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[int
         .limit(limit)
     ).all()
     if rows:
-        session.execute(
-            update(InboxEvent).where(InboxEvent.id.in_(rows)).values(enqueued_at=now)
-        )
+        session.execute(update(InboxEvent).where(InboxEvent.id.in_(rows)).values(enqueued_at=now))
     return list(rows)
 
 

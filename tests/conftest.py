@@ -14,7 +14,9 @@ from sqlalchemy import create_engine, select, text
 
 from storage.clock import TAIPEI, FrozenClock
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHANNEL_SECRET = "test-channel-secret-0123456789ab"
 SECRET_KEY = "test-secret-key-0123456789abcdef"
@@ -54,9 +56,10 @@ def pg_url() -> Iterator[str]:
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -76,9 +79,11 @@ def _truncate(database: Any) -> None:
     tables = [t.name for t in Base.metadata.sorted_tables]
     with database.engine.begin() as conn:
         if database.is_postgres:
-            conn.execute(text(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            ))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
@@ -157,8 +162,9 @@ def line(_emulator: Any, clock: FrozenClock) -> Iterator[Any]:
     platform.reset()
 
 
-def make_settings(db_url: str, line_base_url: str, tmp_path: Path, token: str,
-                  **changes: Any) -> Any:
+def make_settings(
+    db_url: str, line_base_url: str, tmp_path: Path, token: str, **changes: Any
+) -> Any:
     from bot.config import Settings
 
     return Settings(

@@ -87,12 +87,34 @@ def seed_school(db: Any, bind: bool = True) -> School:
         names_101 = ["李小明", "陳怡君", "張家豪", "林雅琪", "王柏翰", "黃詩涵"]
         names_102 = ["吳承恩", "劉欣怡", "蔡宗翰"]
         students: list[tuple[str, Student]] = []
-        for seat, (uid, name) in enumerate(zip(STUDENTS_101, names_101), start=1):
-            students.append((uid, Student(student_no=f"1150{seat:02d}", name=name, grade=1,
-                                          class_id=c101.id, seat_no=seat, entry_year=115)))
-        for seat, (uid, name) in enumerate(zip(STUDENTS_102, names_102), start=1):
-            students.append((uid, Student(student_no=f"1151{seat:02d}", name=name, grade=1,
-                                          class_id=c102.id, seat_no=seat, entry_year=115)))
+        for seat, (uid, name) in enumerate(zip(STUDENTS_101, names_101, strict=True), start=1):
+            students.append(
+                (
+                    uid,
+                    Student(
+                        student_no=f"1150{seat:02d}",
+                        name=name,
+                        grade=1,
+                        class_id=c101.id,
+                        seat_no=seat,
+                        entry_year=115,
+                    ),
+                )
+            )
+        for seat, (uid, name) in enumerate(zip(STUDENTS_102, names_102, strict=True), start=1):
+            students.append(
+                (
+                    uid,
+                    Student(
+                        student_no=f"1151{seat:02d}",
+                        name=name,
+                        grade=1,
+                        class_id=c102.id,
+                        seat_no=seat,
+                        entry_year=115,
+                    ),
+                )
+            )
         session.add_all([s for _, s in students])
         session.flush()
         school.students = {uid: s.id for uid, s in students}
@@ -100,17 +122,24 @@ def seed_school(db: Any, bind: bool = True) -> School:
         for term in (t1, t2):
             for cls in (c101, c102):
                 for subject, code, teacher in (
-                    ("國語文", "CHI", wang), ("英語文", "ENG", lin), ("數學", "MAT", chen),
+                    ("國語文", "CHI", wang),
+                    ("英語文", "ENG", lin),
+                    ("數學", "MAT", chen),
                 ):
-                    course = Course(term_id=term.id, code=f"115{term.semester}{code}{cls.code}",
-                                    subject=subject, class_id=cls.id, teacher_id=teacher.id)
+                    course = Course(
+                        term_id=term.id,
+                        code=f"115{term.semester}{code}{cls.code}",
+                        subject=subject,
+                        class_id=cls.id,
+                        teacher_id=teacher.id,
+                    )
                     session.add(course)
                     session.flush()
                     if term is t1:
                         school.courses[f"{cls.code}-{subject}"] = course.id
                     else:
                         school.courses[f"{cls.code}-{subject}-2"] = course.id
-                    for uid, student in students:
+                    for _, student in students:
                         if student.class_id == cls.id:
                             session.add(Enrolment(student_id=student.id, course_id=course.id))
         session.flush()
@@ -118,7 +147,9 @@ def seed_school(db: Any, bind: bool = True) -> School:
         parent = Guardian(name="李大華")
         session.add(parent)
         session.flush()
-        session.add(GuardianLink(guardian_id=parent.id, student_id=students[0][1].id, relation="父"))
+        session.add(
+            GuardianLink(guardian_id=parent.id, student_id=students[0][1].id, relation="父")
+        )
         school.guardian = parent.id
 
         if bind:

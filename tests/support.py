@@ -26,9 +26,12 @@ class Chat:
     def post(self, events: list[dict[str, Any]], run: bool = True) -> Any:
         body = ev.body(events)
         response = self.client.post(
-            "/callback", data=body,
-            headers={"X-Line-Signature": ev.sign(body, self.secret),
-                     "Content-Type": "application/json"},
+            "/callback",
+            data=body,
+            headers={
+                "X-Line-Signature": ev.sign(body, self.secret),
+                "Content-Type": "application/json",
+            },
         )
         assert response.status_code == 200, response.data
         if run:
@@ -47,7 +50,9 @@ class Chat:
         self.post([ev.text_event(user, words, platform=self.platform)])
         return self.new_messages(user)
 
-    def tap(self, user: str, data: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def tap(
+        self, user: str, data: str, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         self._tick()
         self.post([ev.postback_event(user, data, params, platform=self.platform)])
         return self.new_messages(user)

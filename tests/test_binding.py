@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +11,29 @@ from sqlalchemy import select
 from storage import binding
 from storage.models.binding import BindingCode
 from storage.models.line import LineAccount
-from storage.models.school import Guardian, GuardianLink, Staff, Student
+from storage.models.school import GuardianLink, Staff, Student
 from tests.school import seed_school
 
 
-def _issue(db: Any, clock: Any, role: str, student_nos: list[str] = (), staff_nos: list[str] = (),
-           days: int = 30) -> list[str]:
+def _issue(
+    db: Any,
+    clock: Any,
+    role: str,
+    student_nos: list[str] = (),
+    staff_nos: list[str] = (),
+    days: int = 30,
+) -> list[str]:
     with db.transaction() as s:
-        students = [s.scalars(select(Student).where(Student.student_no == n)).one() for n in student_nos]
+        students = [
+            s.scalars(select(Student).where(Student.student_no == n)).one() for n in student_nos
+        ]
         staff = [s.scalars(select(Staff).where(Staff.staff_no == n)).one() for n in staff_nos]
-        return [c.code for c in binding.issue(s, role, clock.now(), students=students,
-                                              staff=staff, valid_days=days)]
+        return [
+            c.code
+            for c in binding.issue(
+                s, role, clock.now(), students=students, staff=staff, valid_days=days
+            )
+        ]
 
 
 def test_codes_never_hold_look_alike_characters() -> None:
@@ -40,7 +51,9 @@ def test_greeting_explains_binding(chat: Any, db: Any) -> None:
     assert "綁定碼" in chat.texts(chat.tap("Unew", "menu:upload"))
 
 
-def test_student_binds_and_is_answered_by_name_and_role(chat: Any, db: Any, clock: Any, line: Any) -> None:
+def test_student_binds_and_is_answered_by_name_and_role(
+    chat: Any, db: Any, clock: Any, line: Any
+) -> None:
     seed_school(db, bind=False)
     [code] = _issue(db, clock, "student", ["115001"])
     reply = chat.texts(chat.say("Ustu", code.lower().replace("-", " ")))
@@ -69,13 +82,17 @@ def test_parent_binds_two_children_with_two_codes(chat: Any, db: Any, clock: Any
     assert "劉欣怡" in chat.texts(chat.say("Umom", second[0]))
     with db.session() as s:
         account = s.scalars(select(LineAccount).where(LineAccount.line_user_id == "Umom")).one()
-        links = s.scalars(select(GuardianLink).where(GuardianLink.guardian_id == account.guardian_id)).all()
+        links = s.scalars(
+            select(GuardianLink).where(GuardianLink.guardian_id == account.guardian_id)
+        ).all()
         assert len(links) == 2
     progress = chat.texts(chat.say("Umom", "孩子進度"))
     assert "要看哪一位孩子" in progress
 
 
-def test_guardian_cannot_reach_another_childs_data_by_crafted_postback(chat: Any, db: Any, clock: Any) -> None:
+def test_guardian_cannot_reach_another_childs_data_by_crafted_postback(
+    chat: Any, db: Any, clock: Any
+) -> None:
     school = seed_school(db, bind=False)
     [code] = _issue(db, clock, "guardian", ["115001"])
     chat.say("Umom", code)
@@ -99,7 +116,9 @@ def test_wrong_expired_and_revoked_codes(chat: Any, db: Any, clock: Any) -> None
     assert "綁定成功" in chat.texts(chat.say("Uy", second))
 
 
-def test_five_wrong_tries_in_an_hour_lock_the_account_for_an_hour(chat: Any, db: Any, clock: Any) -> None:
+def test_five_wrong_tries_in_an_hour_lock_the_account_for_an_hour(
+    chat: Any, db: Any, clock: Any
+) -> None:
     seed_school(db, bind=False)
     [good] = _issue(db, clock, "student", ["115004"])
     for n in range(4):
@@ -111,7 +130,9 @@ def test_five_wrong_tries_in_an_hour_lock_the_account_for_an_hour(chat: Any, db:
     assert "綁定成功" in chat.texts(chat.say("Uguess", good))
 
 
-def test_rebinding_from_a_new_phone_replaces_the_old_link(chat: Any, db: Any, clock: Any, line: Any) -> None:
+def test_rebinding_from_a_new_phone_replaces_the_old_link(
+    chat: Any, db: Any, clock: Any, line: Any
+) -> None:
     seed_school(db, bind=False)
     [first] = _issue(db, clock, "student", ["115005"])
     chat.say("Uoldphone", first)
@@ -159,12 +180,24 @@ def test_codes_cli_writes_csv_and_slips(app: Any, db: Any, tmp_path: Path) -> No
     seed_school(db, bind=False)
     tmp_path = tmp_path / "codes"
     runner = app.test_cli_runner()
-    dry = runner.invoke(args=["codes", "issue", "--role", "student", "--class", "101", "--dry-run",
-                              "--out", str(tmp_path)])
+    dry = runner.invoke(
+        args=[
+            "codes",
+            "issue",
+            "--role",
+            "student",
+            "--class",
+            "101",
+            "--dry-run",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert dry.exit_code == 0 and "6 people" in dry.output
     assert not tmp_path.exists()
-    result = runner.invoke(args=["codes", "issue", "--role", "guardian", "--class", "101",
-                                 "--out", str(tmp_path)])
+    result = runner.invoke(
+        args=["codes", "issue", "--role", "guardian", "--class", "101", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     [csv_file] = tmp_path.glob("*.csv")
     [html_file] = tmp_path.glob("*.html")
@@ -176,6 +209,7 @@ def test_codes_cli_writes_csv_and_slips(app: Any, db: Any, tmp_path: Path) -> No
         assert len(s.scalars(select(BindingCode)).all()) == 6
         # Only hashes are stored.
         assert rows[0]["綁定碼"] not in {c.code_hash for c in s.scalars(select(BindingCode))}
-    unknown = runner.invoke(args=["codes", "issue", "--role", "student", "--class", "999",
-                                  "--out", str(tmp_path)])
+    unknown = runner.invoke(
+        args=["codes", "issue", "--role", "student", "--class", "999", "--out", str(tmp_path)]
+    )
     assert unknown.exit_code != 0 and "找不到班級 999" in unknown.output

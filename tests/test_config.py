@@ -48,7 +48,11 @@ def test_startup_with_a_missing_setting_prints_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "SECRET_KEY"))}
     result = subprocess.run(
         [sys.executable, "-c", "from bot import create_app; create_app()"],
-        env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
@@ -59,11 +63,19 @@ def test_startup_with_a_missing_setting_prints_one_line(tmp_path: Path) -> None:
 def test_a_bad_rules_file_stops_startup_with_its_line(tmp_path: Path) -> None:
     rules = tmp_path / "rules.toml"
     rules.write_text('[school]\nname = "x"\ncode = \n', encoding="utf-8")
-    env = {**os.environ, **GOOD, "SCHOOL_CONFIG": str(rules),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
+    env = {
+        **os.environ,
+        **GOOD,
+        "SCHOOL_CONFIG": str(rules),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+    }
     result = subprocess.run(
         [sys.executable, "-c", "from bot import create_app; create_app()"],
-        env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=60,
     )
     assert result.returncode == 2
     assert f"{rules}:3" in result.stderr and "Traceback" not in result.stderr
@@ -77,14 +89,16 @@ def test_embedded_default_runs_jobs_on_a_background_thread(
     from jobs.queue import ThreadJobQueue
     from tests.conftest import CHANNEL_SECRET, make_settings
 
-    settings = make_settings(sqlite_db.url, _emulator.base_url, tmp_path,
-                             _emulator.channel_access_token)
+    settings = make_settings(
+        sqlite_db.url, _emulator.base_url, tmp_path, _emulator.channel_access_token
+    )
     app = create_app(settings, db=sqlite_db, clock=clock, sleep=lambda s: None)
     queue = app.extensions["portfolio"].queue
     assert isinstance(queue, ThreadJobQueue)
     body = ev.body([ev.follow_event("Uembedded", platform=line)])
-    response = app.test_client().post("/callback", data=body,
-                                      headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET)})
+    response = app.test_client().post(
+        "/callback", data=body, headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET)}
+    )
     assert response.status_code == 200
     queue.join()
     queue.stop()

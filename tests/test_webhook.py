@@ -95,11 +95,17 @@ def test_one_body_with_events_from_many_users(chat: Any, db: Any, line: Any) -> 
         assert len(line.messages_for(user)) == 1
 
 
-def test_unknown_event_type_and_fields_are_stored_and_ignored(chat: Any, db: Any, line: Any) -> None:
+def test_unknown_event_type_and_fields_are_stored_and_ignored(
+    chat: Any, db: Any, line: Any
+) -> None:
     strange = {
-        "type": "brandNewThing", "mode": "active", "timestamp": 1_790_000_000_000,
-        "source": {"type": "user", "userId": "Ucarol"}, "webhookEventId": "01JNEWTHING0000000000000AA",
-        "deliveryContext": {"isRedelivery": False}, "surprise": {"nested": [1, 2, 3]},
+        "type": "brandNewThing",
+        "mode": "active",
+        "timestamp": 1_790_000_000_000,
+        "source": {"type": "user", "userId": "Ucarol"},
+        "webhookEventId": "01JNEWTHING0000000000000AA",
+        "deliveryContext": {"isRedelivery": False},
+        "surprise": {"nested": [1, 2, 3]},
     }
     chat.post([strange])
     with db.session() as s:

@@ -25,7 +25,9 @@ def _push_row(app: Any, db: Any, clock: Any, to: str, words: str) -> int:
         return rows[0].id
 
 
-def test_a_users_events_are_handled_in_timestamp_order(chat: Any, school: Any, line: Any, clock: Any) -> None:
+def test_a_users_events_are_handled_in_timestamp_order(
+    chat: Any, school: Any, line: Any, clock: Any
+) -> None:
     user = STUDENTS_101[0]
     earlier = ev.text_event(user, "說明", at=clock.now(), platform=line)
     later = ev.text_event(user, "帳號", at=clock.now() + timedelta(seconds=1), platform=line)
@@ -39,7 +41,9 @@ def test_a_users_events_are_handled_in_timestamp_order(chat: Any, school: Any, l
     assert first_help < first_account
 
 
-def test_a_job_that_runs_twice_changes_nothing_the_second_time(chat: Any, db: Any, line: Any) -> None:
+def test_a_job_that_runs_twice_changes_nothing_the_second_time(
+    chat: Any, db: Any, line: Any
+) -> None:
     chat.post([ev.follow_event("Uonce", platform=line)], run=False)
     with db.session() as s:
         event_id = s.scalars(select(InboxEvent.id)).one()
@@ -63,13 +67,15 @@ def test_redis_flushed_between_ingest_and_work_loses_nothing(
     from jobs.queue import RqJobQueue
     from tests.conftest import CHANNEL_SECRET, make_settings
 
-    settings = make_settings(db.url, _emulator.base_url, tmp_path, _emulator.channel_access_token,
-                             redis_url=redis_url)
+    settings = make_settings(
+        db.url, _emulator.base_url, tmp_path, _emulator.channel_access_token, redis_url=redis_url
+    )
     queue = RqJobQueue(redis_url)
     app = create_app(settings, db=db, queue=queue, clock=clock, sleep=lambda s: None)
     body = ev.body([ev.follow_event("Uflush", platform=line)])
-    response = app.test_client().post("/callback", data=body,
-                                      headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET)})
+    response = app.test_client().post(
+        "/callback", data=body, headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET)}
+    )
     assert response.status_code == 200
     assert queue.queue("events").count == 1
 
@@ -79,8 +85,9 @@ def test_redis_flushed_between_ingest_and_work_loses_nothing(
     with app.app_context():
         clock.advance(seconds=61)
         assert inbox.sweep()["requeued"] == 1
-        worker = SimpleWorker([queue.queue("events")], connection=queue.redis,
-                              serializer=JSONSerializer)
+        worker = SimpleWorker(
+            [queue.queue("events")], connection=queue.redis, serializer=JSONSerializer
+        )
         worker.work(burst=True)
     with db.session() as s:
         assert s.scalars(select(InboxEvent.status)).one() == DONE
@@ -147,7 +154,9 @@ def test_line_500_then_200_delivers_exactly_one_with_the_same_retry_key(
         assert row.status == SENT and row.cost == 1 and row.attempts == 2
 
 
-def test_push_accepted_but_answer_lost_is_not_sent_twice(app: Any, db: Any, line: Any, clock: Any) -> None:
+def test_push_accepted_but_answer_lost_is_not_sent_twice(
+    app: Any, db: Any, line: Any, clock: Any
+) -> None:
     row_id = _push_row(app, db, clock, "Ulost", "一次就好")
     # LINE did the work but the answer never came back; the retry gets 409 "already accepted".
     line.timeout_next(PUSH, processed=True)
@@ -195,8 +204,14 @@ def test_line_400_is_dead_lettered_with_lines_details(
     app: Any, db: Any, line: Any, clock: Any, caplog: Any
 ) -> None:
     row_id = _push_row(app, db, clock, "Ubad", "壞掉")
-    line.fail_next(PUSH, 400, body={"message": "The request body has 1 error(s)",
-                                    "details": [{"message": "Invalid", "property": "to"}]})
+    line.fail_next(
+        PUSH,
+        400,
+        body={
+            "message": "The request body has 1 error(s)",
+            "details": [{"message": "Invalid", "property": "to"}],
+        },
+    )
     caplog.set_level(logging.ERROR)
     with app.app_context():
         delivery.deliver([row_id])
@@ -244,7 +259,9 @@ def test_a_failing_event_ends_dead_and_can_be_retried(
 def test_multicast_sends_at_most_500_ids_a_call(app: Any, db: Any, line: Any, clock: Any) -> None:
     users = [f"Um{n:04d}" for n in range(1203)]
     with db.transaction() as session:
-        rows = Outbox(session, clock.now()).multicast(users, [{"type": "text", "text": "公告"}], "t")
+        rows = Outbox(session, clock.now()).multicast(
+            users, [{"type": "text", "text": "公告"}], "t"
+        )
         ids = [r.id for r in rows]
     with app.app_context():
         delivery.deliver(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, UtcDateTime
@@ -21,7 +21,9 @@ class BindingCode(Base):
     role: Mapped[str] = mapped_column(String(16))  # student, staff, guardian
     student_id: Mapped[Optional[int]] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
     staff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
-    guardian_id: Mapped[Optional[int]] = mapped_column(ForeignKey("guardians.id", ondelete="CASCADE"))
+    guardian_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("guardians.id", ondelete="CASCADE")
+    )
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())

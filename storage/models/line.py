@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, UtcDateTime
@@ -31,9 +31,13 @@ class LineAccount(Base):
     line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
     followed: Mapped[bool] = mapped_column(default=True)
     language: Mapped[Optional[str]] = mapped_column(String(16))
-    student_id: Mapped[Optional[int]] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
+    student_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("students.id", ondelete="SET NULL")
+    )
     staff_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    guardian_id: Mapped[Optional[int]] = mapped_column(ForeignKey("guardians.id", ondelete="SET NULL"))
+    guardian_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("guardians.id", ondelete="SET NULL")
+    )
     bound_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

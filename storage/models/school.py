@@ -7,7 +7,6 @@ from typing import Optional
 
 from sqlalchemy import (
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -44,7 +43,7 @@ class SchoolClass(Base):
     grade: Mapped[int] = mapped_column(Integer)
     homeroom_teacher_id: Mapped[Optional[int]] = mapped_column(ForeignKey("staff.id"))
 
-    homeroom_teacher: Mapped[Optional["Staff"]] = relationship(foreign_keys=[homeroom_teacher_id])
+    homeroom_teacher: Mapped[Optional[Staff]] = relationship(foreign_keys=[homeroom_teacher_id])
 
 
 class Student(Base):
@@ -96,7 +95,7 @@ class Staff(Base):
     name: Mapped[str] = mapped_column(String(64))
     subject: Mapped[Optional[str]] = mapped_column(String(32))
 
-    roles: Mapped[list["StaffRole"]] = relationship(
+    roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
     )
 
