@@ -198,6 +198,10 @@ class Engine:
             return True
 
         current = flow.steps[conv.state]
+        if inp.kind == "postback" and "postback" not in current.accepts:
+            # A card button from elsewhere (a certification card, a notice): not this step's
+            # input, so the front desk routes it and the conversation stays where it is.
+            return False
         if inp.kind not in current.accepts:
             ctx.reply(m.text(text(current.unexpected_key)))
             ctx.reply(*current.prompt(ctx, conv))

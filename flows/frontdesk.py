@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from flows import messages as m
 from flows.context import Ctx
-from flows.engine import Engine, Flow, Input
+from flows.engine import BACK_WORDS, CANCEL_WORDS, HELP_WORDS, Engine, Flow, Input
 from flows.store import SqlConversationStore
 from flows.texts import text
 from storage import accounts
@@ -25,6 +25,7 @@ PostbackFn = Callable[[Ctx, Identity, Input, str], None]
 AfterReplyFn = Callable[[Ctx, Identity], None]
 
 MENU_PREFIX = "menu:"
+FLOW_WORDS = CANCEL_WORDS | HELP_WORDS | BACK_WORDS
 
 # Menu actions every role's rich menu may show; those without a command yet say so kindly.
 MENU_ACTIONS = {
@@ -123,6 +124,10 @@ class FrontDesk:
 
     def _handle_bound(self, ctx: Ctx, ident: Identity, inp: Input) -> None:
         store = SqlConversationStore(ctx.session)
+        if inp.kind == "text" and inp.word in FLOW_WORDS and store.load(ctx.line_user_id or ""):
+            # 說明, 取消 and 上一步 inside a conversation belong to the conversation.
+            if self.engine.handle(ctx, store, inp):
+                return
         action = self.action_for(inp)
         if action is not None:
             self.run_action(ctx, ident, inp, action)

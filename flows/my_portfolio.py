@@ -1,9 +1,274 @@
-"""Placeholder: this flow module registers nothing yet."""
+"""我的學習歷程: this semester's and year's counts against the limits, and every item with its
+status (草稿, 待認證, 已認證, 退回 with the reason) and what the student can do with it."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flows import messages as m
+from flows.context import Ctx
+from flows.engine import Input
 from flows.frontdesk import FrontDesk
+from flows.links import file_link
+from flows.performance import resume_draft as resume_performance
+from flows.performance import type_label
+from flows.texts import TEXTS, text
+from flows.upload import REUPLOAD, count_line, current_student, resume_draft, shorten
+from storage import items
+from storage.identity import STUDENT, Identity
+from storage.items import ItemError, TermRef
+from storage.models.portfolio import (
+    DRAFT,
+    PENDING,
+    REJECTED,
+    SUBMITTED,
+    CourseOutcome,
+    FileRecord,
+    Performance,
+)
+from storage.models.school import Student
+from storage.rules import COURSE_OUTCOME, PERFORMANCE
+
+PREFIX = "myp:"
+WITHDRAW = "withdraw:"
+WITHDRAW_SURE = "withdraw!:"
+KEEP = "keep"
+RESUME = "resume:"
+PAGE = "page:"
+OUTCOME = "o"
+PERF = "p"
+
+# A carousel holds 12 bubbles; ten items a page keeps each reply well inside 50 KB.
+PER_PAGE = 10
+SUMMARY_PREVIEW = 60
+
+# Items that need the student first: drafts and rejections, then the waiting, then the done.
+_ORDER = {DRAFT: 0, REJECTED: 1, PENDING: 2}
+
+
+def on_portfolio(ctx: Ctx, ident: Identity, inp: Input) -> None:
+    student = current_student(ctx)
+    if student is None:
+        ctx.reply(m.text(text("desk.not_for_you")))
+        return
+    show(ctx, student, page=0)
+
+
+def _entries(ctx: Ctx, student: Student, year: int) -> list[CourseOutcome | Performance]:
+    listing = items.student_items(ctx.session, student.id, year)
+    entries: list[CourseOutcome | Performance] = [*listing.outcomes, *listing.performances]
+    # Stable sort: within a status group the newest (as listed) stays first.
+    return sorted(entries, key=lambda e: _ORDER.get(e.status, 3))
+
+
+def show(ctx: Ctx, student: Student, page: int) -> None:
+    term = items.current_term(ctx.rules, ctx.now)
+    if term is None:
+        ctx.reply(m.text(text("upload.no_term")))
+        return
+    outcomes = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term)
+    performances = items.room(ctx.session, ctx.rules, PERFORMANCE, student.id, term)
+    entries = _entries(ctx, student, term.academic_year)
+    summary = text("portfolio.counts", year=term.academic_year, semester=term.semester,
+                   outcomes=count_line(outcomes), performances=count_line(performances))
+    if not entries:
+        ctx.reply(m.text(summary + "\n" + text("portfolio.empty"),
+                         quick=[("上傳", "上傳"), ("多元表現", "多元表現")]))
+        return
+    pages = (len(entries) + PER_PAGE - 1) // PER_PAGE
+    page = min(max(page, 0), pages - 1)
+    shown = entries[page * PER_PAGE:(page + 1) * PER_PAGE]
+    bubbles = [_bubble(ctx, student, entry) for entry in shown]
+    carousel = m.flex(text("portfolio.alt", n=len(entries)), m.carousel(bubbles))
+    quick: list[Any] = []
+    if page > 0:
+        quick.append((text("upload.page_prev"), "postback", f"{PREFIX}{PAGE}{page - 1}"))
+    if page < pages - 1:
+        quick.append((text("upload.page_next"), "postback", f"{PREFIX}{PAGE}{page + 1}"))
+    quick += [("上傳", "上傳"), ("多元表現", "多元表現")]
+    head = summary
+    if pages > 1:
+        head += "\n" + text("portfolio.page", page=page + 1, pages=pages)
+    ctx.reply(m.text(head), m.with_quick_reply(carousel, quick))
+
+
+def _status(entry: CourseOutcome | Performance) -> str:
+    label = text(f"upload.status.{entry.status}")
+    if isinstance(entry, CourseOutcome):
+        if entry.status == REJECTED:
+            reason = entry.reject_reason or text("upload.no_reason")
+            return text("portfolio.rejected", reason=reason)
+        if entry.status == PENDING and entry.certifier is not None:
+            return text("portfolio.pending_with", teacher=entry.certifier.name)
+    return label
+
+
+def _link_button(ctx: Ctx, student: Student, record: FileRecord | None,
+                 label_key: str) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    link = file_link(ctx, None, record.id, (items.VIEWER_STUDENT, student.id), ctx.now)
+    return _button(m.uri_action(text(label_key), link))
+
+
+def _button(action: dict[str, Any], primary: bool = False) -> dict[str, Any]:
+    return {"type": "button", "action": action, "height": "sm",
+            "style": "primary" if primary else "secondary"}
+
+
+def _postback(label_key: str, data: str, primary: bool = False) -> dict[str, Any]:
+    label = text(label_key)
+    return _button(m.postback_action(label, data, label), primary)
+
+
+def _bubble(ctx: Ctx, student: Student, entry: CourseOutcome | Performance) -> dict[str, Any]:
+    buttons: list[dict[str, Any] | None] = []
+    if isinstance(entry, CourseOutcome):
+        kind, title = text("upload.item_name.course_outcome"), entry.course.subject
+        buttons += [_link_button(ctx, student, entry.document, "portfolio.button_document"),
+                    _link_button(ctx, student, entry.video, "portfolio.button_video")]
+        if entry.status == PENDING:
+            buttons.append(_postback("portfolio.button_withdraw",
+                                     f"{PREFIX}{WITHDRAW}{OUTCOME}:{entry.id}"))
+        elif entry.status == REJECTED and items.live_replacement(ctx.session, entry.id) is None:
+            buttons.append(_postback("portfolio.button_replace", f"{REUPLOAD}{entry.id}", True))
+        elif entry.status == DRAFT:
+            buttons.append(_postback("portfolio.button_resume",
+                                     f"{PREFIX}{RESUME}{OUTCOME}:{entry.id}", True))
+    else:
+        kind, title = text("upload.item_name.performance"), type_label(entry.record_type)
+        for proof in entry.proofs[:2]:
+            buttons.append(_link_button(ctx, student, proof.file, "portfolio.button_proof"))
+        if entry.status == SUBMITTED and entry.picked_at is None and not entry.entered_by_staff:
+            buttons.append(_postback("portfolio.button_withdraw",
+                                     f"{PREFIX}{WITHDRAW}{PERF}:{entry.id}"))
+        elif entry.status == DRAFT:
+            buttons.append(_postback("portfolio.button_resume",
+                                     f"{PREFIX}{RESUME}{PERF}:{entry.id}", True))
+    if isinstance(entry, CourseOutcome) and entry.status == REJECTED \
+            and items.live_replacement(ctx.session, entry.id) is not None:
+        status = text("portfolio.rejected_replaced")
+    else:
+        status = _status(entry)
+    body: list[dict[str, Any]] = [
+        {"type": "text", "text": kind, "size": "xs", "color": "#888888"},
+        {"type": "text", "text": title, "weight": "bold", "size": "md", "wrap": True},
+        {"type": "text", "text": status, "size": "sm", "wrap": True,
+         "color": "#D9534F" if entry.status == REJECTED else "#1E7B34"},
+        {"type": "text", "text": shorten(entry.summary or text("portfolio.no_summary"),
+                                         SUMMARY_PREVIEW),
+         "size": "sm", "wrap": True, "margin": "md"},
+        {"type": "text", "text": text("portfolio.term", term=f"{entry.academic_year}-"
+                                                             f"{entry.semester}"),
+         "size": "xs", "color": "#888888", "margin": "sm"},
+    ]
+    bubble: dict[str, Any] = {
+        "type": "bubble", "size": "kilo",
+        "body": {"type": "box", "layout": "vertical", "contents": body},
+    }
+    kept = [b for b in buttons if b is not None]
+    if kept:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm",
+                            "contents": kept}
+    return bubble
+
+
+# --- the buttons ------------------------------------------------------------------------------
+
+
+def _item_ref(rest: str) -> tuple[str, int] | None:
+    kind, _, raw = rest.partition(":")
+    if kind not in (OUTCOME, PERF):
+        return None
+    try:
+        return kind, int(raw)
+    except ValueError:
+        return None
+
+
+def on_button(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
+    handle_button(ctx, rest)
+
+
+def handle_button(ctx: Ctx, rest: str) -> None:
+    """A tap on a 我的歷程 card (rest: the data after the prefix)."""
+    student = current_student(ctx)
+    if student is None:
+        ctx.reply(m.text(text("desk.not_for_you")))
+        return
+    if rest == KEEP:
+        ctx.reply(m.text(text("portfolio.kept")))
+        return
+    if rest.startswith(PAGE):
+        try:
+            page = int(rest[len(PAGE):])
+        except ValueError:
+            page = 0
+        show(ctx, student, page)
+        return
+    for prefix, action in ((WITHDRAW_SURE, _withdraw), (WITHDRAW, _ask_withdraw),
+                           (RESUME, _resume)):
+        if rest.startswith(prefix):
+            ref = _item_ref(rest[len(prefix):])
+            if ref is not None:
+                action(ctx, student, *ref)
+                return
+    ctx.reply(m.text(text("desk.stale_button")))
+
+
+def _title(ctx: Ctx, student: Student, kind: str, item_id: int) -> str | None:
+    if kind == OUTCOME:
+        outcome = items.own_outcome(ctx.session, student.id, item_id)
+        return outcome.course.subject if outcome else None
+    performance = items.own_performance(ctx.session, student.id, item_id)
+    return type_label(performance.record_type) if performance else None
+
+
+def _ask_withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
+    title = _title(ctx, student, kind, item_id)
+    if title is None:
+        ctx.reply(m.text(text("portfolio.not_found")))
+        return
+    what = text("upload.item_name.course_outcome" if kind == OUTCOME
+                else "upload.item_name.performance")
+    ctx.reply(m.confirm(
+        text("portfolio.withdraw_question", title=title, what=what),
+        text("portfolio.withdraw_question", title=shorten(title, 30), what=what),
+        m.postback_action(text("portfolio.button_withdraw_sure"),
+                          f"{PREFIX}{WITHDRAW_SURE}{kind}:{item_id}",
+                          text("portfolio.button_withdraw_sure")),
+        m.postback_action(text("portfolio.button_keep"), f"{PREFIX}{KEEP}",
+                          text("portfolio.button_keep")),
+    ))
+
+
+def _withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
+    try:
+        if kind == OUTCOME:
+            outcome = items.withdraw_outcome(ctx.session, student.id, item_id, ctx.now)
+            term = TermRef(outcome.academic_year, outcome.semester)
+            title, item_kind = outcome.course.subject, COURSE_OUTCOME
+        else:
+            performance = items.withdraw_performance(ctx.session, student.id, item_id, ctx.now)
+            term = TermRef(performance.academic_year, performance.semester)
+            title, item_kind = type_label(performance.record_type), PERFORMANCE
+    except ItemError as exc:
+        key = f"portfolio.cannot_withdraw_{exc.reason}"
+        ctx.reply(m.text(text(key) if key in TEXTS else text("portfolio.cannot_withdraw")))
+        return
+    usage = items.room(ctx.session, ctx.rules, item_kind, student.id, term)
+    ctx.reply(m.text(text("portfolio.withdrawn", title=title,
+                          count=count_line(usage)),
+                     quick=[("我的歷程", "我的歷程")]))
+
+
+def _resume(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
+    if kind == OUTCOME:
+        resume_draft(ctx, item_id)
+    else:
+        resume_performance(ctx, item_id)
 
 
 def register(desk: FrontDesk) -> None:
-    """Nothing to register yet."""
+    desk.command("portfolio", ("我的學習歷程", "我的歷程"), (STUDENT,))(on_portfolio)
+    desk.postback(PREFIX, (STUDENT,))(on_button)

@@ -161,7 +161,9 @@ TEXTS: dict[str, str] = {
     "upload.draft_gone": "找不到這份草稿了，可能已經送出或刪除。可以在「我的歷程」查看。",
     "upload.cancelled": "已取消，這份草稿已刪除。需要時再從選單開始就好。",
     "upload.draft_description": "（{course} 課程學習成果）",
-    "upload.replacing": "重新上傳「{course}」：上次退回的原因是「{reason}」。這次的作品會取代被退回的那件。",
+    "upload.replacing": (
+        "重新上傳「{course}」：上次退回的原因是「{reason}」。這次的作品會取代被退回的那件。"
+    ),
     "upload.no_reason": "未填寫原因",
     "upload.replace_not_found": "找不到這件成果，請從「我的歷程」重新操作。",
     "upload.replace_not_rejected": "這件成果沒有被退回，不需要重新上傳。",
@@ -172,7 +174,9 @@ TEXTS: dict[str, str] = {
     "intake.line_failed": "LINE 處理這個影音檔時失敗了，請重新傳一次，或換一個檔案。",
     "intake.not_ready": "LINE 還在處理這個檔案，請過一兩分鐘再傳一次。",
     "intake.not_a_file": "這裡需要照片、PDF 或影片／錄音檔。",
-    "intake.too_many_pages": "一件作品最多 {limit} 張照片。請按「下一步」合成，或按「清除重傳」重新挑照片。",
+    "intake.too_many_pages": (
+        "一件作品最多 {limit} 張照片。請按「下一步」合成，或按「清除重傳」重新挑照片。"
+    ),
     # 多元表現 (flows/performance.py).
     "performance.type.cadre": "幹部經歷暨事蹟紀錄",
     "performance.type.competition": "競賽參與紀錄",
@@ -248,7 +252,9 @@ TEXTS: dict[str, str] = {
     "performance.semester_value": "第 {n} 學期",
     "performance.required": "「{label}」一定要填喔。",
     "performance.bad_date": "看不懂這個{label}，請按「選擇日期」，或輸入像 2026/10/1 這樣的日期。",
-    "performance.date_out_of_range": "{label}不在合理範圍內（不能是未來的日子，也不能太早），請再確認一次。",
+    "performance.date_out_of_range": (
+        "{label}不在合理範圍內（不能是未來的日子，也不能太早），請再確認一次。"
+    ),
     "performance.date_before_start": "{label}不能早於開始日期 {start}，請再選一次。",
     "performance.type_it": "請直接打字輸入{label}。",
     "performance.pick_choice": "請點下方按鈕選擇{label}。",
@@ -303,18 +309,28 @@ TEXTS: dict[str, str] = {
     "portfolio.not_found": "找不到這個項目，請從「我的歷程」重新操作。",
     "portfolio.cannot_withdraw": "這個項目現在不能撤回。",
     "portfolio.cannot_withdraw_certified": "這件已經認證了，不能撤回。",
-    "portfolio.cannot_withdraw_rejected": "這件已經被退回，不計入件數，不需要撤回；可以按「重新上傳」。",
+    "portfolio.cannot_withdraw_rejected": (
+        "這件已經被退回，不計入件數，不需要撤回；可以按「重新上傳」。"
+    ),
     "portfolio.cannot_withdraw_withdrawn": "這件已經撤回過了。",
     "portfolio.cannot_withdraw_draft": "這件還是草稿，從「繼續填寫」打開後輸入「取消」就能刪除。",
     "portfolio.cannot_withdraw_picked": "這件已經勾選提交中央資料庫，不能撤回。",
     "portfolio.cannot_withdraw_not_found": "找不到這個項目，請從「我的歷程」重新操作。",
     # Signed file links (bot/files_view.py): page titles and bodies.
     "link.expired.title": "連結已過期",
-    "link.expired.body": "為了保護個人資料，檔案連結只在一段時間內有效。請回到 LINE 重新打開「我的歷程」取得新連結。",
+    "link.expired.body": (
+        "為了保護個人資料，檔案連結只在一段時間內有效。"
+        "請回到 LINE 重新打開「我的歷程」取得新連結。"
+    ),
     "link.forbidden.title": "無法查看這個檔案",
     "link.forbidden.body": "這個連結無效，或你沒有查看這個檔案的權限。請回到 LINE 重新打開。",
     "link.gone.title": "檔案已不存在",
     "link.gone.body": "這個檔案已經不存在了。如有疑問，請洽教務處註冊組。",
+    "upload.finish_current_first": (
+        "你正在填寫另一份草稿。請先把它送出，或輸入「取消」刪除它，再開始新的。"
+    ),
+    "upload.count_of_limit": "{count}/{limit} 件",
+    "upload.count_no_limit": "{count} 件",
     # --- end section: upload ---
     # --- section: certify (certification, proxies, class progress) ---
     # Capacities a certifier acts in (rule 七).
@@ -471,7 +487,10 @@ TEXTS: dict[str, str] = {
     # --- end section: schedule ---
     # --- section: picking (picks, export, receipts) ---
     # Picking (勾選): student cards, summary, confirmation. Dates read as 2027/7/28.
-    "picking.not_open": "{year} 學年度的勾選期間是 {start} 至 {end}，現在還沒開始喔。到時候再輸入「勾選」就可以了。",
+    "picking.not_open": (
+        "{year} 學年度的勾選期間是 {start} 至 {end}，現在還沒開始喔。"
+        "到時候再輸入「勾選」就可以了。"
+    ),
     "picking.no_window": "{year} 學年度的勾選期間還沒公布，公布後會通知你。",
     "picking.empty": (
         "{year} 學年度還沒有可以勾選的項目。課程學習成果要先通過任課教師認證，"
@@ -481,7 +500,9 @@ TEXTS: dict[str, str] = {
         "{year} 學年度勾選（{end} 截止）\n{counts}\n"
         "第 {page}/{pages} 頁：按卡片上的「勾選」或「取消」。"
     ),
-    "picking.counts": "課程學習成果已勾選 {co_count}/{co_limit} 件，多元表現已勾選 {pf_count}/{pf_limit} 件。",
+    "picking.counts": (
+        "課程學習成果已勾選 {co_count}/{co_limit} 件，多元表現已勾選 {pf_count}/{pf_limit} 件。"
+    ),
     "picking.no_limit": "不限",
     "picking.page_alt": "勾選：第 {page}/{pages} 頁",
     "picking.kind.course_outcome": "課程學習成果",
@@ -522,18 +543,30 @@ TEXTS: dict[str, str] = {
     "picking.result.already_picked": "「{title}」已經勾選了。\n{counts}",
     "picking.result.unpicked": "已取消勾選「{title}」。\n{counts}",
     "picking.result.already_unpicked": "「{title}」目前沒有勾選。\n{counts}",
-    "picking.result.limit": "{kind}每學年至多勾選 {limit} 件，已經勾滿了。要換一件的話，先取消一件再勾選。",
+    "picking.result.limit": (
+        "{kind}每學年至多勾選 {limit} 件，已經勾滿了。要換一件的話，先取消一件再勾選。"
+    ),
     "picking.result.locked": "你已經確認送出了。要修改的話，請先按「重新開啟修改」。",
     "picking.result.window_before": "勾選期間是 {start} 至 {end}，現在還沒開始喔。",
-    "picking.result.window_closed": "勾選已於 {end} 截止，勾選結果已確定，無法再修改。如有特殊情況請洽教務處。",
+    "picking.result.window_closed": (
+        "勾選已於 {end} 截止，勾選結果已確定，無法再修改。如有特殊情況請洽教務處。"
+    ),
     "picking.result.not_found": "找不到這個項目，可能已經撤回。請重新輸入「勾選」看看最新的清單。",
     "picking.result.not_pickable_pending": "「{title}」還在等任課教師認證，通過後才能勾選。",
-    "picking.result.not_pickable_draft": "「{title}」還沒送出，送出（課程學習成果需通過認證）後才能勾選。",
-    "picking.result.not_pickable_rejected": "「{title}」已被退回（{reason}），重新上傳並通過認證後才能勾選。",
+    "picking.result.not_pickable_draft": (
+        "「{title}」還沒送出，送出（課程學習成果需通過認證）後才能勾選。"
+    ),
+    "picking.result.not_pickable_rejected": (
+        "「{title}」已被退回（{reason}），重新上傳並通過認證後才能勾選。"
+    ),
     "picking.result.not_pickable_unavailable": "「{title}」目前無法勾選。",
     "picking.bad_button": "這個按鈕無法使用。請重新輸入「勾選」，從最新的卡片操作。",
-    "picking.use_buttons": "請按卡片上的按鈕，或下方的「上一頁／下一頁／看摘要並送出」。輸入「取消」可以離開。",
-    "picking.other_button": "你正在勾選中（勾選都已存好）。要做別的事，請先輸入「取消」，再按一次那個按鈕。",
+    "picking.use_buttons": (
+        "請按卡片上的按鈕，或下方的「上一頁／下一頁／看摘要並送出」。輸入「取消」可以離開。"
+    ),
+    "picking.other_button": (
+        "你正在勾選中（勾選都已存好）。要做別的事，請先輸入「取消」，再按一次那個按鈕。"
+    ),
     "picking.summary.head": "以下是 {year} 學年度要提交到中央資料庫的項目，請再檢查一次：",
     "picking.summary.section": "【{kind} {count}/{limit} 件】",
     "picking.summary.line": "{n}. {label}：{title}（{files}）",
@@ -544,15 +577,23 @@ TEXTS: dict[str, str] = {
         "已確認送出，共 {count} 件！勾選於 {end} 截止後，由學校提交到中央資料庫。"
         "截止前若要修改，輸入「勾選」再按「重新開啟修改」。"
     ),
-    "picking.confirmed_dropped": "另外有 {dropped} 件已經不能提交（例如認證被撤銷），已自動取消勾選。",
-    "picking.already_confirmed": "你已於 {at} 確認送出。截止（{end}）前如要修改，請按「重新開啟修改」。",
+    "picking.confirmed_dropped": (
+        "另外有 {dropped} 件已經不能提交（例如認證被撤銷），已自動取消勾選。"
+    ),
+    "picking.already_confirmed": (
+        "你已於 {at} 確認送出。截止（{end}）前如要修改，請按「重新開啟修改」。"
+    ),
     "picking.reopened": "已重新開啟，可以修改勾選。改好後記得再按「確認送出」。",
     "picking.not_confirmed": "你還沒有確認送出，直接修改勾選即可。",
     "picking.final_head": "{year} 學年度勾選已於 {end} 截止，以下是提交的項目（已無法修改）：",
-    "picking.final_unconfirmed": "你沒有按「確認送出」；學校會依截止時的勾選提交。如有問題請洽教務處。",
+    "picking.final_unconfirmed": (
+        "你沒有按「確認送出」；學校會依截止時的勾選提交。如有問題請洽教務處。"
+    ),
     # Homeroom view (勾選進度).
     "picking.progress.no_class": "找不到您擔任導師的班級。如有錯誤請洽註冊組。",
-    "picking.progress.head": "{cls} 班 {year} 學年度勾選進度（{start}～{end}{phase}）\n已確認送出 {done}/{total} 人",
+    "picking.progress.head": (
+        "{cls} 班 {year} 學年度勾選進度（{start}～{end}{phase}）\n已確認送出 {done}/{total} 人"
+    ),
     "picking.progress.phase.before": "，尚未開始",
     "picking.progress.phase.open": "",
     "picking.progress.phase.closed": "，已截止",
@@ -571,7 +612,9 @@ TEXTS: dict[str, str] = {
         "{year} 學年度勾選到 {end} 才截止，學生還可能修改。確定現在就要匯出，請加上 --force。"
     ),
     "picking.export.nothing": "{year} 學年度沒有已勾選的{kind}，沒有寫出檔案。",
-    "picking.export.refused": "無法匯出：{students} 位學生共 {count} 個問題要先處理，沒有寫出任何檔案。",
+    "picking.export.refused": (
+        "無法匯出：{students} 位學生共 {count} 個問題要先處理，沒有寫出任何檔案。"
+    ),
     "picking.export.student": "{class_seat} {name}（學號 {student_no}）",
     "picking.export.problem_line": "  - {problem}",
     "picking.export.slot.document": "文件",
@@ -581,17 +624,31 @@ TEXTS: dict[str, str] = {
     "picking.export.problem.no_national_id": "缺少身分證號，請註冊組補登。",
     "picking.export.problem.no_birth_date": "缺少出生日期，請註冊組補登。",
     "picking.export.problem.missing_file": "{ref} 的{slot}檔案不在儲存區，請學生重新上傳。",
-    "picking.export.problem.file_damaged": "{ref} 的{slot}檔案內容與紀錄不符（可能損壞），請學生重新上傳。",
-    "picking.export.problem.wrong_format": "{ref} 的{slot}檔案是 {format} 格式，中央資料庫只收 {allowed}。",
+    "picking.export.problem.file_damaged": (
+        "{ref} 的{slot}檔案內容與紀錄不符（可能損壞），請學生重新上傳。"
+    ),
+    "picking.export.problem.wrong_format": (
+        "{ref} 的{slot}檔案是 {format} 格式，中央資料庫只收 {allowed}。"
+    ),
     "picking.export.problem.too_large": "{ref} 的{slot}檔案有 {size} MB，超過 {limit} MB 上限。",
     "picking.export.problem.no_file": "{ref} 沒有任何檔案。",
     "picking.export.problem.summary_missing": "{ref} 沒有成果簡述。",
     "picking.export.problem.summary_too_long": "{ref} 的成果簡述有 {length} 字，超過 {limit} 字。",
-    "picking.export.problem.unknown_record_type": "{ref} 的紀錄類型「{type}」不是中央資料庫的類型。",
-    "picking.export.problem.too_many_files": "{ref} 有 {count} 個{slot}檔案，中央資料庫每筆只收一個。",
-    "picking.export.done": "已寫出 {path}\n{students} 位學生、{items} 筆、{files} 個檔案；SHA-256 {sha256}",
-    "picking.export.unconfirmed_included": "注意：以下 {count} 位學生有勾選但沒有按確認送出，已一併匯出：",
-    "picking.export.unconfirmed_skipped": "注意：以下 {count} 位學生有勾選但沒有按確認送出，已略過（--only-confirmed）：",
+    "picking.export.problem.unknown_record_type": (
+        "{ref} 的紀錄類型「{type}」不是中央資料庫的類型。"
+    ),
+    "picking.export.problem.too_many_files": (
+        "{ref} 有 {count} 個{slot}檔案，中央資料庫每筆只收一個。"
+    ),
+    "picking.export.done": (
+        "已寫出 {path}\n{students} 位學生、{items} 筆、{files} 個檔案；SHA-256 {sha256}"
+    ),
+    "picking.export.unconfirmed_included": (
+        "注意：以下 {count} 位學生有勾選但沒有按確認送出，已一併匯出："
+    ),
+    "picking.export.unconfirmed_skipped": (
+        "注意：以下 {count} 位學生有勾選但沒有按確認送出，已略過（--only-confirmed）："
+    ),
     "picking.export.unconfirmed_line": "  {class_seat} {name}（學號 {student_no}）",
     # Receipts (收訖明細): the staff import and report (CLI).
     "picking.receipt.file_error": "無法讀取這個檔案：",
@@ -602,8 +659,12 @@ TEXTS: dict[str, str] = {
     "picking.receipt.error.mixed_years": "檔案裡有不同學年度的項目（{years}），請分開匯入。",
     "picking.receipt.error.who_mismatch": "身分證號與學號 {student_no} 不是同一位學生。",
     "picking.receipt.error.no_student": "找不到這位學生（學號 {student_no}）。",
-    "picking.receipt.error.unknown_type": "看不懂項目類型「{type}」，請填「課程學習成果」或「多元表現」。",
-    "picking.receipt.error.bad_ref": "看不懂項目編號「{ref}」，請填匯出時的校內編號（例如 C12、P7）。",
+    "picking.receipt.error.unknown_type": (
+        "看不懂項目類型「{type}」，請填「課程學習成果」或「多元表現」。"
+    ),
+    "picking.receipt.error.bad_ref": (
+        "看不懂項目編號「{ref}」，請填匯出時的校內編號（例如 C12、P7）。"
+    ),
     "picking.receipt.error.kind_mismatch": "{ref} 與項目類型「{type}」不符。",
     "picking.receipt.error.item_not_found": "學號 {student_no} 沒有 {ref} 這個項目。",
     "picking.receipt.error.not_picked": "學號 {student_no} 的 {ref} 沒有勾選提交。",
@@ -621,7 +682,9 @@ TEXTS: dict[str, str] = {
     "picking.receipt.no_line": "以下 {count} 位學生沒有綁定 LINE，請導師轉知：",
     "picking.receipt.student_line": "  {class_seat} {name}（學號 {student_no}）",
     "picking.receipt.report.none": "{year} 學年度還沒有匯入收訖明細。",
-    "picking.receipt.report.head": "{year} 學年度收訖明細：共 {items} 筆，已回覆 {answered} 筆；確認期限 {until}",
+    "picking.receipt.report.head": (
+        "{year} 學年度收訖明細：共 {items} 筆，已回覆 {answered} 筆；確認期限 {until}"
+    ),
     "picking.receipt.report.wrong_head": "回報有誤（{count} 筆）：",
     "picking.receipt.report.wrong_line": "  {class_seat} {name}（學號 {student_no}）{ref}：{note}",
     "picking.receipt.report.no_note": "（未說明）",
@@ -637,22 +700,540 @@ TEXTS: dict[str, str] = {
     "picking.receipt.button.start": "確認收訖明細",
     "picking.receipt.nothing": "目前沒有需要確認的收訖明細。",
     "picking.receipt.closed": "收訖明細確認已於 {end} 截止。若發現資料有誤，請儘快洽教務處。",
-    "picking.receipt.item": "收訖明細 {n}/{total}（請於 {until} 前確認）\n{label}｜{title}\n{summary}{central}\n\n這筆資料正確嗎？",
+    "picking.receipt.item": (
+        "收訖明細 {n}/{total}（請於 {until} 前確認）\n{label}｜{title}\n{summary}{central}"
+        "\n\n這筆資料正確嗎？"
+    ),
     "picking.receipt.central": "\n中央資料庫：{description}",
     "picking.receipt.unknown_item": "（項目 {ref}）",
     "picking.receipt.button.ok": "正確",
     "picking.receipt.button.wrong": "有誤",
     "picking.receipt.button.redo": "重新確認",
-    "picking.receipt.use_buttons": "請按「正確」或「有誤」。輸入「取消」可以先離開，已回覆的都會保存。",
+    "picking.receipt.use_buttons": (
+        "請按「正確」或「有誤」。輸入「取消」可以先離開，已回覆的都會保存。"
+    ),
     "picking.receipt.ask_note": "請簡短說明哪裡有誤（例如：檔案不是我上傳的那份、名稱打錯）。",
     "picking.receipt.noted": "已記下，學校會協助更正。",
     "picking.receipt.done": "收訖明細 {total} 筆都回覆好了，謝謝！",
     "picking.receipt.done_wrong": "其中 {count} 筆回報有誤，學校會儘快處理並重新提交。",
-    "picking.receipt.all_answered": "你的收訖明細都已回覆（有誤 {wrong} 筆）。{until} 前如要修改，請按「重新確認」。",
+    "picking.receipt.all_answered": (
+        "你的收訖明細都已回覆（有誤 {wrong} 筆）。{until} 前如要修改，請按「重新確認」。"
+    ),
     # --- end section: picking ---
     # --- section: records (consultations, cadres, grade 12, graduation) ---
+    "records.trimmed": "…（預覽到此為止，全文共 {n} 字）",
+    "records.page_prev": "上一頁",
+    "records.page_next": "下一頁",
+    # course consultations (課程諮詢紀錄)
+    "records.consult.only_consultants": (
+        "「諮詢紀錄」限課程諮詢教師使用。如果您擔任課程諮詢教師，"
+        "請洽教務處註冊組在名冊加上「課程諮詢教師」角色。"
+    ),
+    "records.consult.no_classes": (
+        "您還沒有負責諮詢的班級。請洽教務處註冊組設定您負責的班級或年級後再記錄。"
+    ),
+    "records.consult.help": (
+        "正在新增課程諮詢紀錄：依提示選擇學生、日期時間、地點，輸入內容與建議即可。"
+        "輸入「上一步」返回，輸入「取消」結束（不會儲存）。"
+    ),
+    "records.consult.menu": (
+        "{name}老師您好！\n負責諮詢的班級：{classes}\n"
+        "目前已有 {count} 筆諮詢紀錄。\n請選擇要做的事："
+    ),
+    "records.consult.button_new": "新增諮詢紀錄",
+    "records.consult.button_list": "我的諮詢紀錄",
+    "records.consult.button_courses": "學生選課",
+    "records.consult.ask_kind": "新增課程諮詢紀錄：這次是團體諮詢，還是個別諮詢？",
+    "records.consult.kind.group": "團體諮詢",
+    "records.consult.kind.individual": "個別諮詢",
+    "records.consult.pick_kind": "請點選「團體諮詢」或「個別諮詢」。",
+    "records.consult.ask_class": (
+        "是哪一班的學生？請點選班級，或輸入班級代碼（例如 {example}）。\n您負責諮詢的班級"
+        "：{classes}"
+    ),
+    "records.consult.unknown_class": "找不到班級「{code}」，請點選班級或再輸入一次。",
+    "records.consult.not_advised_class": (
+        "您沒有負責 {code} 班的課程諮詢，不能為這班記錄。"
+        "請選擇您負責的班級；需要調整請洽教務處註冊組。"
+    ),
+    "records.consult.ask_who": "{code} 班：是全班參加，還是挑選部分學生？",
+    "records.consult.button_whole": "全班",
+    "records.consult.button_pick": "挑選學生",
+    "records.consult.pick_who": "請點選「全班」或「挑選學生」。",
+    "records.consult.roster_line": "{seat} {name}",
+    "records.consult.ask_students_group": (
+        "{code} 班學生：\n{roster}\n\n請輸入參加學生的座號，多位請用空白或逗號分開，"
+        "也可以寫範圍（例如：1 3 5-8）。其他您負責班級的學生請輸入學號。"
+    ),
+    "records.consult.ask_students_individual": (
+        "{code} 班學生：\n{roster}\n\n請輸入這位學生的座號（或學號）。"
+    ),
+    "records.consult.no_students_in_class": "{code} 班目前沒有在學學生。",
+    "records.consult.no_students_named": "沒有讀到任何座號或學號，請再輸入一次（例如：1 3 5）。",
+    "records.consult.unknown_students": "找不到：{tokens}。請對照名單再輸入一次。",
+    "records.consult.not_advised_student": (
+        "{name}（學號 {no}）不在您負責諮詢的班級，不能為他記錄。請重新輸入。"
+    ),
+    "records.consult.one_student": "個別諮詢只記錄一位學生，請只輸入一個座號或學號。",
+    "records.consult.ask_date": (
+        "諮詢是哪一天？請點「選擇日期」，或直接輸入日期（例如 {example}）。"
+    ),
+    "records.consult.button_date": "選擇日期",
+    "records.consult.bad_date": "看不懂這個日期。請點「選擇日期」，或輸入像 {example} 的日期。",
+    "records.consult.date_range": "諮詢日期要在這一年內，而且不能是還沒到的日子，請再選一次。",
+    "records.consult.ask_start": "幾點開始？請點「選擇時間」，或直接輸入（例如 13:10）。",
+    "records.consult.ask_end": "幾點結束？（開始時間 {start}）請點「選擇時間」，或直接輸入。",
+    "records.consult.button_time": "選擇時間",
+    "records.consult.bad_time": "看不懂這個時間。請點「選擇時間」，或輸入像 13:10 的時間。",
+    "records.consult.end_before_start": "結束時間要晚於開始時間 {start}，請再選一次。",
+    "records.consult.current": "（目前：{value}）",
+    "records.consult.ask_place": "諮詢地點在哪裡？例如：輔導室、101 教室（{limit} 字以內）。",
+    "records.consult.place_too_long": "地點最多 {limit} 字，這次是 {n} 字，請精簡後再傳一次。",
+    "records.consult.ask_content": "請輸入諮詢內容與建議（{limit} 字以內）。",
+    "records.consult.content_too_long": (
+        "諮詢內容與建議最多 {limit} 字，這次是 {n} 字，請精簡後再傳一次。"
+    ),
+    "records.consult.type_it": "這一步請用文字輸入喔。",
+    "records.consult.ask_files": (
+        "要附上簡報或照片嗎？（選填，最多 {limit} 個；簡報請先另存成 PDF）\n目前附件：{files}\n"
+        "直接傳送檔案或照片即可；沒有附件或傳完了，請點「完成」。"
+    ),
+    "records.consult.button_done": "完成",
+    "records.consult.button_clear_files": "清除附件",
+    "records.consult.file_kept": (
+        "已收到附件「{name}」（共 {n} 個）。還有的話可以繼續傳，傳完請點「完成」。"
+    ),
+    "records.consult.file_kind": "附件請傳 PDF 或照片（jpg、png）；簡報請先另存成 PDF 再傳。",
+    "records.consult.file_default_name": "附件 {n}",
+    "records.consult.photo_default_name": "照片 {n}",
+    "records.consult.file_unnamed": "附件",
+    "records.consult.too_many_files": "附件最多 {limit} 個，這個檔案沒有加入。請點「完成」繼續。",
+    "records.consult.files_cleared": "附件已清除。",
+    "records.consult.files_none": "無",
+    "records.consult.files_hint": "請傳送檔案或照片，或點「完成」繼續。",
+    "records.consult.files_count": "附件 {n} 個",
+    "records.consult.card_title": "確認諮詢紀錄",
+    "records.consult.card_title_edit": "修改諮詢紀錄",
+    "records.consult.card_alt": "諮詢紀錄：{date} {students}",
+    "records.consult.card_kind": "類型",
+    "records.consult.card_students": "學生",
+    "records.consult.card_date": "日期",
+    "records.consult.card_time": "時間",
+    "records.consult.card_place": "地點",
+    "records.consult.card_content": "內容與建議",
+    "records.consult.card_files": "附件",
+    "records.consult.time_range": "{start}–{end}",
+    "records.consult.students_whole": "{code} 班全班（{n} 人）",
+    "records.consult.students_some": "{names}（{n} 人）",
+    "records.consult.students_more": "{names} 等 {n} 人",
+    "records.consult.place_line": "地點：{place}",
+    "records.consult.button_save": "儲存",
+    "records.consult.button_edit_students": "改學生",
+    "records.consult.button_edit_when": "改日期時間",
+    "records.consult.button_edit_place": "改地點",
+    "records.consult.button_edit_content": "改內容與建議",
+    "records.consult.button_edit_files": "改附件",
+    "records.consult.confirm_hint": "請點「儲存」，或點要修改的項目。",
+    "records.consult.saved": (
+        "已儲存諮詢紀錄：{date} {time}，{students}。\n需要更正時，點「我的諮詢紀錄」再按「"
+        "修改」。"
+    ),
+    "records.consult.corrected": "已更新諮詢紀錄（{date} {time}，{students}）。",
+    "records.consult.cancelled": "已取消，這筆諮詢紀錄沒有儲存。",
+    "records.consult.edit_cancelled": "已取消修改，諮詢紀錄維持原樣。",
+    "records.consult.not_found": (
+        "找不到這筆諮詢紀錄，可能不是您記錄的。請從「我的諮詢紀錄」重新選擇。"
+    ),
+    "records.consult.error.not_advised": (
+        "{name}（學號 {no}）不在您負責諮詢的班級，這筆紀錄沒有儲存。需要調整請洽教務處註冊組。"
+    ),
+    "records.consult.error.not_advised_class": (
+        "您已不負責這個班級的課程諮詢，這筆紀錄沒有儲存。需要調整請洽教務處註冊組。"
+    ),
+    "records.consult.error.end_before_start": "結束時間要晚於開始時間，請重新選擇時間。",
+    "records.consult.error.place": "地點未填或太長，請重新輸入。",
+    "records.consult.error.content": "內容與建議未填或超過 150 字，請重新輸入。",
+    "records.consult.error.no_students": "還沒有選學生，請重新選擇。",
+    "records.consult.error.individual_one": "個別諮詢只記錄一位學生，請重新選擇。",
+    "records.consult.error.too_many_files": "附件最多 {limit} 個，請清除後重新附上。",
+    "records.consult.error.not_found": "找不到這筆諮詢紀錄，可能不是您記錄的。",
+    "records.consult.error.other": "這筆紀錄無法儲存，請從「新增諮詢紀錄」重新開始。",
+    "records.consult.list_empty": "您還沒有任何諮詢紀錄。點「新增諮詢紀錄」開始記錄。",
+    "records.consult.list_head": (
+        "您的諮詢紀錄共 {total} 筆（第 {page}/{pages} 頁），新的在前。需要更正請點「修改」"
+        "。"
+    ),
+    "records.consult.list_alt": "我的諮詢紀錄（共 {n} 筆）",
+    "records.consult.button_edit": "修改",
+    "records.consult.student_empty": (
+        "目前還沒有你的課程諮詢紀錄。參加課程諮詢後，老師記錄了就會出現在這裡。"
+    ),
+    "records.consult.student_head": (
+        "你的課程諮詢紀錄共 {total} 筆（第 {page}/{pages} 頁），新的在前："
+    ),
+    "records.consult.student_item": (
+        "【{date} {time}】{kind}・{teacher}老師\n地點：{place}\n{content}{files}"
+    ),
+    "records.consult.student_files": "\n（附件 {n} 個，保存在學校）",
+    # course choices of the students a consultant advises
+    "records.courses.pick_class": "要看哪一班學生的選課情形？",
+    "records.courses.head": "{code} 班 {year} 學年度修課情形（{n} 位學生）",
+    "records.courses.term": "【{year} 學年度第 {semester} 學期】",
+    "records.courses.common": "全班共同：{subjects}",
+    "records.courses.none": "無",
+    "records.courses.all_same": "全班修課相同，沒有個別選修。",
+    "records.courses.others_head": "個別選修：",
+    "records.courses.other_line": "{seat} {name}：{subjects}",
+    "records.courses.empty": (
+        "{code} 班 {year} 學年度還沒有修課資料，請洽教學組確認課程是否已匯入。"
+    ),
+    # grade-12 documents (自傳, 學習計畫)
+    "records.g12.document.autobiography": "自傳",
+    "records.g12.document.study_plan": "學習計畫",
+    "records.g12.section.autobiography": "自傳",
+    "records.g12.section.career_plan": "生涯規劃",
+    "records.g12.section.expectations": "自我期許",
+    "records.g12.section.strengths": "專長",
+    "records.g12.section.interests": "興趣",
+    "records.g12.not_grade12": "自傳與學習計畫是高三的功課，升上高三後就能在這裡撰寫喔。",
+    "records.g12.help": (
+        "直接傳送文字就會存進草稿，可以分好幾則傳，會依序接在後面。點「完成」看預覽；"
+        "輸入「上一步」返回，輸入「取消」離開（已寫的內容都會保留）。"
+    ),
+    "records.g12.overview": "自傳與學習計畫（草稿）\n{lines}{comments}\n\n要寫哪一部分？",
+    "records.g12.overview_line": "・{section}：{state}",
+    "records.g12.overview_count": "{n} 字",
+    "records.g12.overview_empty": "尚未撰寫",
+    "records.g12.overview_comments": "\n老師的意見：{n} 則（點「看意見」）",
+    "records.g12.pick_section": "請點選要撰寫的部分。",
+    "records.g12.count": "目前 {n} 字，上限 {limit} 字",
+    "records.g12.count_empty": "還沒有內容，上限 {limit} 字",
+    "records.g12.ask.autobiography": (
+        "【{label}】{count}。\n請直接傳送文字，可以分成好幾則訊息，會依序接在後面。"
+        "寫完請點「完成」看預覽。"
+    ),
+    "records.g12.ask.career_plan": (
+        "【學習計畫－{label}】{count}。\n想讀的科系、未來想做的工作，以及為此打算怎麼準備？"
+        "可分好幾則傳送，寫完請點「完成」。"
+    ),
+    "records.g12.ask.expectations": (
+        "【學習計畫－{label}】{count}。\n你對自己高中畢業後、大學階段的期許是什麼？"
+        "可分好幾則傳送，寫完請點「完成」。"
+    ),
+    "records.g12.ask.strengths": (
+        "【學習計畫－{label}】{count}。\n你的專長、擅長的事，以及能證明的經驗？"
+        "可分好幾則傳送，寫完請點「完成」。"
+    ),
+    "records.g12.ask.interests": (
+        "【學習計畫－{label}】{count}。\n你的興趣，以及它如何影響你的選擇？"
+        "可分好幾則傳送，寫完請點「完成」。"
+    ),
+    "records.g12.added": (
+        "已加入「{label}」，共 {n} 字（上限 {limit} 字）。可以繼續傳，寫完請點「完成」。"
+    ),
+    "records.g12.type_it": "這裡請傳文字喔。寫完請點「完成」。",
+    "records.g12.error.too_long": (
+        "這則沒有加入：加上它會超過上限 {limit} 字（目前 {now} 字，這則 {adding} 字）。"
+        "請精簡後再傳，或點「完成」看預覽。"
+    ),
+    "records.g12.error.empty": "這則是空白的，請傳文字內容。",
+    "records.g12.error.comment_too_long": "意見最多 {limit} 字，這次是 {n} 字，請精簡後再傳一次。",
+    "records.g12.error.not_reviewer": "您不是這位學生的導師或輔導老師，無法留言。",
+    "records.g12.button_done": "完成",
+    "records.g12.button_more": "繼續補充",
+    "records.g12.button_erase": "清除重寫",
+    "records.g12.button_erase_sure": "清除",
+    "records.g12.button_keep": "保留",
+    "records.g12.button_sections": "其他部分",
+    "records.g12.button_finish": "結束",
+    "records.g12.button_comments": "看意見",
+    "records.g12.erase_question": "確定要清除「{label}」的全部內容重新寫嗎？清除後無法復原。",
+    "records.g12.erased": "「{label}」已清除，可以重新撰寫。",
+    "records.g12.preview_head": "「{label}」預覽（共 {n} 字）：",
+    "records.g12.preview_empty": "「{label}」還沒有內容。點「繼續補充」開始撰寫。",
+    "records.g12.preview_hint": "要繼續寫請點「繼續補充」，寫其他部分請點「其他部分」。",
+    "records.g12.kept": "已儲存你寫的內容。想繼續時輸入「自傳」或「學習計畫」就可以。",
+    "records.g12.no_comments": "目前還沒有老師的意見。",
+    "records.g12.comment_line": "{teacher}老師對{document}的意見（{date}）：\n{body}",
+    "records.g12.news": "老師給你新的意見：\n{comments}\n\n輸入「自傳」或「學習計畫」就能修改。",
+    "records.g12.no_classes_to_review": (
+        "自傳與學習計畫由高三導師與輔導室檢核；目前沒有您可以檢視的高三班級。"
+    ),
+    "records.g12.review_help": (
+        "正在檢視學生的自傳與學習計畫：輸入座號看一位學生，點「留言」寫意見。"
+        "輸入「上一步」返回，輸入「取消」結束。"
+    ),
+    "records.g12.ask_class": "要看哪一班？請點選或輸入班級代碼。\n可檢視的班級：{classes}",
+    "records.g12.unknown_class": "找不到這個班級，或不是您可以檢視的班級，請再選一次。",
+    "records.g12.student_line": (
+        "{seat} {name}：自傳 {auto} 字｜學習計畫 {plan}/{total} 部分｜意見 {comments} 則"
+    ),
+    "records.g12.no_students": "（這班目前沒有在學學生）",
+    "records.g12.ask_student": (
+        "{code} 班自傳與學習計畫進度：\n{listing}\n\n請輸入要檢視的學生座號（或學號）。"
+    ),
+    "records.g12.unknown_student": "找不到這位學生，請對照名單輸入座號或學號。",
+    "records.g12.not_your_student": "{name} 不在您可以檢視的班級，請輸入其他學生。",
+    "records.g12.review_head": (
+        "{name}（{where}）的{document}，共 {n} 字，最後修改 {date}；已有意見 {comments} 則"
+        "。"
+    ),
+    "records.g12.review_empty": "{name} 還沒有寫{document}。",
+    "records.g12.button_comment": "留言",
+    "records.g12.button_view": "看{document}",
+    "records.g12.button_other_student": "其他學生",
+    "records.g12.review_hint": "請點「留言」寫意見，或點「其他學生」。",
+    "records.g12.review_done": "好的，需要時再輸入「自傳」或「學習計畫」。",
+    "records.g12.ask_comment": (
+        "請輸入給 {name} 的{document}意見（{limit} 字以內）。學生下次使用小幫手時就會看到"
+        "。"
+    ),
+    "records.g12.comment_saved": (
+        "已留言給 {name}（{document}）。學生下次使用小幫手時就會看到。\n可以再輸入其他學生"
+        "的座號。"
+    ),
+    # staff commands (portfolio consultants / export consultations)
+    "records.cli.class_or_grade": "請指定 --class 班級代碼，或 --grade 年級（擇一）。",
+    "records.cli.unknown_class": "找不到班級 {code}。",
+    "records.cli.bad_grade": "年級必須是 1 到 3（或 10 到 12），收到 {grade}。",
+    "records.cli.unknown_staff": "找不到教職員編號 {no}。",
+    "records.cli.not_consultant": (
+        "{name}（{no}）不是課程諮詢教師：請先在教職員名冊加上「課程諮詢教師」角色再指派。"
+    ),
+    "records.cli.class_label": "{code} 班",
+    "records.cli.grade_label": "{grade} 年級全部班級",
+    "records.cli.already": "{name}（{no}）已經負責 {what}，沒有變更。",
+    "records.cli.would_assign": "試算（--dry-run，未寫入）：將指派 {name}（{no}）負責 {what}。",
+    "records.cli.assigned": "已指派 {name}（{no}）負責 {what} 的課程諮詢。",
+    "records.cli.would_unassign": (
+        "試算（--dry-run，未寫入）：將取消 {name}（{no}）負責 {what}（{n} 筆）。"
+    ),
+    "records.cli.unassigned": (
+        "已取消 {name}（{no}）負責 {what}（{n} 筆）；先前的諮詢紀錄都會保留。"
+    ),
+    "records.cli.none_assigned": "還沒有指派任何課程諮詢教師。",
+    "records.cli.classes": "目前負責：{classes}",
+    "records.cli.export_empty": (
+        "{year} 學年度沒有任何課程諮詢紀錄；已寫出只有標題列的檔案 {path}。"
+    ),
+    "records.cli.exported": "已匯出 {year} 學年度課程諮詢紀錄 {n} 筆（學生明細 {rows} 列）：{path}",
     # --- end section: records ---
     # --- section: lifecycle (transfers, sealing, backups, management proxies) ---
+    # Farewells: pushed when a binding ends (transfer out, sealing at graduation).
+    "lifecycle.farewell.transfer_out": (
+        "{name} 同學，你的轉出手續已完成，這個帳號的學習歷程小幫手服務到此結束。\n"
+        "你在本校上傳的成果與認證結果都完整保存，註冊組會整理給新學校；"
+        "需要一份副本，請洽教務處註冊組。\n祝你在新學校一切順利！"
+    ),
+    "lifecycle.farewell.graduate": (
+        "{name} 同學，恭喜畢業！\n"
+        "依學校規定，你的學習歷程檔案今天起封存 {years} 年（到 {until}），"
+        "封存期間只有學校行政人員能查閱，期滿後刪除。需要資料請在期滿前洽教務處註冊組。\n"
+        "這個帳號的服務到此結束，謝謝你的使用，祝福你！"
+    ),
+    "lifecycle.farewell.guardian": (
+        "{name} 已畢業，學習歷程檔案依學校規定封存，您在小幫手查看孩子進度的服務到此結束。\n"
+        "謝謝您這幾年的支持！如有需要，請洽教務處註冊組。"
+    ),
+    # Notices to the platform-management contact (rule 七: 註冊組長 → 教學組長 → 資媒組長).
+    "lifecycle.notice.as_proxy": "（{role} {name} 目前不在，由您代理收到這則通知。）",
+    "lifecycle.notice.daily": (
+        "學習歷程檔案每日作業（{date}）：\n・封存畢業生 {sealed} 位（已結束其 LINE 綁定）\n"
+        "・保存期滿刪除 {deleted} 位\n・未完成 {failed} 位（明天會再試）\n"
+        "細節請在伺服器執行 portfolio retention run --dry-run 或查看刪除報告。"
+    ),
+    "lifecycle.notice.backup_failed": (
+        "今晚的自動備份沒有完成：{error}\n"
+        "請資訊人員檢查伺服器後執行 portfolio backup create；明晚會再自動備份。"
+    ),
+    "lifecycle.notice.backup_missing": (
+        "今晚的備份已完成，但有 {count} 個檔案在資料庫有紀錄、儲存區卻找不到。"
+        "請資訊人員在伺服器執行 portfolio backup create 查看清單。"
+    ),
+    # Standing changes, as the export and staff read them.
+    "lifecycle.change.transfer_in": "轉入",
+    "lifecycle.change.transfer_out": "轉出",
+    "lifecycle.change.repeat": "重讀",
+    "lifecycle.change.reenrol": "復學",
+    "lifecycle.change.renumber": "改學號",
+    "lifecycle.change.graduate": "畢業",
+    "lifecycle.change.graduate_cancelled": "取消畢業",
+    "lifecycle.change.seal": "封存",
+    # Staff command errors (one line each: what is wrong, what to do).
+    "lifecycle.error.no_student": "找不到學號 {no}，請確認學號。",
+    "lifecycle.error.no_class": "找不到班級 {code}，請先匯入班級（portfolio import classes）。",
+    "lifecycle.error.sealed": "學號 {no} 已畢業封存，不能再異動學籍。",
+    "lifecycle.error.seat_taken": "{code} 班 {seat} 號已有學生（學號 {no}），請換一個座號。",
+    "lifecycle.error.bad_student_no": "學號「{no}」格式不對：只能是 1 到 20 個英文字母或數字。",
+    "lifecycle.error.name_needed": "學號 {no} 是新學生，請加上 --name 姓名。",
+    "lifecycle.error.national_id_needed": (
+        "學號 {no} 是新學生，"
+        "請加上 --national-id 身分證號（送中央資料庫需要）。"
+    ),
+    "lifecycle.error.national_id_format": "身分證號的格式或檢查碼不對，請再核對一次。",
+    "lifecycle.error.national_id_taken": (
+        "這個身分證號已屬於學號 {no}；若是同一位學生回到本校，"
+        "請用 --id {no} 辦理。"
+    ),
+    "lifecycle.error.already_enrolled": "學號 {no} 目前在學，不需要辦理轉入或復學。",
+    "lifecycle.error.not_enrolled": "學號 {no} 目前是「{status}」，不是在學學生。",
+    "lifecycle.error.repeat_higher_grade": (
+        "重讀的年級（{grade}）"
+        "不能高於原本的年級（{old}），請確認班級。"
+    ),
+    "lifecycle.error.same_student_no": "新學號 {no} 和原學號相同，不需要更改。",
+    "lifecycle.error.student_no_taken": "學號 {no} 已有其他學生使用，請換一個。",
+    "lifecycle.error.graduated": (
+        "學號 {no} 已標記畢業，不能復學；如是誤標，"
+        "請先 graduate --cancel --id {no}。"
+    ),
+    "lifecycle.error.not_graduating": "學號 {no} 沒有畢業標記，不需要取消。",
+    "lifecycle.error.not_sealed": "學號 {no} 尚未封存，不能刪除。",
+    # Staff command output.
+    "lifecycle.cli.dry_run": "（試算：沒有寫入任何資料，也沒有發出訊息）",
+    "lifecycle.cli.transfer_in_done": (
+        "{no} {name} 轉入 {cls} 班 {seat} 號（{grade} 年級），生效日 {day}；"
+        "加選班級課程 {enrolled} 門，既有成果 {items} 件保留。"
+    ),
+    "lifecycle.cli.bind_hint": "請為他發綁定碼：portfolio codes issue --role student --person {no}",
+    "lifecycle.cli.transfer_out_done": (
+        "{no} {name} 自 {cls} 班轉出，生效日 {day}；既有成果 {items} 件與認證維持不變，"
+        "退選尚無成果的課程 {unenrolled} 門；LINE 綁定已結束（{farewells} 個帳號收到道別訊息）。"
+    ),
+    "lifecycle.cli.export_hint": "轉學資料：portfolio export student --id {no}",
+    "lifecycle.cli.repeat_done": (
+        "{no} {name} 重讀：{from_cls} 班 → {cls} 班 {seat} 號（{grade} 年級），生效日 {day}；"
+        "加選 {enrolled} 門；先前的成果 {items} 件、認證與各學年件數都不變。"
+    ),
+    "lifecycle.cli.reenrol_done": (
+        "{no} {name} 復學：{cls} 班 {seat} 號（{grade} 年級），生效日 {day}；"
+        "加選 {enrolled} 門；先前的成果 {items} 件都保留。"
+    ),
+    "lifecycle.cli.renumber_done": (
+        "學號 {old} 已改為 {new}（{name}）"
+        "；成果、認證、綁定與歷程都跟著同一位學生。"
+    ),
+    "lifecycle.cli.graduate_none": "沒有符合條件、尚未標記畢業的在學學生。",
+    "lifecycle.cli.graduate_list": "將標記 {count} 位畢業（畢業日 {day}）：",
+    "lifecycle.cli.student_line": "  {class_seat} {no} {name}",
+    "lifecycle.cli.more": "  …另 {count} 位",
+    "lifecycle.cli.graduate_pending": (
+        "注意：其中 {count} 位還有待認證的成果，"
+        "封存時會撤回（畢業後無法再認證）。"
+    ),
+    "lifecycle.cli.graduate_done": "已標記 {count} 位畢業，畢業日 {day}。",
+    "lifecycle.cli.graduate_seal_today": (
+        "今天的每日作業會封存他們的學習歷程，"
+        "並結束學生與家長的 LINE 綁定。"
+    ),
+    "lifecycle.cli.graduate_seal_later": (
+        "{day} 當天的每日作業會封存他們的學習歷程，"
+        "並結束學生與家長的 LINE 綁定。"
+    ),
+    "lifecycle.cli.graduate_cancelled": "已取消 {no} {name} 的畢業標記，恢復為在學。",
+    "lifecycle.cli.export_done": (
+        "已寫出 {path}\n共 {items} 件項目、{files} 個檔案；"
+        "zip 的 sha256：{sha256}"
+    ),
+    "lifecycle.cli.export_missing": "注意：{count} 個檔案在儲存區找不到，未放入 zip：{names}",
+    "lifecycle.cli.sealed_list": "已封存 {count} 位畢業生：",
+    "lifecycle.cli.sealed_line": (
+        "  {no} {name}（撤回待認證 {withdrawn} 件，"
+        "道別訊息 {farewells} 則）"
+    ),
+    "lifecycle.cli.deleted_list": "已刪除保存期滿的 {count} 位：",
+    "lifecycle.cli.would_seal": "會封存 {count} 位畢業生：",
+    "lifecycle.cli.would_seal_line": "  {no} {name}（畢業日 {day}）",
+    "lifecycle.cli.would_delete": "會刪除保存期滿的 {count} 位：",
+    "lifecycle.cli.deleted_line": (
+        "  {no}（畢業 {graduated}，期滿 {end}）"
+        "：{rows}；檔案 {files} 個（{size}）"
+    ),
+    "lifecycle.cli.nothing_due": "今天沒有要封存或刪除的學生。",
+    "lifecycle.cli.kept_until": "另有 {count} 位封存中，最早於 {day} 保存期滿。",
+    "lifecycle.cli.failed_line": "學生 #{id} 沒有處理完成（詳見伺服器紀錄），下次執行會再試。",
+    "lifecycle.cli.report": "刪除報告：{path}",
+    "lifecycle.cli.management_none": (
+        "名冊中沒有註冊組長、教學組長或資媒組長，"
+        "請在教職員名冊的職務加上。"
+    ),
+    "lifecycle.cli.management_header": "平台管理代理順序（規定七），{day}：",
+    "lifecycle.cli.management_line": "  {n}. {role} {name}（{state}）",
+    "lifecycle.cli.management_here": "在",
+    "lifecycle.cli.management_away_until": "請假至 {day}",
+    "lifecycle.cli.management_away": "不在（未定歸期或已離職）",
+    "lifecycle.cli.management_contact": "今天的管理通知由 {name} 接收。",
+    "lifecycle.cli.backup_no_dir": "請用 --out 指定備份資料夾，或設定環境變數 BACKUP_DIR。",
+    "lifecycle.cli.backup_done": (
+        "備份完成：{path}\n資料表 {tables} 個、共 {rows} 筆；檔案 {files} 個（{size}，"
+        "其中 {linked} 個與先前的備份共用）。"
+    ),
+    "lifecycle.cli.backup_missing": (
+        "注意：{count} 個檔案資料庫有紀錄、儲存區卻沒有（無從備份）"
+        "：{names}…"
+    ),
+    "lifecycle.cli.verify_ok": "備份完好：{path}（建立於 {created}，檢查 {checked} 個檔案）",
+    "lifecycle.cli.verify_failed": "備份 {path} 有 {count} 個問題：",
+    "lifecycle.cli.restore_done": (
+        "已還原：資料表 {tables} 個、共 {rows} 筆；檔案 {files} 個。"
+        "接著請執行 portfolio db upgrade，把資料庫升到目前的版本。"
+    ),
+    "lifecycle.cli.restore_mismatch": "資料表 {table} 應有 {expected} 筆，還原後有 {found} 筆。",
+    # The student export (portfolio export student): sheet names and column headers.
+    "lifecycle.export.sheet.student": "基本資料",
+    "lifecycle.export.sheet.class_history": "班級歷程",
+    "lifecycle.export.sheet.changes": "學籍異動",
+    "lifecycle.export.sheet.course_outcomes": "課程學習成果",
+    "lifecycle.export.sheet.performances": "多元表現",
+    "lifecycle.export.sheet.table.consultation_students": "課程諮詢紀錄",
+    "lifecycle.export.sheet.table.attendance_records": "缺曠紀錄",
+    "lifecycle.export.sheet.table.student_documents": "自傳與學習計畫",
+    "lifecycle.export.sheet.table.document_comments": "自傳與學習計畫評語",
+    "lifecycle.export.sheet.table.pick_confirmations": "勾選確認",
+    "lifecycle.export.sheet.table.receipt_items": "收訖明細",
+    "lifecycle.export.col.student_no": "學號",
+    "lifecycle.export.col.name": "姓名",
+    "lifecycle.export.col.national_id": "身分證號",
+    "lifecycle.export.col.birth_date": "出生日期",
+    "lifecycle.export.col.grade": "年級",
+    "lifecycle.export.col.class": "班級",
+    "lifecycle.export.col.seat_no": "座號",
+    "lifecycle.export.col.entry_year": "入學學年度",
+    "lifecycle.export.col.status": "學籍狀態",
+    "lifecycle.export.col.graduated_on": "畢業日",
+    "lifecycle.export.col.sealed_at": "封存時間",
+    "lifecycle.export.col.since": "起始時間",
+    "lifecycle.export.col.note": "備註",
+    "lifecycle.export.col.label": "異動",
+    "lifecycle.export.col.effective_on": "生效日",
+    "lifecycle.export.col.from_status": "原學籍狀態",
+    "lifecycle.export.col.to_status": "新學籍狀態",
+    "lifecycle.export.col.from_class": "原班級",
+    "lifecycle.export.col.to_class": "新班級",
+    "lifecycle.export.col.old_student_no": "原學號",
+    "lifecycle.export.col.new_student_no": "新學號",
+    "lifecycle.export.col.recorded_at": "登錄時間",
+    "lifecycle.export.col.ref": "校內編號",
+    "lifecycle.export.col.academic_year": "學年度",
+    "lifecycle.export.col.semester": "學期",
+    "lifecycle.export.col.course_code": "課程代碼",
+    "lifecycle.export.col.subject": "科目名稱",
+    "lifecycle.export.col.teacher": "授課教師",
+    "lifecycle.export.col.summary": "簡述",
+    "lifecycle.export.col.status_label": "狀態",
+    "lifecycle.export.col.decided_by": "認證者",
+    "lifecycle.export.col.decided_capacity": "認證身分",
+    "lifecycle.export.col.decided_at": "認證時間",
+    "lifecycle.export.col.reject_reason": "退回原因",
+    "lifecycle.export.col.replaces": "取代的項目",
+    "lifecycle.export.col.picked": "已勾選",
+    "lifecycle.export.col.submitted_at": "送出時間",
+    "lifecycle.export.col.document": "成果檔案",
+    "lifecycle.export.col.video": "影音檔案",
+    "lifecycle.export.col.record_type_label": "類型",
+    "lifecycle.export.col.fields": "內容",
+    "lifecycle.export.col.entered_by_staff": "學校登錄",
+    "lifecycle.export.col.proofs": "證明文件",
     # --- end section: lifecycle ---
     # --- section: media (files, conversion, limits) ---
     # Keys come from storage/media.py (FitResult.reason); values are filled there: sizes read as

@@ -1,9 +1,688 @@
-"""Placeholder: this flow module registers nothing yet."""
+"""課程學習成果 upload: course → work (photos, PDF, video/audio) → summary → confirmation → sent.
+
+The draft is a CourseOutcome row in status draft with DraftPage rows for its photos, so it
+survives a timeout: the engine offers it back ("你有一份尚未送出的草稿"). Windows and limits
+come from the school's rules. Some helpers here (who the student is, window and limit refusals,
+counts) are shared with the 多元表現 flow and 我的學習歷程.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from flows import intake
+from flows import messages as m
+from flows.context import Ctx
+from flows.engine import END, STAY, Flow, Input, StepFn, step
 from flows.frontdesk import FrontDesk
+from flows.links import file_link
+from flows.store import Conversation
+from flows.texts import text
+from storage import items
+from storage.clock import format_date
+from storage.identity import STUDENT, Identity
+from storage.items import ItemError, Room, TermRef, WindowCheck
+from storage.media import mb
+from storage.models.portfolio import CERTIFIED, DRAFT, CourseOutcome, FileRecord
+from storage.models.school import Course, Student
+from storage.rules import COURSE_OUTCOME, PERFORMANCE
+
+FLOW = "upload"
+COURSE = "upload:course"
+FILES = "upload:files"
+SUMMARY = "upload:summary"
+CONFIRM = "upload:confirm"
+
+# Postback data (all under 300 characters; ids are validated against the student's own rows).
+COURSE_PICK = "upload:course:"
+COURSE_PAGE = "upload:page:"
+NEXT = "upload:next"
+CLEAR = "upload:clear"
+KEEP_SUMMARY = "upload:keep"
+SUBMIT = "upload:submit"
+EDIT_SUMMARY = "upload:edit"
+ADD_FILES = "upload:more"
+REUPLOAD = "reupload:"
+
+NEXT_WORDS = frozenset({"下一步", "完成", "好了", "傳完了", "next"})
+SUBMIT_WORDS = frozenset({"送出", "確認送出"})
+SUMMARY_LIMIT = 100
+# LINE shows at most 13 quick replies: a course list longer than that is paged, two kept for
+# the page buttons.
+QUICK_LIMIT = 13
+PAGE_SIZE = 11
+LABEL_LIMIT = 20
+
+MENU_QUICK: list[m.QuickItem] = [("我的歷程", "我的歷程")]
+
+
+# --- helpers shared with the other upload flows -----------------------------------------------
+
+
+def current_student(ctx: Ctx) -> Student | None:
+    account = ctx.account
+    if account is None or account.student_id is None:
+        return None
+    student = ctx.session.get(Student, account.student_id)
+    if student is None or student.sealed_at is not None:
+        return None
+    return student
+
+
+def window_refusal(check: WindowCheck, item_kind: str) -> str:
+    """Why the window refuses, with its dates."""
+    label = text(f"upload.window_name.{item_kind}")
+    if check.window is None:
+        return text("upload.window_none", window=label)
+    values = {"window": label, "start": format_date(check.window.first_day),
+              "end": format_date(check.window.last_day)}
+    key = "upload.window_not_open" if check.reason == "not_open" else "upload.window_closed"
+    return text(key, **values)
+
+
+def item_title(item: items.CountedItem) -> str:
+    if item.kind == PERFORMANCE:
+        return text(f"performance.type.{item.title}")
+    return item.title
+
+
+def limit_refusal(usage_room: Room) -> str:
+    """Which scope is full, the items that count, and how to free a slot."""
+    full = usage_room.full_scope
+    assert full is not None
+    kind = usage_room.item_kind
+    lines = [
+        text("upload.limit_reached", what=text(f"upload.item_name.{kind}"),
+             scope=text(f"upload.scope.{full.scope}"), limit=full.limit or 0)
+    ]
+    for number, item in enumerate(full.items, start=1):
+        lines.append(text("upload.limit_item", n=number, title=item_title(item),
+                          term=f"{item.academic_year}-{item.semester}",
+                          status=text(f"upload.status.{item.status}")))
+    withdrawable = [i for i in full.items if i.status != CERTIFIED]
+    if kind == COURSE_OUTCOME:
+        lines.append(text("upload.limit_how_outcome" if withdrawable
+                          else "upload.limit_all_certified"))
+    else:
+        lines.append(text("upload.limit_how_performance"))
+    return "\n".join(lines)
+
+
+def count_line(usage_room: Room, number: int | None = None) -> str:
+    """With number: 本學期第 3/6 件 (the item about to be sent); without: 本學期 2/6 件 used.
+    The year is added where the school caps it."""
+    semester = usage_room.semester
+    year = usage_room.year
+    if number is None:
+        keys, sem_n, year_n = ("upload.used_semester", "upload.used_year"), semester.used, year.used
+    else:
+        keys = ("upload.count_semester", "upload.count_year")
+        sem_n, year_n = number, year.used - semester.used + number
+    parts = [_of(text(keys[0], n=sem_n), semester.limit)]
+    if year.limit is not None:
+        parts.append(_of(text(keys[1], n=year_n), year.limit))
+    return "、".join(parts)
+
+
+def _of(base: str, limit: int | None) -> str:
+    if limit is None:
+        return text("upload.count_no_limit", count=base)
+    return text("upload.count_of_limit", count=base, limit=limit)
+
+
+def describe_files(records: list[FileRecord | None], pages: int = 0) -> str:
+    parts = []
+    if pages:
+        parts.append(text("upload.files_photos", n=pages))
+    for record in records:
+        if record is None:
+            continue
+        name = record.display_name or text("upload.file_kind." + record.mime.split("/")[0])
+        parts.append(text("upload.files_one", name=name, size=mb(record.size)))
+    return "、".join(parts) if parts else text("upload.files_none")
+
+
+def send_failure(ctx: Ctx, exc: Exception, quick: list[Any]) -> None:
+    ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.draft_kept"), quick=quick))
+
+
+def shorten(label: str, limit: int = LABEL_LIMIT) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def card_tap_inside_flow(ctx: Ctx, inp: Input) -> bool:
+    """A 我的歷程 card button tapped while an upload conversation is open.
+
+    The front desk hands every input to the open conversation first, so the flow acts on the
+    tap itself: withdrawing or paging happens without leaving the draft; starting another
+    draft waits until this one is sent or cancelled (it would otherwise replace this one).
+    """
+    from flows.my_portfolio import PREFIX, RESUME, handle_button
+
+    if inp.kind != "postback":
+        return False
+    if inp.data.startswith(REUPLOAD) or inp.data.startswith(PREFIX + RESUME):
+        ctx.reply(m.text(text("upload.finish_current_first")))
+        return True
+    if inp.data.startswith(PREFIX):
+        handle_button(ctx, inp.data[len(PREFIX):])
+        return True
+    return False
+
+
+def with_card_taps(run: StepFn) -> StepFn:
+    """A step that also answers 我的歷程 card taps, staying where it is."""
+
+    def guarded(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+        if card_tap_inside_flow(ctx, inp):
+            return STAY
+        return run(ctx, conv, inp)
+
+    return guarded
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+def _outcome(ctx: Ctx, conv: Conversation) -> CourseOutcome | None:
+    draft_id = conv.data.get("draft_id")
+    student = current_student(ctx)
+    if not draft_id or student is None:
+        return None
+    outcome = items.own_outcome(ctx.session, student.id, int(draft_id))
+    return outcome if outcome is not None and outcome.status == DRAFT else None
+
+
+def _lost(ctx: Ctx) -> str:
+    ctx.reply(m.text(text("upload.draft_gone"), quick=MENU_QUICK))
+    return END
+
+
+def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
+    student = current_student(ctx)
+    if student is None:
+        ctx.reply(m.text(text("desk.not_for_you")))
+        return END
+    if args.get("draft_id"):
+        outcome = items.own_outcome(ctx.session, student.id, int(args["draft_id"]))
+        if outcome is None or outcome.status != DRAFT:
+            return _lost(ctx)
+        conv.data["draft_id"] = outcome.id
+        return _state_for(ctx, outcome)
+    if args.get("replaces"):
+        return _begin_replacement(ctx, conv, student, int(args["replaces"]))
+    term = items.current_term(ctx.rules, ctx.now)
+    if term is None:
+        ctx.reply(m.text(text("upload.no_term")))
+        return END
+    check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
+    if not check.open:
+        ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
+        return END
+    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term)
+    if usage.full_scope is not None:
+        ctx.reply(m.text(limit_refusal(usage), quick=MENU_QUICK))
+        return END
+    courses = items.enrolled_courses(ctx.session, student.id, term)
+    if not courses:
+        ctx.reply(m.text(text("upload.no_courses", term=term.label)))
+        return END
+    conv.data.update(course_ids=[c.id for c in courses], page=0,
+                     term=[term.academic_year, term.semester])
+    return COURSE
+
+
+def _begin_replacement(ctx: Ctx, conv: Conversation, student: Student, rejected_id: int) -> str:
+    try:
+        rejected = items.check_replaceable(ctx.session, student.id, rejected_id)
+    except ItemError as exc:
+        ctx.reply(m.text(text(f"upload.replace_{exc.reason}"), quick=MENU_QUICK))
+        return END
+    term = TermRef(rejected.academic_year, rejected.semester)
+    check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
+    if not check.open:
+        ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
+        return END
+    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term,
+                       exclude={rejected.id})
+    if usage.full_scope is not None:
+        ctx.reply(m.text(limit_refusal(usage), quick=MENU_QUICK))
+        return END
+    outcome = items.create_outcome_draft(ctx.session, student.id, rejected.course, term, ctx.now,
+                                         replaces=rejected)
+    conv.data.update(draft_id=outcome.id, term=[term.academic_year, term.semester])
+    ctx.reply(m.text(text("upload.replacing", course=rejected.course.subject,
+                          reason=rejected.reject_reason or text("upload.no_reason"))))
+    return FILES
+
+
+def _state_for(ctx: Ctx, outcome: CourseOutcome) -> str:
+    has_pages = items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id) > 0
+    if has_pages or (outcome.document_file_id is None and outcome.video_file_id is None):
+        return FILES
+    if not outcome.summary:
+        return SUMMARY
+    return CONFIRM
+
+
+def _term(conv: Conversation, outcome: CourseOutcome | None = None) -> TermRef:
+    if outcome is not None:
+        return TermRef(outcome.academic_year, outcome.semester)
+    year, semester = conv.data["term"]
+    return TermRef(int(year), int(semester))
+
+
+# --- choosing the course ---
+
+
+def _courses(ctx: Ctx, conv: Conversation) -> list[Course]:
+    ids = [int(i) for i in conv.data.get("course_ids", [])]
+    found = {c.id: c for c in (ctx.session.get(Course, i) for i in ids) if c is not None}
+    return [found[i] for i in ids if i in found]
+
+
+def _course_labels(courses: list[Course]) -> dict[int, str]:
+    subjects = [c.subject for c in courses]
+    labels = {}
+    for course in courses:
+        label = course.subject if subjects.count(course.subject) == 1 \
+            else f"{course.subject} {course.code}"
+        labels[course.id] = shorten(label)
+    return labels
+
+
+def _course_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
+    courses = _courses(ctx, conv)
+    labels = _course_labels(courses)
+    student = current_student(ctx)
+    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, _term(conv)) \
+        if student else None
+    count = count_line(usage, usage.semester.used + 1) if usage else ""
+    if len(courses) <= QUICK_LIMIT:
+        quick: list[Any] = [(labels[c.id], "postback", f"{COURSE_PICK}{c.id}") for c in courses]
+        return [m.text(text("upload.ask_course", count=count), quick=quick)]
+    pages = (len(courses) + PAGE_SIZE - 1) // PAGE_SIZE
+    page = min(max(int(conv.data.get("page", 0)), 0), pages - 1)
+    shown = courses[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    quick = [(labels[c.id], "postback", f"{COURSE_PICK}{c.id}") for c in shown]
+    if page > 0:
+        quick.insert(0, (text("upload.page_prev"), "postback", f"{COURSE_PAGE}{page - 1}"))
+    if page < pages - 1:
+        quick.append((text("upload.page_next"), "postback", f"{COURSE_PAGE}{page + 1}"))
+    listing = "\n".join(f"・{labels[c.id]}" for c in shown)
+    return [m.text(text("upload.ask_course_paged", count=count, page=page + 1, pages=pages,
+                        listing=listing), quick=quick)]
+
+
+def _course_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    student = current_student(ctx)
+    if student is None:
+        return _lost(ctx)
+    courses = _courses(ctx, conv)
+    chosen: Course | None = None
+    if inp.kind == "postback" and inp.data.startswith(COURSE_PAGE):
+        try:
+            conv.data["page"] = int(inp.data[len(COURSE_PAGE):])
+        except ValueError:
+            pass
+        return COURSE
+    if inp.kind == "postback" and inp.data.startswith(COURSE_PICK):
+        wanted = inp.data[len(COURSE_PICK):]
+        chosen = next((c for c in courses if str(c.id) == wanted), None)
+    elif inp.kind == "text":
+        labels = _course_labels(courses)
+        chosen = next((c for c in courses if inp.word in (c.subject, c.code, labels[c.id])), None)
+    if chosen is None:
+        ctx.reply(m.text(text("upload.course_unknown")))
+        return COURSE
+    outcome = items.create_outcome_draft(ctx.session, student.id, chosen, _term(conv), ctx.now)
+    conv.data["draft_id"] = outcome.id
+    return FILES
+
+
+# --- receiving the work ---
+
+
+def _files_quick(ctx: Ctx, outcome: CourseOutcome | None) -> list[Any]:
+    quick: list[Any] = [(text("upload.button_next"), "postback", NEXT)]
+    if outcome is not None and (
+        outcome.document_file_id or outcome.video_file_id
+        or items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+    ):
+        quick.append((text("upload.button_clear"), "postback", CLEAR))
+    quick.append(("取消", "取消"))
+    return quick
+
+
+def _files_status(ctx: Ctx, outcome: CourseOutcome) -> str:
+    pages = items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+    document = outcome.document if pages == 0 else None
+    return describe_files([document, outcome.video], pages)
+
+
+def _files_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
+    outcome = _outcome(ctx, conv)
+    if outcome is None:
+        return [m.text(text("upload.draft_gone"))]
+    return [m.text(text("upload.ask_files", course=outcome.course.subject,
+                        status=_files_status(ctx, outcome)),
+                   quick=_files_quick(ctx, outcome))]
+
+
+def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    outcome = _outcome(ctx, conv)
+    if outcome is None:
+        return _lost(ctx)
+    if inp.kind in intake.CONTENT_MESSAGES:
+        return _receive(ctx, conv, outcome, inp)
+    if inp.data == CLEAR:
+        items.clear_pages(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+        outcome.document_file_id = None
+        outcome.video_file_id = None
+        conv.data.pop("fitted_pages", None)
+        ctx.reply(m.text(text("upload.cleared")))
+        return FILES
+    if inp.data == NEXT or inp.word in NEXT_WORDS:
+        return _files_done(ctx, conv, outcome)
+    ctx.reply(m.text(text("upload.files_hint"), quick=_files_quick(ctx, outcome)))
+    return STAY
+
+
+def _receive(ctx: Ctx, conv: Conversation, outcome: CourseOutcome, inp: Input) -> str:
+    student_id = outcome.student_id
+    try:
+        taken = intake.take(ctx, inp, items.OUTCOME_DRAFT, outcome.id, student_id)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the student hears it, draft kept
+        send_failure(ctx, exc, _files_quick(ctx, outcome))
+        return STAY
+    notes: list[str] = []
+    if taken.slot == "page":
+        conv.data.pop("fitted_pages", None)
+        if conv.data.get("doc_from") == "pdf" and outcome.document_file_id is not None:
+            outcome.document_file_id = None
+            notes.append(text("upload.photos_replace_pdf"))
+        if taken.set_total and not taken.set_complete:
+            return STAY  # the rest of the set is on its way; one answer for the whole set
+        ack = text("upload.got_photos", n=taken.set_total or 1, total=taken.pages) \
+            if taken.set_total else text("upload.got_photo", total=taken.pages)
+        ctx.reply(m.text("\n".join([ack, *notes, text("upload.more_or_next")]),
+                         quick=_files_quick(ctx, outcome)))
+        return STAY
+    assert taken.fitted is not None
+    if taken.slot == "document":
+        dropped = items.clear_pages(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+        if dropped:
+            notes.append(text("upload.pdf_replaces_photos", n=dropped))
+        elif outcome.document_file_id is not None:
+            notes.append(text("upload.replaced_document"))
+        outcome.document_file_id = taken.fitted.record.id
+        conv.data["doc_from"] = "pdf"
+        conv.data.pop("fitted_pages", None)
+    else:
+        if outcome.video_file_id is not None:
+            notes.append(text("upload.replaced_video"))
+        outcome.video_file_id = taken.fitted.record.id
+    ctx.session.flush()
+    ctx.reply(m.text("\n".join([taken.fitted.message, *notes, text("upload.more_or_next")]),
+                     quick=_files_quick(ctx, outcome)))
+    return STAY
+
+
+def _files_done(ctx: Ctx, conv: Conversation, outcome: CourseOutcome) -> str:
+    pages = items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+    if pages and conv.data.get("fitted_pages") != pages:
+        try:
+            fitted = intake.combine_pages(ctx, items.OUTCOME_DRAFT, outcome.id,
+                                          outcome.student_id)
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            quick = _files_quick(ctx, outcome)
+            ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.photos_kept"),
+                             quick=quick))
+            return STAY
+        assert fitted is not None
+        outcome.document_file_id = fitted.record.id
+        conv.data["doc_from"] = "pages"
+        conv.data["fitted_pages"] = pages
+        ctx.session.flush()
+        ctx.reply(m.text(fitted.message))
+    if outcome.document_file_id is None and outcome.video_file_id is None:
+        ctx.reply(m.text(text("upload.nothing_yet"), quick=_files_quick(ctx, outcome)))
+        return STAY
+    return SUMMARY
+
+
+# --- the summary ---
+
+
+def check_summary(words: str) -> tuple[str | None, str | None]:
+    """(summary, None) when fine, else (None, what to tell the student)."""
+    summary = words.strip()
+    if not summary:
+        return None, text("upload.summary_empty")
+    # 100 characters as people count them (each Chinese character is one), not bytes.
+    if len(summary) > SUMMARY_LIMIT:
+        return None, text("upload.summary_too_long", limit=SUMMARY_LIMIT, n=len(summary))
+    return summary, None
+
+
+def _summary_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
+    outcome = _outcome(ctx, conv)
+    quick: list[Any] = [("取消", "取消")]
+    if outcome is not None and outcome.summary:
+        quick.insert(0, (text("upload.button_keep_summary"), "postback", KEEP_SUMMARY))
+        return [m.text(text("upload.ask_summary_again", summary=outcome.summary,
+                            limit=SUMMARY_LIMIT), quick=quick)]
+    return [m.text(text("upload.ask_summary", limit=SUMMARY_LIMIT), quick=quick)]
+
+
+def _summary_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    outcome = _outcome(ctx, conv)
+    if outcome is None:
+        return _lost(ctx)
+    if inp.kind == "postback":
+        if inp.data == KEEP_SUMMARY and outcome.summary:
+            return CONFIRM
+        ctx.reply(m.text(text("upload.summary_needed")))
+        return SUMMARY
+    summary, problem = check_summary(inp.text)
+    if summary is None:
+        ctx.reply(m.text(problem or ""))
+        return SUMMARY
+    outcome.summary = summary
+    return CONFIRM
+
+
+# --- the confirmation card ---
+
+
+def confirmation_card(ctx: Ctx, outcome: CourseOutcome, student: Student) -> dict[str, Any]:
+    term = TermRef(outcome.academic_year, outcome.semester)
+    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term,
+                       exclude={outcome.id})
+    deadline = items.certification_deadline(ctx.rules, term, student.grade)
+    course = outcome.course
+    teacher = course.teacher.name if course.teacher else text("upload.teacher_unknown")
+    rows = [
+        (text("upload.card_course"), text("upload.card_course_value", course=course.subject,
+                                         teacher=teacher)),
+        (text("upload.card_summary"), outcome.summary),
+        (text("upload.card_files"), describe_files([outcome.document, outcome.video])),
+        (text("upload.card_count"), count_line(usage, usage.semester.used + 1)),
+        (text("upload.card_deadline"),
+         format_date(deadline) if deadline else text("upload.deadline_unknown")),
+    ]
+    buttons: list[dict[str, Any]] = [
+        _button(m.postback_action(text("upload.button_submit"), SUBMIT,
+                                  text("upload.button_submit")), primary=True),
+        _button(m.postback_action(text("upload.button_edit_summary"), EDIT_SUMMARY,
+                                  text("upload.button_edit_summary"))),
+        _button(m.postback_action(text("upload.button_more_files"), ADD_FILES,
+                                  text("upload.button_more_files"))),
+    ]
+    if outcome.document_file_id is not None:
+        link = file_link(ctx, None, outcome.document_file_id, (items.VIEWER_STUDENT, student.id),
+                         ctx.now)
+        buttons.append(_button(m.uri_action(text("upload.button_view"), link)))
+    return card(text("upload.card_title"), rows, buttons,
+                alt=text("upload.card_alt", course=course.subject))
+
+
+def card(title: str, rows: list[tuple[str, str]], buttons: list[dict[str, Any]],
+         alt: str) -> dict[str, Any]:
+    """A flex bubble: a title, label/value rows, and buttons in the footer."""
+    body: list[dict[str, Any]] = [
+        {"type": "text", "text": title, "weight": "bold", "size": "lg", "wrap": True},
+        {"type": "separator", "margin": "md"},
+    ]
+    for label, value in rows:
+        body.append({
+            "type": "box", "layout": "baseline", "spacing": "sm", "margin": "md",
+            "contents": [
+                {"type": "text", "text": label, "size": "sm", "color": "#888888", "flex": 2},
+                {"type": "text", "text": value or "—", "size": "sm", "wrap": True, "flex": 5},
+            ],
+        })
+    bubble: dict[str, Any] = {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "contents": body},
+    }
+    if buttons:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm",
+                            "contents": buttons}
+    return m.flex(alt, bubble)
+
+
+def _button(action: dict[str, Any], primary: bool = False) -> dict[str, Any]:
+    return {"type": "button", "action": action, "height": "sm",
+            "style": "primary" if primary else "secondary"}
+
+
+def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
+    outcome = _outcome(ctx, conv)
+    student = current_student(ctx)
+    if outcome is None or student is None:
+        return [m.text(text("upload.draft_gone"))]
+    return [m.with_quick_reply(confirmation_card(ctx, outcome, student),
+                               [(text("upload.button_submit"), "postback", SUBMIT),
+                                ("取消", "取消")])]
+
+
+def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    outcome = _outcome(ctx, conv)
+    if outcome is None:
+        return _lost(ctx)
+    if inp.data == EDIT_SUMMARY:
+        return SUMMARY
+    if inp.data == ADD_FILES:
+        return FILES
+    if inp.data != SUBMIT and inp.word not in SUBMIT_WORDS:
+        ctx.reply(m.text(text("upload.confirm_hint")))
+        return STAY
+    result = items.submit_outcome(ctx.session, ctx.rules, outcome.id, ctx.now)
+    if result.ok:
+        ctx.session.refresh(outcome)
+        teacher = outcome.certifier.name if outcome.certifier else text("upload.teacher_unknown")
+        assert result.room is not None
+        student = outcome.student
+        deadline = items.certification_deadline(ctx.rules, _term(conv, outcome), student.grade)
+        ctx.reply(m.text(text(
+            "upload.submitted", course=outcome.course.subject, teacher=teacher,
+            count=count_line(result.room, result.number),
+            deadline=format_date(deadline) if deadline else text("upload.deadline_unknown"),
+        ), quick=MENU_QUICK))
+        return END
+    if result.reason == "no_files":
+        return FILES
+    if result.reason == "no_summary":
+        return SUMMARY
+    if result.reason == "window" and result.window is not None:
+        ctx.reply(m.text(window_refusal(result.window, COURSE_OUTCOME) + "\n"
+                         + text("upload.draft_kept")))
+    elif result.reason == "limit" and result.room is not None:
+        ctx.reply(m.text(limit_refusal(result.room) + "\n" + text("upload.draft_kept"),
+                         quick=MENU_QUICK))
+    elif result.reason == "replaced":
+        ctx.reply(m.text(text("upload.replace_already_replaced"), quick=MENU_QUICK))
+    else:
+        ctx.reply(m.text(text("upload.already_sent"), quick=MENU_QUICK))
+    return END
+
+
+# --- cancelling and resuming ---
+
+
+def _on_cancel(ctx: Ctx, conv: Conversation) -> str:
+    outcome = _outcome(ctx, conv)
+    if outcome is None:
+        return "flow.cancelled"
+    items.discard_outcome_draft(ctx.session, outcome)
+    return "upload.cancelled"
+
+
+def _describe(ctx: Ctx, conv: Conversation) -> str:
+    outcome = _outcome(ctx, conv)
+    if outcome is None:
+        return ""
+    return text("upload.draft_description", course=outcome.course.subject)
+
+
+UPLOAD = Flow(
+    name=FLOW,
+    steps={
+        COURSE: step(("postback", "text"), with_card_taps(_course_run), _course_prompt),
+        FILES: step(("image", "video", "audio", "file", "postback", "text"),
+                    with_card_taps(_files_run), _files_prompt),
+        SUMMARY: step(("text", "postback"), with_card_taps(_summary_run), _summary_prompt,
+                      unexpected_key="upload.summary_expected"),
+        CONFIRM: step(("postback", "text"), with_card_taps(_confirm_run), _confirm_prompt),
+    },
+    begin=_begin,
+    on_cancel=_on_cancel,
+    resumable=True,
+    describe_draft=_describe,
+)
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def on_upload(ctx: Ctx, ident: Identity, inp: Input) -> None:
+    from flows.frontdesk import desk
+
+    desk().start_flow(ctx, FLOW)
+
+
+def start_replacement(ctx: Ctx, outcome_id: int) -> None:
+    """Start the replacement of a rejected item, its course already chosen."""
+    from flows.frontdesk import desk
+
+    desk().start_flow(ctx, FLOW, replaces=outcome_id)
+
+
+def resume_draft(ctx: Ctx, outcome_id: int) -> None:
+    """Open a draft that has no conversation any more (e.g. after a refused submission)."""
+    from flows.frontdesk import desk
+
+    desk().start_flow(ctx, FLOW, draft_id=outcome_id)
+
+
+def on_reupload(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
+    try:
+        outcome_id = int(rest)
+    except ValueError:
+        ctx.reply(m.text(text("desk.stale_button")))
+        return
+    start_replacement(ctx, outcome_id)
 
 
 def register(desk: FrontDesk) -> None:
-    """Nothing to register yet."""
+    desk.command("upload", ("上傳", "上傳成果", "課程學習成果"), (STUDENT,))(on_upload)
+    desk.postback(REUPLOAD, (STUDENT,))(on_reupload)
+    desk.add_flow(UPLOAD)
+

@@ -7,7 +7,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -307,6 +307,24 @@ class Occurrence:
 
 
 @dataclass(frozen=True)
+class WindowSetting:
+    """A window the working group set after the file was written (`portfolio windows set`).
+
+    kind is a window kind, or grade12_upload / grade12_certification; semester is None for the
+    yearly kinds. Applied on top of the file and checked exactly like it (SchoolRules.with_windows).
+    """
+
+    kind: str
+    academic_year: int
+    semester: int | None
+    first_day: date
+    last_day: date
+
+
+SETTABLE_WINDOWS: Final = WINDOW_KINDS + tuple(f"grade12_{k}" for k in GRADE12_WINDOWS)
+
+
+@dataclass(frozen=True)
 class SchoolRules:
     source: str
     school: School
@@ -321,6 +339,15 @@ class SchoolRules:
     retention_years: int
     required_events: Mapping[str, int]
     schedule: list[ScheduleRow]
+    # The file's text and the windows set on top of it, so with_windows can rebuild and re-check.
+    text: str = field(default="", repr=False, compare=False)
+    window_settings: tuple[WindowSetting, ...] = ()
+
+    def with_windows(self, settings: Sequence[WindowSetting]) -> SchoolRules:
+        """These rules with windows set later; the result passes every check the file must."""
+        if not settings:
+            return self
+        return parse_rules(self.text, self.source, windows=(*self.window_settings, *settings))
 
     # --- calendar ---
 
@@ -603,14 +630,55 @@ def check_rules_file(
     return rules
 
 
-def parse_rules(text: str, source: str = "<rules>") -> SchoolRules:
-    """Parse and validate rules TOML; any problem raises RulesError naming the line."""
+def parse_rules(
+    text: str, source: str = "<rules>", *, windows: Sequence[WindowSetting] = ()
+) -> SchoolRules:
+    """Parse and validate rules TOML; any problem raises RulesError naming the line.
+
+    windows: settings applied on top of the file, later ones winning; a problem they cause is
+    reported at the line of the semester or year they change."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, source) from None
     ctx = _Context(source, text)
-    return _build(_Reader(data, (), ctx))
+    for setting in windows:
+        _apply_window_setting(data, setting, ctx)
+    rules = _build(_Reader(data, (), ctx))
+    return replace(rules, text=text, window_settings=tuple(windows))
+
+
+def _apply_window_setting(data: dict[str, Any], setting: WindowSetting, ctx: _Context) -> None:
+    if setting.kind not in SETTABLE_WINDOWS:
+        raise RulesError(ctx.source, None, f"unknown window kind {setting.kind!r}")
+    found = data.get("years")
+    years: list[Any] = found if isinstance(found, list) else []
+    index = next(
+        (
+            i
+            for i, y in enumerate(years)
+            if isinstance(y, dict) and y.get("academic_year") == setting.academic_year
+        ),
+        None,
+    )
+    if index is None:
+        raise RulesError(
+            ctx.source, None, f"academic year {setting.academic_year} is not in the rules file"
+        )
+    year = years[index]
+    value = {"start": setting.first_day, "end": setting.last_day}
+    if setting.kind in YEAR_WINDOWS:
+        year.setdefault("windows", {})[setting.kind] = value
+        return
+    for semester in year.get("semesters") or []:
+        if isinstance(semester, dict) and semester.get("number") == setting.semester:
+            semester.setdefault("windows", {})[setting.kind] = value
+            return
+    raise RulesError(
+        ctx.source,
+        ctx.line_of(("years", index)),
+        f"no semester {setting.academic_year}-{setting.semester} in the rules file",
+    )
 
 
 def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> RulesError:

@@ -69,6 +69,14 @@ class CourseOutcome(Base):
     # Set when the student told of the decision (next reply or digest) so nobody is told twice.
     decision_told_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     picked_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    # Certification bookkeeping (storage/certification.py). The version changes whenever the
+    # certifier or the state does, so a signed button made for an older version acts on nothing.
+    certify_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The lowest link of the proxy chain that may hold the item (raised by escalation).
+    chain_floor: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
+    # When the current certifier last saw it (a push or their 待認證 list); None: new to them.
+    certifier_told_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
 
     student: Mapped[Student] = relationship(foreign_keys=[student_id])
     course: Mapped[Course] = relationship()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 17:35:56.497916
+Create Date: 2026-11-28 18:23:34.941511
 """
 
 from alembic import op
@@ -112,6 +112,17 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox_events', schema=None) as batch_op:
         batch_op.create_index('ix_inbox_pending_user', ['status', 'source_id', 'occurred_at'], unique=False)
 
+    op.create_table('lifecycle_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('started_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lifecycle_runs')),
+    sa.UniqueConstraint('kind', 'day', name=op.f('uq_lifecycle_runs_kind_day'))
+    )
     op.create_table('receipt_lists',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('academic_year', sa.Integer(), nullable=False),
@@ -121,6 +132,21 @@ def upgrade() -> None:
     sa.Column('respond_until', storage.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_receipt_lists')),
     sa.UniqueConstraint('source_sha256', name=op.f('uq_receipt_lists_source_sha256'))
+    )
+    op.create_table('retention_deletions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_no', sa.String(length=20), nullable=False),
+    sa.Column('graduated_on', sa.Date(), nullable=False),
+    sa.Column('sealed_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('retention_end', sa.Date(), nullable=False),
+    sa.Column('deleted_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('rows', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('files', sa.Integer(), nullable=False),
+    sa.Column('bytes', sa.BigInteger(), nullable=False),
+    sa.Column('pending_digests', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('files_removed_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('files_removed', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_retention_deletions'))
     )
     op.create_table('school_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -289,6 +315,39 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_class_reminders')),
     sa.UniqueConstraint('class_id', 'day', name=op.f('uq_class_reminders_class_id_day'))
     )
+    op.create_table('consultant_assignments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=True),
+    sa.Column('grade', sa.Integer(), nullable=True),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_consultant_assignments_class_id_classes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_consultant_assignments_staff_id_staff'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultant_assignments')),
+    sa.UniqueConstraint('staff_id', 'class_id', name=op.f('uq_consultant_assignments_staff_id_class_id')),
+    sa.UniqueConstraint('staff_id', 'grade', name=op.f('uq_consultant_assignments_staff_id_grade'))
+    )
+    op.create_table('consultations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consultant_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=True),
+    sa.Column('academic_year', sa.Integer(), nullable=False),
+    sa.Column('semester', sa.Integer(), nullable=False),
+    sa.Column('starts_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('place', sa.String(length=100), nullable=False),
+    sa.Column('content', sa.String(length=400), nullable=False),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_consultations_class_id_classes'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['consultant_id'], ['staff.id'], name=op.f('fk_consultations_consultant_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultations'))
+    )
+    with op.batch_alter_table('consultations', schema=None) as batch_op:
+        batch_op.create_index('ix_consultations_consultant', ['consultant_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_consultations_year', ['academic_year', 'semester'], unique=False)
+
     op.create_table('courses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('term_id', sa.Integer(), nullable=False),
@@ -337,6 +396,22 @@ def upgrade() -> None:
     sa.UniqueConstraint('national_id_hash', name=op.f('uq_students_national_id_hash')),
     sa.UniqueConstraint('student_no', name=op.f('uq_students_student_no'))
     )
+    op.create_table('attendance_records',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('academic_year', sa.Integer(), nullable=False),
+    sa.Column('semester', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('period', sa.String(length=8), nullable=False),
+    sa.Column('leave_type', sa.String(length=16), nullable=False),
+    sa.Column('entered_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_attendance_records_student_id_students'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance_records')),
+    sa.UniqueConstraint('student_id', 'day', 'period', name=op.f('uq_attendance_records_student_id_day_period'))
+    )
+    with op.batch_alter_table('attendance_records', schema=None) as batch_op:
+        batch_op.create_index('ix_attendance_term', ['academic_year', 'semester'], unique=False)
+
     op.create_table('binding_codes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
@@ -355,6 +430,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_binding_codes')),
     sa.UniqueConstraint('code_hash', name=op.f('uq_binding_codes_code_hash'))
     )
+    op.create_table('consultation_students',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consultation_id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'], name=op.f('fk_consultation_students_consultation_id_consultations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_consultation_students_student_id_students'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation_students')),
+    sa.UniqueConstraint('consultation_id', 'student_id', name=op.f('uq_consultation_students_consultation_id_student_id'))
+    )
+    with op.batch_alter_table('consultation_students', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consultation_students_student_id'), ['student_id'], unique=False)
+
     op.create_table('course_successors',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('course_id', sa.Integer(), nullable=False),
@@ -365,6 +452,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course_successors')),
     sa.UniqueConstraint('course_id', name=op.f('uq_course_successors_course_id'))
     )
+    op.create_table('document_comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('document', sa.String(length=16), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.String(length=1000), nullable=False),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('told_at', storage.db.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['staff.id'], name=op.f('fk_document_comments_author_id_staff')),
+    sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_document_comments_student_id_students'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_comments'))
+    )
+    with op.batch_alter_table('document_comments', schema=None) as batch_op:
+        batch_op.create_index('ix_document_comments_student', ['student_id', 'document'], unique=False)
+
     op.create_table('enrolments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
@@ -466,6 +568,33 @@ def upgrade() -> None:
         batch_op.create_index('ix_receipt_items_item', ['item_kind', 'item_id'], unique=False)
         batch_op.create_index('ix_receipt_items_student', ['student_id', 'answer'], unique=False)
 
+    op.create_table('student_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('effective_on', sa.Date(), nullable=False),
+    sa.Column('created_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('from_status', sa.String(length=16), nullable=True),
+    sa.Column('to_status', sa.String(length=16), nullable=True),
+    sa.Column('from_class_id', sa.Integer(), nullable=True),
+    sa.Column('to_class_id', sa.Integer(), nullable=True),
+    sa.Column('from_grade', sa.Integer(), nullable=True),
+    sa.Column('to_grade', sa.Integer(), nullable=True),
+    sa.Column('from_seat', sa.Integer(), nullable=True),
+    sa.Column('to_seat', sa.Integer(), nullable=True),
+    sa.Column('old_student_no', sa.String(length=20), nullable=True),
+    sa.Column('new_student_no', sa.String(length=20), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=True),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.ForeignKeyConstraint(['from_class_id'], ['classes.id'], name=op.f('fk_student_changes_from_class_id_classes'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_student_changes_student_id_students'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['to_class_id'], ['classes.id'], name=op.f('fk_student_changes_to_class_id_classes'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_student_changes'))
+    )
+    with op.batch_alter_table('student_changes', schema=None) as batch_op:
+        batch_op.create_index('ix_student_changes_student', ['student_id', 'id'], unique=False)
+
     op.create_table('student_class_history',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
@@ -476,6 +605,25 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['class_id'], ['classes.id'], name=op.f('fk_student_class_history_class_id_classes')),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_student_class_history_student_id_students'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_student_class_history'))
+    )
+    op.create_table('student_documents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('section', sa.String(length=24), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('updated_at', storage.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_student_documents_student_id_students'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_student_documents')),
+    sa.UniqueConstraint('student_id', 'section', name=op.f('uq_student_documents_student_id_section'))
+    )
+    op.create_table('consultation_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consultation_id', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultations.id'], name=op.f('fk_consultation_files_consultation_id_consultations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['file_id'], ['files.id'], name=op.f('fk_consultation_files_file_id_files')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consultation_files'))
     )
     op.create_table('course_outcomes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -554,7 +702,13 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outcomes_certifier_status')
 
     op.drop_table('course_outcomes')
+    op.drop_table('consultation_files')
+    op.drop_table('student_documents')
     op.drop_table('student_class_history')
+    with op.batch_alter_table('student_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_student_changes_student')
+
+    op.drop_table('student_changes')
     with op.batch_alter_table('receipt_items', schema=None) as batch_op:
         batch_op.drop_index('ix_receipt_items_student')
         batch_op.drop_index('ix_receipt_items_item')
@@ -572,14 +726,32 @@ def downgrade() -> None:
 
     op.drop_table('files')
     op.drop_table('enrolments')
+    with op.batch_alter_table('document_comments', schema=None) as batch_op:
+        batch_op.drop_index('ix_document_comments_student')
+
+    op.drop_table('document_comments')
     op.drop_table('course_successors')
+    with op.batch_alter_table('consultation_students', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consultation_students_student_id'))
+
+    op.drop_table('consultation_students')
     op.drop_table('binding_codes')
+    with op.batch_alter_table('attendance_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_attendance_term')
+
+    op.drop_table('attendance_records')
     op.drop_table('students')
     with op.batch_alter_table('reminder_deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_reminder_deliveries_outbox')
 
     op.drop_table('reminder_deliveries')
     op.drop_table('courses')
+    with op.batch_alter_table('consultations', schema=None) as batch_op:
+        batch_op.drop_index('ix_consultations_year')
+        batch_op.drop_index('ix_consultations_consultant')
+
+    op.drop_table('consultations')
+    op.drop_table('consultant_assignments')
     op.drop_table('class_reminders')
     with op.batch_alter_table('teacher_absences', schema=None) as batch_op:
         batch_op.drop_index('ix_teacher_absences_staff')
@@ -605,7 +777,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_school_events_year_kind')
 
     op.drop_table('school_events')
+    op.drop_table('retention_deletions')
     op.drop_table('receipt_lists')
+    op.drop_table('lifecycle_runs')
     with op.batch_alter_table('inbox_events', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_pending_user')
 
