@@ -4,10 +4,27 @@ Each tick computes from the database what is due, so running one twice, or after
 wiped, sends nothing twice and misses nothing.
 """
 
+from typing import Any
+
 from rq import cron
+from rq.queue import Queue
+from rq.serializers import JSONSerializer
 
 from jobs import inbox
 from jobs.queue import DEFAULT
+
+
+class _JsonQueue(Queue):
+    """A queue that writes jobs as JSON, which is what our workers read (Procfile)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("serializer", JSONSerializer)
+        super().__init__(*args, **kwargs)
+
+
+# rq's cron enqueues through Queue(name, connection=...) with the default (pickle) serializer and
+# takes no serializer option, so a JSON worker could not read a single tick (DeserializationError).
+cron.Queue = _JsonQueue  # type: ignore[attr-defined,misc]
 
 SWEEP_EVERY_SECONDS = 30
 

@@ -16,6 +16,7 @@ from storage import inbox as inbox_store
 from storage.db import lock_named
 from storage.models.line import PENDING, InboxEvent, LineAccount
 from storage.outbox import Outbox
+from storage.schedule import effective_rules
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> 
         clock=svc.clock,
         now=outbox.now,
         outbox=outbox,
-        rules=svc.rules,
+        # The rules file plus any window the working group changed since.
+        rules=effective_rules(session, svc.rules),
         files=svc.files,
         secret_key=svc.settings.secret_key,
         public_base_url=svc.settings.public_base_url,

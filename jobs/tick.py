@@ -19,6 +19,8 @@ PARTS = (
     "jobs.certification",
     "jobs.records",
     "jobs.lifecycle",
+    # Last: holds low-priority pushes any part queued when the month's forecast is over budget.
+    "jobs.budget",
 )
 
 

@@ -268,3 +268,32 @@ def test_multicast_sends_at_most_500_ids_a_call(app: Any, db: Any, line: Any, cl
     calls = [r for r in line.requests if r.path == "/v2/bot/message/multicast"]
     assert len(calls) == 3
     assert line.pushes_counted() == 1203
+
+
+def test_pushes_wait_for_the_end_of_quiet_hours(app: Any, db: Any, line: Any, clock: Any) -> None:
+    from datetime import datetime
+
+    from storage.clock import TAIPEI
+
+    clock.set(datetime(2026, 10, 15, 23, 30, tzinfo=TAIPEI))
+    row_id = _push_row(app, db, clock, "Unight", "明早再送")
+    with app.app_context():
+        assert delivery.deliver([row_id]) == 0
+        assert line.messages_for("Unight") == []
+        clock.set(datetime(2026, 10, 16, 6, 59, tzinfo=TAIPEI))
+        assert delivery.deliver_due(app.extensions["portfolio"]) == 0
+        clock.set(datetime(2026, 10, 16, 7, 1, tzinfo=TAIPEI))
+        assert delivery.deliver_due(app.extensions["portfolio"]) == 1
+    assert [m["text"] for m in line.messages_for("Unight")] == ["明早再送"]
+
+
+def test_an_answer_at_night_is_not_held(chat: Any, line: Any, clock: Any) -> None:
+    from datetime import datetime
+
+    from storage.clock import TAIPEI
+
+    clock.set(datetime(2026, 10, 15, 23, 30, tzinfo=TAIPEI))
+    chat.post([ev.follow_event("Unightowl", platform=line)], run=False)
+    clock.advance(seconds=55)  # stale token: the answer goes as a push, at once
+    chat.run_jobs()
+    assert len(line.messages_for("Unightowl")) == 1
