@@ -1,9 +1,530 @@
-"""Placeholder: these staff commands are not built yet."""
+"""Staff commands for a student's life at school (rules 五, 九), management (rule 七), backups.
+
+  portfolio students transfer-in | transfer-out | repeat | reenrol | renumber | graduate
+  portfolio export student --id 學號
+  portfolio retention run [--dry-run]
+  portfolio management show
+  portfolio backup create | verify | restore
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from flows.texts import TEXTS, text
+from storage import lifecycle as life
+from storage.clock import format_date, taipei_date
+from storage.models.portfolio import PENDING, CourseOutcome, Performance
+from storage.models.school import SchoolClass
+
+students_cli = AppGroup(
+    "students",
+    help="學籍異動（規定五）與畢業（規定九）：轉入、轉出、重讀、復學、改學號、畢業。"
+         "學生的既有成果與認證一律不變；會改資料的指令都可加 --dry-run 先試算。",
+)
+retention_cli = AppGroup("retention", help="畢業生封存與保存期滿刪除（規定九）。")
+backup_cli = AppGroup(
+    "backup",
+    help="備份資料庫與所有檔案（含 sha256 檢查碼）、檢查備份、還原到全新的空資料庫。",
+)
+management_cli = AppGroup(
+    "management", help="平台管理代理人（規定七）：註冊組長 → 教學組長 → 資媒組長。")
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+DRY_RUN = click.option("--dry-run", is_flag=True, help="只試算，不寫入任何資料、不發任何訊息。")
+BY = "cli"
+MAX_LISTED = 60
+
+T = TypeVar("T")
+
+
+def _services() -> Any:
+    # Imported here: bot.services pulls in the LINE SDK, which --help never needs.
+    from bot.services import services
+
+    return services()
+
+
+def _say(key: str, **values: Any) -> None:
+    click.echo(text(f"lifecycle.cli.{key}", **values))
+
+
+def _label(key: str) -> str | None:
+    return TEXTS.get(key)
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+@contextmanager
+def _unit_of_work(dry_run: bool) -> Iterator[tuple[Any, Session, datetime]]:
+    """A transaction that commits, or with --dry-run shows its effects and rolls back."""
+    svc = _services()
+    now = svc.clock.now()
+    try:
+        if dry_run:
+            with svc.db.session() as session:
+                try:
+                    yield svc, session, now
+                finally:
+                    session.rollback()
+            _say("dry_run")
+            return
+        with svc.db.transaction() as session:
+            yield svc, session, now
+    except life.LifecycleError as exc:
+        raise click.ClickException(text(f"lifecycle.error.{exc.reason}", **exc.values)) from None
+
+
+def _deliver(svc: Any, dry_run: bool) -> None:
+    if dry_run:
+        return
+    from jobs.queue import DELIVERY
+
+    svc.queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
+
+
+def _day(value: datetime | None, now: datetime) -> date:
+    return value.date() if value is not None else taipei_date(now)
+
+
+def _class_code(session: Session, class_id: int | None) -> str:
+    found = session.get(SchoolClass, class_id) if class_id else None
+    return found.code if found else "—"
+
+
+def _item_count(session: Session, student_id: int) -> int:
+    outcomes = session.scalar(select(func.count()).select_from(CourseOutcome).where(
+        CourseOutcome.student_id == student_id)) or 0
+    performances = session.scalar(select(func.count()).select_from(Performance).where(
+        Performance.student_id == student_id)) or 0
+    return int(outcomes) + int(performances)
+
+
+# --- rule 五 ------------------------------------------------------------------------------------
+
+STUDENT_ID = click.option("--id", "student_no", required=True, help="學號。")
+ON = click.option("--on", "on", type=DATE,
+                  help="生效日 YYYY-MM-DD（預設今天）；從這天所屬的學期起調整選課。")
+CLASS = click.option("--class", "class_code", required=True, help="新班級代碼，例如 102。")
+SEAT = click.option("--seat", type=click.IntRange(1, 999), required=True, help="新座號。")
+GRADE = click.option("--grade", type=click.IntRange(1, 3),
+                     help="年級 1–3（預設為班級的年級）。")
+NOTE = click.option("--note", help="備註，例如轉入或轉出的學校（只有行政人員看得到）。")
+
+
+@students_cli.command("transfer-in")
+@STUDENT_ID
+@CLASS
+@SEAT
+@ON
+@GRADE
+@click.option("--name", help="姓名（新學生必填）。")
+@click.option("--national-id", help="身分證號（新學生必填；加密保存）。")
+@click.option("--birth-date", type=DATE, help="出生日期 YYYY-MM-DD。")
+@click.option("--entry-year", type=click.IntRange(80, 300), help="入學學年度（預設依年級推算）。")
+@NOTE
+@DRY_RUN
+def transfer_in(student_no: str, class_code: str, seat: int, on: datetime | None,
+                grade: int | None, name: str | None, national_id: str | None,
+                birth_date: datetime | None, entry_year: int | None, note: str | None,
+                dry_run: bool) -> None:
+    """轉入：新學生編入班級，或先前轉出的學生回到本校（同一學號，成果都還在）。
+
+    例：portfolio students transfer-in --id 115201 --name 王小明 --national-id A123456789
+    --class 102 --seat 31 --on 2026-11-02 --note 來自臺南一中
+    """
+    with _unit_of_work(dry_run) as (svc, session, now):
+        day = _day(on, now)
+        result = life.transfer_in(
+            session, now, student_no=student_no, day=day, class_code=class_code, seat_no=seat,
+            name=name, national_id=national_id,
+            birth_date=birth_date.date() if birth_date else None, grade=grade,
+            entry_year=entry_year, note=note, by=BY)
+        s = result.student
+        _say("transfer_in_done", no=s.student_no, name=s.name, cls=class_code, seat=seat,
+             grade=s.grade, day=format_date(day), enrolled=result.enrolled,
+             items=_item_count(session, s.id))
+        _say("bind_hint", no=s.student_no)
+
+
+@students_cli.command("transfer-out")
+@STUDENT_ID
+@ON
+@NOTE
+@DRY_RUN
+def transfer_out(student_no: str, on: datetime | None, note: str | None, dry_run: bool) -> None:
+    """轉出：學生離開本校。
+
+    既有成果、認證與計數都不變（待認證的仍可由老師認證）；學生離開班級名單，
+    還沒有上傳任何成果的課程退選；LINE 綁定結束並收到道別訊息（說明資料已保存、
+    可向註冊組索取副本）。轉學資料請接著執行 portfolio export student --id 學號。
+    """
+    with _unit_of_work(dry_run) as (svc, session, now):
+        from jobs.lifecycle import say_farewells
+
+        day = _day(on, now)
+        student = life.require_student(session, student_no)
+        from_class = _class_code(session, student.class_id)
+        result = life.transfer_out(session, now, student, day, note=note, by=BY)
+        told = say_farewells(session, svc.rules, now, result.farewells, "transfer_out")
+        _say("transfer_out_done", no=student.student_no, name=student.name, cls=from_class,
+             day=format_date(day), items=_item_count(session, student.id),
+             unenrolled=result.unenrolled, farewells=told)
+        _say("export_hint", no=student.student_no)
+    _deliver(svc, dry_run)
+
+
+@students_cli.command("repeat")
+@STUDENT_ID
+@CLASS
+@SEAT
+@ON
+@GRADE
+@NOTE
+@DRY_RUN
+def repeat(student_no: str, class_code: str, seat: int, on: datetime | None, grade: int | None,
+           note: str | None, dry_run: bool) -> None:
+    """重讀：學生再讀一次同一年級，編入新班級。
+
+    先前學年的成果、認證與上傳件數仍屬於原學年，不受影響。--on 請填新學年開始的日期
+    （例如 2027-08-01），選課從那個學期起換成新班級的課程。
+    """
+    with _unit_of_work(dry_run) as (svc, session, now):
+        day = _day(on, now)
+        student = life.require_student(session, student_no)
+        from_class = _class_code(session, student.class_id)
+        result = life.repeat(session, now, student, day, class_code, seat, grade, note, BY)
+        _say("repeat_done", no=student.student_no, name=student.name, from_cls=from_class,
+             cls=class_code, seat=seat, grade=student.grade, day=format_date(day),
+             enrolled=result.enrolled, items=_item_count(session, student.id))
+
+
+@students_cli.command("reenrol")
+@STUDENT_ID
+@CLASS
+@SEAT
+@ON
+@GRADE
+@click.option("--new-id", "new_no", help="復學後的新學號（如有）；學生的成果與綁定都跟著走。")
+@NOTE
+@DRY_RUN
+def reenrol(student_no: str, class_code: str, seat: int, on: datetime | None, grade: int | None,
+            new_no: str | None, note: str | None, dry_run: bool) -> None:
+    """復學：休學的學生回到班上，可同時換新學號（--new-id）。"""
+    with _unit_of_work(dry_run) as (svc, session, now):
+        day = _day(on, now)
+        student = life.require_student(session, student_no)
+        old_no = student.student_no
+        result = life.reenrol(session, now, student, day, class_code, seat, grade, new_no, note,
+                              BY)
+        _say("reenrol_done", no=student.student_no, name=student.name, cls=class_code,
+             seat=seat, grade=student.grade, day=format_date(day), enrolled=result.enrolled,
+             items=_item_count(session, student.id))
+        if new_no:
+            _say("renumber_done", old=old_no, new=student.student_no, name=student.name)
+
+
+@students_cli.command("renumber")
+@STUDENT_ID
+@click.option("--new-id", "new_no", required=True, help="新學號。")
+@DRY_RUN
+def renumber(student_no: str, new_no: str, dry_run: bool) -> None:
+    """改學號：同一位學生換新學號，成果、認證、綁定與歷程都保留。"""
+    with _unit_of_work(dry_run) as (svc, session, now):
+        student = life.require_student(session, student_no)
+        old_no = student.student_no
+        life.renumber(session, now, student, new_no, taipei_date(now), BY)
+        _say("renumber_done", old=old_no, new=student.student_no, name=student.name)
+
+
+@students_cli.command("graduate")
+@click.option("--grade", type=click.IntRange(1, 12), help="年級（1–3，或 10–12）。")
+@click.option("--class", "class_codes", multiple=True, help="只限這些班級（可重複）。")
+@click.option("--id", "student_nos", multiple=True, help="只限這些學號（可重複）。")
+@click.option("--except", "except_nos", multiple=True, help="不畢業的學號（可重複）。")
+@click.option("--on", "on", type=DATE, help="畢業日 YYYY-MM-DD（預設今天）。")
+@click.option("--cancel", is_flag=True, help="取消 --id 學生的畢業標記（尚未封存才可以）。")
+@DRY_RUN
+def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple[str, ...],
+             except_nos: tuple[str, ...], on: datetime | None, cancel: bool,
+             dry_run: bool) -> None:
+    """標記畢業生：畢業日當天起，每日作業封存他們的學習歷程（只有行政人員可查閱）、
+    結束學生與家長的 LINE 綁定（附道別訊息），保存期滿（規則檔，預設 2 年）後刪除。
+
+    例：portfolio students graduate --grade 3 --on 2027-06-10 --except 113045 --dry-run
+    """
+    if cancel:
+        if not student_nos:
+            raise click.UsageError("--cancel 需要 --id 學號")
+        with _unit_of_work(dry_run) as (svc, session, now):
+            for number in student_nos:
+                student = life.require_student(session, number)
+                life.cancel_graduation(session, now, student, BY)
+                _say("graduate_cancelled", no=student.student_no, name=student.name)
+        return
+    if grade is None and not class_codes and not student_nos:
+        raise click.UsageError("請用 --grade、--class 或 --id 指定畢業生")
+    if grade is not None and 3 < grade < 10:
+        raise click.UsageError("年級請寫 1–3 或 10–12")
+    with _unit_of_work(dry_run) as (svc, session, now):
+        day = _day(on, now)
+        students = life.graduation_candidates(session, grade, class_codes, student_nos,
+                                              except_nos)
+        if not students:
+            _say("graduate_none")
+            return
+        _say("graduate_list", count=len(students), day=format_date(day))
+        for s in students[:MAX_LISTED]:
+            _say("student_line", class_seat=s.class_seat, no=s.student_no, name=s.name)
+        if len(students) > MAX_LISTED:
+            _say("more", count=len(students) - MAX_LISTED)
+        pending = session.scalar(select(func.count(func.distinct(CourseOutcome.student_id))).where(
+            CourseOutcome.student_id.in_([s.id for s in students]),
+            CourseOutcome.status == PENDING)) or 0
+        if pending:
+            _say("graduate_pending", count=pending)
+        life.graduate(session, now, students, day, BY)
+        when = "graduate_seal_today" if day <= taipei_date(now) else "graduate_seal_later"
+        _say("graduate_done", count=len(students), day=format_date(day))
+        _say(when, day=format_date(day))
+
+
+# --- export for a transfer ----------------------------------------------------------------------
+
+
+@click.command("student")
+@with_appcontext  # a plain command added to another feature's group gets no app context itself
+@click.option("--id", "student_no", required=True, help="學號。")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("exports"), show_default=True, help="輸出資料夾。")
+@click.option("--with-national-id", is_flag=True,
+              help="在基本資料中寫入完整身分證號（預設遮蔽；給新學校的正式轉學資料才需要）。")
+def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> None:
+    """一位學生的完整學習歷程（轉學用）：portfolio-<學號>-<日期>.zip。
+
+    \b
+    內含 portfolio.xlsx 與 portfolio.json（每件課程學習成果與多元表現的狀態、認證結果、
+    認證者與身分、班級歷程、學籍異動、諮詢紀錄等其他紀錄）、所有檔案（files/），
+    以及 manifest.csv（每個檔案的 sha256）。封存中的畢業生也可匯出（限行政人員）。
+    """
+    svc = _services()
+    now = svc.clock.now()
+    with svc.db.session() as session:
+        student = life.student_by_no(session, student_no)
+        if student is None:
+            raise click.ClickException(text("lifecycle.error.no_student", no=student_no))
+        result = life.export_student(session, svc.files, student, out_dir, now, _label,
+                                     with_national_id=with_national_id)
+    _say("export_done", path=result.path, items=result.items, files=result.files,
+         sha256=result.sha256)
+    if result.missing:
+        _say("export_missing", count=len(result.missing), names="、".join(result.missing[:10]))
+
+
+# --- rule 九: retention -------------------------------------------------------------------------
+
+
+@retention_cli.command("run")
+@DRY_RUN
+def retention_run(dry_run: bool) -> None:
+    """現在執行每日作業的封存與刪除：封存畢業日已到的畢業生，刪除保存期滿的封存資料
+    （含檔案；同內容的檔案仍被其他資料使用時保留），並更新刪除報告（CSV）。
+
+    加 --dry-run 只列出會封存、會刪除哪些學生與多少資料。
+    """
+    from jobs import lifecycle as job
+
+    svc = _services()
+    now = svc.clock.now()
+    if dry_run:
+        with svc.db.session() as session:
+            _show_plan(session, svc, now)
+        _say("dry_run")
+        return
+    outcome = job.retention_pass(svc, now)
+    if outcome.sealed:
+        _say("sealed_list", count=len(outcome.sealed))
+        for sealed in outcome.sealed[:MAX_LISTED]:
+            _say("sealed_line", no=sealed.student_no, name=sealed.name,
+                 withdrawn=sealed.withdrawn, farewells=len(sealed.farewells))
+    if outcome.deleted:
+        _say("deleted_list", count=len(outcome.deleted))
+        for report in outcome.deleted[:MAX_LISTED]:
+            _say("deleted_line", no=report.student_no, graduated=format_date(report.graduated_on),
+                 end=format_date(report.retention_end), rows=_rows(report.rows),
+                 files=report.files, size=_size(report.bytes))
+    if not outcome.sealed and not outcome.deleted:
+        _say("nothing_due")
+    for student_id in outcome.failed:
+        _say("failed_line", id=student_id)
+    if outcome.report is not None:
+        _say("report", path=outcome.report)
+    _deliver(svc, False)
+    if outcome.failed:
+        raise click.exceptions.Exit(1)
+
+
+def _rows(rows: dict[str, int]) -> str:
+    return "、".join(f"{k} {v}" for k, v in sorted(rows.items()))
+
+
+def _show_plan(session: Session, svc: Any, now: datetime) -> None:
+    to_seal = life.due_for_sealing(session, now)
+    if to_seal:
+        _say("would_seal", count=len(to_seal))
+        for s in to_seal[:MAX_LISTED]:
+            _say("would_seal_line", no=s.student_no, name=s.name,
+                 day=format_date(s.graduated_on or taipei_date(now)))
+    to_delete = life.due_for_deletion(session, svc.rules, now)
+    if to_delete:
+        _say("would_delete", count=len(to_delete))
+        for s in to_delete[:MAX_LISTED]:
+            plan = life.deletion_plan(session, svc.rules, s)
+            _say("deleted_line", no=plan.student_no, graduated=format_date(plan.graduated_on),
+                 end=format_date(plan.retention_end), rows=_rows(plan.rows), files=plan.files,
+                 size=_size(plan.bytes))
+    if not to_seal and not to_delete:
+        _say("nothing_due")
+    due_ids = {s.id for s in to_delete}
+    later = [s for s in life.sealed_students(session) if s.id not in due_ids]
+    if later:
+        first = min(svc.rules.retention_end(s.graduated_on) for s in later if s.graduated_on)
+        _say("kept_until", count=len(later), day=format_date(first))
+
+
+# --- rule 七: who runs the platform today -------------------------------------------------------
+
+
+@management_cli.command("show")
+def management_show() -> None:
+    """平台管理代理順序與今天接收管理通知的人（請假、離職用 portfolio certify away 設定）。"""
+    svc = _services()
+    now = svc.clock.now()
+    with svc.db.session() as session:
+        chain = life.management_chain(session, now)
+        if not chain:
+            raise click.ClickException(text("lifecycle.cli.management_none"))
+        _say("management_header", day=format_date(now))
+        for n, link in enumerate(chain, start=1):
+            if link.available:
+                state = text("lifecycle.cli.management_here")
+            elif link.away_until is not None:
+                state = text("lifecycle.cli.management_away_until",
+                             day=format_date(link.away_until))
+            else:
+                state = text("lifecycle.cli.management_away")
+            _say("management_line", n=n, role=link.role, name=link.staff.name, state=state)
+        contact = life.management_contact(session, now)
+        if contact is not None:
+            _say("management_contact", name=contact.name)
+
+
+# --- backups ------------------------------------------------------------------------------------
+
+
+def _backup_target(out_dir: Path | None) -> Path:
+    from jobs.lifecycle import backup_dir
+
+    target = out_dir or backup_dir()
+    if target is None:
+        raise click.UsageError(text("lifecycle.cli.backup_no_dir"))
+    return target
+
+
+def _backup_error(run: Callable[[], T]) -> T:
+    from storage.backup import BackupError
+
+    try:
+        return run()
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@backup_cli.command("create")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="備份放在這個資料夾（預設環境變數 BACKUP_DIR）。")
+def backup_create(out_dir: Path | None) -> None:
+    """備份資料庫（PostgreSQL 用 pg_dump、SQLite 用備份 API，皆為一致的快照）與所有檔案，
+    並寫入 sha256 檢查碼清單。同一資料夾裡已備份過的檔案以硬連結共用，只複製新檔案。"""
+    from storage import backup
+
+    svc = _services()
+    target = _backup_target(out_dir)
+    result = _backup_error(lambda: backup.create_backup(svc.db, svc.files, target,
+                                                        svc.clock.now()))
+    _say("backup_done", path=result.path, tables=len(result.tables),
+         rows=sum(result.tables.values()), files=result.files, size=_size(result.bytes),
+         linked=result.linked)
+    if result.missing:
+        _say("backup_missing", count=len(result.missing),
+             names="、".join(d[:12] for d in result.missing[:5]))
+
+
+@backup_cli.command("verify")
+@click.argument("path", type=click.Path(path_type=Path))
+def backup_verify(path: Path) -> None:
+    """檢查一份備份：每個檔案的 sha256、清單是否完整、資料庫檔能否讀取。"""
+    from storage import backup
+
+    check = backup.verify_backup(path)
+    if check.ok:
+        _say("verify_ok", path=path, checked=check.checked,
+             created=check.manifest.get("created_at", "?"))
+        return
+    _say("verify_failed", path=path, count=len(check.problems))
+    for problem in check.problems[:MAX_LISTED]:
+        click.echo(f"  {problem}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(path_type=Path))
+def backup_restore(path: Path) -> None:
+    """把一份備份還原到目前設定的資料庫（DATABASE_URL）與檔案區（STORAGE_DIR）。
+
+    兩者都必須是全新、空的：已有任何資料表或檔案就拒絕，不會覆蓋資料。
+    先建立空資料庫（不要先執行 db upgrade），還原後再執行 portfolio db upgrade。
+    """
+    from storage import backup
+
+    svc = _services()
+    result = _backup_error(lambda: backup.restore_backup(path, svc.db, svc.files))
+    _say("restore_done", tables=len(result.tables), rows=sum(result.tables.values()),
+         files=result.files)
+    for name, (expected, found) in sorted(result.mismatched.items()):
+        _say("restore_mismatch", table=name, expected=expected, found=found)
+    if result.mismatched:
+        raise click.exceptions.Exit(1)
 
 
 def register(app: Flask) -> None:
-    """Nothing to register yet."""
+    for group in (students_cli, retention_cli, backup_cli, management_cli):
+        app.cli.add_command(group)
+    # `portfolio export` belongs to the picking feature; a student's export joins it.
+    export_group = app.cli.commands.get("export")
+    if isinstance(export_group, click.Group):
+        export_group.add_command(export_student)
+    else:
+        group = AppGroup("export", help="Exports.")
+        group.add_command(export_student)
+        app.cli.add_command(group)
+

@@ -1,9 +1,277 @@
-"""Placeholder tick part: nothing is due from here yet."""
+"""Tick part for rule 九 and backups: seal and delete once a Taipei day; the nightly backup.
+
+Once a day, at the school's send time (never in quiet hours), graduates whose day has come are
+sealed (their LINE binding ends with a farewell) and sealed graduates whose retention period is
+over are deleted, each student in a transaction of their own so one bad row never holds up the
+rest. A LifecycleRun row per (kind, Taipei day) makes running the tick again a no-op.
+
+When BACKUP_DIR is set, the first tick at or after BACKUP_HOUR (Taipei, default 02:00) each day
+claims the night and enqueues nightly_backup, which writes a backup there and keeps the newest
+BACKUP_KEEP (default 14). A failed backup is told to the platform-management contact (rule 七).
+"""
 
 from __future__ import annotations
 
-from bot.services import Services
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.services import Services, services
+from flows import messages as m
+from flows.texts import text
+from storage import backup
+from storage import lifecycle as life
+from storage.clock import at_taipei, format_date, taipei_date
+from storage.db import lock_named
+from storage.models.lifecycle import BACKUP, DAILY, LifecycleRun, RetentionDeletion
+from storage.models.school import Student
+from storage.outbox import NORMAL, Outbox
+from storage.rules import SchoolRules
+
+log = logging.getLogger(__name__)
+
+BACKUP_DIR_ENV = "BACKUP_DIR"
+BACKUP_HOUR_ENV = "BACKUP_HOUR"
+BACKUP_KEEP_ENV = "BACKUP_KEEP"
+DEFAULT_BACKUP_HOUR = 2
+REPORTS_DIR = "reports"
+
+FAREWELL_PURPOSE = "lifecycle_farewell"
+NOTICE_PURPOSE = "management_notice"
 
 
 def run(svc: Services) -> dict[str, int]:
-    return {}
+    now = svc.clock.now()
+    counts: dict[str, int] = {}
+    counts.update(run_daily(svc, now))
+    counts.update(schedule_backup(svc, now))
+    return counts
+
+
+# --- saying goodbye and telling the office ------------------------------------------------------
+
+
+def say_farewells(session: Session, rules: SchoolRules, now: datetime,
+                  farewells: list[life.Farewell], kind: str,
+                  graduated_on: date | None = None) -> int:
+    """One push per account whose binding ended, and its rich menu unlinked.
+
+    kind: "transfer_out" or "graduate"; guardians get their own words either way.
+    """
+    outbox = Outbox(session, now)
+    values: dict[str, Any] = {"years": rules.retention_years}
+    if graduated_on is not None:
+        values["until"] = format_date(rules.retention_end(graduated_on))
+    for farewell in farewells:
+        key = "lifecycle.farewell.guardian" if farewell.guardian else f"lifecycle.farewell.{kind}"
+        body = text(key, name=farewell.student_name, **values)
+        outbox.push(farewell.line_user_id, [m.text(body)], purpose=FAREWELL_PURPOSE,
+                    priority=NORMAL, not_before=rules.next_send_time(now))
+        outbox.link_menu(farewell.line_user_id, None)
+    return len(farewells)
+
+
+def notify_management(session: Session, rules: SchoolRules, now: datetime, body: str) -> str | None:
+    """Push a staff notice to the platform-management contact of rule 七; their LINE user id,
+    or None when nobody in the chain is on LINE (the notice is logged instead)."""
+    recipients = life.management_recipients(session, now)
+    if not recipients:
+        log.warning("no platform-management contact on LINE for: %s", body.splitlines()[0])
+        return None
+    staff, to = recipients[0]
+    chain = life.management_chain(session, now)
+    head = chain[0] if chain else None
+    if head is not None and head.staff.id != staff.id:
+        body = text("lifecycle.notice.as_proxy", role=head.role, name=head.staff.name) + "\n" + body
+    Outbox(session, now).push(to, [m.text(body)], purpose=NOTICE_PURPOSE, priority=NORMAL,
+                              not_before=rules.next_send_time(now))
+    return to
+
+
+# --- rule 九: the daily pass --------------------------------------------------------------------
+
+
+@dataclass
+class RetentionOutcome:
+    sealed: list[life.Sealed] = field(default_factory=list)
+    deleted: list[RetentionDeletion] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    bytes_removed: int = 0
+    report: Path | None = None
+
+
+def report_path(svc: Services) -> Path:
+    return Path(svc.settings.storage_dir) / REPORTS_DIR / life.DELETION_REPORT_NAME
+
+
+def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
+    """Seal who is due, delete who has expired: one transaction per student."""
+    outcome = RetentionOutcome()
+    with svc.db.session() as session:
+        to_seal = [s.id for s in life.due_for_sealing(session, now)]
+        to_delete = [s.id for s in life.due_for_deletion(session, svc.rules, now)]
+    for student_id in to_seal:
+        try:
+            with svc.db.transaction() as session:
+                # The CLI and the tick may both be at it: one student is sealed once.
+                lock_named(session, f"lifecycle-student:{student_id}")
+                student = session.get(Student, student_id)
+                if student is None or student.sealed_at is not None:
+                    continue
+                sealed = life.seal(session, now, student)
+                say_farewells(session, svc.rules, now, sealed.farewells, "graduate",
+                              student.graduated_on)
+                outcome.sealed.append(sealed)
+        except Exception:  # one student's bad data must not stop the others
+            log.exception("sealing student %s failed", student_id)
+            outcome.failed.append(str(student_id))
+    for student_id in to_delete:
+        try:
+            with svc.db.transaction() as session:
+                lock_named(session, f"lifecycle-student:{student_id}")
+                student = session.get(Student, student_id)
+                if student is None:
+                    continue
+                outcome.deleted.append(life.delete_student(session, svc.rules, now, student))
+        except Exception:
+            log.exception("deleting student %s failed", student_id)
+            outcome.failed.append(str(student_id))
+    finish_deletions(svc, now, outcome)
+    return outcome
+
+
+def finish_deletions(svc: Services, now: datetime, outcome: RetentionOutcome | None = None) -> int:
+    """After the rows are committed: remove the bytes nothing names any more, rewrite the CSV."""
+    with svc.db.transaction() as session:
+        removed = life.remove_pending_bytes(session, svc.files, now)
+    path = report_path(svc)
+    with svc.db.session() as session:
+        has_reports = session.scalars(select(RetentionDeletion.id)).first() is not None
+        if has_reports or path.exists():
+            life.write_deletion_report(session, path)
+    if outcome is not None:
+        outcome.bytes_removed = removed
+        outcome.report = path if has_reports else None
+    return removed
+
+
+def daily_due(rules: SchoolRules, now: datetime) -> bool:
+    """At or after the school's send time, outside quiet hours (farewells are pushes)."""
+    at = at_taipei(taipei_date(now), rules.send_time.hour, rules.send_time.minute)
+    return now >= at and not rules.is_quiet(now)
+
+
+def _claim(svc: Services, kind: str, day: date, now: datetime,
+           detail: dict[str, Any]) -> int | None:
+    with svc.db.transaction() as session:
+        lock_named(session, f"lifecycle-{kind}")
+        if session.scalars(select(LifecycleRun.id).where(
+                LifecycleRun.kind == kind, LifecycleRun.day == day)).first() is not None:
+            return None
+        run_row = LifecycleRun(kind=kind, day=day, started_at=now, detail=detail)
+        session.add(run_row)
+        session.flush()
+        return run_row.id
+
+
+def run_daily(svc: Services, now: datetime) -> dict[str, int]:
+    if not daily_due(svc.rules, now):
+        return {}
+    run_id = _claim(svc, DAILY, taipei_date(now), now, {})
+    if run_id is None:
+        return {}
+    outcome = retention_pass(svc, now)
+    counts = {"sealed": len(outcome.sealed), "deleted": len(outcome.deleted),
+              "failed": len(outcome.failed), "bytes_removed": outcome.bytes_removed}
+    with svc.db.transaction() as session:
+        run_row = session.get(LifecycleRun, run_id)
+        assert run_row is not None
+        run_row.finished_at = svc.clock.now()
+        run_row.detail = counts
+        if outcome.sealed or outcome.deleted or outcome.failed:
+            notify_management(session, svc.rules, now, text(
+                "lifecycle.notice.daily", date=format_date(now), sealed=len(outcome.sealed),
+                deleted=len(outcome.deleted), failed=len(outcome.failed)))
+    return counts
+
+
+# --- the nightly backup -------------------------------------------------------------------------
+
+
+def _env_int(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError
+    except ValueError:
+        log.warning("%s=%r is not a whole number from %s to %s; using %s", name, raw, low, high,
+                    default)
+        return default
+    return value
+
+
+def backup_dir() -> Path | None:
+    raw = os.environ.get(BACKUP_DIR_ENV, "").strip()
+    return Path(raw) if raw else None
+
+
+def schedule_backup(svc: Services, now: datetime) -> dict[str, int]:
+    target = backup_dir()
+    if target is None:
+        return {}
+    hour = _env_int(BACKUP_HOUR_ENV, DEFAULT_BACKUP_HOUR, 0, 23)
+    today = taipei_date(now)
+    if now < at_taipei(today, hour):
+        return {}
+    run_id = _claim(svc, BACKUP, today, now, {"dir": str(target)})
+    if run_id is None:
+        return {}
+    # A backup takes minutes; its own job keeps the tick (and message delivery) quick.
+    svc.queue.enqueue("jobs.lifecycle.nightly_backup", run_id)
+    return {"backup_enqueued": 1}
+
+
+def nightly_backup(run_id: int) -> None:
+    """rq entry point: the backup claimed by schedule_backup."""
+    run_backup(services(), run_id)
+
+
+def run_backup(svc: Services, run_id: int) -> backup.BackupResult | None:
+    target = backup_dir()
+    result: backup.BackupResult | None = None
+    error: str | None = None
+    pruned: list[Path] = []
+    try:
+        if target is None:
+            raise backup.BackupError(f"{BACKUP_DIR_ENV} is no longer set")
+        result = backup.create_backup(svc.db, svc.files, target, svc.clock.now())
+        pruned = backup.prune(target, _env_int(BACKUP_KEEP_ENV, backup.DEFAULT_KEEP, 1, 3650))
+    except Exception as exc:  # recorded and told to the office; the next night tries again
+        log.exception("nightly backup failed")
+        error = str(exc) or type(exc).__name__
+    now = svc.clock.now()
+    with svc.db.transaction() as session:
+        run_row = session.get(LifecycleRun, run_id)
+        if run_row is not None:
+            run_row.finished_at = now
+            run_row.error = error[:500] if error else None
+            if result is not None:
+                run_row.detail = {"path": str(result.path), "files": result.files,
+                                  "bytes": result.bytes, "linked": result.linked,
+                                  "missing": len(result.missing), "pruned": len(pruned)}
+        if error is not None:
+            notify_management(session, svc.rules, now,
+                              text("lifecycle.notice.backup_failed", error=error[:300]))
+        elif result is not None and result.missing:
+            notify_management(session, svc.rules, now, text(
+                "lifecycle.notice.backup_missing", count=len(result.missing)))
+    return result
