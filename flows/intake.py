@@ -167,7 +167,9 @@ def receive(ctx: Ctx, inp: Input) -> Incoming:
         raise IntakeError("intake.fetch_failed") from None
     category = media.classify_for_upload(kind)
     if category is None:
-        raise IntakeError("media.unknown_format")
+        # Name the format when it has one: "這個檔案是 docx" helps more than "unknown".
+        refused = media.refuse(ctx.files.path(stored.sha256))
+        raise IntakeError(refused.reason, **refused.values)
     return Incoming(stored, kind, category, clean_display_name(inp.meta.get("fileName")))
 
 

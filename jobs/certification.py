@@ -9,6 +9,7 @@ escalation marks the items it moved; running a tick twice sends nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from storage.models.portfolio import CourseOutcome
 from storage.models.school import Staff
 from storage.outbox import NORMAL, Outbox
 from storage.rules import NotConfigured, SchoolRules
+from storage.schedule import effective_rules
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,9 @@ APPROVALS_PURPOSE = "certify_approvals"
 
 def run(svc: Services) -> dict[str, int]:
     now = svc.clock.now()
+    with svc.db.session() as session:
+        # Windows the working group moved (`portfolio windows set`) count here too.
+        svc = dataclasses.replace(svc, rules=effective_rules(session, svc.rules))
     counts: dict[str, int] = {}
     with svc.db.transaction() as session:
         # Two ticks at once: the second waits here and then finds nothing left to move.

@@ -65,7 +65,7 @@ FLOW_ACTIONS: dict[str, str] = {
     "certify": "certify",
     "pick": "pick",
     "confirm_receipt": "confirm_receipt",
-    "write_autobiography": "portfolio",
+    "write_autobiography": "write_autobiography",
     "export_picks": "export_picks",
     # Office work done outside the bot (the registrar's system, the national platform): the
     # button opens the office's 待辦 list instead.

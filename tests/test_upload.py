@@ -433,7 +433,8 @@ def test_unsupported_file_is_refused_and_the_draft_kept(chat: Chat, school: Any,
     said = send_file(chat, STUDENT, b"PK\x03\x04 this is a word document", "作業.docx",
                      "application/octet-stream")
     words = Chat.texts(said)
-    assert "認不出這個檔案的格式" in words and "PDF" in words
+    # The refusal names what the file is and what is accepted.
+    assert "這個檔案是 zip" in words and "目前只接受" in words and "PDF" in words
     assert "草稿已保留" in words
     [draft] = outcomes(db, school.students[STUDENT])
     assert items_pages(db, draft.id) == 1
