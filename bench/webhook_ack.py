@@ -258,7 +258,7 @@ def main() -> None:
         ours["p99"] / base["p99"] if base["p99"] == base["p99"] and base["p99"] else float("nan")
     )
     print(
-        f"\np99 ratio (ours / baseline): {ratio:.3f}  (goal <= 0.100); "
+        f"\np99 ratio (ours / baseline): {ratio:.4f}  (goal <= 0.100); "
         f"our p99 goal <= 25 ms: {'met' if ours['p99'] <= 25 else 'NOT met'}; "
         f"our non-2xx: {ours['errors']:.0f} (goal 0)"
     )

@@ -7,9 +7,17 @@ from flask.cli import FlaskGroup
 
 
 def _app() -> object:
-    from bot import create_app
+    import os
 
-    return create_app()
+    from flask.cli import NoAppException
+
+    from bot import ConfigError, create_app
+
+    try:
+        return create_app(dict(os.environ))
+    except ConfigError as exc:
+        # Click prints this as one line; `portfolio --help` still lists the local tools.
+        raise NoAppException(f"configuration error: {exc}") from None
 
 
 @click.group(cls=FlaskGroup, create_app=_app, add_version_option=False, load_dotenv=False)

@@ -9,7 +9,7 @@ counted against their upload limits). Attendance is kept at school only: nothing
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Final
 
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from storage import roster
 from storage.clock import academic_year_of
-from storage.db import lock_named
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
 from storage.roster import (
@@ -29,7 +28,6 @@ from storage.roster import (
     Planned,
     RosterKind,
     RowCheck,
-    RowError,
     Source,
     t,
 )
@@ -260,46 +258,10 @@ KINDS: Final[dict[str, RosterKind]] = {
 def import_records(session: Session, kind: str, source: Source, *, now: datetime,
                    dry_run: bool = False) -> ImportResult:
     """Check every row; only if all are good (and not a dry run) write them. The caller owns
-    the transaction; nothing is added to the session unless the whole file passed."""
-    spec = KINDS[kind]
-    result = ImportResult(kind=kind, dry_run=dry_run)
-    try:
-        table = source if isinstance(source, roster.RosterTable) \
-            else roster.read_roster_file(source)
-        rows = roster.map_rows(table, spec.columns)
-    except roster.RosterFileError as exc:
-        result.file_errors = exc.lines
-        return result
-
-    # The roster's lock: a student import running at the same time could renumber students.
-    lock_named(session, roster.IMPORT_LOCK)
-    ctx = RecordsContext(session, now.astimezone(UTC))
-    plans: list[Planned] = []
-    for row in rows:
-        planned = spec.plan_row(ctx, RowCheck(row, ctx.problems_of(row.number)))
-        if planned is not None:
-            plans.append(planned)
-    result.errors = [RowError(number, tuple(dict.fromkeys(problems)))
-                     for number, problems in sorted(ctx.problems.items()) if problems]
-    if result.errors:
-        return result
-    for planned in plans:
-        if planned.action == "new":
-            result.added += 1
-        elif planned.action == "update":
-            result.updated += 1
-            result.changes.append(f"{planned.label} {'，'.join(planned.changes)}")
-        else:
-            result.unchanged += 1
-    result.notes = ctx.notes
-    if dry_run:
-        return result
-    for planned in plans:
-        if planned.apply is not None:
-            planned.apply()
-    session.flush()
-    result.applied = True
-    return result
+    the transaction; nothing is added to the session unless the whole file passed. The roster's
+    lock is shared: a student import running at the same time could renumber students."""
+    return roster.run_import(session, KINDS[kind], source, RecordsContext, now=now,
+                             dry_run=dry_run)
 
 
 def import_cadres(session: Session, source: Source, *, now: datetime,

@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -1260,8 +1260,14 @@ def import_roster(session: Session, kind: str, source: Source, *, now: datetime,
     The caller owns the transaction. Nothing is added to the session unless the whole file
     passed and dry_run is false.
     """
-    spec = KINDS[kind]
-    result = ImportResult(kind=kind, dry_run=dry_run)
+    return run_import(session, KINDS[kind], source, ImportContext, now=now, dry_run=dry_run)
+
+
+def run_import(session: Session, spec: RosterKind, source: Source,
+               make_context: Callable[[Session, datetime], ImportContext], *, now: datetime,
+               dry_run: bool = False) -> ImportResult:
+    """The all-or-nothing import every kind shares (rosters here, staff-entered records too)."""
+    result = ImportResult(kind=spec.name, dry_run=dry_run)
     try:
         table = source if isinstance(source, RosterTable) else read_roster_file(source)
         rows = map_rows(table, spec.columns)
@@ -1272,7 +1278,7 @@ def import_roster(session: Session, kind: str, source: Source, *, now: datetime,
     # Two imports at once would check against rows the other is about to change.
     lock_named(session, IMPORT_LOCK)
     # UTC inside: SQLite keeps no offset, so a Taipei time would be stored eight hours off.
-    ctx = ImportContext(session, now.astimezone(timezone.utc))
+    ctx = make_context(session, now.astimezone(UTC))
     plans: list[Planned] = []
     for row in rows:
         planned = spec.plan_row(ctx, RowCheck(row, ctx.problems_of(row.number)))
