@@ -34,6 +34,8 @@ bench: install
 	$(BIN)/python bench/webhook_ack.py
 	$(BIN)/python bench/photo_fit.py
 	$(BIN)/python bench/upload_memory.py
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/semester_quota.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
