@@ -10,7 +10,7 @@ from rq import cron
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
 
-from jobs import inbox
+from jobs import inbox, tick
 from jobs.queue import DEFAULT
 
 
@@ -27,10 +27,7 @@ class _JsonQueue(Queue):
 cron.Queue = _JsonQueue  # type: ignore[attr-defined,misc]
 
 SWEEP_EVERY_SECONDS = 30
+TICK_EVERY_SECONDS = 300
 
 cron.register(inbox.sweep, DEFAULT, interval=SWEEP_EVERY_SECONDS, name="sweep")
-
-from jobs import tick  # noqa: E402
-
-TICK_EVERY_SECONDS = 300
 cron.register(tick.tick, DEFAULT, interval=TICK_EVERY_SECONDS, name="tick")
