@@ -26,7 +26,9 @@ from bot.services import Services, services
 from flows import messages as m
 from flows.texts import text
 from storage import backup
+from storage import inbox as inbox_store
 from storage import lifecycle as life
+from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
 from storage.models.lifecycle import BACKUP, DAILY, LifecycleRun, RetentionDeletion
@@ -187,8 +189,12 @@ def run_daily(svc: Services, now: datetime) -> dict[str, int]:
     if run_id is None:
         return {}
     outcome = retention_pass(svc, now)
+    with svc.db.transaction() as session:
+        # Message logs hold what people wrote and were told: kept for a while, not for ever.
+        purged = outbox_store.purge_sent(session, now) + inbox_store.purge_handled(session, now)
     counts = {"sealed": len(outcome.sealed), "deleted": len(outcome.deleted),
-              "failed": len(outcome.failed), "bytes_removed": outcome.bytes_removed}
+              "failed": len(outcome.failed), "bytes_removed": outcome.bytes_removed,
+              "logs_purged": purged}
     with svc.db.transaction() as session:
         run_row = session.get(LifecycleRun, run_id)
         assert run_row is not None

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import UTC
-from storage.models.line import DEAD, DONE, IGNORED, PENDING, InboxEvent
+from storage.models.line import DEAD, DONE, IGNORED, PENDING, InboxEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -172,3 +172,20 @@ def retry_dead(session: Session, event_ids: list[int] | None, now: datetime) -> 
         event.processed_at = None
         revived.append(event.id)
     return revived
+
+
+# Webhook bodies carry what people wrote; once handled they are kept this long, then deleted.
+KEEP_HANDLED = timedelta(days=180)
+
+
+def purge_handled(session: Session, now: datetime) -> int:
+    """Delete handled events older than KEEP_HANDLED; pending and dead-lettered ones stay."""
+    old = select(InboxEvent.id).where(
+        InboxEvent.status.in_((DONE, IGNORED)), InboxEvent.received_at < now - KEEP_HANDLED
+    )
+    # Messages still kept (a dead letter, say) forget which event caused them.
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.inbox_event_id.in_(old)).values(inbox_event_id=None)
+    )
+    result = session.execute(delete(InboxEvent).where(InboxEvent.id.in_(old)))
+    return int(result.rowcount or 0)

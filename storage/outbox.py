@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models.line import DEAD, HELD, PENDING, SENT, OutboxMessage
@@ -178,6 +178,20 @@ def dead(session: Session) -> list[OutboxMessage]:
             select(OutboxMessage).where(OutboxMessage.status == DEAD).order_by(OutboxMessage.id)
         )
     )
+
+
+# Sent messages (their texts name students) are kept this long for quota counts, then deleted.
+KEEP_SENT = timedelta(days=180)
+
+
+def purge_sent(session: Session, now: datetime) -> int:
+    """Delete sent messages older than KEEP_SENT; pending, held and dead ones stay."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status == SENT, OutboxMessage.created_at < now - KEEP_SENT
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 __all__ = ["Outbox", "due", "sent_cost_between", "dead", "HELD", "SENT", "PENDING", "DEAD"]

@@ -297,3 +297,20 @@ def test_an_answer_at_night_is_not_held(chat: Any, line: Any, clock: Any) -> Non
     clock.advance(seconds=55)  # stale token: the answer goes as a push, at once
     chat.run_jobs()
     assert len(line.messages_for("Unightowl")) == 1
+
+
+def test_message_logs_are_purged_after_their_keeping_period(chat: Any, db: Any, line: Any, clock: Any) -> None:
+    from storage import inbox as inbox_store
+    from storage import outbox as outbox_store
+
+    chat.follow("Uold")
+    with db.transaction() as s:
+        assert outbox_store.purge_sent(s, clock.now()) == 0
+        assert inbox_store.purge_handled(s, clock.now()) == 0
+    later = clock.now() + inbox_store.KEEP_HANDLED + timedelta(days=1)
+    with db.transaction() as s:
+        assert outbox_store.purge_sent(s, later) == 1
+        assert inbox_store.purge_handled(s, later) == 1
+    with db.session() as s:
+        assert s.scalars(select(InboxEvent)).all() == []
+        assert s.scalars(select(OutboxMessage)).all() == []
