@@ -90,6 +90,39 @@ def richmenu_sync(font_path: str | None) -> None:
         click.echo(f"{role}\t{menu_id}")
 
 
+@richmenu_cli.command("relink")
+@click.option("--dry-run", is_flag=True, help="Count who would be moved; change nothing.")
+def richmenu_relink(dry_run: bool) -> None:
+    """Link every bound person to their role's menu (after a roster import changed roles)."""
+    from sqlalchemy import select
+
+    from storage.identity import identify
+    from storage.models.line import LineAccount
+    from storage.outbox import Outbox
+
+    svc = services()
+    now = svc.clock.now()
+    counts: dict[str, int] = {}
+    with svc.db.transaction() as session:
+        outbox = Outbox(session, now)
+        for account in session.scalars(select(LineAccount).where(LineAccount.followed.is_(True))):
+            ident = identify(session, account)
+            if ident is None or not ident.bound:
+                continue
+            counts[ident.menu] = counts.get(ident.menu, 0) + 1
+            if not dry_run:
+                outbox.link_menu(account.line_user_id, ident.menu)
+        ids = list(outbox.created or [])
+        if dry_run:
+            session.rollback()
+    if not dry_run:
+        from jobs import delivery
+
+        delivery.deliver_ids(svc, ids)
+    summary = ", ".join(f"{role} {n}" for role, n in sorted(counts.items())) or "nobody bound"
+    click.echo(("would link: " if dry_run else "linked: ") + summary)
+
+
 @click.command("sweep")
 def sweep_command() -> None:
     """Re-enqueue stale inbox events and deliver due messages now."""

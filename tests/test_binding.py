@@ -213,3 +213,26 @@ def test_codes_cli_writes_csv_and_slips(app: Any, db: Any, tmp_path: Path) -> No
         args=["codes", "issue", "--role", "student", "--class", "999", "--out", str(tmp_path)]
     )
     assert unknown.exit_code != 0 and "找不到班級 999" in unknown.output
+
+
+def test_relink_moves_everyone_to_their_roles_menu(app: Any, db: Any, line: Any) -> None:
+    from bot import richmenu
+    from tests.school import REGISTRAR, STUDENTS_101, TEACHER_WANG
+
+    seed_school(db)
+    svc = app.extensions["portfolio"]
+    try:
+        menus = richmenu.sync_rich_menus(svc.line.api, svc.line.blob)
+    except richmenu.FontNotFound:
+        import pytest
+
+        pytest.skip("no CJK font on this machine")
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["richmenu", "relink", "--dry-run"])
+    assert "would link" in dry.output and "student 9" in dry.output
+    assert line.linked_rich_menu(STUDENTS_101[0]) is None
+    result = runner.invoke(args=["richmenu", "relink"])
+    assert result.exit_code == 0, result.output
+    assert line.linked_rich_menu(STUDENTS_101[0]) == menus["student"]
+    assert line.linked_rich_menu(TEACHER_WANG) == menus["homeroom"]
+    assert line.linked_rich_menu(REGISTRAR) == menus["staff"]
