@@ -26,6 +26,7 @@ AfterReplyFn = Callable[[Ctx, Identity], None]
 
 MENU_PREFIX = "menu:"
 FLOW_WORDS = CANCEL_WORDS | HELP_WORDS | BACK_WORDS
+CONTENT_KINDS = frozenset({"image", "video", "audio", "file"})
 
 # Menu actions every role's rich menu may show; those without a command yet say so kindly.
 MENU_ACTIONS = {
@@ -150,7 +151,10 @@ class FrontDesk:
                     return
             ctx.reply(m.text(text("general.unknown_input"), quick=self.quick_menu(ident)))
             return
-        ctx.reply(m.text(text("desk.file_without_flow"), quick=self.quick_menu(ident)))
+        if inp.kind in CONTENT_KINDS:
+            ctx.reply(m.text(text("desk.file_without_flow"), quick=self.quick_menu(ident)))
+        else:  # a sticker, a location: friendly, and pointing at what the bot can do
+            ctx.reply(m.text(text("general.unknown_input"), quick=self.quick_menu(ident)))
 
     def action_for(self, inp: Input) -> str | None:
         if inp.kind == "text":
