@@ -22,6 +22,7 @@ from flows import messages as m
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
+from flows.links import file_link
 from flows.records import split_for_line
 from flows.store import Conversation
 from flows.texts import TEXTS, text
@@ -76,6 +77,8 @@ PICK_WORDS = frozenset({"挑選學生", "挑選", "部分學生"})
 # A consultation is recorded after it happened, within a school year or so.
 EARLIEST_DAYS = 366
 PER_PAGE = 10
+# Attachment buttons on one record card (a bubble must stay small).
+MAX_LINKED_FILES = 3
 MAX_QUICK_CLASSES = 12
 MAX_NAMES = 8
 CONTENT_PREVIEW = 80
@@ -722,7 +725,13 @@ def _page_quick(prefix: str, page: int, pages: int) -> list[Any]:
     return quick
 
 
-def _record_bubble(record: Consultation, editable: bool) -> dict[str, Any]:
+def _attachment_links(ctx: Ctx, record: Consultation, viewer: tuple[str, int]) -> list[str]:
+    """Signed, expiring links to the attachments, for someone allowed to see them."""
+    return [file_link(ctx, None, a.file_id, viewer, ctx.now) for a in record.attachments]
+
+
+def _record_bubble(record: Consultation, editable: bool,
+                   links: list[str] | None = None) -> dict[str, Any]:
     students = [p.student for p in record.participants]
     lines: list[dict[str, Any]] = [
         {"type": "text", "text": _kind_label(record.kind), "size": "xs", "color": "#888888"},
@@ -741,9 +750,16 @@ def _record_bubble(record: Consultation, editable: bool) -> dict[str, Any]:
                       "text": text("records.consult.files_count", n=len(record.attachments))})
     bubble: dict[str, Any] = {"type": "bubble", "size": "kilo",
                               "body": {"type": "box", "layout": "vertical", "contents": lines}}
+    buttons = [
+        {"type": "button", "style": "link", "height": "sm",
+         "action": m.uri_action(text("records.consult.button_file", n=n), url)}
+        for n, url in enumerate((links or [])[:MAX_LINKED_FILES], start=1)
+    ]
     if editable:
-        bubble["footer"] = {"type": "box", "layout": "vertical", "contents": [
-            _button(text("records.consult.button_edit"), f"{PREFIX}{EDIT_RECORD}{record.id}")]}
+        buttons.append(
+            _button(text("records.consult.button_edit"), f"{PREFIX}{EDIT_RECORD}{record.id}"))
+    if buttons:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "contents": buttons}
     return bubble
 
 
@@ -760,7 +776,10 @@ def show_own_records(ctx: Ctx, staff: Staff, page: int) -> None:
         found, _ = records.consultations_by(ctx.session, staff.id, offset=page * PER_PAGE,
                                             limit=PER_PAGE)
     carousel = m.flex(text("records.consult.list_alt", n=total),
-                      m.carousel([_record_bubble(r, editable=True) for r in found]))
+                      m.carousel([
+                          _record_bubble(r, editable=True, links=_attachment_links(
+                              ctx, r, (items.VIEWER_STAFF, staff.id)))
+                          for r in found]))
     quick = _page_quick(f"{PREFIX}{LIST}", page, pages) + [("新增諮詢紀錄", "新增諮詢紀錄")]
     ctx.reply(m.text(text("records.consult.list_head", total=total, page=page + 1, pages=pages)),
               m.with_quick_reply(carousel, quick))
@@ -775,8 +794,9 @@ def show_student_records(ctx: Ctx, student: Student, page: int) -> None:
     pages = (total + PER_PAGE - 1) // PER_PAGE
     entries = []
     for record in found:
-        files = text("records.consult.student_files", n=len(record.attachments)) \
-            if record.attachments else ""
+        links = _attachment_links(ctx, record, (items.VIEWER_STUDENT, student.id))
+        files = text("records.consult.student_files", n=len(links),
+                     links="\n".join(links)) if links else ""
         entries.append(text(
             "records.consult.student_item", date=format_date(record.starts_at),
             time=_time_range(record.starts_at, record.ends_at), kind=_kind_label(record.kind),

@@ -874,7 +874,8 @@ TEXTS: dict[str, str] = {
     "records.consult.student_item": (
         "【{date} {time}】{kind}・{teacher}老師\n地點：{place}\n{content}{files}"
     ),
-    "records.consult.student_files": "\n（附件 {n} 個，保存在學校）",
+    "records.consult.student_files": "\n附件 {n} 個（連結 24 小時內有效）：\n{links}",
+    "records.consult.button_file": "開啟附件 {n}",
     # course choices of the students a consultant advises
     "records.courses.pick_class": "要看哪一班學生的選課情形？",
     "records.courses.head": "{code} 班 {year} 學年度修課情形（{n} 位學生）",

@@ -27,6 +27,7 @@ from storage.models.portfolio import (
     Performance,
     PerformanceFile,
 )
+from storage.models.records import Consultation, ConsultationFile, ConsultationStudent
 from storage.models.school import (
     Course,
     Enrolment,
@@ -40,6 +41,7 @@ from storage.rules import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRule
 
 OUTCOME_DRAFT = "outcome"
 PERFORMANCE_DRAFT = "performance"
+CONSULTATION = "consultation"
 DraftKind = Literal["outcome", "performance"]
 
 SEMESTER = "uploads_per_semester"
@@ -716,6 +718,16 @@ def file_holders(session: Session, file_id: int) -> list[Holder]:
     )
     for pid, student_id, status in proofs:
         holders.append(Holder(PERFORMANCE_DRAFT, pid, student_id, status, frozenset()))
+    # A consultation's attachment: each student in it, and the consultation teacher.
+    attached = session.execute(
+        select(Consultation.id, Consultation.consultant_id, ConsultationStudent.student_id)
+        .join(ConsultationFile, ConsultationFile.consultation_id == Consultation.id)
+        .join(ConsultationStudent, ConsultationStudent.consultation_id == Consultation.id)
+        .where(ConsultationFile.file_id == file_id)
+    )
+    for cid, consultant_id, student_id in attached:
+        holders.append(Holder(CONSULTATION, cid, student_id, SUBMITTED,
+                              frozenset({consultant_id})))
     return holders
 
 

@@ -143,6 +143,43 @@ def test_group_consultation_for_the_whole_class_with_an_attachment(
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.item_kind == "consultation", AuditEntry.action == "consult_recorded")) == 1
 
+    # The attachment opens for a student who took part and for the consultant, nobody else.
+    import re
+
+    client = chat.app.test_client()
+    student_view = said(chat.say("Us10101", "諮詢紀錄"))
+    [link] = re.findall(r"https://\S+/f/\S+", student_view)
+    path = link.split("portfolio.example.edu.tw", 1)[1]
+    assert client.get(path).status_code == 200
+    own = chat.say(CONSULTANT, "我的諮詢紀錄")
+    uris = [a["uri"] for a in _actions(own) if a.get("type") == "uri"]
+    assert uris and client.get(uris[0].split("portfolio.example.edu.tw", 1)[1]).status_code == 200
+    from flows.links import file_link
+    from storage import items as item_store
+
+    with db.session() as s:
+        file_id = s.get(Consultation, record.id).attachments[0].file_id
+    outsider = file_link("test-secret-key-0123456789abcdef", "https://x", file_id,
+                         (item_store.VIEWER_STUDENT, school.students["Us10201"]), chat.clock.now())
+    assert client.get(outsider.split("https://x", 1)[1]).status_code == 403
+
+
+def _actions(messages: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("action"), dict):
+                found.append(node["action"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(messages)
+    return found
+
 
 def test_individual_consultation_typed_from_a_grade_assignment(
         chat: Chat, db: Any, school: School) -> None:
