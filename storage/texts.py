@@ -1,4 +1,4 @@
-"""The catalogue: every text a person reads (chat and staff commands), Traditional Chinese, in one place."""
+"""The catalogue: every text a person reads, from chat or staff commands, in Traditional Chinese."""
 
 from __future__ import annotations
 
