@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# With LINE credentials: migrate and serve with gunicorn. Without: a demo school on the local
-# LINE platform, with a terminal chat to try it.
+# With LINE credentials: migrate and serve with gunicorn (one process without REDIS_URL, since
+# jobs then run on its own thread). Without: a demo school on the local LINE platform.
 run: install
 	@if [ -n "$$LINE_CHANNEL_SECRET" ]; then \
 		$(BIN)/portfolio db upgrade && \
-		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers 2 --threads 4 'bot:create_app()'; \
+		workers=1; [ -n "$$REDIS_URL" ] && workers=2; \
+		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers $$workers --threads 4 \
+			'bot:create_app()'; \
 	else \
 		exec $(BIN)/portfolio demo; \
 	fi
