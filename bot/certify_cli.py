@@ -24,15 +24,18 @@ from storage.models.school import Course, SchoolClass, Staff, Term
 
 certify_cli = AppGroup(
     "certify",
-    help="認證代理人（規定七）與稽核紀錄：請假／離職、接任教師、科召集人與指定教師、匯出紀錄。"
-         "會改資料的指令都可加 --dry-run 先試算。",
+    help=text("cli.certify.group_help"),
 )
 
 MAX_MOVES_SHOWN = 30
-ACTION_LABELS = {"submit": "送出", "certify": "通過", "reject": "退回", "withdraw": "撤回",
-                 "reassign": "改派"}
+ACTION_LABELS = {
+    action: text(f"cli.certify.action.{action}")
+    for action in ("submit", "certify", "reject", "withdraw", "reassign")
+}
 AUDIT_HEADERS = [
-    "時間", "動作", "項目編號", "學號", "姓名", "班級座號", "科目", "執行者", "身分", "說明",
+    text(f"cli.certify.audit.header.{column}")
+    for column in ("at", "action", "item", "student_no", "name", "class_seat", "course", "actor",
+                   "capacity", "detail")
 ]
 
 T = TypeVar("T")
@@ -56,7 +59,7 @@ def _unit_of_work(dry_run: bool) -> Iterator[tuple[Session, datetime]]:
                 yield session, now
             finally:
                 session.rollback()
-        click.echo("（試算：沒有寫入任何資料）")
+        click.echo(text("cli.certify.dry_run"))
         return
     with svc.db.transaction() as session:
         yield session, now
@@ -65,7 +68,7 @@ def _unit_of_work(dry_run: bool) -> Iterator[tuple[Session, datetime]]:
 def _staff(session: Session, staff_no: str) -> Staff:
     staff = session.scalars(select(Staff).where(Staff.staff_no == staff_no)).first()
     if staff is None:
-        raise CliError(f"找不到教職員編號 {staff_no}")
+        raise CliError(text("cli.certify.unknown_staff", no=staff_no))
     return staff
 
 
@@ -78,15 +81,16 @@ def _course(session: Session, code: str, class_code: str | None, term: str | Non
         try:
             year, semester = (int(x) for x in term.split("-"))
         except ValueError:
-            raise CliError(f"學期請寫成 115-1 這樣，不是 {term}") from None
+            raise CliError(text("cli.certify.bad_term", term=term)) from None
         query = query.where(Term.academic_year == year, Term.semester == semester)
     found = list(session.scalars(query))
     if not found:
-        raise CliError(f"找不到課程代碼 {code}")
+        raise CliError(text("cli.certify.unknown_course", code=code))
     if len(found) > 1:
         which = "、".join(
             f"{c.term.label} {c.school_class.code if c.school_class else '—'}" for c in found)
-        raise CliError(f"課程代碼 {code} 有 {len(found)} 門（{which}），請加 --class 或 --term")
+        raise CliError(text("cli.certify.ambiguous_course", code=code, count=len(found),
+                            which=which))
     return found[0]
 
 
@@ -101,18 +105,19 @@ def _name(session: Session, staff_id: int | None) -> str:
 
 def _show_moves(session: Session, moves: list[cert.Move]) -> None:
     if not moves:
-        click.echo("待認證項目的認證者沒有變動。")
+        click.echo(text("cli.certify.no_moves"))
         return
-    click.echo(f"{len(moves)} 件待認證項目改由他人認證：")
+    click.echo(text("cli.certify.moves", count=len(moves)))
     for move in moves[:MAX_MOVES_SHOWN]:
         outcome = session.get(CourseOutcome, move.outcome_id)
         label = ""
         if outcome is not None and outcome.student is not None:
             label = f"{outcome.student.class_seat} {outcome.student.name} {outcome.course.subject}"
-        click.echo(f"  #{move.outcome_id} {label}：{_name(session, move.from_id)} → "
-                   f"{_name(session, move.to_id)}（{_capacity(move.capacity)}）")
+        click.echo(text("cli.certify.move_line", id=move.outcome_id, label=label,
+                        old=_name(session, move.from_id), new=_name(session, move.to_id),
+                        capacity=_capacity(move.capacity)))
     if len(moves) > MAX_MOVES_SHOWN:
-        click.echo(f"  …另 {len(moves) - MAX_MOVES_SHOWN} 件")
+        click.echo(text("cli.certify.more", count=len(moves) - MAX_MOVES_SHOWN))
 
 
 def _day(value: datetime | None) -> date | None:
@@ -120,7 +125,7 @@ def _day(value: datetime | None) -> date | None:
 
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-DRY_RUN = click.option("--dry-run", is_flag=True, help="只試算會有哪些項目改派，不寫入。")
+DRY_RUN = click.option("--dry-run", is_flag=True, help=text("cli.certify.opt.dry_run"))
 
 
 def _run(dry_run: bool, work: Callable[[Session, datetime], T]) -> T:
@@ -128,75 +133,77 @@ def _run(dry_run: bool, work: Callable[[Session, datetime], T]) -> T:
         return work(session, now)
 
 
-@certify_cli.command("away")
+@certify_cli.command("away", help=text("cli.certify.away.help"))
 @click.argument("staff_no")
 @click.option("--kind", type=click.Choice(ABSENCE_KINDS), default=LEAVE, show_default=True,
-              help="leave＝請假（有結束日）；left＝離職／調校。")
-@click.option("--from", "starts", type=DATE, required=True, help="開始日 YYYY-MM-DD。")
-@click.option("--to", "ends", type=DATE, help="結束日（含當天）；離職不用填。")
-@click.option("--note", help="備註（例如假別）。")
+              help=text("cli.certify.away.opt.kind"))
+@click.option("--from", "starts", type=DATE, required=True, help=text("cli.certify.away.opt.from"))
+@click.option("--to", "ends", type=DATE, help=text("cli.certify.away.opt.to"))
+@click.option("--note", help=text("cli.certify.away.opt.note"))
 @DRY_RUN
 def away(staff_no: str, kind: str, starts: datetime, ends: datetime | None, note: str | None,
          dry_run: bool) -> None:
-    """設定教師請假或離職：期間內他的待認證項目交給代理人。"""
+    """Set a teacher's leave or departure; their pending items go to the proxy."""
     if ends is not None and ends < starts:
-        raise CliError("結束日早於開始日")
+        raise CliError(text("cli.certify.away.end_before_start"))
 
     def work(session: Session, now: datetime) -> None:
         staff = _staff(session, staff_no)
         _, moves = cert.set_away(session, staff.id, kind, starts.date(), _day(ends), now, note)
-        until = format_date(ends.date()) if ends else "不再回來" if kind != LEAVE else "未定"
-        click.echo(f"{staff.name}：{'請假' if kind == LEAVE else '離職'} "
-                   f"{format_date(starts.date())} 起，至 {until}。")
+        until = (format_date(ends.date()) if ends else text("cli.certify.away.until_never")
+                 if kind != LEAVE else text("cli.certify.away.until_open"))
+        click.echo(text("cli.certify.away.done", name=staff.name,
+                        kind=text(f"cli.certify.away.kind.{'leave' if kind == LEAVE else 'left'}"),
+                        start=format_date(starts.date()), until=until))
         _show_moves(session, moves)
 
     _run(dry_run, work)
 
 
-@certify_cli.command("back")
+@certify_cli.command("back", help=text("cli.certify.back.help"))
 @click.argument("staff_no")
 @DRY_RUN
 def back(staff_no: str, dry_run: bool) -> None:
-    """教師今天起回來認證：結束（或取消）他的請假，項目交回給他。"""
+    """A teacher is back from today: end their absence and give their items back."""
 
     def work(session: Session, now: datetime) -> None:
         staff = _staff(session, staff_no)
         ended, moves = cert.set_back(session, staff.id, now)
-        click.echo(f"{staff.name}：結束 {len(ended)} 筆請假／離職設定。")
+        click.echo(text("cli.certify.back.done", name=staff.name, count=len(ended)))
         _show_moves(session, moves)
 
     _run(dry_run, work)
 
 
-@certify_cli.command("absences")
-@click.option("--all", "show_all", is_flag=True, help="連已結束的也列出。")
+@certify_cli.command("absences", help=text("cli.certify.absences.help"))
+@click.option("--all", "show_all", is_flag=True, help=text("cli.certify.absences.opt.all"))
 def absences(show_all: bool) -> None:
-    """列出教師請假與離職設定。"""
+    """List teachers' leave and departure settings."""
     from bot.services import services
 
     svc = services()
     with svc.db.session() as session:
         rows = cert.absences(session, include_past=show_all, today=taipei_date(svc.clock.now()))
         if not rows:
-            click.echo("目前沒有請假或離職設定。")
+            click.echo(text("cli.certify.absences.none"))
         for row in rows:
             until = format_date(row.ends_on) if row.ends_on else "—"
             click.echo(f"#{row.id}\t{row.staff.staff_no}\t{row.staff.name}\t{row.kind}\t"
                        f"{format_date(row.starts_on)}–{until}\t{row.note or ''}")
 
 
-@certify_cli.command("successor")
+@certify_cli.command("successor", help=text("cli.certify.successor.help"))
 @click.argument("course_code")
 @click.argument("staff_no", required=False)
-@click.option("--class", "class_code", help="班級代碼（同一課程代碼開給多班時）。")
-@click.option("--term", help="學期，例如 115-1。")
-@click.option("--clear", is_flag=True, help="取消這門課的接任教師。")
+@click.option("--class", "class_code", help=text("cli.certify.successor.opt.class"))
+@click.option("--term", help=text("cli.certify.opt.term"))
+@click.option("--clear", is_flag=True, help=text("cli.certify.successor.opt.clear"))
 @DRY_RUN
 def successor(course_code: str, staff_no: str | None, class_code: str | None, term: str | None,
               clear: bool, dry_run: bool) -> None:
-    """指定接任教師：接手這門課（這個班）的老師，代理原任課教師認證。"""
+    """Name the successor teacher who certifies for the course's original teacher."""
     if not clear and not staff_no:
-        raise CliError("請給接任教師的教職員編號，或用 --clear 取消")
+        raise CliError(text("cli.certify.successor.missing"))
 
     def work(session: Session, now: datetime) -> None:
         course = _course(session, course_code, class_code, term)
@@ -204,53 +211,57 @@ def successor(course_code: str, staff_no: str | None, class_code: str | None, te
         moves = cert.set_successor(session, course.id, who.id if who else None, now)
         where = course.school_class.code if course.school_class else "—"
         if who is None:
-            click.echo(f"{course.code}（{course.subject}，{where}）：已取消接任教師。")
+            click.echo(text("cli.certify.successor.cleared", code=course.code,
+                            subject=course.subject, where=where))
         else:
-            click.echo(f"{course.code}（{course.subject}，{where}）：接任教師為 {who.name}。")
+            click.echo(text("cli.certify.successor.set", code=course.code,
+                            subject=course.subject, where=where, name=who.name))
         _show_moves(session, moves)
 
     _run(dry_run, work)
 
 
-@certify_cli.command("convener")
+@certify_cli.command("convener", help=text("cli.certify.convener.help"))
 @click.argument("subject")
 @click.argument("staff_no")
-@click.option("--designee", help="召集人指定代為認證的教師編號。")
+@click.option("--designee", help=text("cli.certify.convener.opt.designee"))
 @DRY_RUN
 def convener(subject: str, staff_no: str, designee: str | None, dry_run: bool) -> None:
-    """指定科召集人（以科目或科別名稱，例如 數學、國文），以及他指定代為認證的教師。"""
+    """Name a subject convener and the teacher they designate to certify."""
 
     def work(session: Session, now: datetime) -> None:
         head = _staff(session, staff_no)
         named = _staff(session, designee) if designee else None
         moves = cert.set_convener(session, subject, head.id, named.id if named else None, now)
-        extra = f"，指定 {named.name} 代為認證" if named else ""
-        click.echo(f"{subject}：科召集人 {head.name}{extra}。")
+        extra = text("cli.certify.convener.designee", name=named.name) if named else ""
+        click.echo(text("cli.certify.convener.done", subject=subject, name=head.name,
+                        extra=extra))
         _show_moves(session, moves)
 
     _run(dry_run, work)
 
 
-@certify_cli.command("conveners")
+@certify_cli.command("conveners", help=text("cli.certify.conveners.help"))
 def conveners() -> None:
-    """列出各科召集人與指定教師。"""
+    """List subject conveners and their designees."""
     from bot.services import services
 
     with services().db.session() as session:
         rows = cert.conveners(session)
         if not rows:
-            click.echo("還沒有指定科召集人（會以名冊中職稱為「科召集人」且科別相同的教師代理）。")
+            click.echo(text("cli.certify.conveners.none"))
         for row in rows:
             named = row.designee.name if row.designee else "—"
-            click.echo(f"{row.subject}\t{row.convener.name}\t指定：{named}")
+            click.echo(text("cli.certify.conveners.line", subject=row.subject,
+                            name=row.convener.name, designee=named))
 
 
-@certify_cli.command("chain")
+@certify_cli.command("chain", help=text("cli.certify.chain.help"))
 @click.argument("course_code")
-@click.option("--class", "class_code", help="班級代碼。")
-@click.option("--term", help="學期，例如 115-1。")
+@click.option("--class", "class_code", help=text("cli.certify.opt.class"))
+@click.option("--term", help=text("cli.certify.opt.term"))
 def chain(course_code: str, class_code: str | None, term: str | None) -> None:
-    """顯示一門課今天的認證代理順序。"""
+    """Show a course's certification proxy order today."""
     from bot.services import services
 
     svc = services()
@@ -258,15 +269,15 @@ def chain(course_code: str, class_code: str | None, term: str | None) -> None:
         course = _course(session, course_code, class_code, term)
         links = cert.chain_for(session, course, taipei_date(svc.clock.now())).links
         for n, link in enumerate(links, start=1):
-            state = "" if link.available else "（不在，略過）"
+            state = "" if link.available else text("cli.certify.chain.away")
             click.echo(f"{n}. {_capacity(link.capacity)} {_name(session, link.staff_id)}{state}")
         if not links:
-            click.echo("這門課沒有任課教師，也沒有代理人。")
+            click.echo(text("cli.certify.chain.none"))
 
 
-@certify_cli.command("status")
+@certify_cli.command("status", help=text("cli.certify.status.help"))
 def status() -> None:
-    """每位認證者的待認證件數，以及今天是否已推播。"""
+    """Pending items per certifier, and whether they were pushed today."""
     from bot.services import services
 
     svc = services()
@@ -278,17 +289,20 @@ def status() -> None:
             .group_by(CourseOutcome.certifier_id)
         ).all()
         if not rows:
-            click.echo("沒有待認證項目。")
+            click.echo(text("cli.certify.status.none"))
         for staff_id, count in sorted(rows, key=lambda r: -r[1]):
             pushed = cert.first_push_of_day(session, staff_id, today) if staff_id else None
-            note = f"今天 {format_datetime(pushed.sent_at)} 已推播" if pushed else "今天尚未推播"
-            click.echo(f"{_name(session, staff_id)}\t待認證 {count} 件\t{note}")
+            note = (text("cli.certify.status.pushed", at=format_datetime(pushed.sent_at))
+                    if pushed else text("cli.certify.status.not_pushed"))
+            click.echo(text("cli.certify.status.line", name=_name(session, staff_id), count=count,
+                            note=note))
 
 
-@certify_cli.command("cost")
-@click.option("--days", type=int, default=30, show_default=True, help="回看幾天。")
+@certify_cli.command("cost", help=text("cli.certify.cost.help"))
+@click.option("--days", type=int, default=30, show_default=True,
+              help=text("cli.certify.cost.opt.days"))
 def cost(days: int) -> None:
-    """試算認證通知用掉的訊息額度：每日彙整推播、立即推播、逐件推播各要多少則。"""
+    """Estimate the message quota certification notices use under each cadence."""
     from datetime import timedelta
 
     from bot.services import services
@@ -299,15 +313,16 @@ def cost(days: int) -> None:
     with svc.db.session() as session:
         figures = cert.cadence_cost(session, svc.rules, start, end)
     cadence = svc.rules.cert_cadence
-    now_set = "立即推播" if cadence.immediate or cadence.at is None else \
-        f"每日 {cadence.at:%H:%M} 彙整推播"
-    click.echo(f"過去 {days} 天（{format_date(start)}–{format_date(end)}）：送出 "
-               f"{figures.submissions} 件，認證決定 {figures.decisions} 件（退回 "
-               f"{figures.rejections} 件）。目前設定：{now_set}。")
-    click.echo(f"  每日彙整推播：約 {figures.daily} 則（含退回通知 {figures.rejections} 則）")
-    click.echo(f"  立即推播：    約 {figures.immediate} 則（含退回通知 {figures.rejections} 則）")
-    click.echo(f"  逐件推播：    {figures.naive} 則（每件通知老師、每個決定通知學生）")
-    click.echo(f"  每月訊息額度：{svc.rules.monthly_quota} 則")
+    now_set = text("cli.certify.cost.immediate") if cadence.immediate or cadence.at is None else \
+        text("cli.certify.cost.daily_at", at=f"{cadence.at:%H:%M}")
+    click.echo(text("cli.certify.cost.summary", days=days, start=format_date(start),
+                    end=format_date(end), submissions=figures.submissions,
+                    decisions=figures.decisions, rejections=figures.rejections, setting=now_set))
+    click.echo(text("cli.certify.cost.daily", count=figures.daily, rejections=figures.rejections))
+    click.echo(text("cli.certify.cost.immediate_line", count=figures.immediate,
+                    rejections=figures.rejections))
+    click.echo(text("cli.certify.cost.naive", count=figures.naive))
+    click.echo(text("cli.certify.cost.quota", quota=svc.rules.monthly_quota))
 
 
 def _audit_table(rows: list[cert.AuditRow]) -> list[list[Any]]:
@@ -323,7 +338,7 @@ def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
 
         book = Workbook()
         sheet = book.active
-        sheet.title = "稽核紀錄"
+        sheet.title = text("cli.certify.audit.sheet")
         sheet.append(AUDIT_HEADERS)
         for row in table:
             sheet.append(row)
@@ -336,26 +351,26 @@ def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
         writer.writerows(table)
 
 
-@certify_cli.command("audit")
+@certify_cli.command("audit", help=text("cli.certify.audit.help"))
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="輸出檔（.csv 或 .xlsx）。")
-@click.option("--from", "starts", type=DATE, help="起日（含）。")
-@click.option("--to", "ends", type=DATE, help="迄日（含）。")
+              help=text("cli.certify.audit.opt.out"))
+@click.option("--from", "starts", type=DATE, help=text("cli.certify.audit.opt.from"))
+@click.option("--to", "ends", type=DATE, help=text("cli.certify.audit.opt.to"))
 def audit(out: Path, starts: datetime | None, ends: datetime | None) -> None:
-    """匯出課程學習成果的稽核紀錄：送出、認證、退回、撤回、改派（只增不改）。"""
+    """Export the course-outcome audit trail (append-only)."""
     from datetime import timedelta
 
     from bot.services import services
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
-        raise CliError("輸出檔請用 .csv 或 .xlsx")
+        raise CliError(text("cli.certify.audit.bad_suffix"))
     svc = services()
     start = at_taipei(starts.date()) if starts else None
     end = at_taipei(ends.date() + timedelta(days=1)) if ends else None
     with svc.db.session() as session:
         rows = cert.audit_rows(session, start, end)
     write_audit(out, rows)
-    click.echo(f"已匯出 {len(rows)} 筆稽核紀錄到 {out}")
+    click.echo(text("cli.certify.audit.done", count=len(rows), path=out))
 
 
 def register(app: Flask) -> None:

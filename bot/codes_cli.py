@@ -15,10 +15,11 @@ from bot.services import services
 from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
+from storage.texts import text
 
 codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
 
-ROLE_LABELS = {"student": "學生", "staff": "教職員", "guardian": "家長"}
+ROLE_LABELS = {role: text(f"cli.codes.role.{role}") for role in ("student", "staff", "guardian")}
 
 
 @codes_cli.command("issue")
@@ -87,7 +88,7 @@ def issue_codes(
                     ).first()
                     is None
                 ):
-                    raise click.ClickException(f"找不到班級 {class_code}")
+                    raise click.ClickException(text("cli.codes.unknown_class", code=class_code))
                 query = query.where(SchoolClass.code == class_code)
             if grade:
                 query = query.where(Student.grade == grade)
@@ -96,7 +97,7 @@ def issue_codes(
             students = list(session.scalars(query))
         count = len(students) + len(staff)
         if count == 0:
-            raise click.ClickException("沒有符合條件的人，沒有產生任何綁定碼")
+            raise click.ClickException(text("cli.codes.nobody"))
         if dry_run:
             click.echo(f"would issue {ROLE_LABELS[role]} codes for {count} people (dry run)")
             session.rollback()
@@ -110,9 +111,7 @@ def issue_codes(
         rows = [_row(code) for code in issued]
         with csv_path.open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle)
-            writer.writerow(
-                ["身分", "學號/編號", "姓名", "班級", "座號", "家長", "綁定碼", "有效期限"]
-            )
+            writer.writerow(CSV_HEADERS)
             for row in rows:
                 writer.writerow(
                     [
@@ -130,6 +129,12 @@ def issue_codes(
     click.echo(f"issued {len(issued)} code(s), valid {days} days")
     click.echo(f"  {csv_path}")
     click.echo(f"  {html_path}  (print and cut along the lines)")
+
+
+CSV_HEADERS = [
+    text(f"cli.codes.csv.{column}")
+    for column in ("role", "number", "name", "class", "seat", "guardian", "code", "expires")
+]
 
 
 def _row(code: binding.IssuedCode) -> dict[str, str]:
@@ -153,19 +158,22 @@ def _slips(role: str, rows: list[dict[str, str]]) -> str:
     for row in rows:
         who = html.escape(row["name"])
         if role == "guardian":
-            who = f"{html.escape(row['guardian'] or '家長')}（{who} 的家長）"
+            who = text("cli.codes.slip.guardian",
+                       guardian=html.escape(row["guardian"] or text("cli.codes.role.guardian")),
+                       child=who)
         where = (
-            f"{html.escape(row['class'])} 班 {html.escape(row['seat'])} 號" if row["class"] else ""
+            text("cli.codes.slip.where", cls=html.escape(row["class"]),
+                 seat=html.escape(row["seat"])) if row["class"] else ""
         )
+        how = text("cli.codes.slip.how", role=label, expires=html.escape(row["expires"]))
         slips.append(
             f'<div class="slip"><div class="who">{who}</div><div class="where">{where}</div>'
             f'<div class="code">{html.escape(row["code"])}</div>'
-            f'<div class="how">加入學校 LINE 官方帳號後，傳送上面的綁定碼即可完成{label}身分綁定。'
-            f"此碼限用一次，有效至 {html.escape(row['expires'])}，請勿交給他人。</div></div>"
+            f'<div class="how">{how}</div></div>'
         )
     return (
         '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8">'
-        f"<title>{label}綁定碼</title><style>"
+        f"<title>{text('cli.codes.slip.title', role=label)}</title><style>"
         "body{font-family:'Noto Sans TC','Microsoft JhengHei',sans-serif;margin:10mm}"
         ".slip{display:inline-block;width:85mm;height:50mm;border:1px dashed #888;margin:2mm;"
         "padding:4mm;box-sizing:border-box;vertical-align:top;page-break-inside:avoid}"

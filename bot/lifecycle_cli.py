@@ -1,7 +1,7 @@
 """Staff commands for a student's life at school (rules 五, 九), management (rule 七), backups.
 
   portfolio students transfer-in | transfer-out | repeat | reenrol | renumber | graduate
-  portfolio export student --id 學號
+  portfolio export student --id STUDENT_NO
   portfolio retention run [--dry-run]
   portfolio management show
   portfolio backup create | verify | restore
@@ -29,19 +29,18 @@ from storage.models.school import SchoolClass
 
 students_cli = AppGroup(
     "students",
-    help="學籍異動（規定五）與畢業（規定九）：轉入、轉出、重讀、復學、改學號、畢業。"
-         "學生的既有成果與認證一律不變；會改資料的指令都可加 --dry-run 先試算。",
+    help=text("cli.lifecycle.students.help"),
 )
-retention_cli = AppGroup("retention", help="畢業生封存與保存期滿刪除（規定九）。")
+retention_cli = AppGroup("retention", help=text("cli.lifecycle.retention.help"))
 backup_cli = AppGroup(
     "backup",
-    help="備份資料庫與所有檔案（含 sha256 檢查碼）、檢查備份、還原到全新的空資料庫。",
+    help=text("cli.lifecycle.backup.help"),
 )
 management_cli = AppGroup(
-    "management", help="平台管理代理人（規定七）：註冊組長 → 教學組長 → 資媒組長。")
+    "management", help=text("cli.lifecycle.management.help"))
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-DRY_RUN = click.option("--dry-run", is_flag=True, help="只試算，不寫入任何資料、不發任何訊息。")
+DRY_RUN = click.option("--dry-run", is_flag=True, help=text("cli.lifecycle.opt.dry_run"))
 BY = "cli"
 MAX_LISTED = 60
 
@@ -121,37 +120,37 @@ def _item_count(session: Session, student_id: int) -> int:
 
 # --- rule 五 ------------------------------------------------------------------------------------
 
-STUDENT_ID = click.option("--id", "student_no", required=True, help="學號。")
+STUDENT_ID = click.option("--id", "student_no", required=True, help=text("cli.lifecycle.opt.id"))
 ON = click.option("--on", "on", type=DATE,
-                  help="生效日 YYYY-MM-DD（預設今天）；從這天所屬的學期起調整選課。")
-CLASS = click.option("--class", "class_code", required=True, help="新班級代碼，例如 102。")
-SEAT = click.option("--seat", type=click.IntRange(1, 999), required=True, help="新座號。")
+                  help=text("cli.lifecycle.opt.on"))
+CLASS = click.option("--class", "class_code", required=True,
+                     help=text("cli.lifecycle.opt.class"))
+SEAT = click.option("--seat", type=click.IntRange(1, 999), required=True,
+                    help=text("cli.lifecycle.opt.seat"))
 GRADE = click.option("--grade", type=click.IntRange(1, 3),
-                     help="年級 1–3（預設為班級的年級）。")
-NOTE = click.option("--note", help="備註，例如轉入或轉出的學校（只有行政人員看得到）。")
+                     help=text("cli.lifecycle.opt.grade"))
+NOTE = click.option("--note", help=text("cli.lifecycle.opt.note"))
 
 
-@students_cli.command("transfer-in")
+@students_cli.command("transfer-in", help=text("cli.lifecycle.transfer_in.help"))
 @STUDENT_ID
 @CLASS
 @SEAT
 @ON
 @GRADE
-@click.option("--name", help="姓名（新學生必填）。")
-@click.option("--national-id", help="身分證號（新學生必填；加密保存）。")
-@click.option("--birth-date", type=DATE, help="出生日期 YYYY-MM-DD。")
-@click.option("--entry-year", type=click.IntRange(80, 300), help="入學學年度（預設依年級推算）。")
+@click.option("--name", help=text("cli.lifecycle.transfer_in.opt.name"))
+@click.option("--national-id", help=text("cli.lifecycle.transfer_in.opt.national_id"))
+@click.option("--birth-date", type=DATE,
+              help=text("cli.lifecycle.transfer_in.opt.birth_date"))
+@click.option("--entry-year", type=click.IntRange(80, 300),
+              help=text("cli.lifecycle.transfer_in.opt.entry_year"))
 @NOTE
 @DRY_RUN
 def transfer_in(student_no: str, class_code: str, seat: int, on: datetime | None,
                 grade: int | None, name: str | None, national_id: str | None,
                 birth_date: datetime | None, entry_year: int | None, note: str | None,
                 dry_run: bool) -> None:
-    """轉入：新學生編入班級，或先前轉出的學生回到本校（同一學號，成果都還在）。
-
-    例：portfolio students transfer-in --id 115201 --name 王小明 --national-id A123456789
-    --class 102 --seat 31 --on 2026-11-02 --note 來自臺南一中
-    """
+    """Transfer in: a new student joins a class, or one who left returns."""
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         result = life.transfer_in(
@@ -166,18 +165,13 @@ def transfer_in(student_no: str, class_code: str, seat: int, on: datetime | None
         _say("bind_hint", no=s.student_no)
 
 
-@students_cli.command("transfer-out")
+@students_cli.command("transfer-out", help=text("cli.lifecycle.transfer_out.help"))
 @STUDENT_ID
 @ON
 @NOTE
 @DRY_RUN
 def transfer_out(student_no: str, on: datetime | None, note: str | None, dry_run: bool) -> None:
-    """轉出：學生離開本校。
-
-    既有成果、認證與計數都不變（待認證的仍可由老師認證）；學生離開班級名單，
-    還沒有上傳任何成果的課程退選；LINE 綁定結束並收到道別訊息（說明資料已保存、
-    可向註冊組索取副本）。轉學資料請接著執行 portfolio export student --id 學號。
-    """
+    """Transfer out: the student leaves the school; their records stay."""
     with _unit_of_work(dry_run) as (svc, session, now):
         from jobs.lifecycle import say_farewells
 
@@ -193,7 +187,7 @@ def transfer_out(student_no: str, on: datetime | None, note: str | None, dry_run
     _deliver(svc, dry_run)
 
 
-@students_cli.command("repeat")
+@students_cli.command("repeat", help=text("cli.lifecycle.repeat.help"))
 @STUDENT_ID
 @CLASS
 @SEAT
@@ -203,11 +197,7 @@ def transfer_out(student_no: str, on: datetime | None, note: str | None, dry_run
 @DRY_RUN
 def repeat(student_no: str, class_code: str, seat: int, on: datetime | None, grade: int | None,
            note: str | None, dry_run: bool) -> None:
-    """重讀：學生再讀一次同一年級，編入新班級。
-
-    先前學年的成果、認證與上傳件數仍屬於原學年，不受影響。--on 請填新學年開始的日期
-    （例如 2027-08-01），選課從那個學期起換成新班級的課程。
-    """
+    """Repeat: the student takes the same grade again in a new class."""
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         student = life.require_student(session, student_no)
@@ -218,18 +208,18 @@ def repeat(student_no: str, class_code: str, seat: int, on: datetime | None, gra
              enrolled=result.enrolled, items=_item_count(session, student.id))
 
 
-@students_cli.command("reenrol")
+@students_cli.command("reenrol", help=text("cli.lifecycle.reenrol.help"))
 @STUDENT_ID
 @CLASS
 @SEAT
 @ON
 @GRADE
-@click.option("--new-id", "new_no", help="復學後的新學號（如有）；學生的成果與綁定都跟著走。")
+@click.option("--new-id", "new_no", help=text("cli.lifecycle.reenrol.opt.new_id"))
 @NOTE
 @DRY_RUN
 def reenrol(student_no: str, class_code: str, seat: int, on: datetime | None, grade: int | None,
             new_no: str | None, note: str | None, dry_run: bool) -> None:
-    """復學：休學的學生回到班上，可同時換新學號（--new-id）。"""
+    """Re-enrol: a student back from suspension, optionally with a new number."""
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         student = life.require_student(session, student_no)
@@ -243,12 +233,12 @@ def reenrol(student_no: str, class_code: str, seat: int, on: datetime | None, gr
             _say("renumber_done", old=old_no, new=student.student_no, name=student.name)
 
 
-@students_cli.command("renumber")
+@students_cli.command("renumber", help=text("cli.lifecycle.renumber.help"))
 @STUDENT_ID
-@click.option("--new-id", "new_no", required=True, help="新學號。")
+@click.option("--new-id", "new_no", required=True, help=text("cli.lifecycle.renumber.opt.new_id"))
 @DRY_RUN
 def renumber(student_no: str, new_no: str, dry_run: bool) -> None:
-    """改學號：同一位學生換新學號，成果、認證、綁定與歷程都保留。"""
+    """Renumber: the same student gets a new student number."""
     with _unit_of_work(dry_run) as (svc, session, now):
         student = life.require_student(session, student_no)
         old_no = student.student_no
@@ -256,25 +246,24 @@ def renumber(student_no: str, new_no: str, dry_run: bool) -> None:
         _say("renumber_done", old=old_no, new=student.student_no, name=student.name)
 
 
-@students_cli.command("graduate")
-@click.option("--grade", type=click.IntRange(1, 12), help="年級（1–3，或 10–12）。")
-@click.option("--class", "class_codes", multiple=True, help="只限這些班級（可重複）。")
-@click.option("--id", "student_nos", multiple=True, help="只限這些學號（可重複）。")
-@click.option("--except", "except_nos", multiple=True, help="不畢業的學號（可重複）。")
-@click.option("--on", "on", type=DATE, help="畢業日 YYYY-MM-DD（預設今天）。")
-@click.option("--cancel", is_flag=True, help="取消 --id 學生的畢業標記（尚未封存才可以）。")
+@students_cli.command("graduate", help=text("cli.lifecycle.graduate.help"))
+@click.option("--grade", type=click.IntRange(1, 12),
+              help=text("cli.lifecycle.graduate.opt.grade"))
+@click.option("--class", "class_codes", multiple=True,
+              help=text("cli.lifecycle.graduate.opt.class"))
+@click.option("--id", "student_nos", multiple=True, help=text("cli.lifecycle.graduate.opt.id"))
+@click.option("--except", "except_nos", multiple=True,
+              help=text("cli.lifecycle.graduate.opt.except"))
+@click.option("--on", "on", type=DATE, help=text("cli.lifecycle.graduate.opt.on"))
+@click.option("--cancel", is_flag=True, help=text("cli.lifecycle.graduate.opt.cancel"))
 @DRY_RUN
 def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple[str, ...],
              except_nos: tuple[str, ...], on: datetime | None, cancel: bool,
              dry_run: bool) -> None:
-    """標記畢業生：畢業日當天起，每日作業封存他們的學習歷程（只有行政人員可查閱）、
-    結束學生與家長的 LINE 綁定（附道別訊息），保存期滿（規則檔，預設 2 年）後刪除。
-
-    例：portfolio students graduate --grade 3 --on 2027-06-10 --except 113045 --dry-run
-    """
+    """Mark graduates; the daily job seals them and, after retention, deletes them."""
     if cancel:
         if not student_nos:
-            raise click.UsageError("--cancel 需要 --id 學號")
+            raise click.UsageError(text("cli.lifecycle.graduate.cancel_needs_id"))
         with _unit_of_work(dry_run) as (svc, session, now):
             for number in student_nos:
                 student = life.require_student(session, number)
@@ -282,9 +271,9 @@ def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple
                 _say("graduate_cancelled", no=student.student_no, name=student.name)
         return
     if grade is None and not class_codes and not student_nos:
-        raise click.UsageError("請用 --grade、--class 或 --id 指定畢業生")
+        raise click.UsageError(text("cli.lifecycle.graduate.no_selection"))
     if grade is not None and 3 < grade < 10:
-        raise click.UsageError("年級請寫 1–3 或 10–12")
+        raise click.UsageError(text("cli.lifecycle.graduate.bad_grade"))
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         students = life.graduation_candidates(session, grade, class_codes, student_nos,
@@ -311,21 +300,16 @@ def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple
 # --- export for a transfer ----------------------------------------------------------------------
 
 
-@click.command("student")
+@click.command("student", help=text("cli.lifecycle.export_student.help"))
 @with_appcontext  # a plain command added to another feature's group gets no app context itself
-@click.option("--id", "student_no", required=True, help="學號。")
+@click.option("--id", "student_no", required=True, help=text("cli.lifecycle.opt.id"))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("exports"), show_default=True, help="輸出資料夾。")
+              default=Path("exports"), show_default=True,
+              help=text("cli.lifecycle.export_student.opt.out"))
 @click.option("--with-national-id", is_flag=True,
-              help="在基本資料中寫入完整身分證號（預設遮蔽；給新學校的正式轉學資料才需要）。")
+              help=text("cli.lifecycle.export_student.opt.national_id"))
 def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> None:
-    """一位學生的完整學習歷程（轉學用）：portfolio-<學號>-<日期>.zip。
-
-    \b
-    內含 portfolio.xlsx 與 portfolio.json（每件課程學習成果與多元表現的狀態、認證結果、
-    認證者與身分、班級歷程、學籍異動、諮詢紀錄等其他紀錄）、所有檔案（files/），
-    以及 manifest.csv（每個檔案的 sha256）。封存中的畢業生也可匯出（限行政人員）。
-    """
+    """One student's complete portfolio as a zip, for a transfer."""
     svc = _services()
     now = svc.clock.now()
     with svc.db.session() as session:
@@ -343,14 +327,10 @@ def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> No
 # --- rule 九: retention -------------------------------------------------------------------------
 
 
-@retention_cli.command("run")
+@retention_cli.command("run", help=text("cli.lifecycle.retention_run.help"))
 @DRY_RUN
 def retention_run(dry_run: bool) -> None:
-    """現在執行每日作業的封存與刪除：封存畢業日已到的畢業生，刪除保存期滿的封存資料
-    （含檔案；同內容的檔案仍被其他資料使用時保留），並更新刪除報告（CSV）。
-
-    加 --dry-run 只列出會封存、會刪除哪些學生與多少資料。
-    """
+    """Run the daily sealing and deletion now."""
     from jobs import lifecycle as job
 
     svc = _services()
@@ -414,9 +394,9 @@ def _show_plan(session: Session, svc: Any, now: datetime) -> None:
 # --- rule 七: who runs the platform today -------------------------------------------------------
 
 
-@management_cli.command("show")
+@management_cli.command("show", help=text("cli.lifecycle.management_show.help"))
 def management_show() -> None:
-    """平台管理代理順序與今天接收管理通知的人（請假、離職用 portfolio certify away 設定）。"""
+    """The platform management proxy order and today's contact."""
     svc = _services()
     now = svc.clock.now()
     with svc.db.session() as session:
@@ -459,12 +439,11 @@ def _backup_error(run: Callable[[], T]) -> T:
         raise click.ClickException(str(exc)) from None
 
 
-@backup_cli.command("create")
+@backup_cli.command("create", help=text("cli.lifecycle.backup_create.help"))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="備份放在這個資料夾（預設環境變數 BACKUP_DIR）。")
+              help=text("cli.lifecycle.backup_create.opt.out"))
 def backup_create(out_dir: Path | None) -> None:
-    """備份資料庫（PostgreSQL 用 pg_dump、SQLite 用備份 API，皆為一致的快照）與所有檔案，
-    並寫入 sha256 檢查碼清單。同一資料夾裡已備份過的檔案以硬連結共用，只複製新檔案。"""
+    """Back up the database and all files, with a sha256 manifest."""
     from storage import backup
 
     svc = _services()
@@ -479,10 +458,10 @@ def backup_create(out_dir: Path | None) -> None:
              names="、".join(d[:12] for d in result.missing[:5]))
 
 
-@backup_cli.command("verify")
+@backup_cli.command("verify", help=text("cli.lifecycle.backup_verify.help"))
 @click.argument("path", type=click.Path(path_type=Path))
 def backup_verify(path: Path) -> None:
-    """檢查一份備份：每個檔案的 sha256、清單是否完整、資料庫檔能否讀取。"""
+    """Check a backup: sha256 of each file, the manifest, the database file."""
     from storage import backup
 
     check = backup.verify_backup(path)
@@ -496,14 +475,10 @@ def backup_verify(path: Path) -> None:
     raise click.exceptions.Exit(1)
 
 
-@backup_cli.command("restore")
+@backup_cli.command("restore", help=text("cli.lifecycle.backup_restore.help"))
 @click.argument("path", type=click.Path(path_type=Path))
 def backup_restore(path: Path) -> None:
-    """把一份備份還原到目前設定的資料庫（DATABASE_URL）與檔案區（STORAGE_DIR）。
-
-    兩者都必須是全新、空的：已有任何資料表或檔案就拒絕，不會覆蓋資料。
-    先建立空資料庫（不要先執行 db upgrade），還原後再執行 portfolio db upgrade。
-    """
+    """Restore a backup into an empty database and file store."""
     from storage import backup
 
     svc = _services()

@@ -22,7 +22,7 @@ from storage.schedule import to_roster_grade
 
 consultants_cli = AppGroup(
     "consultants",
-    help="課程諮詢教師負責的班級或年級（諮詢紀錄只能記錄負責班級的學生）。",
+    help=text("cli.records.consultants.help"),
 )
 
 
@@ -48,7 +48,7 @@ def _import_command(kind: str) -> None:
     spec = records_import.KINDS[kind]
 
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--dry-run", is_flag=True, help="只試算要新增、更新哪些資料，不寫入。")
+    @click.option("--dry-run", is_flag=True, help=text("cli.roster.opt.dry_run"))
     def command(file: Path, dry_run: bool) -> None:
         result = run_import(kind, file, dry_run)
         if not result.ok:
@@ -95,9 +95,9 @@ def _what(school_class: SchoolClass | None, grade: int | None) -> str:
 
 @consultants_cli.command("assign")
 @click.argument("staff_no")
-@click.option("--class", "class_code", help="班級代碼，例如 101。")
-@click.option("--grade", type=int, help="年級：1-3（或 10-12），該年級所有班級。")
-@click.option("--dry-run", is_flag=True, help="只顯示會做什麼，不寫入。")
+@click.option("--class", "class_code", help=text("cli.records.opt.class"))
+@click.option("--grade", type=int, help=text("cli.records.opt.grade_all"))
+@click.option("--dry-run", is_flag=True, help=text("cli.records.opt.dry_run"))
 def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
                        dry_run: bool) -> None:
     """Let the consultation teacher STAFF_NO advise a class or a whole grade."""
@@ -126,9 +126,9 @@ def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
 
 @consultants_cli.command("unassign")
 @click.argument("staff_no")
-@click.option("--class", "class_code", help="班級代碼，例如 101。")
-@click.option("--grade", type=int, help="年級：1-3（或 10-12）。")
-@click.option("--dry-run", is_flag=True, help="只顯示會做什麼，不寫入。")
+@click.option("--class", "class_code", help=text("cli.records.opt.class"))
+@click.option("--grade", type=int, help=text("cli.records.opt.grade"))
+@click.option("--dry-run", is_flag=True, help=text("cli.records.opt.dry_run"))
 def consultants_unassign(staff_no: str, class_code: str | None, grade: int | None,
                          dry_run: bool) -> None:
     """Stop STAFF_NO advising a class or grade (their earlier records stay)."""
@@ -172,9 +172,9 @@ def consultants_list() -> None:
 
 
 @export_cli.command("consultations")
-@click.option("--year", type=int, required=True, help="學年度（民國年），例如 115。")
+@click.option("--year", type=int, required=True, help=text("cli.records.export.opt.year"))
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="輸出的 .xlsx 檔（預設：consultations_<學年度>.xlsx）。")
+              help=text("cli.records.export.opt.out"))
 def export_consultations(year: int, out: Path | None) -> None:
     """Write every course-consultation record of the year to an .xlsx (kept at school)."""
     from bot.services import services

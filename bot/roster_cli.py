@@ -9,13 +9,9 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from storage import roster
+from storage.texts import text
 
-import_cli = AppGroup(
-    "import",
-    help="匯入名冊（CSV：UTF-8 或 Big5；或 .xlsx 第一個工作表）。"
-         "整個檔案全部通過檢查才會寫入；加 --dry-run 只試算不寫入。"
-         "建議順序：staff → classes → students → courses → enrolments → guardians。",
-)
+import_cli = AppGroup("import", help=text("cli.roster.help"))
 
 
 def run_import(kind: str, file: Path, dry_run: bool) -> roster.ImportResult:
@@ -37,7 +33,7 @@ def _import_command(kind: str) -> click.Command:
     spec = roster.KINDS[kind]
 
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-    @click.option("--dry-run", is_flag=True, help="只試算要新增、更新哪些資料，不寫入。")
+    @click.option("--dry-run", is_flag=True, help=text("cli.roster.opt.dry_run"))
     def command(file: Path, dry_run: bool) -> None:
         result = run_import(kind, file, dry_run)
         if not result.ok:

@@ -13,18 +13,13 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
+from storage.texts import text
 
-rules_cli = AppGroup(
-    "rules", help="學校規則檔（SCHOOL_CONFIG）：檢視本學年的實際日期、檢查規則檔。"
-)
-windows_cli = AppGroup(
-    "windows", help="工作小組設定或調整期間（上傳、認證、勾選、收訖確認），並自動公告給相關的人。"
-)
-events_cli = AppGroup(
-    "events", help="學生訓練、教師研習、親師說明會（補充規定第六點）：建立、列出、回覆統計。"
-)
+rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
+windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))
+events_cli = AppGroup("events", help=text("cli.schedule.events.help"))
 
-YEAR_HELP = "學年度（民國），預設為今天所在的學年度。"
+YEAR_HELP = text("cli.schedule.opt.year")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -75,16 +70,20 @@ def rules_show(year: int | None) -> None:
         click.echo(render_rules_table(rules, year), nl=False)
     except NotConfigured as exc:
         known = "、".join(str(y) for y in rules.years)
-        raise click.ClickException(f"規則檔沒有 {year} 學年度（有：{known}）：{exc}") from None
+        raise click.ClickException(
+            text("cli.schedule.rules.no_year", year=year, known=known, error=exc)) from None
     if changes:
-        click.echo("\n【工作小組調整過的期間】")
+        click.echo(text("cli.schedule.rules.changes"))
         for c in changes:
-            scope = f"{c.academic_year}-{c.semester}" if c.semester else f"{c.academic_year} 學年"
+            scope = _scope(c.academic_year, c.semester)
             click.echo(
-                f"{format_datetime(c.changed_at)}  {_window_label(c.kind)} {scope}："
-                f"{format_date(c.previous_first_day)}–{format_date(c.previous_last_day)} → "
-                f"{format_date(c.first_day)}–{format_date(c.last_day)}"
-                + (f"（{c.changed_by}）" if c.changed_by else "")
+                text("cli.schedule.rules.change", at=format_datetime(c.changed_at),
+                     window=_window_label(c.kind), scope=scope,
+                     old_start=format_date(c.previous_first_day),
+                     old_end=format_date(c.previous_last_day), start=format_date(c.first_day),
+                     end=format_date(c.last_day))
+                + (text("cli.schedule.rules.changed_by", who=c.changed_by) if c.changed_by
+                   else "")
             )
 
 
@@ -99,23 +98,24 @@ def rules_check(file: Path) -> None:
     try:
         rules = check_rules_file(file, known_text_keys=TEXTS.keys(), known_flows=FLOW_ACTIONS)
     except RulesError as exc:
-        click.echo(f"錯誤：{exc}", err=True)
+        click.echo(text("cli.schedule.rules.check_error", error=exc), err=True)
         raise click.exceptions.Exit(1) from None
     years = "、".join(str(y) for y in rules.years)
-    click.echo(
-        f"OK：{rules.school.name}（{rules.school.code}），學年度 {years}，"
-        f"工作期程 {len(rules.schedule)} 列。用 portfolio rules show 看實際日期。"
-    )
+    click.echo(text("cli.schedule.rules.check_ok", name=rules.school.name, code=rules.school.code,
+                    years=years, rows=len(rules.schedule)))
 
 
 # --- windows -------------------------------------------------------------------------------------
 
 
 def _window_label(kind: str) -> str:
-    from flows.texts import text
-
     base = kind.removeprefix("grade12_")
-    return text(f"rules.window.{base}") + ("（高三）" if kind != base else "")
+    return text(f"rules.window.{base}") + (text("cli.schedule.grade12") if kind != base else "")
+
+
+def _scope(year: int, semester: int | None) -> str:
+    """The scope of a window: year-semester, or the whole academic year."""
+    return f"{year}-{semester}" if semester else text("cli.schedule.whole_year", year=year)
 
 
 # The menu action a window's announcement button starts, and whom a change concerns.
@@ -140,31 +140,31 @@ def window_audience(kind: str) -> dict[str, Any]:
 @click.argument("kind", type=click.Choice(
     ["upload", "performance_upload", "certification", "picking", "receipt_confirmation",
      "grade12_upload", "grade12_certification"]))
-@click.option("--year", type=int, required=True, help="學年度（民國），例如 115。")
+@click.option("--year", type=int, required=True, help=text("cli.schedule.opt.year_required"))
 @click.option("--semester", type=click.IntRange(1, 2),
-              help="學期 1 或 2（上傳、認證期間需要；勾選、收訖確認為全學年，不用）。")
-@click.option("--start", type=DATE, help="第一天 YYYY-MM-DD（省略則不變）。")
-@click.option("--end", type=DATE, help="最後一天 YYYY-MM-DD，當天整天都算（省略則不變）。")
-@click.option("--dry-run", is_flag=True, help="只檢查並顯示會公告給多少人，不寫入、不發送。")
+              help=text("cli.schedule.windows.opt.semester"))
+@click.option("--start", type=DATE, help=text("cli.schedule.windows.opt.start"))
+@click.option("--end", type=DATE, help=text("cli.schedule.windows.opt.end"))
+@click.option("--dry-run", is_flag=True, help=text("cli.schedule.windows.opt.dry_run"))
 def windows_set(
     kind: str, year: int, semester: int | None, start: datetime | None, end: datetime | None,
     dry_run: bool,
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
-    from flows.texts import TEXTS, text
+    from flows.texts import TEXTS
     from storage import schedule
     from storage.outbox import NORMAL, URGENT
     from storage.rules import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
 
     if start is None and end is None:
-        raise click.UsageError("請至少給 --start 或 --end")
+        raise click.UsageError(text("cli.schedule.windows.no_dates"))
     base = kind.removeprefix("grade12_")
     if base in YEAR_WINDOWS and semester is not None:
-        raise click.UsageError(f"{kind} 是全學年的期間，不用 --semester")
+        raise click.UsageError(text("cli.schedule.windows.year_window", kind=kind))
     if base not in YEAR_WINDOWS and semester is None:
-        raise click.UsageError(f"{kind} 是每學期的期間，請加 --semester 1 或 2")
+        raise click.UsageError(text("cli.schedule.windows.semester_window", kind=kind))
     if kind.startswith("grade12_") and semester != 2:
-        raise click.UsageError("高三的期間只能設在第 2 學期（高三下）")
+        raise click.UsageError(text("cli.schedule.windows.grade12_semester"))
     svc = _svc()
     now = svc.clock.now()
     with svc.db.session() as session:
@@ -172,26 +172,29 @@ def windows_set(
         try:
             current = rules.window(base, year, semester, grade=12 if kind != base else None)
         except NotConfigured as exc:
-            raise click.ClickException(f"規則檔裡沒有這個期間：{exc}") from None
+            raise click.ClickException(
+                text("cli.schedule.windows.not_configured", error=exc)) from None
         first = start.date() if start else current.first_day
         last = end.date() if end else current.last_day
         if (first, last) == (current.first_day, current.last_day):
-            click.echo(f"{_window_label(kind)}已經是 {format_date(first)} 至 {format_date(last)}，"
-                       "沒有變更，不公告。")
+            click.echo(text("cli.schedule.windows.unchanged", window=_window_label(kind),
+                            start=format_date(first), end=format_date(last)))
             return
         try:
             rules.with_windows([WindowSetting(kind, year, semester, first, last)])
         except RulesError as exc:
-            raise click.ClickException(f"不能這樣設定：{exc.reason}") from None
+            raise click.ClickException(
+                text("cli.schedule.windows.refused", reason=exc.reason)) from None
         audience = window_audience(kind)
         people = schedule.audience_recipients(session, audience)
     label = _window_label(kind)
-    scope = f"{year}-{semester}" if semester else f"{year} 學年"
-    click.echo(f"{label}（{scope}）：{format_date(current.first_day)}–{format_date(current.last_day)}"
-               f" → {format_date(first)}–{format_date(last)}")
+    click.echo(text("cli.schedule.windows.change", window=label, scope=_scope(year, semester),
+                    old_start=format_date(current.first_day),
+                    old_end=format_date(current.last_day), start=format_date(first),
+                    end=format_date(last)))
     cost = sum(len(p.line_user_ids) for p in people)
     if dry_run:
-        click.echo(f"（試算）會公告給 {len(people)} 人，約用 {cost} 則訊息額度。未寫入。")
+        click.echo(text("cli.schedule.windows.dry_run", people=len(people), cost=cost))
         return
     action, flow = _WINDOW_ACTIONS[base]
     body = text("schedule.window.changed", window=label, start=format_date(first),
@@ -213,11 +216,11 @@ def windows_set(
         )
     counts = _send_now(svc)
     if counts.get("quiet"):
-        click.echo(f"已記錄。現在是勿擾時段，公告會在 {format_datetime(rules.next_send_time(now))}"
-                   f" 後送給 {len(people)} 人。")
+        click.echo(text("cli.schedule.windows.quiet",
+                        at=format_datetime(rules.next_send_time(now)), people=len(people)))
     else:
-        click.echo(f"已記錄並公告給 {counts.get('announcement', 0)} 人"
-                   f"（{counts.get('line_calls', 0)} 次 LINE 呼叫）。")
+        click.echo(text("cli.schedule.windows.sent", people=counts.get("announcement", 0),
+                        calls=counts.get("line_calls", 0)))
 
 
 @windows_cli.command("list")
@@ -240,8 +243,8 @@ def windows_list(year: int | None) -> None:
         if w.academic_year != year:
             continue
         kind = f"grade12_{w.kind}" if w.grade12 else w.kind
-        scope = f"{year}-{w.semester}" if w.semester else f"{year} 學年"
-        mark = "  （已調整）" if (kind, w.semester) in changed else ""
+        scope = _scope(year, w.semester)
+        mark = text("cli.schedule.windows.changed_mark") if (kind, w.semester) in changed else ""
         click.echo(f"{kind:<24}{scope:<10}{format_date(w.first_day)} – {format_date(w.last_day)}"
                    f"{mark}")
 
@@ -255,7 +258,7 @@ def _int_list(value: str | None, what: str) -> list[int]:
     try:
         return [int(v) for v in value.replace("，", ",").split(",") if v.strip()]
     except ValueError:
-        raise click.BadParameter(f"{what} 請用逗號分隔的數字，例如 1,2") from None
+        raise click.BadParameter(text("cli.schedule.events.bad_numbers", what=what)) from None
 
 
 def _str_list(value: str | None) -> list[str]:
@@ -289,18 +292,17 @@ def build_audience(
 @events_cli.command("create")
 @click.option("--kind", required=True,
               type=click.Choice(["student_training", "teacher_workshop", "parent_briefing"]),
-              help="student_training 學生訓練 / teacher_workshop 教師研習 / "
-                   "parent_briefing 親師說明會")
-@click.option("--title", required=True, help="活動名稱（60 字內），例如「高一親師說明會」。")
-@click.option("--date", "day", required=True, type=DATE, help="日期 YYYY-MM-DD。")
-@click.option("--time", "start_time", required=True, help="開始時間 HH:MM（臺北時間）。")
-@click.option("--place", required=True, help="地點（60 字內），例如「大禮堂」。")
-@click.option("--grades", help="只通知這些年級，例如 1,2（或 10,11）。")
-@click.option("--classes", help="只通知這些班級，例如 101,102。")
-@click.option("--students", is_flag=True, help="通知學生。")
-@click.option("--guardians", is_flag=True, help="通知家長。")
-@click.option("--teachers", is_flag=True, help="通知教師。")
-@click.option("--dry-run", is_flag=True, help="只檢查並顯示會通知多少人，不寫入、不發送。")
+              help=text("cli.schedule.events.opt.kind"))
+@click.option("--title", required=True, help=text("cli.schedule.events.opt.title"))
+@click.option("--date", "day", required=True, type=DATE, help=text("cli.schedule.events.opt.date"))
+@click.option("--time", "start_time", required=True, help=text("cli.schedule.events.opt.time"))
+@click.option("--place", required=True, help=text("cli.schedule.events.opt.place"))
+@click.option("--grades", help=text("cli.schedule.events.opt.grades"))
+@click.option("--classes", help=text("cli.schedule.events.opt.classes"))
+@click.option("--students", is_flag=True, help=text("cli.schedule.events.opt.students"))
+@click.option("--guardians", is_flag=True, help=text("cli.schedule.events.opt.guardians"))
+@click.option("--teachers", is_flag=True, help=text("cli.schedule.events.opt.teachers"))
+@click.option("--dry-run", is_flag=True, help=text("cli.schedule.events.opt.dry_run"))
 def events_create(
     kind: str, title: str, day: datetime, start_time: str, place: str, grades: str | None,
     classes: str | None, students: bool, guardians: bool, teachers: bool, dry_run: bool,
@@ -319,22 +321,24 @@ def events_create(
 
     title, place = title.strip(), place.strip()
     if not title or len(title) > 60:
-        raise click.BadParameter("名稱需要 1 到 60 個字", param_hint="--title")
+        raise click.BadParameter(text("cli.schedule.events.bad_title"), param_hint="--title")
     if not place or len(place) > 60:
-        raise click.BadParameter("地點需要 1 到 60 個字", param_hint="--place")
+        raise click.BadParameter(text("cli.schedule.events.bad_place"), param_hint="--place")
     try:
         clock_time = time.fromisoformat(start_time.strip())
     except ValueError:
-        raise click.BadParameter("請用 HH:MM，例如 09:30", param_hint="--time") from None
+        raise click.BadParameter(text("cli.schedule.events.bad_time"),
+                                 param_hint="--time") from None
     grade_list = _int_list(grades, "--grades")
     if any(g not in (1, 2, 3, 10, 11, 12) for g in grade_list):
-        raise click.BadParameter("年級是 1 到 3（或 10 到 12）", param_hint="--grades")
+        raise click.BadParameter(text("cli.schedule.events.bad_grades"), param_hint="--grades")
     class_list = _str_list(classes)
     svc = _svc()
     now = svc.clock.now()
     starts_at = at_taipei(day.date(), clock_time.hour, clock_time.minute)
     if starts_at <= now:
-        raise click.BadParameter(f"{format_datetime(starts_at)} 已經過了", param_hint="--date")
+        raise click.BadParameter(text("cli.schedule.events.past", when=format_datetime(starts_at)),
+                                 param_hint="--date")
     audience = build_audience(kind, students, guardians, teachers, grade_list, class_list)
     year = academic_year_of(day.date())
     with svc.db.session() as session:
@@ -342,13 +346,16 @@ def events_create(
             known = set(session.scalars(select(SchoolClass.code)))
             missing = [c for c in class_list if c not in known]
             if missing:
-                raise click.BadParameter(f"找不到班級 {'、'.join(missing)}", param_hint="--classes")
+                raise click.BadParameter(text("cli.schedule.events.unknown_classes",
+                                              classes="、".join(missing)),
+                                         param_hint="--classes")
         people = schedule.audience_recipients(session, audience)
-    click.echo(f"{kind_label(kind)}「{title}」{when_text(starts_at)}，{place}；{year} 學年度")
-    click.echo(f"通知對象：{describe_audience(audience)}，共 {len(people)} 人"
-               f"（約用 {sum(len(p.line_user_ids) for p in people)} 則訊息額度）")
+    click.echo(text("cli.schedule.events.summary", kind=kind_label(kind), title=title,
+                    when=when_text(starts_at), place=place, year=year))
+    click.echo(text("cli.schedule.events.audience", audience=describe_audience(audience),
+                    people=len(people), cost=sum(len(p.line_user_ids) for p in people)))
     if dry_run:
-        click.echo("（試算）未寫入。")
+        click.echo(text("cli.schedule.events.dry_run"))
         return
     with svc.db.transaction() as session:
         event = schedule.create_event(
@@ -357,18 +364,20 @@ def events_create(
         )
         event_id = event.id
     counts = _send_now(svc)
-    when = "現在" if not counts.get("quiet") else "勿擾時段結束後"
-    click.echo(f"已建立活動 #{event_id}，{when}通知 {len(people)} 人。")
+    when = text("cli.schedule.events.now" if not counts.get("quiet")
+                else "cli.schedule.events.after_quiet")
+    click.echo(text("cli.schedule.events.created", id=event_id, when=when, people=len(people)))
 
 
 def describe_audience(audience: dict[str, Any]) -> str:
-    who = [label for key, label in (("students", "學生"), ("guardians", "家長"),
-                                    ("teachers", "教師")) if audience.get(key)]
-    out = "、".join(who) or "（無）"
+    who = [text(f"cli.schedule.audience.{key}") for key in ("students", "guardians", "teachers")
+           if audience.get(key)]
+    out = "、".join(who) or text("cli.schedule.audience.nobody")
     if audience.get("grades"):
-        out += "；年級 " + "、".join(f"高{'一二三'[g - 10]}" for g in audience["grades"])
+        out += text("cli.schedule.audience.grades", grades="、".join(
+            text(f"cli.schedule.audience.grade.{g}") for g in audience["grades"]))
     if audience.get("classes"):
-        out += "；班級 " + "、".join(audience["classes"])
+        out += text("cli.schedule.audience.classes", classes="、".join(audience["classes"]))
     return out
 
 
@@ -384,20 +393,21 @@ def events_list(year: int | None) -> None:
     with svc.db.session() as session:
         events = schedule.events_in_year(session, year)
         if not events:
-            click.echo(f"{year} 學年度還沒有活動。用 portfolio events create 建立。")
+            click.echo(text("cli.schedule.events.none", year=year))
         for e in events:
             c = schedule.rsvp_counts(session, e)
-            state = "（已取消）" if e.cancelled_at else ""
-            click.echo(
-                f"#{e.id}  {when_text(e.starts_at)}  {kind_label(e.kind)}「{e.title}」 {e.place}"
-                f"{state}\n      對象：{describe_audience(e.audience)}；參加 {c.attending}、"
-                f"不克參加 {c.declined}、未回覆 {c.unanswered}（共 {c.invited} 人）"
-            )
+            state = text("cli.schedule.events.cancelled") if e.cancelled_at else ""
+            click.echo(text(
+                "cli.schedule.events.line", id=e.id, when=when_text(e.starts_at),
+                kind=kind_label(e.kind), title=e.title, place=e.place, state=state,
+                audience=describe_audience(e.audience), attending=c.attending,
+                declined=c.declined, unanswered=c.unanswered, invited=c.invited,
+            ))
         missing = [k for k in svc.rules.required_events if not schedule.has_event(session, k, year)]
     if missing and year in svc.rules.years:
-        due = [f"{kind_label(k)}（{format_date(svc.rules.event_deadline(k, year))} 前）"
-               for k in missing]
-        click.echo("尚未排定（補充規定第六點每學年至少一次）：" + "、".join(due))
+        due = [text("cli.schedule.events.due", kind=kind_label(k),
+                    deadline=format_date(svc.rules.event_deadline(k, year))) for k in missing]
+        click.echo(text("cli.schedule.events.missing", due="、".join(due)))
 
 
 @events_cli.command("counts")
@@ -412,15 +422,16 @@ def events_counts(event_id: int) -> None:
     with svc.db.session() as session:
         event = session.get(SchoolEvent, event_id)
         if event is None:
-            raise click.ClickException(f"沒有活動 #{event_id}；用 portfolio events list 查看編號")
+            raise click.ClickException(text("cli.schedule.events.unknown", id=event_id))
         c = schedule.rsvp_counts(session, event)
-        click.echo(f"#{event.id} {kind_label(event.kind)}「{event.title}」"
-                   f"{when_text(event.starts_at)} {event.place}")
-        click.echo(f"參加 {c.attending}、不克參加 {c.declined}、未回覆 {c.unanswered}"
-                   f"（共通知 {c.invited} 人）")
+        click.echo(text("cli.schedule.events.counts.title", id=event.id,
+                        kind=kind_label(event.kind), title=event.title,
+                        when=when_text(event.starts_at), place=event.place))
+        click.echo(text("cli.schedule.events.counts.line", attending=c.attending,
+                        declined=c.declined, unanswered=c.unanswered, invited=c.invited))
         names = schedule.attendee_names(session, event.id)
         if names:
-            click.echo("參加：" + "、".join(names))
+            click.echo(text("cli.schedule.events.counts.names", names="、".join(names)))
 
 
 def register(app: Flask) -> None:

@@ -96,6 +96,7 @@ from storage.models.school import (
 )
 from storage.roster import is_valid_national_id, normalise_national_id
 from storage.rules import SchoolRules
+from storage.texts import text
 
 # Student.status values, as the registrar's system writes them.
 ENROLLED: Final = "在學"
@@ -103,9 +104,13 @@ TRANSFERRED_OUT: Final = "轉出"
 SUSPENDED: Final = "休學"
 GRADUATED: Final = "畢業"
 
-# StudentClassHistory.note: short labels staff read in exports (not catalogue text: storage
-# writes them into data, as roster.py does for its own history notes).
-HISTORY_NOTES: Final = {TRANSFER_IN: "轉入", REPEAT: "重讀", REENROL: "復學"}
+# StudentClassHistory.note: short labels staff read in exports, written into data (as roster.py
+# does for its own history notes).
+HISTORY_NOTES: Final = {
+    TRANSFER_IN: text("lifecycle.history.transfer_in"),
+    REPEAT: text("lifecycle.history.repeat"),
+    REENROL: text("lifecycle.history.reenrol"),
+}
 
 # Rule 七, platform management: who hears staff notices, in order.
 MANAGEMENT_CHAIN: Final = ("註冊組長", "教學組長", "資媒組長")
@@ -113,10 +118,10 @@ MANAGEMENT_CHAIN: Final = ("註冊組長", "教學組長", "資媒組長")
 
 STUDENT_NO = re.compile(r"[0-9A-Za-z]{1,20}")
 DELETION_REPORT_NAME: Final = "retention-deletions.csv"
-DELETION_REPORT_COLUMNS: Final = (
-    "刪除時間", "學號", "畢業日", "封存時間", "保存期滿日", "刪除資料筆數", "檔案數", "位元組",
-    "檔案移除時間",
-)
+DELETION_REPORT_COLUMNS: Final = tuple(text(f"lifecycle.deletion_report.col.{key}") for key in (
+    "deleted_at", "student_no", "graduated_on", "sealed_at", "retention_end", "rows", "files",
+    "bytes", "files_removed_at",
+))
 # Tables never emptied by the generic deletion: the student row itself (last), LINE accounts
 # (the person may bind again as someone else; the link is nulled), files (checked one by one).
 _NOT_EMPTIED: Final = frozenset({"students", "line_accounts", "files"})
@@ -1123,32 +1128,32 @@ def _export_workbook(document: dict[str, Any], lab: Callable[[str, str], str]) -
     assert first is not None
     book.remove(first)
 
-    def sheet(key: str, default: str, headers: list[tuple[str, str]],
-              rows: list[dict[str, Any]]) -> None:
-        ws = book.create_sheet(lab(f"lifecycle.export.sheet.{key}", default)[:31])
+    def sheet(key: str, headers: list[tuple[str, str]], rows: list[dict[str, Any]],
+              default: str = "") -> None:
+        ws = book.create_sheet(lab(f"lifecycle.export.sheet.{key}", default or key)[:31])
         ws.append([lab(f"lifecycle.export.col.{h}", d) for h, d in headers])
         for row in rows:
             ws.append([_cell(row.get(h)) for h, _ in headers])
 
     student = document["student"]
-    sheet("student", "基本資料", [(k, k) for k in student], [student])
-    sheet("class_history", "班級歷程", [("class", "class"), ("seat_no", "seat_no"),
-                                    ("since", "since"), ("note", "note")],
+    sheet("student", [(k, k) for k in student], [student])
+    sheet("class_history", [("class", "class"), ("seat_no", "seat_no"),
+                           ("since", "since"), ("note", "note")],
           document["class_history"])
-    sheet("changes", "學籍異動", [(k, k) for k in (
+    sheet("changes", [(k, k) for k in (
         "label", "effective_on", "from_status", "to_status", "from_class", "to_class",
         "old_student_no", "new_student_no", "note", "recorded_at")], document["changes"])
-    sheet("course_outcomes", "課程學習成果", [(k, k) for k in (
+    sheet("course_outcomes", [(k, k) for k in (
         "ref", "academic_year", "semester", "course_code", "subject", "teacher", "summary",
         "status_label", "decided_by", "decided_capacity", "decided_at", "reject_reason",
         "replaces", "picked", "submitted_at", "document", "video")], document["course_outcomes"])
-    sheet("performances", "多元表現", [(k, k) for k in (
+    sheet("performances", [(k, k) for k in (
         "ref", "academic_year", "semester", "record_type_label", "fields", "summary",
         "status_label", "picked", "entered_by_staff", "submitted_at", "proofs")],
           document["performances"])
     for table, rows in document["other_records"].items():
         headers = list(dict.fromkeys(k for row in rows for k in row))
-        sheet(f"table.{table}", table, [(h, h) for h in headers], rows)
+        sheet(f"table.{table}", [(h, h) for h in headers], rows, default=table)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -1158,7 +1163,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return text("lifecycle.export.yes") if value else text("lifecycle.export.no")
     if isinstance(value, dict):
         return "；".join(f"{k}：{_cell(v)}" for k, v in value.items())
     if isinstance(value, list):

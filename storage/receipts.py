@@ -40,6 +40,7 @@ from storage.rules import (
     NotConfigured,
     SchoolRules,
 )
+from storage.texts import text
 
 NATIONAL_ID: Final = "national_id"
 STUDENT_NO: Final = "student_no"
@@ -155,7 +156,7 @@ def plan_import(session: Session, path: Path | str, academic_year: int | None = 
     columns = _header_map(header)
     missing = [RECEIPT_HEADERS[k][0] for k in (ITEM_TYPE, ITEM_REF) if k not in columns]
     if NATIONAL_ID not in columns and STUDENT_NO not in columns:
-        missing.insert(0, "身分證號／學號")
+        missing.insert(0, text("receipts.id_columns"))
     if missing:
         plan.errors.append(
             RowError(header_line, "missing_columns", {"columns": "、".join(missing)})
@@ -208,15 +209,15 @@ def _check_row(
         student = student or by_no
     if student is None:
         # Never echo a national ID back: the 學號, when there is one, says enough.
-        return RowError(line, "no_student", {"student_no": student_no or "—"})
+        return RowError(line, "no_student", {"student_no": student_no or text("receipts.blank")})
     type_word = get(cells, ITEM_TYPE)
     kind = TYPE_WORDS.get(type_word.strip().replace(" ", ""))
     if kind is None:
-        return RowError(line, "unknown_type", {"type": type_word or "—"})
+        return RowError(line, "unknown_type", {"type": type_word or text("receipts.blank")})
     raw_ref = get(cells, ITEM_REF)
     parsed = _ref_from(raw_ref, kind)
     if parsed is None:
-        return RowError(line, "bad_ref", {"ref": raw_ref or "—"})
+        return RowError(line, "bad_ref", {"ref": raw_ref or text("receipts.blank")})
     ref_kind, item_id = parsed
     ref = ref_of(ref_kind, item_id)
     if ref_kind != kind:

@@ -31,6 +31,7 @@ from storage.models.records import (
 )
 from storage.models.school import Course, Enrolment, SchoolClass, Staff, Student, Term
 from storage.rules import SchoolRules
+from storage.texts import text
 
 CONSULTANT_ROLE: Final = "課程諮詢教師"
 COUNSELLING_ROLE: Final = "輔導室"
@@ -308,19 +309,20 @@ def consultations_in_year(session: Session, academic_year: int) -> list[Consulta
         .order_by(Consultation.starts_at, Consultation.id)))
 
 
-# The export's columns (staff read them in Excel; they are the school's words, so they live here
-# with the data rather than in the chat catalogue, as the roster's do).
-EXPORT_KIND_NAMES: Final = {GROUP: "團體諮詢", INDIVIDUAL: "個別諮詢"}
-EXPORT_COLUMNS: Final = (
-    "紀錄編號", "學年度", "學期", "日期", "開始時間", "結束時間", "諮詢類型", "班級", "學生人數",
-    "學號", "學生姓名", "地點", "諮詢內容與建議", "附件", "課程諮詢教師", "教師編號", "建立時間",
-    "最後修改",
-)
-EXPORT_STUDENT_COLUMNS: Final = (
-    "紀錄編號", "日期", "學號", "姓名", "班級", "座號", "諮詢類型", "課程諮詢教師",
-)
-EXPORT_SHEET: Final = "課程諮詢紀錄"
-EXPORT_STUDENT_SHEET: Final = "學生明細"
+# The export's columns (staff read them in Excel), from the catalogue as the roster's are.
+EXPORT_KIND_NAMES: Final = {
+    kind: text(f"records.consult.kind.{kind}") for kind in (GROUP, INDIVIDUAL)
+}
+EXPORT_COLUMNS: Final = tuple(text(f"records.export.col.{key}") for key in (
+    "id", "academic_year", "semester", "date", "start", "end", "kind", "classes", "student_count",
+    "student_nos", "student_names", "place", "content", "attachments", "consultant", "staff_no",
+    "created_at", "updated_at",
+))
+EXPORT_STUDENT_COLUMNS: Final = tuple(text(f"records.export.student_col.{key}") for key in (
+    "id", "date", "student_no", "name", "class", "seat", "kind", "consultant",
+))
+EXPORT_SHEET: Final = text("records.export.sheet")
+EXPORT_STUDENT_SHEET: Final = text("records.export.student_sheet")
 
 
 def _stamp(when: datetime | None) -> str:
@@ -332,7 +334,7 @@ def _stamp(when: datetime | None) -> str:
 
 def _classes_of(record: Consultation) -> str:
     if record.school_class is not None:
-        return f"{record.school_class.code} 全班"
+        return text("records.export.whole_class", code=record.school_class.code)
     codes = dict.fromkeys(p.student.school_class.code for p in record.participants
                           if p.student.school_class is not None)
     return "、".join(codes)
@@ -359,8 +361,10 @@ def export_consultations(session: Session, academic_year: int, out: Path) -> Exp
     for record in records:
         start, end = taipei(record.starts_at), taipei(record.ends_at)
         students = [p.student for p in record.participants]
-        files = "、".join(a.file.display_name or f"{a.file.sha256[:12]}（{a.file.mime}）"
-                         for a in record.attachments)
+        files = "、".join(
+            a.file.display_name
+            or text("records.export.attachment", sha=a.file.sha256[:12], mime=a.file.mime)
+            for a in record.attachments)
         kind = EXPORT_KIND_NAMES.get(record.kind, record.kind)
         sheet.append([
             record.id, record.academic_year, record.semester, f"{start:%Y-%m-%d}",

@@ -40,33 +40,8 @@ UNIT_LIMIT, POSITION_LIMIT = 50, 50
 PERIOD_LIMIT, LEAVE_LIMIT = 8, 16
 PERIOD_WORDS: Final = {"早": "早自習", "早修": "早自習", "午": "午休", "降旗": "降旗"}
 
-# This module's words, added to the roster's catalogue so its shared checks and summaries can
-# name our columns and kinds (storage keeps its own texts: it never imports flows).
-TEXTS: Final = {
-    "kind.cadres": "幹部紀錄",
-    "kind.attendance": "出缺勤紀錄",
-    "col.unit": "單位名稱",
-    "col.position": "擔任職務",
-    "col.start_date": "開始日期",
-    "col.end_date": "結束日期",
-    "col.cadre_level": "幹部等級",
-    "col.day": "日期",
-    "col.period": "節次",
-    "col.leave_type": "假別",
-    "row.cadre_level": "幹部等級須為 {levels}",
-    "row.end_before_start": "結束日期早於開始日期",
-    "row.year_of_date": "{label} {value} 不在 {year} 學年度",
-    "row.duplicate_cadre": "學號 {no} 的 {unit}{position}（{start}）重複（與第 {first} 列相同）",
-    "row.duplicate_attendance": "學號 {no} {day} 第 {period} 節重複（與第 {first} 列相同）",
-    "label.cadre": "學號 {no} {unit}{position}（{start}）",
-    "label.attendance": "學號 {no} {day} {period}",
-    "summary.cadre": "{unit}{position}（{level}）",
-    "note.attendance_kept": "出缺勤紀錄只留存在校內，不會匯出到中央資料庫。",
-}
-for _key, _value in TEXTS.items():
-    if roster.TEXTS.get(_key, _value) != _value:
-        raise RuntimeError(f"roster text {_key} is already something else")
-    roster.TEXTS[_key] = _value
+# This module's words are in the catalogue under "roster." too (storage/texts.py), so the
+# roster's shared checks and summaries can name our columns and kinds.
 
 
 class RecordsContext(ImportContext):

@@ -32,115 +32,14 @@ from storage.models.school import (
     StudentClassHistory,
     Term,
 )
+from storage.texts import text
 
 # --- the registrar's words ------------------------------------------------------------------------
 
-# Every text the registrar reads from an import. storage must not import flows (data flows one
-# way), so the roster keeps its own catalogue; the CLI prints from it too.
-TEXTS: dict[str, str] = {
-    "kind.students": "學生名冊",
-    "kind.staff": "教職員名冊",
-    "kind.classes": "班級",
-    "kind.courses": "課程",
-    "kind.enrolments": "修課名單",
-    "kind.guardians": "家長名冊",
-    # whole-file problems
-    "file.not_found": "找不到檔案：{name}",
-    "file.unsupported": "不支援的檔案格式 {suffix}，請另存為 .xlsx 或 CSV 檔",
-    "file.bad_xlsx": "無法開啟這個 Excel 檔，檔案可能已損毀或設有密碼",
-    "file.encoding": "無法辨識檔案的文字編碼，請另存為 UTF-8 或 Big5 的 CSV 檔",
-    "file.private_chars": "含有無法辨識的字（可能是 Big5 造字），請改用正式字或另存為 UTF-8 的 CSV 檔",
-    "file.empty": "檔案沒有任何資料",
-    "file.no_rows": "檔案只有標題列，沒有任何資料",
-    "file.missing_columns": "缺少必要欄位：{columns}（檔案的欄位：{found}）",
-    "file.duplicate_column": "欄位「{column}」出現兩次",
-    # row problems
-    "row.line": "第 {row} 列：{reasons}",
-    "row.required": "{label}未填",
-    "row.too_long": "{label}過長（最多 {limit} 字）",
-    "row.unknown_class": "未知的班級 {code}",
-    "row.unknown_staff": "未知的教師編號 {no}",
-    "row.unknown_student": "未知的學號 {no}",
-    "row.unknown_role": "未知的角色 {role}",
-    "row.convener_needs_subject": "科召集人需填科別",
-    "row.grade_range": "年級必須是 1 到 3",
-    "row.grade_mismatch": "年級 {grade} 與班級 {code}（{class_grade} 年級）不符",
-    "row.seat_number": "座號必須是數字",
-    "row.entry_year": "入學學年度必須是民國年（例如 113）",
-    "row.academic_year": "學年度必須是民國年（例如 115）",
-    "row.semester": "學期必須是 1 或 2",
-    "row.date": "{label}無法辨識：{value}",
-    "row.national_id_format": "身分證號格式錯誤",
-    "row.national_id_taken": "身分證號已屬於另一位學生（學號 {no}）",
-    "row.duplicate_national_id": "身分證號重複（與第 {first} 列相同）",
-    "row.duplicate_student_no": "學號 {no} 重複（與第 {first} 列相同）",
-    "row.duplicate_seat": "班級 {code} 座號 {seat} 重複（與第 {first} 列相同）",
-    "row.duplicate_staff_no": "教職員編號 {no} 重複（與第 {first} 列相同）",
-    "row.duplicate_class": "班級 {code} 重複（與第 {first} 列相同）",
-    "row.homeroom_twice": "教師編號 {no} 已是第 {first} 列班級的導師",
-    "row.duplicate_course": "課程代碼 {code}（{where}）重複（與第 {first} 列相同）",
-    "row.unknown_term": "尚未匯入 {year} 學年度第 {semester} 學期的課程",
-    "row.unknown_course": "未知的課程代碼 {code}（{year} 學年度第 {semester} 學期）",
-    "row.ambiguous_course": "課程代碼 {code} 有多個班級開課，無法判斷學號 {no} 該修哪一班",
-    "row.duplicate_enrolment": "學號 {no} 的課程 {code} 重複（與第 {first} 列相同）",
-    "row.duplicate_guardian": "學號 {no} 的家長 {name} 重複（與第 {first} 列相同）",
-    "row.phone": "手機號碼格式錯誤（應為 09 開頭的 10 碼）",
-    "row.phone_conflict": "同一位家長在第 {first} 列填了不同的手機",
-    "row.roles_empty": "角色未填",
-    # what the summary says
-    "summary.dry_run": "{kind}：試算結果（--dry-run，未寫入任何資料）",
-    "summary.done": "{kind}：匯入完成",
-    "summary.counts": "新增 {added} 筆、更新 {updated} 筆、不變 {unchanged} 筆",
-    "summary.updates": "更新內容：",
-    "summary.failed": "{kind}：匯入失敗，未寫入任何資料。請修正下列 {count} 列後重新匯入：",
-    "summary.file_failed": "{kind}：匯入失敗，未寫入任何資料。",
-    "note.students_missing": (
-        "有 {count} 位在學學生不在此檔案中：匯入不會刪除學生，轉出、休學請另行辦理。"
-    ),
-    "note.staff_missing": "有 {count} 位教職員不在此檔案中：匯入不會刪除教職員。",
-    "note.new_term": "新增學期：{year} 學年度第 {semester} 學期",
-    "note.class_enrolments": "依班級自動加入修課學生 {count} 筆",
-    "note.shared_guardian": "其中 {count} 筆是兄弟姊妹共用同一位家長（姓名與手機相同）",
-    # change lines
-    "label.student": "學號 {no}",
-    "label.staff": "教職員編號 {no}",
-    "label.class": "班級 {code}",
-    "label.course": "課程 {code}（{where}）",
-    "label.enrolment": "學號 {no} 課程 {code}",
-    "label.guardian": "學號 {no} 家長 {name}",
-    "change.arrow": "{label} {old} → {new}",
-    "change.phone": "手機 已變更",
-    "change.empty": "—",
-    "course.no_class": "不分班",
-    "history.first": "名冊匯入",
-    "history.class_change": "轉班",
-    # column labels (also how error messages name a field)
-    "col.student_no": "學號",
-    "col.name": "姓名",
-    "col.national_id": "身分證號",
-    "col.grade": "年級",
-    "col.class": "班級",
-    "col.seat": "座號",
-    "col.entry_year": "入學學年度",
-    "col.status": "學籍狀態",
-    "col.birth_date": "出生日期",
-    "col.staff_no": "教職員編號",
-    "col.roles": "角色",
-    "col.subject_area": "科別",
-    "col.homeroom": "導師編號",
-    "col.academic_year": "學年度",
-    "col.semester": "學期",
-    "col.course_code": "課程代碼",
-    "col.course_subject": "科目名稱",
-    "col.teacher": "授課教師編號",
-    "col.guardian_name": "家長姓名",
-    "col.relation": "關係",
-    "col.phone": "手機",
-}
-
-
+# Every text the registrar reads from an import lives in the catalogue under "roster."; the CLI
+# prints from it too.
 def t(key: str, **values: Any) -> str:
-    return TEXTS[key].format(**values)
+    return text("roster." + key, **values)
 
 
 # --- school facts ---------------------------------------------------------------------------------
@@ -378,7 +277,7 @@ class Column:
 
     @property
     def label(self) -> str:
-        return TEXTS[self.label_key]
+        return t(self.label_key)
 
     def header_names(self) -> set[str]:
         return {_header_key(self.label), *(_header_key(a) for a in self.aliases)}
@@ -461,10 +360,10 @@ class RowCheck:
     def _checked(self, value: str, label_key: str, limit: int, required: bool) -> str | None:
         if not value:
             if required:
-                self.problem(t("row.required", label=TEXTS[label_key]))
+                self.problem(t("row.required", label=t(label_key)))
             return None
         if len(value) > limit:
-            self.problem(t("row.too_long", label=TEXTS[label_key], limit=limit))
+            self.problem(t("row.too_long", label=t(label_key), limit=limit))
             return None
         return value
 
@@ -473,7 +372,7 @@ class RowCheck:
         value = unicodedata.normalize("NFKC", self.row.values.get(key, "")).strip()
         if not value:
             if required:
-                self.problem(t("row.required", label=TEXTS[label_key]) if label_key else reason)
+                self.problem(t("row.required", label=t(label_key)) if label_key else reason)
             return None
         if not value.isdigit() or not low <= int(value) <= high:
             self.problem(reason)
@@ -500,7 +399,7 @@ class RowCheck:
         try:
             return parse_roster_date(raw)
         except ValueError:
-            self.problem(t("row.date", label=TEXTS[label_key], value=raw))
+            self.problem(t("row.date", label=t(label_key), value=raw))
             return None
 
     def national_id(self, key: str = "national_id") -> str | None:
@@ -570,7 +469,7 @@ class Diffs:
             return False
         render = show or _show
         self.lines.append(
-            t("change.arrow", label=TEXTS[label_key], old=render(old), new=render(new)))
+            t("change.arrow", label=t(label_key), old=render(old), new=render(new)))
         self._assignments.append((attr, new))
         return True
 
@@ -813,8 +712,8 @@ class RosterKind:
     def describe(self) -> str:
         required = "、".join(c.label for c in self.columns if c.required)
         optional = "、".join(c.label for c in self.columns if not c.required)
-        text = f"匯入{self.title}。必要欄位：{required}"
-        return text + (f"；選填欄位：{optional}" if optional else "")
+        line = t("describe", kind=self.title, required=required)
+        return line + (t("describe_optional", optional=optional) if optional else "")
 
 
 # students -----------------------------------------------------------------------------------------

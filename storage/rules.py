@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from storage.clock import TAIPEI, at_taipei, format_date
+from storage.texts import text
 
 DEFAULT_RULES_PATH: Final = Path(__file__).parent / "school_rules" / "default.toml"
 
@@ -55,8 +56,8 @@ DEFAULT_EVENT_MONTHS: Final = {
 APPROVAL_NOTICE_MODES: Final = ("next_reply", "daily_digest")
 PRIORITIES: Final = ("urgent", "normal", "low")
 
-# Chinese labels live here, not in flows/texts.py, because they are for the operator CLI
-# (`portfolio rules show`) and storage may not import the user-facing catalogue.
+# Audiences are role names (data: matched against staff roles). The other labels are for the
+# operator CLI (`portfolio rules show`) and come from the catalogue (rules.label.*).
 AUDIENCES: Final[Mapping[str, str]] = {
     "student": "學生",
     "parent": "家長",
@@ -73,30 +74,25 @@ AUDIENCES: Final[Mapping[str, str]] = {
     "library_it": "資媒組",
     "working_group": "工作小組",
 }
-WINDOW_LABELS: Final[Mapping[str, str]] = {
-    "upload": "課程學習成果上傳",
-    "performance_upload": "多元表現上傳",
-    "certification": "課程學習成果認證",
-    "picking": "勾選提交中央",
-    "receipt_confirmation": "收訖明細確認",
-}
-PRIORITY_LABELS: Final[Mapping[str, str]] = {"urgent": "緊急", "normal": "一般", "low": "低"}
-EVENT_LABELS: Final[Mapping[str, str]] = {
-    "student_training": "學生訓練",
-    "teacher_workshop": "教師研習",
-    "parent_briefing": "親師說明",
-}
-STATE_LABELS: Final[Mapping[str, str]] = {
-    "draft": "草稿",
-    "pending": "待認證",
-    "certified": "已認證",
-    "rejected": "退回",
-}
-_ANCHOR_LABELS: Final[Mapping[str, str]] = {
-    "semester.start": "開學日",
-    "semester.closing_ceremony": "休業式",
-    "semester.end": "學期結束",
-}
+
+
+def _labels(group: str, keys: Sequence[str]) -> Mapping[str, str]:
+    return {key: text(f"rules.label.{group}.{key}") for key in keys}
+
+
+WINDOW_LABELS: Final[Mapping[str, str]] = _labels(
+    "window", ("upload", "performance_upload", "certification", "picking", "receipt_confirmation")
+)
+PRIORITY_LABELS: Final[Mapping[str, str]] = _labels("priority", ("urgent", "normal", "low"))
+EVENT_LABELS: Final[Mapping[str, str]] = _labels(
+    "event", ("student_training", "teacher_workshop", "parent_briefing")
+)
+STATE_LABELS: Final[Mapping[str, str]] = _labels(
+    "state", ("draft", "pending", "certified", "rejected")
+)
+_ANCHOR_LABELS: Final[Mapping[str, str]] = _labels(
+    "anchor", ("semester.start", "semester.closing_ceremony", "semester.end")
+)
 
 ItemKind = Literal["course_outcome", "performance"]
 LimitScope = Literal["uploads_per_semester", "uploads_per_year", "picks_per_year"]
@@ -267,17 +263,19 @@ class When:
     def describe(self) -> str:
         """The rule in Chinese, for the operator table."""
         if self.anchor == "dates":
-            return "每年 " + "、".join(f"{m}/{d}" for m, d in self.month_days)
+            return text("rules.label.when.dates",
+                        dates="、".join(f"{m}/{d}" for m, d in self.month_days))
         if self.anchor in _ANCHOR_LABELS:
             base = _ANCHOR_LABELS[self.anchor]
         else:
             kind, edge = self.anchor.split(".")
-            base = WINDOW_LABELS[kind] + ("開始" if edge == "start" else "截止")
+            base = text("rules.label.when." + ("start" if edge == "start" else "end"),
+                        window=WINDOW_LABELS[kind])
         if self.offset_days > 0:
-            return f"{base}後{self.offset_days}天"
+            return text("rules.label.when.after", base=base, days=self.offset_days)
         if self.offset_days < 0:
-            return f"{base}前{-self.offset_days}天"
-        return f"{base}當天"
+            return text("rules.label.when.before", base=base, days=-self.offset_days)
+        return text("rules.label.when.same_day", base=base)
 
 
 @dataclass(frozen=True)
@@ -1376,46 +1374,53 @@ def _scan_value(text: str, open_string: str | None, depth: int) -> tuple[str | N
 
 def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
     """The rules as they will run in one academic year, with concrete Taipei dates."""
+
+    def lab(key: str, **values: Any) -> str:
+        return text("rules.label." + key, **values)
+
+    def cols(*keys: str) -> list[str]:
+        return [lab(f"col.{key}") for key in keys]
+
     year = rules.year(academic_year)
     out: list[str] = [
-        f"{rules.school.name}（學校代碼 {rules.school.code}）{academic_year} 學年度 學習歷程檔案規則",
-        f"規則檔：{rules.source}；日期與時間皆為臺北時間",
+        lab("table.title", school=rules.school.name, code=rules.school.code, year=academic_year),
+        lab("table.source", source=rules.source),
         "",
-        "【學期】",
+        lab("table.semesters"),
     ]
     out += _aligned(
-        ["學期", "開學日", "休業式", "學期結束"],
+        cols("semester", "semester_start", "closing_ceremony", "semester_end"),
         [
             [s.label, format_date(s.start), format_date(s.closing_ceremony), format_date(s.end)]
             for _, s in sorted(year.semesters.items())
         ],
     )
 
-    out += ["", "【期間】"]
+    out += ["", lab("table.windows")]
     window_rows: list[list[str]] = []
     for w in rules.windows:
         if w.academic_year != academic_year:
             continue
-        label = WINDOW_LABELS[w.kind] + ("（高三）" if w.grade12 else "")
-        scope = f"{academic_year}-{w.semester}" if w.semester else f"{academic_year} 學年"
+        label = WINDOW_LABELS[w.kind] + (lab("table.grade12") if w.grade12 else "")
+        scope = (f"{academic_year}-{w.semester}" if w.semester
+                 else lab("table.year_scope", year=academic_year))
         window_rows.append(
-            [label, scope, format_date(w.first_day), format_date(w.last_day), f"{w.days} 天"]
+            [label, scope, format_date(w.first_day), format_date(w.last_day),
+             lab("table.days", days=w.days)]
         )
-    out += _aligned(["期間", "範圍", "開始", "截止", "天數"], window_rows)
+    out += _aligned(cols("window", "scope", "start", "end", "days"), window_rows)
     for number in sorted(year.semesters):
         escalate = rules.escalation_at(academic_year, number)
-        out.append(
-            f"{academic_year}-{number} 未認證項目於 {format_date(escalate)} 起轉代理人"
-            f"（截止前 {rules.escalation_days} 天）"
-        )
+        out.append(lab("table.escalation", term=f"{academic_year}-{number}",
+                       date=format_date(escalate), days=rules.escalation_days))
 
-    out += ["", "【上限】"]
+    out += ["", lab("table.limits")]
 
     def cap(value: int | None) -> str:
-        return str(value) if value is not None else "不限"
+        return str(value) if value is not None else lab("table.unlimited")
 
     out += _aligned(
-        ["項目", "每學期上傳", "每學年上傳", "每學年勾選"],
+        cols("item", "uploads_per_semester", "uploads_per_year", "picks_per_year"),
         [
             [
                 name,
@@ -1424,34 +1429,32 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
                 cap(lim.picks_per_year),
             ]
             for name, lim in (
-                ("課程學習成果", rules.limits.course_outcome),
-                ("多元表現", rules.limits.performance),
+                (lab("table.course_outcome"), rules.limits.course_outcome),
+                (lab("table.performance"), rules.limits.performance),
             )
         ],
     )
     counted = "、".join(STATE_LABELS[s] for s in sorted(rules.limits.counted_states))
-    out.append(f"計入上傳上限的狀態：{counted}")
+    out.append(lab("table.counted", states=counted))
 
-    out += ["", "【通知】"]
+    out += ["", lab("table.notices")]
     cadence = rules.cert_cadence
-    push = "即時" if cadence.immediate or cadence.at is None else f"每日 {cadence.at:%H:%M}"
-    approval = {"next_reply": "下次回覆時告知", "daily_digest": "每日彙整推播"}[
-        rules.approval_notice
-    ]
+    push = (lab("table.push_immediate") if cadence.immediate or cadence.at is None
+            else lab("table.push_daily", time=f"{cadence.at:%H:%M}"))
+    approval = lab(f"table.approval.{rules.approval_notice}")
     out += [
-        f"排程通知時間：{rules.send_time:%H:%M}；認證推播：{push}；核准通知：{approval}",
-        (
-            f"勿擾時段：{rules.quiet_hours.start:%H:%M}–{rules.quiet_hours.end:%H:%M}；"
-            f"每月訊息額度：{rules.monthly_quota} 則；畢業後封存 {rules.retention_years} 年"
-        ),
-        "應辦活動期限："
-        + "；".join(
-            f"{EVENT_LABELS[kind]} {format_date(rules.event_deadline(kind, academic_year))} 前"
+        lab("table.notice_times", send=f"{rules.send_time:%H:%M}", push=push, approval=approval),
+        lab("table.quiet", start=f"{rules.quiet_hours.start:%H:%M}",
+            end=f"{rules.quiet_hours.end:%H:%M}", quota=rules.monthly_quota,
+            years=rules.retention_years),
+        lab("table.events", events="；".join(
+            lab("table.event_deadline", event=EVENT_LABELS[kind],
+                date=format_date(rules.event_deadline(kind, academic_year)))
             for kind in rules.required_events
-        ),
+        )),
     ]
 
-    out += ["", "【工作期程（附表二）】"]
+    out += ["", lab("table.schedule")]
     schedule_rows: list[list[str]] = []
     occurrences = sorted(
         (o for row in rules.schedule for o in rules.row_occurrences(row, academic_year)),
@@ -1461,12 +1464,13 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
         local = o.due.astimezone(TAIPEI)
         audience = "、".join(AUDIENCES[a] for a in o.row.audience)
         if o.row.grades:
-            audience += "（" + "、".join(f"高{'一二三'[g - 10]}" for g in o.row.grades) + "）"
+            audience += lab("table.grades",
+                            grades="、".join(lab(f"table.grade.{g}") for g in o.row.grades))
         schedule_rows.append(
             [
                 format_date(local),
                 f"{local:%H:%M}",
-                f"{academic_year}-{o.semester}" if o.semester else "學年",
+                f"{academic_year}-{o.semester}" if o.semester else lab("table.whole_year"),
                 o.row.what,
                 audience,
                 PRIORITY_LABELS[o.row.priority],
@@ -1474,7 +1478,10 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
                 o.row.id,
             ]
         )
-    out += _aligned(["日期", "時間", "學期", "項目", "對象", "優先", "規則", "編號"], schedule_rows)
+    out += _aligned(
+        cols("date", "time", "semester", "item", "audience", "priority", "rule", "id"),
+        schedule_rows,
+    )
     return "\n".join(out) + "\n"
 
 

@@ -1237,8 +1237,571 @@ TEXTS: dict[str, str] = {
     "lifecycle.export.col.proofs": "證明文件",
     # --- end section: lifecycle ---
     # --- section: staff-storage (roster, rules, export, receipts, lifecycle, schedule) ---
+    "roster.kind.students": "學生名冊",
+    "roster.kind.staff": "教職員名冊",
+    "roster.kind.classes": "班級",
+    "roster.kind.courses": "課程",
+    "roster.kind.enrolments": "修課名單",
+    "roster.kind.guardians": "家長名冊",
+    "roster.file.not_found": "找不到檔案：{name}",
+    "roster.file.unsupported": "不支援的檔案格式 {suffix}，請另存為 .xlsx 或 CSV 檔",
+    "roster.file.bad_xlsx": "無法開啟這個 Excel 檔，檔案可能已損毀或設有密碼",
+    "roster.file.encoding": "無法辨識檔案的文字編碼，請另存為 UTF-8 或 Big5 的 CSV 檔",
+    "roster.file.private_chars": (
+        "含有無法辨識的字（可能是 Big5 造字），請改用正式字或另存為 UTF-8 的 CSV 檔"
+    ),
+    "roster.file.empty": "檔案沒有任何資料",
+    "roster.file.no_rows": "檔案只有標題列，沒有任何資料",
+    "roster.file.missing_columns": "缺少必要欄位：{columns}（檔案的欄位：{found}）",
+    "roster.file.duplicate_column": "欄位「{column}」出現兩次",
+    "roster.row.line": "第 {row} 列：{reasons}",
+    "roster.row.required": "{label}未填",
+    "roster.row.too_long": "{label}過長（最多 {limit} 字）",
+    "roster.row.unknown_class": "未知的班級 {code}",
+    "roster.row.unknown_staff": "未知的教師編號 {no}",
+    "roster.row.unknown_student": "未知的學號 {no}",
+    "roster.row.unknown_role": "未知的角色 {role}",
+    "roster.row.convener_needs_subject": "科召集人需填科別",
+    "roster.row.grade_range": "年級必須是 1 到 3",
+    "roster.row.grade_mismatch": "年級 {grade} 與班級 {code}（{class_grade} 年級）不符",
+    "roster.row.seat_number": "座號必須是數字",
+    "roster.row.entry_year": "入學學年度必須是民國年（例如 113）",
+    "roster.row.academic_year": "學年度必須是民國年（例如 115）",
+    "roster.row.semester": "學期必須是 1 或 2",
+    "roster.row.date": "{label}無法辨識：{value}",
+    "roster.row.national_id_format": "身分證號格式錯誤",
+    "roster.row.national_id_taken": "身分證號已屬於另一位學生（學號 {no}）",
+    "roster.row.duplicate_national_id": "身分證號重複（與第 {first} 列相同）",
+    "roster.row.duplicate_student_no": "學號 {no} 重複（與第 {first} 列相同）",
+    "roster.row.duplicate_seat": "班級 {code} 座號 {seat} 重複（與第 {first} 列相同）",
+    "roster.row.duplicate_staff_no": "教職員編號 {no} 重複（與第 {first} 列相同）",
+    "roster.row.duplicate_class": "班級 {code} 重複（與第 {first} 列相同）",
+    "roster.row.homeroom_twice": "教師編號 {no} 已是第 {first} 列班級的導師",
+    "roster.row.duplicate_course": "課程代碼 {code}（{where}）重複（與第 {first} 列相同）",
+    "roster.row.unknown_term": "尚未匯入 {year} 學年度第 {semester} 學期的課程",
+    "roster.row.unknown_course": "未知的課程代碼 {code}（{year} 學年度第 {semester} 學期）",
+    "roster.row.ambiguous_course": "課程代碼 {code} 有多個班級開課，無法判斷學號 {no} 該修哪一班",
+    "roster.row.duplicate_enrolment": "學號 {no} 的課程 {code} 重複（與第 {first} 列相同）",
+    "roster.row.duplicate_guardian": "學號 {no} 的家長 {name} 重複（與第 {first} 列相同）",
+    "roster.row.phone": "手機號碼格式錯誤（應為 09 開頭的 10 碼）",
+    "roster.row.phone_conflict": "同一位家長在第 {first} 列填了不同的手機",
+    "roster.row.roles_empty": "角色未填",
+    "roster.summary.dry_run": "{kind}：試算結果（--dry-run，未寫入任何資料）",
+    "roster.summary.done": "{kind}：匯入完成",
+    "roster.summary.counts": "新增 {added} 筆、更新 {updated} 筆、不變 {unchanged} 筆",
+    "roster.summary.updates": "更新內容：",
+    "roster.summary.failed": "{kind}：匯入失敗，未寫入任何資料。請修正下列 {count} 列後重新匯入：",
+    "roster.summary.file_failed": "{kind}：匯入失敗，未寫入任何資料。",
+    "roster.note.students_missing": (
+        "有 {count} 位在學學生不在此檔案中：匯入不會刪除學生，轉出、休學請另行辦理。"
+    ),
+    "roster.note.staff_missing": "有 {count} 位教職員不在此檔案中：匯入不會刪除教職員。",
+    "roster.note.new_term": "新增學期：{year} 學年度第 {semester} 學期",
+    "roster.note.class_enrolments": "依班級自動加入修課學生 {count} 筆",
+    "roster.note.shared_guardian": "其中 {count} 筆是兄弟姊妹共用同一位家長（姓名與手機相同）",
+    "roster.label.student": "學號 {no}",
+    "roster.label.staff": "教職員編號 {no}",
+    "roster.label.class": "班級 {code}",
+    "roster.label.course": "課程 {code}（{where}）",
+    "roster.label.enrolment": "學號 {no} 課程 {code}",
+    "roster.label.guardian": "學號 {no} 家長 {name}",
+    "roster.change.arrow": "{label} {old} → {new}",
+    "roster.change.phone": "手機 已變更",
+    "roster.change.empty": "—",
+    "roster.course.no_class": "不分班",
+    "roster.history.first": "名冊匯入",
+    "roster.history.class_change": "轉班",
+    "roster.col.student_no": "學號",
+    "roster.col.name": "姓名",
+    "roster.col.national_id": "身分證號",
+    "roster.col.grade": "年級",
+    "roster.col.class": "班級",
+    "roster.col.seat": "座號",
+    "roster.col.entry_year": "入學學年度",
+    "roster.col.status": "學籍狀態",
+    "roster.col.birth_date": "出生日期",
+    "roster.col.staff_no": "教職員編號",
+    "roster.col.roles": "角色",
+    "roster.col.subject_area": "科別",
+    "roster.col.homeroom": "導師編號",
+    "roster.col.academic_year": "學年度",
+    "roster.col.semester": "學期",
+    "roster.col.course_code": "課程代碼",
+    "roster.col.course_subject": "科目名稱",
+    "roster.col.teacher": "授課教師編號",
+    "roster.col.guardian_name": "家長姓名",
+    "roster.col.relation": "關係",
+    "roster.col.phone": "手機",
+    "roster.kind.cadres": "幹部紀錄",
+    "roster.kind.attendance": "出缺勤紀錄",
+    "roster.col.unit": "單位名稱",
+    "roster.col.position": "擔任職務",
+    "roster.col.start_date": "開始日期",
+    "roster.col.end_date": "結束日期",
+    "roster.col.cadre_level": "幹部等級",
+    "roster.col.day": "日期",
+    "roster.col.period": "節次",
+    "roster.col.leave_type": "假別",
+    "roster.row.cadre_level": "幹部等級須為 {levels}",
+    "roster.row.end_before_start": "結束日期早於開始日期",
+    "roster.row.year_of_date": "{label} {value} 不在 {year} 學年度",
+    "roster.row.duplicate_cadre": (
+        "學號 {no} 的 {unit}{position}（{start}）重複（與第 {first} 列相同）"
+    ),
+    "roster.row.duplicate_attendance": "學號 {no} {day} 第 {period} 節重複（與第 {first} 列相同）",
+    "roster.label.cadre": "學號 {no} {unit}{position}（{start}）",
+    "roster.label.attendance": "學號 {no} {day} {period}",
+    "roster.summary.cadre": "{unit}{position}（{level}）",
+    "roster.note.attendance_kept": "出缺勤紀錄只留存在校內，不會匯出到中央資料庫。",
+    "roster.describe": "匯入{kind}。必要欄位：{required}",
+    "roster.describe_optional": "；選填欄位：{optional}",
+    "lifecycle.history.transfer_in": "轉入",
+    "lifecycle.history.repeat": "重讀",
+    "lifecycle.history.reenrol": "復學",
+    "lifecycle.deletion_report.col.deleted_at": "刪除時間",
+    "lifecycle.deletion_report.col.student_no": "學號",
+    "lifecycle.deletion_report.col.graduated_on": "畢業日",
+    "lifecycle.deletion_report.col.sealed_at": "封存時間",
+    "lifecycle.deletion_report.col.retention_end": "保存期滿日",
+    "lifecycle.deletion_report.col.rows": "刪除資料筆數",
+    "lifecycle.deletion_report.col.files": "檔案數",
+    "lifecycle.deletion_report.col.bytes": "位元組",
+    "lifecycle.deletion_report.col.files_removed_at": "檔案移除時間",
+    "lifecycle.export.yes": "是",
+    "lifecycle.export.no": "否",
+    "receipts.id_columns": "身分證號／學號",
+    "receipts.blank": "—",
+    "records.export.col.id": "紀錄編號",
+    "records.export.col.academic_year": "學年度",
+    "records.export.col.semester": "學期",
+    "records.export.col.date": "日期",
+    "records.export.col.start": "開始時間",
+    "records.export.col.end": "結束時間",
+    "records.export.col.kind": "諮詢類型",
+    "records.export.col.classes": "班級",
+    "records.export.col.student_count": "學生人數",
+    "records.export.col.student_nos": "學號",
+    "records.export.col.student_names": "學生姓名",
+    "records.export.col.place": "地點",
+    "records.export.col.content": "諮詢內容與建議",
+    "records.export.col.attachments": "附件",
+    "records.export.col.consultant": "課程諮詢教師",
+    "records.export.col.staff_no": "教師編號",
+    "records.export.col.created_at": "建立時間",
+    "records.export.col.updated_at": "最後修改",
+    "records.export.student_col.id": "紀錄編號",
+    "records.export.student_col.date": "日期",
+    "records.export.student_col.student_no": "學號",
+    "records.export.student_col.name": "姓名",
+    "records.export.student_col.class": "班級",
+    "records.export.student_col.seat": "座號",
+    "records.export.student_col.kind": "諮詢類型",
+    "records.export.student_col.consultant": "課程諮詢教師",
+    "records.export.sheet": "課程諮詢紀錄",
+    "records.export.student_sheet": "學生明細",
+    "records.export.whole_class": "{code} 全班",
+    "records.export.attachment": "{sha}（{mime}）",
+    "rules.label.window.upload": "課程學習成果上傳",
+    "rules.label.window.performance_upload": "多元表現上傳",
+    "rules.label.window.certification": "課程學習成果認證",
+    "rules.label.window.picking": "勾選提交中央",
+    "rules.label.window.receipt_confirmation": "收訖明細確認",
+    "rules.label.priority.urgent": "緊急",
+    "rules.label.priority.normal": "一般",
+    "rules.label.priority.low": "低",
+    "rules.label.event.student_training": "學生訓練",
+    "rules.label.event.teacher_workshop": "教師研習",
+    "rules.label.event.parent_briefing": "親師說明",
+    "rules.label.state.draft": "草稿",
+    "rules.label.state.pending": "待認證",
+    "rules.label.state.certified": "已認證",
+    "rules.label.state.rejected": "退回",
+    "rules.label.anchor.semester.start": "開學日",
+    "rules.label.anchor.semester.closing_ceremony": "休業式",
+    "rules.label.anchor.semester.end": "學期結束",
+    "rules.label.when.dates": "每年 {dates}",
+    "rules.label.when.start": "{window}開始",
+    "rules.label.when.end": "{window}截止",
+    "rules.label.when.after": "{base}後{days}天",
+    "rules.label.when.before": "{base}前{days}天",
+    "rules.label.when.same_day": "{base}當天",
+    "rules.label.table.title": "{school}（學校代碼 {code}）{year} 學年度 學習歷程檔案規則",
+    "rules.label.table.source": "規則檔：{source}；日期與時間皆為臺北時間",
+    "rules.label.table.semesters": "【學期】",
+    "rules.label.table.windows": "【期間】",
+    "rules.label.table.limits": "【上限】",
+    "rules.label.table.notices": "【通知】",
+    "rules.label.table.schedule": "【工作期程（附表二）】",
+    "rules.label.col.semester": "學期",
+    "rules.label.col.semester_start": "開學日",
+    "rules.label.col.closing_ceremony": "休業式",
+    "rules.label.col.semester_end": "學期結束",
+    "rules.label.col.window": "期間",
+    "rules.label.col.scope": "範圍",
+    "rules.label.col.start": "開始",
+    "rules.label.col.end": "截止",
+    "rules.label.col.days": "天數",
+    "rules.label.col.item": "項目",
+    "rules.label.col.uploads_per_semester": "每學期上傳",
+    "rules.label.col.uploads_per_year": "每學年上傳",
+    "rules.label.col.picks_per_year": "每學年勾選",
+    "rules.label.col.date": "日期",
+    "rules.label.col.time": "時間",
+    "rules.label.col.audience": "對象",
+    "rules.label.col.priority": "優先",
+    "rules.label.col.rule": "規則",
+    "rules.label.col.id": "編號",
+    "rules.label.table.grade12": "（高三）",
+    "rules.label.table.year_scope": "{year} 學年",
+    "rules.label.table.days": "{days} 天",
+    "rules.label.table.escalation": "{term} 未認證項目於 {date} 起轉代理人（截止前 {days} 天）",
+    "rules.label.table.unlimited": "不限",
+    "rules.label.table.course_outcome": "課程學習成果",
+    "rules.label.table.performance": "多元表現",
+    "rules.label.table.counted": "計入上傳上限的狀態：{states}",
+    "rules.label.table.push_immediate": "即時",
+    "rules.label.table.push_daily": "每日 {time}",
+    "rules.label.table.approval.next_reply": "下次回覆時告知",
+    "rules.label.table.approval.daily_digest": "每日彙整推播",
+    "rules.label.table.notice_times": (
+        "排程通知時間：{send}；認證推播：{push}；核准通知：{approval}"
+    ),
+    "rules.label.table.quiet": (
+        "勿擾時段：{start}–{end}；每月訊息額度：{quota} 則；畢業後封存 {years} 年"
+    ),
+    "rules.label.table.events": "應辦活動期限：{events}",
+    "rules.label.table.event_deadline": "{event} {date} 前",
+    "rules.label.table.grades": "（{grades}）",
+    "rules.label.table.grade.10": "高一",
+    "rules.label.table.grade.11": "高二",
+    "rules.label.table.grade.12": "高三",
+    "rules.label.table.whole_year": "學年",
     # --- end section: staff-storage ---
     # --- section: staff-cli (messages of the portfolio commands) ---
+    # portfolio certify
+    "cli.certify.group_help": (
+        "認證代理人（規定七）與稽核紀錄：請假／離職、接任教師、科召集人與指定教師、匯出紀錄。"
+        "會改資料的指令都可加 --dry-run 先試算。"
+    ),
+    "cli.certify.action.submit": "送出",
+    "cli.certify.action.certify": "通過",
+    "cli.certify.action.reject": "退回",
+    "cli.certify.action.withdraw": "撤回",
+    "cli.certify.action.reassign": "改派",
+    "cli.certify.audit.header.at": "時間",
+    "cli.certify.audit.header.action": "動作",
+    "cli.certify.audit.header.item": "項目編號",
+    "cli.certify.audit.header.student_no": "學號",
+    "cli.certify.audit.header.name": "姓名",
+    "cli.certify.audit.header.class_seat": "班級座號",
+    "cli.certify.audit.header.course": "科目",
+    "cli.certify.audit.header.actor": "執行者",
+    "cli.certify.audit.header.capacity": "身分",
+    "cli.certify.audit.header.detail": "說明",
+    "cli.certify.dry_run": "（試算：沒有寫入任何資料）",
+    "cli.certify.unknown_staff": "找不到教職員編號 {no}",
+    "cli.certify.bad_term": "學期請寫成 115-1 這樣，不是 {term}",
+    "cli.certify.unknown_course": "找不到課程代碼 {code}",
+    "cli.certify.ambiguous_course": (
+        "課程代碼 {code} 有 {count} 門（{which}），請加 --class 或 --term"
+    ),
+    "cli.certify.no_moves": "待認證項目的認證者沒有變動。",
+    "cli.certify.moves": "{count} 件待認證項目改由他人認證：",
+    "cli.certify.move_line": "  #{id} {label}：{old} → {new}（{capacity}）",
+    "cli.certify.more": "  …另 {count} 件",
+    "cli.certify.opt.dry_run": "只試算會有哪些項目改派，不寫入。",
+    "cli.certify.opt.class": "班級代碼。",
+    "cli.certify.away.help": "設定教師請假或離職：期間內他的待認證項目交給代理人。",
+    "cli.certify.away.opt.kind": "leave＝請假（有結束日）；left＝離職／調校。",
+    "cli.certify.away.opt.from": "開始日 YYYY-MM-DD。",
+    "cli.certify.away.opt.to": "結束日（含當天）；離職不用填。",
+    "cli.certify.away.opt.note": "備註（例如假別）。",
+    "cli.certify.away.end_before_start": "結束日早於開始日",
+    "cli.certify.away.until_never": "不再回來",
+    "cli.certify.away.until_open": "未定",
+    "cli.certify.away.kind.leave": "請假",
+    "cli.certify.away.kind.left": "離職",
+    "cli.certify.away.done": "{name}：{kind} {start} 起，至 {until}。",
+    "cli.certify.back.help": "教師今天起回來認證：結束（或取消）他的請假，項目交回給他。",
+    "cli.certify.back.done": "{name}：結束 {count} 筆請假／離職設定。",
+    "cli.certify.absences.help": "列出教師請假與離職設定。",
+    "cli.certify.absences.opt.all": "連已結束的也列出。",
+    "cli.certify.absences.none": "目前沒有請假或離職設定。",
+    "cli.certify.successor.help": "指定接任教師：接手這門課（這個班）的老師，代理原任課教師認證。",
+    "cli.certify.successor.opt.class": "班級代碼（同一課程代碼開給多班時）。",
+    "cli.certify.successor.opt.clear": "取消這門課的接任教師。",
+    "cli.certify.successor.missing": "請給接任教師的教職員編號，或用 --clear 取消",
+    "cli.certify.successor.cleared": "{code}（{subject}，{where}）：已取消接任教師。",
+    "cli.certify.successor.set": "{code}（{subject}，{where}）：接任教師為 {name}。",
+    "cli.certify.convener.help": (
+        "指定科召集人（以科目或科別名稱，例如 數學、國文），以及他指定代為認證的教師。"
+    ),
+    "cli.certify.convener.opt.designee": "召集人指定代為認證的教師編號。",
+    "cli.certify.convener.designee": "，指定 {name} 代為認證",
+    "cli.certify.convener.done": "{subject}：科召集人 {name}{extra}。",
+    "cli.certify.conveners.help": "列出各科召集人與指定教師。",
+    "cli.certify.conveners.none": (
+        "還沒有指定科召集人（會以名冊中職稱為「科召集人」且科別相同的教師代理）。"
+    ),
+    "cli.certify.conveners.line": "{subject}\t{name}\t指定：{designee}",
+    "cli.certify.chain.help": "顯示一門課今天的認證代理順序。",
+    "cli.certify.chain.away": "（不在，略過）",
+    "cli.certify.chain.none": "這門課沒有任課教師，也沒有代理人。",
+    "cli.certify.status.help": "每位認證者的待認證件數，以及今天是否已推播。",
+    "cli.certify.status.none": "沒有待認證項目。",
+    "cli.certify.status.pushed": "今天 {at} 已推播",
+    "cli.certify.status.not_pushed": "今天尚未推播",
+    "cli.certify.status.line": "{name}\t待認證 {count} 件\t{note}",
+    "cli.certify.cost.help": (
+        "試算認證通知用掉的訊息額度：每日彙整推播、立即推播、逐件推播各要多少則。"
+    ),
+    "cli.certify.cost.opt.days": "回看幾天。",
+    "cli.certify.cost.immediate": "立即推播",
+    "cli.certify.cost.daily_at": "每日 {at} 彙整推播",
+    "cli.certify.cost.summary": (
+        "過去 {days} 天（{start}–{end}）：送出 {submissions} 件，認證決定 {decisions} 件"
+        "（退回 {rejections} 件）。目前設定：{setting}。"
+    ),
+    "cli.certify.cost.daily": "  每日彙整推播：約 {count} 則（含退回通知 {rejections} 則）",
+    "cli.certify.cost.immediate_line": (
+        "  立即推播：    約 {count} 則（含退回通知 {rejections} 則）"
+    ),
+    "cli.certify.cost.naive": "  逐件推播：    {count} 則（每件通知老師、每個決定通知學生）",
+    "cli.certify.cost.quota": "  每月訊息額度：{quota} 則",
+    "cli.certify.audit.help": (
+        "匯出課程學習成果的稽核紀錄：送出、認證、退回、撤回、改派（只增不改）。"
+    ),
+    "cli.certify.audit.opt.out": "輸出檔（.csv 或 .xlsx）。",
+    "cli.certify.audit.opt.from": "起日（含）。",
+    "cli.certify.audit.opt.to": "迄日（含）。",
+    "cli.certify.audit.sheet": "稽核紀錄",
+    "cli.certify.audit.bad_suffix": "輸出檔請用 .csv 或 .xlsx",
+    "cli.certify.audit.done": "已匯出 {count} 筆稽核紀錄到 {path}",
+    "cli.certify.opt.term": "學期，例如 115-1。",
+    # portfolio rules / windows / events
+    "cli.schedule.rules.help": "學校規則檔（SCHOOL_CONFIG）：檢視本學年的實際日期、檢查規則檔。",
+    "cli.schedule.windows.help": (
+        "工作小組設定或調整期間（上傳、認證、勾選、收訖確認），並自動公告給相關的人。"
+    ),
+    "cli.schedule.events.help": (
+        "學生訓練、教師研習、親師說明會（補充規定第六點）：建立、列出、回覆統計。"
+    ),
+    "cli.schedule.opt.year": "學年度（民國），預設為今天所在的學年度。",
+    "cli.schedule.opt.year_required": "學年度（民國），例如 115。",
+    "cli.schedule.grade12": "（高三）",
+    "cli.schedule.whole_year": "{year} 學年",
+    "cli.schedule.rules.no_year": "規則檔沒有 {year} 學年度（有：{known}）：{error}",
+    "cli.schedule.rules.changes": "\n【工作小組調整過的期間】",
+    "cli.schedule.rules.change": "{at}  {window} {scope}：{old_start}–{old_end} → {start}–{end}",
+    "cli.schedule.rules.changed_by": "（{who}）",
+    "cli.schedule.rules.check_error": "錯誤：{error}",
+    "cli.schedule.rules.check_ok": (
+        "OK：{name}（{code}），學年度 {years}，工作期程 {rows} 列。用 portfolio rules show 看實際日期。"
+    ),
+    "cli.schedule.windows.opt.semester": (
+        "學期 1 或 2（上傳、認證期間需要；勾選、收訖確認為全學年，不用）。"
+    ),
+    "cli.schedule.windows.opt.start": "第一天 YYYY-MM-DD（省略則不變）。",
+    "cli.schedule.windows.opt.end": "最後一天 YYYY-MM-DD，當天整天都算（省略則不變）。",
+    "cli.schedule.windows.opt.dry_run": "只檢查並顯示會公告給多少人，不寫入、不發送。",
+    "cli.schedule.windows.no_dates": "請至少給 --start 或 --end",
+    "cli.schedule.windows.year_window": "{kind} 是全學年的期間，不用 --semester",
+    "cli.schedule.windows.semester_window": "{kind} 是每學期的期間，請加 --semester 1 或 2",
+    "cli.schedule.windows.grade12_semester": "高三的期間只能設在第 2 學期（高三下）",
+    "cli.schedule.windows.not_configured": "規則檔裡沒有這個期間：{error}",
+    "cli.schedule.windows.unchanged": "{window}已經是 {start} 至 {end}，沒有變更，不公告。",
+    "cli.schedule.windows.refused": "不能這樣設定：{reason}",
+    "cli.schedule.windows.change": "{window}（{scope}）：{old_start}–{old_end} → {start}–{end}",
+    "cli.schedule.windows.dry_run": (
+        "（試算）會公告給 {people} 人，約用 {cost} 則訊息額度。未寫入。"
+    ),
+    "cli.schedule.windows.quiet": "已記錄。現在是勿擾時段，公告會在 {at} 後送給 {people} 人。",
+    "cli.schedule.windows.sent": "已記錄並公告給 {people} 人（{calls} 次 LINE 呼叫）。",
+    "cli.schedule.windows.changed_mark": "  （已調整）",
+    "cli.schedule.events.bad_numbers": "{what} 請用逗號分隔的數字，例如 1,2",
+    "cli.schedule.events.opt.kind": (
+        "student_training 學生訓練 / teacher_workshop 教師研習 / parent_briefing 親師說明會"
+    ),
+    "cli.schedule.events.opt.title": "活動名稱（60 字內），例如「高一親師說明會」。",
+    "cli.schedule.events.opt.date": "日期 YYYY-MM-DD。",
+    "cli.schedule.events.opt.time": "開始時間 HH:MM（臺北時間）。",
+    "cli.schedule.events.opt.place": "地點（60 字內），例如「大禮堂」。",
+    "cli.schedule.events.opt.grades": "只通知這些年級，例如 1,2（或 10,11）。",
+    "cli.schedule.events.opt.classes": "只通知這些班級，例如 101,102。",
+    "cli.schedule.events.opt.students": "通知學生。",
+    "cli.schedule.events.opt.guardians": "通知家長。",
+    "cli.schedule.events.opt.teachers": "通知教師。",
+    "cli.schedule.events.opt.dry_run": "只檢查並顯示會通知多少人，不寫入、不發送。",
+    "cli.schedule.events.bad_title": "名稱需要 1 到 60 個字",
+    "cli.schedule.events.bad_place": "地點需要 1 到 60 個字",
+    "cli.schedule.events.bad_time": "請用 HH:MM，例如 09:30",
+    "cli.schedule.events.bad_grades": "年級是 1 到 3（或 10 到 12）",
+    "cli.schedule.events.past": "{when} 已經過了",
+    "cli.schedule.events.unknown_classes": "找不到班級 {classes}",
+    "cli.schedule.events.summary": "{kind}「{title}」{when}，{place}；{year} 學年度",
+    "cli.schedule.events.audience": (
+        "通知對象：{audience}，共 {people} 人（約用 {cost} 則訊息額度）"
+    ),
+    "cli.schedule.events.dry_run": "（試算）未寫入。",
+    "cli.schedule.events.now": "現在",
+    "cli.schedule.events.after_quiet": "勿擾時段結束後",
+    "cli.schedule.events.created": "已建立活動 #{id}，{when}通知 {people} 人。",
+    "cli.schedule.audience.students": "學生",
+    "cli.schedule.audience.guardians": "家長",
+    "cli.schedule.audience.teachers": "教師",
+    "cli.schedule.audience.nobody": "（無）",
+    "cli.schedule.audience.grades": "；年級 {grades}",
+    "cli.schedule.audience.grade.10": "高一",
+    "cli.schedule.audience.grade.11": "高二",
+    "cli.schedule.audience.grade.12": "高三",
+    "cli.schedule.audience.classes": "；班級 {classes}",
+    "cli.schedule.events.none": "{year} 學年度還沒有活動。用 portfolio events create 建立。",
+    "cli.schedule.events.cancelled": "（已取消）",
+    "cli.schedule.events.line": (
+        "#{id}  {when}  {kind}「{title}」 {place}{state}\n"
+        "      對象：{audience}；參加 {attending}、不克參加 {declined}、未回覆 {unanswered}"
+        "（共 {invited} 人）"
+    ),
+    "cli.schedule.events.due": "{kind}（{deadline} 前）",
+    "cli.schedule.events.missing": "尚未排定（補充規定第六點每學年至少一次）：{due}",
+    "cli.schedule.events.unknown": "沒有活動 #{id}；用 portfolio events list 查看編號",
+    "cli.schedule.events.counts.title": "#{id} {kind}「{title}」{when} {place}",
+    "cli.schedule.events.counts.line": (
+        "參加 {attending}、不克參加 {declined}、未回覆 {unanswered}（共通知 {invited} 人）"
+    ),
+    "cli.schedule.events.counts.names": "參加：{names}",
+    # portfolio import (roster)
+    "cli.roster.help": (
+        "匯入名冊（CSV：UTF-8 或 Big5；或 .xlsx 第一個工作表）。"
+        "整個檔案全部通過檢查才會寫入；加 --dry-run 只試算不寫入。"
+        "建議順序：staff → classes → students → courses → enrolments → guardians。"
+    ),
+    "cli.roster.opt.dry_run": "只試算要新增、更新哪些資料，不寫入。",
+    # portfolio consultants / import cadres, attendance / export consultations
+    "cli.records.consultants.help": (
+        "課程諮詢教師負責的班級或年級（諮詢紀錄只能記錄負責班級的學生）。"
+    ),
+    "cli.records.opt.class": "班級代碼，例如 101。",
+    "cli.records.opt.grade_all": "年級：1-3（或 10-12），該年級所有班級。",
+    "cli.records.opt.grade": "年級：1-3（或 10-12）。",
+    "cli.records.opt.dry_run": "只顯示會做什麼，不寫入。",
+    "cli.records.export.opt.year": "學年度（民國年），例如 115。",
+    "cli.records.export.opt.out": "輸出的 .xlsx 檔（預設：consultations_<學年度>.xlsx）。",
+    # portfolio codes issue: the CSV and the printed slips
+    "cli.codes.role.student": "學生",
+    "cli.codes.role.staff": "教職員",
+    "cli.codes.role.guardian": "家長",
+    "cli.codes.unknown_class": "找不到班級 {code}",
+    "cli.codes.nobody": "沒有符合條件的人，沒有產生任何綁定碼",
+    "cli.codes.csv.role": "身分",
+    "cli.codes.csv.number": "學號/編號",
+    "cli.codes.csv.name": "姓名",
+    "cli.codes.csv.class": "班級",
+    "cli.codes.csv.seat": "座號",
+    "cli.codes.csv.guardian": "家長",
+    "cli.codes.csv.code": "綁定碼",
+    "cli.codes.csv.expires": "有效期限",
+    "cli.codes.slip.guardian": "{guardian}（{child} 的家長）",
+    "cli.codes.slip.where": "{cls} 班 {seat} 號",
+    "cli.codes.slip.how": (
+        "加入學校 LINE 官方帳號後，傳送上面的綁定碼即可完成{role}身分綁定。"
+        "此碼限用一次，有效至 {expires}，請勿交給他人。"
+    ),
+    "cli.codes.slip.title": "{role}綁定碼",
+    # portfolio students / retention / backup / management / export student
+    "cli.lifecycle.transfer_in.help": (
+        "轉入：新學生編入班級，或先前轉出的學生回到本校（同一學號，成果都還在）。\n"
+        "\n"
+        "例：portfolio students transfer-in --id 115201 --name 王小明 --national-id A123456789\n"
+        "--class 102 --seat 31 --on 2026-11-02 --note 來自臺南一中"
+    ),
+    "cli.lifecycle.transfer_out.help": (
+        "轉出：學生離開本校。\n"
+        "\n"
+        "既有成果、認證與計數都不變（待認證的仍可由老師認證）；學生離開班級名單，\n"
+        "還沒有上傳任何成果的課程退選；LINE 綁定結束並收到道別訊息（說明資料已保存、\n"
+        "可向註冊組索取副本）。轉學資料請接著執行 portfolio export student --id 學號。"
+    ),
+    "cli.lifecycle.repeat.help": (
+        "重讀：學生再讀一次同一年級，編入新班級。\n"
+        "\n"
+        "先前學年的成果、認證與上傳件數仍屬於原學年，不受影響。--on 請填新學年開始的日期\n"
+        "（例如 2027-08-01），選課從那個學期起換成新班級的課程。"
+    ),
+    "cli.lifecycle.reenrol.help": "復學：休學的學生回到班上，可同時換新學號（--new-id）。",
+    "cli.lifecycle.renumber.help": "改學號：同一位學生換新學號，成果、認證、綁定與歷程都保留。",
+    "cli.lifecycle.graduate.help": (
+        "標記畢業生：畢業日當天起，每日作業封存他們的學習歷程（只有行政人員可查閱）、\n"
+        "結束學生與家長的 LINE 綁定（附道別訊息），保存期滿（規則檔，預設 2 年）後刪除。\n"
+        "\n"
+        "例：portfolio students graduate --grade 3 --on 2027-06-10 --except 113045 --dry-run"
+    ),
+    "cli.lifecycle.export_student.help": (
+        "一位學生的完整學習歷程（轉學用）：portfolio-<學號>-<日期>.zip。\n"
+        "\n"
+        "\b\n"
+        "內含 portfolio.xlsx 與 portfolio.json（每件課程學習成果與多元表現的狀態、認證結果、\n"
+        "認證者與身分、班級歷程、學籍異動、諮詢紀錄等其他紀錄）、所有檔案（files/），\n"
+        "以及 manifest.csv（每個檔案的 sha256）。封存中的畢業生也可匯出（限行政人員）。"
+    ),
+    "cli.lifecycle.retention_run.help": (
+        "現在執行每日作業的封存與刪除：封存畢業日已到的畢業生，刪除保存期滿的封存資料\n"
+        "（含檔案；同內容的檔案仍被其他資料使用時保留），並更新刪除報告（CSV）。\n"
+        "\n"
+        "加 --dry-run 只列出會封存、會刪除哪些學生與多少資料。"
+    ),
+    "cli.lifecycle.management_show.help": (
+        "平台管理代理順序與今天接收管理通知的人（請假、離職用 portfolio certify away 設定）。"
+    ),
+    "cli.lifecycle.backup_create.help": (
+        "備份資料庫（PostgreSQL 用 pg_dump、SQLite 用備份 API，皆為一致的快照）與所有檔案，\n"
+        "並寫入 sha256 檢查碼清單。同一資料夾裡已備份過的檔案以硬連結共用，只複製新檔案。"
+    ),
+    "cli.lifecycle.backup_verify.help": (
+        "檢查一份備份：每個檔案的 sha256、清單是否完整、資料庫檔能否讀取。"
+    ),
+    "cli.lifecycle.backup_restore.help": (
+        "把一份備份還原到目前設定的資料庫（DATABASE_URL）與檔案區（STORAGE_DIR）。\n"
+        "\n"
+        "兩者都必須是全新、空的：已有任何資料表或檔案就拒絕，不會覆蓋資料。\n"
+        "先建立空資料庫（不要先執行 db upgrade），還原後再執行 portfolio db upgrade。"
+    ),
+    "cli.lifecycle.students.help": (
+        "學籍異動（規定五）與畢業（規定九）：轉入、轉出、重讀、復學、改學號、畢業。"
+        "學生的既有成果與認證一律不變；會改資料的指令都可加 --dry-run 先試算。"
+    ),
+    "cli.lifecycle.retention.help": "畢業生封存與保存期滿刪除（規定九）。",
+    "cli.lifecycle.backup.help": (
+        "備份資料庫與所有檔案（含 sha256 檢查碼）、檢查備份、還原到全新的空資料庫。"
+    ),
+    "cli.lifecycle.management.help": "平台管理代理人（規定七）：註冊組長 → 教學組長 → 資媒組長。",
+    "cli.lifecycle.opt.dry_run": "只試算，不寫入任何資料、不發任何訊息。",
+    "cli.lifecycle.opt.id": "學號。",
+    "cli.lifecycle.opt.on": "生效日 YYYY-MM-DD（預設今天）；從這天所屬的學期起調整選課。",
+    "cli.lifecycle.opt.class": "新班級代碼，例如 102。",
+    "cli.lifecycle.opt.seat": "新座號。",
+    "cli.lifecycle.opt.grade": "年級 1–3（預設為班級的年級）。",
+    "cli.lifecycle.opt.note": "備註，例如轉入或轉出的學校（只有行政人員看得到）。",
+    "cli.lifecycle.transfer_in.opt.name": "姓名（新學生必填）。",
+    "cli.lifecycle.transfer_in.opt.national_id": "身分證號（新學生必填；加密保存）。",
+    "cli.lifecycle.transfer_in.opt.birth_date": "出生日期 YYYY-MM-DD。",
+    "cli.lifecycle.transfer_in.opt.entry_year": "入學學年度（預設依年級推算）。",
+    "cli.lifecycle.reenrol.opt.new_id": "復學後的新學號（如有）；學生的成果與綁定都跟著走。",
+    "cli.lifecycle.renumber.opt.new_id": "新學號。",
+    "cli.lifecycle.graduate.opt.grade": "年級（1–3，或 10–12）。",
+    "cli.lifecycle.graduate.opt.class": "只限這些班級（可重複）。",
+    "cli.lifecycle.graduate.opt.id": "只限這些學號（可重複）。",
+    "cli.lifecycle.graduate.opt.except": "不畢業的學號（可重複）。",
+    "cli.lifecycle.graduate.opt.on": "畢業日 YYYY-MM-DD（預設今天）。",
+    "cli.lifecycle.graduate.opt.cancel": "取消 --id 學生的畢業標記（尚未封存才可以）。",
+    "cli.lifecycle.graduate.cancel_needs_id": "--cancel 需要 --id 學號",
+    "cli.lifecycle.graduate.no_selection": "請用 --grade、--class 或 --id 指定畢業生",
+    "cli.lifecycle.graduate.bad_grade": "年級請寫 1–3 或 10–12",
+    "cli.lifecycle.export_student.opt.out": "輸出資料夾。",
+    "cli.lifecycle.export_student.opt.national_id": (
+        "在基本資料中寫入完整身分證號（預設遮蔽；給新學校的正式轉學資料才需要）。"
+    ),
+    "cli.lifecycle.backup_create.opt.out": "備份放在這個資料夾（預設環境變數 BACKUP_DIR）。",
     # --- end section: staff-cli ---
     # --- section: media (files, conversion, limits) ---
     # Keys come from storage/media.py (FitResult.reason); values are filled there: sizes read as
