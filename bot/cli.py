@@ -20,7 +20,26 @@ def _app() -> object:
         raise NoAppException(f"configuration error: {exc}") from None
 
 
-@click.group(cls=FlaskGroup, create_app=_app, add_version_option=False, load_dotenv=False)
+class PortfolioGroup(FlaskGroup):
+    """Database trouble becomes one line saying what to do, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        from storage.texts import text
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            detail = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+            if "no such table" in detail or "does not exist" in detail:
+                raise click.ClickException(text("cli.db_not_migrated")) from None
+            raise click.ClickException(
+                text("cli.db_unreachable", error=type(exc.orig or exc).__name__)
+            ) from None
+
+
+@click.group(cls=PortfolioGroup, create_app=_app, add_version_option=False, load_dotenv=False)
 def main() -> None:
     """學習歷程檔案 LINE bot: staff and operator commands."""
 

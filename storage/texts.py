@@ -1802,6 +1802,8 @@ TEXTS: dict[str, str] = {
         "在基本資料中寫入完整身分證號（預設遮蔽；給新學校的正式轉學資料才需要）。"
     ),
     "cli.lifecycle.backup_create.opt.out": "備份放在這個資料夾（預設環境變數 BACKUP_DIR）。",
+    "cli.db_not_migrated": "資料庫尚未建立或不是最新版本：請先執行 portfolio db upgrade。",
+    "cli.db_unreachable": "無法使用資料庫（{error}）：請檢查 DATABASE_URL 與資料庫伺服器是否正常。",
     # --- end section: staff-cli ---
     # --- section: media (files, conversion, limits) ---
     # Keys come from storage/media.py (FitResult.reason); values are filled there: sizes read as

@@ -110,3 +110,15 @@ def test_models_and_migrations_agree(pg_database: Any, sqlite_db: Any) -> None:
 
     assert migrate.drift(pg_database.engine) == []
     assert migrate.drift(sqlite_db.engine) == []
+
+
+def test_a_command_before_migrations_says_what_to_do(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    env = {**GOOD, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+           "STORAGE_DIR": str(tmp_path / "files")}
+    result = CliRunner().invoke(main, ["inbox", "dead"], env=env)
+    assert result.exit_code != 0
+    assert "portfolio db upgrade" in result.output and "Traceback" not in result.output
