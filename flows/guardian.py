@@ -17,6 +17,9 @@ CHILD_PREFIX = "child:"
 
 
 def on_child_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
+    if not ctx.rules.guardian_progress:
+        ctx.reply(m.text(text("guardian.progress_off")))
+        return
     children = ident.children
     if not children:
         ctx.reply(m.text(text("guardian.no_children")))
@@ -33,6 +36,9 @@ def on_child_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 
 def on_child_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
+    if not ctx.rules.guardian_progress:
+        ctx.reply(m.text(text("guardian.progress_off")))
+        return
     # The id in the data is only a hint: authority comes from the guardian's own links.
     allowed = {c.id: c for c in ident.children}
     child = allowed.get(int(rest)) if rest.isdigit() else None

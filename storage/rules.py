@@ -331,6 +331,7 @@ class SchoolRules:
     escalation_days: int
     cert_cadence: CertCadence
     approval_notice: ApprovalNotice
+    guardian_progress: bool
     send_time: time
     quiet_hours: QuietHours
     monthly_quota: int
@@ -760,6 +761,14 @@ class _Reader:
             raise self.error(key, f"{key} must be {bounds}, not {value}")
         return value
 
+    def get_bool(self, key: str, default: Any = _MISSING) -> Any:
+        value = self._raw(key, default)
+        if value is default and key not in self.data:
+            return value
+        if not isinstance(value, bool):
+            raise self.error(key, f"{key} must be true or false, not {value!r}")
+        return value
+
     def get_str(self, key: str, default: Any = _MISSING, *, choices: Sequence[str] = ()) -> Any:
         value = self._raw(key, default)
         if value is default and key not in self.data:
@@ -894,6 +903,8 @@ def _build(top: _Reader) -> SchoolRules:
     approval = notes.get_str(
         "approval_notice", DEFAULT_APPROVAL_NOTICE, choices=APPROVAL_NOTICE_MODES
     )
+    # Parents always get briefing notices; their child's progress only where the school says so.
+    guardian_progress = notes.get_bool("guardian_progress", True)
     quiet_table = notes.table("quiet_hours")
     quiet = QuietHours(
         start=quiet_table.get_time("start", DEFAULT_QUIET_START),
@@ -950,6 +961,7 @@ def _build(top: _Reader) -> SchoolRules:
         escalation_days=escalation_days,
         cert_cadence=cadence,
         approval_notice=approval,
+        guardian_progress=guardian_progress,
         send_time=send_time,
         quiet_hours=quiet,
         monthly_quota=quota,

@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "desk.file_without_flow": "收到檔案了，但還不知道要放在哪裡。請先從選單點「上傳」或「多元表現」，再傳檔案。",
     "guardian.no_children": "目前沒有與您綁定的孩子。請輸入孩子的家長綁定碼。",
     "guardian.pick_child": "要看哪一位孩子的進度？",
+    "guardian.progress_off": "學校目前沒有開放家長查看孩子的學習歷程進度；說明會等通知仍會照常寄給您。",
     "guardian.not_your_child": "只能查看與您綁定的孩子。",
     "guardian.no_semester": "目前不在學期中，{name} 暫時沒有新的進度。",
     "guardian.progress": (

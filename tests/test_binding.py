@@ -236,3 +236,16 @@ def test_relink_moves_everyone_to_their_roles_menu(app: Any, db: Any, line: Any)
     assert line.linked_rich_menu(STUDENTS_101[0]) == menus["student"]
     assert line.linked_rich_menu(TEACHER_WANG) == menus["homeroom"]
     assert line.linked_rich_menu(REGISTRAR) == menus["staff"]
+
+
+def test_a_school_can_keep_childrens_progress_from_guardians(app: Any, chat: Any, db: Any) -> None:
+    import dataclasses
+
+    from tests.school import PARENT
+
+    seed_school(db)
+    svc = app.extensions["portfolio"]
+    assert "李小明" in chat.texts(chat.say(PARENT, "孩子進度"))
+    svc.rules = dataclasses.replace(svc.rules, guardian_progress=False)
+    said = chat.texts(chat.say(PARENT, "孩子進度"))
+    assert "沒有開放" in said and "李小明" not in said

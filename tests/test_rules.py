@@ -505,3 +505,19 @@ def test_render_rules_table_shows_concrete_dates(rules: SchoolRules) -> None:
 def test_render_rules_table_for_an_unknown_year_fails(rules: SchoolRules) -> None:
     with pytest.raises(NotConfigured):
         render_rules_table(rules, 130)
+
+
+def test_guardian_progress_is_a_switch() -> None:
+    from storage.rules import RulesError, load_rules, parse_rules
+
+    default = load_rules(None)
+    assert default.guardian_progress is True
+    text_ = default.text.replace("guardian_progress = true", "guardian_progress = false")
+    assert parse_rules(text_, "school.toml").guardian_progress is False
+    bad = default.text.replace("guardian_progress = true", 'guardian_progress = "yes"')
+    try:
+        parse_rules(bad, "school.toml")
+    except RulesError as exc:
+        assert "guardian_progress must be true or false" in str(exc)
+    else:
+        raise AssertionError("a non-boolean switch was accepted")
