@@ -26,7 +26,14 @@ def create_app(
     from bot import commands, files_view, webhook
     from bot.line import LineGateway
     from bot.services import EXTENSION, Services
-    from jobs.queue import ManualJobQueue, RqJobQueue, ThreadJobQueue, run_job
+    from jobs.queue import (
+        SWEEP_EVERY_SECONDS,
+        TICK_EVERY_SECONDS,
+        ManualJobQueue,
+        RqJobQueue,
+        ThreadJobQueue,
+        run_job,
+    )
     from storage import crypto
     from storage.clock import SystemClock
     from storage.db import Database
@@ -88,6 +95,14 @@ def create_app(
         svc.sleep = overrides.pop("sleep")
     svc.extras.update(overrides)
     app.extensions[EXTENSION] = svc
+
+    if isinstance(queue, ThreadJobQueue):
+        # Embedded mode has no rq scheduler: the serving process runs the sweep and the tick
+        # itself, from its first request on (CLI commands never start them).
+        @app.before_request
+        def _start_periodic_jobs() -> None:
+            queue.every(SWEEP_EVERY_SECONDS, "jobs.inbox.sweep")
+            queue.every(TICK_EVERY_SECONDS, "jobs.tick.tick")
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(webhook.health)

@@ -168,8 +168,6 @@ def demo_command(port: int, emulator_port: int) -> None:
         richmenu.sync_rich_menus(svc.line.api, svc.line.blob)
     except Exception as exc:  # a demo without menu images still works by keywords
         click.echo(f"(rich menus not synced: {exc})")
-    svc.queue.every(300, "jobs.tick.tick")
-    svc.queue.every(30, "jobs.inbox.sweep")
     server = make_server("127.0.0.1", port, app, threaded=True)
     click.echo("學習歷程檔案 LINE bot — demo school" + (" (seeded)" if fresh else ""))
     click.echo(f"  bot:                 http://127.0.0.1:{port}/callback")

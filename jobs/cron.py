@@ -11,7 +11,7 @@ from rq.queue import Queue
 from rq.serializers import JSONSerializer
 
 from jobs import inbox, tick
-from jobs.queue import DEFAULT
+from jobs.queue import DEFAULT, SWEEP_EVERY_SECONDS, TICK_EVERY_SECONDS
 
 
 class _JsonQueue(Queue):
@@ -25,9 +25,6 @@ class _JsonQueue(Queue):
 # rq's cron enqueues through Queue(name, connection=...) with the default (pickle) serializer and
 # takes no serializer option, so a JSON worker could not read a single tick (DeserializationError).
 cron.Queue = _JsonQueue  # type: ignore[attr-defined,misc]
-
-SWEEP_EVERY_SECONDS = 30
-TICK_EVERY_SECONDS = 300
 
 cron.register(inbox.sweep, DEFAULT, interval=SWEEP_EVERY_SECONDS, name="sweep")
 cron.register(tick.tick, DEFAULT, interval=TICK_EVERY_SECONDS, name="tick")

@@ -16,6 +16,10 @@ DELIVERY = "delivery"  # outgoing messages
 DEFAULT = "default"  # ticks, sweeps, reminders, exports
 QUEUE_NAMES = (EVENTS, DELIVERY, DEFAULT)
 
+# How often the sweep and the tick run (rq's cron in jobs/cron.py; a thread in embedded mode).
+SWEEP_EVERY_SECONDS = 30
+TICK_EVERY_SECONDS = 300
+
 JOB_TIMEOUT = 300
 FAILURE_TTL = 7 * 24 * 3600
 RESULT_TTL = 600
@@ -102,6 +106,7 @@ class ThreadJobQueue:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._periodic: set[str] = set()
 
     def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
         resolve(func_path)
@@ -136,6 +141,10 @@ class ThreadJobQueue:
     def every(self, seconds: float, func_path: str) -> None:
         """Embedded mode only: enqueue a job at an interval (with Redis, rq cron does it)."""
         resolve(func_path)
+        with self._lock:
+            if func_path in self._periodic:
+                return
+            self._periodic.add(func_path)
 
         def loop() -> None:
             while not self._stopping.wait(seconds):

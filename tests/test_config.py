@@ -101,6 +101,8 @@ def test_embedded_default_runs_jobs_on_a_background_thread(
     )
     assert response.status_code == 200
     queue.join()
+    # With no rq scheduler, the serving process runs the sweep and the tick itself.
+    assert queue._periodic == {"jobs.inbox.sweep", "jobs.tick.tick"}
     queue.stop()
     assert "綁定碼" in line.messages_for("Uembedded")[0]["text"]
 
