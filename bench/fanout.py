@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import secrets
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bot.emulator.server import EmulatorServer  # noqa: E402
 from storage.clock import TAIPEI, FrozenClock  # noqa: E402
@@ -58,21 +57,8 @@ def database(use_sqlite: bool) -> Iterator[str]:
             migrate.upgrade(url)
             yield url
         return
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"portfolio_bench_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate.upgrade(url)
+    with migrate.throwaway_postgres(PG_ADMIN, "portfolio_bench") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def seed(db: Any, students: int) -> None:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from bot.emulator.server import EmulatorServer  # noqa: E402
 from storage.clock import TAIPEI, FrozenClock, at_taipei, taipei_date  # noqa: E402
@@ -87,21 +86,8 @@ def database(use_postgres: bool) -> Iterator[str]:
             migrate.upgrade(url)
             yield url
         return
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"portfolio_bench_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        migrate.upgrade(url)
+    with migrate.throwaway_postgres(PG_ADMIN, "portfolio_bench") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 class School:

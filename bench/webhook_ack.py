@@ -16,7 +16,6 @@ import argparse
 import http.client
 import os
 import random
-import secrets
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
 from bot.emulator import events as ev  # noqa: E402
 from bot.emulator.server import EmulatorServer  # noqa: E402
@@ -194,53 +192,45 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
     args = parser.parse_args()
 
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    dbname = f"portfolio_bench_{secrets.token_hex(3)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
-    db_url = PG_ADMIN.rsplit("/", 1)[0] + f"/{dbname}"
     from redis import Redis
 
     from storage import migrate
 
-    migrate.upgrade(db_url)
     Redis.from_url(REDIS_URL).flushdb()
-
-    results: dict[str, dict[str, float]] = {}
-    with EmulatorServer() as line, tempfile.TemporaryDirectory() as tmp:
-        line.platform.quota = 10**9
-        line.platform.set_latency(LINE_LATENCY)
-        bodies = make_bodies(int(args.rate * args.seconds), line.platform)
-        warmup = make_bodies(50, line.platform)
-        env = {
-            **os.environ,
-            "LINE_CHANNEL_SECRET": SECRET,
-            "LINE_CHANNEL_ACCESS_TOKEN": line.channel_access_token,
-            "LINE_API_BASE_URL": line.base_url,
-            "SECRET_KEY": "bench-secret-key-0123456789",
-            "DATABASE_URL": db_url,
-            "REDIS_URL": REDIS_URL,
-            "STORAGE_DIR": tmp,
-            "PYTHONPATH": str(ROOT),
-        }
-        Path(tmp, "baseline_app.py").write_text(BASELINE_APP)
-        runs = (
-            ("this product", [*GUNICORN, "bot:create_app()"], ROOT),
-            ("SDK-example baseline", [*GUNICORN, "baseline_app:app"], Path(tmp)),
-        )
-        for name, command, cwd in runs:
-            port = free_port()
-            server = subprocess.Popen([*command, "--bind", f"127.0.0.1:{port}"], cwd=cwd, env=env)
-            try:
-                wait_ready(port, "/healthz" if name == "this product" else "/callback")
-                load(port, warmup, 20, 1.0)  # warm-up: connections, imports, caches
-                results[name] = load(port, bodies, args.rate, args.seconds)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+    with migrate.throwaway_postgres(PG_ADMIN, "portfolio_bench") as db_url:
+        results: dict[str, dict[str, float]] = {}
+        with EmulatorServer() as line, tempfile.TemporaryDirectory() as tmp:
+            line.platform.quota = 10**9
+            line.platform.set_latency(LINE_LATENCY)
+            bodies = make_bodies(int(args.rate * args.seconds), line.platform)
+            warmup = make_bodies(50, line.platform)
+            env = {
+                **os.environ,
+                "LINE_CHANNEL_SECRET": SECRET,
+                "LINE_CHANNEL_ACCESS_TOKEN": line.channel_access_token,
+                "LINE_API_BASE_URL": line.base_url,
+                "SECRET_KEY": "bench-secret-key-0123456789",
+                "DATABASE_URL": db_url,
+                "REDIS_URL": REDIS_URL,
+                "STORAGE_DIR": tmp,
+                "PYTHONPATH": str(ROOT),
+            }
+            Path(tmp, "baseline_app.py").write_text(BASELINE_APP)
+            runs = (
+                ("this product", [*GUNICORN, "bot:create_app()"], ROOT),
+                ("SDK-example baseline", [*GUNICORN, "baseline_app:app"], Path(tmp)),
+            )
+            for name, command, cwd in runs:
+                port = free_port()
+                bind = ["--bind", f"127.0.0.1:{port}"]
+                server = subprocess.Popen([*command, *bind], cwd=cwd, env=env)
+                try:
+                    wait_ready(port, "/healthz" if name == "this product" else "/callback")
+                    load(port, warmup, 20, 1.0)  # warm-up: connections, imports, caches
+                    results[name] = load(port, bodies, args.rate, args.seconds)
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
     Redis.from_url(REDIS_URL).flushdb()
 
     print(

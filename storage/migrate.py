@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -36,3 +39,28 @@ def drift(engine: Engine) -> list[object]:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, Base.metadata))
+
+
+@contextmanager
+def throwaway_postgres(admin_url: str, prefix: str = "portfolio_tmp",
+                       migrated: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database (built by the migrations unless migrated is false), dropped
+    afterwards: for tests and benches."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = normalise_url(admin_url).rsplit("/", 1)[0] + f"/{name}"
+    try:
+        if migrated:
+            upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

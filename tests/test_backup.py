@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from storage import backup
 from storage.clock import TAIPEI
@@ -59,19 +58,10 @@ def store_bytes(store: LocalFileStore) -> dict[str, bytes]:
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
     """An empty PostgreSQL database (no tables), dropped afterwards."""
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"portfolio_restore_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    from storage import migrate
+
+    with migrate.throwaway_postgres(PG_ADMIN_URL, "portfolio_restore", migrated=False) as url:
+        yield url
 
 
 def fill(app: Any, db: Any, school: School, clock: Any) -> None:
