@@ -31,6 +31,7 @@ from flows.upload import (
     current_student,
     describe_files,
     limit_refusal,
+    refuse_submission,
     send_failure,
     window_refusal,
     with_card_taps,
@@ -652,14 +653,7 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return END
     if result.reason == "no_summary":
         return SUMMARY
-    if result.reason == "window" and result.window is not None:
-        ctx.reply(m.text(window_refusal(result.window, PERFORMANCE) + "\n"
-                         + text("upload.draft_kept")))
-    elif result.reason == "limit" and result.room is not None:
-        ctx.reply(m.text(limit_refusal(result.room) + "\n" + text("upload.draft_kept"),
-                         quick=MENU_QUICK))
-    else:
-        ctx.reply(m.text(text("upload.already_sent"), quick=MENU_QUICK))
+    refuse_submission(ctx, result, PERFORMANCE)
     return END
 
 

@@ -601,8 +601,14 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return FILES
     if result.reason == "no_summary":
         return SUMMARY
+    refuse_submission(ctx, result, COURSE_OUTCOME)
+    return END
+
+
+def refuse_submission(ctx: Ctx, result: items.Submitted, item_kind: str) -> None:
+    """Why a submission did not go through (window, limit, already done); the draft is kept."""
     if result.reason == "window" and result.window is not None:
-        ctx.reply(m.text(window_refusal(result.window, COURSE_OUTCOME) + "\n"
+        ctx.reply(m.text(window_refusal(result.window, item_kind) + "\n"
                          + text("upload.draft_kept")))
     elif result.reason == "limit" and result.room is not None:
         ctx.reply(m.text(limit_refusal(result.room) + "\n" + text("upload.draft_kept"),
@@ -611,7 +617,6 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("upload.replace_already_replaced"), quick=MENU_QUICK))
     else:
         ctx.reply(m.text(text("upload.already_sent"), quick=MENU_QUICK))
-    return END
 
 
 # --- cancelling and resuming ---
