@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flows.texts import text
+from catalogue import text
 from storage import certification as cert
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE

@@ -26,7 +26,7 @@ class PortfolioGroup(FlaskGroup):
     def invoke(self, ctx: click.Context) -> object:
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
-        from storage.texts import text
+        from catalogue import text
 
         try:
             return super().invoke(ctx)

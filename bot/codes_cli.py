@@ -15,7 +15,7 @@ from bot.services import services
 from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
-from storage.texts import text
+from catalogue import text
 
 codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.services import services
 from flows import messages as m
-from flows.texts import text
+from catalogue import text
 from jobs.queue import DELIVERY
 from storage import export, picking, receipts
 from storage.clock import format_date, format_datetime

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, send_file
 
 from bot.services import services
 from flows.links import LinkExpired, LinkInvalid, verify_link
-from flows.texts import text
+from catalogue import text
 from storage import items
 from storage.files import NotStored
 from storage.media import EXTENSIONS, MIME_TYPES

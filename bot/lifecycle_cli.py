@@ -21,7 +21,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from storage import lifecycle as life
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance

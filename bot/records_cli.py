@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
-from flows.texts import text
+from catalogue import text
 from storage import records, records_import
 from storage.models.school import SchoolClass, Staff
 from storage.records import RecordError

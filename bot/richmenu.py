@@ -33,7 +33,7 @@ from linebot.v3.messaging import (
 )
 from PIL import Image, ImageDraw, ImageFont
 
-from flows.texts import text
+from catalogue import text
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from storage import roster
-from storage.texts import text
+from catalogue import text
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 

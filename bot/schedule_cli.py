@@ -13,7 +13,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
-from storage.texts import text
+from catalogue import text
 
 rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
 windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))
@@ -91,7 +91,7 @@ def rules_show(year: int | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def rules_check(file: Path) -> None:
     """Validate a rules file (syntax, dates, national rules, texts and buttons it names)."""
-    from flows.texts import TEXTS
+    from catalogue import TEXTS
     from jobs.reminders import FLOW_ACTIONS
     from storage.rules import RulesError, check_rules_file
 
@@ -151,7 +151,7 @@ def windows_set(
     dry_run: bool,
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
-    from flows.texts import TEXTS
+    from catalogue import TEXTS
     from storage import schedule
     from storage.outbox import NORMAL, URGENT
     from storage.rules import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting

@@ -9,7 +9,7 @@ from flows.context import Ctx
 from flows.engine import END, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
-from flows.texts import text
+from catalogue import text
 from storage import binding
 from storage.clock import format_datetime
 from storage.identity import (

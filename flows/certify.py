@@ -22,7 +22,7 @@ from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_ALT_TEXT_LENGTH, MAX_FLEX_CAROUSEL_BUBBLES
 from flows.store import Conversation
-from flows.texts import text
+from catalogue import text
 from storage import certification as cert
 from storage.clock import format_date, format_datetime, format_short_date
 from storage.identity import (

@@ -17,7 +17,7 @@ from flows import postback_refs
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from flows.texts import text
+from catalogue import text
 from storage import certification as cert
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date

@@ -25,7 +25,7 @@ from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.records import split_for_line
 from flows.store import Conversation
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from flows.upload import card, shorten
 from storage import items, media, records
 from storage.clock import at_taipei, format_date, taipei, taipei_date

@@ -15,7 +15,7 @@ from typing import Any
 from flows import messages as m
 from flows.context import Ctx
 from flows.store import Conversation, ConversationStore
-from flows.texts import text
+from catalogue import text
 
 END = "__end__"
 STAY = "__stay__"

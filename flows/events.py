@@ -13,7 +13,7 @@ from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from flows.texts import text
+from catalogue import text
 from storage import schedule
 from storage.clock import TAIPEI, format_date, format_short_date
 from storage.identity import (

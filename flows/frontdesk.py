@@ -14,7 +14,7 @@ from flows import messages as m
 from flows.context import Ctx
 from flows.engine import BACK_WORDS, CANCEL_WORDS, HELP_WORDS, Engine, Flow, Input
 from flows.store import SqlConversationStore
-from flows.texts import text
+from catalogue import text
 from storage import accounts
 from storage.identity import Identity, identify
 

@@ -18,7 +18,7 @@ from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_MESSAGES_PER_REQUEST
 from flows.records import split_for_line
 from flows.store import Conversation
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from storage import records
 from storage.clock import format_date
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity

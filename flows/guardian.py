@@ -8,7 +8,7 @@ from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from flows.texts import text
+from catalogue import text
 from storage.identity import GUARDIAN, Identity
 from storage.models.portfolio import CERTIFIED, PENDING, REJECTED, CourseOutcome, Performance
 from storage.models.school import Student

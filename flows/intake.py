@@ -18,7 +18,7 @@ from typing import Any
 
 from flows.context import Ctx
 from flows.engine import Input
-from flows.texts import text
+from catalogue import text
 from storage import items, media
 from storage.files import NotStored, StoredFile, TooLarge
 from storage.media import MB, FitResult, Kind

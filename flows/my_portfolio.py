@@ -12,7 +12,7 @@ from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.performance import resume_draft as resume_performance
 from flows.performance import type_label
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from flows.upload import REUPLOAD, count_line, current_student, resume_draft, shorten
 from storage import items
 from storage.identity import STUDENT, Identity

@@ -22,7 +22,7 @@ from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from flows.upload import (
     MENU_QUICK,
     card,

@@ -21,7 +21,7 @@ from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
-from flows.texts import text
+from catalogue import text
 from storage import picking
 from storage.clock import format_date, format_datetime
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity

@@ -14,7 +14,7 @@ from flows.engine import END, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.picking import item_label, item_title
 from flows.store import Conversation
-from flows.texts import text
+from catalogue import text
 from storage import receipts
 from storage.clock import format_date, format_datetime
 from storage.identity import STUDENT, Identity

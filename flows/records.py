@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_TEXT_LENGTH, utf16_length
-from flows.texts import text
+from catalogue import text
 
 # Room left in a text message for a heading or a closing note around a long body.
 TEXT_MARGIN = 200

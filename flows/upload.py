@@ -19,7 +19,7 @@ from flows.engine import END, STAY, Flow, Input, StepFn, step
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.store import Conversation
-from flows.texts import text
+from catalogue import text
 from storage import items
 from storage.clock import format_date
 from storage.identity import STUDENT, Identity

@@ -6,7 +6,7 @@ from typing import Any
 
 from flows import messages as m
 from flows.context import Ctx
-from flows.texts import text
+from catalogue import text
 from handlers.router import Router
 from storage import accounts
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.services import Services
 from flows import messages as m
-from flows.texts import text
+from catalogue import text
 from storage import outbox as outbox_store
 from storage import schedule
 from storage.clock import TAIPEI, at_taipei

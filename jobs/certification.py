@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.services import Services
 from flows import certify as certify_flow
 from flows import messages as m
-from flows.texts import text
+from catalogue import text
 from storage import certification as cert
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named

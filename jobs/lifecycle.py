@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import Services, services
 from flows import messages as m
-from flows.texts import text
+from catalogue import text
 from storage import backup
 from storage import inbox as inbox_store
 from storage import lifecycle as life

@@ -24,7 +24,7 @@ from typing import Any
 from bot.services import Services
 from flows import messages as m
 from flows.events import event_notice, kind_label, when_text
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from jobs import budget
 from storage import schedule
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date

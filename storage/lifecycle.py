@@ -96,7 +96,7 @@ from storage.models.school import (
 )
 from storage.roster import is_valid_national_id, normalise_national_id
 from storage.rules import SchoolRules
-from storage.texts import text
+from catalogue import text
 
 # Student.status values, as the registrar's system writes them.
 ENROLLED: Final = "在學"

@@ -146,7 +146,7 @@ EXTENSIONS: Mapping[Kind, str] = {
     Kind.MP3: ".mp3",
 }
 
-# Catalogue keys (flows/texts.py, media section). Success keys say what was done; the rest say
+# Catalogue keys (the catalogue, media section). Success keys say what was done; the rest say
 # what went wrong and what the student can do. Every FitResult carries one with its values.
 KEPT = "media.kept"
 COMPRESSED = "media.compressed"

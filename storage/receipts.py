@@ -40,7 +40,7 @@ from storage.rules import (
     NotConfigured,
     SchoolRules,
 )
-from storage.texts import text
+from catalogue import text
 
 NATIONAL_ID: Final = "national_id"
 STUDENT_NO: Final = "student_no"

@@ -31,7 +31,7 @@ from storage.models.records import (
 )
 from storage.models.school import Course, Enrolment, SchoolClass, Staff, Student, Term
 from storage.rules import SchoolRules
-from storage.texts import text
+from catalogue import text
 
 CONSULTANT_ROLE: Final = "課程諮詢教師"
 COUNSELLING_ROLE: Final = "輔導室"

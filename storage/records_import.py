@@ -40,7 +40,7 @@ UNIT_LIMIT, POSITION_LIMIT = 50, 50
 PERIOD_LIMIT, LEAVE_LIMIT = 8, 16
 PERIOD_WORDS: Final = {"早": "早自習", "早修": "早自習", "午": "午休", "降旗": "降旗"}
 
-# This module's words are in the catalogue under "roster." too (storage/texts.py), so the
+# This module's words are in the catalogue under "roster." too (catalogue/zh_TW/), so the
 # roster's shared checks and summaries can name our columns and kinds.
 
 

@@ -32,7 +32,7 @@ from storage.models.school import (
     StudentClassHistory,
     Term,
 )
-from storage.texts import text
+from catalogue import text
 
 # --- the registrar's words ------------------------------------------------------------------------
 

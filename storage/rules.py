@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from storage.clock import TAIPEI, at_taipei, format_date
-from storage.texts import text
+from catalogue import text
 
 DEFAULT_RULES_PATH: Final = Path(__file__).parent / "school_rules" / "default.toml"
 

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from storage import media
 from storage.media import (
     DOCUMENT_LIMIT,

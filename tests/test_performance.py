@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from flows import performance as pf
 from flows.line_limits import check_messages
-from flows.texts import TEXTS
+from catalogue import TEXTS
 from storage.clock import TAIPEI
 from storage.models.portfolio import DRAFT, SUBMITTED, Performance
 from tests.support import Chat

@@ -422,7 +422,7 @@ def test_cron_table_registers_the_tick_with_rqs_scheduler(redis_url: str) -> Non
 
 
 def test_default_rules_name_only_flows_the_bot_can_start() -> None:
-    from flows.texts import TEXTS
+    from catalogue import TEXTS
     from storage.rules import DEFAULT_RULES_PATH, check_rules_file
 
     rules = check_rules_file(DEFAULT_RULES_PATH, known_text_keys=TEXTS.keys(),

@@ -42,7 +42,7 @@ from bot.richmenu import (
     sync_rich_menus,
     unlink_menu,
 )
-from flows import texts
+import catalogue as texts
 
 # The keywords each role must reach from its menu (the same actions work when typed).
 REQUIRED_KEYWORDS = {
@@ -379,7 +379,7 @@ def test_a_changed_menu_moves_alias_and_users_then_deletes_the_old_one(
     old = _sync(fake_api, cjk_font)
     link_menu(api, "U-guardian", "guardian")
     link_menu(api, "U-student", "student")
-    monkeypatch.setitem(texts.TEXTS, "menu.briefing.hint", "親師座談會資訊")
+    monkeypatch.setitem(texts.load(), "menu.briefing.hint", "親師座談會資訊")
     line.calls.clear()
 
     new = _sync(fake_api, cjk_font)
@@ -403,7 +403,7 @@ def test_stale_menus_stay_while_moving_users_fails_and_go_on_the_next_run(
     api, _ = fake_api
     old = _sync(fake_api, cjk_font)
     link_menu(api, "U-1", "staff")
-    monkeypatch.setitem(texts.TEXTS, "menu.notice.hint", "發布公告")
+    monkeypatch.setitem(texts.load(), "menu.notice.hint", "發布公告")
     line.batch_phase = "failed"
 
     new = _sync(fake_api, cjk_font)
@@ -419,7 +419,7 @@ def test_a_slow_batch_is_waited_for_only_so_long(
     line: FakeLine, fake_api: tuple[Any, Any], cjk_font: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = _sync(fake_api, cjk_font)
-    monkeypatch.setitem(texts.TEXTS, "menu.todo.hint", "待處理事項")
+    monkeypatch.setitem(texts.load(), "menu.todo.hint", "待處理事項")
     line.batch_phase = "ongoing"
     _sync(fake_api, cjk_font, migration_timeout=6)
     assert old["staff"] in line.menus
@@ -430,7 +430,7 @@ def test_a_refused_batch_keeps_the_new_menus_live_and_the_old_ones_for_later(
     line: FakeLine, fake_api: tuple[Any, Any], cjk_font: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = _sync(fake_api, cjk_font)
-    monkeypatch.setitem(texts.TEXTS, "menu.help.hint", "怎麼使用")
+    monkeypatch.setitem(texts.load(), "menu.help.hint", "怎麼使用")
     line.batch_error = 500
     new = _sync(fake_api, cjk_font)
     assert all(line.aliases[alias_id(role)] == new[role] for role in MENU_ITEMS)
@@ -510,7 +510,7 @@ def test_sync_and_link_through_the_sdk_against_the_emulator(
         assert platform.linked_rich_menu("U1234567890abcdef1234567890abcdef") is None
 
         # A changed menu gets a new id behind the same alias, whatever the batch endpoint does.
-        monkeypatch.setitem(texts.TEXTS, "menu.briefing.label", "親師說明會")
+        monkeypatch.setitem(texts.load(), "menu.briefing.label", "親師說明會")
         changed = sync_rich_menus(api, blob, cjk_font, sleep=lambda _s: None)
         assert changed["guardian"] != first["guardian"]
         assert platform.alias_json(alias_id("guardian"))["richMenuId"] == changed["guardian"]

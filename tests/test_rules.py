@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.texts import TEXTS, text
+from catalogue import TEXTS, text
 from storage.clock import TAIPEI, at_taipei
 from storage.rules import (
     DEFAULT_RULES_PATH,

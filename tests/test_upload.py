@@ -830,7 +830,7 @@ def test_every_text_these_flows_say_is_in_the_catalogue() -> None:
     import re
     from pathlib import Path
 
-    from flows.texts import TEXTS
+    from catalogue import TEXTS
 
     root = Path(__file__).resolve().parents[1]
     used: set[str] = set()

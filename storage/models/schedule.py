@@ -13,7 +13,7 @@ from storage.db import Base, UtcDateTime
 # An outbox row held by the budget past the time it was useful is dropped with this status.
 EXPIRED = "expired"
 
-# Event kinds (seed rule 六); the labels live in flows/texts.py and storage.rules.EVENT_LABELS.
+# Event kinds (seed rule 六); the labels live in the catalogue and storage.rules.EVENT_LABELS.
 STUDENT_TRAINING = "student_training"
 TEACHER_WORKSHOP = "teacher_workshop"
 PARENT_BRIEFING = "parent_briefing"
