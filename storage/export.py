@@ -31,9 +31,9 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from media.fit import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
 from storage.clock import taipei
 from storage.files import CHUNK_SIZE, FileStore, NotStored
-from storage.media import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
 from storage.models.picking import ExportRun
 from storage.models.portfolio import (
     CERTIFIED,

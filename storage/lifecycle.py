@@ -50,12 +50,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from catalogue import text
+from media.fit import EXTENSIONS, MIME_TYPES
 from storage.backup import FILES_LOCK
 from storage.clock import academic_year_of, at_taipei, format_datetime, taipei, taipei_date
 from storage.crypto import cipher, mask_national_id
 from storage.db import Base, lock_named
 from storage.files import CHUNK_SIZE, FileStore, NotStored
-from storage.media import EXTENSIONS, MIME_TYPES
 from storage.models.binding import BindingCode
 from storage.models.certification import TeacherAbsence
 from storage.models.conversation import ConversationRow
@@ -96,7 +97,6 @@ from storage.models.school import (
 )
 from storage.roster import is_valid_national_id, normalise_national_id
 from storage.rules import SchoolRules
-from catalogue import text
 
 # Student.status values, as the registrar's system writes them.
 ENROLLED: Final = "在學"
