@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import Services, services
-from flows import messages as m
 from catalogue import text
+from flows import messages as m
+from rules.model import SchoolRules
 from storage import backup
 from storage import inbox as inbox_store
 from storage import lifecycle as life
@@ -34,7 +35,6 @@ from storage.db import lock_named
 from storage.models.lifecycle import BACKUP, DAILY, LifecycleRun, RetentionDeletion
 from storage.models.school import Student
 from storage.outbox import NORMAL, Outbox
-from storage.rules import SchoolRules
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,14 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from catalogue import text
+from rules.model import (
+    COURSE_OUTCOME,
+    NATIONAL_MIN_RECEIPT_DAYS,
+    PERFORMANCE,
+    NotConfigured,
+    SchoolRules,
+)
 from storage.clock import at_taipei, taipei_date
 from storage.crypto import cipher
 from storage.export import RECORD_TYPES
@@ -33,14 +41,6 @@ from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, Re
 from storage.models.school import Student
 from storage.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
 from storage.roster import RosterFileError, read_roster_file
-from storage.rules import (
-    COURSE_OUTCOME,
-    NATIONAL_MIN_RECEIPT_DAYS,
-    PERFORMANCE,
-    NotConfigured,
-    SchoolRules,
-)
-from catalogue import text
 
 NATIONAL_ID: Final = "national_id"
 STUDENT_NO: Final = "student_no"

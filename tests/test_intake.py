@@ -17,9 +17,9 @@ from flows import intake
 from flows.context import Ctx
 from flows.engine import Input
 from media.fit import Kind
+from rules.model import load_rules
 from storage.clock import FrozenClock
 from storage.files import LocalFileStore
-from storage.rules import load_rules
 from tests.conftest import SCHOOL_DAY
 from tests.support import Chat
 from tests.test_upload import (

@@ -12,12 +12,12 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 
 from flows.line_limits import check_messages
+from rules.model import PERFORMANCE, load_rules
 from storage import items, records_import
 from storage.clock import at_taipei
 from storage.items import TermRef
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
-from storage.rules import PERFORMANCE, load_rules
 from tests.school import School
 from tests.support import Chat
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalogue import TEXTS, text
-from storage.clock import TAIPEI, at_taipei
-from storage.rules import (
+from rules.model import (
     DEFAULT_RULES_PATH,
     NotConfigured,
     RulesError,
@@ -19,6 +18,7 @@ from storage.rules import (
     parse_rules,
     render_rules_table,
 )
+from storage.clock import TAIPEI, at_taipei
 
 MINIMAL = """\
 [school]
@@ -508,7 +508,7 @@ def test_render_rules_table_for_an_unknown_year_fails(rules: SchoolRules) -> Non
 
 
 def test_guardian_progress_is_a_switch() -> None:
-    from storage.rules import RulesError, load_rules, parse_rules
+    from rules.model import RulesError, load_rules, parse_rules
 
     default = load_rules(None)
     assert default.guardian_progress is True

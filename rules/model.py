@@ -12,10 +12,10 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from storage.clock import TAIPEI, at_taipei, format_date
 from catalogue import text
+from storage.clock import TAIPEI, at_taipei, format_date
 
-DEFAULT_RULES_PATH: Final = Path(__file__).parent / "school_rules" / "default.toml"
+DEFAULT_RULES_PATH: Final = Path(__file__).parent / "default.toml"
 
 COURSE_OUTCOME: Final = "course_outcome"
 PERFORMANCE: Final = "performance"
