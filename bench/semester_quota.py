@@ -357,7 +357,7 @@ def run(args: argparse.Namespace) -> bool:
     from bot.config import Settings
     from jobs import certification as job
     from jobs import delivery
-    from rules.model import DEFAULT_RULES_PATH, parse_rules
+    from rules.reader import DEFAULT_RULES_PATH, parse_rules
     from storage import crypto
     from storage.db import Database
     from storage.models.line import OutboxMessage

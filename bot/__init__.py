@@ -34,7 +34,8 @@ def create_app(
         ThreadJobQueue,
         run_job,
     )
-    from rules.model import RulesError, load_rules
+    from rules.model import RulesError
+    from rules.reader import load_rules
     from storage import crypto
     from storage.clock import SystemClock
     from storage.db import Database

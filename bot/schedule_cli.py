@@ -58,7 +58,8 @@ def _send_now(svc: Any) -> dict[str, int]:
 @click.option("--year", type=int, help=YEAR_HELP)
 def rules_show(year: int | None) -> None:
     """Print the rules as they run this academic year: semesters, windows, limits, the schedule."""
-    from rules.model import NotConfigured, render_rules_table
+    from rules.model import NotConfigured
+    from rules.table import render_rules_table
     from storage import schedule
 
     svc = _svc()
@@ -93,7 +94,8 @@ def rules_check(file: Path) -> None:
     """Validate a rules file (syntax, dates, national rules, texts and buttons it names)."""
     from catalogue import TEXTS
     from jobs.reminders import FLOW_ACTIONS
-    from rules.model import RulesError, check_rules_file
+    from rules.model import RulesError
+    from rules.reader import check_rules_file
 
     try:
         rules = check_rules_file(file, known_text_keys=TEXTS.keys(), known_flows=FLOW_ACTIONS)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rules.model import DEFAULT_RULES_PATH, SchoolRules, parse_rules
+from rules.model import SchoolRules
+from rules.reader import DEFAULT_RULES_PATH, parse_rules
 from storage.clock import TAIPEI
 from storage.models.certification import CertificationPush
 from storage.models.line import LineAccount

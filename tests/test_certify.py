@@ -13,7 +13,7 @@ from bot.emulator import events as ev
 from flows import certify as certify_flow
 from flows import links, postback_refs
 from flows.line_limits import check_messages
-from rules.model import load_rules
+from rules.reader import load_rules
 from storage import certification as cert
 from storage.models.portfolio import (
     CERTIFIED,

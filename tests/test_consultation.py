@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.emulator import events as ev
 from flows.line_limits import check_messages
-from rules.model import load_rules
+from rules.reader import load_rules
 from storage import records
 from storage.clock import at_taipei
 from storage.models.portfolio import AuditEntry

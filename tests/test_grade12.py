@@ -14,7 +14,7 @@ from flows import grade12
 from flows.frontdesk import build_desk
 from flows.line_limits import MAX_TEXT_LENGTH, check_messages, utf16_length
 from flows.records import split_for_line
-from rules.model import load_rules
+from rules.reader import load_rules
 from storage import records
 from storage.clock import at_taipei
 from storage.models.line import LineAccount

@@ -17,7 +17,7 @@ from flows import intake
 from flows.context import Ctx
 from flows.engine import Input
 from media.fit import Kind
-from rules.model import load_rules
+from rules.reader import load_rules
 from storage.clock import FrozenClock
 from storage.files import LocalFileStore
 from tests.conftest import SCHOOL_DAY

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from flows.picking import item_data
-from rules.model import COURSE_OUTCOME, PERFORMANCE, load_rules
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from rules.reader import load_rules
 from storage import picking
 from storage.clock import TAIPEI, at_taipei
 from storage.models.picking import PickConfirmation

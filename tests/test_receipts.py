@@ -9,7 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from rules.model import load_rules
+from rules.reader import load_rules
 from storage import receipts
 from storage.clock import TAIPEI, at_taipei
 from storage.models.line import OutboxMessage

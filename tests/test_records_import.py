@@ -12,7 +12,8 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 
 from flows.line_limits import check_messages
-from rules.model import PERFORMANCE, load_rules
+from rules.model import PERFORMANCE
+from rules.reader import load_rules
 from storage import items, records_import
 from storage.clock import at_taipei
 from storage.items import TermRef
