@@ -28,13 +28,13 @@ from flows.records import split_for_line
 from flows.store import Conversation
 from flows.upload import card, shorten
 from media import fit as media
+from school.roster import parse_roster_date
 from storage import items, records
 from storage.clock import at_taipei, format_date, taipei, taipei_date
 from storage.identity import CONSULTANT, CONVENER, HOMEROOM, STAFF, STUDENT, TEACHER, Identity
 from storage.models.records import GROUP, INDIVIDUAL, Consultation
 from storage.models.school import SchoolClass, Staff, Student
 from storage.records import RecordError
-from storage.roster import parse_roster_date
 
 FLOW = "record_consultation"
 KIND = "consult:kind"

@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from media.fit import EXTENSIONS, MIME_TYPES
 from rules.model import SchoolRules
+from school.roster import is_valid_national_id, normalise_national_id
 from storage.backup import FILES_LOCK
 from storage.clock import academic_year_of, at_taipei, format_datetime, taipei, taipei_date
 from storage.crypto import cipher, mask_national_id
@@ -96,7 +97,6 @@ from storage.models.school import (
     StudentClassHistory,
     Term,
 )
-from storage.roster import is_valid_national_id, normalise_national_id
 
 # Student.status values, as the registrar's system writes them.
 ENROLLED: Final = "在學"

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from rules.reader import load_rules
-from storage import receipts
+from school import receipts
 from storage.clock import TAIPEI, at_taipei
 from storage.models.line import OutboxMessage
 from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from flows.line_limits import check_messages
 from rules.model import PERFORMANCE
 from rules.reader import load_rules
-from storage import items, records_import
+from school import records_import
+from storage import items
 from storage.clock import at_taipei
 from storage.items import TermRef
 from storage.models.portfolio import SUBMITTED, Performance
