@@ -26,9 +26,9 @@ from bot.services import Services, services
 from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
+from school import lifecycle as life
 from storage import backup
 from storage import inbox as inbox_store
-from storage import lifecycle as life
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named

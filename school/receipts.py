@@ -34,10 +34,10 @@ from rules.model import (
     NotConfigured,
     SchoolRules,
 )
+from school.export import RECORD_TYPES
 from school.roster import RosterFileError, read_roster_file
 from storage.clock import at_taipei, taipei_date
 from storage.crypto import cipher
-from storage.export import RECORD_TYPES
 from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList
 from storage.models.school import Student
 from storage.picking import Candidate, candidate_of, get_item, parse_ref, ref_of

@@ -170,7 +170,7 @@ def _performance_title(perf: Performance) -> str:
     return perf.summary or ""
 
 
-# Performance fields that name the record on a card, most telling first (see storage/export.py).
+# Performance fields that name the record on a card, most telling first (see school/export.py).
 TITLE_FIELDS: Final = (
     "name",
     "title",

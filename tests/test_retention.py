@@ -299,7 +299,7 @@ def test_sealed_students_cannot_be_changed_but_can_be_exported(
 def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
     """The generic deletion follows the same foreign keys on the embedded database."""
     from rules.reader import load_rules
-    from storage import lifecycle as life
+    from school import lifecycle as life
     from storage.files import LocalFileStore
     from tests.school import seed_school
 

@@ -982,7 +982,7 @@ def export_student(session: Session, files: FileStore, student: Student, out_dir
     """One zip with every item (status, certification, decider and capacity), the class
     history, standing changes, records other features keep about the student (consultations,
     cadres, grade-12 documents...), the files themselves and a sha256 manifest."""
-    from storage.export import RECORD_TYPE_BY_KEY
+    from school.export import RECORD_TYPE_BY_KEY
 
     def lab(key: str, default: str) -> str:
         return label(key) or default
