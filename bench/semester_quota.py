@@ -310,7 +310,7 @@ def _numbers(messages: list[dict[str, Any]], before: str, after: str) -> list[st
 
 
 def submit(db: Any, due: list[tuple[datetime, int, int, int | None]], stats: Stats) -> None:
-    from storage import certification as cert
+    from school import certification as cert
     from storage.models.portfolio import CourseOutcome
 
     with db.transaction() as s:
@@ -346,7 +346,7 @@ def teachers_with_pending(db: Any) -> list[int]:
 
 
 def students_with_news(db: Any) -> list[int]:
-    from storage import certification as cert
+    from school import certification as cert
 
     with db.session() as s:
         return cert.students_with_untold_approvals(s)

@@ -18,7 +18,7 @@ from sqlalchemy import text as text_sql
 from bot.emulator import events as ev
 from flows.line_limits import check_messages
 from rules.reader import load_rules
-from storage import items
+from school import items
 from storage.clock import TAIPEI
 from storage.models.conversation import ConversationRow
 from storage.models.portfolio import (
