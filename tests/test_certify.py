@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from flows import certify as certify_flow
 from flows import links, postback_refs
 from flows.line_limits import check_messages

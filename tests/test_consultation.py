@@ -13,7 +13,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from flows.line_limits import check_messages
 from rules.reader import load_rules
 from school import records
