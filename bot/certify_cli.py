@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from storage import certification as cert
+from school import certification as cert
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
 from storage.models.portfolio import PENDING, CourseOutcome
