@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 DEFAULT_INSTANCE_DIR = Path("instance")
 DEFAULT_QUOTA = 3000
+MB = 1024 * 1024
 MAX_WEBHOOK_BODY = 1024 * 1024
 
 
@@ -31,6 +32,10 @@ class Settings:
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
     line_timeout_seconds: float = 10.0
+    # Bytes one student may send the bot in a Taipei day (refused files count too).
+    upload_bytes_per_day: int = 200 * MB
+    # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
+    bind_tries_per_hour: int = 200
     # The local demo school (`portfolio demo`): its published keys are allowed there only.
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

@@ -187,3 +187,84 @@ def test_odd_events_are_set_aside_and_the_good_ones_kept(
         assert len(s.scalars(select(InboxEvent)).all()) == 7
     for secret in ("秘密", long_id, "Uodd"):
         assert secret not in caplog.text
+
+
+# --- 9. smaller holes ------------------------------------------------------------------------
+# (PDFs as downloads with a sandbox CSP: tests/test_links.py; 0600 slips: tests/test_sheets.py.)
+
+
+def _full_width(code: str) -> str:
+    return "".join("－" if ch == "-" else chr(ord(ch) + 0xFEE0) for ch in code)
+
+
+def test_a_full_width_code_binds(chat: Any, db: Any, clock: Any) -> None:
+    seed_school(db, bind=False)
+    with db.transaction() as s:
+        student = s.scalars(select(Student).where(Student.student_no == "115001")).one()
+        [issued] = binding.issue(s, binding.STUDENT, clock.now(), students=[student])
+    typed = _full_width(issued.code)
+    assert typed.isascii() is False and "－" in typed
+    assert "綁定成功" in chat.texts(chat.say("Ufullwidth", typed))
+
+
+def test_a_bound_user_writing_an_eight_letter_word_spends_no_try(
+    chat: Any, db: Any
+) -> None:
+    seed_school(db)
+    student = STUDENTS_101[0]
+    said = chat.texts(chat.say(student, "homework"))
+    assert "綁定碼" not in said and "錯誤" not in said
+    with db.session() as s:
+        assert s.scalars(select(BindAttempt)).all() == []
+
+
+def test_another_teachers_page_button_shows_no_names(
+    chat: Any, db: Any, clock: Any
+) -> None:
+    from tests.school import TEACHER_CHEN, TEACHER_LIN
+    from tests.test_certify import submit_item
+
+    school = seed_school(db)
+    for uid in STUDENTS_101[:3]:
+        submit_item(db, school, clock, uid, "101-數學", "作品")
+    got = chat.say(TEACHER_CHEN, "待認證")
+    quick = {i["action"]["label"]: i["action"]["data"] for i in got[-1]["quickReply"]["items"]}
+    forwarded = chat.texts(chat.tap(TEACHER_LIN, quick["全部通過本頁"]))
+    assert "不是由您認證" in forwarded
+    for name in ("李小明", "王", "陳"):
+        assert name not in forwarded
+    mine = chat.texts(chat.tap(TEACHER_CHEN, quick["全部通過本頁"]))
+    assert "李小明" in mine  # the certifier's own page still lists the names
+
+
+def test_guessing_across_many_accounts_pauses_binding_and_alerts_it_staff(
+    chat: Any, db: Any, line: Any
+) -> None:
+    from storage.models.school import Staff, StaffRole
+
+    seed_school(db, bind=False)
+    with db.transaction() as s:
+        it = Staff(staff_no="A009", name="林資媒")
+        it.roles = [StaffRole(role="資媒組長")]
+        s.add(it)
+        s.flush()
+        s.add(LineAccount(line_user_id="Uit", created_at=clock_now(chat), bound_at=None,
+                          staff_id=it.id))
+    svc = chat.svc
+    svc.settings = svc.settings.with_changes(bind_tries_per_hour=6)
+    guessers = [f"Uguess{i}" for i in range(3)]
+    for round_ in range(2):
+        for user in guessers:
+            said = chat.texts(chat.say(user, f"ACDE-FG{round_}{user[-1]}"))
+            assert "綁定碼" in said or "錯誤" in said
+    # Six wrong tries school-wide, none of the accounts locked: binding pauses for everyone.
+    assert "暫停" in chat.texts(chat.say("Unewcomer", "ACDE-FGHJ"))
+    with db.session() as s:
+        assert len(s.scalars(select(BindAttempt)).all()) == 6
+    alerts = line.messages_for("Uit")
+    assert len(alerts) == 1 and "6 次錯誤的綁定碼" in alerts[0]["text"]
+    assert "Uguess" not in alerts[0]["text"]
+
+
+def clock_now(chat: Any) -> Any:
+    return chat.clock.now()
