@@ -9,10 +9,10 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bot.services import services
-from flows import messages as m
 from catalogue import text
+from flows import messages as m
 from jobs.queue import DELIVERY
+from runtime.services import services
 from storage import export, picking, receipts
 from storage.clock import format_date, format_datetime
 from storage.models.line import LineAccount

@@ -7,9 +7,9 @@ import logging
 
 from flask import Blueprint, Response, send_file
 
-from bot.services import services
-from flows.links import LinkExpired, LinkInvalid, verify_link
 from catalogue import text
+from flows.links import LinkExpired, LinkInvalid, verify_link
+from runtime.services import services
 from storage import items
 from storage.files import NotStored
 from storage.media import EXTENSIONS, MIME_TYPES

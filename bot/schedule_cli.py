@@ -12,8 +12,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
 from catalogue import text
+from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
 
 rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
 windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))
@@ -24,8 +24,8 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _svc() -> Any:
-    # Imported here: bot.services pulls in the LINE SDK, which `rules check` never needs.
-    from bot.services import services
+    # Imported here: runtime.services pulls in the LINE SDK, which `rules check` never needs.
+    from runtime.services import services
 
     return services()
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services import Services
+from catalogue import text
 from flows import certify as certify_flow
 from flows import messages as m
-from catalogue import text
+from runtime.services import Services
 from storage import certification as cert
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
