@@ -364,9 +364,7 @@ def _ask_reason(ctx: Ctx, staff_id: int, data: str) -> None:
     if window is None or not window.contains(ctx.now):
         ctx.reply(m.text(window_refusal(window, outcome, ctx.now)))
         return
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, REJECT_FLOW, outcome_id=outcome.id, version=ref.version)
+    ctx.start_flow(REJECT_FLOW, outcome_id=outcome.id, version=ref.version)
 
 
 def _ask_page(ctx: Ctx, staff_id: int, data: str) -> None:

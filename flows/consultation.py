@@ -24,7 +24,7 @@ from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
-from flows.records import split_for_line
+from flows.long_text import split_for_line
 from flows.store import Conversation
 from flows.upload import card, shorten
 from media import fit as media
@@ -893,9 +893,7 @@ def on_new(ctx: Ctx, ident: Identity, inp: Input) -> None:
     if _consultant(ctx) is None:
         _only_consultants(ctx)
         return
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def on_list(ctx: Ctx, ident: Identity, inp: Input) -> None:
@@ -935,9 +933,7 @@ def on_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
     elif rest.startswith(LIST):
         show_own_records(ctx, staff, _number(rest[len(LIST):]) or 0)
     elif rest.startswith(EDIT_RECORD) and (record_id := _number(rest[len(EDIT_RECORD):])):
-        from flows.frontdesk import desk
-
-        desk().start_flow(ctx, FLOW, consultation_id=record_id)
+        ctx.start_flow(FLOW, consultation_id=record_id)
     elif rest == COURSES:
         _pick_class_for_courses(ctx, staff)
     elif rest.startswith(f"{COURSES}:") and (class_id := _number(rest[len(COURSES) + 1:])):

@@ -701,15 +701,11 @@ PERFORMANCE_FLOW = Flow(
 
 
 def on_performance(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def resume_draft(ctx: Ctx, performance_id: int) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW, draft_id=performance_id)
+    ctx.start_flow(FLOW, draft_id=performance_id)
 
 
 def register(desk: FrontDesk) -> None:

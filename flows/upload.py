@@ -658,23 +658,17 @@ UPLOAD = Flow(
 
 
 def on_upload(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def start_replacement(ctx: Ctx, outcome_id: int) -> None:
     """Start the replacement of a rejected item, its course already chosen."""
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW, replaces=outcome_id)
+    ctx.start_flow(FLOW, replaces=outcome_id)
 
 
 def resume_draft(ctx: Ctx, outcome_id: int) -> None:
     """Open a draft that has no conversation any more (e.g. after a refused submission)."""
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW, draft_id=outcome_id)
+    ctx.start_flow(FLOW, draft_id=outcome_id)
 
 
 def on_reupload(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:

@@ -51,7 +51,6 @@ KNOWN_CIRCLES: set[frozenset[str]] = {
         {"bot", "bot.commands", "bot.files_view", "bot.services", "bot.webhook"}
         | {"jobs.delivery", "jobs.inbox"}
     ),
-    frozenset({"flows.consultation", "flows.grade12", "flows.records"}),
     frozenset({"flows.my_portfolio", "flows.performance", "flows.upload"}),
 }
 
@@ -173,8 +172,8 @@ def test_the_product_never_imports_the_development_tools() -> None:
     probe = (
         "import sys\n"
         "import bot, bot.webhook, bot.commands, jobs.queue, jobs.cron, handlers.router\n"
-        "import flows.frontdesk\n"
-        "flows.frontdesk.desk\n"
+        "import flows.desk\n"
+        "flows.desk.desk\n"
         "loaded = sorted(m for m in sys.modules if m == 'dev' or m.startswith('dev.'))\n"
         "print(','.join(loaded))\n"
     )
