@@ -20,13 +20,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalogue import TEXTS, text
 from flows import intake
 from flows import messages as m
+from flows.cards import card, postback_button, shorten
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.long_text import split_for_line
 from flows.store import Conversation
-from flows.upload import card, shorten
 from media import fit as media
 from school import items, records
 from school.records import RecordError
@@ -611,11 +611,6 @@ EDITS = (("students", "button_edit_students", KIND), ("when", "button_edit_when"
          ("files", "button_edit_files", FILES))
 
 
-def _button(label: str, data: str, primary: bool = False) -> dict[str, Any]:
-    return {"type": "button", "height": "sm", "style": "primary" if primary else "secondary",
-            "action": m.postback_action(label, data, label)}
-
-
 def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     students = _draft_students(ctx, conv)
     whole = _draft_class(ctx, conv) if conv.data.get("whole") else None
@@ -632,8 +627,8 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     ]
     title = "records.consult.card_title_edit" if conv.data.get("editing") \
         else "records.consult.card_title"
-    buttons = [_button(text("records.consult.button_save"), SAVE, primary=True)]
-    buttons += [_button(text(f"records.consult.{label}"), f"{EDIT}{key}")
+    buttons = [postback_button(text("records.consult.button_save"), SAVE, primary=True)]
+    buttons += [postback_button(text(f"records.consult.{label}"), f"{EDIT}{key}")
                 for key, label, _state in EDITS]
     alt = text("records.consult.card_alt", date=day, students=_names(students, whole))
     return [m.with_quick_reply(card(text(title), rows, buttons, alt=shorten(alt, 300)),
@@ -758,7 +753,7 @@ def _record_bubble(record: Consultation, editable: bool,
     ]
     if editable:
         buttons.append(
-            _button(text("records.consult.button_edit"), f"{PREFIX}{EDIT_RECORD}{record.id}"))
+            postback_button(text("records.consult.button_edit"), f"{PREFIX}{EDIT_RECORD}{record.id}"))
     if buttons:
         bubble["footer"] = {"type": "box", "layout": "vertical", "contents": buttons}
     return bubble

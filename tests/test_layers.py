@@ -51,7 +51,6 @@ KNOWN_CIRCLES: set[frozenset[str]] = {
         {"bot", "bot.commands", "bot.files_view", "bot.services", "bot.webhook"}
         | {"jobs.delivery", "jobs.inbox"}
     ),
-    frozenset({"flows.my_portfolio", "flows.performance", "flows.upload"}),
 }
 
 
