@@ -64,6 +64,14 @@ def emulator_command(host: str, port: int, token: str, quota: int) -> None:
     serve(host=host, port=port, channel_access_token=token, quota=quota)
 
 
+@main.command("secret-key", with_appcontext=False)
+def secret_key_command() -> None:
+    """Print a new random SECRET_KEY (set it once; changing it later needs re-encryption)."""
+    from runtime.keys import new_key
+
+    click.echo(new_key())
+
+
 def _register_tools() -> None:
     # Development commands from dev/: only the command line loads them, never the web app or a
     # worker, which import nothing of dev/.

@@ -154,6 +154,7 @@ def demo_command(port: int, emulator_port: int) -> None:
         "LINE_CHANNEL_ACCESS_TOKEN": DEMO_TOKEN,
         "LINE_API_BASE_URL": emulator.base_url,
         "SECRET_KEY": "demo-secret-key-not-for-production",
+        "PORTFOLIO_DEMO": "1",
         "DATABASE_URL": db_url,
         "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

@@ -102,6 +102,8 @@ def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> 
         inbox_event_id=event.id,
         content_source=svc.line,
         sleep=svc.sleep,
+        upload_bytes_per_day=svc.settings.upload_bytes_per_day,
+        bind_tries_per_hour=svc.settings.bind_tries_per_hour,
     )
 
 
