@@ -30,7 +30,7 @@ from flows.store import Conversation
 from media import fit as media
 from school import items, records
 from school.records import RecordError
-from school.roster import parse_roster_date
+from school.roster_files import parse_roster_date
 from storage.clock import at_taipei, format_date, taipei, taipei_date
 from storage.identity import CONSULTANT, CONVENER, HOMEROOM, STAFF, STUDENT, TEACHER, Identity
 from storage.models.records import GROUP, INDIVIDUAL, Consultation
