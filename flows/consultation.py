@@ -27,7 +27,7 @@ from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.long_text import split_for_line
 from flows.store import Conversation
-from media import fit as media
+from media.kinds import mime_of
 from school import items, records
 from school.records import RecordError
 from school.roster_files import parse_roster_date
@@ -582,7 +582,7 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         # Kept as received: the record stays at school, so the central caps do not apply.
         record = items.new_file_record(
             ctx.session, incoming.stored.sha256, incoming.stored.size,
-            media.mime_of(incoming.kind) or "application/octet-stream", intake.DOCUMENT, None,
+            mime_of(incoming.kind) or "application/octet-stream", intake.DOCUMENT, None,
             ctx.now,
             incoming.display_name or text(
                 "records.consult.photo_default_name" if incoming.is_photo

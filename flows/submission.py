@@ -9,7 +9,7 @@ from catalogue import text
 from flows import intake
 from flows import messages as m
 from flows.context import Ctx
-from media.fit import mb
+from media.kinds import mb
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import items
 from school.items import Room, WindowCheck

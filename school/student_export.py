@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from media import sheets
-from media.fit import EXTENSIONS, MIME_TYPES
+from media.kinds import EXTENSIONS, MIME_TYPES
 from school.deletion import NOT_EMPTIED, tables_referencing
 from storage.clock import format_datetime, taipei, taipei_date
 from storage.crypto import mask_national_id

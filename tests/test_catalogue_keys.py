@@ -37,7 +37,7 @@ DYNAMIC: dict[str, str] = {
     "lifecycle.error.": "lifecycle refusals by reason (bot/lifecycle_cli.py)",
     "lifecycle.export.": "the student export's sheets and columns (school/lifecycle.py)",
     "lifecycle.farewell.": "farewell message by kind of leaving (jobs/lifecycle.py)",
-    "media.": "FitResult.reason, read by flows/intake.py (media/fit.py)",
+    "media.": "FitResult.reason, read by flows/intake.py (media/kinds.py)",
     "performance.field.": "a performance type's fields (flows/performance.py)",
     "performance.type.": "performance types (flows/submission.py type_label)",
     "picking.": "picking flow states, kinds, results and export problems (flows/picking.py, "
