@@ -6,7 +6,7 @@ from flows import (
     account,
     certify,
     class_progress,
-    consultation,
+    consultation_menu,
     events,
     grade12,
     guardian,
@@ -30,7 +30,7 @@ DESK_MODULES = (
     picking,
     receipts,
     events,
-    consultation,
+    consultation_menu,
     grade12,
 )
 
