@@ -26,6 +26,7 @@ from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
 from runtime.services import Services, services
+from school import deletion, management
 from school import lifecycle as life
 from storage import backup
 from storage import inbox as inbox_store
@@ -78,12 +79,12 @@ def say_farewells(session: Session, rules: SchoolRules, now: datetime,
 def notify_management(session: Session, rules: SchoolRules, now: datetime, body: str) -> str | None:
     """Push a staff notice to the platform-management contact of rule 七; their LINE user id,
     or None when nobody in the chain is on LINE (the notice is logged instead)."""
-    recipients = life.management_recipients(session, now)
+    recipients = management.management_recipients(session, now)
     if not recipients:
         log.warning("no platform-management contact on LINE for: %s", body.splitlines()[0])
         return None
     staff, to = recipients[0]
-    chain = life.management_chain(session, now)
+    chain = management.management_chain(session, now)
     head = chain[0] if chain else None
     if head is not None and head.staff.id != staff.id:
         body = text("lifecycle.notice.as_proxy", role=head.role, name=head.staff.name) + "\n" + body
@@ -105,7 +106,7 @@ class RetentionOutcome:
 
 
 def report_path(svc: Services) -> Path:
-    return Path(svc.settings.storage_dir) / REPORTS_DIR / life.DELETION_REPORT_NAME
+    return Path(svc.settings.storage_dir) / REPORTS_DIR / deletion.DELETION_REPORT_NAME
 
 
 def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
@@ -113,7 +114,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
     outcome = RetentionOutcome()
     with svc.db.session() as session:
         to_seal = [s.id for s in life.due_for_sealing(session, now)]
-        to_delete = [s.id for s in life.due_for_deletion(session, svc.rules, now)]
+        to_delete = [s.id for s in deletion.due_for_deletion(session, svc.rules, now)]
     for student_id in to_seal:
         try:
             with svc.db.transaction() as session:
@@ -136,7 +137,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
                 student = session.get(Student, student_id)
                 if student is None:
                     continue
-                outcome.deleted.append(life.delete_student(session, svc.rules, now, student))
+                outcome.deleted.append(deletion.delete_student(session, svc.rules, now, student))
         except Exception:
             log.exception("deleting student %s failed", student_id)
             outcome.failed.append(str(student_id))
@@ -147,12 +148,12 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
 def finish_deletions(svc: Services, now: datetime, outcome: RetentionOutcome | None = None) -> int:
     """After the rows are committed: remove the bytes nothing names any more, rewrite the CSV."""
     with svc.db.transaction() as session:
-        removed = life.remove_pending_bytes(session, svc.files, now)
+        removed = deletion.remove_pending_bytes(session, svc.files, now)
     path = report_path(svc)
     with svc.db.session() as session:
         has_reports = session.scalars(select(RetentionDeletion.id)).first() is not None
         if has_reports or path.exists():
-            life.write_deletion_report(session, path)
+            deletion.write_deletion_report(session, path)
     if outcome is not None:
         outcome.bytes_removed = removed
         outcome.report = path if has_reports else None

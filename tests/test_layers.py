@@ -157,8 +157,8 @@ def test_the_product_never_imports_the_development_tools() -> None:
     probe = (
         "import sys\n"
         "import bot, bot.webhook, bot.commands, jobs.queue, jobs.cron, handlers.router\n"
-        "import flows.frontdesk\n"
-        "flows.frontdesk.desk\n"
+        "import flows.desk\n"
+        "flows.desk.desk\n"
         "loaded = sorted(m for m in sys.modules if m == 'dev' or m.startswith('dev.'))\n"
         "print(','.join(loaded))\n"
     )
