@@ -79,15 +79,18 @@ def say_farewells(session: Session, rules: SchoolRules, now: datetime,
     return len(farewells)
 
 
-def notify_management(session: Session, rules: SchoolRules, now: datetime, body: str) -> str | None:
-    """Push a staff notice to the platform-management contact of rule 七; their LINE user id,
-    or None when nobody in the chain is on LINE (the notice is logged instead)."""
-    recipients = life.management_recipients(session, now)
+def notify_management(
+    session: Session, rules: SchoolRules, now: datetime, body: str, *, backup: bool = False
+) -> str | None:
+    """Push a staff notice to the platform-management contact of rule 七 (backup news: to the
+    IT media section first, 附表二 二); their LINE user id, or None when nobody in the chain is
+    on LINE (the notice is logged instead)."""
+    chain = life.backup_chain(session, now) if backup else life.management_chain(session, now)
+    recipients = life.management_recipients(session, now, chain)
     if not recipients:
         log.warning("no platform-management contact on LINE for: %s", body.splitlines()[0])
         return None
     staff, to = recipients[0]
-    chain = life.management_chain(session, now)
     head = chain[0] if chain else None
     if head is not None and head.staff.id != staff.id:
         body = text("lifecycle.notice.as_proxy", role=head.role, name=head.staff.name) + "\n" + body
@@ -276,8 +279,9 @@ def run_backup(svc: Services, run_id: int) -> backup.BackupResult | None:
                                   "missing": len(result.missing), "pruned": len(pruned)}
         if error is not None:
             notify_management(session, svc.rules, now,
-                              text("lifecycle.notice.backup_failed", error=error[:300]))
+                              text("lifecycle.notice.backup_failed", error=error[:300]),
+                              backup=True)
         elif result is not None and result.missing:
             notify_management(session, svc.rules, now, text(
-                "lifecycle.notice.backup_missing", count=len(result.missing)))
+                "lifecycle.notice.backup_missing", count=len(result.missing)), backup=True)
     return result

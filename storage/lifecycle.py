@@ -114,6 +114,9 @@ HISTORY_NOTES: Final = {
 
 # Rule 七, platform management: who hears staff notices, in order.
 MANAGEMENT_CHAIN: Final = ("註冊組長", "教學組長", "資媒組長")
+# 附表二 二: the library's IT media section keeps the hardware and every file's backup, so
+# backup news goes to them first; the platform-management chain stands in when none is there.
+BACKUP_OFFICE: Final = ("資媒組長", "資媒組", "圖書館")
 
 
 STUDENT_NO = re.compile(r"[0-9A-Za-z]{1,20}")
@@ -906,6 +909,27 @@ def management_chain(session: Session, now: datetime) -> list[ManagementLink]:
     return links
 
 
+def backup_chain(session: Session, now: datetime) -> list[ManagementLink]:
+    """Who hears about backups (附表二 二): the IT media section, then rule 七(一)'s chain."""
+    day = taipei_date(now)
+    away = _away(session, day)
+    links: list[ManagementLink] = []
+    seen: set[int] = set()
+    for role in BACKUP_OFFICE:
+        for staff in session.scalars(
+            select(Staff).join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(StaffRole.role == role).order_by(Staff.id)
+        ):
+            if staff.id in seen:
+                continue
+            seen.add(staff.id)
+            absence = away.get(staff.id)
+            links.append(ManagementLink(staff, role, absence is None,
+                                        absence.ends_on if absence else None))
+    links += [lk for lk in management_chain(session, now) if lk.staff.id not in seen]
+    return links
+
+
 def management_contact(session: Session, now: datetime) -> Staff | None:
     """Who staff-only notices go to now: the first link of the chain who is not away; when
     everyone is away, the last link (as certification does: someone must hear); None when the
@@ -917,9 +941,11 @@ def management_contact(session: Session, now: datetime) -> Staff | None:
     return links[-1].staff if links else None
 
 
-def management_recipients(session: Session, now: datetime) -> list[tuple[Staff, str]]:
+def management_recipients(
+    session: Session, now: datetime, links: list[ManagementLink] | None = None
+) -> list[tuple[Staff, str]]:
     """(staff, LINE user id) in the order a notice should try them: available links first."""
-    links = management_chain(session, now)
+    links = management_chain(session, now) if links is None else links
     ordered = [lk for lk in links if lk.available] + [lk for lk in links if not lk.available][::-1]
     found = []
     for link in ordered:
