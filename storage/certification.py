@@ -12,7 +12,6 @@ decision, a withdrawal and a reassignment racing each other cannot both take eff
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,7 +31,6 @@ from storage.models.certification import (
 from storage.models.line import LineAccount
 from storage.models.portfolio import (
     CERTIFIED,
-    DRAFT,
     PENDING,
     REJECTED,
     WITHDRAWN,
@@ -730,43 +728,6 @@ def mark_told(items: Iterable[CourseOutcome], now: datetime) -> None:
 
 
 # --- the homeroom view ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StudentProgress:
-    student: Student
-    uploaded: int
-    pending: int
-    certified: int
-    rejected: int
-
-
-def class_progress(
-    session: Session, class_id: int, academic_year: int, semester: int
-) -> list[StudentProgress]:
-    """Per student of the class, this semester's course outcomes by state (drafts and
-    withdrawn items are not uploads)."""
-    students = list(session.scalars(
-        select(Student).where(Student.class_id == class_id, Student.status == "在學")
-        .order_by(Student.seat_no, Student.student_no)
-    ))
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for student_id, status, n in session.execute(
-        select(CourseOutcome.student_id, CourseOutcome.status, func.count())
-        .where(CourseOutcome.student_id.in_([s.id for s in students] or [0]),
-               CourseOutcome.academic_year == academic_year,
-               CourseOutcome.semester == semester,
-               CourseOutcome.status.not_in([DRAFT, WITHDRAWN]))
-        .group_by(CourseOutcome.student_id, CourseOutcome.status)
-    ):
-        counts[student_id][status] = n
-    rows = []
-    for s in students:
-        c = counts.get(s.id, {})
-        rows.append(StudentProgress(
-            s, sum(c.values()), c.get(PENDING, 0), c.get(CERTIFIED, 0), c.get(REJECTED, 0)
-        ))
-    return rows
 
 
 def homeroom_classes(session: Session, staff_id: int) -> list[SchoolClass]:

@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from storage import items
 from storage.clock import academic_year_of, taipei_date
 from storage.db import lock_named
 from storage.models.picking import PickConfirmation
@@ -252,7 +253,10 @@ def candidates(session: Session, student_id: int, academic_year: int) -> list[Ca
         )
         .order_by(Performance.semester, Performance.id)
     ).all()
-    found = [_candidate(COURSE_OUTCOME, o) for o in outcomes]
+    # A rejected item the student re-uploaded lives on as its replacement (items.py's one
+    # definition of an item's current state): only the replacement is a card.
+    gone = items.superseded_ids(outcomes)
+    found = [_candidate(COURSE_OUTCOME, o) for o in outcomes if o.id not in gone]
     found += [_candidate(PERFORMANCE, p) for p in performances]
     # Pickable first within each kind, so the cards worth tapping come on the first pages.
     found.sort(key=lambda c: (KINDS.index(c.kind), not c.pickable, c.semester, c.item_id))

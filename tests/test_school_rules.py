@@ -1,0 +1,118 @@
+"""Issue 16: the product checked article by article against the school's rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from storage import certification as cert
+from storage.models.lifecycle import LifecycleRun
+from storage.models.line import LineAccount
+from tests.school import REGISTRAR, School
+from tests.test_lifecycle import _head, deliver, svc_of, texts_for
+
+# --- 附表二 二: backups belong to the library's IT media section ---------------------------------
+
+
+def _bound_head(db: Any, clock: Any, no: str, name: str, role: str, user: str) -> int:
+    staff_id = _head(db, no, name, role)
+    with db.transaction() as s:
+        s.add(LineAccount(line_user_id=user, staff_id=staff_id, created_at=clock.now(),
+                          bound_at=clock.now()))
+    return staff_id
+
+
+def _fail_backup(app: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from jobs import lifecycle as job
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    monkeypatch.setenv("BACKUP_DIR", str(blocker))
+    assert job.run(svc_of(app))["backup_enqueued"] == 1
+    deliver(app)
+
+
+def test_a_failed_backup_goes_to_the_it_media_section(
+    app: Any, db: Any, school: School, clock: Any, tmp_path: Path, monkeypatch: Any, line: Any
+) -> None:
+    _bound_head(db, clock, "A003", "林資媒", "資媒組長", "Umedia")
+    _fail_backup(app, tmp_path, monkeypatch)
+    with db.session() as s:
+        assert s.scalars(select(LifecycleRun.error).where(LifecycleRun.kind == "backup")).one()
+    assert "自動備份沒有完成" in texts_for(line, "Umedia")
+    assert line.messages_for(REGISTRAR) == []
+
+
+def test_when_it_media_is_away_the_management_chain_stands_in(
+    app: Any, db: Any, school: School, clock: Any, tmp_path: Path, monkeypatch: Any, line: Any
+) -> None:
+    media = _bound_head(db, clock, "A003", "林資媒", "資媒組長", "Umedia")
+    with db.transaction() as s:
+        cert.set_away(s, media, "leave", date(2026, 10, 1), date(2026, 10, 30), clock.now())
+    _fail_backup(app, tmp_path, monkeypatch)
+    said = texts_for(line, REGISTRAR)
+    assert "資媒組長 林資媒 目前不在，由您代理" in said and "自動備份沒有完成" in said
+    assert line.messages_for("Umedia") == []
+
+
+# --- one count everywhere ------------------------------------------------------------------------
+
+
+def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str,
+              rejected_id: int) -> int:
+    from storage import items
+    from storage.models.portfolio import CourseOutcome, FileRecord
+
+    with db.transaction() as s:
+        old = s.get(CourseOutcome, rejected_id)
+        assert old is not None
+        draft = items.create_outcome_draft(s, school.students[user], old.course,
+                                           items.TermRef(old.academic_year, old.semester),
+                                           clock.now(), replaces=old)
+        record = FileRecord(sha256="c" * 64, size=1000, mime="application/pdf", kind="document",
+                            display_name="新版.pdf", student_id=school.students[user],
+                            created_at=clock.now())
+        s.add(record)
+        s.flush()
+        draft.document_file_id = record.id
+        draft.summary = "重新上傳"
+        s.flush()
+        assert items.submit_outcome(s, rules, draft.id, clock.now()).ok
+        return int(draft.id)
+
+
+def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
+    chat: Any, db: Any, school: School, clock: Any
+) -> None:
+    from storage import items, picking
+    from storage.rules import COURSE_OUTCOME, load_rules
+    from tests.school import PARENT, TEACHER_WANG
+    from tests.test_certify import submit_item
+
+    rules = load_rules()
+    student = "Us10101"
+    submit_item(db, school, clock, student, "101-國語文", mime="application/pdf")
+    first = submit_item(db, school, clock, student, "101-數學", mime="application/pdf")
+    with db.transaction() as s:
+        assert cert.decide(s, first, school.staff["T003"], cert.REJECT, clock.now(), rules,
+                           reason="請補上作品").ok
+    again = _reupload(db, rules, school, clock, student, first)
+    with db.transaction() as s:
+        assert cert.decide(s, again, school.staff["T003"], cert.APPROVE, clock.now(), rules).ok
+
+    with db.session() as s:
+        sid = school.students[student]
+        room = items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
+        assert room.semester.used == 2
+        count = items.tally(s, rules, COURSE_OUTCOME, sid, 115, 1)
+        assert (count.counted, count.pending, count.certified, count.rejected) == (2, 1, 1, 0)
+        cards = picking.candidates(s, sid, 115)
+        assert [c.status for c in cards if c.kind == COURSE_OUTCOME] == ["certified", "pending"]
+    assert "本學期 2/6 件" in chat.texts(chat.say(student, "我的歷程"))
+    parent = chat.texts(chat.say(PARENT, "孩子進度"))
+    assert "已上傳 2/6 件（已認證 1、待認證 1）；退回待重新上傳 0 件" in parent
+    homeroom = chat.texts(chat.say(TEACHER_WANG, "班級進度"))
+    assert "01 李小明　2／1／1／0" in homeroom
