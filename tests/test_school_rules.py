@@ -116,3 +116,35 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
     assert "已上傳 2/6 件（已認證 1、待認證 1）；退回待重新上傳 0 件" in parent
     homeroom = chat.texts(chat.say(TEACHER_WANG, "班級進度"))
     assert "01 李小明　2／1／1／0" in homeroom
+
+
+# --- a person's menu is the union of their roles ------------------------------------------
+
+
+def test_staff_who_teach_keep_their_teacher_buttons(
+    chat: Any, db: Any, school: School, clock: Any, line: Any
+) -> None:
+    from bot.richmenu import MENU_ITEMS
+    from storage.identity import identify
+    from storage.models.school import SchoolClass, StaffRole
+    from tests.school import REGISTRAR
+
+    with db.transaction() as s:
+        s.add(StaffRole(staff_id=school.staff["A001"], role="任課教師"))
+    with db.session() as s:
+        account = s.scalars(select(LineAccount).where(LineAccount.line_user_id == REGISTRAR)).one()
+        ident = identify(s, account)
+        assert ident is not None and ident.menu == "staff_teacher"
+    with db.transaction() as s:
+        cls = s.get(SchoolClass, school.classes["102"])
+        assert cls is not None
+        cls.homeroom_teacher_id = school.staff["A001"]
+    with db.session() as s:
+        account = s.scalars(select(LineAccount).where(LineAccount.line_user_id == REGISTRAR)).one()
+        ident = identify(s, account)
+        assert ident is not None and ident.menu == "staff_homeroom"
+    labels = [item.keyword for item in MENU_ITEMS[ident.menu]]
+    assert {"待辦", "公告", "待認證", "班級進度"} <= set(labels)
+    said = chat.texts(chat.say(REGISTRAR, "說明"))
+    assert "待認證" in said and "班級進度" in said and "待辦" in said
+    assert "102 班" in chat.texts(chat.say(REGISTRAR, "班級進度"))
