@@ -93,7 +93,7 @@ def rules_check(file: Path) -> None:
     """Validate a rules file (syntax, dates, national rules, texts and buttons it names)."""
     from catalogue import TEXTS
     from jobs.reminders import FLOW_ACTIONS
-    from storage.rules import RulesError, check_rules_file
+    from storage.rules import RulesError, check_rules_file, overlap_notes
 
     try:
         rules = check_rules_file(file, known_text_keys=TEXTS.keys(), known_flows=FLOW_ACTIONS)
@@ -103,6 +103,8 @@ def rules_check(file: Path) -> None:
     years = "、".join(str(y) for y in rules.years)
     click.echo(text("cli.schedule.rules.check_ok", name=rules.school.name, code=rules.school.code,
                     years=years, rows=len(rules.schedule)))
+    for note in overlap_notes(rules):
+        click.echo(note)
 
 
 # --- windows -------------------------------------------------------------------------------------
@@ -154,7 +156,13 @@ def windows_set(
     from catalogue import TEXTS
     from storage import schedule
     from storage.outbox import NORMAL, URGENT
-    from storage.rules import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
+    from storage.rules import (
+        YEAR_WINDOWS,
+        NotConfigured,
+        RulesError,
+        WindowSetting,
+        overlap_notes,
+    )
 
     if start is None and end is None:
         raise click.UsageError(text("cli.schedule.windows.no_dates"))
@@ -181,10 +189,12 @@ def windows_set(
                             start=format_date(first), end=format_date(last)))
             return
         try:
-            rules.with_windows([WindowSetting(kind, year, semester, first, last)])
+            changed = rules.with_windows([WindowSetting(kind, year, semester, first, last)])
         except RulesError as exc:
             raise click.ClickException(
                 text("cli.schedule.windows.refused", reason=exc.reason)) from None
+        before = set(overlap_notes(rules))
+        new_overlaps = [n for n in overlap_notes(changed) if n not in before]
         audience = window_audience(kind)
         people = schedule.audience_recipients(session, audience)
     label = _window_label(kind)
@@ -192,6 +202,8 @@ def windows_set(
                     old_start=format_date(current.first_day),
                     old_end=format_date(current.last_day), start=format_date(first),
                     end=format_date(last)))
+    for note in new_overlaps:
+        click.echo(note)
     cost = sum(len(p.line_user_ids) for p in people)
     if dry_run:
         click.echo(text("cli.schedule.windows.dry_run", people=len(people), cost=cost))

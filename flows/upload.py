@@ -30,12 +30,14 @@ from storage.models.school import Course, Student
 from storage.rules import COURSE_OUTCOME, PERFORMANCE
 
 FLOW = "upload"
+TERM = "upload:term"
 COURSE = "upload:course"
 FILES = "upload:files"
 SUMMARY = "upload:summary"
 CONFIRM = "upload:confirm"
 
 # Postback data (all under 300 characters; ids are validated against the student's own rows).
+TERM_PICK = "term:"
 COURSE_PICK = "upload:course:"
 COURSE_PAGE = "upload:page:"
 NEXT = "upload:next"
@@ -213,10 +215,52 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
         return _state_for(ctx, outcome)
     if args.get("replaces"):
         return _begin_replacement(ctx, conv, student, int(args["replaces"]))
-    term = items.current_term(ctx.rules, ctx.now)
+    open_terms = items.upload_terms(ctx.rules, COURSE_OUTCOME, student.grade, ctx.now)
+    if len(open_terms) > 1:
+        conv.data["terms"] = [[t.academic_year, t.semester] for t in open_terms]
+        return TERM
+    term = open_terms[0] if open_terms else items.current_term(ctx.rules, ctx.now)
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
+    return _start_term(ctx, conv, student, term)
+
+
+def term_prompt(conv: Conversation, item_kind: str) -> list[dict[str, Any]]:
+    """Two semesters' windows are open at once: one tap says which the item belongs to."""
+    terms = [TermRef(int(y), int(n)) for y, n in conv.data.get("terms", [])]
+    quick: list[Any] = [
+        (text("school_rules.term.button", term=t.label), "postback",
+         f"{TERM_PICK}{t.academic_year}:{t.semester}")
+        for t in terms
+    ]
+    return [m.text(text("school_rules.term.ask", what=text(f"upload.item_name.{item_kind}"),
+                        terms="、".join(t.label for t in terms)), quick=quick)]
+
+
+def chosen_term(conv: Conversation, inp: Input) -> TermRef | None:
+    """The semester the student tapped (or typed, e.g. 115-1), if it is one of those offered."""
+    terms = [TermRef(int(y), int(n)) for y, n in conv.data.get("terms", [])]
+    wanted = ""
+    if inp.kind == "postback" and inp.data.startswith(TERM_PICK):
+        wanted = inp.data[len(TERM_PICK):].replace(":", "-")
+    elif inp.kind == "text":
+        wanted = inp.word.replace("學期", "").strip()
+    return next((t for t in terms if t.label == wanted), None)
+
+
+def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    student = current_student(ctx)
+    if student is None:
+        return _lost(ctx)
+    term = chosen_term(conv, inp)
+    if term is None:
+        ctx.reply(m.text(text("school_rules.term.unknown")))
+        return TERM
+    return _start_term(ctx, conv, student, term)
+
+
+def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -> str:
     check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
@@ -640,6 +684,8 @@ def _describe(ctx: Ctx, conv: Conversation) -> str:
 UPLOAD = Flow(
     name=FLOW,
     steps={
+        TERM: step(("postback", "text"), _term_run,
+                   lambda ctx, conv: term_prompt(conv, COURSE_OUTCOME)),
         COURSE: step(("postback", "text"), with_card_taps(_course_run), _course_prompt),
         FILES: step(("image", "video", "audio", "file", "postback", "text"),
                     with_card_taps(_files_run), _files_prompt),

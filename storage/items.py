@@ -90,6 +90,26 @@ def current_term(rules: SchoolRules, now: datetime) -> TermRef | None:
     return TermRef(semester.academic_year, semester.number)
 
 
+def upload_terms(
+    rules: SchoolRules, item_kind: str, grade: int | None, now: datetime
+) -> list[TermRef]:
+    """The semesters whose upload window for this kind is open now, earliest first.
+
+    An item belongs to the semester of the window it is uploaded in: in the days a semester's
+    window runs past the start of the next (at least two weeks after the closing ceremony),
+    both are open and the student chooses."""
+    found: list[TermRef] = []
+    for semester in rules.semesters():
+        try:
+            window = rules.window(UPLOAD_WINDOWS[item_kind], semester.academic_year,
+                                  semester.number, grade=grade)
+        except NotConfigured:
+            continue
+        if window.contains(now):
+            found.append(TermRef(semester.academic_year, semester.number))
+    return found
+
+
 def enrolled_courses(session: Session, student_id: int, term: TermRef) -> list[Course]:
     """The student's courses of one semester, in a stable order (subject, then code)."""
     return list(

@@ -412,6 +412,22 @@ class SchoolRules:
             found.extend(y.windows.values())
         return sorted(found, key=lambda w: (w.first_day, WINDOW_KINDS.index(w.kind), w.grade12))
 
+    def overlaps(self) -> list[tuple[Window, Window]]:
+        """Upload windows of the same kind of different semesters that are open on the same
+        days: an item uploaded then belongs to the window the student chooses. (Certification
+        windows may overlap freely: each item knows its semester.)"""
+        found: list[tuple[Window, Window]] = []
+        semester_windows = [w for w in self.windows
+                            if w.kind in ("upload", "performance_upload")]
+        for i, a in enumerate(semester_windows):
+            for b in semester_windows[i + 1:]:
+                if a.kind != b.kind or (a.academic_year, a.semester) == (b.academic_year,
+                                                                         b.semester):
+                    continue
+                if a.first_day <= b.last_day and b.first_day <= a.last_day:
+                    found.append((a, b))
+        return found
+
     def escalation_at(
         self, academic_year: int, semester: int, *, grade: int | None = None
     ) -> datetime:
@@ -565,6 +581,21 @@ class SchoolRules:
                 ),
             }
         return values
+
+
+def overlap_notes(rules: SchoolRules) -> list[str]:
+    """Each pair of overlapping windows in words, for `rules check` and `windows set`."""
+    notes = []
+    for a, b in rules.overlaps():
+        first, last = max(a.first_day, b.first_day), min(a.last_day, b.last_day)
+        notes.append(text(
+            "school_rules.overlap",
+            window=WINDOW_LABELS[a.kind] + (text("rules.label.table.grade12")
+                                            if a.grade12 or b.grade12 else ""),
+            a=f"{a.academic_year}-{a.semester}", b=f"{b.academic_year}-{b.semester}",
+            start=format_date(first), end=format_date(last),
+        ))
+    return notes
 
 
 def _anchor_day(when: When, semester: Semester, grade: int | None) -> date:
@@ -1036,6 +1067,24 @@ def _read_year(
         raise reader.error(
             "semesters", f"semester {number}-1 ends ({semesters[1].end}) after {number}-2 starts"
         )
+    # 附表二 六: students record 多元表現 all year; a semester's window (unless the file sets
+    # one) runs from the year's first day to the eve of semester 2, then to the year's end.
+    spans = {1: (first_day, semesters[2].start - timedelta(days=1)),
+             2: (semesters[2].start, last_day)}
+    for raw in reader.data.get("semesters") or []:
+        table_data = raw.get("windows") if isinstance(raw, dict) else None
+        sem_number = raw.get("number") if isinstance(raw, dict) else None
+        if sem_number not in spans or (
+            isinstance(table_data, dict) and "performance_upload" in table_data
+        ):
+            continue
+        semester = semesters[sem_number]
+        span_first, span_last = spans[sem_number]
+        windows = dict(semester.windows)
+        windows["performance_upload"] = Window(
+            "performance_upload", number, sem_number, span_first, span_last
+        )
+        semesters[sem_number] = replace(semester, windows=windows)
 
     table = reader.table("windows")
     cert_last = semesters[2].windows["certification"].last_day

@@ -169,7 +169,11 @@ def test_windows_default_from_the_calendar(rules: SchoolRules) -> None:
     assert upload.end == datetime(2027, 2, 3, 15, 59, 59, 999999, tzinfo=UTC)
     certification = rules.window("certification", 115, 1)
     assert certification.last_day == date(2027, 2, 10)
-    assert rules.window("performance_upload", 115, 1).last_day == date(2027, 2, 3)
+    # 附表二 六: 多元表現 are recorded all year, each day in exactly one semester's window.
+    first = rules.window("performance_upload", 115, 1)
+    second = rules.window("performance_upload", 115, 2)
+    assert (first.first_day, first.last_day) == (date(2026, 8, 1), date(2027, 2, 10))
+    assert (second.first_day, second.last_day) == (date(2027, 2, 11), date(2027, 7, 31))
     assert rules.window("upload", 115, 2).last_day == date(2027, 7, 14)
     picking = rules.window("picking", 115)
     assert (picking.first_day, picking.last_day) == (date(2027, 7, 22), date(2027, 7, 28))
@@ -206,7 +210,8 @@ def test_explicit_windows_override_the_defaults() -> None:
     )
     rules = parse_rules(toml, "school.toml")
     assert rules.window("upload", 115, 1).first_day == date(2026, 9, 1)
-    assert rules.window("performance_upload", 115, 1).last_day == date(2027, 2, 5)
+    # 多元表現 keep their all-year window unless the file sets one.
+    assert rules.window("performance_upload", 115, 1).first_day == date(2026, 8, 1)
     certification = rules.window("certification", 115, 1)
     assert (certification.first_day, certification.last_day) == (
         date(2026, 9, 1),

@@ -148,3 +148,75 @@ def test_staff_who_teach_keep_their_teacher_buttons(
     said = chat.texts(chat.say(REGISTRAR, "說明"))
     assert "待認證" in said and "班級進度" in said and "待辦" in said
     assert "102 班" in chat.texts(chat.say(REGISTRAR, "班級進度"))
+
+
+# --- semester edges: an item belongs to the window it is uploaded in --------------------------
+
+
+def _quick(messages: list[dict[str, Any]]) -> dict[str, str]:
+    found = {}
+    for message in messages:
+        for item in (message.get("quickReply") or {}).get("items", []):
+            action = item["action"]
+            found[action["label"]] = action.get("data") or action.get("text", "")
+    return found
+
+
+def test_overlapping_windows_are_named_by_the_checks(app: Any, tmp_path: Path) -> None:
+    from storage.rules import DEFAULT_RULES_PATH
+    from tests.test_lifecycle import ok
+
+    said = ok(app, "windows", "set", "upload", "--year", "115", "--semester", "1",
+              "--end", "2027-02-20", "--dry-run")
+    assert "115-1 與 115-2 的課程學習成果上傳期間在 2027/2/11 至 2027/2/20 重疊" in said
+    assert "重疊" not in ok(app, "rules", "check", str(DEFAULT_RULES_PATH))
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
+        "# [years.semesters.windows]\n# upload = { start = 2026-08-31, end = 2027-02-05 }",
+        "[years.semesters.windows]\nupload = { start = 2026-08-31, end = 2027-02-20 }",
+    )
+    overlapping = tmp_path / "school.toml"
+    overlapping.write_text(text, encoding="utf-8")
+    said = ok(app, "rules", "check", str(overlapping))
+    assert "115-1 與 115-2" in said and "2027/2/11 至 2027/2/20 重疊" in said
+
+
+def test_in_overlapping_windows_the_student_chooses_the_semester(
+    app: Any, chat: Any, db: Any, school: School, clock: Any
+) -> None:
+    from datetime import datetime
+
+    from storage.clock import TAIPEI
+    from storage.models.portfolio import CourseOutcome
+    from tests.test_lifecycle import ok
+
+    ok(app, "windows", "set", "upload", "--year", "115", "--semester", "1",
+       "--end", "2027-02-20")
+    clock.set(datetime(2027, 2, 15, 10, 0, tzinfo=TAIPEI))  # semester 2 began on 2/11
+    asked = chat.say("Us10101", "上傳")
+    assert "115-1、115-2 兩個學期的上傳期間都還開著" in chat.texts(asked)
+    buttons = _quick(asked)
+    assert list(buttons) == ["115-1 學期", "115-2 學期"]
+    courses = chat.tap("Us10101", buttons["115-1 學期"])
+    chat.tap("Us10101", _quick(courses)["數學"])
+    with db.session() as s:
+        draft = s.scalars(select(CourseOutcome)).one()
+        assert (draft.academic_year, draft.semester) == (115, 1)
+        assert draft.course_id == school.courses["101-數學"]
+
+
+# --- 附表二 六: 多元表現 all year -------------------------------------------------------------
+
+
+def test_performances_are_recorded_all_year(chat: Any, school: School, clock: Any) -> None:
+    from datetime import datetime
+
+    from storage.clock import TAIPEI
+
+    for day in (datetime(2027, 2, 8, 10, 0, tzinfo=TAIPEI),  # after 115-1's uploads closed
+                datetime(2027, 7, 20, 10, 0, tzinfo=TAIPEI),  # summer, semester 2's days
+                datetime(2027, 8, 5, 10, 0, tzinfo=TAIPEI)):  # before 116-1's first day of term
+        clock.set(day)
+        said = chat.texts(chat.say("Us10101", "多元表現"))
+        assert "截止" not in said and "還沒開始" not in said, (day, said)
+        assert "要登錄哪一種多元表現" in said, said
+        chat.say("Us10101", "取消")
