@@ -6,7 +6,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -26,11 +26,15 @@ ITEM_STATES: Final = frozenset({"draft", "pending", "certified", "rejected"})
 SEMESTER_WINDOWS: Final = ("upload", "performance_upload", "certification")
 # Only these may differ for grade 12's last semester (the national two-week rule exempts it).
 GRADE12_WINDOWS: Final = ("upload", "certification")
-YEAR_WINDOWS: Final = ("picking", "receipt_confirmation")
+# submission: the day the picks go to the central database, as the agency's letter says
+# (視國教署來文), set by staff each year; receipt_confirmation: set when the 收訖明細 is imported.
+YEAR_WINDOWS: Final = ("picking", "receipt_confirmation", "submission")
 WINDOW_KINDS: Final = SEMESTER_WINDOWS + YEAR_WINDOWS
 
 NATIONAL_UPLOAD_DAYS_AFTER_CLOSING: Final = 14
 NATIONAL_MIN_RECEIPT_DAYS: Final = 3
+# How long before the rules file's calendar runs out staff hear that the next year is missing.
+ROLLOVER_WARNING_DAYS: Final = 60
 LAST_GRADE: Final = 12
 
 DEFAULT_UPLOAD_DAYS_AFTER_CLOSING: Final = 14
@@ -81,7 +85,8 @@ def _labels(group: str, keys: Sequence[str]) -> Mapping[str, str]:
 
 
 WINDOW_LABELS: Final[Mapping[str, str]] = _labels(
-    "window", ("upload", "performance_upload", "certification", "picking", "receipt_confirmation")
+    "window", ("upload", "performance_upload", "certification", "picking", "receipt_confirmation",
+               "submission")
 )
 PRIORITY_LABELS: Final[Mapping[str, str]] = _labels("priority", ("urgent", "normal", "low"))
 EVENT_LABELS: Final[Mapping[str, str]] = _labels(
@@ -200,6 +205,16 @@ class AcademicYear:
     number: int
     semesters: Mapping[int, Semester]
     windows: Mapping[str, Window]
+    # Grade 12's own picking (and submission) before graduation, where the school set them.
+    grade12_windows: Mapping[str, Window] = field(default_factory=dict)
+
+    def window(self, kind: str, grade: int | None = None) -> Window:
+        if grade == LAST_GRADE and kind in self.grade12_windows:
+            return self.grade12_windows[kind]
+        try:
+            return self.windows[kind]
+        except KeyError:
+            raise NotConfigured(f"no {kind!r} window in {self.number} yet") from None
 
     @property
     def first_day(self) -> date:
@@ -319,7 +334,13 @@ class WindowSetting:
     last_day: date
 
 
-SETTABLE_WINDOWS: Final = WINDOW_KINDS + tuple(f"grade12_{k}" for k in GRADE12_WINDOWS)
+# Grade 12's own yearly windows: picking before graduation, and its submission date.
+GRADE12_YEAR_WINDOWS: Final = ("picking", "submission")
+SETTABLE_WINDOWS: Final = (
+    WINDOW_KINDS
+    + tuple(f"grade12_{k}" for k in GRADE12_WINDOWS)
+    + tuple(f"grade12_{k}" for k in GRADE12_YEAR_WINDOWS)
+)
 
 
 @dataclass(frozen=True)
@@ -338,6 +359,10 @@ class SchoolRules:
     retention_years: int
     required_events: Mapping[str, int]
     schedule: list[ScheduleRow]
+    # Days off besides weekends (the rules file's `holidays`): derived dates skip them.
+    holidays: frozenset[date] = frozenset()
+    # Whole days students get to confirm the 收訖明細 after it is imported (at least 3).
+    receipt_days: int = DEFAULT_RECEIPT_DAYS
     # The file's text and the windows set on top of it, so with_windows can rebuild and re-check.
     text: str = field(default="", repr=False, compare=False)
     window_settings: tuple[WindowSetting, ...] = ()
@@ -382,6 +407,25 @@ class SchoolRules:
                 latest = semester
         return latest
 
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def next_working_day(self, day: date) -> date:
+        """The day itself when it is a working day, else the next one."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    @property
+    def calendar_end(self) -> date:
+        """The last day the rules file has a calendar for (31 July of its last year)."""
+        return self.year(max(self.years)).last_day
+
+    def rollover_due(self, now: datetime) -> bool:
+        """Whether the calendar runs out within ROLLOVER_WARNING_DAYS (add the next 學年度)."""
+        today = _aware(now).astimezone(TAIPEI).date()
+        return today >= self.calendar_end - timedelta(days=ROLLOVER_WARNING_DAYS)
+
     # --- windows ---
 
     def window(
@@ -394,7 +438,7 @@ class SchoolRules:
     ) -> Window:
         """A window; yearly kinds ignore `semester`; grade 12 gets its own where configured."""
         if kind in YEAR_WINDOWS:
-            return self.year(academic_year).windows[kind]
+            return self.year(academic_year).window(kind, grade)
         if kind not in SEMESTER_WINDOWS:
             raise ValueError(f"unknown window kind {kind!r}; expected one of {WINDOW_KINDS}")
         if semester is None:
@@ -410,6 +454,7 @@ class SchoolRules:
             found.extend(semester.grade12_windows.values())
         for y in self.years.values():
             found.extend(y.windows.values())
+            found.extend(y.grade12_windows.values())
         return sorted(found, key=lambda w: (w.first_day, WINDOW_KINDS.index(w.kind), w.grade12))
 
     def overlaps(self) -> list[tuple[Window, Window]]:
@@ -525,7 +570,10 @@ class SchoolRules:
                 add(day, number)
         elif scope == "year":
             kind, edge = row.when.anchor.split(".")
-            window = year.windows[kind]
+            try:
+                window = year.window(kind, grade)
+            except NotConfigured:  # e.g. no submission date set yet
+                return []
             base = window.first_day if edge == "start" else window.last_day
             add(base + timedelta(days=row.when.offset_days), None)
         else:
@@ -561,11 +609,15 @@ class SchoolRules:
             "pf_upload_limit": str(pf.uploads_per_semester),
             "pf_year_limit": str(pf.uploads_per_year or ""),
             "pf_pick_limit": str(pf.picks_per_year),
-            "picking_start": format_date(y.windows["picking"].first_day),
-            "picking_end": format_date(y.windows["picking"].last_day),
-            "receipt_start": format_date(y.windows["receipt_confirmation"].first_day),
-            "receipt_end": format_date(y.windows["receipt_confirmation"].last_day),
         }
+        for kind, key in (("picking", "picking"), ("receipt_confirmation", "receipt"),
+                          ("submission", "submission")):
+            try:
+                window = y.window(kind, grade)
+            except NotConfigured:
+                continue
+            values[f"{key}_start"] = format_date(window.first_day)
+            values[f"{key}_end"] = format_date(window.last_day)
         if semester is not None:
             s = self.semester(academic_year, semester)
             upload = s.window("upload", grade)
@@ -697,7 +749,9 @@ def _apply_window_setting(data: dict[str, Any], setting: WindowSetting, ctx: _Co
         )
     year = years[index]
     value = {"start": setting.first_day, "end": setting.last_day}
-    if setting.kind in YEAR_WINDOWS:
+    if setting.kind in YEAR_WINDOWS or setting.kind.removeprefix("grade12_") in (
+        GRADE12_YEAR_WINDOWS
+    ):
         year.setdefault("windows", {})[setting.kind] = value
         return
     for semester in year.get("semesters") or []:
@@ -890,8 +944,43 @@ def _parse_time(value: Any) -> time | None:
     return None
 
 
+def _read_holidays(top: _Reader) -> frozenset[date]:
+    """`holidays = [2027-02-04, { start = 2027-02-04, end = 2027-02-10, name = "春節" }]`."""
+    raw = top._raw("holidays", [])
+    if not isinstance(raw, list):
+        raise top.error("holidays", "holidays must be a list of dates or {start, end} tables")
+    days: set[date] = set()
+    for entry in raw:
+        if isinstance(entry, date) and not isinstance(entry, datetime):
+            days.add(entry)
+            continue
+        if isinstance(entry, dict):
+            span = _Reader(entry, top.path + ("holidays",), top.ctx)
+            first = span.get_date("start")
+            last = span.get_date("end", first)
+            span.get_str("name", "")
+            span.finish()
+            if last < first or (last - first).days > 60:
+                raise top.error("holidays", f"holiday {first}..{last} is not a span of days")
+            days.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+            continue
+        raise top.error("holidays", f"holidays: {entry!r} is not a date like 2027-02-04")
+    return frozenset(days)
+
+
+def _working_day_after(holidays: frozenset[date]) -> Callable[[date], date]:
+    def shift(day: date) -> date:
+        while day.weekday() >= 5 or day in holidays:
+            day += timedelta(days=1)
+        return day
+
+    return shift
+
+
 def _build(top: _Reader) -> SchoolRules:
     top.get_int("version", 1, minimum=1, maximum=1)
+    holidays = _read_holidays(top)
+    shift = _working_day_after(holidays)
 
     school_table = top.table("school", required=True)
     school = School(
@@ -970,7 +1059,7 @@ def _build(top: _Reader) -> SchoolRules:
     years: dict[int, AcademicYear] = {}
     for reader in year_readers:
         year = _read_year(
-            reader, upload_after, cert_after, picking_days, receipt_days, escalation_days
+            reader, upload_after, cert_after, picking_days, receipt_days, escalation_days, shift
         )
         if year.number in years:
             raise reader.error("academic_year", f"academic year {year.number} appears twice")
@@ -999,6 +1088,8 @@ def _build(top: _Reader) -> SchoolRules:
         retention_years=retention_years,
         required_events=required_events,
         schedule=schedule,
+        holidays=holidays,
+        receipt_days=receipt_days,
     )
 
 
@@ -1050,13 +1141,15 @@ def _read_year(
     picking_days: int,
     receipt_days: int,
     escalation_days: int,
+    shift: Callable[[date], date] = lambda day: day,
 ) -> AcademicYear:
     number = reader.get_int("academic_year", minimum=100, maximum=999)
     first_day, last_day = date(number + 1911, 8, 1), date(number + 1912, 7, 31)
     semesters: dict[int, Semester] = {}
     for sem_reader in reader.tables("semesters"):
         semester = _read_semester(
-            sem_reader, number, first_day, last_day, upload_after, cert_after, escalation_days
+            sem_reader, number, first_day, last_day, upload_after, cert_after, escalation_days,
+            shift,
         )
         if semester.number in semesters:
             raise sem_reader.error("number", f"semester {semester.label} appears twice")
@@ -1091,33 +1184,46 @@ def _read_year(
     pick_first, pick_last, _ = _read_window(
         table,
         "picking",
-        cert_last + timedelta(days=1),
-        cert_last + timedelta(days=picking_days),
+        shift(cert_last + timedelta(days=1)),
+        shift(cert_last + timedelta(days=picking_days)),
     )
-    receipt_first, receipt_last, _ = _read_window(
-        table,
-        "receipt_confirmation",
-        pick_last + timedelta(days=1),
-        pick_last + timedelta(days=receipt_days),
-    )
-    if (receipt_last - receipt_first).days + 1 < NATIONAL_MIN_RECEIPT_DAYS:
-        raise table.error(
-            "receipt_confirmation",
-            f"students must get at least {NATIONAL_MIN_RECEIPT_DAYS} days to confirm the receipt "
-            f"list; {receipt_first}..{receipt_last} is shorter",
+    windows = {"picking": Window("picking", number, None, pick_first, pick_last)}
+    # The receipt confirmation opens when the 收訖明細 is imported (receipts import sets it),
+    # and the submission date follows the agency's letter (staff set it): neither is derived.
+    for kind in ("receipt_confirmation", "submission"):
+        if not table.has(kind):
+            table.asked.append(kind)
+            continue
+        first, last, _ = _read_window(table, kind, first_day, first_day)
+        if kind == "receipt_confirmation" and (last - first).days + 1 < NATIONAL_MIN_RECEIPT_DAYS:
+            raise table.error(
+                kind,
+                f"students must get at least {NATIONAL_MIN_RECEIPT_DAYS} days to confirm the "
+                f"receipt list; {first}..{last} is shorter",
+            )
+        windows[kind] = Window(kind, number, None, first, last)
+    # Grade 12 graduates in June: where semester 2 gives grade 12 its own certification window,
+    # they pick (and their picks are submitted) before they leave.
+    grade12: dict[str, Window] = {}
+    g12_cert = semesters[2].grade12_windows.get("certification")
+    if g12_cert is not None or table.has("grade12_picking"):
+        base = g12_cert.last_day if g12_cert is not None else cert_last
+        first, last, _ = _read_window(
+            table, "grade12_picking", shift(base + timedelta(days=1)),
+            shift(base + timedelta(days=picking_days)),
         )
+        grade12["picking"] = Window("picking", number, None, first, last, grade12=True)
+    else:
+        table.asked.append("grade12_picking")
+    if table.has("grade12_submission"):
+        first, last, _ = _read_window(table, "grade12_submission", first_day, first_day)
+        grade12["submission"] = Window("submission", number, None, first, last, grade12=True)
+    else:
+        table.asked.append("grade12_submission")
     table.finish()
     reader.finish()
-    return AcademicYear(
-        number=number,
-        semesters=semesters,
-        windows={
-            "picking": Window("picking", number, None, pick_first, pick_last),
-            "receipt_confirmation": Window(
-                "receipt_confirmation", number, None, receipt_first, receipt_last
-            ),
-        },
-    )
+    return AcademicYear(number=number, semesters=semesters, windows=windows,
+                        grade12_windows=grade12)
 
 
 def _read_semester(
@@ -1128,6 +1234,7 @@ def _read_semester(
     upload_after: int,
     cert_after: int,
     escalation_days: int,
+    shift: Callable[[date], date] = lambda day: day,
 ) -> Semester:
     number = reader.get_int("number", minimum=1, maximum=2)
     label = f"{year}-{number}"
@@ -1152,7 +1259,7 @@ def _read_semester(
     grade12: dict[str, Window] = {}
 
     up_first, up_last, explicit = _read_window(
-        table, "upload", start, closing + timedelta(days=upload_after)
+        table, "upload", start, shift(closing + timedelta(days=upload_after))
     )
     if up_last < closing_floor:
         reason = (
@@ -1167,7 +1274,7 @@ def _read_semester(
     pf_first, pf_last, _ = _read_window(table, "performance_upload", up_first, up_last)
     windows["performance_upload"] = Window("performance_upload", year, number, pf_first, pf_last)
     cert_first, cert_last, _ = _read_window(
-        table, "certification", up_first, up_last + timedelta(days=cert_after)
+        table, "certification", up_first, shift(up_last + timedelta(days=cert_after))
     )
     windows["certification"] = Window("certification", year, number, cert_first, cert_last)
     _check_certification(table, "certification", label, windows, escalation_days)
@@ -1184,7 +1291,7 @@ def _read_semester(
             first, last, _ = _read_window(table, key, base.first_day, base.last_day)
         else:
             first, last, _ = _read_window(
-                table, key, base.first_day, base.last_day + timedelta(days=cert_after)
+                table, key, base.first_day, shift(base.last_day + timedelta(days=cert_after))
             )
         grade12[kind] = Window(kind, year, number, first, last, grade12=True)
     if grade12:
@@ -1196,7 +1303,7 @@ def _read_semester(
                 year,
                 number,
                 up.first_day,
-                up.last_day + timedelta(days=cert_after),
+                shift(up.last_day + timedelta(days=cert_after)),
                 grade12=True,
             )
         both = {"upload": grade12.get("upload", windows["upload"]), **grade12}
@@ -1539,6 +1646,12 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
                 o.row.id,
             ]
         )
+    waiting = [row for row in rules.schedule if not rules.row_occurrences(row, academic_year)]
+    for row in waiting:
+        # Rows that wait for staff: the submission date, the imported 收訖明細.
+        schedule_rows.append([text("school_rules.table.waiting"), "", lab("table.whole_year"),
+                              row.what, "、".join(AUDIENCES[a] for a in row.audience),
+                              PRIORITY_LABELS[row.priority], row.when.describe(), row.id])
     out += _aligned(
         cols("date", "time", "semester", "item", "audience", "priority", "rule", "id"),
         schedule_rows,

@@ -220,3 +220,71 @@ def test_performances_are_recorded_all_year(chat: Any, school: School, clock: An
         assert "截止" not in said and "還沒開始" not in said, (day, said)
         assert "要登錄哪一種多元表現" in said, said
         chat.say("Us10101", "取消")
+
+
+# --- 視國教署來文: the submission date staff set; the receipt confirmation from its import -------
+
+
+def _taipei(*parts: int) -> Any:
+    from datetime import datetime
+
+    from storage.clock import TAIPEI
+
+    return datetime(*parts, tzinfo=TAIPEI)
+
+
+def test_the_submission_date_is_what_staff_set(
+    app: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from tests.test_lifecycle import cli, ok
+    from tests.test_reminders import ACTIVITIES, TEACHING, add_offices, tick
+
+    add_offices(db, school)
+    clock.set(_taipei(2027, 7, 29, 9, 0))  # the day after picking: no longer a submission day
+    tick(app)
+    assert line.messages_for(TEACHING) == [] and line.messages_for(ACTIVITIES) == []
+    assert "待設定" in ok(app, "rules", "show", "--year", "115")
+
+    early = cli(app, "submission", "set", "--year", "115", "--date", "2027-07-20")
+    assert early.exit_code == 1 and "勾選截止（2027/07/28）之後" in early.output
+    said = ok(app, "submission", "set", "--year", "115", "--date", "民國 116/08/20")
+    assert "115 學年度全校提交中央資料庫日期：未設定 → 2027/08/20" in said
+    assert "全校提交中央資料庫日期：2027/08/20" in ok(app, "submission", "show", "--year", "115")
+    clock.set(_taipei(2027, 8, 13, 9, 0))  # a week ahead of the agency's date
+    tick(app)
+    assert "請於 2027/8/20 提交至中央資料庫" in texts_for(line, TEACHING)
+    assert "請於 2027/8/20 提交至中央資料庫" in texts_for(line, ACTIVITIES)
+
+
+def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
+    app: Any, db: Any, line: Any, school: School, clock: Any, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    import pytest
+
+    from storage import schedule
+    from storage.clock import at_taipei
+    from storage.models.picking import ReceiptList
+    from storage.rules import NotConfigured
+    from tests.test_lifecycle import ok
+    from tests.test_picking import add_outcome
+    from tests.test_receipts import HEADER, write_csv
+    from tests.test_reminders import tick
+
+    rules = svc_of(app).rules
+    with db.session() as s, pytest.raises(NotConfigured):
+        schedule.effective_rules(s, rules).window("receipt_confirmation", 115)
+    math = add_outcome(db, school, "Us10101", "101-數學", picked=True)
+    clock.set(_taipei(2027, 9, 1, 15, 0))  # a Wednesday: three whole days end on Saturday
+    source = write_csv(tmp_path / "r.csv", [HEADER, f"115001,課程學習成果,C{math}"])
+    ok(app, "receipts", "import", str(source))
+    with db.session() as s:
+        listed = s.scalars(select(ReceiptList)).one()
+        # Moved on from Saturday to the end of Monday.
+        assert listed.respond_until == at_taipei(date(2027, 9, 7)) - timedelta(microseconds=1)
+        window = schedule.effective_rules(s, rules).window("receipt_confirmation", 115)
+        assert (window.first_day, window.last_day) == (date(2027, 9, 1), date(2027, 9, 6))
+    clock.set(_taipei(2027, 9, 5, 9, 0))  # the day before it closes: a reminder to who is left
+    tick(app)
+    assert "收訖明細請在 2027/9/6 前逐筆確認" in texts_for(line, "Us10101")
