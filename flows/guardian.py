@@ -8,9 +8,9 @@ from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from catalogue import text
 from storage.identity import GUARDIAN, Identity
-from storage import items
+from school import items
 from storage.models.school import Student
-from storage.rules import COURSE_OUTCOME, PERFORMANCE
+from rules.model import COURSE_OUTCOME, PERFORMANCE
 
 CHILD_PREFIX = "child:"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage import schedule
-from storage.rules import LAST_GRADE, NotConfigured, RulesError, SchoolRules, WindowSetting
+from rules.model import LAST_GRADE, NotConfigured, RulesError, SchoolRules, WindowSetting
+from school import schedule
 
 
 class SubmissionError(ValueError):

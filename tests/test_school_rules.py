@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import certification as cert
+from school import certification as cert
 from storage.models.lifecycle import LifecycleRun
 from storage.models.line import LineAccount
 from tests.school import REGISTRAR, School
@@ -63,7 +63,7 @@ def test_when_it_media_is_away_the_management_chain_stands_in(
 
 def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str,
               rejected_id: int) -> int:
-    from storage import items
+    from school import items
     from storage.models.portfolio import CourseOutcome, FileRecord
 
     with db.transaction() as s:
@@ -87,8 +87,9 @@ def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str,
 def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
     chat: Any, db: Any, school: School, clock: Any
 ) -> None:
-    from storage import items, picking
-    from storage.rules import COURSE_OUTCOME, load_rules
+    from rules.model import COURSE_OUTCOME
+    from rules.reader import load_rules
+    from school import items, picking
     from tests.school import PARENT, TEACHER_WANG
     from tests.test_certify import submit_item
 
@@ -163,7 +164,7 @@ def _quick(messages: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def test_overlapping_windows_are_named_by_the_checks(app: Any, tmp_path: Path) -> None:
-    from storage.rules import DEFAULT_RULES_PATH
+    from rules.reader import DEFAULT_RULES_PATH
     from tests.test_lifecycle import ok
 
     said = ok(app, "windows", "set", "upload", "--year", "115", "--semester", "1",
@@ -263,10 +264,10 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
 
     import pytest
 
-    from storage import schedule
+    from school import schedule
     from storage.clock import at_taipei
     from storage.models.picking import ReceiptList
-    from storage.rules import NotConfigured
+    from rules.model import NotConfigured
     from tests.test_lifecycle import ok
     from tests.test_picking import add_outcome
     from tests.test_receipts import HEADER, write_csv
