@@ -27,6 +27,7 @@ from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
 from school import lifecycle as life
+from school import schedule
 from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
@@ -119,7 +120,9 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
     """Seal who is due, delete who has expired: one transaction per student."""
     outcome = RetentionOutcome()
     with svc.db.session() as session:
-        to_seal = [s.id for s in life.due_for_sealing(session, now)]
+        # Rule 九 waits for the graduates' last picking, submission and receipt confirmation.
+        effective = schedule.effective_rules(session, svc.rules)
+        to_seal = [s.id for s in life.due_for_sealing(session, now, effective)]
         to_delete = [s.id for s in life.due_for_deletion(session, svc.rules, now)]
     for student_id in to_seal:
         try:

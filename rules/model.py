@@ -29,6 +29,15 @@ NATIONAL_MIN_RECEIPT_DAYS: Final = 3
 # How long before the rules file's calendar runs out staff hear that the next year is missing.
 ROLLOVER_WARNING_DAYS: Final = 60
 LAST_GRADE: Final = 12
+# Rosters number grades 1-3 (高一至高三); the rules speak of 10-12.
+ROSTER_GRADE_OFFSET: Final = 9
+
+
+def rules_grade(grade: int | None) -> int | None:
+    """A grade as the rules count it, whether a roster's 3 or the rules' 12 came in."""
+    if grade is None:
+        return None
+    return grade + ROSTER_GRADE_OFFSET if grade <= 3 else grade
 
 DEFAULT_UPLOAD_DAYS_AFTER_CLOSING: Final = 14
 DEFAULT_CERTIFICATION_DAYS_AFTER_UPLOAD: Final = 7
@@ -173,7 +182,7 @@ class Semester:
         return self.start <= day <= self.end
 
     def window(self, kind: str, grade: int | None = None) -> Window:
-        if grade == LAST_GRADE and kind in self.grade12_windows:
+        if rules_grade(grade) == LAST_GRADE and kind in self.grade12_windows:
             return self.grade12_windows[kind]
         try:
             return self.windows[kind]
@@ -190,7 +199,7 @@ class AcademicYear:
     grade12_windows: Mapping[str, Window] = field(default_factory=dict)
 
     def window(self, kind: str, grade: int | None = None) -> Window:
-        if grade == LAST_GRADE and kind in self.grade12_windows:
+        if rules_grade(grade) == LAST_GRADE and kind in self.grade12_windows:
             return self.grade12_windows[kind]
         try:
             return self.windows[kind]

@@ -143,7 +143,7 @@ def test_the_successor_decides_as_successor_and_the_log_says_so(
 
 # --- escalation ---------------------------------------------------------------------------------
 
-ESCALATION = datetime(2027, 2, 8, 0, 0, tzinfo=TAIPEI)  # 3 days before 2027/2/10 ends
+ESCALATION = datetime(2027, 2, 9, 0, 0, tzinfo=TAIPEI)  # 3 days before 2027/2/11 ends
 
 
 def test_escalation_moves_pending_items_once_and_tells_both_in_their_digest(
@@ -176,7 +176,7 @@ def test_escalation_moves_pending_items_once_and_tells_both_in_their_digest(
     assert tick(chat)["certifier_pushes"] == 2
     to_lin = chat.new_messages(TEACHER_LIN)
     assert [msg["kind"] for msg in to_lin] == ["push", "push"]
-    assert "1 件原由 王美玲 認證的項目，依代理人規定轉給您認證，請在 2027/2/10 前完成" \
+    assert "1 件原由 王美玲 認證的項目，依代理人規定轉給您認證，請在 2027/2/11 前完成" \
         in texts(to_lin)
     assert "轉給您代理認證" in texts(to_lin)  # on the card
     to_wang = chat.new_messages(TEACHER_WANG)
@@ -212,7 +212,7 @@ def test_items_submitted_after_the_window_closed_are_not_escalated(
     item = submit_item(db, school, clock, "Us10101", "101-國語文")
     with db.transaction() as s:
         cert.set_convener(s, "國文", school.staff[LIN], None, clock.now())
-    clock.set(datetime(2027, 2, 11, 9, 0, tzinfo=TAIPEI))
+    clock.set(datetime(2027, 2, 12, 9, 0, tzinfo=TAIPEI))
     assert tick(chat)["escalated"] == 0
     assert certifier(db, item)[0] == school.staff[WANG]
 

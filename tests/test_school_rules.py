@@ -289,3 +289,56 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
     clock.set(_taipei(2027, 9, 5, 9, 0))  # the day before it closes: a reminder to who is left
     tick(app)
     assert "收訖明細請在 2027/9/6 前逐筆確認" in texts_for(line, "Us10101")
+
+
+# --- grade 12: picking, submission and receipts before the portfolio is sealed ---------------
+
+
+def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
+    app: Any, db: Any, line: Any, school: School, clock: Any, tmp_path: Path
+) -> None:
+    from school import picking
+    from tests.test_lifecycle import ok
+    from tests.test_picking import add_outcome
+    from tests.test_receipts import HEADER, write_csv
+    from tests.test_reminders import SENIOR, add_offices
+    from tests.test_retention import GRADUATION, at, sealed_at, tick
+    from storage.models.portfolio import CERTIFIED, CourseOutcome
+
+    add_offices(db, school)
+    senior = school.students[SENIOR]
+    with db.transaction() as s:
+        s.add(CourseOutcome(student_id=senior, course_id=school.courses["101-數學"],
+                            academic_year=115, semester=1, summary="作品", status=CERTIFIED,
+                            created_at=clock.now()))
+    junior_item = add_outcome(db, school, "Us10101", "101-數學")
+    rules = svc_of(app).rules
+    clock.set(_taipei(2027, 5, 25, 10, 0))  # grade 12's own picking (5/24-5/28)
+    with db.transaction() as s:
+        item = s.scalars(select(CourseOutcome.id).where(CourseOutcome.student_id == senior)).one()
+        assert picking.pick(s, rules, senior, "course_outcome", item, clock.now()).ok
+        assert picking.confirm(s, rules, senior, 115, clock.now()).ok
+        # Grades 10 and 11 pick in July.
+        junior = picking.pick(s, rules, school.students["Us10101"], "course_outcome",
+                              junior_item, clock.now())
+        assert not junior.ok and junior.code == "window_before"
+
+    ok(app, "students", "graduate", "--id", "113001", "--on", GRADUATION.isoformat())
+    clock.set(at(GRADUATION))
+    tick(app)
+    assert sealed_at(db, senior) is None  # their picks are not submitted yet
+    ok(app, "submission", "set", "--year", "115", "--grade12", "--date", "2027-06-15")
+    clock.set(at(date(2027, 6, 16)))
+    tick(app)
+    assert sealed_at(db, senior) is None  # the 收訖明細 has not come back
+    clock.set(_taipei(2027, 6, 21, 10, 0))
+    source = write_csv(tmp_path / "r.csv", [HEADER, f"113001,課程學習成果,C{item}"])
+    ok(app, "receipts", "import", str(source))
+    deliver(app)
+    assert "收訖明細" in texts_for(line, SENIOR)
+    clock.set(at(date(2027, 6, 24)))
+    tick(app)
+    assert sealed_at(db, senior) is None  # still confirming (to the end of 6/24)
+    clock.set(at(date(2027, 6, 25)))
+    tick(app)
+    assert sealed_at(db, senior) is not None
