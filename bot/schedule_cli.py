@@ -107,6 +107,10 @@ def rules_check(file: Path) -> None:
                     years=years, rows=len(rules.schedule)))
     for note in overlap_notes(rules):
         click.echo(note)
+    now = _svc().clock.now()
+    if rules.rollover_due(now):
+        click.echo(text("school_rules.rollover.check", end=format_date(rules.calendar_end),
+                        year=max(rules.years) + 1))
 
 
 # --- windows -------------------------------------------------------------------------------------

@@ -49,12 +49,35 @@ FAREWELL_PURPOSE = "lifecycle_farewell"
 NOTICE_PURPOSE = "management_notice"
 
 
+ROLLOVER = "rollover"
+
+
 def run(svc: Services) -> dict[str, int]:
     now = svc.clock.now()
     counts: dict[str, int] = {}
     counts.update(run_daily(svc, now))
     counts.update(schedule_backup(svc, now))
+    counts.update(warn_rollover(svc, now))
     return counts
+
+
+def warn_rollover(svc: Services, now: datetime) -> dict[str, int]:
+    """Once, 60 days before the rules file's calendar runs out: tell 註冊組 to add the next
+    學年度 (after that day nothing in the schedule falls due any more)."""
+    rules = svc.rules
+    if not rules.rollover_due(now) or not daily_due(rules, now):
+        return {}
+    end = rules.calendar_end
+    run_id = _claim(svc, ROLLOVER, end, now, {"calendar_end": end.isoformat()})
+    if run_id is None:
+        return {}
+    with svc.db.transaction() as session:
+        notify_management(session, rules, now, text(
+            "school_rules.rollover.notice", end=format_date(end), year=max(rules.years) + 1))
+        run_row = session.get(LifecycleRun, run_id)
+        if run_row is not None:
+            run_row.finished_at = now
+    return {"rollover_warned": 1}
 
 
 # --- saying goodbye and telling the office ------------------------------------------------------

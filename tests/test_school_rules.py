@@ -342,3 +342,43 @@ def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
     clock.set(at(date(2027, 6, 25)))
     tick(app)
     assert sealed_at(db, senior) is not None
+
+
+# --- the calendar: holidays and the next 學年度 -------------------------------------------------
+
+
+def test_holidays_move_derived_days_to_the_next_working_day() -> None:
+    from rules.reader import DEFAULT_RULES_PATH, load_rules, parse_rules
+
+    rules = load_rules()
+    assert date(2027, 2, 6) in rules.holidays and date(2028, 1, 26) in rules.holidays
+    # 115-1 certification: upload end 2/3 + 7 = 2/10, a Lunar New Year day off -> 2/11.
+    assert rules.window("certification", 115, 1).last_day == date(2027, 2, 11)
+    assert rules.next_working_day(date(2027, 7, 31)) == date(2027, 8, 2)  # a Saturday
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+    plain = parse_rules(text.replace("holidays = [", "holidays = [] # [", 1).replace(
+        '  { start = 2027-02-04, end = 2027-02-10, name = "春節（116 年）" },\n'
+        '  { start = 2028-01-24, end = 2028-01-28, name = "春節（117 年）" },\n]\n', "", 1))
+    assert plain.window("certification", 115, 1).last_day == date(2027, 2, 10)
+
+
+def test_the_office_hears_60_days_before_the_calendar_runs_out(
+    app: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from rules.reader import DEFAULT_RULES_PATH
+    from tests.test_lifecycle import ok
+    from tests.test_retention import tick
+
+    clock.set(_taipei(2028, 5, 31, 9, 30))  # the default file's calendar ends 2028/7/31
+    assert "行事曆只到" not in ok(app, "rules", "check", str(DEFAULT_RULES_PATH))
+    tick(app)
+    deliver(app)
+    assert "117 學年度" not in texts_for(line, REGISTRAR)
+    clock.set(_taipei(2028, 6, 1, 9, 30))
+    said = ok(app, "rules", "check", str(DEFAULT_RULES_PATH))
+    assert "行事曆只到 2028/7/31" in said and "請加入 117 學年度" in said
+    assert tick(app).get("rollover_warned") == 1
+    deliver(app)
+    assert "規則檔的行事曆只到 2028/7/31，還沒有 117 學年度" in texts_for(line, REGISTRAR)
+    clock.set(_taipei(2028, 6, 2, 9, 30))
+    assert "rollover_warned" not in tick(app)  # once
