@@ -27,6 +27,7 @@ import argparse
 import http.client
 import io
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -43,8 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bot.emulator import events as ev  # noqa: E402
-from bot.emulator.server import EmulatorServer  # noqa: E402
+from dev.emulator import events as ev  # noqa: E402
+from dev.emulator.server import EmulatorServer  # noqa: E402
 from tests.processes import (  # noqa: E402
     Processes,
     free_port,
@@ -190,7 +191,7 @@ def product_env(line: Any, db_url: str, storage: str, redis_url: str | None) -> 
         "LINE_CHANNEL_SECRET": SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": line.channel_access_token,
         "LINE_API_BASE_URL": line.base_url,
-        "SECRET_KEY": "bench-secret-key-0123456789",
+        "SECRET_KEY": secrets.token_urlsafe(32),
         "DATABASE_URL": db_url,
         "STORAGE_DIR": storage,
         "PORT": str(free_port()),

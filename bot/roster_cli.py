@@ -9,7 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from catalogue import text
-from storage import roster
+from school import roster
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 

@@ -58,8 +58,9 @@ def _send_now(svc: Any) -> dict[str, int]:
 @click.option("--year", type=int, help=YEAR_HELP)
 def rules_show(year: int | None) -> None:
     """Print the rules as they run this academic year: semesters, windows, limits, the schedule."""
-    from storage import schedule
-    from storage.rules import NotConfigured, render_rules_table
+    from rules.model import NotConfigured
+    from rules.table import render_rules_table
+    from school import schedule
 
     svc = _svc()
     year = year or _today_year(svc)
@@ -93,7 +94,8 @@ def rules_check(file: Path) -> None:
     """Validate a rules file (syntax, dates, national rules, texts and buttons it names)."""
     from catalogue import TEXTS
     from jobs.reminders import FLOW_ACTIONS
-    from storage.rules import RulesError, check_rules_file
+    from rules.model import RulesError
+    from rules.reader import check_rules_file
 
     try:
         rules = check_rules_file(file, known_text_keys=TEXTS.keys(), known_flows=FLOW_ACTIONS)
@@ -152,9 +154,9 @@ def windows_set(
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
     from catalogue import TEXTS
-    from storage import schedule
+    from rules.model import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
+    from school import schedule
     from storage.outbox import NORMAL, URGENT
-    from storage.rules import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
 
     if start is None and end is None:
         raise click.UsageError(text("cli.schedule.windows.no_dates"))
@@ -227,8 +229,8 @@ def windows_set(
 @click.option("--year", type=int, help=YEAR_HELP)
 def windows_list(year: int | None) -> None:
     """List the windows of a year as they now run, marking those the working group changed."""
-    from storage import schedule
-    from storage.rules import NotConfigured
+    from rules.model import NotConfigured
+    from school import schedule
 
     svc = _svc()
     year = year or _today_year(svc)
@@ -275,7 +277,7 @@ def build_audience(
     grades: Sequence[int],
     classes: Sequence[str],
 ) -> dict[str, Any]:
-    from storage import schedule
+    from school import schedule
 
     audience: dict[str, Any] = {}
     if students or guardians or teachers:
@@ -316,7 +318,7 @@ def events_create(
     from sqlalchemy import select
 
     from flows.events import kind_label, when_text
-    from storage import schedule
+    from school import schedule
     from storage.models.school import SchoolClass
 
     title, place = title.strip(), place.strip()
@@ -386,7 +388,7 @@ def describe_audience(audience: dict[str, Any]) -> str:
 def events_list(year: int | None) -> None:
     """List a year's events with their audience and RSVP counts."""
     from flows.events import kind_label, when_text
-    from storage import schedule
+    from school import schedule
 
     svc = _svc()
     year = year or _today_year(svc)
@@ -415,7 +417,7 @@ def events_list(year: int | None) -> None:
 def events_counts(event_id: int) -> None:
     """Show who answered 參加 / 不克參加 for one event."""
     from flows.events import kind_label, when_text
-    from storage import schedule
+    from school import schedule
     from storage.models.schedule import SchoolEvent
 
     svc = _svc()

@@ -19,6 +19,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.model import RulesError, SchoolRules
+from rules.reader import load_rules
 from runtime.config import ConfigError, Settings, load_settings
 from runtime.line import LineGateway
 from runtime.queue import (
@@ -33,7 +35,6 @@ from storage import crypto
 from storage.clock import Clock, SystemClock
 from storage.db import Database
 from storage.files import FileStore, LocalFileStore
-from storage.rules import RulesError, SchoolRules, load_rules
 
 log = logging.getLogger(__name__)
 

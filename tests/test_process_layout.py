@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -15,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from storage.clock import SystemClock
-from tests.conftest import CHANNEL_SECRET, PG_ADMIN_URL, SECRET_KEY
+from tests.conftest import CHANNEL_SECRET, PG_ADMIN_URL
 from tests.processes import (
     Processes,
     children_of,
@@ -75,7 +76,8 @@ def layout(_emulator: Any, redis_url_module: str, tmp_path_factory: Any) -> Iter
             "LINE_CHANNEL_SECRET": CHANNEL_SECRET,
             "LINE_CHANNEL_ACCESS_TOKEN": _emulator.channel_access_token,
             "LINE_API_BASE_URL": _emulator.base_url,
-            "SECRET_KEY": SECRET_KEY,
+            # Any strong key: the processes encrypt and sign with it, the test never needs it.
+            "SECRET_KEY": secrets.token_urlsafe(32),
             "DATABASE_URL": db_url,
             "REDIS_URL": redis_url_module,
             "STORAGE_DIR": str(tmp / "files"),

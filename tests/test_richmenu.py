@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -164,7 +165,7 @@ def test_the_env_var_overrides_the_search(cjk_font: Path) -> None:
 
     settings = load_settings({
         "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
-        "SECRET_KEY": "0123456789abcdef", richmenu.FONT_ENV_VAR: str(cjk_font),
+        "SECRET_KEY": secrets.token_urlsafe(32), richmenu.FONT_ENV_VAR: str(cjk_font),
     })
     assert settings.cjk_font == cjk_font
     assert find_cjk_font(settings.cjk_font) == cjk_font
@@ -490,7 +491,7 @@ def test_sync_and_link_through_the_sdk_against_the_emulator(
 ) -> None:
     from linebot.v3.messaging import ApiClient, MessagingApi, MessagingApiBlob
 
-    from bot.emulator.server import EmulatorServer
+    from dev.emulator.server import EmulatorServer
 
     with EmulatorServer() as emulator, ApiClient(emulator.configuration()) as client:
         platform = emulator.platform

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from storage.db import lock_named
 from tests.processes import wait_until
 
