@@ -30,8 +30,9 @@ def _fail_backup(app: Any, tmp_path: Path, monkeypatch: Any) -> None:
 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
-    monkeypatch.setenv("BACKUP_DIR", str(blocker))
-    assert job.run(svc_of(app))["backup_enqueued"] == 1
+    svc = svc_of(app)
+    svc.settings = svc.settings.with_changes(backup_dir=blocker)
+    assert job.run(svc)["backup_enqueued"] == 1
     deliver(app)
 
 
