@@ -79,12 +79,12 @@ richmenu_cli = AppGroup("richmenu", help="The rich menus shown to each role.")
 )
 def richmenu_sync(font_path: str | None) -> None:
     """Create or update one rich menu per role (idempotent: safe to run on every release)."""
-    from bot import richmenu
+    from bot import richmenu_drawing, richmenu_sync
 
     svc = services()
     try:
-        result = richmenu.sync_rich_menus(svc.line.api, svc.line.blob, font_path)
-    except richmenu.FontNotFound as exc:
+        result = richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob, font_path)
+    except richmenu_drawing.FontNotFound as exc:
         raise click.ClickException(str(exc)) from None
     for role, menu_id in result.items():
         click.echo(f"{role}\t{menu_id}")

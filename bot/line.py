@@ -111,18 +111,18 @@ class LineGateway:
 
     def link_menu(self, user_id: str, menu: str | None) -> SendOutcome:
         """Point a user at their role's rich menu (found by alias), or unlink it."""
-        from bot import richmenu
+        from bot import richmenu_sync
 
         def call() -> Any:
             if menu is None:
-                richmenu.unlink_menu(self.api, user_id)
+                richmenu_sync.unlink_menu(self.api, user_id)
             else:
-                richmenu.link_menu(self.api, user_id, menu)
+                richmenu_sync.link_menu(self.api, user_id, menu)
             return _Done()
 
         try:
             outcome = self._call(call)
-        except richmenu.RichMenuMissing:
+        except richmenu_sync.RichMenuMissing:
             # No menus synced yet (`portfolio richmenu sync`): keywords still work; no retry.
             log.warning("rich menu %s is not synced; user left on the default menu", menu)
             return SendOutcome("sent", 404)

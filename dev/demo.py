@@ -164,9 +164,9 @@ def demo_command(port: int, emulator_port: int) -> None:
     svc = app.extensions["portfolio"]
     fresh = seed_demo(svc.db, svc.clock.now())
     try:
-        from bot import richmenu
+        from bot import richmenu_sync
 
-        richmenu.sync_rich_menus(svc.line.api, svc.line.blob)
+        richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob)
     except Exception as exc:  # a demo without menu images still works by keywords
         click.echo(f"(rich menus not synced: {exc})")
     server = make_server("127.0.0.1", port, app, threaded=True)
