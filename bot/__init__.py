@@ -23,6 +23,8 @@ def create_app(
     overrides replace individual services (clock, queue, line, files, rules, sleep), for tests
     and for the embedded demo.
     """
+    # Imported here, not at the top: every `bot.x` import runs this package first, and the CLI
+    # and workers import bot modules without building an app.
     from bot import commands, files_view, webhook
     from bot.line import LineGateway
     from bot.services import EXTENSION, Services

@@ -8,9 +8,26 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from bot import create_app, richmenu_sync
 from dev.chat import DEMO_SECRET, DEMO_TOKEN
 from dev.emulator import events as ev
+from dev.emulator.platform import Platform
+from dev.emulator.server import EmulatorServer
+from storage import migrate
+from storage.models.line import LineAccount
+from storage.models.school import (
+    Course,
+    Enrolment,
+    Guardian,
+    GuardianLink,
+    SchoolClass,
+    Staff,
+    StaffRole,
+    Student,
+    Term,
+)
 
 DEMO_DIR = Path("instance")
 BOT_PORT = 8000
@@ -35,18 +52,6 @@ STAFF = [
 
 def seed_demo(db: object, now: object) -> bool:
     """Seed the demo school once; returns False when it was already there."""
-    from storage.models.line import LineAccount
-    from storage.models.school import (
-        Course,
-        Enrolment,
-        Guardian,
-        GuardianLink,
-        SchoolClass,
-        Staff,
-        StaffRole,
-        Student,
-        Term,
-    )
 
     with db.transaction() as session:  # type: ignore[attr-defined]
         if session.scalars(select(Student)).first() is not None:
@@ -136,12 +141,7 @@ def seed_demo(db: object, now: object) -> bool:
 @click.option("--emulator-port", default=EMULATOR_PORT, show_default=True, type=int)
 def demo_command(port: int, emulator_port: int) -> None:
     """Run the bot with a demo school against the local LINE platform (no LINE account needed)."""
-    from werkzeug.serving import make_server
 
-    from bot import create_app
-    from dev.emulator.platform import Platform
-    from dev.emulator.server import EmulatorServer
-    from storage import migrate
 
     logging.basicConfig(level=logging.WARNING)
     DEMO_DIR.mkdir(exist_ok=True)
@@ -164,7 +164,6 @@ def demo_command(port: int, emulator_port: int) -> None:
     svc = app.extensions["portfolio"]
     fresh = seed_demo(svc.db, svc.clock.now())
     try:
-        from bot import richmenu_sync
 
         richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob)
     except Exception as exc:  # a demo without menu images still works by keywords
