@@ -11,14 +11,13 @@ from runtime.keys import new_key
 def _app() -> object:
     # The app is built only when a command needs it, so `portfolio --help` works without a
     # configured environment.
-    import os
-
     from flask.cli import NoAppException
 
     from bot import ConfigError, create_app
+    from runtime.config import environment
 
     try:
-        return create_app(dict(os.environ))
+        return create_app(environment())
     except ConfigError as exc:
         # Click prints this as one line; `portfolio --help` still lists the local tools.
         raise NoAppException(f"configuration error: {exc}") from None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.richmenu_drawing import FontNotFound
 from bot.richmenu_sync import sync_rich_menus
-from bot.services import services
+from runtime.services import services
 from storage import inbox as inbox_store
 from storage import migrate
 from storage import outbox as outbox_store
@@ -89,7 +89,9 @@ def richmenu_sync(font_path: str | None) -> None:
     """Create or update one rich menu per role (idempotent: safe to run on every release)."""
     svc = services()
     try:
-        result = sync_rich_menus(svc.line.api, svc.line.blob, font_path)
+        result = sync_rich_menus(
+            svc.line.api, svc.line.blob, font_path or svc.settings.cjk_font
+        )
     except FontNotFound as exc:
         raise click.ClickException(str(exc)) from None
     for role, menu_id in result.items():

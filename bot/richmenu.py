@@ -15,6 +15,7 @@ from linebot.v3.messaging import (
 )
 
 from catalogue import text
+from runtime.line import MENU_ALIAS_PREFIX
 
 # --- LINE limits and our naming -------------------------------------------------------------
 
@@ -30,7 +31,7 @@ MAX_ALIAS_ID = 32
 MAX_BATCH_OPERATIONS = 1000
 
 MENU_NAME_PREFIX = "portfolio-"
-ALIAS_PREFIX = "portfolio-"
+ALIAS_PREFIX = MENU_ALIAS_PREFIX
 POSTBACK_PREFIX = "menu:"
 HASH_LENGTH = 10
 

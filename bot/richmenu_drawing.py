@@ -71,8 +71,9 @@ _FONT_PATTERNS = (
 
 
 def find_cjk_font(font_path: str | os.PathLike[str] | None = None) -> Path:
-    """A font file that can draw Traditional Chinese: the argument, the env var, or a search."""
-    explicit = font_path or os.environ.get(FONT_ENV_VAR)
+    """A font file that can draw Traditional Chinese: the argument (the PORTFOLIO_CJK_FONT
+    setting, passed on by the caller), or a search."""
+    explicit = font_path
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_file():

@@ -32,6 +32,7 @@ from bot.richmenu import (
     role_of_menu_name,
 )
 from bot.richmenu_drawing import image_content_type, render_menu_image
+from runtime.line import link_menu_alias, menu_alias_target
 
 # (connect, read) seconds; the image upload gets a longer read budget than JSON calls.
 REQUEST_TIMEOUT: tuple[float, float] = (3.05, 10.0)
@@ -69,10 +70,6 @@ def build_menu(role: str, font_path: str | os.PathLike[str] | None = None) -> Bu
     return BuiltMenu(role, name, menu_request(role, name), image)
 
 
-class RichMenuMissing(LookupError):
-    pass
-
-
 def sync_rich_menus(
     api: MessagingApi,
     blob: MessagingApiBlob,
@@ -93,7 +90,7 @@ def sync_rich_menus(
     current: dict[str, str] = {}
     for role, menu in built.items():
         alias = alias_id(role)
-        aliased = _alias_target(api, alias)
+        aliased = menu_alias_target(api, alias)
         same_name = [m.rich_menu_id for m in existing if m.name == menu.name]
         if aliased is not None and aliased in same_name:
             current[role] = aliased
@@ -137,26 +134,7 @@ def sync_rich_menus(
 
 def link_menu(api: MessagingApi, user_id: str, role: str) -> None:
     """Show a user the current menu of their role (looked up through the role's alias)."""
-    alias = alias_id(role)
-    menu_id = _alias_target(api, alias)
-    if menu_id is None:
-        raise RichMenuMissing(f"rich menu alias {alias} does not exist; run the menu sync first")
-    api.link_rich_menu_id_to_user(user_id, menu_id, _request_timeout=REQUEST_TIMEOUT)
-
-
-def unlink_menu(api: MessagingApi, user_id: str) -> None:
-    """Take a user's per-user menu away (e.g. after unbinding their account)."""
-    api.unlink_rich_menu_id_from_user(user_id, _request_timeout=REQUEST_TIMEOUT)
-
-
-def _alias_target(api: MessagingApi, alias: str) -> str | None:
-    try:
-        response = api.get_rich_menu_alias(alias, _request_timeout=REQUEST_TIMEOUT)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return str(response.rich_menu_id)
+    link_menu_alias(api, user_id, alias_id(role))
 
 
 def _has_image(blob: MessagingApiBlob, menu_id: str) -> bool:

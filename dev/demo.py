@@ -15,6 +15,7 @@ from dev.chat import DEMO_SECRET, DEMO_TOKEN
 from dev.emulator import events as ev
 from dev.emulator.platform import Platform
 from dev.emulator.server import EmulatorServer
+from runtime.config import environment
 from storage import migrate
 from storage.models.line import LineAccount
 from storage.models.school import (
@@ -141,8 +142,6 @@ def seed_demo(db: object, now: object) -> bool:
 @click.option("--emulator-port", default=EMULATOR_PORT, show_default=True, type=int)
 def demo_command(port: int, emulator_port: int) -> None:
     """Run the bot with a demo school against the local LINE platform (no LINE account needed)."""
-
-
     logging.basicConfig(level=logging.WARNING)
     DEMO_DIR.mkdir(exist_ok=True)
     emulator = EmulatorServer(
@@ -158,14 +157,15 @@ def demo_command(port: int, emulator_port: int) -> None:
         "DATABASE_URL": db_url,
         "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # The one setting the demo takes from this machine: where its CJK font is.
+        "PORTFOLIO_CJK_FONT": environment().get("PORTFOLIO_CJK_FONT", ""),
     }
     migrate.upgrade(db_url)
     app = create_app(env)
     svc = app.extensions["portfolio"]
     fresh = seed_demo(svc.db, svc.clock.now())
     try:
-
-        richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob)
+        richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob, svc.settings.cjk_font)
     except Exception as exc:  # a demo without menu images still works by keywords
         click.echo(f"(rich menus not synced: {exc})")
     server = make_server("127.0.0.1", port, app, threaded=True)

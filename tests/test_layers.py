@@ -32,27 +32,6 @@ LAYERS = (
 # The command line registers the development commands when it starts (see bot/cli.py).
 ALLOWED_UP = {("bot.cli", "dev.chat"), ("bot.cli", "dev.demo"), ("bot.cli", "dev.emulator.server")}
 
-# Still to mend, each named so that a new one fails this test. Remove a line when it is mended.
-KNOWN_UP = {
-    ("jobs.budget", "bot.services"),
-    ("jobs.certification", "bot.services"),
-    ("jobs.delivery", "bot.line"),
-    ("jobs.delivery", "bot.services"),
-    ("jobs.inbox", "bot.services"),
-    ("jobs.lifecycle", "bot.services"),
-    ("jobs.records", "bot.services"),
-    ("jobs.reminders", "bot.services"),
-    ("jobs.tick", "bot.services"),
-}
-KNOWN_CIRCLES: set[frozenset[str]] = {
-    frozenset({"jobs.budget", "jobs.reminders"}),
-    # jobs reaching up to bot for their services and the LINE seam
-    frozenset(
-        {"bot", "bot.commands", "bot.files_view", "bot.services", "bot.webhook"}
-        | {"jobs.delivery", "jobs.inbox"}
-    ),
-}
-
 
 def _module_of(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -116,8 +95,7 @@ def test_no_import_runs_up_a_layer() -> None:
         for target in targets
         if _rank(target) < _rank(module)
     }
-    assert up - ALLOWED_UP - KNOWN_UP == set()
-    assert KNOWN_UP - up == set(), "mended: remove these from KNOWN_UP"
+    assert up - ALLOWED_UP == set()
 
 
 def _circles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
@@ -158,8 +136,7 @@ def _circles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
 
 def test_no_circles() -> None:
     circles = _circles(_imports())
-    assert circles - KNOWN_CIRCLES == set()
-    assert KNOWN_CIRCLES - circles == set(), "mended: remove these from KNOWN_CIRCLES"
+    assert circles == set()
 
 
 def test_the_circle_finder_sees_a_circle() -> None:
