@@ -23,6 +23,8 @@ def create_app(
     overrides replace individual services (clock, queue, line, files, rules, sleep), for tests
     and for the embedded demo.
     """
+    # Imported here, not at the top: every `bot.x` import runs this package first, and the CLI
+    # and workers import bot modules without building an app.
     from bot import commands, files_view, webhook
     from jobs.queue import SWEEP_EVERY_SECONDS, TICK_EVERY_SECONDS
     from runtime import services as runtime_services

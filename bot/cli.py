@@ -5,8 +5,12 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
+from runtime.keys import new_key
+
 
 def _app() -> object:
+    # The app is built only when a command needs it, so `portfolio --help` works without a
+    # configured environment.
     from flask.cli import NoAppException
 
     from bot import ConfigError, create_app
@@ -23,6 +27,7 @@ class PortfolioGroup(FlaskGroup):
     """Database trouble becomes one line saying what to do, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
+        # Loaded when a command runs, as the app is (see _app).
         from sqlalchemy.exc import OperationalError, ProgrammingError
 
         from catalogue import text
@@ -66,8 +71,6 @@ def emulator_command(host: str, port: int, token: str, quota: int) -> None:
 @main.command("secret-key", with_appcontext=False)
 def secret_key_command() -> None:
     """Print a new random SECRET_KEY (set it once; changing it later needs re-encryption)."""
-    from runtime.keys import new_key
-
     click.echo(new_key())
 
 

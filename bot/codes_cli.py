@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from catalogue import text
-from runtime.services import services
 from media import sheets
+from runtime.services import services
 from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from bot.richmenu_drawing import FontNotFound
+from bot.richmenu_sync import sync_rich_menus
 from runtime.services import services
 from storage import inbox as inbox_store
 from storage import migrate
 from storage import outbox as outbox_store
 from storage.clock import format_datetime
+from storage.identity import identify
+from storage.models.line import LineAccount
+from storage.outbox import Outbox
 
 db_cli = AppGroup("db", help="Database migrations.")
 inbox_cli = AppGroup("inbox", help="The webhook inbox: dead letters and retries.")
@@ -79,14 +87,12 @@ richmenu_cli = AppGroup("richmenu", help="The rich menus shown to each role.")
 )
 def richmenu_sync(font_path: str | None) -> None:
     """Create or update one rich menu per role (idempotent: safe to run on every release)."""
-    from bot import richmenu
-
     svc = services()
     try:
-        result = richmenu.sync_rich_menus(
+        result = sync_rich_menus(
             svc.line.api, svc.line.blob, font_path or svc.settings.cjk_font
         )
-    except richmenu.FontNotFound as exc:
+    except FontNotFound as exc:
         raise click.ClickException(str(exc)) from None
     for role, menu_id in result.items():
         click.echo(f"{role}\t{menu_id}")
@@ -96,12 +102,6 @@ def richmenu_sync(font_path: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Count who would be moved; change nothing.")
 def richmenu_relink(dry_run: bool) -> None:
     """Link every bound person to their role's menu (after a roster import changed roles)."""
-    from sqlalchemy import select
-
-    from storage.identity import identify
-    from storage.models.line import LineAccount
-    from storage.outbox import Outbox
-
     svc = services()
     now = svc.clock.now()
     counts: dict[str, int] = {}
@@ -118,6 +118,8 @@ def richmenu_relink(dry_run: bool) -> None:
         if dry_run:
             session.rollback()
     if not dry_run:
+        # Imported here: jobs reach up to bot.services for their services (until the services
+        # container moves below them), so a module-level import would run in a circle.
         from jobs import delivery
 
         delivery.deliver_ids(svc, ids)
@@ -128,6 +130,7 @@ def richmenu_relink(dry_run: bool) -> None:
 @click.command("sweep")
 def sweep_command() -> None:
     """Re-enqueue stale inbox events and deliver due messages now."""
+    # Imported here for the same reason as jobs.delivery above.
     from jobs.inbox import sweep
 
     result = sweep()
@@ -150,8 +153,6 @@ COMMAND_MODULES = (
 
 
 def init_app(app: Flask) -> None:
-    import importlib
-
     for group in (db_cli, inbox_cli, outbox_cli, richmenu_cli):
         app.cli.add_command(group)
     app.cli.add_command(sweep_command)

@@ -15,8 +15,8 @@ from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
 from catalogue import text
 from school import records, records_import
-from school.records import RecordError
 from school.import_plan import ImportResult
+from school.records import RecordError
 from school.schedule import to_roster_grade
 from storage.models.school import SchoolClass, Staff
 

@@ -8,9 +8,27 @@ from pathlib import Path
 
 import click
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from bot import create_app, richmenu_sync
 from dev.chat import DEMO_SECRET, DEMO_TOKEN
 from dev.emulator import events as ev
+from dev.emulator.platform import Platform
+from dev.emulator.server import EmulatorServer
+from runtime.config import environment
+from storage import migrate
+from storage.models.line import LineAccount
+from storage.models.school import (
+    Course,
+    Enrolment,
+    Guardian,
+    GuardianLink,
+    SchoolClass,
+    Staff,
+    StaffRole,
+    Student,
+    Term,
+)
 
 DEMO_DIR = Path("instance")
 BOT_PORT = 8000
@@ -35,18 +53,6 @@ STAFF = [
 
 def seed_demo(db: object, now: object) -> bool:
     """Seed the demo school once; returns False when it was already there."""
-    from storage.models.line import LineAccount
-    from storage.models.school import (
-        Course,
-        Enrolment,
-        Guardian,
-        GuardianLink,
-        SchoolClass,
-        Staff,
-        StaffRole,
-        Student,
-        Term,
-    )
 
     with db.transaction() as session:  # type: ignore[attr-defined]
         if session.scalars(select(Student)).first() is not None:
@@ -136,14 +142,6 @@ def seed_demo(db: object, now: object) -> bool:
 @click.option("--emulator-port", default=EMULATOR_PORT, show_default=True, type=int)
 def demo_command(port: int, emulator_port: int) -> None:
     """Run the bot with a demo school against the local LINE platform (no LINE account needed)."""
-    from werkzeug.serving import make_server
-
-    from bot import create_app
-    from dev.emulator.platform import Platform
-    from dev.emulator.server import EmulatorServer
-    from runtime.config import environment
-    from storage import migrate
-
     logging.basicConfig(level=logging.WARNING)
     DEMO_DIR.mkdir(exist_ok=True)
     emulator = EmulatorServer(
@@ -167,9 +165,7 @@ def demo_command(port: int, emulator_port: int) -> None:
     svc = app.extensions["portfolio"]
     fresh = seed_demo(svc.db, svc.clock.now())
     try:
-        from bot import richmenu
-
-        richmenu.sync_rich_menus(svc.line.api, svc.line.blob, svc.settings.cjk_font)
+        richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob, svc.settings.cjk_font)
     except Exception as exc:  # a demo without menu images still works by keywords
         click.echo(f"(rich menus not synced: {exc})")
     server = make_server("127.0.0.1", port, app, threaded=True)

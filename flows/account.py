@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
@@ -23,6 +25,8 @@ from storage.identity import (
     Identity,
     identify,
 )
+from storage.models.line import LineAccount
+from storage.models.school import StaffRole
 
 UNBIND_YES = "確定解除"
 # Who hears that binding codes are being guessed school-wide.
@@ -67,10 +71,7 @@ def on_unbound(ctx: Ctx, inp: Input) -> None:
 
 def _alert_it_staff(ctx: Ctx) -> None:
     """Tell 資媒組 that binding codes are being guessed school-wide (no names, no ids)."""
-    from sqlalchemy import select
 
-    from storage.models.line import LineAccount
-    from storage.models.school import StaffRole
 
     people = ctx.session.scalars(
         select(LineAccount.line_user_id)

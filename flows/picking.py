@@ -27,7 +27,7 @@ from school import picking
 from school.picking import Candidate, Outcome, PickState
 from school.schedule import to_rules_grade
 from storage.clock import format_date, format_datetime
-from storage.identity import HOMEROOM, STAFF, STUDENT, Identity
+from storage.identity import HOMEROOM, STAFF, STUDENT, Identity, identify
 from storage.models.school import SchoolClass
 
 FLOW: Final = "pick"
@@ -588,8 +588,6 @@ def on_export_picks(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 
 def _export_begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
-    from storage.identity import identify
-
     ident = identify(ctx.session, ctx.account)
     if ident is None or not ident.has(STAFF):
         ctx.reply(m.text(text("desk.not_for_you")))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from handlers import follow, group, message, postback
 from handlers.router import Router
 
 
 def build_router() -> Router:
-    from handlers import follow, group, message, postback
-
     router = Router()
     for module in (follow, group, message, postback):
         module.register(router)

@@ -120,6 +120,7 @@ def heic_supported() -> bool:
     with _heif_lock:
         if not _heif_state:
             try:
+                # Optional: pillow-heif may not be installed; then HEIC is refused kindly.
                 from pillow_heif import register_heif_opener
             except ImportError:
                 _heif_state.append(False)
@@ -453,6 +454,7 @@ def heic_to_jpeg(path: Path, out: Path, limit: int = DOCUMENT_LIMIT) -> FitResul
 
 def _pdf_errors() -> tuple[type[Exception], ...]:
     """What pypdf raises on the odd PDFs phones and office suites produce."""
+    # pypdf is loaded only by the processes that fit a PDF (here and below), not by every import.
     from pypdf.errors import PyPdfError
 
     return (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError)
@@ -467,7 +469,7 @@ def fit_pdf(path: Path, out: Path, limit: int = DOCUMENT_LIMIT) -> FitResult:
         return refuse(path, EXPECTED_PDF)
     size = path.stat().st_size
     values: dict[str, str | int] = {"limit": mb(limit)}
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # loaded only when a PDF is fitted (see _pdf_errors)
 
     pdf_errors = _pdf_errors()
     try:
@@ -511,7 +513,7 @@ def fit_pdf(path: Path, out: Path, limit: int = DOCUMENT_LIMIT) -> FitResult:
 def _rewrite_pdf(reader: PdfReader, images: tuple[int, int] | None) -> bytes:
     """The document rewritten compactly; with images=(quality, longest side), photos inside are
     recompressed as JPEG too."""
-    from pypdf import PdfWriter
+    from pypdf import PdfWriter  # loaded only when a PDF is fitted (see _pdf_errors)
 
     writer = PdfWriter(clone_from=reader)
     if images is not None:

@@ -12,6 +12,7 @@ xlsx is stored as text (type "s"), never as a formula or a number.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable
 from typing import IO, Any
 
@@ -63,7 +64,6 @@ def mark_text(cell: Any) -> None:
 
 def open_private(path: Any, mode: str = "w", **options: Any) -> IO[Any]:
     """Open a file for writing readable by its owner only (0600): exports hold personal data."""
-    import os
 
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)  # the file may have been there already with wider rights

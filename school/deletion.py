@@ -34,6 +34,7 @@ from storage.backup import FILES_LOCK
 from storage.clock import format_datetime, taipei_date
 from storage.db import Base, lock_named
 from storage.files import FileStore
+from storage.models import records
 from storage.models.lifecycle import (
     SEAL,
     RetentionDeletion,
@@ -144,7 +145,6 @@ def _student_file_ids(session: Session, student_id: int) -> set[int]:
 def _consultation_tables() -> tuple[Any, Any] | None:
     """The consultation tables, when the records feature has them: an individual consultation
     whose only student is deleted is about that student alone and goes too."""
-    from storage.models import records
 
     consultation = getattr(records, "Consultation", None)
     participant = getattr(records, "ConsultationStudent", None)
@@ -279,8 +279,6 @@ def delete_student(session: Session, rules: SchoolRules, now: datetime,
 
 
 def _consultation_files(session: Session, consultation_id: int) -> set[int]:
-    from storage.models import records
-
     attachment = getattr(records, "ConsultationFile", None)
     if attachment is None:
         return set()

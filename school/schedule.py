@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from rules.model import SchoolRules, WindowSetting
 from storage.models.line import LineAccount
+from storage.models.picking import PickConfirmation, ReceiptItem, ReceiptList
 from storage.models.portfolio import (
     DRAFT,
     PENDING,
@@ -412,7 +413,6 @@ def unconfirmed_pickers(
     session: Session, academic_year: int, student_ids: Collection[int]
 ) -> set[int]:
     """Students who have not pressed 確認送出 for the year's picks (or reopened them)."""
-    from storage.models.picking import PickConfirmation
 
     if not student_ids:
         return set()
@@ -430,7 +430,6 @@ def unconfirmed_pickers(
 
 def unanswered_receipts(session: Session, academic_year: int) -> dict[int, int]:
     """Per student: received items (收訖明細) of the year not yet answered."""
-    from storage.models.picking import ReceiptItem, ReceiptList
 
     rows = session.execute(
         select(ReceiptItem.student_id, func.count())

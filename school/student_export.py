@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import (
     Table,
     select,
@@ -26,6 +27,7 @@ from catalogue import text
 from media import sheets
 from media.kinds import EXTENSIONS, MIME_TYPES
 from school.deletion import NOT_EMPTIED, tables_referencing
+from school.export import RECORD_TYPE_BY_KEY
 from storage.clock import format_datetime, taipei, taipei_date
 from storage.crypto import mask_national_id
 from storage.files import CHUNK_SIZE, FileStore, NotStored
@@ -102,7 +104,6 @@ def export_student(session: Session, files: FileStore, student: Student, out_dir
     """One zip with every item (status, certification, decider and capacity), the class
     history, standing changes, records other features keep about the student (consultations,
     cadres, grade-12 documents...), the files themselves and a sha256 manifest."""
-    from school.export import RECORD_TYPE_BY_KEY
 
     def lab(key: str, default: str) -> str:
         return label(key) or default
@@ -241,8 +242,6 @@ def _row_dict(session: Session, table: Table, row: dict[str, Any], staff_names: 
 
 
 def _export_workbook(document: dict[str, Any], lab: Callable[[str, str], str]) -> bytes:
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-
     book = Workbook()
     first = book.active
     assert first is not None

@@ -11,6 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 import storage.models  # noqa: F401
@@ -46,7 +47,6 @@ def throwaway_postgres(admin_url: str, prefix: str = "portfolio_tmp",
                        migrated: bool = True) -> Iterator[str]:
     """A new PostgreSQL database (built by the migrations unless migrated is false), dropped
     afterwards: for tests and benches."""
-    from sqlalchemy import create_engine, text
 
     admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
     name = f"{prefix}_{secrets.token_hex(4)}"

@@ -158,13 +158,13 @@ def test_unbind_needs_confirmation(chat: Any, db: Any, clock: Any) -> None:
 
 
 def test_binding_links_the_role_menu(chat: Any, db: Any, clock: Any, line: Any) -> None:
-    from bot import richmenu
+    from bot import richmenu_drawing, richmenu_sync
 
     seed_school(db, bind=False)
     svc = chat.svc
     try:
-        menus = richmenu.sync_rich_menus(svc.line.api, svc.line.blob)
-    except richmenu.FontNotFound:
+        menus = richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob)
+    except richmenu_drawing.FontNotFound:
         import pytest
 
         pytest.skip("no CJK font on this machine")
@@ -216,14 +216,14 @@ def test_codes_cli_writes_csv_and_slips(app: Any, db: Any, tmp_path: Path) -> No
 
 
 def test_relink_moves_everyone_to_their_roles_menu(app: Any, db: Any, line: Any) -> None:
-    from bot import richmenu
+    from bot import richmenu_drawing, richmenu_sync
     from tests.school import REGISTRAR, STUDENTS_101, TEACHER_WANG
 
     seed_school(db)
     svc = app.extensions["portfolio"]
     try:
-        menus = richmenu.sync_rich_menus(svc.line.api, svc.line.blob)
-    except richmenu.FontNotFound:
+        menus = richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob)
+    except richmenu_drawing.FontNotFound:
         import pytest
 
         pytest.skip("no CJK font on this machine")

@@ -28,20 +28,17 @@ from linebot.v3.messaging import (
 from PIL import Image
 
 import catalogue as texts
-from bot import richmenu
+from bot import richmenu, richmenu_drawing, richmenu_sync
 from bot.richmenu import (
     MENU_ITEMS,
-    FontNotFound,
     alias_id,
-    find_cjk_font,
     keyword_for_postback,
     layout,
-    link_menu,
     menu_request,
-    render_menu_image,
     role_of_menu_name,
-    sync_rich_menus,
 )
+from bot.richmenu_drawing import FontNotFound, find_cjk_font, render_menu_image
+from bot.richmenu_sync import link_menu, sync_rich_menus
 from runtime.line import RichMenuMissing, unlink_menu
 
 # The keywords each role must reach from its menu (the same actions work when typed).
@@ -141,7 +138,7 @@ def test_labels_and_hints_come_from_the_catalogue() -> None:
         for item in items:
             assert texts.TEXTS[f"menu.{item.name}.label"] == item.label
             assert texts.TEXTS[f"menu.{item.name}.hint"] == item.hint
-            assert item.glyph in richmenu._GLYPHS
+            assert item.glyph in richmenu_drawing._GLYPHS
 
 
 def test_aliases_fit_lines_limit_and_unknown_roles_are_refused() -> None:
@@ -167,7 +164,7 @@ def test_the_env_var_overrides_the_search(cjk_font: Path) -> None:
 
     settings = load_settings({
         "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
-        "SECRET_KEY": secrets.token_urlsafe(32), richmenu.FONT_ENV_VAR: str(cjk_font),
+        "SECRET_KEY": secrets.token_urlsafe(32), richmenu_drawing.FONT_ENV_VAR: str(cjk_font),
     })
     assert settings.cjk_font == cjk_font
     assert find_cjk_font(settings.cjk_font) == cjk_font
@@ -177,26 +174,26 @@ def test_a_font_without_chinese_is_refused() -> None:
     latin = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     if not latin.is_file():
         pytest.skip("DejaVu Sans is not installed")
-    assert richmenu.missing_glyphs(latin, "上傳A") == "上傳"
+    assert richmenu_drawing.missing_glyphs(latin, "上傳A") == "上傳"
     with pytest.raises(FontNotFound, match="cannot draw"):
         render_menu_image("student", latin)
 
 
 @pytest.mark.parametrize("role", list(MENU_ITEMS))
 def test_image_fits_the_menu_and_lines_size_limit(role: str, cjk_font: Path) -> None:
-    assert richmenu.missing_glyphs(cjk_font, "".join(richmenu._menu_texts(role))) == ""
+    assert richmenu_drawing.missing_glyphs(cjk_font, "".join(richmenu_drawing._menu_texts(role))) == ""
     data = render_menu_image(role, cjk_font)
     assert len(data) < richmenu.MAX_IMAGE_BYTES
     with Image.open(io.BytesIO(data)) as image:
         assert image.format in ("PNG", "JPEG")
         assert image.size == (richmenu.MENU_WIDTH, richmenu.menu_height(role))
-    assert richmenu.image_content_type(data) == f"image/{image.format.lower()}"
+    assert richmenu_drawing.image_content_type(data) == f"image/{image.format.lower()}"
 
 
 def test_rendering_is_deterministic(cjk_font: Path) -> None:
     # Names hash the image bytes: a byte that changes by itself would make sync churn menus.
-    first = richmenu._render.__wrapped__(
-        "guardian", cjk_font, 0, richmenu._menu_texts("guardian")
+    first = richmenu_drawing._render.__wrapped__(
+        "guardian", cjk_font, 0, richmenu_drawing._menu_texts("guardian")
     )
     assert first == render_menu_image("guardian", cjk_font)
 
@@ -449,7 +446,7 @@ def test_a_run_that_stopped_half_way_is_finished_not_duplicated(
 ) -> None:
     api, _ = fake_api
     # As if an earlier run died after create_rich_menu, before the image and the alias.
-    built = richmenu.build_menu("teacher", cjk_font)
+    built = richmenu_sync.build_menu("teacher", cjk_font)
     orphan = api.create_rich_menu(built.request, _request_timeout=1).rich_menu_id
 
     ids = _sync(fake_api, cjk_font)

@@ -24,7 +24,8 @@ from linebot.v3.messaging import (
 from pydantic.v1 import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from dev.emulator.platform import Platform, PlatformError, new_request_id
+from dev.emulator.errors import PlatformError
+from dev.emulator.platform import Platform, new_request_id
 from flows.line_limits import find_violations
 
 logger = logging.getLogger(__name__)
