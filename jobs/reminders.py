@@ -157,6 +157,7 @@ def run(svc: Services) -> dict[str, int]:
             plan_schedule(session, rules, now, plan)
             plan_events(session, rules, now, plan)
             plan_required_events(session, rules, now, plan)
+            plan_semester_events(session, rules, now, plan)
             plan_announcements(session, now, plan)
             counts.update(plan.send(session, outbox, now))
         reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
@@ -510,6 +511,40 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 done = schedule.delivered(session, rule, period)
                 for role in schedule.EVENT_OFFICES[kind]:
                     body = text(f"schedule.event.{name}", office=role, year=year,
+                                kind=kind_label(kind), deadline=format_date(deadline))
+                    for person in schedule.staff_with_roles(session, [role]):
+                        if person.key not in done:
+                            done.add(person.key)
+                            plan.add(person, Item(rule, period, due, "normal",
+                                                  [notice_message(body, [], None)],
+                                                  due + STALE_AFTER))
+
+
+def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
+    """Each semester's events (the working group's meeting, 教學組's workshop, 輔導室's
+    training): a heads-up to the office before the deadline, and again after, if the semester
+    has none on the calendar."""
+    today = now.astimezone(TAIPEI).date()
+    send = rules.send_time
+    for semester in rules.semesters():
+        if not semester.start <= today <= semester.end:
+            continue
+        first, end = at_taipei(semester.start), at_taipei(semester.end + timedelta(days=1))
+        for kind in rules.semester_events:
+            deadline = rules.semester_event_deadline(kind, semester)
+            day = deadline.astimezone(TAIPEI).date()
+            checkpoints = (
+                ("missing", at_taipei(day - EVENT_MISSING_LEAD, send.hour, send.minute)),
+                ("overdue", at_taipei(day + timedelta(days=1), send.hour, send.minute)),
+            )
+            for name, due in checkpoints:
+                if not (due <= now <= due + CATCH_UP) \
+                        or schedule.has_event_between(session, kind, first, end):
+                    continue
+                rule, period = f"event_required:{kind}", f"{semester.label}:{name}"
+                done = schedule.delivered(session, rule, period)
+                for role in schedule.EVENT_OFFICES[kind]:
+                    body = text(f"school_rules.event.{name}", office=role, term=semester.label,
                                 kind=kind_label(kind), deadline=format_date(deadline))
                     for person in schedule.staff_with_roles(session, [role]):
                         if person.key not in done:

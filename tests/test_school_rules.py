@@ -382,3 +382,58 @@ def test_the_office_hears_60_days_before_the_calendar_runs_out(
     assert "規則檔的行事曆只到 2028/7/31，還沒有 117 學年度" in texts_for(line, REGISTRAR)
     clock.set(_taipei(2028, 6, 2, 9, 30))
     assert "rollover_warned" not in tick(app)  # once
+
+
+# --- seed 三, 附表一: the working group and each semester's events -----------------------------
+
+
+def test_the_working_group_is_imported_and_hears_its_rows_and_its_meeting(
+    app: Any, db: Any, line: Any, school: School, clock: Any, tmp_path: Path
+) -> None:
+    from storage.models.school import Staff
+    from tests.test_lifecycle import ok
+    from tests.test_reminders import tick
+
+    roster = tmp_path / "staff.csv"
+    roster.write_text("教職員編號,姓名,角色,科別,職稱\n"
+                      "A010,周教務,教務主任、執行秘書,,教務主任\n"
+                      "T010,何老師,任課教師、工作小組,數學,專任教師\n", encoding="utf-8")
+    ok(app, "import", "staff", str(roster))
+    with db.session() as s:
+        secretary = s.scalars(select(Staff).where(Staff.staff_no == "A010")).one()
+        member = s.scalars(select(Staff).where(Staff.staff_no == "T010")).one()
+        assert {"執行秘書", "工作小組"} <= set(secretary.role_names)
+        assert "工作小組" in member.role_names
+        for uid, person in (("Usec", secretary.id), ("Umember", member.id)):
+            s.add(LineAccount(line_user_id=uid, staff_id=person, created_at=clock.now(),
+                              bound_at=clock.now()))
+        s.commit()
+    # 115-2 begins 2027/2/11: the meeting is due within 30 days (3/13), heads-up 14 days before.
+    clock.set(_taipei(2027, 2, 27, 9, 0))
+    tick(app)
+    said = texts_for(line, "Usec")
+    assert "115-2 學期還沒有排定「學習歷程檔案工作小組會議」" in said
+    ok(app, "events", "create", "--kind", "working_group_meeting", "--title", "第二學期會議",
+       "--date", "2027-03-05", "--time", "15:00", "--place", "會議室")
+    deliver(app)
+    assert "第二學期會議" in texts_for(line, "Umember")  # the group is the meeting's audience
+    clock.set(_taipei(2027, 3, 14, 9, 0))
+    tick(app)
+    assert "至今仍未建立" not in texts_for(line, "Usec")
+
+
+def test_each_semester_the_offices_hear_when_their_workshop_is_missing(
+    app: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from tests.test_reminders import COUNSELLING, TEACHING, add_offices, tick
+
+    add_offices(db, school)
+    # 115-1 begins 2026/8/31: workshops due within 90 days (11/29), heads-up on 11/15.
+    clock.set(_taipei(2026, 11, 15, 9, 0))
+    tick(app)
+    assert "115-1 學期還沒有排定「課程諮詢與檔案建置研習」" in texts_for(line, TEACHING)
+    assert "115-1 學期還沒有排定「選課輔導與檔案建置訓練」" in texts_for(line, COUNSELLING)
+    clock.set(_taipei(2026, 11, 30, 9, 0))
+    tick(app)
+    assert "115-1 學期應於 2026/11/29 前排定的「課程諮詢與檔案建置研習」至今仍未建立" in texts_for(
+        line, TEACHING)
