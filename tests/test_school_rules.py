@@ -437,3 +437,38 @@ def test_each_semester_the_offices_hear_when_their_workshop_is_missing(
     tick(app)
     assert "115-1 學期應於 2026/11/29 前排定的「課程諮詢與檔案建置研習」至今仍未建立" in texts_for(
         line, TEACHING)
+
+
+# --- attendance: the school keeps it, the homeroom teacher and the export show it ----------------
+
+
+def test_attendance_shows_in_the_class_view_and_the_students_export(
+    app: Any, chat: Any, db: Any, school: School, clock: Any, tmp_path: Path
+) -> None:
+    import json
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from storage.models.records import AttendanceRecord
+    from tests.school import TEACHER_WANG
+    from tests.test_lifecycle import ok
+
+    with db.transaction() as s:
+        for day, period, kind in ((date(2026, 9, 8), "1", "曠課"), (date(2026, 9, 8), "2", "曠課"),
+                                  (date(2026, 10, 2), "5", "事假")):
+            s.add(AttendanceRecord(student_id=school.students["Us10101"], academic_year=115,
+                                   semester=1, day=day, period=period, leave_type=kind,
+                                   entered_at=clock.now()))
+    said = chat.texts(chat.say(TEACHER_WANG, "班級進度"))
+    assert "115-1 缺曠（學校保存，不上傳中央）：" in said
+    assert "1 李小明　3 節（事假 1、曠課 2）" in said
+    out = tmp_path / "out"
+    ok(app, "export", "student", "--id", "115001", "--out", str(out))
+    with zipfile.ZipFile(next(out.glob("*.zip"))) as zf:
+        doc = json.loads(zf.read("portfolio.json"))
+        book = load_workbook(__import__("io").BytesIO(zf.read("portfolio.xlsx")))
+    assert doc["attendance"] == [
+        {"academic_year": 115, "semester": 1, "leave_type": "事假", "periods": 1},
+        {"academic_year": 115, "semester": 1, "leave_type": "曠課", "periods": 2}]
+    assert "缺曠紀錄" in book.sheetnames
