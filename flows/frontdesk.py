@@ -208,6 +208,7 @@ DESK_MODULES = (
     "flows.my_portfolio",
     "flows.certify",
     "flows.class_progress",
+    "flows.supervision",
     "flows.picking",
     "flows.receipts",
     "flows.events",

@@ -36,6 +36,7 @@ from rules.model import (
     SchoolRules,
     Window,
 )
+from school import items as portfolio_items
 from school import schedule
 from school.schedule import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
@@ -68,6 +69,7 @@ FLOW_ACTIONS: dict[str, str] = {
     "confirm_receipt": "confirm_receipt",
     "write_autobiography": "write_autobiography",
     "export_picks": "export_picks",
+    "subject_progress": "subject_progress",
     # Office work done outside the bot (the registrar's system, the national platform): the
     # button opens the office's 待辦 list instead.
     "check_basic_data": "todo",
@@ -424,9 +426,52 @@ def _staff_audience(audience: str) -> Planner:
     return plan
 
 
+def _plan_conveners(
+    session: Any, rules: SchoolRules, o: Occurrence, now: datetime
+) -> list[tuple[Recipient, Item]]:
+    """附表二 五: each convener hears how their subject stands (students yet to upload, items
+    waiting for certification), with a button to 科別進度."""
+    if o.semester is None:
+        return []
+    notice = _Notice(rules, o)
+    found = []
+    for person in schedule.staff_with_roles(session, [AUDIENCES["convener"]]):
+        courses = portfolio_items.convened_courses(session, person.person_id, o.academic_year,
+                                         o.semester, now)
+        rows = portfolio_items.course_progress(session, courses, o.academic_year, o.semester)
+        if not rows:
+            continue
+        line = text("school_rules.standing.convener", missing=sum(r.missing for r in rows),
+                    courses=len(rows), pending=sum(r.pending for r in rows))
+        found.append((person, notice.item([line])))
+    return found
+
+
+def _plan_teachers(
+    session: Any, rules: SchoolRules, o: Occurrence, now: datetime
+) -> list[tuple[Recipient, Item]]:
+    """附表二 五: course teachers hear how many of their own students have not uploaded."""
+    if o.semester is None:
+        return []
+    notice = _Notice(rules, o)
+    found = []
+    for person in schedule.staff_with_roles(session, [AUDIENCES["teacher"]]):
+        courses = portfolio_items.taught_courses(session, person.person_id, o.academic_year,
+                                                 o.semester)
+        rows = portfolio_items.course_progress(session, courses, o.academic_year, o.semester)
+        missing = sum(r.missing for r in rows)
+        if not rows or missing == 0:
+            continue
+        line = text("school_rules.standing.teacher", missing=missing, courses=len(rows))
+        found.append((person, notice.item([line])))
+    return found
+
+
 _AUDIENCE_PLANNERS: dict[str, Planner] = {
     "student": _plan_students,
     "certifier": _plan_certifiers,
+    "convener": _plan_conveners,
+    "teacher": _plan_teachers,
     "homeroom": _plan_homeroom,
     "parent": _plan_parents,
 }

@@ -75,6 +75,7 @@ AUDIENCES: Final[Mapping[str, str]] = {
     "student": "學生",
     "parent": "家長",
     "certifier": "任課教師",
+    "teacher": "任課教師",
     "homeroom": "導師",
     "consultant": "課程諮詢教師",
     "convener": "科召集人",

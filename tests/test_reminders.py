@@ -210,6 +210,11 @@ EXPECTED = {
     ("row:homeroom_upload_progress", "115-2"): {"Utwang", "Utlin", HOMEROOM_301},
     ("row:remind_upload_course_outcomes", "115-1"): STUDENTS_BELOW_LIMIT_1,
     ("row:remind_upload_course_outcomes", "115-2"): BELOW_GRADE_12,
+    # 附表二 五 督導: the 數學 convener, and the teachers whose students have not all uploaded.
+    ("row:convener_supervision", "115-1"): {"Utchen"},
+    ("row:convener_supervision", "115-2"): {"Utchen"},
+    ("row:teacher_supervision", "115-1"): {"Utwang", "Utlin", "Utchen"},
+    ("row:teacher_supervision", "115-2"): {"Utwang", "Utlin", "Utchen"},
     ("row:consultation_records", "115-1"): {"Ucons"},
     ("row:consultation_records", "115-2"): {"Ucons"},
     # Only certifiers with pending items; none are pending in semester 2.

@@ -472,3 +472,30 @@ def test_attendance_shows_in_the_class_view_and_the_students_export(
         {"academic_year": 115, "semester": 1, "leave_type": "事假", "periods": 1},
         {"academic_year": 115, "semester": 1, "leave_type": "曠課", "periods": 2}]
     assert "缺曠紀錄" in book.sheetnames
+
+
+# --- 附表二 五 督導: conveners and course teachers -------------------------------------------------
+
+
+def test_conveners_see_their_subject_and_teachers_are_reminded_of_their_students(
+    app: Any, chat: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from tests.school import TEACHER_CHEN, TEACHER_LIN
+    from tests.test_certify import submit_item
+    from tests.test_reminders import tick
+
+    submit_item(db, school, clock, "Us10101", "101-數學")
+    submit_item(db, school, clock, "Us10201", "102-數學")
+    submit_item(db, school, clock, "Us10201", "102-英語文")
+    said = chat.texts(chat.say(TEACHER_CHEN, "科別進度"))  # 陳建宏 convenes 數學
+    assert "101 數學（陳建宏）：1/6 人，待認證 1、已認證 0、退回 0" in said
+    assert "102 數學（陳建宏）：1/3 人，待認證 1" in said and "英語文" not in said
+    assert "沒有召集的科目" in chat.texts(chat.say(TEACHER_LIN, "科別進度"))
+    # 115-1 uploads close 2/3: ten days before, the convener and the teachers hear.
+    chat.new_messages(TEACHER_CHEN)
+    chat.new_messages(TEACHER_LIN)
+    clock.set(_taipei(2027, 1, 24, 9, 0))
+    tick(app)
+    to_chen = texts_for(line, TEACHER_CHEN)
+    assert "請督導本科各班上傳與認證進度" in to_chen and "本科 2 個班：尚有 7 人次未上傳" in to_chen
+    assert "您任教的 2 個班，尚有 8 位學生未上傳" in texts_for(line, TEACHER_LIN)
