@@ -37,7 +37,7 @@ from rules.model import (
     Window,
 )
 from school import items as portfolio_items
-from school import schedule
+from school import records, schedule
 from school.schedule import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
 from storage.db import lock_named
@@ -70,6 +70,7 @@ FLOW_ACTIONS: dict[str, str] = {
     "write_autobiography": "write_autobiography",
     "export_picks": "export_picks",
     "subject_progress": "subject_progress",
+    "group_consultation": "group_consultation",
     # Office work done outside the bot (the registrar's system, the national platform): the
     # button opens the office's 待辦 list instead.
     "check_basic_data": "todo",
@@ -421,6 +422,8 @@ def _staff_audience(audience: str) -> Planner:
         notice = _Notice(rules, o)
         role = AUDIENCES.get(audience)
         people = schedule.staff_with_roles(session, [role] if role else [])
+        if o.row.flow == "group_consultation":
+            return _group_consultation_items(session, notice, o, audience, people)
         return [(p, notice.item([])) for p in people]
 
     return plan
@@ -464,6 +467,26 @@ def _plan_teachers(
             continue
         line = text("school_rules.standing.teacher", missing=missing, courses=len(rows))
         found.append((person, notice.item([line])))
+    return found
+
+
+def _group_consultation_items(
+    session: Any, notice: _Notice, o: Occurrence, audience: str, people: list[Recipient]
+) -> list[tuple[Recipient, Item]]:
+    """附表二 四(二): the classes still without a group consultation this year, to their
+    consultant (their own) and to 輔導室 (all); nobody hears when none is missing."""
+    missing = records.classes_without_group_consultation(session, o.academic_year)
+    found = []
+    for person in people:
+        mine = missing if audience != "consultant" else [
+            gap for gap in missing if gap.consultant.id == person.person_id]
+        if not mine:
+            continue
+        classes = "、".join(f"{gap.school_class.code}（{gap.consultant.name}）"
+                           if audience != "consultant" else gap.school_class.code
+                           for gap in mine[:20])
+        found.append((person, notice.item([text("school_rules.standing.group",
+                                                count=len(mine), classes=classes)])))
     return found
 
 

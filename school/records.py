@@ -606,3 +606,41 @@ def attendance_terms(session: Session, student_id: int) -> list[dict[str, object
     )
     return [{"academic_year": year, "semester": semester, "leave_type": leave_type,
              "periods": int(count)} for year, semester, leave_type, count in rows]
+
+
+# --- 附表二 四(二): each advised class has a group consultation at least once a year ------------
+
+
+@dataclass(frozen=True)
+class MissingGroupConsultation:
+    consultant: Staff
+    school_class: SchoolClass
+
+
+def classes_without_group_consultation(
+    session: Session, academic_year: int, consultant_id: int | None = None
+) -> list[MissingGroupConsultation]:
+    """Advised classes that have had no group consultation this academic year (a group
+    consultation of the class, or one that any of its students took part in)."""
+    consultants = sorted({a.staff_id for a in assignments(session, consultant_id)})
+    met: set[int] = set(session.scalars(
+        select(Consultation.class_id).where(Consultation.kind == GROUP,
+                                            Consultation.academic_year == academic_year,
+                                            Consultation.class_id.is_not(None))
+    ))
+    met.update(session.scalars(
+        select(Student.class_id)
+        .join(ConsultationStudent, ConsultationStudent.student_id == Student.id)
+        .join(Consultation, Consultation.id == ConsultationStudent.consultation_id)
+        .where(Consultation.kind == GROUP, Consultation.academic_year == academic_year,
+               Student.class_id.is_not(None))
+    ))
+    found = []
+    for staff_id in consultants:
+        staff = session.get(Staff, staff_id)
+        if staff is None:
+            continue
+        for school_class in advised_classes(session, staff_id):
+            if school_class.id not in met:
+                found.append(MissingGroupConsultation(staff, school_class))
+    return found

@@ -264,10 +264,10 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
 
     import pytest
 
+    from rules.model import NotConfigured
     from school import schedule
     from storage.clock import at_taipei
     from storage.models.picking import ReceiptList
-    from rules.model import NotConfigured
     from tests.test_lifecycle import ok
     from tests.test_picking import add_outcome
     from tests.test_receipts import HEADER, write_csv
@@ -298,12 +298,12 @@ def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
     app: Any, db: Any, line: Any, school: School, clock: Any, tmp_path: Path
 ) -> None:
     from school import picking
+    from storage.models.portfolio import CERTIFIED, CourseOutcome
     from tests.test_lifecycle import ok
     from tests.test_picking import add_outcome
     from tests.test_receipts import HEADER, write_csv
     from tests.test_reminders import SENIOR, add_offices
     from tests.test_retention import GRADUATION, at, sealed_at, tick
-    from storage.models.portfolio import CERTIFIED, CourseOutcome
 
     add_offices(db, school)
     senior = school.students[SENIOR]
@@ -499,3 +499,30 @@ def test_conveners_see_their_subject_and_teachers_are_reminded_of_their_students
     to_chen = texts_for(line, TEACHER_CHEN)
     assert "請督導本科各班上傳與認證進度" in to_chen and "本科 2 個班：尚有 7 人次未上傳" in to_chen
     assert "您任教的 2 個班，尚有 8 位學生未上傳" in texts_for(line, TEACHER_LIN)
+
+
+# --- 附表二 四(二): a group consultation with each advised class at least once a year ----------
+
+
+def test_classes_without_a_group_consultation_are_shown_and_reminded(
+    app: Any, chat: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from storage.models.records import ConsultantAssignment
+    from tests.school import CONSULTANT
+    from tests.test_lifecycle import _consultation
+    from tests.test_reminders import COUNSELLING, add_offices, tick
+
+    add_offices(db, school)
+    with db.transaction() as s:
+        s.add(ConsultantAssignment(staff_id=school.staff["T004"], grade=1,
+                                   created_at=clock.now()))
+    _consultation(db, school, clock, ["Us10101", "Us10102"])  # a group with 101 students
+    mine = chat.texts(chat.say(CONSULTANT, "諮詢紀錄"))
+    assert "115 學年度尚未團體諮詢的班級：102" in mine
+    office = chat.texts(chat.say(COUNSELLING, "團體諮詢"))
+    assert "102（課程諮詢教師 黃淑芬）" in office and "101（" not in office
+    # A month before 115-2's closing ceremony (6/30): the consultant and 輔導室 hear.
+    clock.set(_taipei(2027, 5, 31, 9, 0))
+    tick(app)
+    assert "尚未團體諮詢的班級（1 班）：102" in texts_for(line, CONSULTANT)
+    assert "尚未團體諮詢的班級（1 班）：102（黃淑芬）" in texts_for(line, COUNSELLING)
