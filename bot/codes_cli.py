@@ -10,11 +10,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bot.services import services
+from catalogue import text
+from runtime.services import services
 from storage import binding, sheets
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
-from catalogue import text
 
 codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
 

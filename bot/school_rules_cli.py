@@ -28,7 +28,7 @@ def _operator() -> str:
 @click.option("--dry-run", is_flag=True, help=text("school_rules.cli.opt.dry_run"))
 def submission_set(year: int, raw_date: str, grade12: bool, dry_run: bool) -> None:
     """Set the submission date the agency's letter gives (grade 12's own with --grade12)."""
-    from bot.services import services
+    from runtime.services import services
     from school.submission import SubmissionError, set_submission_date
 
     try:
@@ -59,7 +59,7 @@ def submission_set(year: int, raw_date: str, grade12: bool, dry_run: bool) -> No
 @click.option("--year", type=int, required=True, help=text("school_rules.cli.opt.year"))
 def submission_show(year: int) -> None:
     """The submission dates set for a year."""
-    from bot.services import services
+    from runtime.services import services
     from school.submission import submission_date
 
     svc = services()

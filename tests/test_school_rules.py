@@ -30,8 +30,9 @@ def _fail_backup(app: Any, tmp_path: Path, monkeypatch: Any) -> None:
 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
-    monkeypatch.setenv("BACKUP_DIR", str(blocker))
-    assert job.run(svc_of(app))["backup_enqueued"] == 1
+    svc = svc_of(app)
+    svc.settings = svc.settings.with_changes(backup_dir=blocker)
+    assert job.run(svc)["backup_enqueued"] == 1
     deliver(app)
 
 
@@ -474,7 +475,7 @@ def test_attendance_shows_in_the_class_view_and_the_students_export(
     assert "缺曠紀錄" in book.sheetnames
 
 
-# --- 附表二 五 督導: conveners and course teachers -------------------------------------------------
+# --- 附表二 五 督導: conveners and course teachers ----------------------------------------------
 
 
 def test_conveners_see_their_subject_and_teachers_are_reminded_of_their_students(
