@@ -14,6 +14,7 @@ from flows import (
     performance,
     picking,
     receipts,
+    supervision,
     upload,
 )
 from flows.frontdesk import FrontDesk
@@ -27,6 +28,7 @@ DESK_MODULES = (
     my_portfolio,
     certify,
     class_progress,
+    supervision,
     picking,
     receipts,
     events,
