@@ -35,6 +35,7 @@ class Stored:
     needs_work: bool
     # A message with a file (photo, video, audio, document): fetched from LINE and fitted.
     carries_file: bool = False
+    source_id: str | None = None
 
 
 FILE_MESSAGES = frozenset({"image", "video", "audio", "file"})
@@ -302,7 +303,7 @@ def record_failure(session: Session, event_id: int, error: str, now: datetime) -
 def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[Stored]:
     """Pending events nobody finished in time (Redis lost the job, a worker died)."""
     found = session.execute(
-        select(InboxEvent.id, InboxEvent.payload)
+        select(InboxEvent.id, InboxEvent.payload, InboxEvent.source_id)
         .where(InboxEvent.status == PENDING, InboxEvent.enqueued_at < now - STALE_AFTER)
         .order_by(InboxEvent.occurred_at)
         .limit(limit)
@@ -310,7 +311,8 @@ def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[Sto
     rows = [row.id for row in found]
     if rows:
         session.execute(update(InboxEvent).where(InboxEvent.id.in_(rows)).values(enqueued_at=now))
-    return [Stored(row.id, False, True, carries_file(row.payload)) for row in found]
+    return [Stored(row.id, False, True, carries_file(row.payload), row.source_id)
+            for row in found]
 
 
 def dead_letters(session: Session) -> list[InboxEvent]:
