@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from flows import links, postback_refs, upload
 from flows import messages as m
+from flows.cards import button
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
@@ -124,10 +125,6 @@ def _flex_text(body: str, **style: Any) -> dict[str, Any]:
     return {"type": "text", "text": body, "wrap": True, **style}
 
 
-def _button(action: dict[str, Any], style: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "button", "style": style, "height": "sm", "action": action, **extra}
-
-
 def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
     """One pending item: class-seat-name, course, summary, preview, 通過 / 退回."""
     name = who(outcome)
@@ -148,7 +145,7 @@ def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
             # A photo shows itself; documents and videos open in LINE's browser.
             hero = {"type": "image", "url": url, "size": "full", "aspectRatio": "4:3",
                     "aspectMode": "cover", "action": open_file}
-        body.append(_button(open_file, "link"))
+        body.append(button(open_file, style="link"))
     footnote = text("certify.card.submitted", date=format_short_date(outcome.submitted_at)) \
         if outcome.submitted_at else ""
     if outcome.escalated_at is not None and outcome.certifier_id == cards.staff_id \
@@ -172,8 +169,8 @@ def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
         "size": "kilo",
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
         "footer": {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": [
-            _button(reject, "secondary"),
-            _button(approve, "primary", color=APPROVE_COLOUR),
+            button(reject, style="secondary"),
+            button(approve, style="primary", color=APPROVE_COLOUR),
         ]},
     }
     if hero is not None:
@@ -210,10 +207,11 @@ def _more_bubble(page: Page, next_data: str, page_data: str) -> dict[str, Any]:
                      _flex_text(text("certify.more_hint"), size="sm", color=CARD_GREY),
                  ]},
         "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
-            _button(m.postback_action(text("certify.button.next"), next_data,
-                                      display=text("certify.button.next")), "primary"),
-            _button(m.postback_action(text("certify.button.approve_page"), page_data,
-                                      display=text("certify.button.approve_page")), "secondary"),
+            button(m.postback_action(text("certify.button.next"), next_data,
+                                      display=text("certify.button.next")), style="primary"),
+            button(m.postback_action(text("certify.button.approve_page"), page_data,
+                                      display=text("certify.button.approve_page")),
+                   style="secondary"),
         ]},
     }
 
@@ -369,9 +367,7 @@ def _ask_reason(ctx: Ctx, staff_id: int, data: str) -> None:
     if window is None or not window.contains(ctx.now):
         ctx.reply(m.text(window_refusal(window, outcome, ctx.now)))
         return
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, REJECT_FLOW, outcome_id=outcome.id, version=ref.version)
+    ctx.start_flow(REJECT_FLOW, outcome_id=outcome.id, version=ref.version)
 
 
 def _ask_page(ctx: Ctx, staff_id: int, data: str) -> None:
@@ -584,8 +580,9 @@ def rejection_message(outcome: CourseOutcome, teacher: str) -> dict[str, Any]:
         "type": "bubble",
         "body": {"type": "box", "layout": "vertical", "contents": [_flex_text(body, size="sm")]},
         "footer": {"type": "box", "layout": "vertical", "contents": [
-            _button(m.postback_action(text("certify.student.reupload"), reupload,
-                                      display=text("certify.student.reupload")), "primary"),
+            button(m.postback_action(text("certify.student.reupload"), reupload,
+                                      display=text("certify.student.reupload")),
+                   style="primary"),
         ]},
     }
     return m.flex(text("certify.student.alt_rejected", course=course), bubble)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from catalogue import text
-from storage.identity import GUARDIAN, Identity
-from school import items
-from storage.models.school import Student
 from rules.model import COURSE_OUTCOME, PERFORMANCE
+from school import items
+from storage.identity import GUARDIAN, Identity
+from storage.models.school import Student
 
 CHILD_PREFIX = "child:"
 

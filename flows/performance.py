@@ -19,13 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalogue import TEXTS, text
 from flows import intake
 from flows import messages as m
+from flows.cards import card
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
+from flows.my_portfolio import with_card_taps
 from flows.store import Conversation
-from flows.upload import (
+from flows.submission import (
     MENU_QUICK,
-    card,
+    PERFORMANCE_FLOW,
     check_summary,
     chosen_term,
     count_line,
@@ -35,8 +37,8 @@ from flows.upload import (
     refuse_submission,
     send_failure,
     term_prompt,
+    type_label,
     window_refusal,
-    with_card_taps,
 )
 from rules.model import PERFORMANCE
 from school import items
@@ -45,7 +47,7 @@ from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import STUDENT, Identity
 from storage.models.portfolio import DRAFT, Performance
 
-FLOW = "performance"
+FLOW = PERFORMANCE_FLOW
 TERM = "performance:term"
 TYPE = "performance:type"
 SUMMARY = "performance:summary"
@@ -168,10 +170,6 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     )),
 )
 TYPES = {t.key: t for t in RECORD_TYPES}
-
-
-def type_label(key: str) -> str:
-    return text(f"performance.type.{key}")
 
 
 def field_label(record_type: str, spec: FieldSpec) -> str:
@@ -725,15 +723,11 @@ PERFORMANCE_FLOW = Flow(
 
 
 def on_performance(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def resume_draft(ctx: Ctx, performance_id: int) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW, draft_id=performance_id)
+    ctx.start_flow(FLOW, draft_id=performance_id)
 
 
 def register(desk: FrontDesk) -> None:

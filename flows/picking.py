@@ -498,9 +498,7 @@ PICK = Flow(
 
 
 def on_pick(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def on_pick_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
@@ -510,9 +508,7 @@ def on_pick_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
         return
     view = act(ctx, ident.student.id, PREFIX + rest)
     if view.state in ("browse", "summary", "confirmed"):
-        from flows.frontdesk import desk
-
-        desk().start_flow(ctx, FLOW, view=view.state, page=view.page)
+        ctx.start_flow(FLOW, view=view.state, page=view.page)
 
 
 def on_pick_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:

@@ -26,8 +26,8 @@ from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
 from runtime.services import Services, services
+from school import deletion, management, schedule
 from school import lifecycle as life
-from school import schedule
 from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
@@ -105,8 +105,8 @@ def notify_management(
     """Push a staff notice to the platform-management contact of rule 七 (backup news: to the
     IT media section first, 附表二 二); their LINE user id, or None when nobody in the chain is
     on LINE (the notice is logged instead)."""
-    chain = life.backup_chain(session, now) if backup else life.management_chain(session, now)
-    recipients = life.management_recipients(session, now, chain)
+    chain = management.backup_chain(session, now) if backup else management.management_chain(session, now)
+    recipients = management.management_recipients(session, now, chain)
     if not recipients:
         log.warning("no platform-management contact on LINE for: %s", body.splitlines()[0])
         return None
@@ -132,7 +132,7 @@ class RetentionOutcome:
 
 
 def report_path(svc: Services) -> Path:
-    return Path(svc.settings.storage_dir) / REPORTS_DIR / life.DELETION_REPORT_NAME
+    return Path(svc.settings.storage_dir) / REPORTS_DIR / deletion.DELETION_REPORT_NAME
 
 
 def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
@@ -142,7 +142,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
         # Rule 九 waits for the graduates' last picking, submission and receipt confirmation.
         effective = schedule.effective_rules(session, svc.rules)
         to_seal = [s.id for s in life.due_for_sealing(session, now, effective)]
-        to_delete = [s.id for s in life.due_for_deletion(session, svc.rules, now)]
+        to_delete = [s.id for s in deletion.due_for_deletion(session, svc.rules, now)]
     for student_id in to_seal:
         try:
             with svc.db.transaction() as session:
@@ -165,7 +165,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
                 student = session.get(Student, student_id)
                 if student is None:
                     continue
-                outcome.deleted.append(life.delete_student(session, svc.rules, now, student))
+                outcome.deleted.append(deletion.delete_student(session, svc.rules, now, student))
         except Exception:
             log.exception("deleting student %s failed", student_id)
             outcome.failed.append(str(student_id))
@@ -176,12 +176,12 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
 def finish_deletions(svc: Services, now: datetime, outcome: RetentionOutcome | None = None) -> int:
     """After the rows are committed: remove the bytes nothing names any more, rewrite the CSV."""
     with svc.db.transaction() as session:
-        removed = life.remove_pending_bytes(session, svc.files, now)
+        removed = deletion.remove_pending_bytes(session, svc.files, now)
     path = report_path(svc)
     with svc.db.session() as session:
         has_reports = session.scalars(select(RetentionDeletion.id)).first() is not None
         if has_reports or path.exists():
-            life.write_deletion_report(session, path)
+            deletion.write_deletion_report(session, path)
     if outcome is not None:
         outcome.bytes_removed = removed
         outcome.report = path if has_reports else None

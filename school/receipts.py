@@ -37,7 +37,7 @@ from rules.model import (
 from school import schedule
 from school.export import RECORD_TYPES
 from school.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
-from school.roster import RosterFileError, read_roster_file
+from school.roster_files import RosterFileError, read_roster_file
 from storage.clock import at_taipei, taipei_date
 from storage.crypto import cipher
 from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList

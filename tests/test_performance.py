@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from catalogue import TEXTS
 from flows import performance as pf
 from flows.line_limits import check_messages
-from catalogue import TEXTS
 from storage.clock import TAIPEI
 from storage.models.portfolio import DRAFT, SUBMITTED, Performance
 from tests.support import Chat

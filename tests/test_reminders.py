@@ -106,8 +106,8 @@ def set_the_years_dates(db: Any, rules: Any) -> Any:
     """What staff set during the year: semester 1's upload window runs past the start of
     semester 2 (the windows overlap), the submission dates the agency's letters give (grade
     12's before graduation), and the 收訖明細 import opens the receipt confirmation."""
-    from school.submission import set_submission_date
     from school import schedule
+    from school.submission import set_submission_date
 
     with db.transaction() as session:
         schedule.record_window_change(

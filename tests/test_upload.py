@@ -788,7 +788,7 @@ def test_second_semester_counts_separately(db: Any, school: Any) -> None:
 
 
 def test_summary_counts_characters_not_bytes() -> None:
-    from flows.upload import check_summary
+    from flows.submission import check_summary
 
     assert check_summary("學" * 100)[0] == "學" * 100
     assert check_summary("學" * 101)[0] is None
