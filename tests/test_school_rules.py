@@ -324,6 +324,17 @@ def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
                               junior_item, clock.now())
         assert not junior.ok and junior.code == "window_before"
 
+    # Submitted on its own: 教學組 exports grade 12 alone; the yearly export leaves it out.
+    clock.set(_taipei(2027, 5, 31, 10, 0))
+    from tests.test_lifecycle import cli
+
+    # (The seeded senior lacks an ID number and a file: the export names exactly them.)
+    said = cli(app, "export", "course-outcomes", "--year", "115", "--grade12",
+               "--out", str(tmp_path / "g12")).output
+    assert "1 位學生共 3 個問題" in said and "301-01 高三生（學號 113001）" in said
+    said = ok(app, "export", "course-outcomes", "--year", "115", "--force",
+              "--out", str(tmp_path / "all"))
+    assert "沒有已勾選的" in said
     ok(app, "students", "graduate", "--id", "113001", "--on", GRADUATION.isoformat())
     clock.set(at(GRADUATION))
     tick(app)
