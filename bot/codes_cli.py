@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from catalogue import text
 from runtime.services import services
-from storage import binding, sheets
+from media import sheets
+from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
 

@@ -146,9 +146,7 @@ def on_account(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 
 def on_unbind(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, "unbind")
+    ctx.start_flow("unbind")
 
 
 def _unbind_begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:

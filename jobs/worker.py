@@ -16,7 +16,7 @@ from typing import Any
 
 from rq.worker import SimpleWorker
 
-from flows.frontdesk import desk
+from flows.desk import desk
 from jobs import inbox
 from runtime.services import process_services
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from media import sheets
 from school.certification import AuditRow
-from storage import sheets
 from storage.clock import TAIPEI
 from storage.models.school import Student
 from tests.test_consultation import advise, make_record
