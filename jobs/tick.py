@@ -19,6 +19,8 @@ PARTS = (
     "jobs.certification",
     "jobs.records",
     "jobs.lifecycle",
+    # Leftover temporary files and bytes no row names (refused uploads, killed workers).
+    "jobs.files",
     # Last: holds low-priority pushes any part queued when the month's forecast is over budget.
     "jobs.budget",
 )
