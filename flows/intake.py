@@ -307,6 +307,12 @@ def take(ctx: Ctx, inp: Input, draft_kind: str, draft_id: int, student_id: int) 
     """
     incoming = receive(ctx, inp)
     if incoming.is_photo:
+        # Checked from the header now, not when the pages are combined: a picture too big to
+        # decode is refused at once and its bytes deleted.
+        refused = media.photo_refusal(ctx.files.path(incoming.stored.sha256))
+        if refused is not None:
+            discard(ctx, incoming.stored.sha256)
+            raise IntakeError(refused.reason, **refused.values)
         return keep_page(ctx, draft_kind, draft_id, student_id, incoming,
                          inp.meta.get("imageSet"))
     if incoming.category == DOCUMENT:
