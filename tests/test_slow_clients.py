@@ -91,7 +91,7 @@ def web(pg_url: str, db: Any, redis_url: str, line: Any, _emulator: Any,
         _wait_until_serving(port, server)
         yield port
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGINT)  # quick shutdown: nothing is left to finish
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
