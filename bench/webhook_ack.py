@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from bot.emulator import events as ev  # noqa: E402
-from bot.emulator.server import EmulatorServer  # noqa: E402
+from dev.emulator import events as ev  # noqa: E402
+from dev.emulator.server import EmulatorServer  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"

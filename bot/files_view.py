@@ -11,7 +11,7 @@ from bot.services import services
 from catalogue import text
 from flows.links import LinkExpired, LinkInvalid, verify_link
 from media.fit import EXTENSIONS, MIME_TYPES
-from storage import items
+from school import items
 from storage.files import NotStored
 from storage.models.portfolio import FileRecord
 

@@ -24,7 +24,8 @@ from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_ALT_TEXT_LENGTH, MAX_FLEX_CAROUSEL_BUBBLES
 from flows.store import Conversation
 from rules.model import SchoolRules, Window
-from storage import certification as cert
+from school import certification as cert
+from school.items import VIEWER_STAFF
 from storage.clock import format_date, format_datetime, format_short_date
 from storage.identity import (
     CONSULTANT,
@@ -36,7 +37,6 @@ from storage.identity import (
     Identity,
     identify,
 )
-from storage.items import VIEWER_STAFF
 from storage.models.portfolio import CourseOutcome, FileRecord
 from storage.models.school import Staff
 from storage.outbox import MAX_MESSAGES_PER_REQUEST, URGENT, Outbox

@@ -12,11 +12,11 @@ from flows.context import Ctx
 from handlers import build_router
 from jobs import delivery
 from jobs.queue import EVENTS
+from school.schedule import effective_rules
 from storage import inbox as inbox_store
 from storage.db import lock_named
 from storage.models.line import PENDING, InboxEvent, LineAccount
 from storage.outbox import Outbox
-from storage.schedule import effective_rules
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from media.fit import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
 from rules.model import COURSE_OUTCOME, PERFORMANCE
+from school.picking import ref_of as _ref_of
+from school.picking import unconfirmed_with_picks
 from storage.clock import taipei
 from storage.files import CHUNK_SIZE, FileStore, NotStored
 from storage.models.picking import ExportRun
@@ -44,8 +46,6 @@ from storage.models.portfolio import (
     PerformanceFile,
 )
 from storage.models.school import Student
-from storage.picking import ref_of as _ref_of
-from storage.picking import unconfirmed_with_picks
 from storage.sheets import append_row, csv_writer, mark_text
 
 # --- the central database's format ------------------------------------------------------------

@@ -116,7 +116,7 @@ def test_embedded_default_runs_jobs_on_a_background_thread(
     sqlite_db: Any, line: Any, _emulator: Any, clock: Any, tmp_path: Path
 ) -> None:
     from bot import create_app
-    from bot.emulator import events as ev
+    from dev.emulator import events as ev
     from jobs.queue import ThreadJobQueue
     from tests.conftest import CHANNEL_SECRET, make_settings
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from bot.chat import DEMO_SECRET, DEMO_TOKEN
-from bot.emulator import events as ev
+from dev.chat import DEMO_SECRET, DEMO_TOKEN
+from dev.emulator import events as ev
 
 DEMO_DIR = Path("instance")
 BOT_PORT = 8000
@@ -139,8 +139,8 @@ def demo_command(port: int, emulator_port: int) -> None:
     from werkzeug.serving import make_server
 
     from bot import create_app
-    from bot.emulator.platform import Platform
-    from bot.emulator.server import EmulatorServer
+    from dev.emulator.platform import Platform
+    from dev.emulator.server import EmulatorServer
     from storage import migrate
 
     logging.basicConfig(level=logging.WARNING)
