@@ -11,10 +11,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot.services import services
-from storage import binding, sheets
+from catalogue import text
+from media import sheets
+from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
-from catalogue import text
 
 codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
 

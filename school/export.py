@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from media.fit import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
+from media.sheets import append_row, csv_writer, mark_text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school.picking import ref_of as _ref_of
 from school.picking import unconfirmed_with_picks
@@ -46,7 +47,6 @@ from storage.models.portfolio import (
     PerformanceFile,
 )
 from storage.models.school import Student
-from storage.sheets import append_row, csv_writer, mark_text
 
 # --- the central database's format ------------------------------------------------------------
 

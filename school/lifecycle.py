@@ -50,10 +50,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from catalogue import text
+from media import sheets
 from media.fit import EXTENSIONS, MIME_TYPES
 from rules.model import SchoolRules
 from school.roster import is_valid_national_id, normalise_national_id
-from storage import sheets
 from storage.backup import FILES_LOCK
 from storage.clock import academic_year_of, at_taipei, format_datetime, taipei, taipei_date
 from storage.crypto import cipher, mask_national_id
