@@ -65,6 +65,17 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     return value.rstrip("/")
 
 
+def _whole(env: Mapping[str, str], name: str, default: int, example: str) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+        if value <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number above 0, e.g. {example}") from None
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raises ConfigError with one clear line."""
     env = os.environ if env is None else env
@@ -134,4 +145,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         line_monthly_quota=quota,
         demo=demo,
         web_body_timeout_seconds=body_timeout,
+        upload_bytes_per_day=_whole(env, "UPLOAD_MB_PER_DAY", 200, "200") * MB,
+        bind_tries_per_hour=_whole(env, "BIND_TRIES_PER_HOUR", 200, "200"),
     )
