@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from tests.conftest import CHANNEL_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
