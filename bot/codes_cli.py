@@ -10,9 +10,9 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bot.services import services
 from catalogue import text
 from media import sheets
+from runtime.services import services
 from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student

@@ -45,7 +45,7 @@ def _age(path: Path, seconds: float) -> None:
 def test_the_scheduled_tick_sweeps_leftovers_and_unreferenced_files(
     chat: Chat, school: Any, db: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    assert "jobs.files" in tick.PARTS  # what rq's scheduler and the embedded mode both run
+    assert "jobs.files.run" in tick.PARTS  # what rq's scheduler and the embedded mode both run
     store = chat.svc.files
     system_temp = tmp_path / "system-temp"
     system_temp.mkdir()
