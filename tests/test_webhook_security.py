@@ -141,7 +141,16 @@ def test_a_failing_handler_retries_without_holding_later_events(
     assert chat.say(student, "說明"), "the next message waited for the failed one's retry"
     with db.session() as s:
         failed = s.scalars(select(InboxEvent).where(InboxEvent.event_type == "postback")).one()
-        assert failed.status == PENDING and failed.attempts == 1  # retried later, with backoff
+        assert failed.status == PENDING and failed.attempts == 1
+    # Retried later, with backoff: not before its delay is over.
+    from jobs import inbox
+
+    chat.clock.advance(seconds=59)
+    with chat.app.app_context():
+        assert inbox.sweep()["requeued"] == 0
+    chat.clock.advance(seconds=2)
+    with chat.app.app_context():
+        assert inbox.sweep()["requeued"] == 1
 
 
 # --- 8. odd but signed bodies -----------------------------------------------------------------
