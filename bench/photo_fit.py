@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pypdf import PdfReader
 
-from media.fit import DOCUMENT_LIMIT, images_to_pdf
+from media.documents import images_to_pdf
+from media.kinds import DOCUMENT_LIMIT
 
 BOMB_SIDE = 13000
 RSS_GOAL_MIB = 400

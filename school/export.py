@@ -30,7 +30,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from media.fit import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
+from media.sniff import sniff
+from media.kinds import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb
 from media.sheets import append_row, csv_writer, mark_text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school.picking import ref_of as _ref_of

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from dev.emulator import events as ev
 from storage import binding
+from storage import inbox as inbox_store
 from storage.models.binding import BindAttempt, BindingCode
 from storage.models.line import DEAD, DONE, PENDING, InboxEvent, LineAccount
 from storage.models.school import Student
@@ -145,7 +147,7 @@ def test_a_failing_handler_retries_without_holding_later_events(
     # Retried later, with backoff: not before its delay is over.
     from jobs import inbox
 
-    chat.clock.advance(seconds=59)
+    chat.clock.advance(inbox_store.STALE_AFTER - timedelta(seconds=1))
     with chat.app.app_context():
         assert inbox.sweep()["requeued"] == 0
     chat.clock.advance(seconds=2)

@@ -238,7 +238,7 @@ def test_a_failing_event_ends_dead_and_can_be_retried(
     monkeypatch.setattr(inbox, "_router", None)
     for attempt in range(5):
         chat.run_jobs()
-        clock.advance(seconds=61 * 2**attempt)  # retried with backoff: 1, 2, 4, 8 minutes
+        clock.advance(seconds=61 * 2**attempt)  # past each retry's doubling delay
         with chat.app.app_context():
             inbox.sweep()
     chat.svc.queue.clear()
