@@ -20,8 +20,8 @@ run: install
 	@if [ -n "$$LINE_CHANNEL_SECRET" ]; then \
 		$(BIN)/portfolio db upgrade && \
 		workers=1; [ -n "$$REDIS_URL" ] && workers=2; \
-		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers $$workers --threads 4 \
-			'bot:create_app()'; \
+		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers $$workers \
+			--worker-class asgi 'bot.asgi:create_asgi_app()'; \
 	else \
 		exec $(BIN)/portfolio demo; \
 	fi

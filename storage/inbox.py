@@ -300,14 +300,23 @@ def record_failure(session: Session, event_id: int, error: str, now: datetime) -
     return event.status
 
 
+def retry_delay(attempts: int) -> timedelta:
+    """How long a pending event waits before it is handed out again: STALE_AFTER for one nobody
+    finished, doubling with each failed attempt (15, 30, 60, 120 s)."""
+    return STALE_AFTER * 2 ** max(0, attempts - 1)
+
+
 def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[Stored]:
-    """Pending events nobody finished in time (Redis lost the job, a worker died)."""
-    found = session.execute(
-        select(InboxEvent.id, InboxEvent.payload, InboxEvent.source_id)
+    """Pending events nobody finished in time (Redis lost the job, a worker died), and failed
+    ones whose backoff is over."""
+    candidates = session.execute(
+        select(InboxEvent.id, InboxEvent.payload, InboxEvent.source_id, InboxEvent.attempts,
+               InboxEvent.enqueued_at)
         .where(InboxEvent.status == PENDING, InboxEvent.enqueued_at < now - STALE_AFTER)
         .order_by(InboxEvent.occurred_at)
         .limit(limit)
     ).all()
+    found = [c for c in candidates if c.enqueued_at < now - retry_delay(c.attempts)]
     rows = [row.id for row in found]
     if rows:
         session.execute(update(InboxEvent).where(InboxEvent.id.in_(rows)).values(enqueued_at=now))

@@ -5,6 +5,7 @@ from storage.models import lifecycle as _lifecycle  # noqa: F401
 from storage.models import picking as _picking  # noqa: F401
 from storage.models import records as _records  # noqa: F401
 from storage.models import schedule as _schedule  # noqa: F401
+from storage.models import security as _security  # noqa: F401
 from storage.models.binding import BindAttempt, BindingCode
 from storage.models.conversation import ConversationRow
 from storage.models.line import InboxEvent, LineAccount, OutboxMessage
