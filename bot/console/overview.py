@@ -26,7 +26,7 @@ from catalogue import TEXTS, text
 from jobs import budget
 from school import overview as ov
 from school.dates import show_date
-from storage.rules import NotConfigured, Semester
+from rules.model import NotConfigured, Semester
 
 
 def _semester() -> Semester | None:
