@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,8 @@ class Settings:
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
     line_timeout_seconds: float = 10.0
+    # The official account's basic ID (@123abcde): binding slips carry its add-friend QR code.
+    line_basic_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_changes(self, **changes: Any) -> Settings:
@@ -95,6 +98,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ) from None
 
     storage_dir = Path(env.get("STORAGE_DIR", "").strip() or DEFAULT_INSTANCE_DIR / "files")
+    basic_id = env.get("LINE_BASIC_ID", "").strip() or None
+    if basic_id is not None:
+        basic_id = "@" + basic_id.lstrip("@")
+        if not re.fullmatch(r"@[0-9A-Za-z._-]{3,30}", basic_id):
+            raise ConfigError(
+                "LINE_BASIC_ID must be the official account's basic ID, e.g. @123abcde")
     return Settings(
         line_channel_secret=secret,
         line_channel_access_token=token,
@@ -106,4 +115,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=public,
         school_config=school_path,
         line_monthly_quota=quota,
+        line_basic_id=basic_id,
     )

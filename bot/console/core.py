@@ -37,8 +37,9 @@ OFFICE_STAFF = frozenset({
 
 @dataclass(frozen=True)
 class Page:
-    """One console page: who may open it (any of roles) and its name in the menu."""
+    """One console page: who may open it (any of roles), its menu entry and landing endpoint."""
 
+    name: str
     endpoint: str
     title_key: str
     roles: frozenset[str]
@@ -51,10 +52,11 @@ def _roles(*names: str) -> frozenset[str]:
 
 # THE table: every route names one of these pages, and the guard checks the roles on the server.
 PAGES: dict[str, Page] = {
-    page.endpoint: page
+    page.name: page
     for page in (
-        Page("console.overview", "console.nav.overview", CONSOLE_ROLES),
-        Page("console.audit", "console.nav.audit", OFFICE_STAFF),
+        Page("overview", "console.overview", "console.nav.overview", CONSOLE_ROLES),
+        Page("codes", "console.codes_page", "console.nav.codes", _roles("註冊組", "註冊組長")),
+        Page("audit", "console.audit", "console.nav.audit", OFFICE_STAFF),
     )
 }
 
@@ -82,8 +84,8 @@ def user() -> ConsoleUser:
     return g.console_user  # type: ignore[no-any-return]
 
 
-def may_open(who: ConsoleUser | None, endpoint: str) -> bool:
-    page = PAGES.get(endpoint)
+def may_open(who: ConsoleUser | None, name: str) -> bool:
+    page = PAGES.get(name)
     return who is not None and page is not None and who.has(*page.roles)
 
 
@@ -94,10 +96,10 @@ class Refused(Exception):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def page(endpoint: str) -> Callable[[F], F]:
-    """Guard a view: signed in, and holding one of the page's roles in PAGES."""
-    if endpoint not in PAGES:
-        raise KeyError(f"{endpoint} is not in the console's PAGES table")
+def page(name: str) -> Callable[[F], F]:
+    """Guard a view: signed in, and holding one of the roles of PAGES[name]."""
+    if name not in PAGES:
+        raise KeyError(f"{name} is not in the console's PAGES table")
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
@@ -105,8 +107,8 @@ def page(endpoint: str) -> Callable[[F], F]:
             who: ConsoleUser | None = g.get("console_user")
             if who is None:
                 return render("signed_out.html", status=401, reason="needed")
-            if not may_open(who, endpoint):
-                raise Refused(endpoint)
+            if not may_open(who, name):
+                raise Refused(name)
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]
@@ -146,7 +148,7 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
 
 def menu(who: ConsoleUser | None) -> list[tuple[str, str]]:
     return [(url_for(p.endpoint), text(p.title_key)) for p in PAGES.values()
-            if p.in_menu and may_open(who, p.endpoint)]
+            if p.in_menu and may_open(who, p.name)]
 
 
 # --- dates at the edge -------------------------------------------------------------------------

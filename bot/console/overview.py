@@ -24,9 +24,9 @@ from bot.console.core import (
 )
 from catalogue import TEXTS, text
 from jobs import budget
+from rules.model import NotConfigured, Semester
 from school import overview as ov
 from school.dates import show_date
-from rules.model import NotConfigured, Semester
 
 
 def _semester() -> Semester | None:
@@ -58,7 +58,7 @@ def _messages(session: Any) -> dict[str, int] | None:
 
 
 @bp.get("/")
-@page("console.overview")
+@page("overview")
 def overview() -> Response:
     semester = _semester()
     if semester is None:
@@ -91,7 +91,7 @@ def progress_link(kind: str, class_id: int | None = None, course_id: int | None 
 
 
 @bp.get("/list/<kind>")
-@page("console.overview")
+@page("overview")
 def progress_list(kind: str) -> Response:
     require(kind in ov.LIST_KINDS)
     semester = _semester()
