@@ -40,6 +40,7 @@ _VIEWS = (
     "bot.console.overview",
     "bot.console.audit_view",
     "bot.console.codes_view",
+    "bot.console.roster_view",
     "bot.console.assets",
 )
 

@@ -55,6 +55,8 @@ PAGES: dict[str, Page] = {
     page.name: page
     for page in (
         Page("overview", "console.overview", "console.nav.overview", CONSOLE_ROLES),
+        Page("roster", "console.roster_page", "console.nav.roster",
+             _roles("註冊組", "註冊組長", "教學組", "教學組長")),
         Page("codes", "console.codes_page", "console.nav.codes", _roles("註冊組", "註冊組長")),
         Page("audit", "console.audit", "console.nav.audit", OFFICE_STAFF),
     )
