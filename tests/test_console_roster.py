@@ -1,4 +1,4 @@
-"""名冊匯入 in the console: upload → the dry run → confirm; errors by row; nothing partly written."""
+"""名冊匯入 in the console: upload, dry run, confirm; errors by row; nothing partly written."""
 
 from __future__ import annotations
 

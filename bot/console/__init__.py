@@ -41,6 +41,7 @@ _VIEWS = (
     "bot.console.audit_view",
     "bot.console.codes_view",
     "bot.console.roster_view",
+    "bot.console.people",
     "bot.console.assets",
 )
 

@@ -81,7 +81,8 @@ def codes_issue() -> Response:
                                                           "until")}
     errors: list[str] = []
     role = form["role"]
-    require(role in ROLE_CHOICES)
+    if role not in ROLE_CHOICES:
+        return _page(400, [text("console.codes.error.role")], form)
     grade = int(form["grade"]) if form["grade"] in ("1", "2", "3") else None
     until = None
     if form["until"]:
@@ -118,7 +119,8 @@ def codes_class(class_id: int) -> Response:
 def codes_reissue() -> Response:
     role = request.form.get("role", "")
     person_id = request.form.get("person_id", type=int)
-    require(role in ("student", "guardian") and person_id is not None)
+    if role not in ("student", "guardian") or person_id is None:
+        return _page(400, [text("console.codes.error.role")])
     try:
         with transaction() as session:
             slips = _issue(session, role, codes.binding.DEFAULT_VALID_DAYS, person_id=person_id)

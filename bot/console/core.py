@@ -58,6 +58,7 @@ PAGES: dict[str, Page] = {
         Page("roster", "console.roster_page", "console.nav.roster",
              _roles("註冊組", "註冊組長", "教學組", "教學組長")),
         Page("codes", "console.codes_page", "console.nav.codes", _roles("註冊組", "註冊組長")),
+        Page("people", "console.people_page", "console.nav.people", OFFICE_STAFF | {"導師"}),
         Page("audit", "console.audit", "console.nav.audit", OFFICE_STAFF),
     )
 }

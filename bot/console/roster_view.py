@@ -104,7 +104,8 @@ def _unstage(token: str) -> None:
 def roster_preview() -> Response:
     request.max_content_length = MAX_UPLOAD
     kind = request.form.get("kind", "")
-    require(kind in ROSTER_KIND_ROLES)
+    if kind not in ROSTER_KIND_ROLES:
+        return _page(400, errors=[text("console.roster.no_kind")])
     require(user().has(*ROSTER_KIND_ROLES[kind]))  # a crafted form for another office's kind
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -132,7 +133,8 @@ def roster_preview() -> Response:
 @page("roster")
 def roster_confirm() -> Response:
     kind = request.form.get("kind", "")
-    require(kind in ROSTER_KIND_ROLES)
+    if kind not in ROSTER_KIND_ROLES:
+        return _page(410, errors=[text("console.roster.gone")])
     require(user().has(*ROSTER_KIND_ROLES[kind]))
     token = request.form.get("token", "")
     staged = _staged(token, kind)
