@@ -12,7 +12,7 @@ from bot.services import services
 from catalogue import text
 from school import codes
 from school import console_access as access
-from storage import binding
+from storage import binding, sheets
 
 codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
 
@@ -81,9 +81,12 @@ def issue_codes(
         stamp = now.strftime("%Y%m%d-%H%M%S")
         csv_path = out_dir / f"codes-{role}-{stamp}.csv"
         pdf_path = out_dir / f"codes-{role}-{stamp}.pdf"
-        csv_path.write_text(codes.slips_csv(slips), encoding="utf-8-sig", newline="")
         title = text("cli.codes.slip.title", role=ROLE_LABELS[role])
-        pdf_path.write_bytes(codes.slips_pdf(slips, svc.settings.line_basic_id, title))
+        # 0600 like every export: both hold names and working codes.
+        with sheets.open_private(csv_path, "w", newline="", encoding="utf-8-sig") as handle:
+            handle.write(codes.slips_csv(slips))
+        with sheets.open_private(pdf_path, "wb") as handle:
+            handle.write(codes.slips_pdf(slips, svc.settings.line_basic_id, title))
         access.audit(session, None, "註冊組", "codes_issue", now,
                      f"{ROLE_LABELS[role]} {len(slips)} (CLI)", after=len(slips))
     click.echo(f"issued {len(slips)} code(s), valid {days} days")

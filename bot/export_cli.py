@@ -14,8 +14,7 @@ from catalogue import text
 from flows import messages as m
 from jobs.queue import DELIVERY
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from school import export, receipts
-from storage import picking
+from school import export, picking, receipts
 from storage.clock import format_date, format_datetime
 from storage.models.line import LineAccount
 from storage.models.school import Student

@@ -7,7 +7,6 @@ class and seat, the code, and a QR code that adds the school's LINE account as a
 
 from __future__ import annotations
 
-import csv
 import glob
 import io
 import os
@@ -30,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from school.dates import show_date
-from storage import binding
+from storage import binding, sheets
 from storage.clock import at_taipei, taipei
 from storage.models.line import LineAccount
 from storage.models.school import Guardian, GuardianLink, SchoolClass, Staff, Student
@@ -202,7 +201,7 @@ CSV_COLUMNS = ("role", "number", "name", "class", "seat", "guardian", "code", "e
 
 def slips_csv(slips: Sequence[Slip]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = sheets.csv_writer(buffer)
     writer.writerow([text(f"cli.codes.csv.{c}") for c in CSV_COLUMNS])
     for s in slips:
         writer.writerow([text(f"cli.codes.role.{s.role}"), s.number, s.name, s.class_code,

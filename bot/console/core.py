@@ -19,6 +19,7 @@ from catalogue import text
 from school import console_access as access
 from school.console_access import CONSOLE_ROLES, ConsoleUser
 from school.dates import show_date, show_minguo
+from storage import sheets
 from storage.clock import taipei
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
@@ -183,11 +184,11 @@ def moment(value: datetime | None) -> str:
 
 def xlsx(filename: str, headers: list[str], rows: list[list[Any]]) -> Response:
     """One sheet as a download; the name is ASCII and made by us (never personal)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(headers)
+    book = Workbook()
+    sheet = book.active
+    sheets.append_row(sheet, headers)
     for row in rows:
-        sheet.append(row)
+        sheets.append_row(sheet, row)  # typed text never becomes a live formula
     buffer = io.BytesIO()
     book.save(buffer)
     response = Response(
