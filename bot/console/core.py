@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from bot.services import Services, services
 from catalogue import text
 from school import console_access as access
 from school.console_access import CONSOLE_ROLES, ConsoleUser
@@ -75,8 +74,9 @@ ROSTER_KIND_ROLES: dict[str, frozenset[str]] = {
 }
 
 
-def svc() -> Services:
-    return services()
+def svc() -> Any:
+    """The app's services (bot.services.Services; not imported, so the console joins no circle)."""
+    return current_app.extensions["portfolio"]
 
 
 def now() -> datetime:
