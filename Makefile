@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,13 @@ run: install
 		exec $(BIN)/portfolio demo; \
 	fi
 
-test: install
+# The console's browser tests drive Debian's chromium (Playwright comes with the test extra).
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		echo "could not install chromium: the console's browser tests will skip (fail under CI)"
+
+test: install browser
 	$(BIN)/pytest
 
 lint: install
