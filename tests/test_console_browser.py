@@ -176,6 +176,6 @@ def test_issue_codes_and_download_the_slips(live: Live, browser: Any, school: Sc
     words = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "吳承恩" in words and "2026/11/30" in words
     assert download.value.suggested_filename.endswith(".pdf")
-    page.click(f"#binding-table a >> text=102")
+    page.click("#binding-table a >> text=102")
     shot(page, "codes-class", size)
     assert live.errors == []
