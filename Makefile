@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python bench/upload_memory.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/semester_quota.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
