@@ -204,7 +204,8 @@ def main() -> int:
         school = seed(db, args.scale)
         print(f"school: {len(school['students'])} students in {len(school['classes'])} classes, "
               f"120 staff, {school['courses']} courses, {school['outcomes']} course outcomes, "
-              f"{school['performances']} 多元表現 (seeded in {time.perf_counter() - started:.1f} s)")
+              f"{school['performances']} 多元表現 "
+              f"(seeded in {time.perf_counter() - started:.1f} s)")
         settings = Settings(line_channel_secret="bench-secret-0123456789abcdef",
                             line_channel_access_token="bench-token", secret_key=SECRET_KEY,
                             database_url=url, line_api_base_url="http://127.0.0.1:9",
