@@ -38,7 +38,7 @@ test: install browser
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check bot handlers flows storage jobs tests bench
+	$(BIN)/ruff check bot handlers flows storage jobs school catalogue runtime tests bench
 
 bench: install
 	$(BIN)/python bench/webhook_ack.py
