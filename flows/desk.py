@@ -6,6 +6,7 @@ from flows import (
     account,
     certify,
     class_progress,
+    console,
     consultation_menu,
     events,
     grade12,
@@ -34,6 +35,7 @@ DESK_MODULES = (
     events,
     consultation_menu,
     grade12,
+    console,
 )
 
 _desk: FrontDesk | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +39,8 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
+    # The official account's basic ID (@123abcde): binding slips carry its add-friend QR code.
+    line_basic_id: str | None = None
     line_timeout_seconds: float = DEFAULT_LINE_TIMEOUT_SECONDS
     backup_dir: Path | None = None
     backup_hour: int = DEFAULT_BACKUP_HOUR
@@ -153,6 +156,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             raise ValueError
     except ValueError:
         raise ConfigError("WEB_BODY_TIMEOUT_SECONDS must be a number of seconds, e.g. 10") from None
+    basic_id = env.get("LINE_BASIC_ID", "").strip() or None
+    if basic_id is not None:
+        basic_id = "@" + basic_id.lstrip("@")
+        if not re.fullmatch(r"@[0-9A-Za-z._-]{3,30}", basic_id):
+            raise ConfigError(
+                "LINE_BASIC_ID must be the official account's basic ID, e.g. @123abcde")
     backup_raw = env.get("BACKUP_DIR", "").strip()
     font_raw = env.get("PORTFOLIO_CJK_FONT", "").strip()
     return Settings(
@@ -166,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=public,
         school_config=school_path,
         line_monthly_quota=quota,
+        line_basic_id=basic_id,
         demo=demo,
         web_body_timeout_seconds=body_timeout,
         upload_bytes_per_day=_whole(env, "UPLOAD_MB_PER_DAY", 200, 1, 100_000) * MB,
