@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import storage.db
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002_security'
 branch_labels = None
 depends_on = None
 
