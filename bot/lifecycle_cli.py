@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue import TEXTS, text
-from school import deletion, management, student_export
+from school import deletion, management, schedule, student_export
 from school import lifecycle as life
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance
@@ -369,7 +369,7 @@ def _rows(rows: dict[str, int]) -> str:
 
 
 def _show_plan(session: Session, svc: Any, now: datetime) -> None:
-    to_seal = life.due_for_sealing(session, now)
+    to_seal = life.due_for_sealing(session, now, schedule.effective_rules(session, svc.rules))
     if to_seal:
         _say("would_seal", count=len(to_seal))
         for s in to_seal[:MAX_LISTED]:

@@ -29,12 +29,14 @@ from flows.submission import (
     MENU_QUICK,
     PERFORMANCE_FLOW,
     check_summary,
+    chosen_term,
     count_line,
     current_student,
     describe_files,
     limit_refusal,
     refuse_submission,
     send_failure,
+    term_prompt,
     type_label,
     window_refusal,
 )
@@ -46,6 +48,7 @@ from storage.identity import STUDENT, Identity
 from storage.models.portfolio import DRAFT, Performance
 
 FLOW = PERFORMANCE_FLOW
+TERM = "performance:term"
 TYPE = "performance:type"
 SUMMARY = "performance:summary"
 FILES = "performance:files"
@@ -234,10 +237,29 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
             return _lost(ctx)
         conv.data["draft_id"] = found.id
         return _resume_state(ctx, found)
-    term = items.current_term(ctx.rules, ctx.now)
+    open_terms = items.upload_terms(ctx.rules, PERFORMANCE, student.grade, ctx.now)
+    if len(open_terms) > 1:
+        conv.data["terms"] = [[t.academic_year, t.semester] for t in open_terms]
+        return TERM
+    term = open_terms[0] if open_terms else items.current_term(ctx.rules, ctx.now)
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
+    return _start_term(ctx, conv, student, term)
+
+
+def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    student = current_student(ctx)
+    if student is None:
+        return _lost(ctx)
+    term = chosen_term(conv, inp)
+    if term is None:
+        ctx.reply(m.text(text("school_rules.term.unknown")))
+        return TERM
+    return _start_term(ctx, conv, student, term)
+
+
+def _start_term(ctx: Ctx, conv: Conversation, student: Any, term: TermRef) -> str:
     check = items.check_window(ctx.rules, PERFORMANCE, term, student.grade, ctx.now)
     if not check.open:
         ctx.reply(m.text(window_refusal(check, PERFORMANCE)))
@@ -672,6 +694,8 @@ def _describe(ctx: Ctx, conv: Conversation) -> str:
 
 def _steps() -> dict[str, Step]:
     steps: dict[str, Step] = {
+        TERM: step(("postback", "text"), _term_run,
+                   lambda ctx, conv: term_prompt(conv, PERFORMANCE)),
         TYPE: step(("postback", "text"), with_card_taps(_type_run), _type_prompt),
     }
     for record_type in RECORD_TYPES:

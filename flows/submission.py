@@ -9,13 +9,18 @@ from catalogue import text
 from flows import intake
 from flows import messages as m
 from flows.context import Ctx
+from flows.engine import Input
+from flows.store import Conversation
 from media.kinds import mb
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import items
-from school.items import Room, WindowCheck
+from school.items import Room, TermRef, WindowCheck
 from storage.clock import format_date
 from storage.models.portfolio import CERTIFIED, FileRecord
 from storage.models.school import Student
+
+# A tap on one of two open semesters (postback data "term:115:1").
+TERM_PICK = "term:"
 
 # The flows' names and the 重新上傳 postback, here so 我的歷程 opens them without importing them.
 UPLOAD_FLOW = "upload"
@@ -141,3 +146,26 @@ def refuse_submission(ctx: Ctx, result: items.Submitted, item_kind: str) -> None
         ctx.reply(m.text(text("upload.replace_already_replaced"), quick=MENU_QUICK))
     else:
         ctx.reply(m.text(text("upload.already_sent"), quick=MENU_QUICK))
+
+
+def term_prompt(conv: Conversation, item_kind: str) -> list[dict[str, Any]]:
+    """Two semesters' windows are open at once: one tap says which the item belongs to."""
+    terms = [TermRef(int(y), int(n)) for y, n in conv.data.get("terms", [])]
+    quick: list[Any] = [
+        (text("school_rules.term.button", term=t.label), "postback",
+         f"{TERM_PICK}{t.academic_year}:{t.semester}")
+        for t in terms
+    ]
+    return [m.text(text("school_rules.term.ask", what=text(f"upload.item_name.{item_kind}"),
+                        terms="、".join(t.label for t in terms)), quick=quick)]
+
+
+def chosen_term(conv: Conversation, inp: Input) -> TermRef | None:
+    """The semester the student tapped (or typed, e.g. 115-1), if it is one of those offered."""
+    terms = [TermRef(int(y), int(n)) for y, n in conv.data.get("terms", [])]
+    wanted = ""
+    if inp.kind == "postback" and inp.data.startswith(TERM_PICK):
+        wanted = inp.data[len(TERM_PICK):].replace(":", "-")
+    elif inp.kind == "text":
+        wanted = inp.word.replace("學期", "").strip()
+    return next((t for t in terms if t.label == wanted), None)

@@ -27,12 +27,14 @@ from flows.submission import (
     SUMMARY_LIMIT,
     UPLOAD_FLOW,
     check_summary,
+    chosen_term,
     count_line,
     current_student,
     describe_files,
     limit_refusal,
     refuse_submission,
     send_failure,
+    term_prompt,
     window_refusal,
 )
 from rules.model import COURSE_OUTCOME
@@ -44,6 +46,7 @@ from storage.models.portfolio import DRAFT, CourseOutcome
 from storage.models.school import Course, Student
 
 FLOW = UPLOAD_FLOW
+TERM = "upload:term"
 COURSE = "upload:course"
 FILES = "upload:files"
 SUMMARY = "upload:summary"
@@ -98,10 +101,29 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
         return _state_for(ctx, outcome)
     if args.get("replaces"):
         return _begin_replacement(ctx, conv, student, int(args["replaces"]))
-    term = items.current_term(ctx.rules, ctx.now)
+    open_terms = items.upload_terms(ctx.rules, COURSE_OUTCOME, student.grade, ctx.now)
+    if len(open_terms) > 1:
+        conv.data["terms"] = [[t.academic_year, t.semester] for t in open_terms]
+        return TERM
+    term = open_terms[0] if open_terms else items.current_term(ctx.rules, ctx.now)
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
+    return _start_term(ctx, conv, student, term)
+
+
+def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    student = current_student(ctx)
+    if student is None:
+        return _lost(ctx)
+    term = chosen_term(conv, inp)
+    if term is None:
+        ctx.reply(m.text(text("school_rules.term.unknown")))
+        return TERM
+    return _start_term(ctx, conv, student, term)
+
+
+def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -> str:
     check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
@@ -470,6 +492,8 @@ def _describe(ctx: Ctx, conv: Conversation) -> str:
 UPLOAD = Flow(
     name=FLOW,
     steps={
+        TERM: step(("postback", "text"), _term_run,
+                   lambda ctx, conv: term_prompt(conv, COURSE_OUTCOME)),
         COURSE: step(("postback", "text"), with_card_taps(_course_run), _course_prompt),
         FILES: step(("image", "video", "audio", "file", "postback", "text"),
                     with_card_taps(_files_run), _files_prompt),

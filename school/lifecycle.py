@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from catalogue import text
+from rules.model import LAST_GRADE, NotConfigured, SchoolRules
 from school.roster_files import is_valid_national_id, normalise_national_id
 from storage.clock import academic_year_of, at_taipei, taipei_date
 from storage.crypto import cipher
@@ -52,11 +53,13 @@ from storage.models.lifecycle import (
     StudentChange,
 )
 from storage.models.line import LineAccount
+from storage.models.picking import ReceiptItem, ReceiptList
 from storage.models.portfolio import (
     PENDING,
     WITHDRAWN,
     AuditEntry,
     CourseOutcome,
+    Performance,
 )
 from storage.models.school import (
     Course,
@@ -495,13 +498,57 @@ class Sealed:
     farewells: list[Farewell]
 
 
-def due_for_sealing(session: Session, now: datetime) -> list[Student]:
-    return list(session.scalars(
+def sealing_hold(
+    session: Session, rules: SchoolRules, student: Student, now: datetime
+) -> str | None:
+    """Why a graduate is not sealed yet, or None: rule 九 seals a portfolio only once the
+    graduate's last picking, the submission of their picks and their receipt confirmation
+    are over ("picking" | "submission" | "receipt")."""
+    assert student.graduated_on is not None
+    year = academic_year_of(student.graduated_on)
+    try:
+        picking = rules.window("picking", year, grade=LAST_GRADE)
+    except NotConfigured:
+        picking = None
+    if picking is not None and picking.contains(now):
+        return "picking"  # graduated while grade 12 is still picking
+    picked = any(
+        session.scalar(select(model.id).where(
+            model.student_id == student.id, model.academic_year == year,
+            model.picked_at.is_not(None)).limit(1)) is not None
+        for model in (CourseOutcome, Performance)
+    )
+    if not picked:
+        return None  # nothing of theirs goes to the central database
+    try:
+        submission = rules.window("submission", year, grade=LAST_GRADE)
+    except NotConfigured:
+        return "submission"
+    if now < submission.end_exclusive:
+        return "submission"
+    lists = list(session.scalars(
+        select(ReceiptList.respond_until).join(ReceiptItem, ReceiptItem.list_id == ReceiptList.id)
+        .where(ReceiptItem.student_id == student.id, ReceiptList.academic_year == year,
+               ReceiptList.imported_at >= submission.start)
+    ))
+    if not lists or any(until >= now for until in lists):
+        return "receipt"
+    return None
+
+
+def due_for_sealing(
+    session: Session, now: datetime, rules: SchoolRules | None = None
+) -> list[Student]:
+    """Graduates whose day has come; with rules, only those nothing holds back any more."""
+    found = list(session.scalars(
         select(Student).where(Student.graduated_on.is_not(None),
                               Student.graduated_on <= taipei_date(now),
                               Student.sealed_at.is_(None))
         .order_by(Student.student_no)
     ))
+    if rules is None:
+        return found
+    return [s for s in found if sealing_hold(session, rules, s, now) is None]
 
 
 def seal(session: Session, now: datetime, student: Student, by: str = "") -> Sealed:
@@ -530,8 +577,10 @@ def seal(session: Session, now: datetime, student: Student, by: str = "") -> Sea
                   farewells + guardian_farewells)
 
 
-def seal_due(session: Session, now: datetime) -> list[Sealed]:
-    return [seal(session, now, student) for student in due_for_sealing(session, now)]
+def seal_due(
+    session: Session, now: datetime, rules: SchoolRules | None = None
+) -> list[Sealed]:
+    return [seal(session, now, student) for student in due_for_sealing(session, now, rules)]
 
 
 # --- sealed students (deleted later by school.deletion) --------------------------------------

@@ -22,6 +22,9 @@ from storage.models.school import (
 
 # Rule 七, platform management: who hears staff notices, in order.
 MANAGEMENT_CHAIN: Final = ("註冊組長", "教學組長", "資媒組長")
+# 附表二 二: the library's IT media section keeps the hardware and every file's backup, so
+# backup news goes to them first; the platform-management chain stands in when none is there.
+BACKUP_OFFICE: Final = ("資媒組長", "資媒組", "圖書館")
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,32 @@ def management_contact(session: Session, now: datetime) -> Staff | None:
     return links[-1].staff if links else None
 
 
-def management_recipients(session: Session, now: datetime) -> list[tuple[Staff, str]]:
+def backup_chain(session: Session, now: datetime) -> list[ManagementLink]:
+    """Who hears about backups (附表二 二): the IT media section, then rule 七(一)'s chain."""
+    day = taipei_date(now)
+    away = _away(session, day)
+    links: list[ManagementLink] = []
+    seen: set[int] = set()
+    for role in BACKUP_OFFICE:
+        for staff in session.scalars(
+            select(Staff).join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(StaffRole.role == role).order_by(Staff.id)
+        ):
+            if staff.id in seen:
+                continue
+            seen.add(staff.id)
+            absence = away.get(staff.id)
+            links.append(ManagementLink(staff, role, absence is None,
+                                        absence.ends_on if absence else None))
+    links += [lk for lk in management_chain(session, now) if lk.staff.id not in seen]
+    return links
+
+
+def management_recipients(
+    session: Session, now: datetime, links: list[ManagementLink] | None = None
+) -> list[tuple[Staff, str]]:
     """(staff, LINE user id) in the order a notice should try them: available links first."""
-    links = management_chain(session, now)
+    links = management_chain(session, now) if links is None else links
     ordered = [lk for lk in links if lk.available] + [lk for lk in links if not lk.available][::-1]
     found = []
     for link in ordered:

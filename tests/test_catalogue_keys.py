@@ -55,6 +55,8 @@ DYNAMIC: dict[str, str] = {
     "rules.window.": "window names in `portfolio schedule` (bot/schedule_cli.py)",
     "rules.button.": "a notice's button by flow (jobs/reminders.py, bot/schedule_cli.py)",
     "schedule.event.": "school events and their kinds (jobs/reminders.py, flows/events.py)",
+    "school_rules.submission.": "why a submission date is refused (school/submission.py "
+    "SubmissionError.reason, bot/school_rules_cli.py)",
     "help.": "help text by role (flows/account.py)",
     "upload.file_kind.": "a file's kind when it has no name (flows/submission.py)",
     "upload.item_name.": "course outcome / performance (flows/submission.py)",
