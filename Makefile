@@ -4,12 +4,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,heic]'
+	# The console's front-end packages (pinned in package-lock.json), served by the app itself.
+	npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -20,13 +22,19 @@ run: install
 	@if [ -n "$$LINE_CHANNEL_SECRET" ]; then \
 		$(BIN)/portfolio db upgrade && \
 		workers=1; [ -n "$$REDIS_URL" ] && workers=2; \
-		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers $$workers --threads 4 \
-			'bot:create_app()'; \
+		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers $$workers \
+			--worker-class asgi 'bot.asgi:create_asgi_app()'; \
 	else \
 		exec $(BIN)/portfolio demo; \
 	fi
 
-test: install
+# The console's browser tests drive Debian's chromium (Playwright comes with the test extra).
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		echo "could not install chromium: the console's browser tests will skip (fail under CI)"
+
+test: install browser
 	$(BIN)/pytest
 
 lint: install
@@ -40,6 +48,7 @@ bench: install
 	$(BIN)/python bench/semester_quota.py
 	$(BIN)/python bench/peak_month.py
 	$(BIN)/python bench/end_to_end.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

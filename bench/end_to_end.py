@@ -253,9 +253,15 @@ def seed_school(db_url: str, students: int) -> Any:
     import semester_quota
 
     from storage.db import Database
+    from storage.models.school import Enrolment
 
     db = Database(db_url)
     school = semester_quota.seed(db, students, max(10, students // 12))
+    # The first 20 take their class's courses, so they can upload (scenario C).
+    with db.transaction() as session:
+        for student in school.student_ids[:20]:
+            for course in school.class_courses[school.student_class[student]]:
+                session.add(Enrolment(student_id=student, course_id=course))
     db.dispose()
     return [school.student_uid[s] for s in school.student_ids]
 

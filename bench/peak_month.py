@@ -80,7 +80,9 @@ def run(args: argparse.Namespace) -> bool:
     students = round(sq.STUDENTS * args.scale)
     teachers = max(len(sq.SUBJECTS), round(sq.TEACHERS * args.scale))
     total = round(sq.SUBMISSIONS * args.scale)
-    rules = parse_rules(DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
+    # The school is on the 6,000-message plan: the rules' monthly budget says so.
+    rules = parse_rules(DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
+        "monthly_quota = 3000", f"monthly_quota = {PLAN}"))
     start = at_taipei(FIRST_DAY, 0, 0)
     end = at_taipei(LAST_DAY + timedelta(days=1), 0, 0)
     clock = FrozenClock(start)

@@ -25,7 +25,7 @@ def create_app(
     """
     # Imported here, not at the top: every `bot.x` import runs this package first, and the CLI
     # and workers import bot modules without building an app.
-    from bot import commands, files_view, webhook
+    from bot import commands, console, files_view, webhook
     from jobs.queue import SWEEP_EVERY_SECONDS, TICK_EVERY_SECONDS
     from runtime import services as runtime_services
     from runtime.queue import ThreadJobQueue, run_job
@@ -69,6 +69,7 @@ def create_app(
     app.register_blueprint(webhook.bp)
     app.register_blueprint(webhook.health)
     app.register_blueprint(files_view.bp)
+    console.init_app(app)
     commands.init_app(app)
     return app
 

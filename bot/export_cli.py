@@ -12,7 +12,7 @@ from sqlalchemy import select
 from catalogue import text
 from flows import messages as m
 from jobs.queue import DELIVERY
-from rules.model import COURSE_OUTCOME, PERFORMANCE
+from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE, SchoolRules
 from runtime.services import services
 from school import export, picking, receipts
 from storage.clock import format_date, format_datetime
@@ -50,10 +50,16 @@ def _echo_lines(lines: list[str]) -> None:
         click.echo(line)
 
 
-def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool) -> None:
+def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool,
+            grade12: bool = False) -> None:
     svc = services()
     now = svc.clock.now()
-    window = picking.picking_window(svc.rules, year)
+    window = picking.picking_window(svc.rules, year, LAST_GRADE if grade12 else None)
+    # Where grade 12 picks (and is submitted) on its own, the yearly export leaves it out.
+    own = window is not None and window.grade12
+    split = True if grade12 else (False if _grade12_picks_alone(svc.rules, year) else None)
+    if grade12 and not own:
+        raise click.ClickException(text("school_rules.export.no_grade12", year=year))
     if window is None:
         raise click.ClickException(text("picking.export.no_window", year=year))
     if picking.phase_of(window, now) != "closed" and not force:
@@ -63,7 +69,8 @@ def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool) 
     write = export.export_course_outcomes if kind == COURSE_OUTCOME else export.export_performances
     try:
         with svc.db.transaction() as session:
-            result = write(session, svc.files, year, out, now, only_confirmed=only_confirmed)
+            result = write(session, svc.files, year, out, now, only_confirmed=only_confirmed,
+                           grade12=split)
     except export.NothingToExport:
         click.echo(text("picking.export.nothing", year=year, kind=text(f"picking.kind.{kind}")))
         return
@@ -143,22 +150,34 @@ def _export_options(func: click.decorators.FC) -> click.decorators.FC:
     )(func)
 
 
+def _grade12_picks_alone(rules: SchoolRules, year: int) -> bool:
+    window = picking.picking_window(rules, year, LAST_GRADE)
+    return window is not None and window.grade12
+
+
+GRADE12_HELP = "Only grade 12, whose picks are submitted before graduation."
+
+
 @export_cli.command("course-outcomes")
 @_export_options
-def export_course_outcomes(year: int, out: Path, only_confirmed: bool, force: bool) -> None:
+@click.option("--grade12", is_flag=True, help=GRADE12_HELP)
+def export_course_outcomes(year: int, out: Path, only_confirmed: bool, force: bool,
+                           grade12: bool) -> None:
     """Picked course outcomes (課程學習成果) of a year, for 教學組: one zip with roster.xlsx
     (身分證號, 出生日期, the course, 成果簡述, file links, 校內編號), the files and manifest.csv
     (sha256 of every entry). Nothing is written if any file breaks the national limits."""
-    _export(COURSE_OUTCOME, year, out, only_confirmed, force)
+    _export(COURSE_OUTCOME, year, out, only_confirmed, force, grade12)
 
 
 @export_cli.command("diverse")
 @_export_options
-def export_diverse(year: int, out: Path, only_confirmed: bool, force: bool) -> None:
+@click.option("--grade12", is_flag=True, help=GRADE12_HELP)
+def export_diverse(year: int, out: Path, only_confirmed: bool, force: bool,
+                   grade12: bool) -> None:
     """Picked 多元表現 of a year, for 訓育組: one zip with roster.xlsx (one sheet per record
     type: 身分證號, 出生日期, the type's fields, 內容簡述, file links, 校內編號), the files and
     manifest.csv. Nothing is written if any file breaks the national limits."""
-    _export(PERFORMANCE, year, out, only_confirmed, force)
+    _export(PERFORMANCE, year, out, only_confirmed, force, grade12)
 
 
 @receipts_cli.command("import", help=RECEIPT_FORMAT_HELP)

@@ -309,7 +309,9 @@ def build_audience(
 
 @events_cli.command("create")
 @click.option("--kind", required=True,
-              type=click.Choice(["student_training", "teacher_workshop", "parent_briefing"]),
+              type=click.Choice(["student_training", "teacher_workshop", "parent_briefing",
+                                 "working_group_meeting", "teaching_workshop",
+                                 "counselling_training"]),
               help=text("cli.schedule.events.opt.kind"))
 @click.option("--title", required=True, help=text("cli.schedule.events.opt.title"))
 @click.option("--date", "day", required=True, type=DATE, help=text("cli.schedule.events.opt.date"))

@@ -20,7 +20,7 @@ from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import COURSE_OUTCOME, NotConfigured, Semester
 from school import certification as cert
-from school import items
+from school import items, records
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
@@ -49,7 +49,8 @@ def _own_class(ctx: Ctx, ident: Identity, class_id: int) -> SchoolClass | None:
     return cls
 
 
-def progress_text(rows: list[items.StudentProgress], cls: SchoolClass, term: str) -> str:
+def progress_text(rows: list[items.StudentProgress], cls: SchoolClass, term: str,
+                  attendance: dict[int, dict[str, int]] | None = None) -> str:
     lines = [text("progress.header", cls=cls.code, term=term)]
     for row in rows:
         seat = f"{row.student.seat_no:02d}" if row.student.seat_no is not None else "—"
@@ -62,6 +63,15 @@ def progress_text(rows: list[items.StudentProgress], cls: SchoolClass, term: str
         lines.append(text("progress.nothing", count=len(silent), names=names))
     else:
         lines.append(text("progress.all_uploaded"))
+    # 缺曠 (生輔組's records): the school keeps them; the central database does not take them.
+    absent = [(r.student, attendance[r.student.id]) for r in rows
+              if attendance and attendance.get(r.student.id)]
+    if absent:
+        lines.append(text("school_rules.attendance.head", term=term))
+        for student, kinds in absent:
+            detail = "、".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+            lines.append(text("school_rules.attendance.line", seat=student.seat_no or "—",
+                              name=student.name, total=sum(kinds.values()), detail=detail))
     return "\n".join(lines)
 
 
@@ -81,7 +91,10 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
         quick: list[m.QuickItem] = []
         if any(r.uploaded == 0 for r in rows):
             quick.append((text("progress.remind.button"), "postback", f"{PREFIX}{ASK}:{cls.id}"))
-        ctx.reply(m.text(progress_text(rows, cls, semester.label), quick=quick or None))
+        attendance = records.attendance_by_student(
+            ctx.session, [r.student.id for r in rows], semester.academic_year, semester.number)
+        ctx.reply(m.text(progress_text(rows, cls, semester.label, attendance),
+                         quick=quick or None))
 
 
 # --- the reminder ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.long_text import split_for_line
 from school import items, records
-from storage.clock import format_date
+from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import Identity
 from storage.models.records import Consultation
 from storage.models.school import SchoolClass, Staff, Student
@@ -161,8 +161,27 @@ def _menu(ctx: Ctx, staff: Staff) -> None:
                         (text("records.consult.button_courses"), "postback",
                          f"{PREFIX}{COURSES}")]
     codes = shorten("、".join(c.code for c in classes), 200)
-    ctx.reply(m.text(text("records.consult.menu", name=staff.name, classes=codes, count=total),
-                     quick=quick))
+    body = text("records.consult.menu", name=staff.name, classes=codes, count=total)
+    # 附表二 四(二): a group consultation with each advised class at least once a year.
+    year = academic_year_of(taipei_date(ctx.now))
+    missing = records.classes_without_group_consultation(ctx.session, year, staff.id)
+    if missing:
+        body += "\n" + text("school_rules.group.missing_mine", year=year, classes="、".join(
+            gap.school_class.code for gap in missing))
+    ctx.reply(m.text(body, quick=quick))
+
+
+def on_group_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
+    """輔導室: which advised classes have had no group consultation this academic year."""
+    year = academic_year_of(taipei_date(ctx.now))
+    missing = records.classes_without_group_consultation(ctx.session, year)
+    if not missing:
+        ctx.reply(m.text(text("school_rules.group.all_done", year=year)))
+        return
+    lines = [text("school_rules.group.head", year=year, count=len(missing))]
+    lines += [text("school_rules.group.line", cls=gap.school_class.code,
+                   name=gap.consultant.name) for gap in missing[:40]]
+    ctx.reply(m.text("\n".join(lines)))
 
 
 def _pick_class_for_courses(ctx: Ctx, staff: Staff) -> None:
@@ -320,5 +339,6 @@ def register(desk: FrontDesk) -> None:
     desk.command("consult_new", ("新增諮詢紀錄",), STAFF_PEOPLE)(on_new)
     desk.command("consult_list", ("我的諮詢紀錄",), STAFF_PEOPLE)(on_list)
     desk.command("consult_courses", ("學生選課",), STAFF_PEOPLE)(on_courses)
+    desk.command("group_consultation", ("團體諮詢",), STAFF_PEOPLE)(on_group_progress)
     desk.postback(PREFIX, PEOPLE)(on_postback)
     desk.add_flow(CONSULTATION_FLOW)

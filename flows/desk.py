@@ -6,6 +6,7 @@ from flows import (
     account,
     certify,
     class_progress,
+    console,
     consultation_menu,
     events,
     grade12,
@@ -14,6 +15,7 @@ from flows import (
     performance,
     picking,
     receipts,
+    supervision,
     upload,
 )
 from flows.frontdesk import FrontDesk
@@ -27,11 +29,13 @@ DESK_MODULES = (
     my_portfolio,
     certify,
     class_progress,
+    supervision,
     picking,
     receipts,
     events,
     consultation_menu,
     grade12,
+    console,
 )
 
 _desk: FrontDesk | None = None

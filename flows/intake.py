@@ -20,10 +20,11 @@ from catalogue import text
 from flows.context import Ctx
 from flows.engine import Input
 from media.av import fit_av
-from media.documents import fit_pdf, images_to_pdf
+from media.documents import fit_pdf, images_to_pdf, photo_refusal
 from media.kinds import MB, FitResult, Kind, classify_for_upload, mb, mime_of
 from media.sniff import refuse, sniff
 from school import items
+from storage import upload_usage
 from storage.files import NotStored, StoredFile, TooLarge
 from storage.models.portfolio import FileRecord
 
@@ -114,16 +115,41 @@ def fetch(ctx: Ctx, message_id: str, max_bytes: int = MAX_INCOMING_BYTES) -> Sto
     """Stream a message's content from LINE straight into the file store, never whole in memory.
 
     A 202 means LINE is still preparing it: ask how transcoding goes and wait between tries,
-    a bounded number of times.
+    a bounded number of times. Every byte received counts against the person's daily cap
+    (ctx.upload_bytes_per_day), refused files too.
     """
     source = ctx.content_source
     if source is None or not message_id:
         raise IntakeError("intake.fetch_failed")
+    who = upload_usage.who_of(ctx.account)
+    limit = max_bytes
+    if who is not None:
+        left = ctx.upload_bytes_per_day - upload_usage.used_today(ctx.session, who, ctx.now)
+        if left <= 0:
+            raise IntakeError("security.upload.daily_cap", limit=mb(ctx.upload_bytes_per_day))
+        limit = min(max_bytes, left)
+    try:
+        return _fetch(ctx, message_id, limit, who)
+    except TooLarge as exc:
+        if who is not None:
+            upload_usage.charge(ctx.session, who, ctx.now, exc.size_so_far)
+        if limit < max_bytes:
+            raise IntakeError("security.upload.daily_cap",
+                              limit=mb(ctx.upload_bytes_per_day)) from None
+        raise IntakeError("media.download_too_large", limit=mb(max_bytes)) from None
+
+
+def _fetch(ctx: Ctx, message_id: str, max_bytes: int, who: str | None) -> StoredFile:
+    source = ctx.content_source
+    assert source is not None
     for attempt in range(CONTENT_TRIES):
         try:
             with source.content(message_id) as (status, _content_type, chunks):
                 if status == 200:
-                    return ctx.files.put_stream(chunks, max_bytes=max_bytes)
+                    stored = ctx.files.put_stream(chunks, max_bytes=max_bytes)
+                    if who is not None:
+                        upload_usage.charge(ctx.session, who, ctx.now, stored.size)
+                    return stored
                 if status == 404:
                     raise IntakeError("intake.gone")
                 if status != 202:
@@ -133,9 +159,7 @@ def fetch(ctx: Ctx, message_id: str, max_bytes: int = MAX_INCOMING_BYTES) -> Sto
                 raise IntakeError("intake.line_failed")
             if state == "succeeded":
                 continue  # ready now: fetch again at once
-        except TooLarge:
-            raise IntakeError("media.download_too_large", limit=mb(max_bytes)) from None
-        except IntakeError:
+        except (TooLarge, IntakeError):
             raise
         except Exception as exc:  # noqa: BLE001 - the LINE seam raises its SDK's own errors
             if _status_of(exc) == 404:
@@ -172,8 +196,19 @@ def receive(ctx: Ctx, inp: Input) -> Incoming:
     if category is None:
         # Name the format when it has one: "這個檔案是 docx" helps more than "unknown".
         refused = refuse(ctx.files.path(stored.sha256))
+        discard(ctx, stored.sha256)
         raise IntakeError(refused.reason, **refused.values)
     return Incoming(stored, kind, category, clean_display_name(inp.meta.get("fileName")))
+
+
+def discard(ctx: Ctx, sha256: str) -> bool:
+    """Delete bytes that were received but refused, unless a file row holds the same bytes."""
+    from sqlalchemy import exists, select
+
+    session = ctx.session
+    if session is not None and session.scalar(select(exists().where(FileRecord.sha256 == sha256))):
+        return False
+    return ctx.files.delete(sha256)
 
 
 # --- recording and fitting --------------------------------------------------------------------
@@ -203,6 +238,7 @@ def fit_document(ctx: Ctx, incoming: Incoming, student_id: int) -> Fitted:
     result, stored = _fit_to_store(ctx, lambda ins, out: fit_pdf(ins[0], out),
                                    [source], ".pdf")
     if stored is None:
+        discard(ctx, incoming.stored.sha256)
         raise IntakeError(result.reason, **result.values)
     record = _record(ctx, stored, Kind.PDF, DOCUMENT, student_id, incoming.display_name)
     return Fitted(record, result)
@@ -216,6 +252,7 @@ def fit_media(ctx: Ctx, incoming: Incoming, student_id: int) -> Fitted:
         ctx, lambda ins, out: fit_av(ins[0], out, incoming.kind), [source], suffix
     )
     if stored is None or result.kind is None:
+        discard(ctx, incoming.stored.sha256)
         raise IntakeError(result.reason, **result.values)
     record = _record(ctx, stored, result.kind, AV, student_id, incoming.display_name)
     return Fitted(record, result)
@@ -273,6 +310,12 @@ def take(ctx: Ctx, inp: Input, draft_kind: str, draft_id: int, student_id: int) 
     """
     incoming = receive(ctx, inp)
     if incoming.is_photo:
+        # Checked from the header now, not when the pages are combined: a picture too big to
+        # decode is refused at once and its bytes deleted.
+        refused = photo_refusal(ctx.files.path(incoming.stored.sha256))
+        if refused is not None:
+            discard(ctx, incoming.stored.sha256)
+            raise IntakeError(refused.reason, **refused.values)
         return keep_page(ctx, draft_kind, draft_id, student_id, incoming,
                          inp.meta.get("imageSet"))
     if incoming.category == DOCUMENT:

@@ -14,7 +14,7 @@ from jobs.queue import enqueue_events
 from runtime.services import Services, services
 from school.schedule import effective_rules
 from storage import inbox as inbox_store
-from storage.db import lock_named
+from storage.db import lock_named, try_lock_named
 from storage.models.line import PENDING, InboxEvent, LineAccount
 from storage.outbox import Outbox
 
@@ -48,7 +48,7 @@ def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int]]:
         event = session.get(InboxEvent, event_id)
         if event is None or event.status != PENDING:
             return None, []
-        lock_named(session, f"line-user:{event.source_id or event.webhook_event_id}")
+        lock_named(session, user_lock(event.source_id, event.webhook_event_id))
         session.refresh(event)
         if event.status != PENDING:
             return None, []
@@ -113,6 +113,19 @@ def sweep() -> dict[str, int]:
     now = svc.clock.now()
     with svc.db.transaction() as session:
         stale = inbox_store.stale_pending(session, now)
-    enqueue_events(svc.queue, stale)
+        # Only orphans: not those still waiting in the queue behind a busy evening, nor those a
+        # worker is on right now (it holds the user's lock). Re-sending those would only add
+        # work when the workers are already behind.
+        orphans = [
+            s for s in stale
+            if not svc.queue.waiting("jobs.inbox.process_event", s.id)
+            and try_lock_named(session, user_lock(s.source_id, s.id))
+        ]
+    enqueue_events(svc.queue, orphans)
     sent = delivery.deliver_due(svc)
-    return {"requeued": len(stale), "delivered": sent}
+    return {"requeued": len(orphans), "delivered": sent}
+
+
+def user_lock(source_id: str | None, fallback: Any) -> str:
+    """The name that serialises one user's events (an event without a user stands alone)."""
+    return f"line-user:{source_id or fallback}"

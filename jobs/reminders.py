@@ -36,7 +36,8 @@ from rules.model import (
     Window,
 )
 from runtime.services import Services
-from school import schedule
+from school import items as portfolio_items
+from school import records, schedule
 from school.schedule import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
 from storage.db import lock_named
@@ -68,6 +69,8 @@ FLOW_ACTIONS: dict[str, str] = {
     "confirm_receipt": "confirm_receipt",
     "write_autobiography": "write_autobiography",
     "export_picks": "export_picks",
+    "subject_progress": "subject_progress",
+    "group_consultation": "group_consultation",
     # Office work done outside the bot (the registrar's system, the national platform): the
     # button opens the office's 待辦 list instead.
     "check_basic_data": "todo",
@@ -157,6 +160,7 @@ def run(svc: Services) -> dict[str, int]:
             plan_schedule(session, rules, now, plan)
             plan_events(session, rules, now, plan)
             plan_required_events(session, rules, now, plan)
+            plan_semester_events(session, rules, now, plan)
             plan_announcements(session, now, plan)
             counts.update(plan.send(session, outbox, now))
         reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
@@ -430,14 +434,79 @@ def _staff_audience(audience: str) -> Planner:
         notice = _Notice(rules, o)
         role = AUDIENCES.get(audience)
         people = schedule.staff_with_roles(session, [role] if role else [])
+        if o.row.flow == "group_consultation":
+            return _group_consultation_items(session, notice, o, audience, people)
         return [(p, notice.item([])) for p in people]
 
     return plan
 
 
+def _plan_conveners(
+    session: Any, rules: SchoolRules, o: Occurrence, now: datetime
+) -> list[tuple[Recipient, Item]]:
+    """附表二 五: each convener hears how their subject stands (students yet to upload, items
+    waiting for certification), with a button to 科別進度."""
+    if o.semester is None:
+        return []
+    notice = _Notice(rules, o)
+    found = []
+    for person in schedule.staff_with_roles(session, [AUDIENCES["convener"]]):
+        courses = portfolio_items.convened_courses(session, person.person_id, o.academic_year,
+                                         o.semester, now)
+        rows = portfolio_items.course_progress(session, courses, o.academic_year, o.semester)
+        if not rows:
+            continue
+        line = text("school_rules.standing.convener", missing=sum(r.missing for r in rows),
+                    courses=len(rows), pending=sum(r.pending for r in rows))
+        found.append((person, notice.item([line])))
+    return found
+
+
+def _plan_teachers(
+    session: Any, rules: SchoolRules, o: Occurrence, now: datetime
+) -> list[tuple[Recipient, Item]]:
+    """附表二 五: course teachers hear how many of their own students have not uploaded."""
+    if o.semester is None:
+        return []
+    notice = _Notice(rules, o)
+    found = []
+    for person in schedule.staff_with_roles(session, [AUDIENCES["teacher"]]):
+        courses = portfolio_items.taught_courses(session, person.person_id, o.academic_year,
+                                                 o.semester)
+        rows = portfolio_items.course_progress(session, courses, o.academic_year, o.semester)
+        missing = sum(r.missing for r in rows)
+        if not rows or missing == 0:
+            continue
+        line = text("school_rules.standing.teacher", missing=missing, courses=len(rows))
+        found.append((person, notice.item([line])))
+    return found
+
+
+def _group_consultation_items(
+    session: Any, notice: _Notice, o: Occurrence, audience: str, people: list[Recipient]
+) -> list[tuple[Recipient, Item]]:
+    """附表二 四(二): the classes still without a group consultation this year, to their
+    consultant (their own) and to 輔導室 (all); nobody hears when none is missing."""
+    missing = records.classes_without_group_consultation(session, o.academic_year)
+    found = []
+    for person in people:
+        mine = missing if audience != "consultant" else [
+            gap for gap in missing if gap.consultant.id == person.person_id]
+        if not mine:
+            continue
+        classes = "、".join(f"{gap.school_class.code}（{gap.consultant.name}）"
+                           if audience != "consultant" else gap.school_class.code
+                           for gap in mine[:20])
+        found.append((person, notice.item([text("school_rules.standing.group",
+                                                count=len(mine), classes=classes)])))
+    return found
+
+
 _AUDIENCE_PLANNERS: dict[str, Planner] = {
     "student": _plan_students,
     "certifier": _plan_certifiers,
+    "convener": _plan_conveners,
+    "teacher": _plan_teachers,
     "homeroom": _plan_homeroom,
     "parent": _plan_parents,
 }
@@ -522,6 +591,40 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 done = schedule.delivered(session, rule, period)
                 for role in schedule.EVENT_OFFICES[kind]:
                     body = text(f"schedule.event.{name}", office=role, year=year,
+                                kind=kind_label(kind), deadline=format_date(deadline))
+                    for person in schedule.staff_with_roles(session, [role]):
+                        if person.key not in done:
+                            done.add(person.key)
+                            plan.add(person, Item(rule, period, due, "normal",
+                                                  [notice_message(body, [], None)],
+                                                  due + STALE_AFTER))
+
+
+def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
+    """Each semester's events (the working group's meeting, 教學組's workshop, 輔導室's
+    training): a heads-up to the office before the deadline, and again after, if the semester
+    has none on the calendar."""
+    today = now.astimezone(TAIPEI).date()
+    send = rules.send_time
+    for semester in rules.semesters():
+        if not semester.start <= today <= semester.end:
+            continue
+        first, end = at_taipei(semester.start), at_taipei(semester.end + timedelta(days=1))
+        for kind in rules.semester_events:
+            deadline = rules.semester_event_deadline(kind, semester)
+            day = deadline.astimezone(TAIPEI).date()
+            checkpoints = (
+                ("missing", at_taipei(day - EVENT_MISSING_LEAD, send.hour, send.minute)),
+                ("overdue", at_taipei(day + timedelta(days=1), send.hour, send.minute)),
+            )
+            for name, due in checkpoints:
+                if not (due <= now <= due + CATCH_UP) \
+                        or schedule.has_event_between(session, kind, first, end):
+                    continue
+                rule, period = f"event_required:{kind}", f"{semester.label}:{name}"
+                done = schedule.delivered(session, rule, period)
+                for role in schedule.EVENT_OFFICES[kind]:
+                    body = text(f"school_rules.event.{name}", office=role, term=semester.label,
                                 kind=kind_label(kind), deadline=format_date(deadline))
                     for person in schedule.staff_with_roles(session, [role]):
                         if person.key not in done:

@@ -20,6 +20,8 @@ PARTS = (
     "jobs.certification.run",
     "jobs.records.run",
     "jobs.lifecycle.run",
+    # Leftover temporary files and bytes no row names (refused uploads, killed workers).
+    "jobs.files.run",
     # Last: holds low-priority pushes any part queued when the month's forecast is over budget.
     "jobs.reminders.enforce_budget",
 )

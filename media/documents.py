@@ -84,6 +84,13 @@ PHOTO_LADDER: tuple[tuple[int | None, int], ...] = (
 # Photos decoded and encoded at once; each holds one decoded photo in memory (37 MB at
 # 4096x3072; JPEG draft decoding keeps a 108 MP photo near 80 MB).
 PHOTO_WORKERS = min(4, os.cpu_count() or 1)
+# The most pixels a picture may have: a 48-50 MP phone photo with room to spare. Checked from
+# the file's header before anything is decoded; a 13000 x 13000 PNG of 0.5 MB (169 MP, 1.5 GB
+# once decoded) is refused instead of taking the worker's memory.
+MAX_PHOTO_PIXELS = 50_000_000
+# Pixels a process decodes at once, over all its threads and jobs: one picture at the budget
+# always gets through, several big ones wait for each other.
+DECODE_PIXELS_AT_ONCE = 60_000_000
 
 
 # What img2pdf adds around the JPEGs (measured ~1 KB a page); generous so one pass usually fits.
@@ -155,6 +162,7 @@ class _Photo:
 
 
 def _measure_photo(path: Path) -> _Photo:
+    """The picture's kind and size, from its header alone (nothing is decoded here)."""
     kind = sniff(path)
     if kind not in (Kind.JPEG, Kind.PNG, Kind.HEIC):
         refusal = refuse(path, EXPECTED_PHOTO)
@@ -163,9 +171,55 @@ def _measure_photo(path: Path) -> _Photo:
         raise _PhotoProblem(HEIC_UNSUPPORTED)
     try:
         with _open_image(path) as image:
-            return _Photo(path=path, kind=kind, width=image.width, height=image.height)
+            photo = _Photo(path=path, kind=kind, width=image.width, height=image.height)
     except _DECODE_ERRORS as exc:
         raise _PhotoProblem(UNREADABLE) from exc
+    if photo.width * photo.height > MAX_PHOTO_PIXELS:
+        raise _PhotoProblem(IMAGE_TOO_BIG)
+    return photo
+
+
+def photo_refusal(path: Path) -> FitResult | None:
+    """Why this photo cannot be taken (unreadable, or too many pixels), from its header alone;
+    None when it can."""
+    try:
+        _measure_photo(Path(path))
+    except _PhotoProblem as problem:
+        return FitResult(ok=False, size=Path(path).stat().st_size, reason=problem.reason,
+                         values=problem.values)
+    return None
+
+
+class _PixelBudget:
+    """Pixels being decoded in this process; a decode waits until its pixels fit."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.used = 0
+        self._changed = threading.Condition()
+
+    def take(self, pixels: int) -> int:
+        pixels = min(max(pixels, 1), self.capacity)
+        with self._changed:
+            self._changed.wait_for(lambda: self.used + pixels <= self.capacity)
+            self.used += pixels
+        return pixels
+
+    def give_back(self, pixels: int) -> None:
+        with self._changed:
+            self.used -= pixels
+            self._changed.notify_all()
+
+
+_decoding = _PixelBudget(DECODE_PIXELS_AT_ONCE)
+
+
+def _decode_cost(photo: _Photo, long_side: int) -> int:
+    """Pixels a decode holds: JPEG's draft mode decodes at most 2x the target per side."""
+    full = photo.width * photo.height
+    if photo.kind is Kind.JPEG:
+        return min(full, int(4 * photo.pixels_at(long_side)))
+    return full
 
 
 def _open_image(path: Path) -> Image.Image:
@@ -180,13 +234,34 @@ def _open_image(path: Path) -> Image.Image:
 
 def _load_photo(photo: _Photo, long_side: int) -> tuple[Image.Image, bytes | None]:
     """The photo upright (EXIF orientation applied), in RGB or L, with at most long_side."""
+    held = _decoding.take(_decode_cost(photo, long_side))
+    try:
+        return _decode_photo(photo, long_side)
+    finally:
+        _decoding.give_back(held)
+
+
+_REDUCIBLE = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "La"})
+
+
+def _decode_photo(photo: _Photo, long_side: int) -> tuple[Image.Image, bytes | None]:
     with _open_image(photo.path) as image:
         if image.format == "JPEG" and long_side < photo.long_side:
             # Let the JPEG decoder skip detail we would throw away: 2-8x faster, less memory.
             ratio = long_side / photo.long_side
             image.draft("RGB", (math.ceil(image.width * ratio), math.ceil(image.height * ratio)))
         icc = image.info.get("icc_profile")
-        upright = ImageOps.exif_transpose(image)
+        source: Image.Image = image
+        factor = photo.long_side // long_side
+        if image.format != "JPEG" and factor > 1 and image.mode in _REDUCIBLE:
+            # No draft mode outside JPEG: shrink by a whole factor at once, then let the big
+            # decoded image go before anything else is made from it.
+            source = image.reduce(factor)
+            image.close()
+        source.load()
+        # In place: a turned copy of a big picture would double what it holds.
+        ImageOps.exif_transpose(source, in_place=True)
+        upright = source
     flat = _flatten(upright)
     if upright.mode == "CMYK":
         icc = None  # a CMYK profile does not describe the converted RGB pixels

@@ -1,4 +1,4 @@
-"""The one writer of every spreadsheet and CSV the product hands out.
+"""The one writer of every spreadsheet and CSV the product hands out (exports, slips, reports).
 
 A cell a person typed (a name, a 簡述, a file name) must never become a live formula when staff
 open the file in Excel or LibreOffice. Following OWASP's advice on CSV injection, a text cell

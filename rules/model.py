@@ -58,6 +58,13 @@ DEFAULT_EVENT_MONTHS: Final = {
     "teacher_workshop": 11,
     "parent_briefing": 12,
 }
+# Each semester, this many days after its first day the event must be on the calendar (seed
+# 三: the working group meets every semester; 附表一: 教學組's workshop and 輔導室's training).
+DEFAULT_SEMESTER_EVENT_DAYS: Final = {
+    "working_group_meeting": 30,
+    "teaching_workshop": 90,
+    "counselling_training": 90,
+}
 
 APPROVAL_NOTICE_MODES: Final = ("next_reply", "daily_digest")
 PRIORITIES: Final = ("urgent", "normal", "low")
@@ -68,6 +75,7 @@ AUDIENCES: Final[Mapping[str, str]] = {
     "student": "學生",
     "parent": "家長",
     "certifier": "任課教師",
+    "teacher": "任課教師",
     "homeroom": "導師",
     "consultant": "課程諮詢教師",
     "convener": "科召集人",
@@ -79,6 +87,7 @@ AUDIENCES: Final[Mapping[str, str]] = {
     "counselling": "輔導室",
     "library_it": "資媒組",
     "working_group": "工作小組",
+    "executive_secretary": "執行秘書",
 }
 
 
@@ -353,6 +362,8 @@ class SchoolRules:
     holidays: frozenset[date] = frozenset()
     # Whole days students get to confirm the 收訖明細 after it is imported (at least 3).
     receipt_days: int = DEFAULT_RECEIPT_DAYS
+    # Per-semester events (kind -> days after the first day of term), see semester_event_deadline.
+    semester_events: Mapping[str, int] = field(default_factory=dict)
     # The file's text and the windows set on top of it, so with_windows can rebuild and re-check.
     text: str = field(default="", repr=False, compare=False)
     window_settings: tuple[WindowSetting, ...] = ()
@@ -524,6 +535,13 @@ class SchoolRules:
         first_year = academic_year + 1911 if month >= 8 else academic_year + 1912
         next_month = date(first_year + month // 12, month % 12 + 1, 1)
         return at_taipei(next_month) - timedelta(microseconds=1)
+
+    def semester_event_deadline(self, kind: str, semester: Semester) -> datetime:
+        """The end of the day by which a per-semester event must be on the calendar (never
+        after the semester's closing ceremony)."""
+        days = self.semester_events[kind]
+        last = min(semester.start + timedelta(days=days), semester.closing_ceremony)
+        return at_taipei(last + timedelta(days=1)) - timedelta(microseconds=1)
 
     def retention_end(self, graduated_on: date) -> date:
         """The first day a graduate's sealed portfolio may be deleted (rule 九)."""

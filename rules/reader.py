@@ -25,6 +25,7 @@ from rules.model import (
     DEFAULT_QUIET_START,
     DEFAULT_RECEIPT_DAYS,
     DEFAULT_RETENTION_YEARS,
+    DEFAULT_SEMESTER_EVENT_DAYS,
     DEFAULT_SEND_TIME,
     DEFAULT_UPLOAD_DAYS_AFTER_CLOSING,
     GRADE12_WINDOWS,
@@ -281,6 +282,12 @@ def _build(top: TableReader) -> SchoolRules:
         for kind, month in DEFAULT_EVENT_MONTHS.items()
     }
     events_table.finish()
+    semester_table = top.table("semester_events")
+    semester_events = {
+        kind: semester_table.get_int(kind, days, minimum=1, maximum=180)
+        for kind, days in DEFAULT_SEMESTER_EVENT_DAYS.items()
+    }
+    semester_table.finish()
 
     year_readers = top.tables("years")
     if not year_readers:
@@ -316,6 +323,7 @@ def _build(top: TableReader) -> SchoolRules:
         monthly_quota=quota,
         retention_years=retention_years,
         required_events=required_events,
+        semester_events=semester_events,
         schedule=schedule,
         holidays=holidays,
         receipt_days=receipt_days,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +39,8 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
+    # The official account's basic ID (@123abcde): binding slips carry its add-friend QR code.
+    line_basic_id: str | None = None
     line_timeout_seconds: float = DEFAULT_LINE_TIMEOUT_SECONDS
     backup_dir: Path | None = None
     backup_hour: int = DEFAULT_BACKUP_HOUR
@@ -50,6 +53,11 @@ class Settings:
     upload_bytes_per_day: int = 200 * MB
     # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
     bind_tries_per_hour: int = 200
+    # The web front (bot/asgi.py): a request body must be complete within this many seconds,
+    # at most this many bytes; the Flask app runs on this many threads per process.
+    web_body_timeout_seconds: float = 10.0
+    web_max_body_bytes: int = 16 * MB
+    web_threads: int = 8
     # The local demo school (`portfolio demo`): its published keys are allowed there only.
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -141,6 +149,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ) from None
 
     storage_dir = Path(env.get("STORAGE_DIR", "").strip() or DEFAULT_INSTANCE_DIR / "files")
+    body_timeout_raw = env.get("WEB_BODY_TIMEOUT_SECONDS", "").strip()
+    try:
+        body_timeout = float(body_timeout_raw) if body_timeout_raw else 10.0
+        if not 0 < body_timeout <= 600:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("WEB_BODY_TIMEOUT_SECONDS must be a number of seconds, e.g. 10") from None
+    basic_id = env.get("LINE_BASIC_ID", "").strip() or None
+    if basic_id is not None:
+        basic_id = "@" + basic_id.lstrip("@")
+        if not re.fullmatch(r"@[0-9A-Za-z._-]{3,30}", basic_id):
+            raise ConfigError(
+                "LINE_BASIC_ID must be the official account's basic ID, e.g. @123abcde")
     backup_raw = env.get("BACKUP_DIR", "").strip()
     font_raw = env.get("PORTFOLIO_CJK_FONT", "").strip()
     return Settings(
@@ -154,7 +175,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=public,
         school_config=school_path,
         line_monthly_quota=quota,
+        line_basic_id=basic_id,
         demo=demo,
+        web_body_timeout_seconds=body_timeout,
+        upload_bytes_per_day=_whole(env, "UPLOAD_MB_PER_DAY", 200, 1, 100_000) * MB,
+        bind_tries_per_hour=_whole(env, "BIND_TRIES_PER_HOUR", 200, 1, 1_000_000),
         backup_dir=Path(backup_raw) if backup_raw else None,
         backup_hour=_whole(env, "BACKUP_HOUR", DEFAULT_BACKUP_HOUR, 0, 23),
         backup_keep=_whole(env, "BACKUP_KEEP", DEFAULT_BACKUP_KEEP, 1, 3650),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import logging
 import queue as stdqueue
+import re
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -45,6 +47,16 @@ class JobQueue(Protocol):
         ...
 
     def ping(self) -> bool: ...
+
+    def waiting(self, func_path: str, arg: Any) -> bool:
+        """Whether a job for this one argument is still waiting in the queue (not yet taken)."""
+        ...
+
+
+def job_key(func_path: str, arg: Any) -> str:
+    """The id of a job with one argument, so a queue can say whether it still waits (rq allows
+    letters, digits, - and _ in ids)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{func_path}-{arg}")
 
 
 class RqJobQueue:
@@ -87,6 +99,7 @@ class RqJobQueue:
                     timeout=JOB_TIMEOUT,
                     result_ttl=RESULT_TTL,
                     failure_ttl=FAILURE_TTL,
+                    job_id=job_key(func_path, arg),
                 )
                 for arg in arg_list
             ]
@@ -94,6 +107,10 @@ class RqJobQueue:
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
+
+    def waiting(self, func_path: str, arg: Any) -> bool:
+        status = self.redis.hget(f"rq:job:{job_key(func_path, arg)}", "status")
+        return status == b"queued"
 
 
 class _Pool:
@@ -106,6 +123,7 @@ class _Pool:
         self.items: stdqueue.Queue[tuple[str, tuple[Any, ...]] | None] = stdqueue.Queue()
         self.threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self.waiting: Counter[str] = Counter()
 
     def put(self, item: tuple[str, tuple[Any, ...]]) -> None:
         with self._lock:
@@ -117,6 +135,8 @@ class _Pool:
                 )
                 thread.start()
                 self.threads.append(thread)
+            if len(item[1]) == 1:
+                self.waiting[job_key(item[0], item[1][0])] += 1
         self.items.put(item)
 
     def _work(self) -> None:
@@ -126,6 +146,9 @@ class _Pool:
                 self.items.task_done()
                 return
             func_path, args = item
+            if len(args) == 1:
+                with self._lock:
+                    self.waiting[job_key(func_path, args[0])] -= 1
             try:
                 self._runner()(func_path, args)
             except Exception:  # the job records its own failure; the thread must live on
@@ -198,6 +221,10 @@ class ThreadJobQueue:
     def ping(self) -> bool:
         return True
 
+    def waiting(self, func_path: str, arg: Any) -> bool:
+        key = job_key(func_path, arg)
+        return any(pool.waiting[key] > 0 for pool in self._pools.values())
+
 
 class ManualJobQueue:
     """For tests: jobs wait until the test runs them, so every step is in the test's hands."""
@@ -229,3 +256,6 @@ class ManualJobQueue:
 
     def ping(self) -> bool:
         return True
+
+    def waiting(self, func_path: str, arg: Any) -> bool:
+        return any(f == func_path and a == (arg,) for f, a, _ in self.pending)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from media.sniff import sniff
 from media.kinds import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb
 from media.sheets import append_row, csv_writer, mark_text
-from rules.model import COURSE_OUTCOME, PERFORMANCE
+from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE, rules_grade
 from school.picking import ref_of as _ref_of
 from school.picking import unconfirmed_with_picks
 from storage.clock import taipei
@@ -607,11 +607,17 @@ def _export(
     *,
     only_confirmed: bool,
     sheets: Sequence[tuple[str, tuple[str, ...]]],
+    grade12: bool | None = None,
 ) -> ExportResult:
-    unconfirmed = unconfirmed_with_picks(session, academic_year, kind)
+    def wanted(student: Student) -> bool:
+        # Grade 12 is submitted on its own before graduation: True exports only grade 12,
+        # False everyone else, None everyone.
+        return grade12 is None or (rules_grade(student.grade) == LAST_GRADE) == grade12
+
+    unconfirmed = [s for s in unconfirmed_with_picks(session, academic_year, kind) if wanted(s)]
     exclude = {s.id for s in unconfirmed} if only_confirmed else set()
     gather = _outcome_rows if kind == COURSE_OUTCOME else _performance_rows
-    rows = gather(session, academic_year, exclude)
+    rows = [r for r in gather(session, academic_year, exclude) if wanted(r.student)]
     if not rows:
         raise NothingToExport(kind)
     problems = _problems(files, rows)
@@ -652,6 +658,7 @@ def export_course_outcomes(
     now: datetime,
     *,
     only_confirmed: bool = False,
+    grade12: bool | None = None,
 ) -> ExportResult:
     """The picked, certified course outcomes of a year (for 教學組)."""
     return _export(
@@ -663,6 +670,7 @@ def export_course_outcomes(
         now,
         only_confirmed=only_confirmed,
         sheets=[(COURSE_OUTCOME_SHEET, COURSE_OUTCOME_COLUMNS)],
+        grade12=grade12,
     )
 
 
@@ -674,6 +682,7 @@ def export_performances(
     now: datetime,
     *,
     only_confirmed: bool = False,
+    grade12: bool | None = None,
 ) -> ExportResult:
     """The picked 多元表現 of a year, one sheet per record type (for 訓育組)."""
     return _export(
@@ -685,6 +694,7 @@ def export_performances(
         now,
         only_confirmed=only_confirmed,
         sheets=[(t.label, t.columns) for t in RECORD_TYPES],
+        grade12=grade12,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
 from school import certification
+from storage.clock import taipei_date
 from storage.db import lock_named
 from storage.identity import OFFICE_ROLES
 from storage.models.portfolio import (
@@ -916,3 +917,83 @@ def may_view_file(session: Session, file_id: int, viewer_kind: str, viewer_id: i
             return True
     return False
 
+
+
+# --- supervision (附表二 五 督導): progress per course, counted as everywhere else -------------
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """One course's outcomes this semester: who has uploaded, and items by current state."""
+
+    course: Course
+    enrolled: int
+    uploaded_students: int
+    pending: int
+    certified: int
+    rejected: int
+
+    @property
+    def missing(self) -> int:
+        return self.enrolled - self.uploaded_students
+
+
+def course_progress(
+    session: Session, courses: Iterable[Course], academic_year: int, semester: int
+) -> list[CourseProgress]:
+    listed = sorted(courses, key=lambda c: (c.subject, c.school_class.code if c.school_class
+                                            else "", c.code, c.id))
+    ids = [c.id for c in listed]
+    rows = list(session.execute(
+        select(CourseOutcome.id, CourseOutcome.course_id, CourseOutcome.student_id,
+               CourseOutcome.status, CourseOutcome.replaces_id)
+        .where(CourseOutcome.course_id.in_(ids or [0]),
+               CourseOutcome.academic_year == academic_year,
+               CourseOutcome.semester == semester)
+    ))
+    gone = superseded_ids(rows)
+    enrolled: dict[int, int] = dict(session.execute(
+        select(Enrolment.course_id, func.count()).where(Enrolment.course_id.in_(ids or [0]))
+        .group_by(Enrolment.course_id)
+    ).all())
+    states: dict[int, dict[str, int]] = {i: {} for i in ids}
+    students: dict[int, set[int]] = {i: set() for i in ids}
+    for r in rows:
+        state = current_state(r.status, r.id in gone)
+        if state in NOT_UPLOADS or state == SUPERSEDED:
+            continue
+        states[r.course_id][state] = states[r.course_id].get(state, 0) + 1
+        students[r.course_id].add(r.student_id)
+    return [
+        CourseProgress(c, enrolled.get(c.id, 0), len(students[c.id]),
+                       states[c.id].get(PENDING, 0), states[c.id].get(CERTIFIED, 0),
+                       states[c.id].get(REJECTED, 0))
+        for c in listed
+    ]
+
+
+def term_courses(session: Session, academic_year: int, semester: int) -> list[Course]:
+    return list(session.scalars(
+        select(Course).join(Term, Term.id == Course.term_id)
+        .where(Term.academic_year == academic_year, Term.semester == semester)
+    ))
+
+
+def convened_courses(
+    session: Session, staff_id: int, academic_year: int, semester: int, now: datetime
+) -> list[Course]:
+    """The semester's courses whose subject this person convenes (or certifies for, named by
+    the convener): the chain of rule 七 decides, as it does for certification."""
+    book = certification.ChainBook(session, taipei_date(now))
+    found = []
+    for course in term_courses(session, academic_year, semester):
+        convener = book.convener_for(course)
+        if convener is not None and staff_id in convener:
+            found.append(course)
+    return found
+
+
+def taught_courses(
+    session: Session, staff_id: int, academic_year: int, semester: int
+) -> list[Course]:
+    return [c for c in term_courses(session, academic_year, semester) if c.teacher_id == staff_id]

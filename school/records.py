@@ -25,6 +25,7 @@ from storage.models.portfolio import AuditEntry, FileRecord
 from storage.models.records import (
     GROUP,
     INDIVIDUAL,
+    AttendanceRecord,
     ConsultantAssignment,
     Consultation,
     ConsultationFile,
@@ -568,3 +569,78 @@ def attachment_records(session: Session, file_ids: Iterable[int]) -> list[FileRe
         return []
     found = {f.id: f for f in session.scalars(select(FileRecord).where(FileRecord.id.in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+# --- attendance (生輔組): kept at school, never sent to the central database -------------------
+
+
+def attendance_by_student(
+    session: Session, student_ids: Iterable[int], academic_year: int, semester: int | None = None
+) -> dict[int, dict[str, int]]:
+    """Per student, periods of absence by leave type (假別) in a year or one semester."""
+    ids = sorted(set(student_ids))
+    query = (
+        select(AttendanceRecord.student_id, AttendanceRecord.leave_type, func.count())
+        .where(AttendanceRecord.student_id.in_(ids or [0]),
+               AttendanceRecord.academic_year == academic_year)
+        .group_by(AttendanceRecord.student_id, AttendanceRecord.leave_type)
+    )
+    if semester is not None:
+        query = query.where(AttendanceRecord.semester == semester)
+    found: dict[int, dict[str, int]] = {}
+    for student_id, leave_type, count in session.execute(query):
+        found.setdefault(student_id, {})[leave_type] = int(count)
+    return found
+
+
+def attendance_terms(session: Session, student_id: int) -> list[dict[str, object]]:
+    """A student's absences per semester and leave type, oldest first (for the export)."""
+    rows = session.execute(
+        select(AttendanceRecord.academic_year, AttendanceRecord.semester,
+               AttendanceRecord.leave_type, func.count())
+        .where(AttendanceRecord.student_id == student_id)
+        .group_by(AttendanceRecord.academic_year, AttendanceRecord.semester,
+                  AttendanceRecord.leave_type)
+        .order_by(AttendanceRecord.academic_year, AttendanceRecord.semester,
+                  AttendanceRecord.leave_type)
+    )
+    return [{"academic_year": year, "semester": semester, "leave_type": leave_type,
+             "periods": int(count)} for year, semester, leave_type, count in rows]
+
+
+# --- 附表二 四(二): each advised class has a group consultation at least once a year ------------
+
+
+@dataclass(frozen=True)
+class MissingGroupConsultation:
+    consultant: Staff
+    school_class: SchoolClass
+
+
+def classes_without_group_consultation(
+    session: Session, academic_year: int, consultant_id: int | None = None
+) -> list[MissingGroupConsultation]:
+    """Advised classes that have had no group consultation this academic year (a group
+    consultation of the class, or one that any of its students took part in)."""
+    consultants = sorted({a.staff_id for a in assignments(session, consultant_id)})
+    met: set[int] = set(session.scalars(
+        select(Consultation.class_id).where(Consultation.kind == GROUP,
+                                            Consultation.academic_year == academic_year,
+                                            Consultation.class_id.is_not(None))
+    ))
+    met.update(session.scalars(
+        select(Student.class_id)
+        .join(ConsultationStudent, ConsultationStudent.student_id == Student.id)
+        .join(Consultation, Consultation.id == ConsultationStudent.consultation_id)
+        .where(Consultation.kind == GROUP, Consultation.academic_year == academic_year,
+               Student.class_id.is_not(None))
+    ))
+    found = []
+    for staff_id in consultants:
+        staff = session.get(Staff, staff_id)
+        if staff is None:
+            continue
+        for school_class in advised_classes(session, staff_id):
+            if school_class.id not in met:
+                found.append(MissingGroupConsultation(staff, school_class))
+    return found

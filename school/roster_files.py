@@ -30,13 +30,16 @@ CONVENER = "科召集人"
 
 STAFF_ROLES = (
     "任課教師", "導師", "課程諮詢教師", CONVENER, "註冊組", "教學組", "訓育組", "社團組",
-    "生輔組", "輔導室", "資媒組", "校長", "教務主任",
+    "生輔組", "輔導室", "資媒組", "校長", "教務主任", "工作小組",
 )
 
 
 # Section heads are the platform-management proxy chain (rule 七): 註冊組長 → 教學組長 → 資媒組長.
 # A head is also a member of the section, so checks on the section role keep working for them.
-HEAD_ROLES = {"註冊組長": "註冊組", "教學組長": "教學組", "資媒組長": "資媒組"}
+HEAD_ROLES = {"註冊組長": "註冊組", "教學組長": "教學組", "資媒組長": "資媒組",
+              # Seed 三: the working group's convener (the principal) and executive secretary
+              # (the director of academic affairs) are members of it.
+              "執行秘書": "工作小組", "工作小組召集人": "工作小組"}
 
 
 ROLE_ALIASES = {
@@ -56,6 +59,8 @@ ROLE_ALIASES = {
     "資訊媒體組": "資媒組",
     "圖書館資訊媒體組": "資媒組",
     "輔導處": "輔導室",
+    "學習歷程檔案工作小組": "工作小組",
+    "工作小組成員": "工作小組",
 }
 
 

@@ -27,9 +27,12 @@ from storage.models.portfolio import (
     Performance,
 )
 from storage.models.schedule import (
+    COUNSELLING_TRAINING,
     PARENT_BRIEFING,
     STUDENT_TRAINING,
     TEACHER_WORKSHOP,
+    TEACHING_WORKSHOP,
+    WORKING_GROUP_MEETING,
     Announcement,
     EventRsvp,
     ReminderDelivery,
@@ -58,12 +61,18 @@ EVENT_OFFICES: dict[str, tuple[str, ...]] = {
     STUDENT_TRAINING: ("註冊組",),
     TEACHER_WORKSHOP: ("註冊組",),
     PARENT_BRIEFING: ("輔導室", "註冊組"),
+    WORKING_GROUP_MEETING: ("執行秘書",),
+    TEACHING_WORKSHOP: ("教學組",),
+    COUNSELLING_TRAINING: ("輔導室",),
 }
 # Who an event reaches when staff name no audience.
 DEFAULT_EVENT_AUDIENCE: dict[str, dict[str, Any]] = {
     STUDENT_TRAINING: {"students": True},
     TEACHER_WORKSHOP: {"teachers": True},
     PARENT_BRIEFING: {"guardians": True},
+    WORKING_GROUP_MEETING: {"staff_roles": ["工作小組"]},
+    TEACHING_WORKSHOP: {"teachers": True},
+    COUNSELLING_TRAINING: {"students": True},
 }
 
 
@@ -542,6 +551,16 @@ def upcoming_events(session: Session, now: datetime) -> list[SchoolEvent]:
             .order_by(SchoolEvent.starts_at, SchoolEvent.id)
         )
     )
+
+
+def has_event_between(session: Session, kind: str, first: datetime, end: datetime) -> bool:
+    """Whether an event of this kind (not cancelled) starts in [first, end)."""
+    return session.scalar(
+        select(func.count()).where(
+            SchoolEvent.kind == kind, SchoolEvent.cancelled_at.is_(None),
+            SchoolEvent.starts_at >= first, SchoolEvent.starts_at < end,
+        )
+    ) not in (None, 0)
 
 
 def has_event(session: Session, kind: str, academic_year: int) -> bool:

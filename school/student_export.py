@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from media import sheets
 from media.kinds import EXTENSIONS, MIME_TYPES
+from school.records import attendance_terms
 from school.deletion import NOT_EMPTIED, tables_referencing
 from school.export import RECORD_TYPE_BY_KEY
 from storage.clock import format_datetime, taipei, taipei_date
@@ -188,7 +189,10 @@ def export_student(session: Session, files: FileStore, student: Student, out_dir
     document = {
         "format": EXPORT_FORMAT, "exported_at": _jsonable(now), "student": basic,
         "class_history": history, "changes": changes, "course_outcomes": outcomes,
-        "performances": performances, "other_records": others,
+        "performances": performances,
+        # 缺曠 by semester and leave type: kept at school (the central database does not take it).
+        "attendance": attendance_terms(session, student.id),
+        "other_records": others,
     }
     workbook = _export_workbook(document, lab)
     body = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
@@ -270,6 +274,8 @@ def _export_workbook(document: dict[str, Any], lab: Callable[[str, str], str]) -
         "ref", "academic_year", "semester", "record_type_label", "fields", "summary",
         "status_label", "picked", "entered_by_staff", "submitted_at", "proofs")],
           document["performances"])
+    sheet("attendance", [(k, k) for k in ("academic_year", "semester", "leave_type", "periods")],
+          document["attendance"])
     for table, rows in document["other_records"].items():
         headers = list(dict.fromkeys(k for row in rows for k in row))
         sheet(f"table.{table}", [(h, h) for h in headers], rows, default=table)

@@ -148,6 +148,25 @@ def lock_named(session: Session, name: str) -> None:
         event.listen(session, "after_transaction_end", _release_named)
 
 
+def try_lock_named(session: Session, name: str) -> bool:
+    """lock_named without waiting: False when someone else holds the name now."""
+    if session.get_bind().dialect.name == "postgresql":
+        return bool(session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": advisory_key(name)}
+        ).scalar())
+    held: dict[str, threading.Lock] = session.info.setdefault(_HELD, {})
+    if name in held:
+        return True
+    with _named_guard:
+        lock = _named_locks.setdefault(name, threading.Lock())
+    if not lock.acquire(blocking=False):
+        return False
+    held[name] = lock
+    if not event.contains(session, "after_transaction_end", _release_named):
+        event.listen(session, "after_transaction_end", _release_named)
+    return True
+
+
 _HELD = "portfolio_named_locks"
 _named_locks: dict[str, threading.Lock] = {}
 _named_guard = threading.Lock()

@@ -19,7 +19,7 @@ CHUNK_SIZE = 64 * 1024
 TEMP_DIR_NAME = "tmp"
 TEMP_PREFIX = "incoming-"
 # A temp file this old belongs to a writer that died (a killed worker); sweep_temp removes it.
-STALE_TEMP_SECONDS = 6 * 3600
+STALE_TEMP_SECONDS = 3600
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _FANOUT = re.compile(r"[0-9a-f]{2}")
@@ -141,8 +141,10 @@ class LocalFileStore:
             digest = hasher.hexdigest()
             final = self._location(digest)
             if final.exists():
-                # Same bytes are already stored: content addressing keeps one copy.
+                # Same bytes are already stored: content addressing keeps one copy. Touch it so
+                # the orphan sweep's grace period starts again for the row about to name it.
                 temp.unlink()
+                os.utime(final)
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(temp, final)

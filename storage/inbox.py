@@ -35,6 +35,7 @@ class Stored:
     needs_work: bool
     # A message with a file (photo, video, audio, document): fetched from LINE and fitted.
     carries_file: bool = False
+    source_id: str | None = None
 
 
 FILE_MESSAGES = frozenset({"image", "video", "audio", "file"})
@@ -299,18 +300,28 @@ def record_failure(session: Session, event_id: int, error: str, now: datetime) -
     return event.status
 
 
+def retry_delay(attempts: int) -> timedelta:
+    """How long a pending event waits before it is handed out again: STALE_AFTER for one nobody
+    finished, doubling with each failed attempt (15, 30, 60, 120 s)."""
+    return STALE_AFTER * 2 ** max(0, attempts - 1)
+
+
 def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[Stored]:
-    """Pending events nobody finished in time (Redis lost the job, a worker died)."""
-    found = session.execute(
-        select(InboxEvent.id, InboxEvent.payload)
+    """Pending events nobody finished in time (Redis lost the job, a worker died), and failed
+    ones whose backoff is over."""
+    candidates = session.execute(
+        select(InboxEvent.id, InboxEvent.payload, InboxEvent.source_id, InboxEvent.attempts,
+               InboxEvent.enqueued_at)
         .where(InboxEvent.status == PENDING, InboxEvent.enqueued_at < now - STALE_AFTER)
         .order_by(InboxEvent.occurred_at)
         .limit(limit)
     ).all()
+    found = [c for c in candidates if c.enqueued_at < now - retry_delay(c.attempts)]
     rows = [row.id for row in found]
     if rows:
         session.execute(update(InboxEvent).where(InboxEvent.id.in_(rows)).values(enqueued_at=now))
-    return [Stored(row.id, False, True, carries_file(row.payload)) for row in found]
+    return [Stored(row.id, False, True, carries_file(row.payload), row.source_id)
+            for row in found]
 
 
 def dead_letters(session: Session) -> list[InboxEvent]:

@@ -55,6 +55,7 @@ DYNAMIC: dict[str, str] = {
     "rules.window.": "window names in `portfolio schedule` (bot/schedule_cli.py)",
     "rules.button.": "a notice's button by flow (jobs/reminders.py, bot/schedule_cli.py)",
     "schedule.event.": "school events and their kinds (jobs/reminders.py, flows/events.py)",
+    "school_rules.event.": "an office's missing per-semester event by kind (jobs/reminders.py)",
     "school_rules.submission.": "why a submission date is refused (school/submission.py "
     "SubmissionError.reason, bot/school_rules_cli.py)",
     "help.": "help text by role (flows/account.py)",
@@ -64,9 +65,20 @@ DYNAMIC: dict[str, str] = {
     "upload.scope.": "which limit is full (flows/submission.py)",
     "upload.status.": "an item's status (flows/submission.py, flows/my_portfolio.py)",
     "upload.window_name.": "which window refuses (flows/submission.py)",
+    "console.audit.": "audit columns and actions (bot/console/audit_view.py)",
+    "console.gate.": "why a sign-in page says no, by reason (console/signed_out.html)",
+    "console.list.": "the overview's lists and their columns (bot/console/overview.py)",
+    "console.overview.series.": "the overview chart's series (bot/console/overview.py)",
+    "console.people.item.": "course outcome / performance (console/person_student.html)",
+    "console.people.kind.": "student / staff / guardian (console/people.html)",
+    "console.status.": "an item's status in the console's lists (bot/console/overview.py)",
     r"^link\.(expired|forbidden|gone)\.(title|body)$": "a file link's error page: title and body "
     "from one stem (bot/files_view.py)",
 }
+
+
+TEMPLATE_KEY = r"[\"']([a-z0-9_]+(?:\.[a-z0-9_]+)+)[\"']"
+TEMPLATE_PREFIX = r"[\"']([a-z0-9_]+(?:\.[a-z0-9_]+)*\.)[\"']\s*~"
 
 
 def _strings_and_prefixes() -> tuple[set[str], set[str]]:
@@ -93,6 +105,11 @@ def _strings_and_prefixes() -> tuple[set[str], set[str]]:
                     prefixes.add(node.left.value)
     for path in (ROOT / "rules").glob("*.toml"):
         strings |= set(re.findall(r'"([a-z0-9_]+(?:\.[a-z0-9_]+)+)"', path.read_text("utf-8")))
+    # The console's Jinja templates name their keys in t("...") and build some with ~.
+    for path in (ROOT / "bot" / "console" / "templates").rglob("*.html"):
+        page = path.read_text("utf-8")
+        strings |= set(re.findall(TEMPLATE_KEY, page))
+        prefixes |= set(re.findall(TEMPLATE_PREFIX, page))
     return strings, prefixes
 
 

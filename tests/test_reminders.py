@@ -172,6 +172,11 @@ def tick_instants(rules: Any, first: datetime, last: datetime) -> list[datetime]
         local = deadline.astimezone(TAIPEI).date()
         due.add(at_taipei(local - timedelta(days=14), 9))
         due.add(at_taipei(local + timedelta(days=1), 9))
+    for semester in rules.year(115).semesters.values():
+        for kind in rules.semester_events:
+            local = rules.semester_event_deadline(kind, semester).astimezone(TAIPEI).date()
+            due.add(at_taipei(local - timedelta(days=14), 9))
+            due.add(at_taipei(local + timedelta(days=1), 9))
     instants: set[datetime] = set()
     for when in due:
         instants.update({when - timedelta(hours=1), when, when + timedelta(minutes=5),
@@ -205,6 +210,11 @@ EXPECTED = {
     ("row:homeroom_upload_progress", "115-2"): {"Utwang", "Utlin", HOMEROOM_301},
     ("row:remind_upload_course_outcomes", "115-1"): STUDENTS_BELOW_LIMIT_1,
     ("row:remind_upload_course_outcomes", "115-2"): BELOW_GRADE_12,
+    # 附表二 五 督導: the 數學 convener, and the teachers whose students have not all uploaded.
+    ("row:convener_supervision", "115-1"): {"Utchen"},
+    ("row:convener_supervision", "115-2"): {"Utchen"},
+    ("row:teacher_supervision", "115-1"): {"Utwang", "Utlin", "Utchen"},
+    ("row:teacher_supervision", "115-2"): {"Utwang", "Utlin", "Utchen"},
     ("row:consultation_records", "115-1"): {"Ucons"},
     ("row:consultation_records", "115-2"): {"Ucons"},
     # Only certifiers with pending items; none are pending in semester 2.
@@ -226,6 +236,16 @@ EXPECTED = {
     ("event_required:teacher_workshop", "115:overdue"): {REGISTRAR},
     ("event_required:parent_briefing", "115:missing"): {REGISTRAR, COUNSELLING},
     ("event_required:parent_briefing", "115:overdue"): {REGISTRAR, COUNSELLING},
+    # 附表一: each semester's workshop (教學組) and training (輔導室); the school has no
+    # 執行秘書 on LINE, so the working group's meeting reminder reaches nobody.
+    ("event_required:teaching_workshop", "115-1:missing"): {TEACHING},
+    ("event_required:teaching_workshop", "115-1:overdue"): {TEACHING},
+    ("event_required:teaching_workshop", "115-2:missing"): {TEACHING},
+    ("event_required:teaching_workshop", "115-2:overdue"): {TEACHING},
+    ("event_required:counselling_training", "115-1:missing"): {COUNSELLING},
+    ("event_required:counselling_training", "115-1:overdue"): {COUNSELLING},
+    ("event_required:counselling_training", "115-2:missing"): {COUNSELLING},
+    ("event_required:counselling_training", "115-2:overdue"): {COUNSELLING},
 }
 
 

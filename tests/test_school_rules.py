@@ -324,6 +324,17 @@ def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
                               junior_item, clock.now())
         assert not junior.ok and junior.code == "window_before"
 
+    # Submitted on its own: 教學組 exports grade 12 alone; the yearly export leaves it out.
+    clock.set(_taipei(2027, 5, 31, 10, 0))
+    from tests.test_lifecycle import cli
+
+    # (The seeded senior lacks an ID number and a file: the export names exactly them.)
+    said = cli(app, "export", "course-outcomes", "--year", "115", "--grade12",
+               "--out", str(tmp_path / "g12")).output
+    assert "1 位學生共 3 個問題" in said and "301-01 高三生（學號 113001）" in said
+    said = ok(app, "export", "course-outcomes", "--year", "115", "--force",
+              "--out", str(tmp_path / "all"))
+    assert "沒有已勾選的" in said
     ok(app, "students", "graduate", "--id", "113001", "--on", GRADUATION.isoformat())
     clock.set(at(GRADUATION))
     tick(app)
@@ -383,3 +394,147 @@ def test_the_office_hears_60_days_before_the_calendar_runs_out(
     assert "規則檔的行事曆只到 2028/7/31，還沒有 117 學年度" in texts_for(line, REGISTRAR)
     clock.set(_taipei(2028, 6, 2, 9, 30))
     assert "rollover_warned" not in tick(app)  # once
+
+
+# --- seed 三, 附表一: the working group and each semester's events -----------------------------
+
+
+def test_the_working_group_is_imported_and_hears_its_rows_and_its_meeting(
+    app: Any, db: Any, line: Any, school: School, clock: Any, tmp_path: Path
+) -> None:
+    from storage.models.school import Staff
+    from tests.test_lifecycle import ok
+    from tests.test_reminders import tick
+
+    roster = tmp_path / "staff.csv"
+    roster.write_text("教職員編號,姓名,角色,科別,職稱\n"
+                      "A010,周教務,教務主任、執行秘書,,教務主任\n"
+                      "T010,何老師,任課教師、工作小組,數學,專任教師\n", encoding="utf-8")
+    ok(app, "import", "staff", str(roster))
+    with db.session() as s:
+        secretary = s.scalars(select(Staff).where(Staff.staff_no == "A010")).one()
+        member = s.scalars(select(Staff).where(Staff.staff_no == "T010")).one()
+        assert {"執行秘書", "工作小組"} <= set(secretary.role_names)
+        assert "工作小組" in member.role_names
+        for uid, person in (("Usec", secretary.id), ("Umember", member.id)):
+            s.add(LineAccount(line_user_id=uid, staff_id=person, created_at=clock.now(),
+                              bound_at=clock.now()))
+        s.commit()
+    # 115-2 begins 2027/2/11: the meeting is due within 30 days (3/13), heads-up 14 days before.
+    clock.set(_taipei(2027, 2, 27, 9, 0))
+    tick(app)
+    said = texts_for(line, "Usec")
+    assert "115-2 學期還沒有排定「學習歷程檔案工作小組會議」" in said
+    ok(app, "events", "create", "--kind", "working_group_meeting", "--title", "第二學期會議",
+       "--date", "2027-03-05", "--time", "15:00", "--place", "會議室")
+    deliver(app)
+    assert "第二學期會議" in texts_for(line, "Umember")  # the group is the meeting's audience
+    clock.set(_taipei(2027, 3, 14, 9, 0))
+    tick(app)
+    assert "至今仍未建立" not in texts_for(line, "Usec")
+
+
+def test_each_semester_the_offices_hear_when_their_workshop_is_missing(
+    app: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from tests.test_reminders import COUNSELLING, TEACHING, add_offices, tick
+
+    add_offices(db, school)
+    # 115-1 begins 2026/8/31: workshops due within 90 days (11/29), heads-up on 11/15.
+    clock.set(_taipei(2026, 11, 15, 9, 0))
+    tick(app)
+    assert "115-1 學期還沒有排定「課程諮詢與檔案建置研習」" in texts_for(line, TEACHING)
+    assert "115-1 學期還沒有排定「選課輔導與檔案建置訓練」" in texts_for(line, COUNSELLING)
+    clock.set(_taipei(2026, 11, 30, 9, 0))
+    tick(app)
+    assert "115-1 學期應於 2026/11/29 前排定的「課程諮詢與檔案建置研習」至今仍未建立" in texts_for(
+        line, TEACHING)
+
+
+# --- attendance: the school keeps it, the homeroom teacher and the export show it ----------------
+
+
+def test_attendance_shows_in_the_class_view_and_the_students_export(
+    app: Any, chat: Any, db: Any, school: School, clock: Any, tmp_path: Path
+) -> None:
+    import json
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from storage.models.records import AttendanceRecord
+    from tests.school import TEACHER_WANG
+    from tests.test_lifecycle import ok
+
+    with db.transaction() as s:
+        for day, period, kind in ((date(2026, 9, 8), "1", "曠課"), (date(2026, 9, 8), "2", "曠課"),
+                                  (date(2026, 10, 2), "5", "事假")):
+            s.add(AttendanceRecord(student_id=school.students["Us10101"], academic_year=115,
+                                   semester=1, day=day, period=period, leave_type=kind,
+                                   entered_at=clock.now()))
+    said = chat.texts(chat.say(TEACHER_WANG, "班級進度"))
+    assert "115-1 缺曠（學校保存，不上傳中央）：" in said
+    assert "1 李小明　3 節（事假 1、曠課 2）" in said
+    out = tmp_path / "out"
+    ok(app, "export", "student", "--id", "115001", "--out", str(out))
+    with zipfile.ZipFile(next(out.glob("*.zip"))) as zf:
+        doc = json.loads(zf.read("portfolio.json"))
+        book = load_workbook(__import__("io").BytesIO(zf.read("portfolio.xlsx")))
+    assert doc["attendance"] == [
+        {"academic_year": 115, "semester": 1, "leave_type": "事假", "periods": 1},
+        {"academic_year": 115, "semester": 1, "leave_type": "曠課", "periods": 2}]
+    assert "缺曠紀錄" in book.sheetnames
+
+
+# --- 附表二 五 督導: conveners and course teachers ----------------------------------------------
+
+
+def test_conveners_see_their_subject_and_teachers_are_reminded_of_their_students(
+    app: Any, chat: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from tests.school import TEACHER_CHEN, TEACHER_LIN
+    from tests.test_certify import submit_item
+    from tests.test_reminders import tick
+
+    submit_item(db, school, clock, "Us10101", "101-數學")
+    submit_item(db, school, clock, "Us10201", "102-數學")
+    submit_item(db, school, clock, "Us10201", "102-英語文")
+    said = chat.texts(chat.say(TEACHER_CHEN, "科別進度"))  # 陳建宏 convenes 數學
+    assert "101 數學（陳建宏）：1/6 人，待認證 1、已認證 0、退回 0" in said
+    assert "102 數學（陳建宏）：1/3 人，待認證 1" in said and "英語文" not in said
+    assert "沒有召集的科目" in chat.texts(chat.say(TEACHER_LIN, "科別進度"))
+    # 115-1 uploads close 2/3: ten days before, the convener and the teachers hear.
+    chat.new_messages(TEACHER_CHEN)
+    chat.new_messages(TEACHER_LIN)
+    clock.set(_taipei(2027, 1, 24, 9, 0))
+    tick(app)
+    to_chen = texts_for(line, TEACHER_CHEN)
+    assert "請督導本科各班上傳與認證進度" in to_chen and "本科 2 個班：尚有 7 人次未上傳" in to_chen
+    assert "您任教的 2 個班，尚有 8 位學生未上傳" in texts_for(line, TEACHER_LIN)
+
+
+# --- 附表二 四(二): a group consultation with each advised class at least once a year ----------
+
+
+def test_classes_without_a_group_consultation_are_shown_and_reminded(
+    app: Any, chat: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from storage.models.records import ConsultantAssignment
+    from tests.school import CONSULTANT
+    from tests.test_lifecycle import _consultation
+    from tests.test_reminders import COUNSELLING, add_offices, tick
+
+    add_offices(db, school)
+    with db.transaction() as s:
+        s.add(ConsultantAssignment(staff_id=school.staff["T004"], grade=1,
+                                   created_at=clock.now()))
+    _consultation(db, school, clock, ["Us10101", "Us10102"])  # a group with 101 students
+    mine = chat.texts(chat.say(CONSULTANT, "諮詢紀錄"))
+    assert "115 學年度尚未團體諮詢的班級：102" in mine
+    office = chat.texts(chat.say(COUNSELLING, "團體諮詢"))
+    assert "102（課程諮詢教師 黃淑芬）" in office and "101（" not in office
+    # A month before 115-2's closing ceremony (6/30): the consultant and 輔導室 hear.
+    clock.set(_taipei(2027, 5, 31, 9, 0))
+    tick(app)
+    assert "尚未團體諮詢的班級（1 班）：102" in texts_for(line, CONSULTANT)
+    assert "尚未團體諮詢的班級（1 班）：102（黃淑芬）" in texts_for(line, COUNSELLING)

@@ -133,3 +133,46 @@ def test_embedded_mode_answers_several_people_at_once(
         line.release_held()
         queue.join()
         queue.stop()
+
+
+def test_the_sweep_leaves_events_that_still_wait_in_the_queue(
+    chat: Any, line: Any, clock: Any
+) -> None:
+    """Behind a busy evening an event may wait longer than STALE_AFTER; sending it again would
+    only add work. Once the queue has lost it, it goes again."""
+    from jobs import inbox
+
+    chat.post([ev.text_event("Uwaits", "說明", platform=line)], run=False)
+    clock.advance(seconds=16)
+    with chat.app.app_context():
+        assert inbox.sweep()["requeued"] == 0
+    assert len(chat.svc.queue.pending) == 1
+    chat.svc.queue.clear()  # the queue lost it
+    clock.advance(seconds=16)
+    with chat.app.app_context():
+        assert inbox.sweep()["requeued"] == 1
+    chat.run_jobs()
+    assert len(line.messages_for("Uwaits")) == 1
+
+
+def test_the_sweep_leaves_an_event_a_worker_is_handling(
+    chat: Any, db: Any, line: Any, clock: Any
+) -> None:
+    from sqlalchemy import text
+
+    from jobs import inbox
+    from storage.db import advisory_key
+
+    chat.post([ev.text_event("Ubusy", "說明", platform=line)], run=False)
+    chat.svc.queue.clear()  # taken from the queue by a worker...
+    clock.advance(seconds=16)
+    with db.engine.connect() as worker:  # ...which holds the user's lock while it works
+        worker.execute(text("SELECT pg_advisory_lock(:k)"),
+                       {"k": advisory_key("line-user:Ubusy")})
+        with chat.app.app_context():
+            assert inbox.sweep()["requeued"] == 0
+        worker.execute(text("SELECT pg_advisory_unlock_all()"))
+        worker.commit()
+    clock.advance(seconds=16)
+    with chat.app.app_context():
+        assert inbox.sweep()["requeued"] == 1  # the worker died without finishing it

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from dev.emulator import events as ev
 from storage import binding
+from storage import inbox as inbox_store
 from storage.models.binding import BindAttempt, BindingCode
 from storage.models.line import DEAD, DONE, PENDING, InboxEvent, LineAccount
 from storage.models.school import Student
@@ -141,7 +143,16 @@ def test_a_failing_handler_retries_without_holding_later_events(
     assert chat.say(student, "說明"), "the next message waited for the failed one's retry"
     with db.session() as s:
         failed = s.scalars(select(InboxEvent).where(InboxEvent.event_type == "postback")).one()
-        assert failed.status == PENDING and failed.attempts == 1  # retried later, with backoff
+        assert failed.status == PENDING and failed.attempts == 1
+    # Retried later, with backoff: not before its delay is over.
+    from jobs import inbox
+
+    chat.clock.advance(inbox_store.STALE_AFTER - timedelta(seconds=1))
+    with chat.app.app_context():
+        assert inbox.sweep()["requeued"] == 0
+    chat.clock.advance(seconds=2)
+    with chat.app.app_context():
+        assert inbox.sweep()["requeued"] == 1
 
 
 # --- 8. odd but signed bodies -----------------------------------------------------------------

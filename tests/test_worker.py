@@ -236,9 +236,9 @@ def test_a_failing_event_ends_dead_and_can_be_retried(
     chat.post([ev.follow_event("Ubroken", platform=line)], run=False)
     monkeypatch.setattr(follow, "on_follow", broken)
     monkeypatch.setattr(inbox, "_router", None)
-    for _ in range(5):
+    for attempt in range(5):
         chat.run_jobs()
-        clock.advance(seconds=61)
+        clock.advance(seconds=61 * 2**attempt)  # past each retry's doubling delay
         with chat.app.app_context():
             inbox.sweep()
     chat.svc.queue.clear()

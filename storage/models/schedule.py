@@ -17,7 +17,13 @@ EXPIRED = "expired"
 STUDENT_TRAINING = "student_training"
 TEACHER_WORKSHOP = "teacher_workshop"
 PARENT_BRIEFING = "parent_briefing"
-EVENT_KINDS = (STUDENT_TRAINING, TEACHER_WORKSHOP, PARENT_BRIEFING)
+# Each semester (seed 三, 附表一): the working group meets; 教學組 holds a consultation and
+# portfolio workshop; 輔導室 a course-selection and portfolio training.
+WORKING_GROUP_MEETING = "working_group_meeting"
+TEACHING_WORKSHOP = "teaching_workshop"
+COUNSELLING_TRAINING = "counselling_training"
+SEMESTER_EVENT_KINDS = (WORKING_GROUP_MEETING, TEACHING_WORKSHOP, COUNSELLING_TRAINING)
+EVENT_KINDS = (STUDENT_TRAINING, TEACHER_WORKSHOP, PARENT_BRIEFING, *SEMESTER_EVENT_KINDS)
 
 
 class ReminderDelivery(Base):
