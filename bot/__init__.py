@@ -24,6 +24,7 @@ def create_app(
     and for the embedded demo.
     """
     from bot import commands, files_view, webhook
+    from bot.cli_base import StaffGroup
     from bot.line import LineGateway
     from bot.services import EXTENSION, Services
     from jobs.queue import (
@@ -56,6 +57,8 @@ def create_app(
         raise SystemExit(2) from None
 
     app = Flask(__name__, instance_relative_config=False)
+    # Staff commands answer a wrong input with one Chinese line (bot/cli_base.py).
+    app.cli = StaffGroup(app.name)
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BODY
     app.config["SECRET_KEY"] = settings.secret_key
     logging.basicConfig(

@@ -1,74 +1,116 @@
-"""The `portfolio` console script: every app command, plus the local LINE platform tools."""
+"""The `portfolio` console script: every staff and operator command, plus the local tools.
+
+The commands are registered here, without building the app, so every command's help shows on a
+machine with no configuration; the app is built only when a command that needs it runs, and a
+missing setting then ends as one line naming it.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+import typing as t
+from pathlib import Path
+
 import click
-from flask.cli import FlaskGroup
+import dotenv
+from flask import Flask
+from flask.cli import ScriptInfo, routes_command, run_command, shell_command
+
+from bot import ConfigError, commands, create_app
+from bot.chat import chat_command
+from bot.cli_base import StaffError, StaffGroup
+from bot.demo import demo_command
+from catalogue import text
 
 
-def _app() -> object:
-    import os
-
-    from flask.cli import NoAppException
-
-    from bot import ConfigError, create_app
-
+def _app() -> Flask:
     try:
         return create_app(dict(os.environ))
     except ConfigError as exc:
-        # Click prints this as one line; `portfolio --help` still lists the local tools.
-        raise NoAppException(f"configuration error: {exc}") from None
+        raise StaffError(config_error_line(str(exc))) from None
 
 
-class PortfolioGroup(FlaskGroup):
-    """Database trouble becomes one line saying what to do, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        from sqlalchemy.exc import OperationalError, ProgrammingError
-
-        from catalogue import text
-
-        try:
-            return super().invoke(ctx)
-        except (OperationalError, ProgrammingError) as exc:
-            detail = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-            if "no such table" in detail or "does not exist" in detail:
-                raise click.ClickException(text("cli.db_not_migrated")) from None
-            raise click.ClickException(
-                text("cli.db_unreachable", error=type(exc.orig or exc).__name__)
-            ) from None
+def config_error_line(error: str) -> str:
+    """A setting problem as one line that names the setting."""
+    found = re.match(r"[A-Z][A-Z0-9_]+", error)
+    setting = found.group(0) if found else "?"
+    if " is not set" in error:
+        return text("cli.error.config_missing", setting=setting)
+    return text("cli.error.config_bad", setting=setting, error=error)
 
 
-@click.group(cls=PortfolioGroup, create_app=_app, add_version_option=False, load_dotenv=False)
-def main() -> None:
-    """學習歷程檔案 LINE bot: staff and operator commands."""
+def load_env_files(env_file: str | None) -> None:
+    """Settings from an --env-file, then from .env in the working folder; variables already in
+    the environment win over both, and the named file wins over .env."""
+    if env_file:
+        dotenv.load_dotenv(env_file, override=False, encoding="utf-8")
+    default = Path.cwd() / ".env"
+    if default.is_file():
+        dotenv.load_dotenv(default, override=False, encoding="utf-8")
 
 
-@main.command("emulator")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8090, show_default=True, type=int)
+def _env_file_option(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if ctx.resilient_parsing:
+        return
+    load_env_files(value)
+
+
+class PortfolioGroup(StaffGroup):
+    """The top group: gives every command a way to build the app on first need."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: t.Any,
+    ) -> click.Context:
+        extra.setdefault(
+            "obj", ScriptInfo(create_app=_app, set_debug_flag=False, load_dotenv_defaults=False)
+        )
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.group(cls=PortfolioGroup, help=text("cli.main.help"))
 @click.option(
-    "--token",
-    default="local-access-token",
-    show_default=True,
-    help="Channel access token the emulator accepts.",
+    "-e",
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_env_file_option,
+    help=text("cli.main.opt.env_file"),
+)
+def main() -> None:
+    pass
+
+
+@main.command("emulator", help=text("cli.emulator.help"))
+@click.option("--host", default="127.0.0.1", show_default=True, help=text("cli.emulator.opt.host"))
+@click.option(
+    "--port", default=8090, show_default=True, type=int, help=text("cli.emulator.opt.port")
 )
 @click.option(
-    "--quota", default=200, show_default=True, type=int, help="Monthly push quota to simulate."
+    "--token", default="local-access-token", show_default=True, help=text("cli.emulator.opt.token")
+)
+@click.option(
+    "--quota", default=200, show_default=True, type=int, help=text("cli.emulator.opt.quota")
 )
 def emulator_command(host: str, port: int, token: str, quota: int) -> None:
-    """Run the local LINE platform (Messaging API paths the product uses)."""
+    # Imported here: the emulator's server is a development tool no staff command needs.
     from bot.emulator.server import serve
 
     serve(host=host, port=port, channel_access_token=token, quota=quota)
 
 
-def _register_tools() -> None:
-    from bot.chat import chat_command
-    from bot.demo import demo_command
+# Flask's own commands stay available to developers, out of the staff's way.
+dev_cli = click.Group("dev", help=text("cli.dev.help"), hidden=True)
+dev_cli.add_command(run_command)
+dev_cli.add_command(shell_command)
+dev_cli.add_command(routes_command)
 
-    main.add_command(chat_command)
-    main.add_command(demo_command)
-
-
-_register_tools()
+commands.add_commands(main)
+main.add_command(chat_command)
+main.add_command(demo_command)
+main.add_command(dev_cli)

@@ -11,33 +11,34 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot.cli_base import StaffError
 from bot.services import services
+from catalogue import text
 from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
-from catalogue import text
 
-codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
+codes_cli = AppGroup("codes", help=text("cli.codes.help"))
 
 ROLE_LABELS = {role: text(f"cli.codes.role.{role}") for role in ("student", "staff", "guardian")}
 
 
-@codes_cli.command("issue")
+@codes_cli.command("issue", help=text("cli.codes.issue.help"))
 @click.option(
     "--role",
     type=click.Choice(binding.ROLES),
     required=True,
-    help="Who the codes are for; guardian codes are one per child (per known guardian).",
+    help=text("cli.codes.opt.role"),
 )
-@click.option("--class", "class_code", help="Only this class, e.g. 101.")
-@click.option("--grade", type=click.IntRange(1, 3), help="Only this grade.")
-@click.option("--person", "person", help="Only this person: 學號 or 教職員編號.")
+@click.option("--class", "class_code", help=text("cli.codes.opt.class"))
+@click.option("--grade", type=click.IntRange(1, 3), help=text("cli.codes.opt.grade"))
+@click.option("--person", "person", help=text("cli.codes.opt.person"))
 @click.option(
     "--days",
     type=click.IntRange(1, 365),
     default=binding.DEFAULT_VALID_DAYS,
     show_default=True,
-    help="Days until the codes expire.",
+    help=text("cli.codes.opt.days"),
 )
 @click.option(
     "--out",
@@ -45,9 +46,9 @@ ROLE_LABELS = {role: text(f"cli.codes.role.{role}") for role in ("student", "sta
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("codes"),
     show_default=True,
-    help="Folder for the CSV and the slips.",
+    help=text("cli.codes.opt.out"),
 )
-@click.option("--dry-run", is_flag=True, help="Show who would get a code; write nothing.")
+@click.option("--dry-run", is_flag=True, help=text("cli.codes.opt.dry_run"))
 def issue_codes(
     role: str,
     class_code: str | None,
@@ -57,11 +58,6 @@ def issue_codes(
     out_dir: Path,
     dry_run: bool,
 ) -> None:
-    """Issue codes; earlier unused codes of the same people stop working.
-
-    Writes codes-<role>-<time>.csv and a printable .html sheet (one slip per person with
-    name, class and code). Keep both safe: a code binds a LINE account to that person.
-    """
     svc = services()
     now = svc.clock.now()
     with svc.db.transaction() as session:
@@ -72,7 +68,7 @@ def issue_codes(
             if person:
                 query = query.where(Staff.staff_no == person)
             if class_code or grade:
-                raise click.UsageError("--class and --grade apply to students and guardians only")
+                raise StaffError(text("cli.codes.staff_by_class"))
             staff = list(session.scalars(query))
         else:
             query = select(Student).join(
@@ -88,7 +84,7 @@ def issue_codes(
                     ).first()
                     is None
                 ):
-                    raise click.ClickException(text("cli.codes.unknown_class", code=class_code))
+                    raise StaffError(text("cli.codes.unknown_class", code=class_code))
                 query = query.where(SchoolClass.code == class_code)
             if grade:
                 query = query.where(Student.grade == grade)
@@ -97,9 +93,9 @@ def issue_codes(
             students = list(session.scalars(query))
         count = len(students) + len(staff)
         if count == 0:
-            raise click.ClickException(text("cli.codes.nobody"))
+            raise StaffError(text("cli.codes.nobody"))
         if dry_run:
-            click.echo(f"would issue {ROLE_LABELS[role]} codes for {count} people (dry run)")
+            click.echo(text("cli.codes.would_issue", role=ROLE_LABELS[role], count=count))
             session.rollback()
             return
         issued = binding.issue(session, role, now, students=students, staff=staff, valid_days=days)
@@ -126,9 +122,9 @@ def issue_codes(
                     ]
                 )
         html_path.write_text(_slips(role, rows), encoding="utf-8")
-    click.echo(f"issued {len(issued)} code(s), valid {days} days")
-    click.echo(f"  {csv_path}")
-    click.echo(f"  {html_path}  (print and cut along the lines)")
+    click.echo(text("cli.codes.issued", count=len(issued), days=days))
+    click.echo(text("cli.codes.csv_path", path=csv_path))
+    click.echo(text("cli.codes.html_path", path=html_path))
 
 
 CSV_HEADERS = [

@@ -8,17 +8,16 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from storage import roster
+from bot.cli_base import one_line_failure
+from bot.services import services
 from catalogue import text
+from storage import roster
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 
 
 def run_import(kind: str, file: Path, dry_run: bool) -> roster.ImportResult:
     """Import one file in one transaction; a dry run is rolled back even though it wrote nothing."""
-    # Imported here: bot.services pulls in the LINE SDK (~2 s), which the import never needs.
-    from bot.services import services
-
     svc = services()
     if dry_run:
         with svc.db.session() as session:
@@ -37,6 +36,9 @@ def _import_command(kind: str) -> click.Command:
     def command(file: Path, dry_run: bool) -> None:
         result = run_import(kind, file, dry_run)
         if not result.ok:
+            single = one_line_failure(result.error_lines())
+            if single is not None:
+                raise single
             for line in result.error_lines():
                 click.echo(line, err=True)
             raise click.exceptions.Exit(1)
