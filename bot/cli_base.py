@@ -51,7 +51,7 @@ for _module in (click.core, click.decorators, click.formatting):
 def one_line_failure(lines: list[str]) -> StaffError | None:
     """A failed import whose whole report is a heading and one problem (the file is missing or
     unreadable) as one line; a report of row problems stays a list."""
-    if len(lines) == 2:
+    if len(lines) == 2 and not lines[0].endswith("："):
         return StaffError(lines[0] + lines[1].strip())
     return None
 
