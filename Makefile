@@ -14,17 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# With LINE credentials: migrate and serve with gunicorn (one process without REDIS_URL, since
-# jobs then run on its own thread). Without: a demo school on the local LINE platform.
+# `portfolio serve`: without LINE credentials (in the environment or .env) a demo school on the
+# local LINE platform; with them, checks the settings, migrates, checks Redis, then starts every
+# Procfile process it needs, stopping with one line at the first failure.
 run: install
-	@if [ -n "$$LINE_CHANNEL_SECRET" ]; then \
-		$(BIN)/portfolio db upgrade && \
-		workers=1; [ -n "$$REDIS_URL" ] && workers=2; \
-		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers $$workers --threads 4 \
-			'bot:create_app()'; \
-	else \
-		exec $(BIN)/portfolio demo; \
-	fi
+	@exec $(BIN)/portfolio serve
 
 test: install
 	$(BIN)/pytest

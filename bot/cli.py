@@ -8,7 +8,6 @@ missing setting then ends as one line naming it.
 from __future__ import annotations
 
 import os
-import re
 import typing as t
 from pathlib import Path
 
@@ -19,8 +18,9 @@ from flask.cli import ScriptInfo, routes_command, run_command, shell_command
 
 from bot import ConfigError, commands, create_app
 from bot.chat import chat_command
-from bot.cli_base import StaffError, StaffGroup
+from bot.cli_base import StaffError, StaffGroup, config_error_line
 from bot.demo import demo_command
+from bot.serve import serve_command
 from catalogue import text
 
 
@@ -29,15 +29,6 @@ def _app() -> Flask:
         return create_app(dict(os.environ))
     except ConfigError as exc:
         raise StaffError(config_error_line(str(exc))) from None
-
-
-def config_error_line(error: str) -> str:
-    """A setting problem as one line that names the setting."""
-    found = re.match(r"[A-Z][A-Z0-9_]+", error)
-    setting = found.group(0) if found else "?"
-    if " is not set" in error:
-        return text("cli.error.config_missing", setting=setting)
-    return text("cli.error.config_bad", setting=setting, error=error)
 
 
 def load_env_files(env_file: str | None) -> None:
@@ -113,4 +104,5 @@ dev_cli.add_command(routes_command)
 commands.add_commands(main)
 main.add_command(chat_command)
 main.add_command(demo_command)
+main.add_command(serve_command)
 main.add_command(dev_cli)

@@ -48,6 +48,15 @@ for _module in (click.core, click.decorators, click.formatting):
     _module._ = _click_word  # type: ignore[attr-defined]
 
 
+def config_error_line(error: str) -> str:
+    """A setting problem as one line that names the setting."""
+    found = re.match(r"[A-Z][A-Z0-9_]+", error)
+    setting = found.group(0) if found else "?"
+    if " is not set" in error:
+        return text("cli.error.config_missing", setting=setting)
+    return text("cli.error.config_bad", setting=setting, error=error)
+
+
 def one_line_failure(lines: list[str]) -> StaffError | None:
     """A failed import whose whole report is a heading and one problem (the file is missing or
     unreadable) as one line; a report of row problems stays a list."""

@@ -304,7 +304,7 @@ def test_the_table_covers_every_staff_command() -> None:
         ("richmenu", "relink"),
         ("retention", "run"),
         ("students", "renumber"),
-        ("students", "reenrol"),
+        ("students", "reenrol"), ("serve",),
         ("management", "show"),
         ("certify", "back"),
         ("certify", "convener"),
