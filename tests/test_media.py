@@ -645,7 +645,8 @@ def test_real_ffmpeg_turns_m4a_into_mp3(tmp_path: Path) -> None:
 def test_real_ffmpeg_turns_mov_into_mp4(tmp_path: Path) -> None:
     source = tmp_path / "clip.mov"
     subprocess.run(
-        [str(media.find_ffmpeg()), "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15"]
+        [str(media.find_ffmpeg()), "-v", "error"]
+        + ["-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15"]
         + ["-f", "lavfi", "-i", "sine=duration=2", "-c:v", "mpeg4", "-c:a", "aac", "-f", "mov"]
         + [str(source)],
         check=True,
