@@ -66,7 +66,7 @@ START = datetime(2027, 3, 1, 1, 0, tzinfo=UTC)
 ALICE = ev.user_id_for("alice")
 BOB = ev.user_id_for("bob")
 SECRET = "test-channel-secret"
-SAMPLE = Path(__file__).resolve().parents[2] / "shared/line-reference/sdk-webhook-sample.json"
+SAMPLE = Path(__file__).resolve().parent / "fixtures/line-reference/sdk-webhook-sample.json"
 
 
 @pytest.fixture
