@@ -4,7 +4,7 @@ A school of 1,500 students and 120 teachers; about 6,000 course outcomes are sen
 three weeks before uploads close (2027-01-14 .. 2027-02-03, busier towards the end), 5% are
 rejected and re-uploaded, and certification runs on to the window's end (2027-02-10), with
 escalation three days before. Everything goes through the real code: submissions through
-storage.certification.submit, every teacher tap and student message through the signed webhook
+school.certification.submit, every teacher tap and student message through the signed webhook
 (the Flask app, the inbox job, the flows), the periodic tick through jobs.certification.run and
 jobs.delivery.deliver_due (line-bot-sdk over HTTP to the local LINE platform, bot/emulator).
 
@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.emulator.server import EmulatorServer  # noqa: E402
+from dev.emulator.server import EmulatorServer  # noqa: E402
 from storage.clock import TAIPEI, FrozenClock, at_taipei, taipei_date  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -232,7 +232,7 @@ class Person:
         self.clock = clock
 
     def _post(self, event: dict[str, Any], user: str) -> list[dict[str, Any]]:
-        from bot.emulator import events as ev
+        from dev.emulator import events as ev
 
         self.clock.advance(timedelta(milliseconds=5))
         seen = len(self.platform.deliveries)
@@ -245,12 +245,12 @@ class Person:
                 if d.to == user]
 
     def say(self, user: str, words: str) -> list[dict[str, Any]]:
-        from bot.emulator import events as ev
+        from dev.emulator import events as ev
 
         return self._post(ev.text_event(user, words, platform=self.platform), user)
 
     def tap(self, user: str, data: str | None) -> list[dict[str, Any]]:
-        from bot.emulator import events as ev
+        from dev.emulator import events as ev
 
         assert data is not None
         return self._post(ev.postback_event(user, data, platform=self.platform), user)
@@ -310,7 +310,7 @@ def _numbers(messages: list[dict[str, Any]], before: str, after: str) -> list[st
 
 
 def submit(db: Any, due: list[tuple[datetime, int, int, int | None]], stats: Stats) -> None:
-    from storage import certification as cert
+    from school import certification as cert
     from storage.models.portfolio import CourseOutcome
 
     with db.transaction() as s:
@@ -346,7 +346,7 @@ def teachers_with_pending(db: Any) -> list[int]:
 
 
 def students_with_news(db: Any) -> list[int]:
-    from storage import certification as cert
+    from school import certification as cert
 
     with db.session() as s:
         return cert.students_with_untold_approvals(s)
@@ -357,11 +357,11 @@ def run(args: argparse.Namespace) -> bool:
     from bot.config import Settings
     from jobs import certification as job
     from jobs import delivery
+    from rules.reader import DEFAULT_RULES_PATH, parse_rules
     from storage import crypto
     from storage.db import Database
     from storage.models.line import OutboxMessage
     from storage.models.portfolio import PENDING, REJECTED, CourseOutcome
-    from storage.rules import DEFAULT_RULES_PATH, parse_rules
 
     rng = random.Random(SEED)
     students = round(STUDENTS * args.scale)

@@ -2,7 +2,8 @@
 
 The commands are registered here, without building the app, so every command's help shows on a
 machine with no configuration; the app is built only when a command that needs it runs, and a
-missing setting then ends as one line naming it.
+missing setting then ends as one line naming it. The development commands from dev/ are loaded
+here only: the web app and the workers import nothing of dev/.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from flask import Flask
 from flask.cli import ScriptInfo, routes_command, run_command, shell_command
 
 from bot import ConfigError, commands, create_app
-from bot.chat import chat_command
 from bot.cli_base import StaffError, StaffGroup, config_error_line
-from bot.demo import demo_command
 from bot.serve import serve_command
 from catalogue import text
+from dev.chat import chat_command
+from dev.demo import demo_command
+from runtime.keys import new_key
 
 
 def _app() -> Flask:
@@ -89,10 +91,15 @@ def main() -> None:
     "--quota", default=200, show_default=True, type=int, help=text("cli.emulator.opt.quota")
 )
 def emulator_command(host: str, port: int, token: str, quota: int) -> None:
-    # Imported here: the emulator's server is a development tool no staff command needs.
-    from bot.emulator.server import serve
+    # A development tool: loaded when this command runs, so the product never imports dev/.
+    from dev.emulator.server import serve
 
     serve(host=host, port=port, channel_access_token=token, quota=quota)
+
+
+@main.command("secret-key", help=text("cli.secret_key.help"), with_appcontext=False)
+def secret_key_command() -> None:
+    click.echo(new_key())
 
 
 # Flask's own commands stay available to developers, out of the staff's way.

@@ -14,12 +14,12 @@ from bot.services import services
 from catalogue import text
 from flows import messages as m
 from jobs.queue import DELIVERY
-from storage import export, picking, receipts
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from school import export, picking, receipts
 from storage.clock import format_date, format_datetime
 from storage.models.line import LineAccount
 from storage.models.school import Student
 from storage.outbox import Outbox
-from storage.rules import COURSE_OUTCOME, PERFORMANCE
 
 export_cli = AppGroup("export", help=text("cli.export.help"))
 receipts_cli = AppGroup("receipts", help=text("cli.receipts.help"))

@@ -27,8 +27,8 @@ from catalogue import TEXTS, text
 from jobs import lifecycle as job
 from jobs.lifecycle import backup_dir, say_farewells
 from jobs.queue import DELIVERY
+from school import lifecycle as life
 from storage import backup
-from storage import lifecycle as life
 from storage.backup import BackupError
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance

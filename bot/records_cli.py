@@ -16,11 +16,11 @@ from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
 from bot.services import services
 from catalogue import text
-from storage import records, records_import
+from school import records, records_import
+from school.records import RecordError
+from school.roster import ImportResult
+from school.schedule import to_roster_grade
 from storage.models.school import SchoolClass, Staff
-from storage.records import RecordError
-from storage.roster import ImportResult
-from storage.schedule import to_roster_grade
 
 consultants_cli = AppGroup(
     "consultants",

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from bot.cli_base import one_line_failure
 from bot.services import services
 from catalogue import text
-from storage import roster
+from school import roster
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 

@@ -20,19 +20,14 @@ from flows.events import kind_label, when_text
 from jobs import reminders
 from jobs.queue import DELIVERY
 from jobs.reminders import FLOW_ACTIONS
-from storage import schedule
+from rules.model import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
+from rules.reader import check_rules_file
+from rules.table import render_rules_table
+from school import schedule
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
 from storage.models.schedule import SchoolEvent
 from storage.models.school import SchoolClass
 from storage.outbox import NORMAL, URGENT
-from storage.rules import (
-    YEAR_WINDOWS,
-    NotConfigured,
-    RulesError,
-    WindowSetting,
-    check_rules_file,
-    render_rules_table,
-)
 
 rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
 windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))

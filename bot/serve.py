@@ -22,7 +22,6 @@ import redis
 
 from bot.cli_base import StaffError, config_error_line
 from bot.config import ConfigError, load_settings
-from bot.demo import demo_command
 from catalogue import text
 from storage import migrate
 
@@ -123,7 +122,10 @@ def serve_command(ctx: click.Context) -> None:
     env = dict(os.environ)
     if not env.get("LINE_CHANNEL_SECRET", "").strip():
         click.echo(text("cli.serve.demo"))
-        ctx.invoke(demo_command)
+        # The demo lives in dev/, above the product: reach it through the command line.
+        root = ctx.find_root()
+        demo = root.command.get_command(root, "demo")  # type: ignore[attr-defined]
+        ctx.invoke(demo)
         return
     preflight(env)
     processes = plan(env)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot import chat, demo
+from dev import chat, demo
 from bot.cli import main
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from rules.model import SchoolRules
 from storage.models.certification import ClassReminder
 from storage.models.line import LineAccount
 from storage.models.portfolio import DRAFT, CourseOutcome
-from storage.rules import SchoolRules
 from tests.school import TEACHER_CHEN, TEACHER_LIN, TEACHER_WANG, School
 from tests.support import Chat
 from tests.test_certification_push import chat_with, rules_with  # noqa: F401
@@ -20,7 +20,7 @@ from tests.test_certify import data_of, submit_item, texts
 
 def _seed_work(chat: Any, db: Any, school: School, clock: Any) -> None:
     """01: one pending, one certified; 02: one rejected; 03: a draft only; 04: withdrew."""
-    from storage import items
+    from school import items
 
     submit_item(db, school, clock, "Us10101", "101-數學")
     submit_item(db, school, clock, "Us10101", "101-國語文")

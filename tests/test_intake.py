@@ -16,10 +16,10 @@ from PIL import Image
 from flows import intake
 from flows.context import Ctx
 from flows.engine import Input
+from media.fit import Kind
+from rules.reader import load_rules
 from storage.clock import FrozenClock
 from storage.files import LocalFileStore
-from storage.media import Kind
-from storage.rules import load_rules
 from tests.conftest import SCHOOL_DAY
 from tests.support import Chat
 from tests.test_upload import (
@@ -305,7 +305,7 @@ def test_clear_starts_the_files_again(chat: Chat, school: Any, db: Any) -> None:
 
 
 def test_one_photo_of_a_set_missing_waits_quietly(chat: Chat, school: Any) -> None:
-    from bot.emulator import events as ev
+    from dev.emulator import events as ev
     from tests.test_upload import new_id
 
     start_upload(chat)

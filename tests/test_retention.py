@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from flows.links import file_link
 from jobs import lifecycle as job
-from storage import certification as cert
+from school import certification as cert
+from school.items import VIEWER_STAFF, VIEWER_STUDENT
 from storage.clock import TAIPEI
 from storage.identity import identify
-from storage.items import VIEWER_STAFF, VIEWER_STUDENT
 from storage.models.lifecycle import LifecycleRun, RetentionDeletion, StudentChange
 from storage.models.line import LineAccount, OutboxMessage
 from storage.models.portfolio import PENDING, WITHDRAWN, AuditEntry, CourseOutcome, FileRecord
@@ -298,9 +298,9 @@ def test_sealed_students_cannot_be_changed_but_can_be_exported(
 
 def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
     """The generic deletion follows the same foreign keys on the embedded database."""
-    from storage import lifecycle as life
+    from rules.reader import load_rules
+    from school import lifecycle as life
     from storage.files import LocalFileStore
-    from storage.rules import load_rules
     from tests.school import seed_school
 
     school = seed_school(sqlite_db)

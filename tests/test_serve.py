@@ -4,6 +4,7 @@ starts; with Redis every Procfile process starts, and they stop together."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GOOD = {
     "LINE_CHANNEL_SECRET": "s" * 32,
     "LINE_CHANNEL_ACCESS_TOKEN": "token",
-    "SECRET_KEY": "k" * 32,
+    "SECRET_KEY": secrets.token_urlsafe(32),
 }
 
 

@@ -15,9 +15,10 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from flows.line_limits import check_messages
-from storage import items
+from rules.reader import load_rules
+from school import items
 from storage.clock import TAIPEI
 from storage.models.conversation import ConversationRow
 from storage.models.portfolio import (
@@ -32,7 +33,6 @@ from storage.models.portfolio import (
     FileRecord,
 )
 from storage.models.school import Course, Enrolment, Term
-from storage.rules import load_rules
 from tests.support import Chat
 
 STUDENT = "Us10101"

@@ -19,9 +19,9 @@ from typing import Any
 import click
 
 from bot.cli_base import StaffError
-from bot.demo import DEMO_SECRET, DEMO_TOKEN, STAFF, STUDENTS
-from bot.emulator import events as ev
 from catalogue import text
+from dev.demo import DEMO_SECRET, DEMO_TOKEN, STAFF, STUDENTS
+from dev.emulator import events as ev
 from school.dates import DateFormatError, parse_date
 
 

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot import create_app, richmenu
-from bot.emulator import events as ev
-from bot.emulator.platform import Platform
-from bot.emulator.server import EmulatorServer
 from catalogue import text
+from dev.emulator import events as ev
+from dev.emulator.platform import Platform
+from dev.emulator.server import EmulatorServer
 from storage import migrate
 from storage.models.line import LineAccount
 from storage.models.school import (
@@ -146,6 +146,7 @@ def demo_env(port: int, emulator_url: str) -> dict[str, str]:
         "LINE_CHANNEL_ACCESS_TOKEN": DEMO_TOKEN,
         "LINE_API_BASE_URL": emulator_url,
         "SECRET_KEY": "demo-secret-key-not-for-production",
+        "PORTFOLIO_DEMO": "1",
         "DATABASE_URL": f"sqlite:///{(DEMO_DIR / 'demo.sqlite').resolve()}",
         "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage import certification
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
+from school import certification
 from storage.db import lock_named
 from storage.identity import OFFICE_ROLES
 from storage.models.portfolio import (
@@ -37,7 +38,6 @@ from storage.models.school import (
     Student,
     Term,
 )
-from storage.rules import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
 
 OUTCOME_DRAFT = "outcome"
 PERFORMANCE_DRAFT = "performance"
