@@ -29,8 +29,8 @@ from flows.store import Conversation
 from flows.upload import card, shorten
 from media import fit as media
 from school import items, records
+from school.dates import parse_date
 from school.records import RecordError
-from school.roster import parse_roster_date
 from storage.clock import at_taipei, format_date, taipei, taipei_date
 from storage.identity import CONSULTANT, CONVENER, HOMEROOM, STAFF, STUDENT, TEACHER, Identity
 from storage.models.records import GROUP, INDIVIDUAL, Consultation
@@ -423,7 +423,7 @@ def _date_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         if inp.kind == "postback" and inp.data == DATE_PICKED:
             day = date.fromisoformat(str(inp.params.get("date") or ""))
         elif inp.kind == "text":
-            day = parse_roster_date(inp.text)
+            day = parse_date(inp.text)
     except ValueError:
         day = None
     if day is None:

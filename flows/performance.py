@@ -8,7 +8,6 @@ draft; it survives a timeout like the course-outcome draft.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -37,7 +36,9 @@ from flows.upload import (
     with_card_taps,
 )
 from rules.model import PERFORMANCE
+from school import dates as school_dates
 from school import items
+from school.dates import DateFormatError
 from school.items import TermRef
 from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import STUDENT, Identity
@@ -380,20 +381,11 @@ def _field_prompt_for(record_type: str, spec: FieldSpec):  # type: ignore[no-unt
     return prompt
 
 
-_DATE_TEXT = re.compile(r"^(\d{2,4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-
-
 def parse_date(words: str) -> date | None:
-    """2026-10-01, 2026/10/1 or the Minguo 115/10/1 as people type them."""
-    found = _DATE_TEXT.match(words.strip())
-    if not found:
-        return None
-    year, month, day = (int(g) for g in found.groups())
-    if year < 1000:
-        year += 1911
+    """A typed date (2026-10-01, 2026/10/1, 民國 115/10/1), read by the one parser of every face."""
     try:
-        return date(year, month, day)
-    except ValueError:
+        return school_dates.parse_date(words)
+    except DateFormatError:
         return None
 
 

@@ -58,7 +58,7 @@ def test_a_briefing_from_notice_to_counts(app: Any, chat: Chat, db: Any, line: A
     assert line.messages_for("Us10101") == [] and line.messages_for("Utwang") == []
 
     reply = chat.tap(PARENT, f"event:rsvp:{event_id}:yes")
-    assert "已登記您參加「高一親師說明會」" in Chat.texts(reply)
+    assert "已登記參加「高一親師說明會」" in Chat.texts(reply)
     assert reply[0]["kind"] == "reply"  # answering costs nothing
     assert "不克參加" in Chat.texts(chat.tap(PARENT_2, f"event:rsvp:{event_id}:no"))
 

@@ -401,6 +401,7 @@ def test_menu_tap_starts_it(chat: Chat, school: Any) -> None:
 @pytest.mark.parametrize(("typed", "expected"), [
     ("2026-10-01", date(2026, 10, 1)), ("2026/10/1", date(2026, 10, 1)),
     ("115/10/1", date(2026, 10, 1)), ("115年10月1日", date(2026, 10, 1)),
+    ("民國 115/10/1", date(2026, 10, 1)), ("２０２６／１０／０１", date(2026, 10, 1)),
     ("10/1", None), ("2026/13/1", None), ("明天", None),
 ])
 def test_typed_dates(typed: str, expected: date | None) -> None:
