@@ -143,6 +143,7 @@ def test_keyword_shows_cards_grouped_by_course_as_a_free_reply(
     assert_fits(got)
     said = texts(got)
     assert "待認證共 3 件" in said and "數學・101 2 件" in said and "數學・102 1 件" in said
+    assert "這裡是第" not in said  # everything fits on one page: no 「第 1–3 件」
     cards = bubbles(got)
     assert len(cards) == 3
     # Grouped by course: 101 (seats 1, 3) before 102.
