@@ -620,9 +620,9 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     performance = _draft(ctx, conv)
     if performance is None:
         return [m.text(text("upload.draft_gone"))]
+    # The card carries the one 送出/儲存 button; the quick reply only offers a way out.
     return [m.with_quick_reply(confirmation_card(ctx, performance),
-                               [(text("performance.button_save"), "postback", SAVE),
-                                ("取消", "取消")])]
+                               [("取消", "取消")])]
 
 
 def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:

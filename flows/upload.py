@@ -145,7 +145,9 @@ def describe_files(records: list[FileRecord | None], pages: int = 0) -> str:
 
 
 def send_failure(ctx: Ctx, exc: Exception, quick: list[Any]) -> None:
-    ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.draft_kept"), quick=quick))
+    # Mid-flow: the student is still here, so say what stays and what to do now (not 草稿已保留).
+    ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.files_kept_send_again"),
+                     quick=quick))
 
 
 def shorten(label: str, limit: int = LABEL_LIMIT) -> str:
@@ -568,9 +570,9 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     student = current_student(ctx)
     if outcome is None or student is None:
         return [m.text(text("upload.draft_gone"))]
+    # The card carries the one 送出/儲存 button; the quick reply only offers a way out.
     return [m.with_quick_reply(confirmation_card(ctx, outcome, student),
-                               [(text("upload.button_submit"), "postback", SUBMIT),
-                                ("取消", "取消")])]
+                               [("取消", "取消")])]
 
 
 def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:

@@ -171,8 +171,8 @@ def test_nothing_pending_says_when_news_will_come(chat: Any, school: School) -> 
 
 
 def test_students_and_parents_cannot_open_the_list(chat: Any, school: School) -> None:
-    assert "不適用於您的身分" in texts(chat.say("Us10101", "待認證"))
-    assert "不適用於您的身分" in texts(chat.say("Upar", "待認證"))
+    assert "不適用於目前的身分" in texts(chat.say("Us10101", "待認證"))
+    assert "不適用於目前的身分" in texts(chat.say("Upar", "待認證"))
 
 
 # --- approving ----------------------------------------------------------------------------------
@@ -392,7 +392,7 @@ def test_a_student_tapping_certification_data_is_refused(
 ) -> None:
     item = submit_item(db, school, clock, "Us10101", "101-數學")
     approve = data_of(chat.say(TEACHER_CHEN, "待認證"), "通過")
-    assert "不適用於您的身分" in texts(chat.tap("Us10101", approve))
+    assert "不適用於目前的身分" in texts(chat.tap("Us10101", approve))
     assert outcome(db, item).status == PENDING
 
 

@@ -390,7 +390,7 @@ def test_summary_is_required_and_short(chat: Chat, school: Any) -> None:
 
 def test_parents_cannot_register_performances(chat: Chat, school: Any) -> None:
     said = chat.say("Upar", "多元表現")
-    assert "不適用於您的身分" in Chat.texts(said)
+    assert "不適用於目前的身分" in Chat.texts(said)
 
 
 def test_menu_tap_starts_it(chat: Chat, school: Any) -> None:

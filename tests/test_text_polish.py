@@ -87,3 +87,4 @@ def test_students_are_addressed_one_way() -> None:
         if key.startswith(STUDENT_FACING) and not key.startswith(ADULTS_ONLY) and "您" in value
     ]
     assert formal == []
+
