@@ -23,8 +23,11 @@ run: install
 test: install
 	$(BIN)/pytest
 
+LINTED := bot handlers flows school storage jobs runtime rules media catalogue dev tests bench scripts
+
 lint: install
-	$(BIN)/ruff check bot handlers flows storage jobs tests bench
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 
 bench: install
 	$(BIN)/python bench/webhook_ack.py

@@ -117,7 +117,10 @@ def test_a_confirmation_replayed_the_next_day_sends_nothing(
 
 
 def test_a_reminder_that_would_overrun_the_quota_is_refused(
-    chat_with: Callable[[SchoolRules], Chat], db: Any, school: School, line: Any  # noqa: F811
+    chat_with: Callable[[SchoolRules], Chat],  # noqa: F811
+    db: Any,
+    school: School,
+    line: Any,
 ) -> None:
     talk = chat_with(rules_with(("monthly_quota = 3000", "monthly_quota = 2")))
     ask = talk.say(TEACHER_WANG, "班級進度")[0]["quickReply"]["items"][0]["action"]["data"]

@@ -522,14 +522,16 @@ with open(os.environ["FAKE_FFMPEG_LOG"], "a") as log:
 if "-y" not in args:
     sys.stderr.write(
         "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'x':\\n"
-        "  Duration: " + os.environ["FAKE_FFMPEG_DURATION"] + ", start: 0.000000, bitrate: 9000 kb/s\\n"
+        "  Duration: " + os.environ["FAKE_FFMPEG_DURATION"]
+        + ", start: 0.000000, bitrate: 9000 kb/s\\n"
         "  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p, 1920x1080\\n"
         "  Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, stereo\\n"
         "At least one output file must be specified\\n"
     )
     sys.exit(1)
 with open(args[-1], "wb") as out:
-    out.write(b"\\x00\\x00\\x00\\x10ftypisom\\x00\\x00\\x00\\x00" + bytes(int(os.environ["FAKE_FFMPEG_BYTES"])))
+    header = b"\\x00\\x00\\x00\\x10ftypisom\\x00\\x00\\x00\\x00"
+    out.write(header + bytes(int(os.environ["FAKE_FFMPEG_BYTES"])))
 """
 
 

@@ -1,4 +1,4 @@
-"""State of the local LINE platform: users, reply tokens, deliveries, quota, content, rich menus, faults."""
+"""The local LINE platform's state: users, reply tokens, deliveries, quota, menus, faults."""
 
 from __future__ import annotations
 
@@ -648,7 +648,7 @@ class Platform:
                 for alias, menu in self._aliases.items()
             ]
 
-    # --- fault injection ----------------------------------------------------------------------------
+    # --- fault injection --------------------------------------------------------------------------
 
     def fail_next(
         self,
