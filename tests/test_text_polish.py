@@ -88,3 +88,24 @@ def test_students_are_addressed_one_way() -> None:
     ]
     assert formal == []
 
+
+
+def _quick_labels(messages: list[dict]) -> list[str]:
+    return [
+        item["action"]["label"]
+        for message in messages
+        for item in (message.get("quickReply") or {}).get("items", [])
+    ]
+
+
+def test_fallback_quick_replies_offer_only_what_the_person_can_use(
+    chat: object, school: object
+) -> None:
+    from tests.school import PARENT, STUDENTS_101
+
+    student = _quick_labels(chat.say(STUDENTS_101[0], "嗯嗯"))  # type: ignore[attr-defined]
+    assert "上傳" in student and "說明" in student
+    # A grade-1 student writes no 自傳 and is not invited to 說明會 by this menu.
+    assert "說明會" not in student and "自傳" not in student
+    parent = _quick_labels(chat.say(PARENT, "嗯嗯"))  # type: ignore[attr-defined]
+    assert "說明會" in parent
