@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot import richmenu
+from bot.cli_base import StaffError
 from bot.services import services
 from catalogue import text
 from jobs import delivery
@@ -62,7 +63,7 @@ def inbox_dead() -> None:
 @click.option("--all", "retry_all", is_flag=True, help=text("cli.inbox.retry.opt.all"))
 def inbox_retry(event_ids: tuple[int, ...], retry_all: bool) -> None:
     if not event_ids and not retry_all:
-        raise click.UsageError(text("cli.inbox.retry.nothing"))
+        raise StaffError(text("cli.inbox.retry.nothing"))
     svc = services()
     with svc.db.transaction() as session:
         revived = inbox_store.retry_dead(session, list(event_ids), svc.clock.now())
@@ -101,8 +102,8 @@ def richmenu_sync(font_path: str | None) -> None:
     svc = services()
     try:
         result = richmenu.sync_rich_menus(svc.line.api, svc.line.blob, font_path)
-    except richmenu.FontNotFound as exc:
-        raise click.ClickException(str(exc)) from None
+    except richmenu.FontNotFound:
+        raise StaffError(text("cli.richmenu.sync.font_problem", path=font_path or "")) from None
     for role, menu_id in result.items():
         click.echo(f"{text(f'cli.richmenu.role.{role}')}\t{menu_id}")
 
