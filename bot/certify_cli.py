@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.cli_base import DATE, StaffError
-from bot.services import services
 from catalogue import text
+from runtime.services import services
 from school import certification as cert
 from storage import sheets
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date

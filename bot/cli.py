@@ -8,12 +8,9 @@ here only: the web app and the workers import nothing of dev/.
 
 from __future__ import annotations
 
-import os
 import typing as t
-from pathlib import Path
 
 import click
-import dotenv
 from flask import Flask
 from flask.cli import ScriptInfo, routes_command, run_command, shell_command
 
@@ -23,24 +20,15 @@ from bot.serve import serve_command
 from catalogue import text
 from dev.chat import chat_command
 from dev.demo import demo_command
+from runtime.config import environment, load_env_files
 from runtime.keys import new_key
 
 
 def _app() -> Flask:
     try:
-        return create_app(dict(os.environ))
+        return create_app(environment())
     except ConfigError as exc:
         raise StaffError(config_error_line(str(exc))) from None
-
-
-def load_env_files(env_file: str | None) -> None:
-    """Settings from an --env-file, then from .env in the working folder; variables already in
-    the environment win over both, and the named file wins over .env."""
-    if env_file:
-        dotenv.load_dotenv(env_file, override=False, encoding="utf-8")
-    default = Path.cwd() / ".env"
-    if default.is_file():
-        dotenv.load_dotenv(default, override=False, encoding="utf-8")
 
 
 def _env_file_option(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

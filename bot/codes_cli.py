@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot.cli_base import StaffError
-from bot.services import services
 from catalogue import text
+from runtime.services import services
 from storage import binding, sheets
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from bot import richmenu
 from bot.cli_base import StaffError
-from bot.services import services
 from catalogue import text
 from jobs import delivery
 from jobs.inbox import sweep
+from runtime.services import services
 from storage import inbox as inbox_store
 from storage import migrate
 from storage import outbox as outbox_store
@@ -101,7 +101,9 @@ def outbox_dead() -> None:
 def richmenu_sync(font_path: str | None) -> None:
     svc = services()
     try:
-        result = richmenu.sync_rich_menus(svc.line.api, svc.line.blob, font_path)
+        result = richmenu.sync_rich_menus(
+            svc.line.api, svc.line.blob, font_path or svc.settings.cjk_font
+        )
     except richmenu.FontNotFound:
         raise StaffError(text("cli.richmenu.sync.font_problem", path=font_path or "")) from None
     for role, menu_id in result.items():

@@ -10,11 +10,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot.cli_base import StaffError
-from bot.services import services
 from catalogue import text
 from flows import messages as m
 from jobs.queue import DELIVERY
 from rules.model import COURSE_OUTCOME, PERFORMANCE
+from runtime.services import services
 from school import export, picking, receipts
 from storage.clock import format_date, format_datetime
 from storage.models.line import LineAccount

@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.cli_base import DATE, StaffError
-from bot.services import services
 from catalogue import TEXTS, text
 from jobs import lifecycle as job
-from jobs.lifecycle import backup_dir, say_farewells
+from jobs.lifecycle import say_farewells
 from jobs.queue import DELIVERY
+from runtime.services import services
 from school import lifecycle as life
 from storage import backup
 from storage.backup import BackupError
@@ -419,7 +419,7 @@ def management_show() -> None:
 
 
 def _backup_target(out_dir: Path | None) -> Path:
-    target = out_dir or backup_dir()
+    target = out_dir or _services().settings.backup_dir
     if target is None:
         raise StaffError(text("lifecycle.cli.backup_no_dir"))
     return target

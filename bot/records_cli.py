@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from bot.cli_base import StaffError, one_line_failure
 from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
-from bot.services import services
 from catalogue import text
+from runtime.services import services
 from school import records, records_import
 from school.records import RecordError
 from school.roster import ImportResult

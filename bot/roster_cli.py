@@ -9,8 +9,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from bot.cli_base import one_line_failure
-from bot.services import services
 from catalogue import text
+from runtime.services import services
 from school import roster
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))

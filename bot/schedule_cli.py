@@ -14,7 +14,6 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot.cli_base import DATE, StaffError
-from bot.services import services
 from catalogue import TEXTS, text
 from flows.events import kind_label, when_text
 from jobs import reminders
@@ -23,6 +22,7 @@ from jobs.reminders import FLOW_ACTIONS
 from rules.model import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
 from rules.reader import check_rules_file
 from rules.table import render_rules_table
+from runtime.services import services
 from school import schedule
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
 from storage.models.schedule import SchoolEvent

@@ -21,8 +21,8 @@ import click
 import redis
 
 from bot.cli_base import StaffError, config_error_line
-from bot.config import ConfigError, load_settings
 from catalogue import text
+from runtime.config import ConfigError, environment, load_settings
 from storage import migrate
 
 PROCFILE = Path("Procfile")
@@ -119,7 +119,7 @@ def supervise(
 @click.command("serve", help=text("cli.serve.help"))
 @click.pass_context
 def serve_command(ctx: click.Context) -> None:
-    env = dict(os.environ)
+    env = environment()
     if not env.get("LINE_CHANNEL_SECRET", "").strip():
         click.echo(text("cli.serve.demo"))
         # The demo lives in dev/, above the product: reach it through the command line.

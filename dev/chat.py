@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import os
 import threading
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from bot.cli_base import StaffError
 from catalogue import text
 from dev.demo import DEMO_SECRET, DEMO_TOKEN, STAFF, STUDENTS
 from dev.emulator import events as ev
+from runtime.config import environment
 from school.dates import DateFormatError, parse_date
 
 
@@ -289,7 +289,7 @@ def run(
     help=text("cli.chat.opt.token"),
 )
 def chat_command(person: str, webhook: str | None, emulator: str, secret: str, token: str) -> None:
-    webhook = webhook or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}/callback"
+    webhook = webhook or f"http://127.0.0.1:{environment().get('PORT') or 8000}/callback"
     user_id = person if person.startswith("U") and len(person) > 20 else ev.user_id_for(person)
     client = ChatClient(webhook, emulator, secret, token, user_id)
     try:

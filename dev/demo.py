@@ -17,6 +17,7 @@ from catalogue import text
 from dev.emulator import events as ev
 from dev.emulator.platform import Platform
 from dev.emulator.server import EmulatorServer
+from runtime.config import environment
 from storage import migrate
 from storage.models.line import LineAccount
 from storage.models.school import (
@@ -150,6 +151,8 @@ def demo_env(port: int, emulator_url: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{(DEMO_DIR / 'demo.sqlite').resolve()}",
         "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # The one setting the demo takes from this machine: where its CJK font is.
+        "PORTFOLIO_CJK_FONT": environment().get("PORTFOLIO_CJK_FONT", ""),
     }
 
 
@@ -210,7 +213,8 @@ def demo_command(port: int, emulator_port: int, reset: bool) -> None:
     fresh = seed_demo(svc.db, svc.clock.now())
     env_file = write_env_file(env)
     try:
-        link_demo_menus(svc.line.api, richmenu.sync_rich_menus(svc.line.api, svc.line.blob))
+        menus = richmenu.sync_rich_menus(svc.line.api, svc.line.blob, svc.settings.cjk_font)
+        link_demo_menus(svc.line.api, menus)
     except Exception as exc:  # noqa: BLE001 - a demo without menu images still works by keywords
         click.echo(text("cli.demo.no_menus", error=exc))
     server = make_server("127.0.0.1", port, app, threaded=True)

@@ -1,4 +1,4 @@
-"""Settings from the environment, checked once at start-up."""
+"""Settings from the environment, checked once at start-up: the only module that reads it."""
 
 from __future__ import annotations
 
@@ -9,10 +9,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import dotenv
+
 DEFAULT_INSTANCE_DIR = Path("instance")
 DEFAULT_QUOTA = 3000
 MB = 1024 * 1024
 MAX_WEBHOOK_BODY = 1024 * 1024
+DEFAULT_LINE_TIMEOUT_SECONDS = 10.0
+# The nightly backup (jobs/lifecycle.py): off unless BACKUP_DIR is set.
+DEFAULT_BACKUP_HOUR = 2
+DEFAULT_BACKUP_KEEP = 14
+# Embedded mode (no REDIS_URL): threads that answer chat events, and that fetch and fit files.
+DEFAULT_EMBEDDED_EVENT_THREADS = 4
+DEFAULT_EMBEDDED_MEDIA_THREADS = 1
 
 
 class ConfigError(Exception):
@@ -31,7 +40,14 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
-    line_timeout_seconds: float = 10.0
+    line_timeout_seconds: float = DEFAULT_LINE_TIMEOUT_SECONDS
+    backup_dir: Path | None = None
+    backup_hour: int = DEFAULT_BACKUP_HOUR
+    backup_keep: int = DEFAULT_BACKUP_KEEP
+    # A font that draws Traditional Chinese for the rich menus (PORTFOLIO_CJK_FONT).
+    cjk_font: Path | None = None
+    embedded_event_threads: int = DEFAULT_EMBEDDED_EVENT_THREADS
+    embedded_media_threads: int = DEFAULT_EMBEDDED_MEDIA_THREADS
     # Bytes one student may send the bot in a Taipei day (refused files count too).
     upload_bytes_per_day: int = 200 * MB
     # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
@@ -58,6 +74,34 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
             f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
         )
     return value.rstrip("/")
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, e.g. {default}")
+    return value
+
+
+def load_env_files(env_file: str | os.PathLike[str] | None = None) -> None:
+    """Settings from env_file, then from .env in the working folder, into this process's
+    environment: variables already set win over both, and the named file wins over .env."""
+    if env_file:
+        dotenv.load_dotenv(env_file, override=False, encoding="utf-8")
+    default = Path.cwd() / ".env"
+    if default.is_file():
+        dotenv.load_dotenv(default, override=False, encoding="utf-8")
+
+
+def environment() -> dict[str, str]:
+    """A copy of this process's environment, e.g. for a child process that needs it whole."""
+    return dict(os.environ)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -109,6 +153,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ) from None
 
     storage_dir = Path(env.get("STORAGE_DIR", "").strip() or DEFAULT_INSTANCE_DIR / "files")
+    backup_raw = env.get("BACKUP_DIR", "").strip()
+    font_raw = env.get("PORTFOLIO_CJK_FONT", "").strip()
     return Settings(
         line_channel_secret=secret,
         line_channel_access_token=token,
@@ -121,4 +167,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         school_config=school_path,
         line_monthly_quota=quota,
         demo=demo,
+        backup_dir=Path(backup_raw) if backup_raw else None,
+        backup_hour=_whole(env, "BACKUP_HOUR", DEFAULT_BACKUP_HOUR, 0, 23),
+        backup_keep=_whole(env, "BACKUP_KEEP", DEFAULT_BACKUP_KEEP, 1, 3650),
+        cjk_font=Path(font_raw).expanduser() if font_raw else None,
+        embedded_event_threads=_whole(
+            env, "EMBEDDED_EVENT_THREADS", DEFAULT_EMBEDDED_EVENT_THREADS, 1, 32
+        ),
+        embedded_media_threads=_whole(
+            env, "EMBEDDED_MEDIA_THREADS", DEFAULT_EMBEDDED_MEDIA_THREADS, 1, 8
+        ),
     )
