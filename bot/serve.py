@@ -125,7 +125,9 @@ def serve_command(ctx: click.Context) -> None:
         # The demo lives in dev/, above the product: reach it through the command line.
         root = ctx.find_root()
         demo = root.command.get_command(root, "demo")  # type: ignore[attr-defined]
-        ctx.invoke(demo)
+        # Parsed, not ctx.invoke()d, so that its options read their variables (PORT).
+        with demo.make_context("demo", [], parent=ctx) as demo_ctx:
+            demo.invoke(demo_ctx)
         return
     preflight(env)
     processes = plan(env)

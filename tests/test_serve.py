@@ -110,3 +110,16 @@ def test_without_redis_one_web_process_serves_and_says_so(
     assert [p.args[-1].split()[1] for p in spawned] == ["gunicorn"]
     assert "--workers 1" in spawned[0].args[-1]
     assert "只啟動 web 一個程序" in result.output
+
+
+def test_without_credentials_the_demo_serves_on_PORT(
+    spawned: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dev import demo
+
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(demo.demo_command, "callback", lambda **kw: seen.append(kw))
+    result = run({"LINE_CHANNEL_SECRET": None, "PORT": "18123"})
+    assert result.exit_code == 0, result.output
+    assert seen == [{"port": 18123, "emulator_port": demo.EMULATOR_PORT, "reset": False}]
+    assert spawned == []
