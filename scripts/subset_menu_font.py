@@ -51,8 +51,10 @@ def main(source: Path) -> None:
     subsetter.subset(font)
     richmenu.BUNDLED_FONT.parent.mkdir(parents=True, exist_ok=True)
     font.save(richmenu.BUNDLED_FONT)
-    print(f"{richmenu.BUNDLED_FONT}: {len(wanted)} characters, "
-          f"{richmenu.BUNDLED_FONT.stat().st_size} bytes")
+    print(
+        f"{richmenu.BUNDLED_FONT}: {len(wanted)} characters, "
+        f"{richmenu.BUNDLED_FONT.stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":

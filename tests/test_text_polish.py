@@ -89,7 +89,6 @@ def test_students_are_addressed_one_way() -> None:
     assert formal == []
 
 
-
 def _quick_labels(messages: list[dict]) -> list[str]:
     return [
         item["action"]["label"]
