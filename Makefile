@@ -35,6 +35,8 @@ bench: install
 	$(BIN)/python bench/upload_memory.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/semester_quota.py
+	$(BIN)/python bench/peak_month.py
+	$(BIN)/python bench/end_to_end.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from bot.cli_base import DATE, StaffError
 from catalogue import text
+from media import sheets
 from runtime.services import services
 from school import certification as cert
-from storage import sheets
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
 from storage.models.portfolio import PENDING, CourseOutcome

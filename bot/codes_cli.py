@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from bot.cli_base import StaffError
 from catalogue import text
+from media import sheets
 from runtime.services import services
-from storage import binding, sheets
+from storage import binding
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
 

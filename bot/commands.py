@@ -153,6 +153,7 @@ COMMAND_MODULES = (
     "bot.export_cli",
     "bot.records_cli",
     "bot.lifecycle_cli",
+    "bot.school_rules_cli",
 )
 
 

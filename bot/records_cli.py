@@ -17,8 +17,8 @@ from bot.roster_cli import import_cli
 from catalogue import text
 from runtime.services import services
 from school import records, records_import
+from school.import_plan import ImportResult
 from school.records import RecordError
-from school.roster import ImportResult
 from school.schedule import to_roster_grade
 from storage.models.school import SchoolClass, Staff
 

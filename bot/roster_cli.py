@@ -12,11 +12,12 @@ from bot.cli_base import one_line_failure
 from catalogue import text
 from runtime.services import services
 from school import roster
+from school.import_plan import ImportResult
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 
 
-def run_import(kind: str, file: Path, dry_run: bool) -> roster.ImportResult:
+def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     """Import one file in one transaction; a dry run is rolled back even though it wrote nothing."""
     svc = services()
     if dry_run:

@@ -19,7 +19,7 @@ from flows.events import kind_label, when_text
 from jobs import reminders
 from jobs.queue import DELIVERY
 from jobs.reminders import FLOW_ACTIONS
-from rules.model import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
+from rules.model import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting, overlap_notes
 from rules.reader import check_rules_file
 from rules.table import render_rules_table
 from runtime.services import services
@@ -104,6 +104,12 @@ def rules_check(file: Path) -> None:
     years = "、".join(str(y) for y in rules.years)
     click.echo(text("cli.schedule.rules.check_ok", name=rules.school.name, code=rules.school.code,
                     years=years, rows=len(rules.schedule)))
+    for note in overlap_notes(rules):
+        click.echo(note)
+    now = _svc().clock.now()
+    if rules.rollover_due(now):
+        click.echo(text("school_rules.rollover.check", end=format_date(rules.calendar_end),
+                        year=max(rules.years) + 1))
 
 
 # --- windows -------------------------------------------------------------------------------------
@@ -176,9 +182,11 @@ def windows_set(
                             start=format_date(first), end=format_date(last)))
             return
         try:
-            rules.with_windows([WindowSetting(kind, year, semester, first, last)])
+            changed = rules.with_windows([WindowSetting(kind, year, semester, first, last)])
         except RulesError as exc:
             raise StaffError(text("cli.schedule.windows.refused", reason=exc.reason)) from None
+        before = set(overlap_notes(rules))
+        new_overlaps = [n for n in overlap_notes(changed) if n not in before]
         audience = window_audience(kind)
         people = schedule.audience_recipients(session, audience)
     label = _window_label(kind)
@@ -186,6 +194,8 @@ def windows_set(
                     old_start=format_date(current.first_day),
                     old_end=format_date(current.last_day), start=format_date(first),
                     end=format_date(last)))
+    for note in new_overlaps:
+        click.echo(note)
     cost = sum(len(p.line_user_ids) for p in people)
     if dry_run:
         click.echo(text("cli.schedule.windows.dry_run", people=len(people), cost=cost))

@@ -246,7 +246,7 @@ def test_photos_summary_confirm_submit(chat: Chat, school: Any, db: Any, app: An
     assert "數學（陳建宏老師）" in words
     assert "用函數圖形比較三家電信資費" in words
     assert "本學期第 1/6 件" in words
-    assert "2027/2/10" in words  # the certification window's last day
+    assert "2027/2/11" in words  # the certification window's last day
 
     said = chat.tap(STUDENT, postback_of(said, "送出"))
     assert "已送出「數學」課程學習成果" in Chat.texts(said)
@@ -491,7 +491,7 @@ def test_document_that_cannot_fit_says_size_and_what_to_do(chat: Chat, school: A
 def test_large_video_without_a_converter_is_explained(chat: Chat, school: Any, db: Any,
                                                       monkeypatch: Any) -> None:
     monkeypatch.setattr("shutil.which", lambda name: None)
-    monkeypatch.setattr("media.fit.bundled_ffmpeg", lambda: None)  # nor the packaged one
+    monkeypatch.setattr("media.av.bundled_ffmpeg", lambda: None)  # nor the packaged one
     start_upload(chat)
     said = send_video(chat, STUDENT, mp4_bytes(11 * 1024 * 1024))
     words = Chat.texts(said)
@@ -501,7 +501,7 @@ def test_large_video_without_a_converter_is_explained(chat: Chat, school: Any, d
 
 def test_mov_without_a_converter_is_explained(chat: Chat, school: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr("shutil.which", lambda name: None)
-    monkeypatch.setattr("media.fit.bundled_ffmpeg", lambda: None)  # nor the packaged one
+    monkeypatch.setattr("media.av.bundled_ffmpeg", lambda: None)  # nor the packaged one
     start_upload(chat)
     mov = struct.pack(">I4s4sI", 20, b"ftyp", b"qt  ", 0) + b"qt  " + os.urandom(4000)
     said = send_video(chat, STUDENT, mov)
@@ -796,7 +796,7 @@ def test_second_semester_counts_separately(db: Any, school: Any) -> None:
 
 
 def test_summary_counts_characters_not_bytes() -> None:
-    from flows.upload import check_summary
+    from flows.submission import check_summary
 
     assert check_summary("學" * 100)[0] == "學" * 100
     assert check_summary("學" * 101)[0] is None
