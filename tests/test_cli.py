@@ -254,6 +254,8 @@ WRONG_INPUTS: list[tuple[list[str], str]] = [
     (["backup", "verify", "{tmp}/nothing"], "nothing"),
     (["backup", "restore", "{tmp}/nothing"], "nothing"),
     (["backup", "create"], "BACKUP_DIR"),
+    (["submission", "set", "--year", "115", "--date", "2027-02-30"], "沒有「2027-02-30」這一天"),
+    (["submission", "show"], "缺少 --year"),
     (["inbox", "retry"], "--all"),
     (["inbox", "retry", "x"], "整數"),
     (["richmenu", "sync", "--font", "{tmp}/missing.ttf"], "--font"),
