@@ -26,8 +26,6 @@ from runtime.config import ConfigError, environment, load_settings
 from storage import migrate
 
 PROCFILE = Path("Procfile")
-# Processes that need Redis: without it the web process runs jobs on its own thread.
-NEEDS_REDIS = ("worker", "scheduler")
 POLL_SECONDS = 0.5
 
 
@@ -51,8 +49,8 @@ def plan(env: Mapping[str, str], procfile: Path = PROCFILE) -> list[tuple[str, s
     for name, command in processes.items():
         if name == "release":
             continue  # migrations: run before anything starts
-        if name in NEEDS_REDIS and not env.get("REDIS_URL"):
-            continue
+        if "REDIS_URL" in command and not env.get("REDIS_URL"):
+            continue  # the workers and the scheduler: without Redis the web process runs jobs
         if name == "web" and not env.get("REDIS_URL"):
             # One process: jobs run on its thread, and two would each run the periodic jobs.
             command = re.sub(r"--workers\s+\d+", "--workers 1", command)
