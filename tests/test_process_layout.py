@@ -180,7 +180,7 @@ def _waiting_for_locks(db: Any) -> int:
     with db.engine.connect() as conn:
         return int(conn.execute(text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND NOT granted"
+            " AND NOT granted"
             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )).scalar() or 0)
 
