@@ -16,17 +16,11 @@ $(STAMP): pyproject.toml package.json package-lock.json
 
 install: $(STAMP)
 
-# With LINE credentials: migrate and serve with gunicorn (one process without REDIS_URL, since
-# jobs then run on its own thread). Without: a demo school on the local LINE platform.
+# `portfolio serve`: without LINE credentials (in the environment or .env) a demo school on the
+# local LINE platform; with them, checks the settings, migrates, checks Redis, then starts every
+# Procfile process it needs, stopping with one line at the first failure.
 run: install
-	@if [ -n "$$LINE_CHANNEL_SECRET" ]; then \
-		$(BIN)/portfolio db upgrade && \
-		workers=1; [ -n "$$REDIS_URL" ] && workers=2; \
-		exec $(BIN)/gunicorn --bind 0.0.0.0:$${PORT:-8000} --workers $$workers \
-			--worker-class asgi 'bot.asgi:create_asgi_app()'; \
-	else \
-		exec $(BIN)/portfolio demo; \
-	fi
+	@exec $(BIN)/portfolio serve
 
 # The console's browser tests drive Debian's chromium (Playwright comes with the test extra).
 browser:
@@ -37,8 +31,11 @@ browser:
 test: install browser
 	$(BIN)/pytest
 
+LINTED := bot handlers flows school storage jobs runtime rules media catalogue dev tests bench scripts
+
 lint: install
-	$(BIN)/ruff check bot handlers flows school runtime rules storage media catalogue jobs dev tests bench
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/ruff check $(LINTED)
 
 bench: install
 	$(BIN)/python bench/webhook_ack.py

@@ -110,7 +110,8 @@ def main() -> int:
             f"photos:        {len(paths)} x {PHONE_SIZE[0]}x{PHONE_SIZE[1]} JPEG q{PHONE_QUALITY}"
         )
         print(
-            f"  each:        {min(sizes) / 1e6:.2f}-{max(sizes) / 1e6:.2f} MB (made in {made:.1f} s)"
+            f"  each:        {min(sizes) / 1e6:.2f}-{max(sizes) / 1e6:.2f} MB "
+            f"(made in {made:.1f} s)"
         )
         print(f"input total:   {sum(sizes) / 1e6:.1f} MB ({sum(sizes):,} bytes)")
 

@@ -26,6 +26,7 @@ def create_app(
     # Imported here, not at the top: every `bot.x` import runs this package first, and the CLI
     # and workers import bot modules without building an app.
     from bot import commands, console, files_view, webhook
+    from bot.cli_base import StaffGroup
     from jobs.queue import SWEEP_EVERY_SECONDS, TICK_EVERY_SECONDS
     from runtime import services as runtime_services
     from runtime.queue import ThreadJobQueue, run_job
@@ -35,6 +36,8 @@ def create_app(
         if not isinstance(settings, Settings):
             settings = load_settings(settings)
         app = Flask(__name__, instance_relative_config=False)
+        # Staff commands answer a wrong input with one Chinese line (bot/cli_base.py).
+        app.cli = StaffGroup(app.name)
 
         def in_app(func_path: str, args: tuple[Any, ...]) -> None:
             with app.app_context():

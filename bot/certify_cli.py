@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.cli_base import DATE, StaffError
 from catalogue import text
 from media import sheets
+from runtime.services import services
 from school import certification as cert
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
@@ -41,16 +44,11 @@ AUDIT_HEADERS = [
 T = TypeVar("T")
 
 
-class CliError(click.ClickException):
-    pass
 
 
 @contextmanager
 def _unit_of_work(dry_run: bool) -> Iterator[tuple[Session, datetime]]:
     """A transaction that commits, or with --dry-run shows its effects and rolls back."""
-    # Imported here: runtime.services pulls in the LINE SDK, which these commands never need.
-    from runtime.services import services
-
     svc = services()
     now = svc.clock.now()
     if dry_run:
@@ -68,7 +66,7 @@ def _unit_of_work(dry_run: bool) -> Iterator[tuple[Session, datetime]]:
 def _staff(session: Session, staff_no: str) -> Staff:
     staff = session.scalars(select(Staff).where(Staff.staff_no == staff_no)).first()
     if staff is None:
-        raise CliError(text("cli.certify.unknown_staff", no=staff_no))
+        raise StaffError(text("cli.certify.unknown_staff", no=staff_no))
     return staff
 
 
@@ -81,15 +79,15 @@ def _course(session: Session, code: str, class_code: str | None, term: str | Non
         try:
             year, semester = (int(x) for x in term.split("-"))
         except ValueError:
-            raise CliError(text("cli.certify.bad_term", term=term)) from None
+            raise StaffError(text("cli.certify.bad_term", term=term)) from None
         query = query.where(Term.academic_year == year, Term.semester == semester)
     found = list(session.scalars(query))
     if not found:
-        raise CliError(text("cli.certify.unknown_course", code=code))
+        raise StaffError(text("cli.certify.unknown_course", code=code))
     if len(found) > 1:
         which = "、".join(
             f"{c.term.label} {c.school_class.code if c.school_class else '—'}" for c in found)
-        raise CliError(text("cli.certify.ambiguous_course", code=code, count=len(found),
+        raise StaffError(text("cli.certify.ambiguous_course", code=code, count=len(found),
                             which=which))
     return found[0]
 
@@ -120,11 +118,6 @@ def _show_moves(session: Session, moves: list[cert.Move]) -> None:
         click.echo(text("cli.certify.more", count=len(moves) - MAX_MOVES_SHOWN))
 
 
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
-
-
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 DRY_RUN = click.option("--dry-run", is_flag=True, help=text("cli.certify.opt.dry_run"))
 
 
@@ -141,20 +134,20 @@ def _run(dry_run: bool, work: Callable[[Session, datetime], T]) -> T:
 @click.option("--to", "ends", type=DATE, help=text("cli.certify.away.opt.to"))
 @click.option("--note", help=text("cli.certify.away.opt.note"))
 @DRY_RUN
-def away(staff_no: str, kind: str, starts: datetime, ends: datetime | None, note: str | None,
+def away(staff_no: str, kind: str, starts: date, ends: date | None, note: str | None,
          dry_run: bool) -> None:
     """Set a teacher's leave or departure; their pending items go to the proxy."""
     if ends is not None and ends < starts:
-        raise CliError(text("cli.certify.away.end_before_start"))
+        raise StaffError(text("cli.certify.away.end_before_start"))
 
     def work(session: Session, now: datetime) -> None:
         staff = _staff(session, staff_no)
-        _, moves = cert.set_away(session, staff.id, kind, starts.date(), _day(ends), now, note)
-        until = (format_date(ends.date()) if ends else text("cli.certify.away.until_never")
+        _, moves = cert.set_away(session, staff.id, kind, starts, ends, now, note)
+        until = (format_date(ends) if ends else text("cli.certify.away.until_never")
                  if kind != LEAVE else text("cli.certify.away.until_open"))
         click.echo(text("cli.certify.away.done", name=staff.name,
                         kind=text(f"cli.certify.away.kind.{'leave' if kind == LEAVE else 'left'}"),
-                        start=format_date(starts.date()), until=until))
+                        start=format_date(starts), until=until))
         _show_moves(session, moves)
 
     _run(dry_run, work)
@@ -179,8 +172,6 @@ def back(staff_no: str, dry_run: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help=text("cli.certify.absences.opt.all"))
 def absences(show_all: bool) -> None:
     """List teachers' leave and departure settings."""
-    from runtime.services import services
-
     svc = services()
     with svc.db.session() as session:
         rows = cert.absences(session, include_past=show_all, today=taipei_date(svc.clock.now()))
@@ -188,7 +179,8 @@ def absences(show_all: bool) -> None:
             click.echo(text("cli.certify.absences.none"))
         for row in rows:
             until = format_date(row.ends_on) if row.ends_on else "—"
-            click.echo(f"#{row.id}\t{row.staff.staff_no}\t{row.staff.name}\t{row.kind}\t"
+            kind = text(f"cli.certify.away.kind.{'leave' if row.kind == LEAVE else 'left'}")
+            click.echo(f"#{row.id}\t{row.staff.staff_no}\t{row.staff.name}\t{kind}\t"
                        f"{format_date(row.starts_on)}–{until}\t{row.note or ''}")
 
 
@@ -203,7 +195,7 @@ def successor(course_code: str, staff_no: str | None, class_code: str | None, te
               clear: bool, dry_run: bool) -> None:
     """Name the successor teacher who certifies for the course's original teacher."""
     if not clear and not staff_no:
-        raise CliError(text("cli.certify.successor.missing"))
+        raise StaffError(text("cli.certify.successor.missing"))
 
     def work(session: Session, now: datetime) -> None:
         course = _course(session, course_code, class_code, term)
@@ -244,8 +236,6 @@ def convener(subject: str, staff_no: str, designee: str | None, dry_run: bool) -
 @certify_cli.command("conveners", help=text("cli.certify.conveners.help"))
 def conveners() -> None:
     """List subject conveners and their designees."""
-    from runtime.services import services
-
     with services().db.session() as session:
         rows = cert.conveners(session)
         if not rows:
@@ -262,8 +252,6 @@ def conveners() -> None:
 @click.option("--term", help=text("cli.certify.opt.term"))
 def chain(course_code: str, class_code: str | None, term: str | None) -> None:
     """Show a course's certification proxy order today."""
-    from runtime.services import services
-
     svc = services()
     with svc.db.session() as session:
         course = _course(session, course_code, class_code, term)
@@ -278,8 +266,6 @@ def chain(course_code: str, class_code: str | None, term: str | None) -> None:
 @certify_cli.command("status", help=text("cli.certify.status.help"))
 def status() -> None:
     """Pending items per certifier, and whether they were pushed today."""
-    from runtime.services import services
-
     svc = services()
     today = taipei_date(svc.clock.now())
     with svc.db.session() as session:
@@ -303,10 +289,6 @@ def status() -> None:
               help=text("cli.certify.cost.opt.days"))
 def cost(days: int) -> None:
     """Estimate the message quota certification notices use under each cadence."""
-    from datetime import timedelta
-
-    from runtime.services import services
-
     svc = services()
     end = svc.clock.now()
     start = end - timedelta(days=days)
@@ -334,8 +316,6 @@ def _audit_table(rows: list[cert.AuditRow]) -> list[list[Any]]:
 def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
     table = _audit_table(rows)
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook  # type: ignore[import-untyped]
-
         book = Workbook()
         sheet = book.active
         sheet.title = text("cli.certify.audit.sheet")
@@ -357,17 +337,13 @@ def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
               help=text("cli.certify.audit.opt.out"))
 @click.option("--from", "starts", type=DATE, help=text("cli.certify.audit.opt.from"))
 @click.option("--to", "ends", type=DATE, help=text("cli.certify.audit.opt.to"))
-def audit(out: Path, starts: datetime | None, ends: datetime | None) -> None:
+def audit(out: Path, starts: date | None, ends: date | None) -> None:
     """Export the course-outcome audit trail (append-only)."""
-    from datetime import timedelta
-
-    from runtime.services import services
-
     if out.suffix.lower() not in (".csv", ".xlsx"):
-        raise CliError(text("cli.certify.audit.bad_suffix"))
+        raise StaffError(text("cli.certify.audit.bad_suffix"))
     svc = services()
-    start = at_taipei(starts.date()) if starts else None
-    end = at_taipei(ends.date() + timedelta(days=1)) if ends else None
+    start = at_taipei(starts) if starts else None
+    end = at_taipei(ends + timedelta(days=1)) if ends else None
     with svc.db.session() as session:
         rows = cert.audit_rows(session, start, end)
     write_audit(out, rows)

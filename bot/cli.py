@@ -1,87 +1,103 @@
-"""The `portfolio` console script: every app command, plus the local LINE platform tools."""
+"""The `portfolio` console script: every staff and operator command, plus the local tools.
+
+The commands are registered here, without building the app, so every command's help shows on a
+machine with no configuration; the app is built only when a command that needs it runs, and a
+missing setting then ends as one line naming it. The development commands from dev/ are loaded
+here only: the web app and the workers import nothing of dev/.
+"""
 
 from __future__ import annotations
 
-import click
-from flask.cli import FlaskGroup
+import typing as t
 
+import click
+from flask import Flask
+from flask.cli import ScriptInfo, routes_command, run_command, shell_command
+
+from bot import ConfigError, commands, create_app
+from bot.cli_base import StaffError, StaffGroup, config_error_line
+from bot.serve import serve_command
+from catalogue import text
+from dev.chat import chat_command
+from dev.demo import demo_command
+from runtime.config import environment, load_env_files
 from runtime.keys import new_key
 
 
-def _app() -> object:
-    # The app is built only when a command needs it, so `portfolio --help` works without a
-    # configured environment.
-    from flask.cli import NoAppException
-
-    from bot import ConfigError, create_app
-    from runtime.config import environment
-
+def _app() -> Flask:
     try:
         return create_app(environment())
     except ConfigError as exc:
-        # Click prints this as one line; `portfolio --help` still lists the local tools.
-        raise NoAppException(f"configuration error: {exc}") from None
+        raise StaffError(config_error_line(str(exc))) from None
 
 
-class PortfolioGroup(FlaskGroup):
-    """Database trouble becomes one line saying what to do, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        # Loaded when a command runs, as the app is (see _app).
-        from sqlalchemy.exc import OperationalError, ProgrammingError
-
-        from catalogue import text
-
-        try:
-            return super().invoke(ctx)
-        except (OperationalError, ProgrammingError) as exc:
-            detail = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-            if "no such table" in detail or "does not exist" in detail:
-                raise click.ClickException(text("cli.db_not_migrated")) from None
-            raise click.ClickException(
-                text("cli.db_unreachable", error=type(exc.orig or exc).__name__)
-            ) from None
+def _env_file_option(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if ctx.resilient_parsing:
+        return
+    load_env_files(value)
 
 
-@click.group(cls=PortfolioGroup, create_app=_app, add_version_option=False, load_dotenv=False)
-def main() -> None:
-    """學習歷程檔案 LINE bot: staff and operator commands."""
+class PortfolioGroup(StaffGroup):
+    """The top group: gives every command a way to build the app on first need."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: t.Any,
+    ) -> click.Context:
+        extra.setdefault(
+            "obj", ScriptInfo(create_app=_app, set_debug_flag=False, load_dotenv_defaults=False)
+        )
+        return super().make_context(info_name, args, parent=parent, **extra)
 
 
-@main.command("emulator")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8090, show_default=True, type=int)
+@click.group(cls=PortfolioGroup, help=text("cli.main.help"))
 @click.option(
-    "--token",
-    default="local-access-token",
-    show_default=True,
-    help="Channel access token the emulator accepts.",
+    "-e",
+    "--env-file",
+    type=click.Path(exists=True, dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_env_file_option,
+    help=text("cli.main.opt.env_file"),
+)
+def main() -> None:
+    pass
+
+
+@main.command("emulator", help=text("cli.emulator.help"))
+@click.option("--host", default="127.0.0.1", show_default=True, help=text("cli.emulator.opt.host"))
+@click.option(
+    "--port", default=8090, show_default=True, type=int, help=text("cli.emulator.opt.port")
 )
 @click.option(
-    "--quota", default=200, show_default=True, type=int, help="Monthly push quota to simulate."
+    "--token", default="local-access-token", show_default=True, help=text("cli.emulator.opt.token")
+)
+@click.option(
+    "--quota", default=200, show_default=True, type=int, help=text("cli.emulator.opt.quota")
 )
 def emulator_command(host: str, port: int, token: str, quota: int) -> None:
-    """Run the local LINE platform (Messaging API paths the product uses)."""
     # A development tool: loaded when this command runs, so the product never imports dev/.
     from dev.emulator.server import serve
 
     serve(host=host, port=port, channel_access_token=token, quota=quota)
 
 
-@main.command("secret-key", with_appcontext=False)
+@main.command("secret-key", help=text("cli.secret_key.help"), with_appcontext=False)
 def secret_key_command() -> None:
-    """Print a new random SECRET_KEY (set it once; changing it later needs re-encryption)."""
     click.echo(new_key())
 
 
-def _register_tools() -> None:
-    # Development commands from dev/: only the command line loads them, never the web app or a
-    # worker, which import nothing of dev/.
-    from dev.chat import chat_command
-    from dev.demo import demo_command
+# Flask's own commands stay available to developers, out of the staff's way.
+dev_cli = click.Group("dev", help=text("cli.dev.help"), hidden=True)
+dev_cli.add_command(run_command)
+dev_cli.add_command(shell_command)
+dev_cli.add_command(routes_command)
 
-    main.add_command(chat_command)
-    main.add_command(demo_command)
-
-
-_register_tools()
+commands.add_commands(main)
+main.add_command(chat_command)
+main.add_command(demo_command)
+main.add_command(serve_command)
+main.add_command(dev_cli)

@@ -8,6 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from bot.cli_base import StaffError
 from catalogue import text
 from media import sheets
 from runtime.services import services
@@ -15,27 +16,27 @@ from school import codes
 from school import console_access as access
 from storage import binding
 
-codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
+codes_cli = AppGroup("codes", help=text("cli.codes.help"))
 
 ROLE_LABELS = {role: text(f"cli.codes.role.{role}") for role in ("student", "staff", "guardian")}
 
 
-@codes_cli.command("issue")
+@codes_cli.command("issue", help=text("cli.codes.issue.help"))
 @click.option(
     "--role",
     type=click.Choice(binding.ROLES),
     required=True,
-    help="Who the codes are for; guardian codes are one per child (per known guardian).",
+    help=text("cli.codes.opt.role"),
 )
-@click.option("--class", "class_code", help="Only this class, e.g. 101.")
-@click.option("--grade", type=click.IntRange(1, 3), help="Only this grade.")
-@click.option("--person", "person", help="Only this person: 學號 or 教職員編號.")
+@click.option("--class", "class_code", help=text("cli.codes.opt.class"))
+@click.option("--grade", type=click.IntRange(1, 3), help=text("cli.codes.opt.grade"))
+@click.option("--person", "person", help=text("cli.codes.opt.person"))
 @click.option(
     "--days",
     type=click.IntRange(1, 365),
     default=binding.DEFAULT_VALID_DAYS,
     show_default=True,
-    help="Days until the codes expire.",
+    help=text("cli.codes.opt.days"),
 )
 @click.option(
     "--out",
@@ -43,9 +44,9 @@ ROLE_LABELS = {role: text(f"cli.codes.role.{role}") for role in ("student", "sta
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("codes"),
     show_default=True,
-    help="Folder for the CSV and the slips.",
+    help=text("cli.codes.opt.out"),
 )
-@click.option("--dry-run", is_flag=True, help="Show who would get a code; write nothing.")
+@click.option("--dry-run", is_flag=True, help=text("cli.codes.opt.dry_run"))
 def issue_codes(
     role: str,
     class_code: str | None,
@@ -55,12 +56,6 @@ def issue_codes(
     out_dir: Path,
     dry_run: bool,
 ) -> None:
-    """Issue codes; earlier unused codes of the same people stop working.
-
-    Writes codes-<role>-<time>.csv and codes-<role>-<time>.pdf (A4 slips with cut lines: name,
-    class and seat, the code, and the add-friend QR code when LINE_BASIC_ID is set). Keep both
-    safe: a code binds a LINE account to that person.
-    """
     svc = services()
     now = svc.clock.now()
     with svc.db.transaction() as session:
@@ -69,12 +64,13 @@ def issue_codes(
                                                   grade=grade, person=person)
         except codes.CodesError as exc:
             if exc.key == "console.codes.error.staff_scope":
-                raise click.UsageError(
-                    "--class and --grade apply to students and guardians only") from None
-            raise click.ClickException(str(exc)) from None
+                raise StaffError(text("cli.codes.staff_by_class")) from None
+            raise StaffError(str(exc)) from None
         count = len(students) + len(staff)
+        if count == 0:
+            raise StaffError(text("cli.codes.nobody"))
         if dry_run:
-            click.echo(f"would issue {ROLE_LABELS[role]} codes for {count} people (dry run)")
+            click.echo(text("cli.codes.would_issue", role=ROLE_LABELS[role], count=count))
             session.rollback()
             return
         slips = codes.issue_codes(session, role, now, students, staff, days)
@@ -91,9 +87,9 @@ def issue_codes(
                                          svc.settings.cjk_font))
         access.audit(session, None, "註冊組", "codes_issue", now,
                      f"{ROLE_LABELS[role]} {len(slips)} (CLI)", after=len(slips))
-    click.echo(f"issued {len(slips)} code(s), valid {days} days")
-    click.echo(f"  {csv_path}")
-    click.echo(f"  {pdf_path}  (print on A4 and cut along the lines)")
+    click.echo(text("cli.codes.issued", count=len(slips), days=days))
+    click.echo(text("cli.codes.csv_path", path=csv_path))
+    click.echo(text("cli.codes.pdf_path", path=pdf_path))
 
 
 def register(app: Flask) -> None:

@@ -1,16 +1,22 @@
-"""Staff and operator commands on app.cli (`portfolio ...`, also `flask --app bot ...`)."""
+"""Staff and operator commands (`portfolio ...`, also `flask --app bot ...`)."""
 
 from __future__ import annotations
 
 import importlib
+import re
+from types import SimpleNamespace
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot.cli_base import StaffError
 from bot.richmenu_drawing import FontNotFound
 from bot.richmenu_sync import sync_rich_menus
+from catalogue import text
+from jobs import delivery
+from jobs.inbox import sweep
 from runtime.services import services
 from storage import inbox as inbox_store
 from storage import migrate
@@ -20,70 +26,78 @@ from storage.identity import identify
 from storage.models.line import LineAccount
 from storage.outbox import Outbox
 
-db_cli = AppGroup("db", help="Database migrations.")
-inbox_cli = AppGroup("inbox", help="The webhook inbox: dead letters and retries.")
-outbox_cli = AppGroup("outbox", help="Outgoing messages: dead letters and quota used.")
+db_cli = AppGroup("db", help=text("cli.db.help"))
+inbox_cli = AppGroup("inbox", help=text("cli.inbox.help"))
+outbox_cli = AppGroup("outbox", help=text("cli.outbox.help"))
+richmenu_cli = AppGroup("richmenu", help=text("cli.richmenu.help"))
 
 
-@db_cli.command("upgrade")
+@db_cli.command("upgrade", help=text("cli.db.upgrade.help"))
 def db_upgrade() -> None:
-    """Bring the database to the newest migration (safe to run on every release)."""
     migrate.upgrade(services().settings.database_url)
-    click.echo("database is up to date")
+    click.echo(text("cli.db.upgrade.done"))
 
 
-@inbox_cli.command("dead")
+@inbox_cli.command("dead", help=text("cli.inbox.dead.help"))
 def inbox_dead() -> None:
-    """List events that kept failing, with their last error."""
     svc = services()
     with svc.db.session() as session:
         rows = inbox_store.dead_letters(session)
         if not rows:
-            click.echo("no dead-lettered events")
+            click.echo(text("cli.inbox.dead.none"))
             return
         for row in rows:
             click.echo(
-                f"#{row.id}\t{row.event_type}\t{format_datetime(row.occurred_at)}\t"
-                f"tries={row.attempts}\t{(row.last_error or '')[:160]}"
+                text(
+                    "cli.inbox.dead.line",
+                    id=row.id,
+                    type=row.event_type,
+                    at=format_datetime(row.occurred_at),
+                    tries=row.attempts,
+                    error=(row.last_error or "")[:160],
+                )
             )
 
 
-@inbox_cli.command("retry")
+@inbox_cli.command("retry", help=text("cli.inbox.retry.help"))
 @click.argument("event_ids", nargs=-1, type=int)
-@click.option("--all", "retry_all", is_flag=True, help="Retry every dead-lettered event.")
+@click.option("--all", "retry_all", is_flag=True, help=text("cli.inbox.retry.opt.all"))
 def inbox_retry(event_ids: tuple[int, ...], retry_all: bool) -> None:
-    """Send dead-lettered events back to the workers."""
     if not event_ids and not retry_all:
-        raise click.UsageError("name event ids, or use --all")
+        raise StaffError(text("cli.inbox.retry.nothing"))
     svc = services()
     with svc.db.transaction() as session:
         revived = inbox_store.retry_dead(session, list(event_ids), svc.clock.now())
     for event_id in revived:
         svc.queue.enqueue("jobs.inbox.process_event", event_id, queue="events")
-    click.echo(f"{len(revived)} event(s) sent back to the workers")
+    click.echo(text("cli.inbox.retry.done", count=len(revived)))
 
 
-@outbox_cli.command("dead")
+@outbox_cli.command("dead", help=text("cli.outbox.dead.help"))
 def outbox_dead() -> None:
-    """List messages LINE refused, with LINE's error."""
     svc = services()
     with svc.db.session() as session:
         rows = outbox_store.dead(session)
         if not rows:
-            click.echo("no dead-lettered messages")
+            click.echo(text("cli.outbox.dead.none"))
         for row in rows:
-            click.echo(f"#{row.id}\t{row.purpose}\t{row.kind}\t{(row.error or '')[:200]}")
+            click.echo(
+                text(
+                    "cli.outbox.dead.line",
+                    id=row.id,
+                    purpose=row.purpose,
+                    kind=row.kind,
+                    error=(row.error or "")[:200],
+                )
+            )
 
 
-richmenu_cli = AppGroup("richmenu", help="The rich menus shown to each role.")
-
-
-@richmenu_cli.command("sync")
+@richmenu_cli.command("sync", help=text("cli.richmenu.sync.help"))
 @click.option(
     "--font",
     "font_path",
     type=click.Path(exists=True, dir_okay=False),
-    help="A CJK font file for the menu images (default: found on the machine).",
+    help=text("cli.richmenu.sync.opt.font"),
 )
 def richmenu_sync(font_path: str | None) -> None:
     """Create or update one rich menu per role (idempotent: safe to run on every release)."""
@@ -92,14 +106,14 @@ def richmenu_sync(font_path: str | None) -> None:
         result = sync_rich_menus(
             svc.line.api, svc.line.blob, font_path or svc.settings.cjk_font
         )
-    except FontNotFound as exc:
-        raise click.ClickException(str(exc)) from None
+    except FontNotFound:
+        raise StaffError(text("cli.richmenu.sync.font_problem", path=font_path or "")) from None
     for role, menu_id in result.items():
-        click.echo(f"{role}\t{menu_id}")
+        click.echo(f"{text(f'cli.richmenu.role.{role}')}\t{menu_id}")
 
 
-@richmenu_cli.command("relink")
-@click.option("--dry-run", is_flag=True, help="Count who would be moved; change nothing.")
+@richmenu_cli.command("relink", help=text("cli.richmenu.relink.help"))
+@click.option("--dry-run", is_flag=True, help=text("cli.richmenu.relink.opt.dry_run"))
 def richmenu_relink(dry_run: bool) -> None:
     """Link every bound person to their role's menu (after a roster import changed roles)."""
     svc = services()
@@ -118,25 +132,19 @@ def richmenu_relink(dry_run: bool) -> None:
         if dry_run:
             session.rollback()
     if not dry_run:
-        # Imported here: jobs reach up to bot.services for their services (until the services
-        # container moves below them), so a module-level import would run in a circle.
-        from jobs import delivery
-
         delivery.deliver_ids(svc, ids)
-    summary = ", ".join(f"{role} {n}" for role, n in sorted(counts.items())) or "nobody bound"
-    click.echo(("would link: " if dry_run else "linked: ") + summary)
+    summary = "、".join(
+        text("cli.richmenu.relink.count", role=text(f"cli.richmenu.role.{role}"), count=n)
+        for role, n in sorted(counts.items())
+    ) or text("cli.richmenu.relink.nobody")
+    key = "cli.richmenu.relink.would" if dry_run else "cli.richmenu.relink.done"
+    click.echo(text(key, summary=summary))
 
 
-@click.command("sweep")
+@click.command("sweep", help=text("cli.sweep.help"))
 def sweep_command() -> None:
-    """Re-enqueue stale inbox events and deliver due messages now."""
-    # Imported here for the same reason as jobs.delivery above.
-    from jobs.inbox import sweep
-
     result = sweep()
-    click.echo(
-        f"requeued {result['requeued']} event(s), delivered {result['delivered']} message(s)"
-    )
+    click.echo(text("cli.sweep.done", requeued=result["requeued"], delivered=result["delivered"]))
 
 
 # Modules that add their own commands through a register(app) function.
@@ -153,9 +161,27 @@ COMMAND_MODULES = (
 )
 
 
-def init_app(app: Flask) -> None:
-    for group in (db_cli, inbox_cli, outbox_cli, richmenu_cli):
-        app.cli.add_command(group)
-    app.cli.add_command(sweep_command)
+def add_commands(group: click.Group) -> None:
+    """Every staff and operator command, on the app's CLI or on the `portfolio` script."""
+    for command in (db_cli, inbox_cli, outbox_cli, richmenu_cli, sweep_command):
+        group.add_command(command)
+    # The modules' register() functions only reach for app.cli.
+    holder = SimpleNamespace(cli=group)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(app)
+        importlib.import_module(name).register(holder)
+    short_helps(group)
+
+
+def short_helps(group: click.Group) -> None:
+    """Give every command a one-line summary for the listing: click cuts at spaces, and a
+    Chinese sentence has none, so its own summary would be "..."."""
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            first = command.help.strip().split("\n\n")[0].replace("\n", "")
+            command.short_help = re.split(r"(?<=。)", first, maxsplit=1)[0]
+        if isinstance(command, click.Group):
+            short_helps(command)
+
+
+def init_app(app: Flask) -> None:
+    add_commands(app.cli)

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot.cli_base import StaffError
 from catalogue import text
 from flows import messages as m
 from jobs.queue import DELIVERY
@@ -20,29 +21,9 @@ from storage.models.line import LineAccount
 from storage.models.school import Student
 from storage.outbox import Outbox
 
-export_cli = AppGroup("export", help="Write the zips of picked items for the central database.")
-receipts_cli = AppGroup("receipts", help="The central database's receipt list (收訖明細).")
+export_cli = AppGroup("export", help=text("cli.export.help"))
+receipts_cli = AppGroup("receipts", help=text("cli.receipts.help"))
 
-RECEIPT_FORMAT_HELP = """Import the central database's receipt list (收訖明細) from FILE.
-
-\b
-FILE is a CSV (UTF-8, Big5/CP950 or UTF-16) or an .xlsx (first sheet); the first row names
-the columns, in any order:
-  身分證號 or 學號   the student (either one; if both are given they must agree)
-  項目類型           課程學習成果 or 多元表現 (a record type such as 競賽參與紀錄 also works)
-  項目編號           the 校內編號 the export wrote (C12, P7); an exported file name such as
-                     115001_C12_doc.pdf, or the bare number with 項目類型, also works
-  說明               optional: what the central database says about the item; students see it
-
-\b
-Example:
-  學號,項目類型,項目編號,說明
-  115001,課程學習成果,C12,已收訖（成果檔案、影音檔案）
-
-Every row is checked first; if any row has a problem nothing is imported. Each student named
-in the file gets one LINE message and answers each item 正確 or 有誤 (with a note) until at
-least the end of the third whole day after the import, or the school's receipt window end.
-"""
 
 
 def _echo_lines(lines: list[str]) -> None:
@@ -59,11 +40,11 @@ def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool,
     own = window is not None and window.grade12
     split = True if grade12 else (False if _grade12_picks_alone(svc.rules, year) else None)
     if grade12 and not own:
-        raise click.ClickException(text("school_rules.export.no_grade12", year=year))
+        raise StaffError(text("school_rules.export.no_grade12", year=year))
     if window is None:
-        raise click.ClickException(text("picking.export.no_window", year=year))
+        raise StaffError(text("picking.export.no_window", year=year))
     if picking.phase_of(window, now) != "closed" and not force:
-        raise click.ClickException(
+        raise StaffError(
             text("picking.export.window_open", year=year, end=format_date(window.last_day))
         )
     write = export.export_course_outcomes if kind == COURSE_OUTCOME else export.export_performances
@@ -131,22 +112,22 @@ def _echo_problems(refused: export.ExportRefused) -> None:
 
 def _export_options(func: click.decorators.FC) -> click.decorators.FC:
     func = click.option(
-        "--force", is_flag=True, help="Export even though the picking window is still open."
+        "--force", is_flag=True, help=text("cli.export.opt.force")
     )(func)
     func = click.option(
         "--only-confirmed",
         is_flag=True,
-        help="Leave out students who picked but never pressed 確認送出.",
+        help=text("cli.export.opt.only_confirmed"),
     )(func)
     func = click.option(
         "--out",
         type=click.Path(file_okay=False, path_type=Path),
         default=Path("."),
         show_default=True,
-        help="Directory the zip is written to.",
+        help=text("cli.export.opt.out"),
     )(func)
     return click.option(
-        "--year", type=int, required=True, help="Academic year (學年度), e.g. 115."
+        "--year", type=int, required=True, help=text("cli.export.opt.year")
     )(func)
 
 
@@ -155,35 +136,26 @@ def _grade12_picks_alone(rules: SchoolRules, year: int) -> bool:
     return window is not None and window.grade12
 
 
-GRADE12_HELP = "Only grade 12, whose picks are submitted before graduation."
-
-
-@export_cli.command("course-outcomes")
+@export_cli.command("course-outcomes", help=text("cli.export.course_outcomes.help"))
 @_export_options
-@click.option("--grade12", is_flag=True, help=GRADE12_HELP)
+@click.option("--grade12", is_flag=True, help=text("cli.export.opt.grade12"))
 def export_course_outcomes(year: int, out: Path, only_confirmed: bool, force: bool,
                            grade12: bool) -> None:
-    """Picked course outcomes (課程學習成果) of a year, for 教學組: one zip with roster.xlsx
-    (身分證號, 出生日期, the course, 成果簡述, file links, 校內編號), the files and manifest.csv
-    (sha256 of every entry). Nothing is written if any file breaks the national limits."""
     _export(COURSE_OUTCOME, year, out, only_confirmed, force, grade12)
 
 
-@export_cli.command("diverse")
+@export_cli.command("diverse", help=text("cli.export.diverse.help"))
 @_export_options
-@click.option("--grade12", is_flag=True, help=GRADE12_HELP)
+@click.option("--grade12", is_flag=True, help=text("cli.export.opt.grade12"))
 def export_diverse(year: int, out: Path, only_confirmed: bool, force: bool,
                    grade12: bool) -> None:
-    """Picked 多元表現 of a year, for 訓育組: one zip with roster.xlsx (one sheet per record
-    type: 身分證號, 出生日期, the type's fields, 內容簡述, file links, 校內編號), the files and
-    manifest.csv. Nothing is written if any file breaks the national limits."""
     _export(PERFORMANCE, year, out, only_confirmed, force, grade12)
 
 
-@receipts_cli.command("import", help=RECEIPT_FORMAT_HELP)
+@receipts_cli.command("import", help=text("cli.receipts.import.help"))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, help="Academic year the list is for (checked on every row).")
-@click.option("--dry-run", is_flag=True, help="Check the file and say what would happen.")
+@click.option("--year", type=int, help=text("cli.receipts.opt.year"))
+@click.option("--dry-run", is_flag=True, help=text("cli.receipts.opt.dry_run"))
 def receipts_import(file: Path, year: int | None, dry_run: bool) -> None:
     svc = services()
     now = svc.clock.now()
@@ -192,9 +164,7 @@ def receipts_import(file: Path, year: int | None, dry_run: bool) -> None:
         try:
             plan = receipts.plan_import(session, file, year)
         except receipts.ReceiptFileError as exc:
-            click.echo(text("picking.receipt.file_error"), err=True)
-            _echo_lines(exc.lines)
-            raise click.exceptions.Exit(1) from None
+            raise StaffError(text("picking.receipt.file_error") + "；".join(exc.lines)) from None
         if plan.errors:
             for error in plan.errors:
                 reason = text(f"picking.receipt.error.{error.code}", **error.values)
@@ -274,10 +244,9 @@ def receipts_import(file: Path, year: int | None, dry_run: bool) -> None:
         svc.queue.enqueue("jobs.delivery.deliver", created, queue=DELIVERY)
 
 
-@receipts_cli.command("report")
-@click.option("--year", type=int, required=True, help="Academic year (學年度), e.g. 115.")
+@receipts_cli.command("report", help=text("cli.receipts.report.help"))
+@click.option("--year", type=int, required=True, help=text("cli.export.opt.year"))
 def receipts_report(year: int) -> None:
-    """Items students reported as wrong (with their notes) and students who have not answered."""
     svc = services()
     with svc.db.session() as session:
         found = receipts.report(session, year)

@@ -21,9 +21,16 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.cli_base import DATE, StaffError
 from catalogue import TEXTS, text
+from jobs import lifecycle as job
+from jobs.lifecycle import say_farewells
+from jobs.queue import DELIVERY
+from runtime.services import services
 from school import deletion, management, schedule, student_export
 from school import lifecycle as life
+from storage import backup
+from storage.backup import BackupError
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance
 from storage.models.school import SchoolClass
@@ -40,7 +47,6 @@ backup_cli = AppGroup(
 management_cli = AppGroup(
     "management", help=text("cli.lifecycle.management.help"))
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 DRY_RUN = click.option("--dry-run", is_flag=True, help=text("cli.lifecycle.opt.dry_run"))
 BY = "cli"
 MAX_LISTED = 60
@@ -49,9 +55,6 @@ T = TypeVar("T")
 
 
 def _services() -> Any:
-    # Imported here: runtime.services pulls in the LINE SDK, which --help never needs.
-    from runtime.services import services
-
     return services()
 
 
@@ -91,19 +94,17 @@ def _unit_of_work(dry_run: bool) -> Iterator[tuple[Any, Session, datetime]]:
         with svc.db.transaction() as session:
             yield svc, session, now
     except life.LifecycleError as exc:
-        raise click.ClickException(text(f"lifecycle.error.{exc.reason}", **exc.values)) from None
+        raise StaffError(text(f"lifecycle.error.{exc.reason}", **exc.values)) from None
 
 
 def _deliver(svc: Any, dry_run: bool) -> None:
     if dry_run:
         return
-    from jobs.queue import DELIVERY
-
     svc.queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
 
 
-def _day(value: datetime | None, now: datetime) -> date:
-    return value.date() if value is not None else taipei_date(now)
+def _day(value: date | None, now: datetime) -> date:
+    return value if value is not None else taipei_date(now)
 
 
 def _class_code(session: Session, class_id: int | None) -> str:
@@ -147,9 +148,9 @@ NOTE = click.option("--note", help=text("cli.lifecycle.opt.note"))
               help=text("cli.lifecycle.transfer_in.opt.entry_year"))
 @NOTE
 @DRY_RUN
-def transfer_in(student_no: str, class_code: str, seat: int, on: datetime | None,
+def transfer_in(student_no: str, class_code: str, seat: int, on: date | None,
                 grade: int | None, name: str | None, national_id: str | None,
-                birth_date: datetime | None, entry_year: int | None, note: str | None,
+                birth_date: date | None, entry_year: int | None, note: str | None,
                 dry_run: bool) -> None:
     """Transfer in: a new student joins a class, or one who left returns."""
     with _unit_of_work(dry_run) as (svc, session, now):
@@ -157,7 +158,7 @@ def transfer_in(student_no: str, class_code: str, seat: int, on: datetime | None
         result = life.transfer_in(
             session, now, student_no=student_no, day=day, class_code=class_code, seat_no=seat,
             name=name, national_id=national_id,
-            birth_date=birth_date.date() if birth_date else None, grade=grade,
+            birth_date=birth_date, grade=grade,
             entry_year=entry_year, note=note, by=BY)
         s = result.student
         _say("transfer_in_done", no=s.student_no, name=s.name, cls=class_code, seat=seat,
@@ -171,11 +172,9 @@ def transfer_in(student_no: str, class_code: str, seat: int, on: datetime | None
 @ON
 @NOTE
 @DRY_RUN
-def transfer_out(student_no: str, on: datetime | None, note: str | None, dry_run: bool) -> None:
+def transfer_out(student_no: str, on: date | None, note: str | None, dry_run: bool) -> None:
     """Transfer out: the student leaves the school; their records stay."""
     with _unit_of_work(dry_run) as (svc, session, now):
-        from jobs.lifecycle import say_farewells
-
         day = _day(on, now)
         student = life.require_student(session, student_no)
         from_class = _class_code(session, student.class_id)
@@ -196,7 +195,7 @@ def transfer_out(student_no: str, on: datetime | None, note: str | None, dry_run
 @GRADE
 @NOTE
 @DRY_RUN
-def repeat(student_no: str, class_code: str, seat: int, on: datetime | None, grade: int | None,
+def repeat(student_no: str, class_code: str, seat: int, on: date | None, grade: int | None,
            note: str | None, dry_run: bool) -> None:
     """Repeat: the student takes the same grade again in a new class."""
     with _unit_of_work(dry_run) as (svc, session, now):
@@ -218,7 +217,7 @@ def repeat(student_no: str, class_code: str, seat: int, on: datetime | None, gra
 @click.option("--new-id", "new_no", help=text("cli.lifecycle.reenrol.opt.new_id"))
 @NOTE
 @DRY_RUN
-def reenrol(student_no: str, class_code: str, seat: int, on: datetime | None, grade: int | None,
+def reenrol(student_no: str, class_code: str, seat: int, on: date | None, grade: int | None,
             new_no: str | None, note: str | None, dry_run: bool) -> None:
     """Re-enrol: a student back from suspension, optionally with a new number."""
     with _unit_of_work(dry_run) as (svc, session, now):
@@ -259,12 +258,12 @@ def renumber(student_no: str, new_no: str, dry_run: bool) -> None:
 @click.option("--cancel", is_flag=True, help=text("cli.lifecycle.graduate.opt.cancel"))
 @DRY_RUN
 def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple[str, ...],
-             except_nos: tuple[str, ...], on: datetime | None, cancel: bool,
+             except_nos: tuple[str, ...], on: date | None, cancel: bool,
              dry_run: bool) -> None:
     """Mark graduates; the daily job seals them and, after retention, deletes them."""
     if cancel:
         if not student_nos:
-            raise click.UsageError(text("cli.lifecycle.graduate.cancel_needs_id"))
+            raise StaffError(text("cli.lifecycle.graduate.cancel_needs_id"))
         with _unit_of_work(dry_run) as (svc, session, now):
             for number in student_nos:
                 student = life.require_student(session, number)
@@ -272,9 +271,9 @@ def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple
                 _say("graduate_cancelled", no=student.student_no, name=student.name)
         return
     if grade is None and not class_codes and not student_nos:
-        raise click.UsageError(text("cli.lifecycle.graduate.no_selection"))
+        raise StaffError(text("cli.lifecycle.graduate.no_selection"))
     if grade is not None and 3 < grade < 10:
-        raise click.UsageError(text("cli.lifecycle.graduate.bad_grade"))
+        raise StaffError(text("cli.lifecycle.graduate.bad_grade"))
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         students = life.graduation_candidates(session, grade, class_codes, student_nos,
@@ -316,7 +315,7 @@ def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> No
     with svc.db.session() as session:
         student = life.student_by_no(session, student_no)
         if student is None:
-            raise click.ClickException(text("lifecycle.error.no_student", no=student_no))
+            raise StaffError(text("lifecycle.error.no_student", no=student_no))
         result = student_export.export_student(session, svc.files, student, out_dir, now, _label,
                                      with_national_id=with_national_id)
     _say("export_done", path=result.path, items=result.items, files=result.files,
@@ -332,8 +331,6 @@ def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> No
 @DRY_RUN
 def retention_run(dry_run: bool) -> None:
     """Run the daily sealing and deletion now."""
-    from jobs import lifecycle as job
-
     svc = _services()
     now = svc.clock.now()
     if dry_run:
@@ -403,7 +400,7 @@ def management_show() -> None:
     with svc.db.session() as session:
         chain = management.management_chain(session, now)
         if not chain:
-            raise click.ClickException(text("lifecycle.cli.management_none"))
+            raise StaffError(text("lifecycle.cli.management_none"))
         _say("management_header", day=format_date(now))
         for n, link in enumerate(chain, start=1):
             if link.available:
@@ -425,17 +422,15 @@ def management_show() -> None:
 def _backup_target(out_dir: Path | None) -> Path:
     target = out_dir or _services().settings.backup_dir
     if target is None:
-        raise click.UsageError(text("lifecycle.cli.backup_no_dir"))
+        raise StaffError(text("lifecycle.cli.backup_no_dir"))
     return target
 
 
 def _backup_error(run: Callable[[], T]) -> T:
-    from storage.backup import BackupError
-
     try:
         return run()
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise StaffError(str(exc)) from None
 
 
 @backup_cli.command("create", help=text("cli.lifecycle.backup_create.help"))
@@ -443,8 +438,6 @@ def _backup_error(run: Callable[[], T]) -> T:
               help=text("cli.lifecycle.backup_create.opt.out"))
 def backup_create(out_dir: Path | None) -> None:
     """Back up the database and all files, with a sha256 manifest."""
-    from storage import backup
-
     svc = _services()
     target = _backup_target(out_dir)
     result = _backup_error(lambda: backup.create_backup(svc.db, svc.files, target,
@@ -461,8 +454,8 @@ def backup_create(out_dir: Path | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def backup_verify(path: Path) -> None:
     """Check a backup: sha256 of each file, the manifest, the database file."""
-    from storage import backup
-
+    if not path.is_dir():
+        raise StaffError(text("backup.problem.not_dir", path=path))
     check = backup.verify_backup(path)
     if check.ok:
         _say("verify_ok", path=path, checked=check.checked,
@@ -478,8 +471,6 @@ def backup_verify(path: Path) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 def backup_restore(path: Path) -> None:
     """Restore a backup into an empty database and file store."""
-    from storage import backup
-
     svc = _services()
     result = _backup_error(lambda: backup.restore_backup(path, svc.db, svc.files))
     _say("restore_done", tables=len(result.tables), rows=sum(result.tables.values()),
@@ -498,7 +489,7 @@ def register(app: Flask) -> None:
     if isinstance(export_group, click.Group):
         export_group.add_command(export_student)
     else:
-        group = AppGroup("export", help="Exports.")
+        group = AppGroup("export", help=text("cli.export.help"))
         group.add_command(export_student)
         app.cli.add_command(group)
 

@@ -11,9 +11,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.cli_base import StaffError, one_line_failure
 from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
 from catalogue import text
+from runtime.services import services
 from school import records, records_import
 from school.import_plan import ImportResult
 from school.records import RecordError
@@ -31,8 +33,6 @@ consultants_cli = AppGroup(
 
 def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     """Import one file in one transaction; a dry run is rolled back even though it wrote nothing."""
-    from runtime.services import services
-
     svc = services()
     if dry_run:
         with svc.db.session() as session:
@@ -52,6 +52,9 @@ def _import_command(kind: str) -> None:
     def command(file: Path, dry_run: bool) -> None:
         result = run_import(kind, file, dry_run)
         if not result.ok:
+            single = one_line_failure(result.error_lines())
+            if single is not None:
+                raise single
             for line in result.error_lines():
                 click.echo(line, err=True)
             raise click.exceptions.Exit(1)
@@ -67,23 +70,23 @@ def _import_command(kind: str) -> None:
 def _target(session: Session, class_code: str | None,
             grade: int | None) -> tuple[SchoolClass | None, int | None]:
     if (class_code is None) == (grade is None):
-        raise click.UsageError(text("records.cli.class_or_grade"))
+        raise StaffError(text("records.cli.class_or_grade"))
     if class_code is not None:
         found = records.class_by_code(session, class_code)
         if found is None:
-            raise click.ClickException(text("records.cli.unknown_class", code=class_code))
+            raise StaffError(text("records.cli.unknown_class", code=class_code))
         return found, None
     assert grade is not None
     roster_grade = to_roster_grade(grade)
     if roster_grade not in (1, 2, 3):
-        raise click.ClickException(text("records.cli.bad_grade", grade=grade))
+        raise StaffError(text("records.cli.bad_grade", grade=grade))
     return None, roster_grade
 
 
 def _staff(session: Session, staff_no: str) -> Staff:
     found = session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip())).first()
     if found is None:
-        raise click.ClickException(text("records.cli.unknown_staff", no=staff_no))
+        raise StaffError(text("records.cli.unknown_staff", no=staff_no))
     return found
 
 
@@ -93,7 +96,7 @@ def _what(school_class: SchoolClass | None, grade: int | None) -> str:
     return text("records.cli.grade_label", grade=grade)
 
 
-@consultants_cli.command("assign")
+@consultants_cli.command("assign", help=text("cli.records.assign.help"))
 @click.argument("staff_no")
 @click.option("--class", "class_code", help=text("cli.records.opt.class"))
 @click.option("--grade", type=int, help=text("cli.records.opt.grade_all"))
@@ -101,8 +104,6 @@ def _what(school_class: SchoolClass | None, grade: int | None) -> str:
 def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
                        dry_run: bool) -> None:
     """Let the consultation teacher STAFF_NO advise a class or a whole grade."""
-    from runtime.services import services
-
     svc = services()
     with svc.db.transaction() as session:
         staff = _staff(session, staff_no)
@@ -112,8 +113,7 @@ def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
                                                school_class=school_class, grade=roster_grade,
                                                dry_run=dry_run)
         except RecordError as exc:
-            raise click.ClickException(text(f"records.cli.{exc.reason}", **exc.values)) \
-                from None
+            raise StaffError(text(f"records.cli.{exc.reason}", **exc.values)) from None
         what = _what(school_class, roster_grade)
         if not result.created:
             key = "records.cli.already"
@@ -124,7 +124,7 @@ def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
             session.rollback()
 
 
-@consultants_cli.command("unassign")
+@consultants_cli.command("unassign", help=text("cli.records.unassign.help"))
 @click.argument("staff_no")
 @click.option("--class", "class_code", help=text("cli.records.opt.class"))
 @click.option("--grade", type=int, help=text("cli.records.opt.grade"))
@@ -132,8 +132,6 @@ def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
 def consultants_unassign(staff_no: str, class_code: str | None, grade: int | None,
                          dry_run: bool) -> None:
     """Stop STAFF_NO advising a class or grade (their earlier records stay)."""
-    from runtime.services import services
-
     svc = services()
     with svc.db.transaction() as session:
         staff = _staff(session, staff_no)
@@ -145,11 +143,9 @@ def consultants_unassign(staff_no: str, class_code: str | None, grade: int | Non
                         what=_what(school_class, roster_grade), n=removed))
 
 
-@consultants_cli.command("list")
+@consultants_cli.command("list", help=text("cli.records.list.help"))
 def consultants_list() -> None:
     """Every consultation teacher and the classes they advise."""
-    from runtime.services import services
-
     svc = services()
     with svc.db.session() as session:
         rows = records.assignments(session)
@@ -171,14 +167,12 @@ def consultants_list() -> None:
 # --- the export -------------------------------------------------------------------------------
 
 
-@export_cli.command("consultations")
+@export_cli.command("consultations", help=text("cli.records.export.help"))
 @click.option("--year", type=int, required=True, help=text("cli.records.export.opt.year"))
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               help=text("cli.records.export.opt.out"))
 def export_consultations(year: int, out: Path | None) -> None:
     """Write every course-consultation record of the year to an .xlsx (kept at school)."""
-    from runtime.services import services
-
     svc = services()
     target = out or Path(f"consultations_{year}.xlsx")
     with svc.db.session() as session:

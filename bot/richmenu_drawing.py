@@ -39,6 +39,11 @@ class FontNotFound(RuntimeError):
     pass
 
 
+# Noto Sans CJK TC Bold (SIL OFL 1.1, bot/fonts/OFL.txt) cut to the menus' texts by
+# scripts/subset_menu_font.py: the images need no font on the machine and are the same everywhere.
+BUNDLED_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKtc-Bold-menu.otf"
+
+
 _FONT_ROOTS = (
     "/usr/share/fonts",
     "/usr/local/share/fonts",
@@ -72,13 +77,25 @@ _FONT_PATTERNS = (
 
 def find_cjk_font(font_path: str | os.PathLike[str] | None = None) -> Path:
     """A font file that can draw Traditional Chinese: the argument (the PORTFOLIO_CJK_FONT
-    setting, passed on by the caller), or a search."""
+    setting, passed on by the caller), the font that ships with the bot (so the images are the
+    same on every machine), or a search."""
     explicit = font_path
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_file():
             raise FontNotFound(f"font file {path} does not exist. {FONT_INSTALL_HINT}")
         return path
+    if BUNDLED_FONT.is_file() and not missing_glyphs(BUNDLED_FONT, _all_menu_texts()):
+        return BUNDLED_FONT
+    return find_system_cjk_font()
+
+
+def _all_menu_texts() -> str:
+    return "".join(t for role in MENU_ITEMS for t in _menu_texts(role))
+
+
+def find_system_cjk_font() -> Path:
+    """A Traditional Chinese font installed on this machine."""
     for pattern in _FONT_PATTERNS:
         for root in _FONT_ROOTS:
             hits = sorted(glob.glob(f"{os.path.expanduser(root)}/**/{pattern}", recursive=True))

@@ -8,7 +8,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from bot.cli_base import one_line_failure
 from catalogue import text
+from runtime.services import services
 from school import roster, roster_runs
 from school.import_plan import ImportResult
 
@@ -17,9 +19,6 @@ import_cli = AppGroup("import", help=text("cli.roster.help"))
 
 def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     """Import one file in one transaction; a dry run is rolled back even though it wrote nothing."""
-    # Imported here: runtime.services pulls in the LINE SDK (~2 s), which the import never needs.
-    from runtime.services import services
-
     svc = services()
     if dry_run:
         with svc.db.session() as session:
@@ -38,6 +37,9 @@ def _import_command(kind: str) -> click.Command:
     def command(file: Path, dry_run: bool) -> None:
         result = run_import(kind, file, dry_run)
         if not result.ok:
+            single = one_line_failure(result.error_lines())
+            if single is not None:
+                raise single
             for line in result.error_lines():
                 click.echo(line, err=True)
             raise click.exceptions.Exit(1)

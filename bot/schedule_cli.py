@@ -4,29 +4,39 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from catalogue import text
+from bot.cli_base import DATE, StaffError
+from catalogue import TEXTS, text
+from flows.events import kind_label, when_text
+from jobs import reminders
+from jobs.queue import DELIVERY
+from jobs.reminders import FLOW_ACTIONS
+from rules.model import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting, overlap_notes
+from rules.reader import check_rules_file
+from rules.table import render_rules_table
+from runtime.services import services
+from school import schedule
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
+from storage.models.schedule import SchoolEvent
+from storage.models.school import SchoolClass
+from storage.outbox import NORMAL, URGENT
 
 rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
 windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))
 events_cli = AppGroup("events", help=text("cli.schedule.events.help"))
 
 YEAR_HELP = text("cli.schedule.opt.year")
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _svc() -> Any:
-    # Imported here: runtime.services pulls in the LINE SDK, which `rules check` never needs.
-    from runtime.services import services
-
     return services()
 
 
@@ -43,9 +53,6 @@ def _operator() -> str:
 
 def _send_now(svc: Any) -> dict[str, int]:
     """Run the schedule part of the tick at once, then hand delivery to the workers."""
-    from jobs import reminders
-    from jobs.queue import DELIVERY
-
     counts = reminders.run(svc)
     svc.queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
     return counts
@@ -54,14 +61,10 @@ def _send_now(svc: Any) -> dict[str, int]:
 # --- rules ---------------------------------------------------------------------------------------
 
 
-@rules_cli.command("show")
+@rules_cli.command("show", help=text("cli.schedule.rules.show.help"))
 @click.option("--year", type=int, help=YEAR_HELP)
 def rules_show(year: int | None) -> None:
     """Print the rules as they run this academic year: semesters, windows, limits, the schedule."""
-    from rules.model import NotConfigured
-    from rules.table import render_rules_table
-    from school import schedule
-
     svc = _svc()
     year = year or _today_year(svc)
     with svc.db.session() as session:
@@ -69,10 +72,9 @@ def rules_show(year: int | None) -> None:
         changes = schedule.window_changes(session, year)
     try:
         click.echo(render_rules_table(rules, year), nl=False)
-    except NotConfigured as exc:
+    except NotConfigured:
         known = "、".join(str(y) for y in rules.years)
-        raise click.ClickException(
-            text("cli.schedule.rules.no_year", year=year, known=known, error=exc)) from None
+        raise StaffError(text("cli.schedule.rules.no_year", year=year, known=known)) from None
     if changes:
         click.echo(text("cli.schedule.rules.changes"))
         for c in changes:
@@ -88,15 +90,12 @@ def rules_show(year: int | None) -> None:
             )
 
 
-@rules_cli.command("check")
+@rules_cli.command("check", help=text("cli.schedule.rules.check.help"))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def rules_check(file: Path) -> None:
     """Validate a rules file (syntax, dates, national rules, texts and buttons it names)."""
-    from catalogue import TEXTS
-    from jobs.reminders import FLOW_ACTIONS
-    from rules.model import RulesError, overlap_notes
-    from rules.reader import check_rules_file
-
+    if not file.is_file():
+        raise StaffError(text("cli.error.no_file", path=file))
     try:
         rules = check_rules_file(file, known_text_keys=TEXTS.keys(), known_flows=FLOW_ACTIONS)
     except RulesError as exc:
@@ -144,7 +143,7 @@ def window_audience(kind: str) -> dict[str, Any]:
     return audience
 
 
-@windows_cli.command("set")
+@windows_cli.command("set", help=text("cli.schedule.windows.set.help"))
 @click.argument("kind", type=click.Choice(
     ["upload", "performance_upload", "certification", "picking", "receipt_confirmation",
      "grade12_upload", "grade12_certification"]))
@@ -155,41 +154,29 @@ def window_audience(kind: str) -> dict[str, Any]:
 @click.option("--end", type=DATE, help=text("cli.schedule.windows.opt.end"))
 @click.option("--dry-run", is_flag=True, help=text("cli.schedule.windows.opt.dry_run"))
 def windows_set(
-    kind: str, year: int, semester: int | None, start: datetime | None, end: datetime | None,
+    kind: str, year: int, semester: int | None, start: date | None, end: date | None,
     dry_run: bool,
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
-    from catalogue import TEXTS
-    from rules.model import (
-        YEAR_WINDOWS,
-        NotConfigured,
-        RulesError,
-        WindowSetting,
-        overlap_notes,
-    )
-    from school import schedule
-    from storage.outbox import NORMAL, URGENT
-
     if start is None and end is None:
-        raise click.UsageError(text("cli.schedule.windows.no_dates"))
+        raise StaffError(text("cli.schedule.windows.no_dates"))
     base = kind.removeprefix("grade12_")
     if base in YEAR_WINDOWS and semester is not None:
-        raise click.UsageError(text("cli.schedule.windows.year_window", kind=kind))
+        raise StaffError(text("cli.schedule.windows.year_window", kind=kind))
     if base not in YEAR_WINDOWS and semester is None:
-        raise click.UsageError(text("cli.schedule.windows.semester_window", kind=kind))
+        raise StaffError(text("cli.schedule.windows.semester_window", kind=kind))
     if kind.startswith("grade12_") and semester != 2:
-        raise click.UsageError(text("cli.schedule.windows.grade12_semester"))
+        raise StaffError(text("cli.schedule.windows.grade12_semester"))
     svc = _svc()
     now = svc.clock.now()
     with svc.db.session() as session:
         rules = schedule.effective_rules(session, svc.rules)
         try:
             current = rules.window(base, year, semester, grade=12 if kind != base else None)
-        except NotConfigured as exc:
-            raise click.ClickException(
-                text("cli.schedule.windows.not_configured", error=exc)) from None
-        first = start.date() if start else current.first_day
-        last = end.date() if end else current.last_day
+        except NotConfigured:
+            raise StaffError(text("cli.schedule.windows.not_configured", year=year)) from None
+        first = start or current.first_day
+        last = end or current.last_day
         if (first, last) == (current.first_day, current.last_day):
             click.echo(text("cli.schedule.windows.unchanged", window=_window_label(kind),
                             start=format_date(first), end=format_date(last)))
@@ -197,8 +184,7 @@ def windows_set(
         try:
             changed = rules.with_windows([WindowSetting(kind, year, semester, first, last)])
         except RulesError as exc:
-            raise click.ClickException(
-                text("cli.schedule.windows.refused", reason=exc.reason)) from None
+            raise StaffError(text("cli.schedule.windows.refused", reason=exc.reason)) from None
         before = set(overlap_notes(rules))
         new_overlaps = [n for n in overlap_notes(changed) if n not in before]
         audience = window_audience(kind)
@@ -241,13 +227,10 @@ def windows_set(
                         calls=counts.get("line_calls", 0)))
 
 
-@windows_cli.command("list")
+@windows_cli.command("list", help=text("cli.schedule.windows.list.help"))
 @click.option("--year", type=int, help=YEAR_HELP)
 def windows_list(year: int | None) -> None:
     """List the windows of a year as they now run, marking those the working group changed."""
-    from rules.model import NotConfigured
-    from school import schedule
-
     svc = _svc()
     year = year or _today_year(svc)
     with svc.db.session() as session:
@@ -255,16 +238,18 @@ def windows_list(year: int | None) -> None:
         changed = {(c.kind, c.semester) for c in schedule.window_changes(session, year)}
     try:
         rules.year(year)
-    except NotConfigured as exc:
-        raise click.ClickException(str(exc)) from None
+    except NotConfigured:
+        known = "、".join(str(y) for y in rules.years)
+        raise StaffError(text("cli.schedule.rules.no_year", year=year, known=known)) from None
     for w in rules.windows:
         if w.academic_year != year:
             continue
         kind = f"grade12_{w.kind}" if w.grade12 else w.kind
         scope = _scope(year, w.semester)
         mark = text("cli.schedule.windows.changed_mark") if (kind, w.semester) in changed else ""
-        click.echo(f"{kind:<24}{scope:<10}{format_date(w.first_day)} – {format_date(w.last_day)}"
-                   f"{mark}")
+        click.echo(text("cli.schedule.windows.list_line", window=_window_label(kind), kind=kind,
+                        scope=scope, start=format_date(w.first_day), end=format_date(w.last_day),
+                        mark=mark))
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -293,8 +278,6 @@ def build_audience(
     grades: Sequence[int],
     classes: Sequence[str],
 ) -> dict[str, Any]:
-    from school import schedule
-
     audience: dict[str, Any] = {}
     if students or guardians or teachers:
         audience = {"students": students, "guardians": guardians, "teachers": teachers}
@@ -307,7 +290,7 @@ def build_audience(
     return audience
 
 
-@events_cli.command("create")
+@events_cli.command("create", help=text("cli.schedule.events.create.help"))
 @click.option("--kind", required=True,
               type=click.Choice(["student_training", "teacher_workshop", "parent_briefing",
                                  "working_group_meeting", "teaching_workshop",
@@ -324,7 +307,7 @@ def build_audience(
 @click.option("--teachers", is_flag=True, help=text("cli.schedule.events.opt.teachers"))
 @click.option("--dry-run", is_flag=True, help=text("cli.schedule.events.opt.dry_run"))
 def events_create(
-    kind: str, title: str, day: datetime, start_time: str, place: str, grades: str | None,
+    kind: str, title: str, day: date, start_time: str, place: str, grades: str | None,
     classes: str | None, students: bool, guardians: bool, teachers: bool, dry_run: bool,
 ) -> None:
     """Create an event; its audience gets a notice with 參加 / 不克參加.
@@ -333,12 +316,6 @@ def events_create(
     briefing → guardians. Those who answer 參加 are reminded the day before, and the office
     running it gets the counts then (also any time with `portfolio events counts ID`).
     """
-    from sqlalchemy import select
-
-    from flows.events import kind_label, when_text
-    from school import schedule
-    from storage.models.school import SchoolClass
-
     title, place = title.strip(), place.strip()
     if not title or len(title) > 60:
         raise click.BadParameter(text("cli.schedule.events.bad_title"), param_hint="--title")
@@ -355,12 +332,12 @@ def events_create(
     class_list = _str_list(classes)
     svc = _svc()
     now = svc.clock.now()
-    starts_at = at_taipei(day.date(), clock_time.hour, clock_time.minute)
+    starts_at = at_taipei(day, clock_time.hour, clock_time.minute)
     if starts_at <= now:
         raise click.BadParameter(text("cli.schedule.events.past", when=format_datetime(starts_at)),
                                  param_hint="--date")
     audience = build_audience(kind, students, guardians, teachers, grade_list, class_list)
-    year = academic_year_of(day.date())
+    year = academic_year_of(day)
     with svc.db.session() as session:
         if class_list:
             known = set(session.scalars(select(SchoolClass.code)))
@@ -401,13 +378,10 @@ def describe_audience(audience: dict[str, Any]) -> str:
     return out
 
 
-@events_cli.command("list")
+@events_cli.command("list", help=text("cli.schedule.events.list.help"))
 @click.option("--year", type=int, help=YEAR_HELP)
 def events_list(year: int | None) -> None:
     """List a year's events with their audience and RSVP counts."""
-    from flows.events import kind_label, when_text
-    from school import schedule
-
     svc = _svc()
     year = year or _today_year(svc)
     with svc.db.session() as session:
@@ -430,19 +404,15 @@ def events_list(year: int | None) -> None:
         click.echo(text("cli.schedule.events.missing", due="、".join(due)))
 
 
-@events_cli.command("counts")
+@events_cli.command("counts", help=text("cli.schedule.events.counts.help"))
 @click.argument("event_id", type=int)
 def events_counts(event_id: int) -> None:
     """Show who answered 參加 / 不克參加 for one event."""
-    from flows.events import kind_label, when_text
-    from school import schedule
-    from storage.models.schedule import SchoolEvent
-
     svc = _svc()
     with svc.db.session() as session:
         event = session.get(SchoolEvent, event_id)
         if event is None:
-            raise click.ClickException(text("cli.schedule.events.unknown", id=event_id))
+            raise StaffError(text("cli.schedule.events.unknown", id=event_id))
         c = schedule.rsvp_counts(session, event)
         click.echo(text("cli.schedule.events.counts.title", id=event.id,
                         kind=kind_label(event.kind), title=event.title,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import getpass
+from datetime import date
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from bot.cli_base import DATE, StaffError
 from catalogue import text
-from school.dates import DateFormatError, parse_date, show_date
+from runtime.services import services
+from school.dates import show_date
+from school.submission import SubmissionError, set_submission_date, submission_date
 
 submission_cli = AppGroup("submission", help=text("school_rules.cli.submission.help"))
 
@@ -21,21 +25,13 @@ def _operator() -> str:
         return ""
 
 
-@submission_cli.command("set")
+@submission_cli.command("set", help=text("cli.submission.set.help"))
 @click.option("--year", type=int, required=True, help=text("school_rules.cli.opt.year"))
-@click.option("--date", "raw_date", required=True, help=text("school_rules.cli.opt.date"))
+@click.option("--date", "day", type=DATE, required=True, help=text("school_rules.cli.opt.date"))
 @click.option("--grade12", is_flag=True, help=text("school_rules.cli.opt.grade12"))
 @click.option("--dry-run", is_flag=True, help=text("school_rules.cli.opt.dry_run"))
-def submission_set(year: int, raw_date: str, grade12: bool, dry_run: bool) -> None:
+def submission_set(year: int, day: date, grade12: bool, dry_run: bool) -> None:
     """Set the submission date the agency's letter gives (grade 12's own with --grade12)."""
-    from runtime.services import services
-    from school.submission import SubmissionError, set_submission_date
-
-    try:
-        day = parse_date(raw_date)
-    except DateFormatError:
-        raise click.BadParameter(text("school_rules.cli.bad_date", raw=raw_date),
-                                 param_hint="--date") from None
     svc = services()
     now = svc.clock.now()
     with svc.db.transaction() as session:
@@ -45,8 +41,7 @@ def submission_set(year: int, raw_date: str, grade12: bool, dry_run: bool) -> No
         except SubmissionError as exc:
             values = {k: show_date(v) if hasattr(v, "isoformat") else v
                       for k, v in exc.values.items()}
-            raise click.ClickException(
-                text(f"school_rules.submission.{exc.reason}", **values)) from None
+            raise StaffError(text(f"school_rules.submission.{exc.reason}", **values)) from None
     who = text("school_rules.submission.grade12" if grade12 else "school_rules.submission.all")
     click.echo(text("school_rules.submission.set", year=year, who=who, date=show_date(done.day),
                     previous=show_date(done.previous) if done.previous
@@ -55,13 +50,10 @@ def submission_set(year: int, raw_date: str, grade12: bool, dry_run: bool) -> No
         click.echo(text("school_rules.cli.dry_run"))
 
 
-@submission_cli.command("show")
+@submission_cli.command("show", help=text("cli.submission.show.help"))
 @click.option("--year", type=int, required=True, help=text("school_rules.cli.opt.year"))
 def submission_show(year: int) -> None:
     """The submission dates set for a year."""
-    from runtime.services import services
-    from school.submission import submission_date
-
     svc = services()
     with svc.db.session() as session:
         for grade12 in (False, True):

@@ -4,6 +4,7 @@ in `zh_TW/` (one file per area of the product; a key may appear in one file only
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -63,4 +64,14 @@ def text(key: str, /, **values: Any) -> str:
         template = load()[key]
     except KeyError as exc:
         raise MissingText(key) from exc
-    return template.format(**values) if values else template
+    return tidy(template.format(**values)) if values else template
+
+
+# A filled-in value that ends a sentence, followed by the template's own punctuation:
+# 「（請看說明。）。」 reads 「（請看說明）。」.
+_DOUBLED_END = re.compile(r"。([）」』]*)(?=[。，、；：])")
+
+
+def tidy(words: str) -> str:
+    """Drop a full stop that a filled-in value brought in front of more punctuation."""
+    return _DOUBLED_END.sub(r"\1", words)

@@ -1,24 +1,28 @@
 """`portfolio chat`: a terminal LINE chat with the bot, through the local LINE platform.
 
-Type text to send it. `/photo PATH` and `/file PATH` send content; a number picks a button or
-quick reply from the last answer; `/date 2026-11-01` answers a date picker; `/quit` leaves.
+Type text to send it. `/photo PATH` and `/file PATH` send content; a number picks a menu choice,
+a button or a quick reply (older cards' numbers stay valid); `/date 2026-11-01` answers the
+latest date picker; `/quit` leaves. What the bot pushes appears as it arrives.
 """
 
 from __future__ import annotations
 
 import json
 import mimetypes
-import sys
+import threading
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from bot.cli_base import StaffError
+from catalogue import text
+from dev.demo import DEMO_SECRET, DEMO_TOKEN, STAFF, STUDENTS
 from dev.emulator import events as ev
-
-DEMO_SECRET = "demo-channel-secret-000000000000"
-DEMO_TOKEN = "demo-access-token"
+from runtime.config import environment
+from school.dates import DateFormatError, parse_date
 
 
 class ChatClient:
@@ -69,16 +73,28 @@ class ChatClient:
             )
         return self.send(event)
 
+    def menu_actions(self) -> list[dict[str, Any]]:
+        """The actions of the rich menu linked to this person, in the menu's order."""
+        try:
+            linked = self._call("GET", f"/v2/bot/user/{self.user_id}/richmenu")["richMenuId"]
+            menu = self._call("GET", f"/v2/bot/richmenu/{linked}")
+        except (OSError, ValueError, KeyError):
+            return []
+        return [area["action"] for area in menu.get("areas", []) if "action" in area]
+
     def fetch(self) -> list[dict[str, Any]]:
         result = self._call("GET", f"/_emulator/users/{self.user_id}/messages?since={self.seen}")
         self.seen = int(result["count"])
         return list(result["messages"])
 
 
-def render(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """Messages as readable text, with every button numbered; returns (text, actions by number)."""
+def render(
+    messages: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """Messages as readable text, every button numbered after those already shown (older cards'
+    buttons stay usable); returns (text, all actions by number)."""
     lines: list[str] = []
-    actions: list[dict[str, Any]] = []
+    actions = list(actions or [])
 
     def button(action: dict[str, Any]) -> str:
         actions.append(action)
@@ -101,7 +117,7 @@ def render(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
 
     for message in messages:
         kind = message.get("type")
-        tag = "（推播）" if message.get("kind") in ("push", "multicast") else ""
+        tag = text("cli.chat.push") if message.get("kind") in ("push", "multicast") else ""
         if kind == "text":
             lines.append(tag + message["text"])
         elif kind == "template":
@@ -121,83 +137,163 @@ def render(messages: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     return "\n".join(lines), actions
 
 
-def run(client: ChatClient, echo: Any = click.echo, prompt: Any = None) -> None:
-    ask = prompt or (lambda: click.prompt("你", prompt_suffix="> ", default="", show_default=False))
-    echo(
-        f"以 {client.user_id} 的身分聊天。輸入文字傳送；數字選按鈕；"
-        "/photo 路徑、/file 路徑 傳檔；/quit 離開。"
-    )
-    while True:
-        try:
-            line = str(ask()).strip()
-        except (EOFError, click.Abort):
+def person_label(person: str) -> str:
+    """Who a demo person is, as staff would say it: `115001 李小明`."""
+    for number, name, *_ in (*STUDENTS, *STAFF):
+        if number == person:
+            return f"{number} {name}"
+    if person == "parent":
+        return text("cli.chat.parent")
+    return person
+
+
+class Conversation:
+    """The terminal side: shows what the bot sends as it arrives, and turns input into events."""
+
+    def __init__(self, client: ChatClient, echo: Callable[[str], None] = click.echo) -> None:
+        self.client = client
+        self.echo = echo
+        self.lock = threading.Lock()
+        self.arrived = threading.Event()
+
+    def show(self, messages: list[dict[str, Any]]) -> None:
+        with self.lock:
+            words, self.client.actions = render(messages, self.client.actions)
+        self.echo(words)
+        self.arrived.set()
+
+    def poll_once(self) -> None:
+        messages = self.client.fetch()
+        if messages:
+            self.show(messages)
+
+    def watch(self, stop: threading.Event, every: float = 0.5) -> None:
+        """Pushes appear as they arrive, without waiting for input."""
+        while not stop.wait(every):
+            try:
+                self.poll_once()
+            except OSError:
+                continue
+
+    def show_menu(self) -> None:
+        menu = self.client.menu_actions()
+        if not menu:
             return
-        if not line:
-            continue
-        if line in ("/quit", "/exit"):
-            return
+        with self.lock:
+            start = len(self.client.actions)
+            self.client.actions = [*self.client.actions, *menu]
+        choices = "  ".join(
+            f"[{start + n}] {a.get('label', '')}" for n, a in enumerate(menu, start=1)
+        )
+        self.echo(text("cli.chat.menu", choices=choices))
+
+    def handle(self, line: str) -> bool:
+        """Send what one input line means; False when nothing was sent."""
+        client = self.client
         if line.startswith(("/photo ", "/file ")):
             cmd, _, raw = line.partition(" ")
             path = Path(raw.strip()).expanduser()
             if not path.is_file():
-                echo(f"找不到檔案 {path}")
-                continue
+                self.echo(text("cli.chat.no_file", path=path))
+                return False
             client.content(path, photo=cmd == "/photo")
-        elif line.startswith("/date ") and client.actions:
-            picker = next((a for a in client.actions if a.get("type") == "datetimepicker"), None)
+            return True
+        if line.startswith("/date "):
+            picker = next(
+                (a for a in reversed(client.actions) if a.get("type") == "datetimepicker"), None
+            )
             if picker is None:
-                echo("目前沒有日期選擇器")
-                continue
-            client.postback(picker["data"], {"date": line.split(" ", 1)[1].strip()})
-        elif line.isdigit() and 1 <= int(line) <= len(client.actions):
+                self.echo(text("cli.chat.no_picker"))
+                return False
+            try:
+                day = parse_date(line.split(" ", 1)[1])
+            except DateFormatError as exc:
+                self.echo(text(f"cli.error.date.{exc.reason}", value=exc.raw.strip()))
+                return False
+            client.postback(picker["data"], {"date": day.isoformat()})
+            return True
+        if line.isdigit() and 1 <= int(line) <= len(client.actions):
             action = client.actions[int(line) - 1]
-            if action.get("type") == "postback":
+            kind = action.get("type")
+            if kind == "postback":
                 client.postback(action["data"])
-            elif action.get("type") == "message":
+            elif kind == "message":
                 client.say(action["text"])
-            elif action.get("type") == "uri":
-                echo(f"開啟連結：{action['uri']}")
-                continue
-            elif action.get("type") == "datetimepicker":
-                echo("請輸入 /date YYYY-MM-DD")
-                continue
+            elif kind == "uri":
+                self.echo(text("cli.chat.open_link", uri=action["uri"]))
+                return False
+            elif kind == "datetimepicker":
+                self.echo(text("cli.chat.use_date"))
+                return False
             else:
-                echo(f"（此按鈕類型 {action.get('type')} 在終端機無法操作）")
+                self.echo(text("cli.chat.unsupported", kind=kind))
+                return False
+            return True
+        client.say(line)
+        return True
+
+
+def run(
+    client: ChatClient,
+    echo: Callable[[str], None] = click.echo,
+    prompt: Callable[[], str] | None = None,
+    who: str | None = None,
+    wait_seconds: float = 10.0,
+) -> None:
+    ask = prompt or (lambda: click.prompt("你", prompt_suffix="> ", default="", show_default=False))
+    talk = Conversation(client, echo)
+    echo(text("cli.chat.intro", who=who or client.user_id))
+    talk.show_menu()
+    stop = threading.Event()
+    watcher = threading.Thread(target=talk.watch, args=(stop,), daemon=True)
+    watcher.start()
+    try:
+        while True:
+            try:
+                line = str(ask()).strip()
+            except (EOFError, click.Abort):
+                return
+            if not line:
                 continue
-        else:
-            client.say(line)
-        # The bot answers from its worker; wait briefly for the reply to land.
-        import time
-
-        for _ in range(40):
-            time.sleep(0.25)
-            messages = client.fetch()
-            if messages:
-                text, client.actions = render(messages)
-                echo(text)
-                break
-        else:
-            echo("（沒有回應：機器人的工作程序是否在執行？）")
+            if line in ("/quit", "/exit"):
+                return
+            talk.arrived.clear()
+            if talk.handle(line) and not talk.arrived.wait(wait_seconds):
+                echo(text("cli.chat.no_answer"))
+    finally:
+        stop.set()
+        watcher.join(timeout=2)
 
 
-@click.command("chat")
+@click.command("chat", help=text("cli.chat.help"))
+@click.option("--as", "person", required=True, help=text("cli.chat.opt.as"))
+@click.option("--webhook", help=text("cli.chat.opt.webhook"))
 @click.option(
-    "--as",
-    "person",
-    required=True,
-    help="Who you are: a 學號 or 教職員編號 of the demo school (or any LINE user id).",
+    "--emulator",
+    default="http://127.0.0.1:8090",
+    show_default=True,
+    help=text("cli.chat.opt.emulator"),
 )
-@click.option("--webhook", default="http://127.0.0.1:8000/callback", show_default=True)
-@click.option("--emulator", default="http://127.0.0.1:8090", show_default=True)
-@click.option("--secret", envvar="LINE_CHANNEL_SECRET", default=DEMO_SECRET, show_default=False)
-@click.option("--token", envvar="LINE_CHANNEL_ACCESS_TOKEN", default=DEMO_TOKEN, show_default=False)
-def chat_command(person: str, webhook: str, emulator: str, secret: str, token: str) -> None:
-    """Chat with the bot in this terminal, through the local LINE platform."""
+@click.option(
+    "--secret",
+    envvar="LINE_CHANNEL_SECRET",
+    default=DEMO_SECRET,
+    show_default=False,
+    help=text("cli.chat.opt.secret"),
+)
+@click.option(
+    "--token",
+    envvar="LINE_CHANNEL_ACCESS_TOKEN",
+    default=DEMO_TOKEN,
+    show_default=False,
+    help=text("cli.chat.opt.token"),
+)
+def chat_command(person: str, webhook: str | None, emulator: str, secret: str, token: str) -> None:
+    webhook = webhook or f"http://127.0.0.1:{environment().get('PORT') or 8000}/callback"
     user_id = person if person.startswith("U") and len(person) > 20 else ev.user_id_for(person)
     client = ChatClient(webhook, emulator, secret, token, user_id)
     try:
         client.fetch()
     except OSError:
-        click.echo(f"無法連線到本機 LINE 平台 {emulator}；請先執行 make run。", err=True)
-        sys.exit(1)
-    run(client)
+        raise StaffError(text("cli.chat.no_platform", url=emulator)) from None
+    run(client, who=person_label(person))

@@ -4,14 +4,16 @@ LINE platform, the bot serving it, and instructions for chatting with it from a 
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from bot import create_app, richmenu_sync
-from dev.chat import DEMO_SECRET, DEMO_TOKEN
+from catalogue import text
 from dev.emulator import events as ev
 from dev.emulator.platform import Platform
 from dev.emulator.server import EmulatorServer
@@ -30,6 +32,8 @@ from storage.models.school import (
     Term,
 )
 
+DEMO_SECRET = "demo-channel-secret-000000000000"
+DEMO_TOKEN = "demo-access-token"
 DEMO_DIR = Path("instance")
 BOT_PORT = 8000
 EMULATOR_PORT = 8090
@@ -53,7 +57,6 @@ STAFF = [
 
 def seed_demo(db: object, now: object) -> bool:
     """Seed the demo school once; returns False when it was already there."""
-
     with db.transaction() as session:  # type: ignore[attr-defined]
         if session.scalars(select(Student)).first() is not None:
             return False
@@ -137,47 +140,94 @@ def seed_demo(db: object, now: object) -> bool:
     return True
 
 
-@click.command("demo")
-@click.option("--port", default=BOT_PORT, show_default=True, type=int, help="Port for the bot.")
-@click.option("--emulator-port", default=EMULATOR_PORT, show_default=True, type=int)
-def demo_command(port: int, emulator_port: int) -> None:
-    """Run the bot with a demo school against the local LINE platform (no LINE account needed)."""
-    logging.basicConfig(level=logging.WARNING)
-    DEMO_DIR.mkdir(exist_ok=True)
-    emulator = EmulatorServer(
-        Platform(channel_access_token=DEMO_TOKEN, quota=1000), port=emulator_port
-    ).start()
-    db_url = f"sqlite:///{(DEMO_DIR / 'demo.sqlite').resolve()}"
-    env = {
+def demo_env(port: int, emulator_url: str) -> dict[str, str]:
+    """The demo school's settings: the bot, the staff commands and the chat all use these."""
+    return {
         "LINE_CHANNEL_SECRET": DEMO_SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": DEMO_TOKEN,
-        "LINE_API_BASE_URL": emulator.base_url,
+        "LINE_API_BASE_URL": emulator_url,
         "SECRET_KEY": "demo-secret-key-not-for-production",
         "PORTFOLIO_DEMO": "1",
-        "DATABASE_URL": db_url,
+        "DATABASE_URL": f"sqlite:///{(DEMO_DIR / 'demo.sqlite').resolve()}",
         "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         # The one setting the demo takes from this machine: where its CJK font is.
         "PORTFOLIO_CJK_FONT": environment().get("PORTFOLIO_CJK_FONT", ""),
     }
-    migrate.upgrade(db_url)
+
+
+def write_env_file(env: dict[str, str]) -> Path:
+    """instance/demo.env, so that `portfolio --env-file instance/demo.env …` reaches the demo."""
+    path = DEMO_DIR / "demo.env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in env.items()), encoding="utf-8")
+    return path
+
+
+def link_demo_menus(api: Any, menus: dict[str, str]) -> None:
+    """Each demo person sees their role's rich menu (`portfolio chat` shows it as choices)."""
+    people = [(no, "student") for no, *_ in STUDENTS]
+    people += [
+        (no, "homeroom" if "導師" in roles else "teacher" if "任課教師" in roles else "staff")
+        for no, _, roles, _ in STAFF
+    ]
+    people.append(("parent", "guardian"))
+    for who, role in people:
+        api.link_rich_menu_id_to_user(ev.user_id_for(who), menus[role])
+
+
+def reset_demo() -> None:
+    """Forget the demo school (its database and files); the virtualenv stays."""
+    (DEMO_DIR / "demo.sqlite").unlink(missing_ok=True)
+    shutil.rmtree(DEMO_DIR / "demo-files", ignore_errors=True)
+
+
+@click.command("demo", help=text("cli.demo.help"))
+@click.option(
+    "--port",
+    default=BOT_PORT,
+    show_default=True,
+    type=int,
+    envvar="PORT",
+    help=text("cli.demo.opt.port"),
+)
+@click.option(
+    "--emulator-port",
+    default=EMULATOR_PORT,
+    show_default=True,
+    type=int,
+    help=text("cli.demo.opt.emulator_port"),
+)
+@click.option("--reset", is_flag=True, help=text("cli.demo.opt.reset"))
+def demo_command(port: int, emulator_port: int, reset: bool) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    DEMO_DIR.mkdir(exist_ok=True)
+    if reset:
+        reset_demo()
+    emulator = EmulatorServer(
+        Platform(channel_access_token=DEMO_TOKEN, quota=1000), port=emulator_port
+    ).start()
+    env = demo_env(port, emulator.base_url)
+    migrate.upgrade(env["DATABASE_URL"])
     app = create_app(env)
     svc = app.extensions["portfolio"]
     fresh = seed_demo(svc.db, svc.clock.now())
+    env_file = write_env_file(env)
     try:
-        richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob, svc.settings.cjk_font)
-    except Exception as exc:  # a demo without menu images still works by keywords
-        click.echo(f"(rich menus not synced: {exc})")
+        menus = richmenu_sync.sync_rich_menus(svc.line.api, svc.line.blob, svc.settings.cjk_font)
+        link_demo_menus(svc.line.api, menus)
+    except Exception as exc:  # noqa: BLE001 - a demo without menu images still works by keywords
+        click.echo(text("cli.demo.no_menus", error=exc))
     server = make_server("127.0.0.1", port, app, threaded=True)
-    click.echo("學習歷程檔案 LINE bot — demo school" + (" (seeded)" if fresh else ""))
-    click.echo(f"  bot:                 http://127.0.0.1:{port}/callback")
-    click.echo(f"  local LINE platform: {emulator.base_url}")
-    click.echo("Chat with it from another terminal, e.g.:")
-    click.echo("  .venv/bin/portfolio chat --as 115001   # student 李小明 (101)")
-    click.echo("  .venv/bin/portfolio chat --as T001     # teacher 王美玲 (homeroom 101)")
-    click.echo("  .venv/bin/portfolio chat --as parent   # 李小明's parent")
-    click.echo("  .venv/bin/portfolio chat --as A001     # registrar")
-    click.echo("Ctrl-C stops the demo.")
+    click.echo(text("cli.demo.title") + (text("cli.demo.seeded") if fresh else ""))
+    click.echo(text("cli.demo.bot", url=f"http://127.0.0.1:{port}/callback"))
+    click.echo(text("cli.demo.platform", url=emulator.base_url))
+    click.echo(text("cli.demo.chat_intro"))
+    click.echo(text("cli.demo.chat_line", who="115001", note=text("cli.demo.who.student")))
+    click.echo(text("cli.demo.chat_line", who="T001", note=text("cli.demo.who.teacher")))
+    click.echo(text("cli.demo.chat_line", who="parent", note=text("cli.demo.who.parent")))
+    click.echo(text("cli.demo.chat_line", who="A001", note=text("cli.demo.who.registrar")))
+    click.echo(text("cli.demo.staff_line", env_file=env_file))
+    click.echo(text("cli.demo.stop"))
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -243,7 +243,10 @@ def page_messages(
 
 
 def list_intro(everything: list[CourseOutcome], page: Page) -> dict[str, Any]:
-    return m.text(text("certify.list", count=page.total, courses=courses_summary(everything),
+    courses = courses_summary(everything)
+    if len(page.items) >= page.total:  # all on this page: no 「第 1–1 件」
+        return m.text(text("certify.list_all", count=page.total, courses=courses))
+    return m.text(text("certify.list", count=page.total, courses=courses,
                        first=page.first, last=page.first + len(page.items) - 1))
 
 

@@ -41,8 +41,8 @@ from flows.long_text import split_for_line
 from flows.store import Conversation
 from media.kinds import mime_of
 from school import items, records
+from school.dates import parse_date
 from school.records import RecordError
-from school.roster_files import parse_roster_date
 from storage.clock import format_date, taipei, taipei_date
 from storage.models.records import GROUP, INDIVIDUAL, Consultation
 from storage.models.school import SchoolClass
@@ -293,7 +293,7 @@ def _date_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         if inp.kind == "postback" and inp.data == DATE_PICKED:
             day = date.fromisoformat(str(inp.params.get("date") or ""))
         elif inp.kind == "text":
-            day = parse_roster_date(inp.text)
+            day = parse_date(inp.text)
     except ValueError:
         day = None
     if day is None:

@@ -192,6 +192,8 @@ def on_notices(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 def register(desk: FrontDesk) -> None:
     desk.postback(EVENT_PREFIX, ALL_ROLES)(on_event_postback)
-    desk.command("briefing", ("說明會", "研習", "活動"), ALL_ROLES)(on_briefing)
+    # Students hear of their trainings by notice; offering 說明會 to them would only puzzle.
+    desk.command("briefing", ("說明會", "研習", "活動"), ALL_ROLES,
+                 offered=lambda ident: ident.student is None)(on_briefing)
     desk.command("todo", ("待辦",), (STAFF,))(on_todo)
     desk.command("notice", ("公告",), (STAFF,))(on_notices)

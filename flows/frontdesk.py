@@ -52,6 +52,8 @@ class Command:
     action: str
     roles: frozenset[str]
     run: CommandFn
+    # Whether the fallback quick replies offer it to this person (default: whoever may use it).
+    offered: Callable[[Identity], bool] | None = None
 
 
 class DeskError(ValueError):
@@ -73,12 +75,16 @@ class FrontDesk:
     # --- wiring ---------------------------------------------------------------------------
 
     def command(
-        self, action: str, keywords: tuple[str, ...], roles: tuple[str, ...]
+        self,
+        action: str,
+        keywords: tuple[str, ...],
+        roles: tuple[str, ...],
+        offered: Callable[[Identity], bool] | None = None,
     ) -> Callable[[CommandFn], CommandFn]:
         def decorate(func: CommandFn) -> CommandFn:
             if action in self.commands:
                 raise DeskError(f"command {action} is registered twice")
-            self.commands[action] = Command(action, frozenset(roles), func)
+            self.commands[action] = Command(action, frozenset(roles), func, offered)
             for word in keywords:
                 if word in self.keywords:
                     raise DeskError(f"keyword {word} already starts {self.keywords[word]}")
@@ -192,9 +198,14 @@ class FrontDesk:
                 and action in self.commands
                 and action not in ("unbind",)
                 and self._allowed(ident, self.commands[action])
+                and self._offered(ident, self.commands[action])
             ):
                 words[word] = action
         return [(w, w) for w in list(words)[:12]]
+
+    @staticmethod
+    def _offered(ident: Identity, command: Command) -> bool:
+        return command.offered is None or command.offered(ident)
 
     @staticmethod
     def _allowed(ident: Identity, command: Command) -> bool:

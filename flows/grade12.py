@@ -516,9 +516,14 @@ def tell_comments(ctx: Ctx, ident: Identity) -> None:
     records.mark_told(news, ctx.now)
 
 
+def offered_to(ident: Identity) -> bool:
+    """自傳 in the fallback quick replies: for students who write one, and for the staff."""
+    return ident.student is None or records.writes_documents(ident.student)
+
+
 def register(desk: FrontDesk) -> None:
-    desk.command("write_autobiography", tuple(KEYWORD_DOCUMENTS), (STUDENT, HOMEROOM, STAFF))(
-        on_documents)
+    desk.command("write_autobiography", tuple(KEYWORD_DOCUMENTS), (STUDENT, HOMEROOM, STAFF),
+                 offered=offered_to)(on_documents)
     desk.add_flow(WRITE_FLOW)
     desk.add_flow(REVIEW)
     desk.after_reply.append(tell_comments)

@@ -1,4 +1,4 @@
-"""LINE's documented message limits, checked the same way by the product before a send and by the emulator."""
+"""LINE's documented message limits, checked alike by the product before a send and the emulator."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ draft; it survives a timeout like the course-outcome draft.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -41,7 +40,9 @@ from flows.submission import (
     window_refusal,
 )
 from rules.model import PERFORMANCE
+from school import dates as school_dates
 from school import items
+from school.dates import DateFormatError
 from school.items import TermRef
 from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import STUDENT, Identity
@@ -347,14 +348,16 @@ def _year_choices(ctx: Ctx) -> list[str]:
     return [str(current - n) for n in range(3)]
 
 
+# Steps after a type's own fields: 內容簡述, then the files.
+AFTER_FIELDS = 2
+
+
 def _field_prompt_for(record_type: str, spec: FieldSpec):  # type: ignore[no-untyped-def]
     def prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
         performance = _draft(ctx, conv)
         label = field_label(record_type, spec)
         step_no = [f.key for f in TYPES[record_type].fields].index(spec.key) + 1
-        total = len(TYPES[record_type].fields)
-        head = text("performance.field_head", type=type_label(record_type), n=step_no,
-                    total=total)
+        head = _step_head(record_type, step_no)
         current = ""
         if performance is not None and spec.key in performance.fields:
             current = "\n" + text("performance.current_value",
@@ -400,20 +403,11 @@ def _field_prompt_for(record_type: str, spec: FieldSpec):  # type: ignore[no-unt
     return prompt
 
 
-_DATE_TEXT = re.compile(r"^(\d{2,4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-
-
 def parse_date(words: str) -> date | None:
-    """2026-10-01, 2026/10/1 or the Minguo 115/10/1 as people type them."""
-    found = _DATE_TEXT.match(words.strip())
-    if not found:
-        return None
-    year, month, day = (int(g) for g in found.groups())
-    if year < 1000:
-        year += 1911
+    """A typed date (2026-10-01, 2026/10/1, 民國 115/10/1), read by the one parser of every face."""
     try:
-        return date(year, month, day)
-    except ValueError:
+        return school_dates.parse_date(words)
+    except DateFormatError:
         return None
 
 
@@ -516,13 +510,26 @@ def _field_run_for(record_type: str, spec: FieldSpec):  # type: ignore[no-untype
 # --- summary, proof, confirmation ---
 
 
+def _step_head(record_type: str, step_no: int) -> str:
+    """「服務學習紀錄（3/7）」: the steps are the type's fields, then 內容簡述 and the files."""
+    total = len(TYPES[record_type].fields) + AFTER_FIELDS
+    return text("performance.field_head", type=type_label(record_type), n=step_no, total=total)
+
+
+def _head_after_fields(performance: Performance | None, offset: int) -> str:
+    if performance is None or performance.record_type not in TYPES:
+        return ""
+    fields = len(TYPES[performance.record_type].fields)
+    return _step_head(performance.record_type, fields + offset) + "\n"
+
+
 def _summary_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     performance = _draft(ctx, conv)
     current = ""
     if performance is not None and performance.summary:
         current = "\n" + text("performance.current_value", value=performance.summary)
-    return [m.text(text("performance.ask_summary", limit=100) + current,
-                   quick=[("取消", "取消")])]
+    return [m.text(_head_after_fields(performance, 1) + text("performance.ask_summary", limit=100)
+                   + current, quick=[("取消", "取消")])]
 
 
 def _summary_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -558,7 +565,8 @@ def _files_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     performance = _draft(ctx, conv)
     if performance is None:
         return [m.text(text("upload.draft_gone"))]
-    return [m.text(text("performance.ask_files", status=_files_status(ctx, performance)),
+    return [m.text(_head_after_fields(performance, 2)
+                   + text("performance.ask_files", status=_files_status(ctx, performance)),
                    quick=_files_quick(ctx, performance))]
 
 
@@ -648,9 +656,9 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     performance = _draft(ctx, conv)
     if performance is None:
         return [m.text(text("upload.draft_gone"))]
+    # The card carries the one 送出/儲存 button; the quick reply only offers a way out.
     return [m.with_quick_reply(confirmation_card(ctx, performance),
-                               [(text("performance.button_save"), "postback", SAVE),
-                                ("取消", "取消")])]
+                               [("取消", "取消")])]
 
 
 def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:

@@ -186,7 +186,8 @@ def _card(ctx: Ctx, student_id: int, st: PickState, c: Candidate) -> dict[str, A
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
     }
     buttons = []
-    if c.pickable:
+    # One button: 勾選 on an unticked card, 取消 on a ticked one (取消 alone would mean nothing).
+    if c.pickable and not c.picked:
         buttons.append(
             {
                 "type": "button",
@@ -197,7 +198,7 @@ def _card(ctx: Ctx, student_id: int, st: PickState, c: Candidate) -> dict[str, A
                 ),
             }
         )
-    if c.pickable or c.picked:
+    if c.picked:
         buttons.append(
             {
                 "type": "button",

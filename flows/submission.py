@@ -116,7 +116,9 @@ def describe_files(records: list[FileRecord | None], pages: int = 0) -> str:
 
 
 def send_failure(ctx: Ctx, exc: Exception, quick: list[Any]) -> None:
-    ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.draft_kept"), quick=quick))
+    # Mid-flow: the student is still here, so say what stays and what to do now (not 草稿已保留).
+    ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.files_kept_send_again"),
+                     quick=quick))
 
 
 def type_label(key: str) -> str:

@@ -434,9 +434,8 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     student = current_student(ctx)
     if outcome is None or student is None:
         return [m.text(text("upload.draft_gone"))]
-    return [m.with_quick_reply(confirmation_card(ctx, outcome, student),
-                               [(text("upload.button_submit"), "postback", SUBMIT),
-                                ("取消", "取消")])]
+    # The card carries the one 送出 button; the quick reply only offers a way out.
+    return [m.with_quick_reply(confirmation_card(ctx, outcome, student), [("取消", "取消")])]
 
 
 def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:

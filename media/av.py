@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import imageio_ffmpeg
+
 from media.kinds import (
     AV_LIMIT,
     AV_TOO_LARGE,
@@ -66,6 +68,19 @@ _VIDEO_CODEC = re.compile(rb"Stream #\S+.*?: Video: (\w+)")
 _AUDIO_CODEC = re.compile(rb"Stream #\S+.*?: Audio: (\w+)")
 
 
+def find_ffmpeg() -> str | None:
+    """The machine's own ffmpeg when installed (kept up to date by its packages), else the one
+    the imageio-ffmpeg package ships, so a fresh install converts video and audio too."""
+    return shutil.which("ffmpeg") or bundled_ffmpeg()
+
+
+def bundled_ffmpeg() -> str | None:
+    try:
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (RuntimeError, OSError):
+        return None
+
+
 def fit_av(
     path: Path,
     out: Path,
@@ -94,7 +109,7 @@ def fit_av(
     if kind is target and size <= limit:
         shutil.copyfile(path, out)
         return FitResult(ok=True, size=size, reason=KEPT, values=values, kind=kind)
-    ffmpeg = shutil.which("ffmpeg")
+    ffmpeg = find_ffmpeg()
     if ffmpeg is None:
         reason = NO_CONVERTER if kind is not target else NO_CONVERTER_TOO_LARGE
         return FitResult(ok=False, size=size, reason=reason, values=values)

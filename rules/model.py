@@ -1,4 +1,4 @@
-"""The school's rules as validated data: calendar, limits, windows, notices and the 附表二 schedule."""
+"""The school's rules as validated data: calendar, limits, windows, notices, the 附表二 schedule."""
 
 from __future__ import annotations
 

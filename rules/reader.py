@@ -501,8 +501,8 @@ def _read_semester(
     if up_last < closing_floor:
         reason = (
             f"{label} upload window ends {up_last}, but the national rule keeps it open until at "
-            f"least {closing_floor} (14 days after the closing ceremony {closing}); only grade 12's "
-            f"last semester may end earlier (grade12_upload)"
+            f"least {closing_floor} (14 days after the closing ceremony {closing}); "
+            f"only grade 12's last semester may end earlier (grade12_upload)"
         )
         if explicit:
             raise table.error("upload", reason)

@@ -142,10 +142,10 @@ def _width(text: str) -> int:
 
 
 def _aligned(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(_width(cell) for cell in column) for column in zip(headers, *rows)]
+    widths = [max(_width(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells: list[str]) -> str:
-        padded = [cell + " " * (width - _width(cell)) for cell, width in zip(cells, widths)]
+        padded = [cell + " " * (width - _width(cell)) for cell, width in zip(cells, widths, strict=True)]
         return "  ".join(padded).rstrip()
 
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]

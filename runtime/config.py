@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import dotenv
+
 DEFAULT_INSTANCE_DIR = Path("instance")
 DEFAULT_QUOTA = 3000
 MB = 1024 * 1024
@@ -93,6 +95,16 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     if not low <= value <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, e.g. {default}")
     return value
+
+
+def load_env_files(env_file: str | os.PathLike[str] | None = None) -> None:
+    """Settings from env_file, then from .env in the working folder, into this process's
+    environment: variables already set win over both, and the named file wins over .env."""
+    if env_file:
+        dotenv.load_dotenv(env_file, override=False, encoding="utf-8")
+    default = Path.cwd() / ".env"
+    if default.is_file():
+        dotenv.load_dotenv(default, override=False, encoding="utf-8")
 
 
 def environment() -> dict[str, str]:

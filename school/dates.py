@@ -24,7 +24,7 @@ class DateFormatError(ValueError):
 
 
 def parse_date(raw: str) -> date:
-    """The date in raw. A year of three digits or fewer, or any year after 民國, is a Minguo year."""
+    """The date in raw. A year of three digits or fewer, or one after 民國, is a Minguo year."""
     cleaned = unicodedata.normalize("NFKC", raw).strip()
     match = _PATTERN.match(cleaned)
     if not match:

@@ -100,7 +100,7 @@ def is_valid_national_id(value: str) -> bool:
         return False
     area = _AREA_CODES[number[0]]
     digits = (area // 10, area % 10, second, *(int(d) for d in number[2:]))
-    return sum(d * w for d, w in zip(digits, _ID_WEIGHTS)) % 10 == 0
+    return sum(d * w for d, w in zip(digits, _ID_WEIGHTS, strict=False)) % 10 == 0
 
 
 _DATE_PARTS = re.compile(r"[-/.年月日\s]+")

@@ -38,6 +38,7 @@ from typing import Any, Final
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, make_url
 
+from catalogue import text as say
 from storage.clock import UTC
 from storage.db import Database, advisory_key
 from storage.files import CHUNK_SIZE, FileStore, check_digest
@@ -122,17 +123,17 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
     try:
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError:
-        raise BackupError(f"{args[0]} is not installed: install the PostgreSQL client tools "
-                          f"of the server's major version") from None
+        raise BackupError(say("backup.not_installed", tool=args[0])) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
-        raise BackupError(f"{what} failed: {detail[-1] if detail else done.returncode}")
+        raise BackupError(say("backup.tool_failed", what=what,
+                              detail=detail[-1] if detail else done.returncode))
 
 
 def _sqlite_path(db: Database) -> Path:
     database = make_url(db.url).database
     if not database or database == ":memory:":
-        raise BackupError("an in-memory SQLite database cannot be backed up or restored")
+        raise BackupError(say("backup.in_memory"))
     return Path(database)
 
 
@@ -322,50 +323,52 @@ def verify_backup(path: Path) -> Verification:
     """Check every checksum, the manifest and the database file; problems are one line each."""
     check = Verification(path, [])
     if not path.is_dir():
-        check.problems.append(f"{path} is not a backup directory")
+        check.problems.append(say("backup.problem.not_dir", path=path))
         return check
     sums_path = path / SUMS
     if not sums_path.is_file() or not (path / MANIFEST).is_file():
-        check.problems.append(f"{path} has no {SUMS} or {MANIFEST}: not a complete backup")
+        check.problems.append(say("backup.problem.incomplete", path=path, sums=SUMS,
+                                  manifest=MANIFEST))
         return check
     listed: dict[str, str] = {}
     for number, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), start=1):
         digest, sep, rel = line.partition("  ")
         if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest) or rel.startswith("/") \
                 or ".." in Path(rel).parts:
-            check.problems.append(f"{SUMS} line {number} is malformed")
+            check.problems.append(say("backup.problem.malformed", sums=SUMS, number=number))
             continue
         listed[rel] = digest
     for rel, digest in listed.items():
         target = path / rel
         if not target.is_file():
-            check.problems.append(f"{rel} is missing")
+            check.problems.append(say("backup.problem.missing", rel=rel))
             continue
         actual = sha256_of(target)
         check.checked += 1
         if actual != digest:
-            check.problems.append(f"{rel} does not match its checksum")
+            check.problems.append(say("backup.problem.checksum", rel=rel))
         elif rel.startswith(f"{FILES_DIR}/") and Path(rel).name != actual:
-            check.problems.append(f"{rel} is not named by its content")
+            check.problems.append(say("backup.problem.misnamed", rel=rel))
     for extra in _walk(path):
         rel = extra.relative_to(path).as_posix()
         if rel != SUMS and rel not in listed:
-            check.problems.append(f"{rel} is not in {SUMS}")
+            check.problems.append(say("backup.problem.unlisted", rel=rel, sums=SUMS))
     try:
         check.manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except ValueError:
-        check.problems.append(f"{MANIFEST} is not valid JSON")
+        check.problems.append(say("backup.problem.bad_json", manifest=MANIFEST))
         return check
     if check.manifest.get("format") != FORMAT:
-        check.problems.append(f"{MANIFEST} is not a {FORMAT} backup")
+        check.problems.append(say("backup.problem.format", manifest=MANIFEST, format=FORMAT))
         return check
     stored = sum(1 for rel in listed if rel.startswith(f"{FILES_DIR}/"))
     expected = int(check.manifest.get("files", {}).get("count", -1))
     if stored != expected:
-        check.problems.append(f"{MANIFEST} lists {expected} files, {SUMS} has {stored}")
+        check.problems.append(say("backup.problem.count", manifest=MANIFEST, expected=expected,
+                                  sums=SUMS, stored=stored))
     database = check.manifest.get("database", {}).get("file", "")
     if database not in listed:
-        check.problems.append(f"the database file {database or '?'} is not in the backup")
+        check.problems.append(say("backup.problem.no_database", file=database or "?"))
     elif not check.problems:
         _check_database_file(path / database, check)
     return check
@@ -382,7 +385,7 @@ def _check_database_file(target: Path, check: Verification) -> None:
         with sqlite3.connect(f"file:{target}?mode=ro", uri=True) as conn:
             result = conn.execute("PRAGMA integrity_check").fetchone()
         if not result or result[0] != "ok":
-            check.problems.append(f"{target.name}: SQLite integrity check failed")
+            check.problems.append(say("backup.problem.integrity", file=target.name))
     except sqlite3.Error as exc:
         check.problems.append(f"{target.name}: {exc}")
 
@@ -404,20 +407,17 @@ def restore_backup(path: Path, db: Database, files: FileStore) -> RestoreResult:
     """Restore a verified backup into an empty database and an empty store."""
     check = verify_backup(path)
     if not check.ok:
-        raise BackupError(f"the backup does not verify: {check.problems[0]}")
+        raise BackupError(say("backup.does_not_verify", problem=check.problems[0]))
     manifest = check.manifest
     backend = manifest.get("backend")
     if backend != _backend(db):
-        raise BackupError(f"this is a {backend} backup; the database configured here is "
-                          f"{_backend(db)}: restore it into a {backend} database")
+        raise BackupError(say("backup.wrong_backend", backend=backend, here=_backend(db)))
     existing = database_tables(db)
     if existing:
-        raise BackupError(
-            f"the database is not empty ({len(existing)} tables, e.g. {sorted(existing)[0]}): "
-            f"restore only into a new, empty database (do not run `db upgrade` on it first)")
+        raise BackupError(say("backup.database_not_empty", count=len(existing),
+                              example=sorted(existing)[0]))
     if not store_is_empty(files):
-        raise BackupError("the file store (STORAGE_DIR) already holds files: "
-                          "restore only into an empty directory")
+        raise BackupError(say("backup.store_not_empty"))
     database_file = path / manifest["database"]["file"]
     if backend == POSTGRESQL:
         dsn, env = libpq_dsn(db.url)
@@ -440,7 +440,7 @@ def restore_backup(path: Path, db: Database, files: FileStore) -> RestoreResult:
             continue
         stored = files.put_path(blob)
         if stored.sha256 != check_digest(blob.name):
-            raise BackupError(f"{blob.name} changed while it was restored")
+            raise BackupError(say("backup.changed", file=blob.name))
         restored += 1
     with db.engine.connect() as conn:
         tables = _table_counts(conn, _user_tables(conn))

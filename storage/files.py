@@ -1,4 +1,4 @@
-"""Content-addressed file storage: bytes go in, a sha256 name comes out, behind a swappable interface."""
+"""Content-addressed file storage: bytes in, a sha256 name out, behind a swappable interface."""
 
 from __future__ import annotations
 

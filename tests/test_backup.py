@@ -102,7 +102,7 @@ def test_postgres_backup_restores_every_row_and_file(
             assert s.scalars(select(Staff.id).where(Staff.staff_no == "N001")).one() > max(
                 school.staff.values())
         again = cli_restore_refused(made.path, target, LocalFileStore(tmp_path / "empty"))
-        assert "not empty" in again
+        assert "資料庫不是空的" in again
     finally:
         target.dispose()
 
@@ -123,14 +123,14 @@ def test_restore_refuses_a_database_or_store_that_is_not_empty(
     # Into the running database: refused, one clear line, nothing touched.
     before = everything(db)
     refused = cli(app, "backup", "restore", str(path))
-    assert refused.exit_code == 1 and "the database is not empty" in refused.output
+    assert refused.exit_code == 1 and "資料庫不是空的" in refused.stderr
     assert "Traceback" not in refused.output
     assert everything(db) == before
     # An empty database but a store with files in it: refused too.
     target = Database(fresh_pg)
     try:
         message = cli_restore_refused(path, target, svc_of(app).files)
-        assert "already holds files" in message
+        assert "STORAGE_DIR" in message and "已經有檔案" in message
         assert backup.database_tables(target) == []
     finally:
         target.dispose()
@@ -147,10 +147,10 @@ def test_verify_finds_damage(app: Any, db: Any, school: School, clock: Any,
     (made.path / "stray.txt").write_text("?")
     check = backup.verify_backup(made.path)
     assert not check.ok
-    assert any("does not match its checksum" in p for p in check.problems)
-    assert any("stray.txt is not in SHA256SUMS" in p for p in check.problems)
+    assert any("與 sha256 檢查碼不符" in p for p in check.problems)
+    assert any("stray.txt 不在 SHA256SUMS" in p for p in check.problems)
     (made.path / "database.dump").unlink()
-    assert any("database.dump is missing" in p for p in backup.verify_backup(made.path).problems)
+    assert any("缺少 database.dump" in p for p in backup.verify_backup(made.path).problems)
     failed = cli(app, "backup", "verify", str(made.path))
     assert failed.exit_code == 1 and "個問題" in failed.output
     assert not backup.verify_backup(tmp_path / "nothing-here").ok
@@ -210,9 +210,9 @@ def test_sqlite_backup_restores_every_row_and_file_through_the_cli(
     assert everything(restored_db) == everything(sqlite_db)
     assert store_bytes(svc_of(target).files) == store_bytes(store)
     again = cli(target, "backup", "restore", str(path))
-    assert again.exit_code == 1 and "not empty" in again.output
+    assert again.exit_code == 1 and "資料庫不是空的" in again.stderr
     # A SQLite backup does not go into PostgreSQL (nor the other way round).
-    with pytest.raises(backup.BackupError, match="sqlite backup"):
+    with pytest.raises(backup.BackupError, match="sqlite 的備份"):
         backup.restore_backup(path, Database(PG_ADMIN_URL), LocalFileStore(tmp_path / "x"))
 
 
@@ -271,7 +271,7 @@ def test_a_failed_backup_is_told_to_the_registrar(
 def test_backup_create_needs_a_directory(app: Any, monkeypatch: Any) -> None:
     monkeypatch.delenv("BACKUP_DIR", raising=False)
     result = cli(app, "backup", "create")
-    assert result.exit_code == 2 and "BACKUP_DIR" in result.output
+    assert result.exit_code == 1 and "BACKUP_DIR" in result.stderr
 
 
 def test_libpq_dsn_keeps_the_password_out_of_the_arguments() -> None:

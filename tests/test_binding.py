@@ -193,7 +193,7 @@ def test_codes_cli_writes_csv_and_slips(app: Any, db: Any, tmp_path: Path) -> No
             str(tmp_path),
         ]
     )
-    assert dry.exit_code == 0 and "6 people" in dry.output
+    assert dry.exit_code == 0 and "6 張學生綁定碼" in dry.output
     assert not tmp_path.exists()
     result = runner.invoke(
         args=["codes", "issue", "--role", "guardian", "--class", "101", "--out", str(tmp_path)]
@@ -231,7 +231,7 @@ def test_relink_moves_everyone_to_their_roles_menu(app: Any, db: Any, line: Any)
         pytest.skip("no CJK font on this machine")
     runner = app.test_cli_runner()
     dry = runner.invoke(args=["richmenu", "relink", "--dry-run"])
-    assert "would link" in dry.output and "student 9" in dry.output
+    assert "（試算）會連結" in dry.output and "學生 9 人" in dry.output
     assert line.linked_rich_menu(STUDENTS_101[0]) is None
     result = runner.invoke(args=["richmenu", "relink"])
     assert result.exit_code == 0, result.output

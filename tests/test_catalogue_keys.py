@@ -29,6 +29,9 @@ DYNAMIC: dict[str, str] = {
     "cli.certify.audit.header.": "the audit table's columns (bot/certify_cli.py)",
     "cli.certify.away.kind.": "kinds of absence (bot/certify_cli.py)",
     "cli.codes.csv.": "the printed-codes CSV columns (bot/codes_cli.py)",
+    "cli.error.date.": "why a typed date is refused, by school.dates DateFormatError.reason "
+    "(bot/cli_base.py, dev/chat.py)",
+    "cli.richmenu.role.": "a menu role's name in `portfolio richmenu` (bot/commands.py)",
     "cli.codes.role.": "student / staff / guardian (bot/codes_cli.py)",
     "cli.schedule.audience.": "who a schedule row reaches (bot/schedule_cli.py)",
     "lifecycle.change.": "kinds of status change (school/lifecycle.py)",

@@ -143,6 +143,7 @@ def test_keyword_shows_cards_grouped_by_course_as_a_free_reply(
     assert_fits(got)
     said = texts(got)
     assert "待認證共 3 件" in said and "數學・101 2 件" in said and "數學・102 1 件" in said
+    assert "這裡是第" not in said  # everything fits on one page: no 「第 1–3 件」
     cards = bubbles(got)
     assert len(cards) == 3
     # Grouped by course: 101 (seats 1, 3) before 102.
@@ -170,8 +171,8 @@ def test_nothing_pending_says_when_news_will_come(chat: Any, school: School) -> 
 
 
 def test_students_and_parents_cannot_open_the_list(chat: Any, school: School) -> None:
-    assert "不適用於您的身分" in texts(chat.say("Us10101", "待認證"))
-    assert "不適用於您的身分" in texts(chat.say("Upar", "待認證"))
+    assert "不適用於目前的身分" in texts(chat.say("Us10101", "待認證"))
+    assert "不適用於目前的身分" in texts(chat.say("Upar", "待認證"))
 
 
 # --- approving ----------------------------------------------------------------------------------
@@ -391,7 +392,7 @@ def test_a_student_tapping_certification_data_is_refused(
 ) -> None:
     item = submit_item(db, school, clock, "Us10101", "101-數學")
     approve = data_of(chat.say(TEACHER_CHEN, "待認證"), "通過")
-    assert "不適用於您的身分" in texts(chat.tap("Us10101", approve))
+    assert "不適用於目前的身分" in texts(chat.tap("Us10101", approve))
     assert outcome(db, item).status == PENDING
 
 

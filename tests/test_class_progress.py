@@ -64,8 +64,8 @@ def test_homeroom_sees_counts_per_student_and_who_uploaded_nothing(
 def test_only_homeroom_teachers_and_only_their_own_class(
     chat: Any, db: Any, school: School, clock: Any
 ) -> None:
-    assert "不適用於您的身分" in texts(chat.say(TEACHER_CHEN, "班級進度"))
-    assert "不適用於您的身分" in texts(chat.say("Us10101", "班級進度"))
+    assert "不適用於目前的身分" in texts(chat.say(TEACHER_CHEN, "班級進度"))
+    assert "不適用於目前的身分" in texts(chat.say("Us10101", "班級進度"))
     mine = chat.say(TEACHER_WANG, "班級進度")
     ask = mine[0]["quickReply"]["items"][0]["action"]["data"]
     assert "失效" in texts(chat.tap(TEACHER_LIN, ask))  # 林志明 is 102's homeroom teacher
@@ -117,7 +117,10 @@ def test_a_confirmation_replayed_the_next_day_sends_nothing(
 
 
 def test_a_reminder_that_would_overrun_the_quota_is_refused(
-    chat_with: Callable[[SchoolRules], Chat], db: Any, school: School, line: Any  # noqa: F811
+    chat_with: Callable[[SchoolRules], Chat],  # noqa: F811
+    db: Any,
+    school: School,
+    line: Any,
 ) -> None:
     talk = chat_with(rules_with(("monthly_quota = 3000", "monthly_quota = 2")))
     ask = talk.say(TEACHER_WANG, "班級進度")[0]["quickReply"]["items"][0]["action"]["data"]

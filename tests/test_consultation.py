@@ -283,7 +283,7 @@ def test_consultant_without_classes_and_other_teachers_are_told_kindly(
     for words in ("新增諮詢紀錄", "我的諮詢紀錄", "學生選課"):
         assert "限課程諮詢教師使用" in said(chat.say(TEACHER_WANG, words))
     assert "限課程諮詢教師使用" in said(chat.tap(TEACHER_WANG, "menu:consult"))
-    assert "不適用於您的身分" in said(chat.say(PARENT, "諮詢紀錄"))
+    assert "不適用於目前的身分" in said(chat.say(PARENT, "諮詢紀錄"))
     # The flow's buttons do nothing without the flow.
     assert "按鈕已經失效" in said(chat.tap(TEACHER_WANG, "cs:save"))
 
@@ -368,7 +368,7 @@ def test_students_see_only_their_own_records(chat: Chat, db: Any, school: School
     assert "還沒有你的課程諮詢紀錄" in said(chat.say("Us10201", "諮詢紀錄"))
     assert "探索學群" in said(chat.tap("Us10102", "menu:consult"))
     # Students cannot record.
-    assert "不適用於您的身分" in said(chat.say("Us10101", "新增諮詢紀錄"))
+    assert "不適用於目前的身分" in said(chat.say("Us10101", "新增諮詢紀錄"))
 
 
 def test_consultant_sees_course_choices_of_advised_classes(

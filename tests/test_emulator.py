@@ -1,4 +1,4 @@
-"""The LINE emulator, driven through the real line-bot-sdk client, and the shared message-limit check."""
+"""The LINE emulator through the real line-bot-sdk client; the shared message-limit check."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ START = datetime(2027, 3, 1, 1, 0, tzinfo=UTC)
 ALICE = ev.user_id_for("alice")
 BOB = ev.user_id_for("bob")
 SECRET = "test-channel-secret"
-SAMPLE = Path(__file__).resolve().parents[2] / "shared/line-reference/sdk-webhook-sample.json"
+SAMPLE = Path(__file__).resolve().parent / "fixtures/line-reference/sdk-webhook-sample.json"
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_broadcast_reaches_every_registered_user(api: MessagingApi, platform: Pl
     assert platform.messages_for(BOB)[0]["kind"] == "broadcast"
 
 
-# --- limits -------------------------------------------------------------------------------------------
+# --- limits ---------------------------------------------------------------------------------------
 
 
 def test_over_long_text_is_refused_with_the_limit_named(
@@ -334,7 +334,7 @@ def test_validate_endpoint_runs_the_same_checks(api: MessagingApi, platform: Pla
     assert platform.messages_for(ALICE) == []
 
 
-# --- faults -----------------------------------------------------------------------------------------------
+# --- faults ---------------------------------------------------------------------------------------
 
 
 def test_fail_next_answers_500_then_works(api: MessagingApi, platform: Platform) -> None:
@@ -435,7 +435,7 @@ def test_reset_forgets_everything(api: MessagingApi, platform: Platform) -> None
         api.get_profile(ALICE)
 
 
-# --- content, profile, loading ------------------------------------------------------------------------------
+# --- content, profile, loading --------------------------------------------------------------------
 
 
 def test_content_being_prepared_answers_processing_then_bytes(
@@ -515,7 +515,7 @@ def test_loading_animation_is_recorded(api: MessagingApi, platform: Platform) ->
     assert raised.value.status == 400
 
 
-# --- rich menus ------------------------------------------------------------------------------------------------
+# --- rich menus -----------------------------------------------------------------------------------
 
 
 def rich_menu_request(width: int = 2500, height: int = 843) -> RichMenuRequest:
@@ -632,7 +632,7 @@ def test_rich_menu_aliases(api: MessagingApi) -> None:
     assert raised.value.status == 404
 
 
-# --- webhook events -----------------------------------------------------------------------------------------------
+# --- webhook events -------------------------------------------------------------------------------
 
 
 def test_events_parse_with_the_sdk_webhook_parser(platform: Platform) -> None:
@@ -744,7 +744,7 @@ def test_deliver_posts_a_signed_body() -> None:
     assert json.loads(raw)["events"][0]["message"]["text"] == "hi"
 
 
-# --- check_messages ------------------------------------------------------------------------------------------------
+# --- check_messages -------------------------------------------------------------------------------
 
 
 def text_dict(value: str = "hi", **extra: Any) -> dict[str, Any]:

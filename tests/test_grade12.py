@@ -188,8 +188,8 @@ def test_counsellor_reviews_any_grade_12_class(chat: Chat, db: Any, seniors: Sch
 def test_others_may_not_read_grade_12_documents(chat: Chat, db: Any, seniors: School) -> None:
     # 王美玲 is a homeroom teacher, but of a grade-1 class.
     assert "目前沒有您可以檢視的高三班級" in said(chat.say(TEACHER_WANG, "自傳"))
-    assert "不適用於您的身分" in said(chat.say("Utchen", "自傳"))
-    assert "不適用於您的身分" in said(chat.say("Upar", "自傳"))
+    assert "不適用於目前的身分" in said(chat.say("Utchen", "自傳"))
+    assert "不適用於目前的身分" in said(chat.say("Upar", "自傳"))
     with db.transaction() as s:
         wang = s.get(Staff, seniors.staff["T001"])
         lin = s.get(Staff, seniors.staff["T002"])

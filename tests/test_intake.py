@@ -269,6 +269,7 @@ def test_m4a_without_a_converter_is_explained(chat: Chat, school: Any, monkeypat
     import struct
 
     monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("media.av.bundled_ffmpeg", lambda: None)  # nor the packaged one
     start_upload(chat)
     m4a = struct.pack(">I4s4sI", 20, b"ftyp", b"M4A ", 0) + b"M4A " + bytes(3000)
     said = send_file(chat, STUDENT, m4a, "錄音.m4a", "audio/mp4")

@@ -21,7 +21,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from catalogue import TEXTS, text
-from media import documents
+from media import av, documents
 from media.av import fit_av
 from media.documents import (
     MIN_LONG_SIDE,
@@ -486,6 +486,8 @@ def no_ffmpeg(monkeypatch: pytest.MonkeyPatch) -> None:
         "which",
         lambda name, *a, **k: None if name == "ffmpeg" else real_which(name, *a, **k),
     )
+    # Nor the one the imageio-ffmpeg package ships.
+    monkeypatch.setattr(av, "bundled_ffmpeg", lambda: None)
 
 
 def test_small_mp4_is_kept_without_any_converter(tmp_path: Path, no_ffmpeg: None) -> None:
@@ -542,14 +544,16 @@ with open(os.environ["FAKE_FFMPEG_LOG"], "a") as log:
 if "-y" not in args:
     sys.stderr.write(
         "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'x':\\n"
-        "  Duration: " + os.environ["FAKE_FFMPEG_DURATION"] + ", start: 0.000000, bitrate: 9000 kb/s\\n"
+        "  Duration: " + os.environ["FAKE_FFMPEG_DURATION"]
+        + ", start: 0.000000, bitrate: 9000 kb/s\\n"
         "  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p, 1920x1080\\n"
         "  Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 44100 Hz, stereo\\n"
         "At least one output file must be specified\\n"
     )
     sys.exit(1)
 with open(args[-1], "wb") as out:
-    out.write(b"\\x00\\x00\\x00\\x10ftypisom\\x00\\x00\\x00\\x00" + bytes(int(os.environ["FAKE_FFMPEG_BYTES"])))
+    header = b"\\x00\\x00\\x00\\x10ftypisom\\x00\\x00\\x00\\x00"
+    out.write(header + bytes(int(os.environ["FAKE_FFMPEG_BYTES"])))
 """
 
 
@@ -629,11 +633,44 @@ def test_a_stuck_converter_is_reported(
     assert "mp4" in assert_explained(result)
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed here")
+def test_a_fresh_install_has_an_ffmpeg_and_prefers_the_machines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundled = av.bundled_ffmpeg()
+    assert bundled is not None and Path(bundled).is_file()  # from the imageio-ffmpeg package
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    assert av.find_ffmpeg() == bundled
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: "/usr/bin/ffmpeg")
+    assert av.find_ffmpeg() == "/usr/bin/ffmpeg"
+
+
+def _real_clip(tmp_path: Path, name: str, fmt: str, video: bool = True) -> Path:
+    source = tmp_path / name
+    inputs = ["-f", "lavfi", "-i", "sine=duration=2"]
+    if video:
+        inputs = ["-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15", *inputs]
+    codecs = ["-c:v", "mpeg4", "-c:a", "aac"] if video else ["-c:a", "aac"]
+    subprocess.run(
+        [str(av.find_ffmpeg()), "-v", "error", *inputs, *codecs, "-f", fmt, str(source)],
+        check=True,
+        timeout=60,
+    )
+    return source
+
+
+def test_real_ffmpeg_turns_m4a_into_mp3(tmp_path: Path) -> None:
+    source = _real_clip(tmp_path, "voice.m4a", "ipod", video=False)
+    assert sniff(source) is Kind.M4A
+    result = fit_av(source, tmp_path / "out.mp3", Kind.M4A)
+    assert result.ok and result.kind is Kind.MP3
+    assert sniff(tmp_path / "out.mp3") is Kind.MP3
+
+
 def test_real_ffmpeg_turns_mov_into_mp4(tmp_path: Path) -> None:
     source = tmp_path / "clip.mov"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15"]
+        [str(av.find_ffmpeg()), "-v", "error"]
+        + ["-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15"]
         + ["-f", "lavfi", "-i", "sine=duration=2", "-c:v", "mpeg4", "-c:a", "aac", "-f", "mov"]
         + [str(source)],
         check=True,
@@ -698,3 +735,18 @@ def test_fit_upload_dispatches_by_bytes(tmp_path: Path, no_ffmpeg: None) -> None
     result = fit_upload(other, tmp_path / "o4")
     assert not result.ok and result.reason == UNKNOWN_FORMAT
     assert_explained(result)
+
+
+def test_real_ffmpeg_compresses_a_video_over_the_limit(tmp_path: Path) -> None:
+    source = tmp_path / "big.mp4"
+    subprocess.run(
+        [str(av.find_ffmpeg()), "-v", "error", "-f", "lavfi", "-i",
+         "testsrc2=duration=8:size=640x480:rate=25", "-c:v", "mpeg4", "-q:v", "1", str(source)],
+        check=True,
+        timeout=120,
+    )
+    size = source.stat().st_size
+    result = fit_av(source, tmp_path / "out.mp4", Kind.MP4, limit=size // 2)
+    assert result.ok, result
+    assert (tmp_path / "out.mp4").stat().st_size <= size // 2
+    assert sniff(tmp_path / "out.mp4") is Kind.MP4

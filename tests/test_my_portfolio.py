@@ -65,13 +65,13 @@ def test_counts_and_statuses(chat: Chat, school: Any, db: Any) -> None:
     statuses = [c["body"]["contents"][2]["text"] for c in cards]
     # What needs the student comes first: the draft, then the rejection.
     assert statuses[0] == "草稿" and statuses[1] == "退回：檔案看不清楚"
-    assert "待認證（陳建宏 老師）" in statuses and "已認證" in statuses
+    assert "待認證（陳建宏老師）" in statuses and "已認證" in statuses
     assert statuses.count("已登錄") == 2
     by_status = dict(zip(statuses, cards, strict=True))
     assert labels(by_status["草稿"]) == ["繼續填寫"]
     assert labels(by_status["退回：檔案看不清楚"]) == ["重新上傳"]
     assert postback_of([by_status["退回：檔案看不清楚"]], "重新上傳") == f"reupload:{rejected}"
-    assert labels(by_status["待認證（陳建宏 老師）"]) == ["看文件", "撤回"]
+    assert labels(by_status["待認證（陳建宏老師）"]) == ["看文件", "撤回"]
     assert labels(by_status["已認證"]) == []  # no file in this made-up item; nothing to do
     assert labels(by_status["已登錄"]) == ["撤回"]
 
@@ -232,9 +232,9 @@ def test_view_links_are_signed_and_personal(chat: Chat, school: Any, db: Any, ap
 
 def test_only_students_have_a_portfolio_here(chat: Chat, school: Any) -> None:
     said = chat.say("Utwang", "我的歷程")
-    assert "不適用於您的身分" in Chat.texts(said)
+    assert "不適用於目前的身分" in Chat.texts(said)
     said = chat.tap("Utwang", "myp:page:0")
-    assert "不適用於您的身分" in Chat.texts(said)
+    assert "不適用於目前的身分" in Chat.texts(said)
 
 
 def test_rejected_reason_is_shown_in_full_status(chat: Chat, school: Any, db: Any) -> None:

@@ -93,16 +93,20 @@ def test_every_record_type_of_the_central_database_is_declared() -> None:
 def test_each_type_walks_its_own_fields_to_saved(chat: Chat, school: Any, db: Any,
                                                  record_type: str) -> None:
     said = choose(chat, record_type)
-    for spec in pf.TYPES[record_type].fields:
+    # The counter counts every step: the fields, then 內容簡述 and the files.
+    steps = len(pf.TYPES[record_type].fields) + 2
+    for n, spec in enumerate(pf.TYPES[record_type].fields, start=1):
         assert_fits_line(said)
         assert pf.field_label(record_type, spec) in Chat.texts(said)
+        assert f"（{n}/{steps}）" in Chat.texts(said)
         if spec.kind == "date":
             actions = [a for m in said if m.get("type") == "template"
                        for a in m["template"]["actions"]]
             assert actions[0]["type"] == "datetimepicker" and actions[0]["mode"] == "date"
         said = answer(chat, spec)
-    assert "內容簡述" in Chat.texts(said)
+    assert "內容簡述" in Chat.texts(said) and f"（{steps - 1}/{steps}）" in Chat.texts(said)
     said = chat.say(STUDENT, "做了什麼、學到什麼")
+    assert f"（{steps}/{steps}）" in Chat.texts(said)
     said = chat.tap(STUDENT, pf.NEXT)
     assert_fits_line(said)
     assert pf.type_label(record_type) in Chat.texts(said)
@@ -390,7 +394,7 @@ def test_summary_is_required_and_short(chat: Chat, school: Any) -> None:
 
 def test_parents_cannot_register_performances(chat: Chat, school: Any) -> None:
     said = chat.say("Upar", "多元表現")
-    assert "不適用於您的身分" in Chat.texts(said)
+    assert "不適用於目前的身分" in Chat.texts(said)
 
 
 def test_menu_tap_starts_it(chat: Chat, school: Any) -> None:
@@ -401,6 +405,7 @@ def test_menu_tap_starts_it(chat: Chat, school: Any) -> None:
 @pytest.mark.parametrize(("typed", "expected"), [
     ("2026-10-01", date(2026, 10, 1)), ("2026/10/1", date(2026, 10, 1)),
     ("115/10/1", date(2026, 10, 1)), ("115年10月1日", date(2026, 10, 1)),
+    ("民國 115/10/1", date(2026, 10, 1)), ("２０２６／１０／０１", date(2026, 10, 1)),
     ("10/1", None), ("2026/13/1", None), ("明天", None),
 ])
 def test_typed_dates(typed: str, expected: date | None) -> None:

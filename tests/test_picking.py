@@ -165,11 +165,15 @@ def test_picking_end_to_end(chat: Chat, school: Any, db: Any, clock: Any) -> Non
     data = postbacks(first)
     pick_math = item_data(SECRET_KEY, sid, "add", f"C{math}")
     assert pick_math in data
+    # An unticked card offers 勾選 only: no 取消 for something not ticked.
+    assert item_data(SECRET_KEY, sid, "del", f"C{math}") not in data
     assert not any(f"C{pending}:" in d or f"C{rejected}:" in d or f"P{draft}:" in d for d in data)
     assert all(len(d) <= 300 for d in data)
 
     reply = Chat.texts(chat.tap(STUDENT, pick_math))
     assert "已勾選「數學」" in reply and "課程學習成果已勾選 1/6 件" in reply
+    ticked = postbacks(chat.say(STUDENT, "勾選"))
+    assert item_data(SECRET_KEY, sid, "del", f"C{math}") in ticked and pick_math not in ticked
     reply = Chat.texts(chat.tap(STUDENT, item_data(SECRET_KEY, sid, "del", f"C{math}")))
     assert "已取消勾選「數學」" in reply and "0/6" in reply
     for ref in (f"C{math}", f"C{english}", f"P{fair}"):

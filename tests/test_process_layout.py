@@ -179,7 +179,8 @@ def test_redis_flushed_with_an_event_queued_is_answered_within_30_s(layout: Layo
 def _waiting_for_locks(db: Any) -> int:
     with db.engine.connect() as conn:
         return int(conn.execute(text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND NOT granted"
             " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )).scalar() or 0)
 

@@ -173,10 +173,10 @@ def test_late_items_are_offered_to_the_convener_and_the_first_decision_stands(
     clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=TAIPEI))
     assert tick(chat)["certifier_pushes"] == 1
     to_lin = chat.new_messages(TEACHER_LIN)
-    assert "王美玲 老師還有 1 件課程學習成果未認證（2027/2/11 截止）" in texts(to_lin)
+    assert "王美玲老師還有 1 件課程學習成果未認證（2027/2/11 截止）" in texts(to_lin)
     # One tap reminds the teacher ...
     chat.new_messages(TEACHER_WANG)
-    assert "已提醒 王美玲 老師" in texts(chat.tap(TEACHER_LIN, data_of(to_lin, "提醒王美玲")))
+    assert "已提醒 王美玲老師" in texts(chat.tap(TEACHER_LIN, data_of(to_lin, "提醒王美玲")))
     from tests.test_lifecycle import deliver
 
     deliver(app)
@@ -184,7 +184,7 @@ def test_late_items_are_offered_to_the_convener_and_the_first_decision_stands(
         chat.new_messages(TEACHER_WANG))
     # ... one takes the items over; the teacher may still decide, and the first decision stands.
     took = texts(chat.tap(TEACHER_LIN, data_of(to_lin, "接手王美玲")))
-    assert "已接手 王美玲 老師的 1 件" in took
+    assert "已接手 王美玲老師的 1 件" in took
     assert certifier(db, late) == (school.staff[LIN], cert.CONVENER)
     lin_cards = chat.say(TEACHER_LIN, "待認證")
     wang_cards = chat.say(TEACHER_WANG, "待認證")

@@ -185,7 +185,7 @@ def test_missing_columns_and_dry_run(
     assert twice.exit_code == 1 and "這個檔案已經匯入過了" in twice.output
     # --help documents the format.
     helped = run(app, "receipts", "import", "--help").output
-    assert "身分證號 or 學號" in helped and "項目編號" in helped
+    assert "身分證號 或 學號" in helped and "項目編號" in helped
 
 
 def test_xlsx_by_national_id_never_echoes_it(

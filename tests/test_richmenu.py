@@ -382,7 +382,7 @@ def test_a_changed_menu_moves_alias_and_users_then_deletes_the_old_one(
     old = _sync(fake_api, cjk_font)
     link_menu(api, "U-guardian", "guardian")
     link_menu(api, "U-student", "student")
-    monkeypatch.setitem(texts.load(), "menu.briefing.hint", "親師座談會資訊")
+    monkeypatch.setitem(texts.load(), "menu.briefing.hint", "說明會通知")
     line.calls.clear()
 
     new = _sync(fake_api, cjk_font)
@@ -406,7 +406,7 @@ def test_stale_menus_stay_while_moving_users_fails_and_go_on_the_next_run(
     api, _ = fake_api
     old = _sync(fake_api, cjk_font)
     link_menu(api, "U-1", "staff")
-    monkeypatch.setitem(texts.load(), "menu.notice.hint", "發布公告")
+    monkeypatch.setitem(texts.load(), "menu.notice.hint", "公告通知")
     line.batch_phase = "failed"
 
     new = _sync(fake_api, cjk_font)
@@ -422,7 +422,7 @@ def test_a_slow_batch_is_waited_for_only_so_long(
     line: FakeLine, fake_api: tuple[Any, Any], cjk_font: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = _sync(fake_api, cjk_font)
-    monkeypatch.setitem(texts.load(), "menu.todo.hint", "待處理事項")
+    monkeypatch.setitem(texts.load(), "menu.todo.hint", "通知進度")
     line.batch_phase = "ongoing"
     _sync(fake_api, cjk_font, migration_timeout=6)
     assert old["staff"] in line.menus
@@ -433,7 +433,7 @@ def test_a_refused_batch_keeps_the_new_menus_live_and_the_old_ones_for_later(
     line: FakeLine, fake_api: tuple[Any, Any], cjk_font: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = _sync(fake_api, cjk_font)
-    monkeypatch.setitem(texts.load(), "menu.help.hint", "怎麼使用")
+    monkeypatch.setitem(texts.load(), "menu.help.hint", "使用說明")
     line.batch_error = 500
     new = _sync(fake_api, cjk_font)
     assert all(line.aliases[alias_id(role)] == new[role] for role in MENU_ITEMS)
@@ -517,3 +517,28 @@ def test_sync_and_link_through_the_sdk_against_the_emulator(
         changed = sync_rich_menus(api, blob, cjk_font, sleep=lambda _s: None)
         assert changed["guardian"] != first["guardian"]
         assert platform.alias_json(alias_id("guardian"))["richMenuId"] == changed["guardian"]
+
+
+# --- the font that ships with the bot ---------------------------------------------------------
+
+
+def test_the_bundled_font_draws_every_menu_text() -> None:
+    """A changed label or hint needs scripts/subset_menu_font.py run again."""
+    assert richmenu.BUNDLED_FONT.is_file()
+    assert richmenu.missing_glyphs(richmenu.BUNDLED_FONT, richmenu._all_menu_texts()) == ""
+    assert "SIL OPEN FONT LICENSE" in (richmenu.BUNDLED_FONT.parent / "OFL.txt").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_menus_need_no_font_on_the_machine_and_look_the_same_either_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(richmenu.FONT_ENV_VAR, raising=False)
+    with_fonts = render_menu_image("student")
+    assert find_cjk_font() == richmenu.BUNDLED_FONT
+    monkeypatch.setattr(richmenu, "_FONT_ROOTS", ())
+    monkeypatch.setattr(richmenu, "_fc_list_font", lambda: None)
+    richmenu._render.cache_clear()
+    assert find_cjk_font() == richmenu.BUNDLED_FONT
+    assert render_menu_image("student") == with_fonts

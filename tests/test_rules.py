@@ -156,7 +156,7 @@ def test_year_116_is_present_so_august_does_not_break(rules: SchoolRules) -> Non
     assert rules.window("upload", 116, 1).last_day == date(2028, 2, 3)
 
 
-# --- windows ---------------------------------------------------------------------------------------
+# --- windows --------------------------------------------------------------------------------------
 
 
 def test_windows_default_from_the_calendar(rules: SchoolRules) -> None:
@@ -401,7 +401,7 @@ def test_check_rules_file_catches_missing_texts(tmp_path: Path) -> None:
     assert caught.value.line == line_of(toml, "rules.notice.nowhere")
 
 
-# --- time queries ------------------------------------------------------------------------------------
+# --- time queries ---------------------------------------------------------------------------------
 
 
 def test_quiet_hours_cross_midnight(rules: SchoolRules) -> None:

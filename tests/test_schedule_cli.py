@@ -37,7 +37,7 @@ def count(db: Any, model: Any) -> int:
 def test_every_command_has_help(app: Any, command: list[str]) -> None:
     result = invoke(app, *command, "--help")
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert "用法" in result.output
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@ def test_windows_set_refuses_what_the_rules_forbid(app: Any, db: Any) -> None:
         (["upload", "--year", "115", "--end", "2027-02-10"], "--semester"),
         (["picking", "--year", "115", "--semester", "1", "--end", "2027-07-30"], "全學年"),
         (["upload", "--year", "115", "--semester", "1"], "--start 或 --end"),
-        (["upload", "--year", "130", "--semester", "1", "--end", "2042-02-10"], "沒有這個期間"),
+        (["upload", "--year", "130", "--semester", "1", "--end", "2042-02-10"], "的這個期間"),
         (["grade12_upload", "--year", "115", "--semester", "1", "--end", "2027-01-10"], "高三"),
     ):
         result = invoke(app, "windows", "set", *args)

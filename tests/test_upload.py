@@ -243,14 +243,14 @@ def test_photos_summary_confirm_submit(chat: Chat, school: Any, db: Any, app: An
     said = chat.say(STUDENT, "用函數圖形比較三家電信資費，找出最划算的方案。")
     assert_fits_line(said)
     words = Chat.texts(said)
-    assert "數學（陳建宏 老師）" in words
+    assert "數學（陳建宏老師）" in words
     assert "用函數圖形比較三家電信資費" in words
     assert "本學期第 1/6 件" in words
     assert "2027/2/11" in words  # the certification window's last day
 
     said = chat.tap(STUDENT, postback_of(said, "送出"))
     assert "已送出「數學」課程學習成果" in Chat.texts(said)
-    assert "陳建宏 老師" in Chat.texts(said)
+    assert "陳建宏老師" in Chat.texts(said)
     [sent] = outcomes(db, school.students[STUDENT])
     assert sent.status == PENDING and sent.submitted_at is not None
     assert sent.certifier_id == school.staff["T003"]
@@ -263,6 +263,12 @@ def test_photos_summary_confirm_submit(chat: Chat, school: Any, db: Any, app: An
                         .where(AuditEntry.action == "submit")) == 1
     pdf = app.extensions["portfolio"].files.path(document.sha256)
     assert len(PdfReader(pdf).pages) == 3
+
+
+def test_the_confirmation_offers_submit_once(chat: Chat, school: Any) -> None:
+    said = to_confirmation(chat)
+    assert [a["label"] for a in quick_items(said)] == ["取消"]
+    assert postback_of(said, "送出")  # on the card, once
 
 
 def test_photos_out_of_order_keep_their_set_order(chat: Chat, school: Any, db: Any,
@@ -435,7 +441,7 @@ def test_unsupported_file_is_refused_and_the_draft_kept(chat: Chat, school: Any,
     words = Chat.texts(said)
     # The refusal names what the file is and what is accepted.
     assert "這個檔案是 zip" in words and "目前只接受" in words and "PDF" in words
-    assert "草稿已保留" in words
+    assert "已收到的檔案都還在" in words and "草稿已保留" not in words
     [draft] = outcomes(db, school.students[STUDENT])
     assert items_pages(db, draft.id) == 1
 
@@ -485,6 +491,7 @@ def test_document_that_cannot_fit_says_size_and_what_to_do(chat: Chat, school: A
 def test_large_video_without_a_converter_is_explained(chat: Chat, school: Any, db: Any,
                                                       monkeypatch: Any) -> None:
     monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("media.av.bundled_ffmpeg", lambda: None)  # nor the packaged one
     start_upload(chat)
     said = send_video(chat, STUDENT, mp4_bytes(11 * 1024 * 1024))
     words = Chat.texts(said)
@@ -494,6 +501,7 @@ def test_large_video_without_a_converter_is_explained(chat: Chat, school: Any, d
 
 def test_mov_without_a_converter_is_explained(chat: Chat, school: Any, monkeypatch: Any) -> None:
     monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("media.av.bundled_ffmpeg", lambda: None)  # nor the packaged one
     start_upload(chat)
     mov = struct.pack(">I4s4sI", 20, b"ftyp", b"qt  ", 0) + b"qt  " + os.urandom(4000)
     said = send_video(chat, STUDENT, mov)
@@ -704,7 +712,7 @@ def test_replacement_refusals(chat: Chat, school: Any, db: Any) -> None:
 def test_teachers_and_parents_cannot_upload(chat: Chat, school: Any) -> None:
     for user in ("Utchen", "Upar"):
         said = chat.say(user, "上傳")
-        assert "不適用於您的身分" in Chat.texts(said)
+        assert "不適用於目前的身分" in Chat.texts(said)
 
 
 def test_file_without_a_flow_is_not_lost_silently(chat: Chat, school: Any) -> None:

@@ -251,7 +251,7 @@ def test_a_failing_event_ends_dead_and_can_be_retried(
     monkeypatch.undo()
     monkeypatch.setattr(inbox, "_router", None)
     result = runner.invoke(args=["inbox", "retry", "--all"])
-    assert "1 event(s)" in result.output
+    assert "已把 1 個事件交回" in result.output
     chat.run_jobs()
     assert len(line.messages_for("Ubroken")) == 1
 

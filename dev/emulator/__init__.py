@@ -1,4 +1,4 @@
-"""A local LINE platform that the real line-bot-sdk client talks to, for tests, demos and benchmarks."""
+"""A local LINE platform the real line-bot-sdk client talks to: for tests, demos, benchmarks."""
 
 from dev.emulator.errors import PlatformError
 from dev.emulator.platform import (

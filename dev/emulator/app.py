@@ -1,4 +1,4 @@
-"""The emulator's HTTP face: LINE's Messaging API paths (api.line.me and api-data.line.me) over a Platform."""
+"""The emulator's HTTP face: LINE's Messaging API paths (api.line.me, api-data.line.me)."""
 
 from __future__ import annotations
 

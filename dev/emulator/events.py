@@ -1,4 +1,4 @@
-"""Webhook events shaped exactly as LINE sends them, the signed request body, and delivery to a bot."""
+"""Webhook events shaped exactly as LINE sends them, the signed request body, delivery to a bot."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The portfolio itself: stored files, course learning outcomes, diverse performances, the audit log."""
+"""The portfolio itself: stored files, course learning outcomes, diverse performances, audit log."""
 
 from __future__ import annotations
 
