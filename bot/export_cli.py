@@ -13,7 +13,7 @@ from bot.services import services
 from flows import messages as m
 from catalogue import text
 from jobs.queue import DELIVERY
-from storage import export, picking, receipts
+from storage import export, receipts
 from storage.clock import format_date, format_datetime
 from storage.models.line import LineAccount
 from storage.models.school import Student
@@ -51,19 +51,16 @@ def _echo_lines(lines: list[str]) -> None:
 
 
 def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool) -> None:
+    from school import yearend
+
     svc = services()
     now = svc.clock.now()
-    window = picking.picking_window(svc.rules, year)
-    if window is None:
-        raise click.ClickException(text("picking.export.no_window", year=year))
-    if picking.phase_of(window, now) != "closed" and not force:
-        raise click.ClickException(
-            text("picking.export.window_open", year=year, end=format_date(window.last_day))
-        )
-    write = export.export_course_outcomes if kind == COURSE_OUTCOME else export.export_performances
     try:
         with svc.db.transaction() as session:
-            result = write(session, svc.files, year, out, now, only_confirmed=only_confirmed)
+            result = yearend.export_year(session, svc.files, svc.rules, kind, year, out, now,
+                                         only_confirmed=only_confirmed, force=force)
+    except yearend.ExportBlocked as blocked:
+        raise click.ClickException(blocked.message) from None
     except export.NothingToExport:
         click.echo(text("picking.export.nothing", year=year, kind=text(f"picking.kind.{kind}")))
         return
@@ -101,11 +98,9 @@ def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool) 
 
 
 def _problem_text(problem: export.Problem) -> str:
-    values = dict(problem.values)
-    if "slot" in values:
-        values["allowed"] = text(f"picking.export.allowed.{values['slot']}")
-        values["slot"] = text(f"picking.export.slot.{values['slot']}")
-    return text(f"picking.export.problem.{problem.code}", ref=problem.ref or "", **values)
+    from school.yearend import problem_text
+
+    return problem_text(problem)
 
 
 def _echo_problems(refused: export.ExportRefused) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +109,9 @@ def rules_check(file: Path) -> None:
 
 
 def _window_label(kind: str) -> str:
-    base = kind.removeprefix("grade12_")
-    return text(f"rules.window.{base}") + (text("cli.schedule.grade12") if kind != base else "")
+    from school.calendar import window_label
+
+    return window_label(kind)
 
 
 def _scope(year: int, semester: int | None) -> str:
@@ -118,22 +119,10 @@ def _scope(year: int, semester: int | None) -> str:
     return f"{year}-{semester}" if semester else text("cli.schedule.whole_year", year=year)
 
 
-# The menu action a window's announcement button starts, and whom a change concerns.
-_WINDOW_ACTIONS = {
-    "upload": ("upload", "upload_course_outcome"),
-    "performance_upload": ("performance", "upload_performance"),
-    "certification": ("certify", "certify"),
-    "picking": ("pick", "pick"),
-    "receipt_confirmation": ("confirm_receipt", "confirm_receipt"),
-}
-
-
 def window_audience(kind: str) -> dict[str, Any]:
-    base = kind.removeprefix("grade12_")
-    audience: dict[str, Any] = {"teachers": True} if base == "certification" else {"students": True}
-    if kind != base:
-        audience["grades"] = [12]
-    return audience
+    from school.calendar import window_audience as audience
+
+    return audience(kind)
 
 
 @windows_cli.command("set")
@@ -151,73 +140,36 @@ def windows_set(
     dry_run: bool,
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
-    from catalogue import TEXTS
+    from school import calendar
     from storage import schedule
-    from storage.outbox import NORMAL, URGENT
-    from storage.rules import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting
 
-    if start is None and end is None:
-        raise click.UsageError(text("cli.schedule.windows.no_dates"))
-    base = kind.removeprefix("grade12_")
-    if base in YEAR_WINDOWS and semester is not None:
-        raise click.UsageError(text("cli.schedule.windows.year_window", kind=kind))
-    if base not in YEAR_WINDOWS and semester is None:
-        raise click.UsageError(text("cli.schedule.windows.semester_window", kind=kind))
-    if kind.startswith("grade12_") and semester != 2:
-        raise click.UsageError(text("cli.schedule.windows.grade12_semester"))
     svc = _svc()
     now = svc.clock.now()
     with svc.db.session() as session:
+        try:
+            preview = calendar.preview_window_change(
+                session, svc.rules, kind, year, semester, start.date() if start else None,
+                end.date() if end else None)
+        except calendar.WindowRefused as refused:
+            raise click.ClickException(refused.message) from None
         rules = schedule.effective_rules(session, svc.rules)
-        try:
-            current = rules.window(base, year, semester, grade=12 if kind != base else None)
-        except NotConfigured as exc:
-            raise click.ClickException(
-                text("cli.schedule.windows.not_configured", error=exc)) from None
-        first = start.date() if start else current.first_day
-        last = end.date() if end else current.last_day
-        if (first, last) == (current.first_day, current.last_day):
-            click.echo(text("cli.schedule.windows.unchanged", window=_window_label(kind),
-                            start=format_date(first), end=format_date(last)))
-            return
-        try:
-            rules.with_windows([WindowSetting(kind, year, semester, first, last)])
-        except RulesError as exc:
-            raise click.ClickException(
-                text("cli.schedule.windows.refused", reason=exc.reason)) from None
-        audience = window_audience(kind)
-        people = schedule.audience_recipients(session, audience)
-    label = _window_label(kind)
-    click.echo(text("cli.schedule.windows.change", window=label, scope=_scope(year, semester),
-                    old_start=format_date(current.first_day),
-                    old_end=format_date(current.last_day), start=format_date(first),
-                    end=format_date(last)))
-    cost = sum(len(p.line_user_ids) for p in people)
-    if dry_run:
-        click.echo(text("cli.schedule.windows.dry_run", people=len(people), cost=cost))
+    if preview.unchanged:
+        click.echo(text("cli.schedule.windows.unchanged", window=preview.label,
+                        start=format_date(preview.first), end=format_date(preview.last)))
         return
-    action, flow = _WINDOW_ACTIONS[base]
-    body = text("schedule.window.changed", window=label, start=format_date(first),
-                end=format_date(last), old_start=format_date(current.first_day),
-                old_end=format_date(current.last_day))
-    button_key = f"rules.button.{flow}"
-    until = max(at_taipei(last + timedelta(days=1)), now + timedelta(days=1))
+    click.echo(text("cli.schedule.windows.change", window=preview.label, scope=preview.scope,
+                    old_start=format_date(preview.old_first),
+                    old_end=format_date(preview.old_last), start=format_date(preview.first),
+                    end=format_date(preview.last)))
+    if dry_run:
+        click.echo(text("cli.schedule.windows.dry_run", people=preview.people, cost=preview.cost))
+        return
     with svc.db.transaction() as session:
-        change = schedule.record_window_change(
-            session, kind=kind, academic_year=year, semester=semester, first_day=first,
-            last_day=last, previous=(current.first_day, current.last_day), now=now,
-            changed_by=_operator(),
-        )
-        schedule.create_announcement(
-            session, source="window_change", source_id=change.id, audience=audience, body=body,
-            action=action, action_label=TEXTS.get(button_key), now=now, until=until,
-            # A window that now closes earlier is news people must not miss.
-            priority=URGENT if last < current.last_day else NORMAL, created_by=_operator(),
-        )
+        calendar.apply_window_change(session, preview, now, _operator())
     counts = _send_now(svc)
     if counts.get("quiet"):
         click.echo(text("cli.schedule.windows.quiet",
-                        at=format_datetime(rules.next_send_time(now)), people=len(people)))
+                        at=format_datetime(rules.next_send_time(now)), people=preview.people))
     else:
         click.echo(text("cli.schedule.windows.sent", people=counts.get("announcement", 0),
                         calls=counts.get("line_calls", 0)))

@@ -240,7 +240,8 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
-    check = items.check_window(ctx.rules, PERFORMANCE, term, student.grade, ctx.now)
+    check = items.check_window_for(ctx.session, ctx.rules, PERFORMANCE, term, student.id,
+                                   student.grade, ctx.now)
     if not check.open:
         ctx.reply(m.text(window_refusal(check, PERFORMANCE)))
         return END

@@ -217,7 +217,8 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
-    check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
+    check = items.check_window_for(ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id,
+                                   student.grade, ctx.now)
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END
@@ -241,7 +242,8 @@ def _begin_replacement(ctx: Ctx, conv: Conversation, student: Student, rejected_
         ctx.reply(m.text(text(f"upload.replace_{exc.reason}"), quick=MENU_QUICK))
         return END
     term = TermRef(rejected.academic_year, rejected.semester)
-    check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
+    check = items.check_window_for(ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id,
+                                   student.grade, ctx.now, (rejected.id,))
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END

@@ -1,0 +1,25 @@
+"""rq entry point for long operations started in the web console (school/jobs.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.services import Services, services
+from jobs.queue import DELIVERY
+from school import jobs as console_jobs
+
+
+def context(svc: Services) -> console_jobs.JobContext:
+    from jobs.lifecycle import backup_dir
+
+    return console_jobs.JobContext(
+        db=svc.db, files=svc.files, rules=svc.rules, now=svc.clock.now,
+        jobs_dir=Path(svc.settings.storage_dir) / "console-jobs", backup_dir=backup_dir(),
+        console_url=f"{(svc.settings.public_base_url or '').rstrip('/')}/console/jobs")
+
+
+def run_console_job(job_id: int) -> None:
+    svc = services()
+    console_jobs.run(context(svc), job_id)
+    # The person is told in LINE that the result waits for them.
+    svc.queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
