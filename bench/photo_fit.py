@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pypdf import PdfReader
 
-from storage.media import DOCUMENT_LIMIT, images_to_pdf
+from media.fit import DOCUMENT_LIMIT, images_to_pdf
 
 PHONE_SIZE = (4032, 3024)  # 12 MP, the usual main-camera output
 PHONE_QUALITY = 92

@@ -357,11 +357,11 @@ def run(args: argparse.Namespace) -> bool:
     from bot.config import Settings
     from jobs import certification as job
     from jobs import delivery
+    from rules.reader import DEFAULT_RULES_PATH, parse_rules
     from storage import crypto
     from storage.db import Database
     from storage.models.line import OutboxMessage
     from storage.models.portfolio import PENDING, REJECTED, CourseOutcome
-    from storage.rules import DEFAULT_RULES_PATH, parse_rules
 
     rng = random.Random(SEED)
     students = round(STUDENTS * args.scale)

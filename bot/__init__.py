@@ -34,11 +34,12 @@ def create_app(
         ThreadJobQueue,
         run_job,
     )
+    from rules.model import RulesError
+    from rules.reader import load_rules
     from storage import crypto
     from storage.clock import SystemClock
     from storage.db import Database
     from storage.files import LocalFileStore
-    from storage.rules import RulesError, load_rules
 
     from_environment = settings is None
     try:

@@ -10,15 +10,15 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot.services import services
-from flows import messages as m
 from catalogue import text
+from flows import messages as m
 from jobs.queue import DELIVERY
-from storage import export, receipts
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from school import export, receipts
 from storage.clock import format_date, format_datetime
 from storage.models.line import LineAccount
 from storage.models.school import Student
 from storage.outbox import Outbox
-from storage.rules import COURSE_OUTCOME, PERFORMANCE
 
 export_cli = AppGroup("export", help="Write the zips of picked items for the central database.")
 receipts_cli = AppGroup("receipts", help="The central database's receipt list (收訖明細).")

@@ -8,11 +8,11 @@ import logging
 from flask import Blueprint, Response, send_file
 
 from bot.services import services
-from flows.links import LinkExpired, LinkInvalid, verify_link
 from catalogue import text
+from flows.links import LinkExpired, LinkInvalid, verify_link
+from media.fit import EXTENSIONS, MIME_TYPES
 from storage import items
 from storage.files import NotStored
-from storage.media import EXTENSIONS, MIME_TYPES
 from storage.models.portfolio import FileRecord
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue import TEXTS, text
-from storage import lifecycle as life
+from school import lifecycle as life
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance
 from storage.models.school import SchoolClass

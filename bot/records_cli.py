@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
 from catalogue import text
-from storage import records, records_import
+from school import records_import
+from school.roster import ImportResult
+from storage import records
 from storage.models.school import SchoolClass, Staff
 from storage.records import RecordError
-from storage.roster import ImportResult
 from storage.schedule import to_roster_grade
 
 consultants_cli = AppGroup(

@@ -8,8 +8,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from storage import roster
 from catalogue import text
+from school import roster
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 

@@ -12,8 +12,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
 from catalogue import text
+from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
 
 rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
 windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))
@@ -58,8 +58,9 @@ def _send_now(svc: Any) -> dict[str, int]:
 @click.option("--year", type=int, help=YEAR_HELP)
 def rules_show(year: int | None) -> None:
     """Print the rules as they run this academic year: semesters, windows, limits, the schedule."""
+    from rules.model import NotConfigured
+    from rules.table import render_rules_table
     from storage import schedule
-    from storage.rules import NotConfigured, render_rules_table
 
     svc = _svc()
     year = year or _today_year(svc)
@@ -93,7 +94,8 @@ def rules_check(file: Path) -> None:
     """Validate a rules file (syntax, dates, national rules, texts and buttons it names)."""
     from catalogue import TEXTS
     from jobs.reminders import FLOW_ACTIONS
-    from storage.rules import RulesError, check_rules_file
+    from rules.model import RulesError
+    from rules.reader import check_rules_file
 
     try:
         rules = check_rules_file(file, known_text_keys=TEXTS.keys(), known_flows=FLOW_ACTIONS)
@@ -179,8 +181,8 @@ def windows_set(
 @click.option("--year", type=int, help=YEAR_HELP)
 def windows_list(year: int | None) -> None:
     """List the windows of a year as they now run, marking those the working group changed."""
+    from rules.model import NotConfigured
     from storage import schedule
-    from storage.rules import NotConfigured
 
     svc = _svc()
     year = year or _today_year(svc)

@@ -13,10 +13,10 @@ from flask import current_app, has_app_context
 from bot.config import Settings
 from bot.line import LineGateway
 from jobs.queue import JobQueue
+from rules.model import SchoolRules
 from storage.clock import Clock
 from storage.db import Database
 from storage.files import FileStore
-from storage.rules import SchoolRules
 
 EXTENSION = "portfolio"
 

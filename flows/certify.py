@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from catalogue import text
 from flows import links, postback_refs, upload
 from flows import messages as m
 from flows.context import Ctx
@@ -22,7 +23,7 @@ from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_ALT_TEXT_LENGTH, MAX_FLEX_CAROUSEL_BUBBLES
 from flows.store import Conversation
-from catalogue import text
+from rules.model import SchoolRules, Window
 from storage import certification as cert
 from storage.clock import format_date, format_datetime, format_short_date
 from storage.identity import (
@@ -39,7 +40,6 @@ from storage.items import VIEWER_STAFF
 from storage.models.portfolio import CourseOutcome, FileRecord
 from storage.models.school import Staff
 from storage.outbox import MAX_MESSAGES_PER_REQUEST, URGENT, Outbox
-from storage.rules import SchoolRules, Window
 
 # Anyone on staff may be a successor or a convener's designee; authority is per item.
 CERTIFIER_ROLES = (TEACHER, HOMEROOM, CONSULTANT, CONVENER, STAFF)

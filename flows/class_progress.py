@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalogue import text
 from flows import messages as m
 from flows import postback_refs
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from catalogue import text
+from rules.model import COURSE_OUTCOME, NotConfigured, Semester
 from storage import certification as cert
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
@@ -27,7 +28,6 @@ from storage.models.certification import ClassReminder
 from storage.models.line import LineAccount
 from storage.models.school import SchoolClass
 from storage.outbox import NORMAL
-from storage.rules import COURSE_OUTCOME, NotConfigured, Semester
 
 PREFIX = "cp:"
 ASK = "ask"

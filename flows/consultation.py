@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from catalogue import TEXTS, text
 from flows import intake
 from flows import messages as m
 from flows.context import Ctx
@@ -25,15 +26,15 @@ from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.records import split_for_line
 from flows.store import Conversation
-from catalogue import TEXTS, text
 from flows.upload import card, shorten
-from storage import items, media, records
+from media import fit as media
+from school.roster import parse_roster_date
+from storage import items, records
 from storage.clock import at_taipei, format_date, taipei, taipei_date
 from storage.identity import CONSULTANT, CONVENER, HOMEROOM, STAFF, STUDENT, TEACHER, Identity
 from storage.models.records import GROUP, INDIVIDUAL, Consultation
 from storage.models.school import SchoolClass, Staff, Student
 from storage.records import RecordError
-from storage.roster import parse_roster_date
 
 FLOW = "record_consultation"
 KIND = "consult:kind"

@@ -11,11 +11,11 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from rules.model import SchoolRules
 from storage.clock import Clock
 from storage.files import FileStore
 from storage.models.line import LineAccount
 from storage.outbox import NORMAL, Outbox
-from storage.rules import SchoolRules
 
 
 class ContentSource(Protocol):

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from catalogue import text
+from rules.model import AUDIENCES
 from storage import schedule
 from storage.clock import TAIPEI, format_date, format_short_date
 from storage.identity import (
@@ -27,7 +28,6 @@ from storage.identity import (
     Identity,
 )
 from storage.models.schedule import SchoolEvent
-from storage.rules import AUDIENCES
 
 EVENT_PREFIX = "event:"
 RSVP_YES = "yes"

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catalogue import text
 from flows.context import Ctx
 from flows.engine import Input
-from catalogue import text
-from storage import items, media
+from media import fit as media
+from media.fit import MB, FitResult, Kind
+from storage import items
 from storage.files import NotStored, StoredFile, TooLarge
-from storage.media import MB, FitResult, Kind
 from storage.models.portfolio import FileRecord
 
 log = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalogue import TEXTS, text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
@@ -12,8 +13,8 @@ from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.performance import resume_draft as resume_performance
 from flows.performance import type_label
-from catalogue import TEXTS, text
 from flows.upload import REUPLOAD, count_line, current_student, resume_draft, shorten
+from rules.model import COURSE_OUTCOME, PERFORMANCE
 from storage import items
 from storage.identity import STUDENT, Identity
 from storage.items import ItemError, TermRef
@@ -27,7 +28,6 @@ from storage.models.portfolio import (
     Performance,
 )
 from storage.models.school import Student
-from storage.rules import COURSE_OUTCOME, PERFORMANCE
 
 PREFIX = "myp:"
 WITHDRAW = "withdraw:"

@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from catalogue import TEXTS, text
 from flows import intake
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
-from catalogue import TEXTS, text
 from flows.upload import (
     MENU_QUICK,
     card,
@@ -36,12 +36,12 @@ from flows.upload import (
     window_refusal,
     with_card_taps,
 )
+from rules.model import PERFORMANCE
 from storage import items
 from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import STUDENT, Identity
 from storage.items import TermRef
 from storage.models.portfolio import DRAFT, Performance
-from storage.rules import PERFORMANCE
 
 FLOW = "performance"
 TYPE = "performance:type"

@@ -16,18 +16,18 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
-from catalogue import text
+from rules.model import COURSE_OUTCOME, PERFORMANCE
 from storage import picking
 from storage.clock import format_date, format_datetime
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity
 from storage.models.school import SchoolClass
 from storage.picking import Candidate, Outcome, PickState
-from storage.rules import COURSE_OUTCOME, PERFORMANCE
 
 FLOW: Final = "pick"
 EXPORT_FLOW: Final = "export_picks"

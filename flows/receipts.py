@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import END, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.picking import item_label, item_title
 from flows.store import Conversation
-from catalogue import text
-from storage import receipts
+from school import receipts
+from school.receipts import OpenItem
 from storage.clock import format_date, format_datetime
 from storage.identity import STUDENT, Identity
 from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG
-from storage.receipts import OpenItem
 
 FLOW: Final = "confirm_receipt"
 SUMMARY_CHARS: Final = 80

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from catalogue import text
 from flows import intake
 from flows import messages as m
 from flows.context import Ctx
@@ -19,15 +20,14 @@ from flows.engine import END, STAY, Flow, Input, StepFn, step
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.store import Conversation
-from catalogue import text
+from media.fit import mb
+from rules.model import COURSE_OUTCOME, PERFORMANCE
 from storage import items
 from storage.clock import format_date
 from storage.identity import STUDENT, Identity
 from storage.items import ItemError, Room, TermRef, WindowCheck
-from storage.media import mb
 from storage.models.portfolio import CERTIFIED, DRAFT, CourseOutcome, FileRecord
 from storage.models.school import Course, Student
-from storage.rules import COURSE_OUTCOME, PERFORMANCE
 
 FLOW = "upload"
 COURSE = "upload:course"

@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.services import Services
-from flows import messages as m
 from catalogue import text
+from flows import messages as m
+from rules.model import SchoolRules
 from storage import outbox as outbox_store
 from storage import schedule
 from storage.clock import TAIPEI, at_taipei
 from storage.models.line import HELD, PENDING, OutboxMessage
 from storage.models.schedule import EXPIRED
 from storage.outbox import LOW, NORMAL, URGENT, Outbox
-from storage.rules import SchoolRules
 
 log = logging.getLogger(__name__)
 

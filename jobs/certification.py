@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import Services
+from catalogue import text
 from flows import certify as certify_flow
 from flows import messages as m
-from catalogue import text
+from rules.model import NotConfigured, SchoolRules
 from storage import certification as cert
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
@@ -28,7 +29,6 @@ from storage.models.certification import CertificationPush, CertifierNote
 from storage.models.portfolio import CourseOutcome
 from storage.models.school import Staff
 from storage.outbox import NORMAL, Outbox
-from storage.rules import NotConfigured, SchoolRules
 from storage.schedule import effective_rules
 
 log = logging.getLogger(__name__)

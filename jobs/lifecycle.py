@@ -23,18 +23,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import Services, services
-from flows import messages as m
 from catalogue import text
+from flows import messages as m
+from rules.model import SchoolRules
+from school import lifecycle as life
 from storage import backup
 from storage import inbox as inbox_store
-from storage import lifecycle as life
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
 from storage.models.lifecycle import BACKUP, DAILY, LifecycleRun, RetentionDeletion
 from storage.models.school import Student
 from storage.outbox import NORMAL, Outbox
-from storage.rules import SchoolRules
 
 log = logging.getLogger(__name__)
 

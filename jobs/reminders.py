@@ -22,17 +22,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.services import Services
+from catalogue import TEXTS, text
 from flows import messages as m
 from flows.events import event_notice, kind_label, when_text
-from catalogue import TEXTS, text
 from jobs import budget
-from storage import schedule
-from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
-from storage.db import lock_named
-from storage.models.schedule import SchoolEvent
-from storage.models.school import SchoolClass
-from storage.outbox import Outbox
-from storage.rules import (
+from rules.model import (
     AUDIENCES,
     COURSE_OUTCOME,
     PERFORMANCE,
@@ -41,6 +35,12 @@ from storage.rules import (
     SchoolRules,
     Window,
 )
+from storage import schedule
+from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
+from storage.db import lock_named
+from storage.models.schedule import SchoolEvent
+from storage.models.school import SchoolClass
+from storage.outbox import Outbox
 from storage.schedule import Recipient
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalogue import TEXTS, text
-from storage import schedule
-from storage.clock import TAIPEI, at_taipei, format_date
-from storage.outbox import NORMAL, URGENT
-from storage.rules import (
+from rules.model import (
     SETTABLE_WINDOWS,
     YEAR_WINDOWS,
     NotConfigured,
@@ -21,8 +18,11 @@ from storage.rules import (
     SchoolRules,
     Semester,
     WindowSetting,
-    parse_rules,
 )
+from rules.reader import parse_rules
+from storage import schedule
+from storage.clock import TAIPEI, at_taipei, format_date
+from storage.outbox import NORMAL, URGENT
 
 # The menu action a window's announcement button starts, and the flow whose label it shows.
 WINDOW_ACTIONS = {

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue import text
+from rules.model import NotConfigured, SchoolRules
 from storage.clock import TAIPEI, format_date
 from storage.models.console_office import (
     EXC_CERTIFICATION,
@@ -21,7 +22,6 @@ from storage.models.line import LineAccount
 from storage.models.portfolio import PENDING, CourseOutcome
 from storage.models.school import Staff, Student
 from storage.outbox import URGENT, Outbox
-from storage.rules import NotConfigured, SchoolRules
 
 REASON_MAX = 200
 # An exception is for a late student, not a second window: at most this many days ahead.

@@ -16,14 +16,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from storage import export
+from rules.model import COURSE_OUTCOME, PERFORMANCE, SchoolRules
+from school import export
 from storage.clock import format_datetime
 from storage.db import Database
 from storage.files import FileStore
 from storage.models.console_office import DONE, FAILED, QUEUED, RUNNING, ConsoleJob
 from storage.models.line import LineAccount
 from storage.outbox import NORMAL, Outbox
-from storage.rules import COURSE_OUTCOME, PERFORMANCE, SchoolRules
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from rules.model import SchoolRules
 from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
@@ -19,7 +20,6 @@ from storage.clock import TAIPEI, UTC
 from storage.db import Database
 from storage.models.console_office import DONE, FAILED, ConsoleJob
 from storage.models.line import DEAD, PENDING, OutboxMessage
-from storage.rules import SchoolRules
 
 
 @dataclass(frozen=True)

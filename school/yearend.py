@@ -8,10 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 from catalogue import text
-from storage import export, picking
+from rules.model import COURSE_OUTCOME, SchoolRules
+from school import export
+from storage import picking
 from storage.clock import format_date
 from storage.files import FileStore
-from storage.rules import COURSE_OUTCOME, SchoolRules
 
 
 class ExportBlocked(ValueError):

@@ -54,7 +54,7 @@ POSTGRESQL: Final = "postgresql"
 SQLITE: Final = "sqlite"
 DEFAULT_KEEP: Final = 14
 STALE_PARTIAL_SECONDS: Final = 24 * 3600
-# Taken by backups and by whatever removes bytes from the store (storage/lifecycle.py), so a
+# Taken by backups and by whatever removes bytes from the store (school/lifecycle.py), so a
 # backup never copies a database that names a file whose bytes were removed meanwhile.
 FILES_LOCK: Final = "lifecycle-files"
 

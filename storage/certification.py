@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 
+from rules.model import DEFAULT_CERT_PUSH_AT, NotConfigured, SchoolRules, Window
 from storage.clock import taipei, taipei_date
 from storage.exceptions import open_exception
 from storage.models.certification import (
@@ -41,7 +42,6 @@ from storage.models.portfolio import (
     CourseOutcome,
 )
 from storage.models.school import Course, SchoolClass, Staff, StaffRole, Student
-from storage.rules import DEFAULT_CERT_PUSH_AT, NotConfigured, SchoolRules, Window
 
 # Capacities a certifier acts in, and their link in the chain.
 TEACHER = "teacher"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from storage.media import HEAD_BYTES, mime_of, sniff_bytes
+from media.fit import HEAD_BYTES, mime_of, sniff_bytes
 
 CHUNK_SIZE = 64 * 1024
 TEMP_DIR_NAME = "tmp"

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
 from storage import certification
 from storage.db import lock_named
 from storage.exceptions import open_exception
@@ -38,7 +39,6 @@ from storage.models.school import (
     Student,
     Term,
 )
-from storage.rules import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
 
 OUTCOME_DRAFT = "outcome"
 PERFORMANCE_DRAFT = "performance"

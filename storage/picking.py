@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
 from storage.clock import academic_year_of, taipei_date
 from storage.db import lock_named
 from storage.models.picking import PickConfirmation
@@ -31,7 +32,6 @@ from storage.models.portfolio import (
     PerformanceFile,
 )
 from storage.models.school import Student
-from storage.rules import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
 
 KINDS: Final = (COURSE_OUTCOME, PERFORMANCE)
 # Item references as the student's buttons, the export and the receipt list write them.
@@ -170,7 +170,7 @@ def _performance_title(perf: Performance) -> str:
     return perf.summary or ""
 
 
-# Performance fields that name the record on a card, most telling first (see storage/export.py).
+# Performance fields that name the record on a card, most telling first (see school/export.py).
 TITLE_FIELDS: Final = (
     "name",
     "title",

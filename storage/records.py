@@ -17,6 +17,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
+from catalogue import text
+from rules.model import SchoolRules
 from storage.clock import academic_year_of, taipei, taipei_date
 from storage.models.portfolio import AuditEntry, FileRecord
 from storage.models.records import (
@@ -30,8 +32,6 @@ from storage.models.records import (
     StudentDocument,
 )
 from storage.models.school import Course, Enrolment, SchoolClass, Staff, Student, Term
-from storage.rules import SchoolRules
-from catalogue import text
 
 CONSULTANT_ROLE: Final = "課程諮詢教師"
 COUNSELLING_ROLE: Final = "輔導室"

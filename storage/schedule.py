@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from rules.model import SchoolRules, WindowSetting
 from storage.models.line import LineAccount
 from storage.models.portfolio import (
     DRAFT,
@@ -43,7 +44,6 @@ from storage.models.school import (
     StaffRole,
     Student,
 )
-from storage.rules import SchoolRules, WindowSetting
 
 ENROLLED = "在學"
 # The roster keeps grades 1-3 (高一..高三); the rules file speaks of 10-12.

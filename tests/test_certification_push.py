@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from rules.model import SchoolRules
+from rules.reader import DEFAULT_RULES_PATH, parse_rules
 from storage.clock import TAIPEI
 from storage.models.certification import CertificationPush
 from storage.models.line import LineAccount
 from storage.models.portfolio import CERTIFIED
-from storage.rules import DEFAULT_RULES_PATH, SchoolRules, parse_rules
 from tests.conftest import CHANNEL_SECRET, make_settings
 from tests.school import TEACHER_CHEN, TEACHER_WANG, School
 from tests.support import Chat

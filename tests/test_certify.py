@@ -13,6 +13,7 @@ from bot.emulator import events as ev
 from flows import certify as certify_flow
 from flows import links, postback_refs
 from flows.line_limits import check_messages
+from rules.reader import load_rules
 from storage import certification as cert
 from storage.models.portfolio import (
     CERTIFIED,
@@ -24,7 +25,6 @@ from storage.models.portfolio import (
     CourseOutcome,
     FileRecord,
 )
-from storage.rules import load_rules
 from tests.conftest import SECRET_KEY
 from tests.school import TEACHER_CHEN, TEACHER_LIN, TEACHER_WANG, School
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from rules.model import SchoolRules
 from storage.models.certification import ClassReminder
 from storage.models.line import LineAccount
 from storage.models.portfolio import DRAFT, CourseOutcome
-from storage.rules import SchoolRules
 from tests.school import TEACHER_CHEN, TEACHER_LIN, TEACHER_WANG, School
 from tests.support import Chat
 from tests.test_certification_push import chat_with, rules_with  # noqa: F401

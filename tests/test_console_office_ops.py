@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from rules.model import COURSE_OUTCOME
 from school import calendar, exceptions, jobs, system
 from storage import certification as cert
 from storage import items
@@ -19,7 +20,6 @@ from storage.models.console_office import DONE, FAILED, ConsoleJob, StudentExcep
 from storage.models.line import DEAD, PENDING, OutboxMessage
 from storage.models.portfolio import DRAFT, CourseOutcome, FileRecord
 from storage.models.schedule import Announcement, WindowChange
-from storage.rules import COURSE_OUTCOME
 from tests.school import STUDENTS_101, TEACHER_WANG, School
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.emulator import events as ev
 from flows.line_limits import check_messages
+from rules.reader import load_rules
 from storage import records
 from storage.clock import at_taipei
 from storage.models.portfolio import AuditEntry
@@ -26,7 +27,6 @@ from storage.models.records import (
     ConsultationStudent,
 )
 from storage.models.school import Course, Enrolment, SchoolClass, Staff, StaffRole, Term
-from storage.rules import load_rules
 from tests.school import CONSULTANT, PARENT, TEACHER_WANG, School
 from tests.support import Chat
 

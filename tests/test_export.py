@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from storage import export
+from school import export
 from storage.clock import TAIPEI
 from storage.models.picking import ExportRun, PickConfirmation
 from storage.models.portfolio import (

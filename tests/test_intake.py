@@ -16,10 +16,10 @@ from PIL import Image
 from flows import intake
 from flows.context import Ctx
 from flows.engine import Input
+from media.fit import Kind
+from rules.reader import load_rules
 from storage.clock import FrozenClock
 from storage.files import LocalFileStore
-from storage.media import Kind
-from storage.rules import load_rules
 from tests.conftest import SCHOOL_DAY
 from tests.support import Chat
 from tests.test_upload import (

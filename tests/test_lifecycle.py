@@ -15,9 +15,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from rules.model import COURSE_OUTCOME
+from school import lifecycle as life
 from storage import certification as cert
 from storage import items
-from storage import lifecycle as life
 from storage.identity import STUDENT, identify
 from storage.models.binding import BindingCode
 from storage.models.lifecycle import REENROL, RENUMBER, REPEAT, TRANSFER_OUT, StudentChange
@@ -41,7 +42,6 @@ from storage.models.school import (
     StudentClassHistory,
     Term,
 )
-from storage.rules import COURSE_OUTCOME
 from tests.school import REGISTRAR, School
 
 WANG, LIN, CHEN, REG = "T001", "T002", "T003", "A001"

@@ -21,8 +21,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from catalogue import TEXTS, text
-from storage import media
-from storage.media import (
+from media import fit as media
+from media.fit import (
     DOCUMENT_LIMIT,
     MIN_LONG_SIDE,
     READABLE_LONG_SIDE,

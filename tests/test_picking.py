@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from flows.picking import item_data
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from rules.reader import load_rules
 from storage import picking
 from storage.clock import TAIPEI, at_taipei
 from storage.models.picking import PickConfirmation
@@ -21,7 +23,6 @@ from storage.models.portfolio import (
     CourseOutcome,
     Performance,
 )
-from storage.rules import COURSE_OUTCOME, PERFORMANCE, load_rules
 from tests.conftest import SECRET_KEY
 from tests.support import Chat
 

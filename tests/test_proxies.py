@@ -302,7 +302,7 @@ def test_audit_log_exports_to_csv_and_xlsx(
 
 def test_escalation_and_re_resolution_work_on_sqlite_too(sqlite_db: Any, clock: Any) -> None:
     """The embedded default database runs the same queries (row-value IN, conditional UPDATEs)."""
-    from storage.rules import load_rules
+    from rules.reader import load_rules
     from tests.school import seed_school
 
     rules = load_rules()

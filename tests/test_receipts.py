@@ -9,12 +9,12 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from storage import receipts
+from rules.reader import load_rules
+from school import receipts
 from storage.clock import TAIPEI, at_taipei
 from storage.models.line import OutboxMessage
 from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList
 from storage.models.school import Student
-from storage.rules import load_rules
 from tests.support import Chat
 from tests.test_picking import add_outcome, add_performance
 

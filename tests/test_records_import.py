@@ -12,12 +12,14 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 
 from flows.line_limits import check_messages
-from storage import items, records_import
+from rules.model import PERFORMANCE
+from rules.reader import load_rules
+from school import records_import
+from storage import items
 from storage.clock import at_taipei
 from storage.items import TermRef
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
-from storage.rules import PERFORMANCE, load_rules
 from tests.school import School
 from tests.support import Chat
 
@@ -71,7 +73,7 @@ def test_cadre_import_dry_run_then_real(db: Any, school: School, tmp_path: Path)
     assert monitor.student_id == school.students["Us10101"]
     assert (monitor.academic_year, monitor.semester) == (115, 1)
     assert monitor.entered_by_staff and monitor.status == SUBMITTED
-    # The same field keys students' own cadre records use (flows/performance.py, storage/export.py).
+    # The same field keys students' own cadre records use (flows/performance.py, school/export.py).
     assert monitor.fields == {"unit": "101班", "position": "班長", "start": "2026-08-30",
                               "end": "2027-01-20", "level": "班級幹部"}
     assert monitor.summary == "101班班長（班級幹部）"

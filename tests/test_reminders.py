@@ -423,7 +423,7 @@ def test_cron_table_registers_the_tick_with_rqs_scheduler(redis_url: str) -> Non
 
 def test_default_rules_name_only_flows_the_bot_can_start() -> None:
     from catalogue import TEXTS
-    from storage.rules import DEFAULT_RULES_PATH, check_rules_file
+    from rules.reader import DEFAULT_RULES_PATH, check_rules_file
 
     rules = check_rules_file(DEFAULT_RULES_PATH, known_text_keys=TEXTS.keys(),
                              known_flows=reminders.FLOW_ACTIONS)
@@ -433,7 +433,7 @@ def test_default_rules_name_only_flows_the_bot_can_start() -> None:
 
 @pytest.mark.parametrize("day", [date(2026, 9, 3), date(2027, 2, 14)])
 def test_period_keys_are_stable(day: date) -> None:
-    from storage.rules import load_rules
+    from rules.reader import load_rules
 
     rules = load_rules(None)
     due = rules.due_between(at_taipei(day), at_taipei(day + timedelta(days=1)))
@@ -444,7 +444,7 @@ def test_a_row_the_file_got_wrong_does_not_stop_the_others(
         db: Any, line: Any, _emulator: Any, clock: FrozenClock, tmp_path: Any, school: School,
         caplog: Any) -> None:
     from bot import create_app
-    from storage.rules import DEFAULT_RULES_PATH, parse_rules
+    from rules.reader import DEFAULT_RULES_PATH, parse_rules
     from tests.conftest import make_settings
 
     row = ('\n[[schedule]]\nid = "{id}"\nwhat = "測試"\naudience = "registrar"\n'

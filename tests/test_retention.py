@@ -298,9 +298,9 @@ def test_sealed_students_cannot_be_changed_but_can_be_exported(
 
 def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
     """The generic deletion follows the same foreign keys on the embedded database."""
-    from storage import lifecycle as life
+    from rules.reader import load_rules
+    from school import lifecycle as life
     from storage.files import LocalFileStore
-    from storage.rules import load_rules
     from tests.school import seed_school
 
     school = seed_school(sqlite_db)

@@ -19,7 +19,17 @@ from sqlalchemy import create_engine, select, text
 
 import storage.models  # noqa: F401 - registers every table on Base.metadata
 from bot import roster_cli
-from storage import crypto, roster
+from school import roster
+from school.roster import (
+    RosterFileError,
+    decode_text,
+    import_roster,
+    is_valid_national_id,
+    normalise_phone,
+    parse_roster_date,
+    read_roster_file,
+)
+from storage import crypto
 from storage.clock import FrozenClock
 from storage.db import Base, Database
 from storage.models.school import (
@@ -32,15 +42,6 @@ from storage.models.school import (
     Student,
     StudentClassHistory,
     Term,
-)
-from storage.roster import (
-    RosterFileError,
-    decode_text,
-    import_roster,
-    is_valid_national_id,
-    normalise_phone,
-    parse_roster_date,
-    read_roster_file,
 )
 from tests.conftest import PG_ADMIN_URL, SCHOOL_DAY, SECRET_KEY, _missing
 

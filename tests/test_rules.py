@@ -8,17 +8,10 @@ from pathlib import Path
 import pytest
 
 from catalogue import TEXTS, text
+from rules.model import NotConfigured, RulesError, SchoolRules
+from rules.reader import DEFAULT_RULES_PATH, check_rules_file, load_rules, parse_rules
+from rules.table import render_rules_table
 from storage.clock import TAIPEI, at_taipei
-from storage.rules import (
-    DEFAULT_RULES_PATH,
-    NotConfigured,
-    RulesError,
-    SchoolRules,
-    check_rules_file,
-    load_rules,
-    parse_rules,
-    render_rules_table,
-)
 
 MINIMAL = """\
 [school]
@@ -508,7 +501,8 @@ def test_render_rules_table_for_an_unknown_year_fails(rules: SchoolRules) -> Non
 
 
 def test_guardian_progress_is_a_switch() -> None:
-    from storage.rules import RulesError, load_rules, parse_rules
+    from rules.model import RulesError
+    from rules.reader import load_rules, parse_rules
 
     default = load_rules(None)
     assert default.guardian_progress is True

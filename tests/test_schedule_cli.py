@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from rules.reader import DEFAULT_RULES_PATH
 from storage.clock import FrozenClock
 from storage.models.schedule import Announcement, SchoolEvent, WindowChange
-from storage.rules import DEFAULT_RULES_PATH
 from tests.school import PARENT, STUDENTS_101, STUDENTS_102, School
 from tests.test_reminders import taipei, tick
 
@@ -213,7 +213,8 @@ def test_events_create_checks_its_input(app: Any, db: Any, school: School) -> No
 
 
 def test_a_window_set_later_is_checked_and_derives_like_the_file() -> None:
-    from storage.rules import RulesError, WindowSetting, load_rules
+    from rules.model import RulesError, WindowSetting
+    from rules.reader import load_rules
 
     rules = load_rules(None)
     later = rules.with_windows([WindowSetting("upload", 115, 1, date(2026, 8, 31),

@@ -17,6 +17,7 @@ from sqlalchemy import text as text_sql
 
 from bot.emulator import events as ev
 from flows.line_limits import check_messages
+from rules.reader import load_rules
 from storage import items
 from storage.clock import TAIPEI
 from storage.models.conversation import ConversationRow
@@ -32,7 +33,6 @@ from storage.models.portfolio import (
     FileRecord,
 )
 from storage.models.school import Course, Enrolment, Term
-from storage.rules import load_rules
 from tests.support import Chat
 
 STUDENT = "Us10101"

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager, defer
 
+from catalogue import text
 from storage.crypto import cipher, mask_national_id
 from storage.db import lock_named
 from storage.models.school import (
@@ -32,7 +33,6 @@ from storage.models.school import (
     StudentClassHistory,
     Term,
 )
-from catalogue import text
 
 # --- the registrar's words ------------------------------------------------------------------------
 

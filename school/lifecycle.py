@@ -50,12 +50,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from catalogue import text
+from media.fit import EXTENSIONS, MIME_TYPES
+from rules.model import SchoolRules
+from school.roster import is_valid_national_id, normalise_national_id
 from storage.backup import FILES_LOCK
 from storage.clock import academic_year_of, at_taipei, format_datetime, taipei, taipei_date
 from storage.crypto import cipher, mask_national_id
 from storage.db import Base, lock_named
 from storage.files import CHUNK_SIZE, FileStore, NotStored
-from storage.media import EXTENSIONS, MIME_TYPES
 from storage.models.binding import BindingCode
 from storage.models.certification import TeacherAbsence
 from storage.models.conversation import ConversationRow
@@ -94,9 +97,6 @@ from storage.models.school import (
     StudentClassHistory,
     Term,
 )
-from storage.roster import is_valid_national_id, normalise_national_id
-from storage.rules import SchoolRules
-from catalogue import text
 
 # Student.status values, as the registrar's system writes them.
 ENROLLED: Final = "在學"
@@ -982,7 +982,7 @@ def export_student(session: Session, files: FileStore, student: Student, out_dir
     """One zip with every item (status, certification, decider and capacity), the class
     history, standing changes, records other features keep about the student (consultations,
     cadres, grade-12 documents...), the files themselves and a sha256 manifest."""
-    from storage.export import RECORD_TYPE_BY_KEY
+    from school.export import RECORD_TYPE_BY_KEY
 
     def lab(key: str, default: str) -> str:
         return label(key) or default

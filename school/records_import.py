@@ -1,6 +1,6 @@
 """Staff-entered records from school exports: cadres (訓育組, 社團組) and attendance (生輔組).
 
-Built on the roster import (storage/roster.py): the same reader (CSV in any school encoding or
+Built on the roster import (school/roster.py): the same reader (CSV in any school encoding or
 .xlsx), the same header matching, row-numbered checks of every row, all or nothing, dry runs.
 Cadre records become 多元表現 of type cadre marked entered_by_staff (shown to the student, not
 counted against their upload limits). Attendance is kept at school only: nothing exports it.
@@ -16,11 +16,8 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import roster
-from storage.clock import academic_year_of
-from storage.models.portfolio import SUBMITTED, Performance
-from storage.models.records import AttendanceRecord
-from storage.roster import (
+from school import roster
+from school.roster import (
     Column,
     Diffs,
     ImportContext,
@@ -31,6 +28,9 @@ from storage.roster import (
     Source,
     t,
 )
+from storage.clock import academic_year_of
+from storage.models.portfolio import SUBMITTED, Performance
+from storage.models.records import AttendanceRecord
 
 CADRE: Final = "cadre"
 # The central database's cadre levels (flows/performance.py offers the same to students).

@@ -31,9 +31,10 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from media.fit import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
+from rules.model import COURSE_OUTCOME, PERFORMANCE
 from storage.clock import taipei
 from storage.files import CHUNK_SIZE, FileStore, NotStored
-from storage.media import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
 from storage.models.picking import ExportRun
 from storage.models.portfolio import (
     CERTIFIED,
@@ -46,7 +47,6 @@ from storage.models.portfolio import (
 from storage.models.school import Student
 from storage.picking import ref_of as _ref_of
 from storage.picking import unconfirmed_with_picks
-from storage.rules import COURSE_OUTCOME, PERFORMANCE
 
 # --- the central database's format ------------------------------------------------------------
 

@@ -26,21 +26,21 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.clock import at_taipei, taipei_date
-from storage.crypto import cipher
-from storage.export import RECORD_TYPES
-from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList
-from storage.models.school import Student
-from storage.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
-from storage.roster import RosterFileError, read_roster_file
-from storage.rules import (
+from catalogue import text
+from rules.model import (
     COURSE_OUTCOME,
     NATIONAL_MIN_RECEIPT_DAYS,
     PERFORMANCE,
     NotConfigured,
     SchoolRules,
 )
-from catalogue import text
+from school.export import RECORD_TYPES
+from school.roster import RosterFileError, read_roster_file
+from storage.clock import at_taipei, taipei_date
+from storage.crypto import cipher
+from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList
+from storage.models.school import Student
+from storage.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
 
 NATIONAL_ID: Final = "national_id"
 STUDENT_NO: Final = "student_no"
