@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,heic]'
+	# The console's front-end packages (pinned in package-lock.json), served by the app itself.
+	npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -23,7 +23,7 @@ def create_app(
     overrides replace individual services (clock, queue, line, files, rules, sleep), for tests
     and for the embedded demo.
     """
-    from bot import commands, files_view, webhook
+    from bot import commands, console, files_view, webhook
     from bot.line import LineGateway
     from bot.services import EXTENSION, Services
     from jobs.queue import (
@@ -108,5 +108,6 @@ def create_app(
     app.register_blueprint(webhook.bp)
     app.register_blueprint(webhook.health)
     app.register_blueprint(files_view.bp)
+    console.init_app(app)
     commands.init_app(app)
     return app

@@ -143,6 +143,7 @@ COMMAND_MODULES = (
     "bot.export_cli",
     "bot.records_cli",
     "bot.lifecycle_cli",
+    "bot.console_cli",
 )
 
 

@@ -108,13 +108,14 @@ _CHILD_PROGRESS = MenuItem("child_progress", "孩子進度", "menu:child_progres
 _BRIEFING = MenuItem("briefing", "說明會", "menu:briefing", "calendar")
 _TODO = MenuItem("todo", "待辦", "menu:todo", "clipboard")
 _NOTICE = MenuItem("notice", "公告", "menu:notice", "megaphone")
+_CONSOLE = MenuItem("console", "後台", "menu:console", "chart")
 
 MENU_ITEMS: dict[str, tuple[MenuItem, ...]] = {
     "student": (_UPLOAD, _PERFORMANCE, _PORTFOLIO, _PICK, _HELP, _ACCOUNT),
     "teacher": (_CERTIFY, _CONSULT, _HELP),
     "homeroom": (_CERTIFY, _CLASS_PROGRESS, _CONSULT, _HELP),
     "guardian": (_CHILD_PROGRESS, _BRIEFING, _HELP),
-    "staff": (_TODO, _NOTICE, _HELP),
+    "staff": (_TODO, _NOTICE, _CONSOLE, _HELP),
 }
 
 ROLES: tuple[str, ...] = tuple(MENU_ITEMS)

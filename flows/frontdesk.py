@@ -43,6 +43,7 @@ MENU_ACTIONS = {
     "briefing": "說明會",
     "todo": "待辦",
     "notice": "公告",
+    "console": "後台",
 }
 
 
@@ -212,6 +213,7 @@ DESK_MODULES = (
     "flows.receipts",
     "flows.events",
     "flows.records",
+    "flows.console",
 )
 
 _desk: FrontDesk | None = None

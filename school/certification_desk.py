@@ -18,6 +18,7 @@ from storage.models.school import Course, SchoolClass, Staff
 @dataclass(frozen=True)
 class PendingRow:
     course_id: int
+    subject: str
     course: str  # subject and class
     code: str
     certifier: str
@@ -47,7 +48,7 @@ def pending(session: Session, now: datetime, subject: str | None = None) -> list
     rows = []
     for course_id, _, capacity, count, oldest, subj, code, cls, name in session.execute(query):
         age = (today - oldest.astimezone(TAIPEI).date()).days if oldest else 0
-        rows.append(PendingRow(course_id, f"{subj} {cls or ''}".strip(), code, name or "—",
+        rows.append(PendingRow(course_id, subj, f"{subj} {cls or ''}".strip(), code, name or "—",
                                capacity or cert.TEACHER, count, oldest, age))
     rows.sort(key=lambda r: (-r.age_days, r.course))
     return rows

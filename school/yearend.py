@@ -4,8 +4,13 @@ and nothing partial is ever written."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from catalogue import text
 from rules.model import COURSE_OUTCOME, SchoolRules
@@ -13,6 +18,7 @@ from school import export
 from storage import picking
 from storage.clock import format_date
 from storage.files import FileStore
+from storage.models.school import SchoolClass
 
 
 class ExportBlocked(ValueError):
@@ -58,3 +64,26 @@ def problem_text(problem: export.Problem) -> str:
         values["allowed"] = text(f"picking.export.allowed.{values['slot']}")
         values["slot"] = text(f"picking.export.slot.{values['slot']}")
     return text(f"picking.export.problem.{problem.code}", ref=problem.ref or "", **values)
+
+
+@dataclass(frozen=True)
+class ClassPicking:
+    class_id: int
+    class_code: str
+    students: int
+    confirmed: int
+    waiting: list[str]  # "座號 姓名" of those who have not pressed 確認送出
+
+
+def picking_by_class(session: Session, year: int,
+                     class_ids: Collection[int] | None = None) -> list[ClassPicking]:
+    """Per class: how many confirmed their picks, and who has not (for the 導師 to chase)."""
+    query = select(SchoolClass).order_by(SchoolClass.code)
+    if class_ids is not None:
+        query = query.where(SchoolClass.id.in_(list(class_ids) or [0]))
+    out = []
+    for cls in session.scalars(query):
+        rows = picking.class_progress(session, cls.id, year)
+        waiting = [f"{r.seat_no or '—'} {r.name}" for r in rows if r.confirmed_at is None]
+        out.append(ClassPicking(cls.id, cls.code, len(rows), len(rows) - len(waiting), waiting))
+    return out

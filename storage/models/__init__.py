@@ -1,6 +1,7 @@
 """Every table of the product; importing this package registers them all on Base.metadata."""
 
 from storage.models import certification as _certification  # noqa: F401
+from storage.models import console as _console  # noqa: F401
 from storage.models import console_office as _console_office  # noqa: F401
 from storage.models import lifecycle as _lifecycle  # noqa: F401
 from storage.models import picking as _picking  # noqa: F401

@@ -1,7 +1,7 @@
 """console office: exceptions for one student, long jobs started from the console
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-06 01:23:00.444351
 """
 
@@ -11,7 +11,7 @@ import storage.db
 from sqlalchemy.dialects import postgresql
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

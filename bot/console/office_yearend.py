@@ -1,0 +1,70 @@
+"""年末: picking progress per class with who has not confirmed; the export zip for the central
+database built as a job (教學組 課程學習成果, 訓育組 多元表現), the same checks as the CLI."""
+
+from __future__ import annotations
+
+from flask import Response, redirect, request, url_for
+
+from bot.console.core import bp, now, page, reading, record, render, require, svc, transaction, user
+from bot.console.office import YEAREND_KIND_ROLES, YEAREND_ROLES, office_of
+from catalogue import text
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from school import jobs as console_jobs
+from school import yearend
+from storage import picking
+
+JOB_OF = {COURSE_OUTCOME: console_jobs.EXPORT_COURSE_OUTCOMES,
+          PERFORMANCE: console_jobs.EXPORT_PERFORMANCES}
+
+
+def _year() -> int:
+    raw = request.values.get("year", "")
+    if raw.isdigit() and 100 <= int(raw) <= 999:
+        return int(raw)
+    return picking.picking_year(svc().rules, now())
+
+
+def _kinds() -> list[str]:
+    return [k for k, roles in YEAREND_KIND_ROLES.items() if user().has(*roles)
+            or user().has("教務主任")]
+
+
+@bp.get("/yearend")
+@page("console.yearend")
+def yearend_page() -> Response:
+    year = _year()
+    window = picking.picking_window(svc().rules, year)
+    with reading() as session:
+        classes = yearend.picking_by_class(session, year)
+        mine = console_jobs.for_staff(session, user().staff_id,
+                                      (console_jobs.EXPORT_COURSE_OUTCOMES,
+                                       console_jobs.EXPORT_PERFORMANCES))
+    try:
+        yearend.check_may_export(svc().rules, year, now())
+        blocked = None
+    except yearend.ExportBlocked as exc:
+        blocked = exc.message
+    return render("office_yearend.html", year=year, window=window,
+                  phase=picking.phase_of(window, now()) if window else None, classes=classes,
+                  kinds=_kinds(), jobs=mine, blocked=blocked, percent=console_jobs.percent,
+                  kind_label=lambda k: text(f"console_office.jobs.kind.{k}"))
+
+
+@bp.post("/yearend/export")
+@page("console.yearend_export")
+def yearend_export() -> Response:
+    """Start the export as a job; its page shows the progress and then the download."""
+    kind = request.form.get("kind", "")
+    require(kind in _kinds())  # 教學組 may not build 訓育組's file, nor the other way round
+    year = _year()
+    params = {"year": year, "only_confirmed": request.form.get("only_confirmed") == "1"}
+    with transaction() as session:
+        running = console_jobs.running(session, JOB_OF[kind], params)
+        if running is not None:
+            return redirect(url_for("console.job", job_id=running.id), code=303)
+        job_id = console_jobs.start(session, JOB_OF[kind], params, user().staff_id, now())
+        record(session, office_of(YEAREND_ROLES), "export_start",
+               text("console_office.yearend.audit", kind=text(f"picking.kind.{kind}"), year=year,
+                    id=job_id))
+    svc().queue.enqueue("jobs.console.run_console_job", job_id)
+    return redirect(url_for("console.job", job_id=job_id), code=303)

@@ -1,0 +1,302 @@
+"""The office year's console pages: 期程, 認證 and 個別開放, 年末, 系統 and the jobs they start.
+Each route is checked per role on the server; each change is audited; people are told in LINE."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.clock import TAIPEI
+from storage.models.console import ConsoleAudit
+from storage.models.console_office import ConsoleJob, StudentException
+from storage.models.line import LineAccount
+from storage.models.portfolio import CourseOutcome
+from storage.models.schedule import WindowChange
+from storage.models.school import Staff, StaffRole
+from tests.console_support import Browser
+from tests.school import STUDENTS_101, TEACHER_WANG, School
+
+
+def taipei(*args: int) -> datetime:
+    return datetime(*args, tzinfo=TAIPEI)
+
+
+@pytest.fixture
+def offices(db: Any, school: School, clock: Any) -> School:
+    """The small school plus 教學組 (A002), 訓育組 (A003) and 資媒組 (A004), bound to LINE."""
+    with db.transaction() as s:
+        for no, name, role, uid in (("A002", "劉教學", "教學組", "Uteach"),
+                                    ("A003", "周訓育", "訓育組", "Utrain"),
+                                    ("A004", "鄭資媒", "資媒組", "Umedia")):
+            member = Staff(staff_no=no, name=name, roles=[StaffRole(role=role)])
+            s.add(member)
+            s.flush()
+            s.add(LineAccount(line_user_id=uid, staff_id=member.id, created_at=clock.now(),
+                              bound_at=clock.now()))
+            school.staff[no] = member.id
+    return school
+
+
+def signed_in(app: Any, staff_no: str) -> Browser:
+    browser = Browser(app)
+    browser.sign_in(staff_no)
+    return browser
+
+
+def run_jobs(app: Any) -> None:
+    app.extensions["portfolio"].queue.run_all()
+
+
+def audit_actions(db: Any) -> list[str]:
+    with db.session() as s:
+        return list(s.scalars(select(ConsoleAudit.action).order_by(ConsoleAudit.id)))
+
+
+def texts_for(line: Any, user: str) -> str:
+    return " ".join(m.get("text", "") for m in line.messages_for(user))
+
+
+# --- roles on every route ------------------------------------------------------------------------
+
+STAFF = ("A001", "A002", "A003", "A004", "T001", "T003", "T004")
+ROUTES: dict[str, set[str]] = {
+    "/console/calendar": {"A001", "A002"},
+    "/console/calendar/next?year=115": {"A001", "A002"},
+    "/console/certification": {"A002", "T003"},
+    "/console/certification/audit.xlsx": {"A002", "T003"},
+    "/console/exceptions": {"A001", "A002"},
+    "/console/yearend": {"A002", "A003"},
+    "/console/system": {"A001", "A004"},  # 註冊組長 heads the management proxy chain
+}
+
+
+@pytest.mark.parametrize("path", sorted(ROUTES))
+def test_every_office_page_checks_roles_on_the_server(app: Any, offices: School,
+                                                      path: str) -> None:
+    for staff_no in STAFF:
+        response = signed_in(app, staff_no).get(path)
+        expected = 200 if staff_no in ROUTES[path] else 403
+        assert response.status_code == expected, (staff_no, path, response.status_code)
+    assert Browser(app).get(path).status_code == 401
+
+
+@pytest.mark.parametrize(("path", "form"), [
+    ("/console/calendar/change", {"kind": "upload", "semester": "1", "end": "2027/02/08"}),
+    ("/console/exceptions", {"kind": "upload", "student_no": "115001", "term": "115-1",
+                             "until": "2026/10/20", "reason": "病假"}),
+    ("/console/certification/proxy", {"action": "away", "staff_no": "T001"}),
+    ("/console/yearend/export", {"kind": "course_outcome"}),
+    ("/console/system", {"action": "backup"}),
+])
+def test_office_forms_refuse_other_roles_and_missing_csrf(
+        app: Any, offices: School, db: Any, path: str, form: dict[str, str]) -> None:
+    teacher = signed_in(app, "T004")  # a 任課教師 with no office
+    assert teacher.post(path, form).status_code == 403
+    allowed = {"/console/calendar/change": "A001", "/console/exceptions": "A001",
+               "/console/certification/proxy": "A002", "/console/yearend/export": "A002",
+               "/console/system": "A004"}[path]
+    assert signed_in(app, allowed).post(path, form, csrf=False).status_code == 400
+    with db.session() as s:
+        for table in (WindowChange, StudentException, ConsoleJob):
+            assert s.scalar(select(func.count()).select_from(table)) == 0
+    assert audit_actions(db) == []
+
+
+# --- 期程 -----------------------------------------------------------------------------------------
+
+
+def test_the_calendar_shows_the_year_and_a_change_is_previewed_then_announced(
+        app: Any, offices: School, db: Any, line: Any) -> None:
+    browser = signed_in(app, "A001")
+    page = browser.get("/console/calendar").get_data(as_text=True)
+    assert "115 學年度期程" in page and "<svg" in page and "附表二" in page
+    assert "2027/02/03" in page  # 115-1 upload ends, shown as staff read it
+    preview = browser.post("/console/calendar/change",
+                           {"year": "115", "kind": "upload", "semester": "1",
+                            "end": "民國 116/02/08"})
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "將公告給 9 人" in body and "9 則" in body
+    with db.session() as s:  # a preview writes nothing
+        assert s.scalar(select(func.count()).select_from(WindowChange)) == 0
+    done = browser.post("/console/calendar/change",
+                        {"year": "115", "kind": "upload", "semester": "1", "end": "民國 116/02/08",
+                         "confirm": "1"})
+    assert done.status_code == 303
+    assert "已調整並公告" in browser.get(done.headers["Location"]).get_data(as_text=True)
+    run_jobs(app)
+    with db.session() as s:
+        change = s.scalars(select(WindowChange)).one()
+        assert change.last_day == date(2027, 2, 8) and change.changed_by == "A001"
+    assert audit_actions(db) == ["window_change"]
+    assert "2027/2/8" in texts_for(line, STUDENTS_101[0])
+
+
+def test_a_window_across_the_next_semester_shows_the_conflict(
+        app: Any, offices: School, db: Any) -> None:
+    browser = signed_in(app, "A002")
+    refused = browser.post("/console/calendar/change",
+                           {"year": "115", "kind": "certification", "semester": "1",
+                            "end": "2027/02/20", "confirm": "1"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "115-2" in body and "開學日" in body
+    bad = browser.post("/console/calendar/change",
+                       {"year": "115", "kind": "upload", "semester": "1", "end": "明天"})
+    assert bad.status_code == 400
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(WindowChange)) == 0
+
+
+def test_next_year_is_derived_adjusted_and_downloadable(app: Any, offices: School) -> None:
+    browser = signed_in(app, "A002")
+    page = browser.get("/console/calendar/next?year=115").get_data(as_text=True)
+    assert "116 學年度期程" in page and "檢查通過" in page
+    adjusted = browser.post("/console/calendar/next?year=115",
+                            {"year": "115", "s1_closing_ceremony": "2027/08/02"})
+    assert "還不能使用" in adjusted.get_data(as_text=True)
+    toml = browser.get("/console/calendar/next?year=115&format=toml")
+    assert "academic_year = 116" in toml.get_data(as_text=True)
+
+
+# --- 個別開放 ------------------------------------------------------------------------------------
+
+
+def test_an_exception_for_one_student_is_granted_audited_and_told(
+        app: Any, offices: School, db: Any, line: Any, clock: Any) -> None:
+    clock.set(taipei(2027, 2, 5, 10, 0))  # 115-1 upload closed on 2/3
+    browser = signed_in(app, "A001")
+    refused = browser.post("/console/exceptions", {
+        "kind": "upload", "student_no": "115001", "term": "115-1", "until": "2027/02/10",
+        "reason": ""})
+    assert refused.status_code == 400 and "請寫下開放的原因" in refused.get_data(as_text=True)
+    granted = browser.post("/console/exceptions", {
+        "kind": "upload", "student_no": "115001", "term": "115-1",
+        "until": "民國 116/02/10", "reason": "住院兩週，家長來電申請"})
+    assert granted.status_code == 303
+    page = browser.get("/console/exceptions").get_data(as_text=True)
+    assert "住院兩週" in page and "115001" in page and "提前結束" in page
+    run_jobs(app)
+    assert "個別開放" in texts_for(line, STUDENTS_101[0])
+    assert texts_for(line, STUDENTS_101[1]) == ""
+    with db.session() as s:
+        row = s.scalars(select(StudentException)).one()
+        assert row.until == date(2027, 2, 10) and row.created_by_id == offices.staff["A001"]
+    browser.post("/console/exceptions", {"revoke": str(row.id)})
+    assert audit_actions(db) == ["exception_grant", "exception_revoke"]
+    with db.session() as s:
+        assert s.scalars(select(StudentException)).one().revoked_at is not None
+
+
+# --- 認證 -----------------------------------------------------------------------------------------
+
+
+def test_certification_shows_pending_with_age_and_a_teacher_away_moves_them(
+        app: Any, offices: School, db: Any, clock: Any) -> None:
+    from tests.test_certify import submit_item
+
+    item = submit_item(db, offices, clock, STUDENTS_101[0], "101-國語文", mime="application/pdf")
+    clock.set(taipei(2026, 10, 25, 10, 0))
+    browser = signed_in(app, "A002")
+    page = browser.get("/console/certification").get_data(as_text=True)
+    assert "國語文 101" in page and "王美玲" in page and "10 天" in page
+    course = offices.courses["101-國語文"]
+    assert "代理順序" in browser.get(f"/console/certification?course={course}").get_data(
+        as_text=True)
+    moved = browser.post("/console/certification/proxy",
+                         {"action": "away", "staff_no": "T001", "from": "2026/10/25"})
+    assert moved.status_code == 303
+    with db.session() as s:
+        assert s.get(CourseOutcome, item).certifier_id != offices.staff["T001"]
+    assert audit_actions(db) == ["teacher_away"]
+    # A convener sees their subject only.
+    convener = signed_in(app, "T003").get("/console/certification").get_data(as_text=True)
+    assert "國語文" not in convener
+
+
+# --- 年末 -----------------------------------------------------------------------------------------
+
+
+def _picked_items(app: Any, db: Any, school: School) -> None:
+    from tests.test_export import outcome, pdf, store, with_identity
+
+    with_identity(db, school)
+    for uid in STUDENTS_101[:2]:
+        outcome(db, school, uid, "101-國語文",
+                document=store(app, db, pdf(tag=uid.encode()), "document", school.students[uid]))
+
+
+def test_a_year_end_export_runs_as_a_job_and_waits_for_its_starter(
+        app: Any, offices: School, db: Any, line: Any, clock: Any) -> None:
+    clock.set(taipei(2027, 7, 29, 9, 0))
+    _picked_items(app, db, offices)
+    browser = signed_in(app, "A002")
+    page = browser.get("/console/yearend").get_data(as_text=True)
+    assert "各班勾選確認進度" in page and "產生課程學習成果匯出檔" in page
+    assert "產生多元表現匯出檔" not in page  # 訓育組's
+    started = browser.post("/console/yearend/export", {"kind": "course_outcome", "year": "115"})
+    assert started.status_code == 303
+    job_url = started.headers["Location"]
+    waiting = browser.get(job_url).get_data(as_text=True)
+    assert "排隊中" in waiting and 'http-equiv="refresh"' in waiting and "<progress" in waiting
+    # A double click joins the running job instead of starting a second.
+    again = browser.post("/console/yearend/export", {"kind": "course_outcome", "year": "115"})
+    assert again.headers["Location"] == job_url
+    run_jobs(app)
+    done = browser.get(job_url).get_data(as_text=True)
+    assert "完成" in done and 'value="100"' in done and "http-equiv" not in done
+    download = browser.get(job_url + "/download")
+    assert download.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(download.data)).namelist()
+    # Only its starter may see or fetch it; 訓育組 may not build 教學組's file.
+    other = signed_in(app, "A003")
+    assert other.get(job_url).status_code == 403
+    assert other.get(job_url + "/download").status_code == 403
+    assert other.post("/console/yearend/export", {"kind": "course_outcome"}).status_code == 403
+    assert "/console/jobs/" in texts_for(line, "Uteach")
+    assert audit_actions(db) == ["export_start"]
+
+
+def test_a_refused_export_lists_the_problems_per_student(
+        app: Any, offices: School, db: Any, clock: Any) -> None:
+    from tests.test_export import outcome
+
+    clock.set(taipei(2027, 7, 29, 9, 0))
+    outcome(db, offices, STUDENTS_101[0], "101-國語文")
+    browser = signed_in(app, "A002")
+    job_url = browser.post("/console/yearend/export",
+                           {"kind": "course_outcome", "year": "115"}).headers["Location"]
+    run_jobs(app)
+    page = browser.get(job_url).get_data(as_text=True)
+    assert "沒有完成" in page and "115001" in page and "需要先處理的問題" in page
+    assert browser.get(job_url + "/download").status_code == 403
+
+
+# --- 系統 -----------------------------------------------------------------------------------------
+
+
+def test_system_runs_and_verifies_a_backup_and_shows_health_and_quota(
+        app: Any, offices: School, db: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    folder = tmp_path / "backups"
+    monkeypatch.setenv("BACKUP_DIR", str(folder))
+    browser = signed_in(app, "A004")
+    page = browser.get("/console/system").get_data(as_text=True)
+    assert "本月 LINE 訊息額度" in page and "資料庫" in page and "還沒有任何備份" in page
+    job_url = browser.post("/console/system", {"action": "backup"}).headers["Location"]
+    run_jobs(app)
+    assert "備份完成" in browser.get(job_url).get_data(as_text=True)
+    page = browser.get("/console/system").get_data(as_text=True)
+    assert "portfolio-backup-" in page and "尚未檢查" in page
+    name = page.split("portfolio-backup-")[1].split("<")[0]
+    check = browser.post("/console/system", {"action": "verify",
+                                             "name": f"portfolio-backup-{name}"})
+    run_jobs(app)
+    assert "檢查無誤" in browser.get(check.headers["Location"]).get_data(as_text=True)
+    assert "檢查無誤" in browser.get("/console/system").get_data(as_text=True)
+    assert browser.post("/console/system", {"action": "verify",
+                                            "name": "../etc"}).status_code == 403
+    assert audit_actions(db) == ["backup", "backup_verify"]
