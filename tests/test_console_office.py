@@ -20,7 +20,7 @@ from storage.models.portfolio import CourseOutcome
 from storage.models.schedule import WindowChange
 from storage.models.school import Staff, StaffRole
 from tests.console_support import Browser
-from tests.school import STUDENTS_101, TEACHER_WANG, School
+from tests.school import STUDENTS_101, School
 
 
 def taipei(*args: int) -> datetime:
@@ -59,7 +59,7 @@ def audit_actions(db: Any) -> list[str]:
 
 
 def texts_for(line: Any, user: str) -> str:
-    return " ".join(m.get("text", "") for m in line.messages_for(user))
+    return " ".join(m.get("text") or m.get("altText", "") for m in line.messages_for(user))
 
 
 # --- roles on every route ------------------------------------------------------------------------
@@ -207,15 +207,19 @@ def test_certification_shows_pending_with_age_and_a_teacher_away_moves_them(
     course = offices.courses["101-國語文"]
     assert "代理順序" in browser.get(f"/console/certification?course={course}").get_data(
         as_text=True)
+    from storage import certification as cert
+
+    with db.transaction() as s:
+        cert.set_convener(s, "國語文", offices.staff["T004"], None, clock.now())
     moved = browser.post("/console/certification/proxy",
                          {"action": "away", "staff_no": "T001", "from": "2026/10/25"})
     assert moved.status_code == 303
     with db.session() as s:
-        assert s.get(CourseOutcome, item).certifier_id != offices.staff["T001"]
+        assert s.get(CourseOutcome, item).certifier_id == offices.staff["T004"]
     assert audit_actions(db) == ["teacher_away"]
     # A convener sees their subject only.
     convener = signed_in(app, "T003").get("/console/certification").get_data(as_text=True)
-    assert "國語文" not in convener
+    assert "目前沒有待認證的項目" in convener and 'id="pending"' not in convener
 
 
 # --- 年末 -----------------------------------------------------------------------------------------

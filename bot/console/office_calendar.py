@@ -72,7 +72,7 @@ def _page(year: int, status: int = 200, **extra: Any) -> Response:
                   done=request.args.get("done"), **extra)
 
 
-@bp.get("/calendar")
+@bp.get("/calendar", endpoint="calendar")
 @page("console.calendar")
 def calendar_page() -> Response:
     return _page(_year())

@@ -138,7 +138,7 @@ def _exceptions_page(status: int = 200, **extra: object) -> Response:
                   done=request.args.get("done"), **extra)
 
 
-@bp.get("/exceptions")
+@bp.get("/exceptions", endpoint="exceptions")
 @page("console.exceptions")
 def exceptions_page() -> Response:
     return _exceptions_page(values={})

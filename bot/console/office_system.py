@@ -21,7 +21,7 @@ def _backup_dir() -> object:
     return backup_dir()
 
 
-@bp.get("/system")
+@bp.get("/system", endpoint="system")
 @page("console.system")
 def system_page() -> Response:
     folder = _backup_dir()

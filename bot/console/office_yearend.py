@@ -29,7 +29,7 @@ def _kinds() -> list[str]:
             or user().has("教務主任")]
 
 
-@bp.get("/yearend")
+@bp.get("/yearend", endpoint="yearend")
 @page("console.yearend")
 def yearend_page() -> Response:
     year = _year()
