@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import TEXTS, text
 from rules.model import (
+    AUDIENCES,
     SETTABLE_WINDOWS,
     YEAR_WINDOWS,
     NotConfigured,
@@ -224,7 +225,7 @@ def year_reminders(session: Session, base: SchoolRules, year: int) -> list[Remin
     out = []
     for row in rules.schedule:
         for occ in rules.row_occurrences(row, year):
-            audience = "、".join(row.audience)
+            audience = "、".join(AUDIENCES.get(a, a) for a in row.audience)
             out.append(ReminderRow(row.id, row.what, audience, row.when.describe(), occ.due))
     out.sort(key=lambda r: r.due)
     return out

@@ -25,7 +25,7 @@ from storage.models.line import DEAD, PENDING, OutboxMessage
 @dataclass(frozen=True)
 class BackupInfo:
     name: str
-    created_at: str  # as the manifest says it
+    created_at: datetime | None
     size: int  # bytes (files shared with earlier backups are counted in each)
     files: int
     checked: str  # "ok", "failed" or "" (never verified)
@@ -59,8 +59,11 @@ def list_backups(session: Session, backup_dir: Path | None) -> list[BackupInfo]:
             manifest = {}
         size, count = _size(path)
         state, at = verified.get(path.name, ("", None))
-        out.append(BackupInfo(path.name, str(manifest.get("created_at", "")), size, count,
-                              state, at))
+        try:
+            created = datetime.fromisoformat(str(manifest.get("created_at")))
+        except ValueError:
+            created = None
+        out.append(BackupInfo(path.name, created, size, count, state, at))
     return out
 
 
