@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
-from bot.emulator.server import EmulatorServer  # noqa: E402
+from dev.emulator.server import EmulatorServer  # noqa: E402
 from storage.clock import TAIPEI, FrozenClock  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.emulator.server import EmulatorServer  # noqa: E402
+from dev.emulator.server import EmulatorServer  # noqa: E402
 from storage.clock import TAIPEI, FrozenClock, at_taipei, taipei_date  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -232,7 +232,7 @@ class Person:
         self.clock = clock
 
     def _post(self, event: dict[str, Any], user: str) -> list[dict[str, Any]]:
-        from bot.emulator import events as ev
+        from dev.emulator import events as ev
 
         self.clock.advance(timedelta(milliseconds=5))
         seen = len(self.platform.deliveries)
@@ -245,12 +245,12 @@ class Person:
                 if d.to == user]
 
     def say(self, user: str, words: str) -> list[dict[str, Any]]:
-        from bot.emulator import events as ev
+        from dev.emulator import events as ev
 
         return self._post(ev.text_event(user, words, platform=self.platform), user)
 
     def tap(self, user: str, data: str | None) -> list[dict[str, Any]]:
-        from bot.emulator import events as ev
+        from dev.emulator import events as ev
 
         assert data is not None
         return self._post(ev.postback_event(user, data, platform=self.platform), user)
@@ -310,7 +310,7 @@ def _numbers(messages: list[dict[str, Any]], before: str, after: str) -> list[st
 
 
 def submit(db: Any, due: list[tuple[datetime, int, int, int | None]], stats: Stats) -> None:
-    from storage import certification as cert
+    from school import certification as cert
     from storage.models.portfolio import CourseOutcome
 
     with db.transaction() as s:
@@ -346,7 +346,7 @@ def teachers_with_pending(db: Any) -> list[int]:
 
 
 def students_with_news(db: Any) -> list[int]:
-    from storage import certification as cert
+    from school import certification as cert
 
     with db.session() as s:
         return cert.students_with_untold_approvals(s)

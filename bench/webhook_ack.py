@@ -16,6 +16,7 @@ import argparse
 import http.client
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -30,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from bot.emulator import events as ev  # noqa: E402
-from bot.emulator.server import EmulatorServer  # noqa: E402
+from dev.emulator import events as ev  # noqa: E402
+from dev.emulator.server import EmulatorServer  # noqa: E402
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -209,7 +210,7 @@ def main() -> None:
                 "LINE_CHANNEL_SECRET": SECRET,
                 "LINE_CHANNEL_ACCESS_TOKEN": line.channel_access_token,
                 "LINE_API_BASE_URL": line.base_url,
-                "SECRET_KEY": "bench-secret-key-0123456789",
+                "SECRET_KEY": secrets.token_urlsafe(32),
                 "DATABASE_URL": db_url,
                 "REDIS_URL": REDIS_URL,
                 "STORAGE_DIR": tmp,

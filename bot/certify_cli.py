@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -16,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from storage import certification as cert
+from school import certification as cert
+from storage import sheets
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
 from storage.models.portfolio import PENDING, CourseOutcome
@@ -339,14 +339,15 @@ def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
         book = Workbook()
         sheet = book.active
         sheet.title = text("cli.certify.audit.sheet")
-        sheet.append(AUDIT_HEADERS)
+        sheets.append_row(sheet, AUDIT_HEADERS)
         for row in table:
-            sheet.append(row)
-        book.save(path)
+            sheets.append_row(sheet, row)
+        with sheets.open_private(path, "wb") as handle:
+            book.save(handle)
         return
     # UTF-8 with BOM: Excel on Windows opens it with the Chinese intact.
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+    with sheets.open_private(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = sheets.csv_writer(handle)
         writer.writerow(AUDIT_HEADERS)
         writer.writerows(table)
 

@@ -58,14 +58,25 @@ def main() -> None:
 )
 def emulator_command(host: str, port: int, token: str, quota: int) -> None:
     """Run the local LINE platform (Messaging API paths the product uses)."""
-    from bot.emulator.server import serve
+    # A development tool: loaded when this command runs, so the product never imports dev/.
+    from dev.emulator.server import serve
 
     serve(host=host, port=port, channel_access_token=token, quota=quota)
 
 
+@main.command("secret-key", with_appcontext=False)
+def secret_key_command() -> None:
+    """Print a new random SECRET_KEY (set it once; changing it later needs re-encryption)."""
+    from runtime.keys import new_key
+
+    click.echo(new_key())
+
+
 def _register_tools() -> None:
-    from bot.chat import chat_command
-    from bot.demo import demo_command
+    # Development commands from dev/: only the command line loads them, never the web app or a
+    # worker, which import nothing of dev/.
+    from dev.chat import chat_command
+    from dev.demo import demo_command
 
     main.add_command(chat_command)
     main.add_command(demo_command)

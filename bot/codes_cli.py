@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import html
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from bot.services import services
-from storage import binding
+from storage import binding, sheets
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Staff, Student
 from catalogue import text
@@ -109,8 +108,9 @@ def issue_codes(
         csv_path = out_dir / f"codes-{role}-{stamp}.csv"
         html_path = out_dir / f"codes-{role}-{stamp}.html"
         rows = [_row(code) for code in issued]
-        with csv_path.open("w", newline="", encoding="utf-8-sig") as handle:
-            writer = csv.writer(handle)
+        # 0600 like every export: the sheet holds names and working codes.
+        with sheets.open_private(csv_path, "w", newline="", encoding="utf-8-sig") as handle:
+            writer = sheets.csv_writer(handle)
             writer.writerow(CSV_HEADERS)
             for row in rows:
                 writer.writerow(
@@ -125,7 +125,8 @@ def issue_codes(
                         row["expires"],
                     ]
                 )
-        html_path.write_text(_slips(role, rows), encoding="utf-8")
+        with sheets.open_private(html_path, "w", encoding="utf-8") as page:
+            page.write(_slips(role, rows))
     click.echo(f"issued {len(issued)} code(s), valid {days} days")
     click.echo(f"  {csv_path}")
     click.echo(f"  {html_path}  (print and cut along the lines)")

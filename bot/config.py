@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 DEFAULT_INSTANCE_DIR = Path("instance")
 DEFAULT_QUOTA = 3000
+MB = 1024 * 1024
 MAX_WEBHOOK_BODY = 1024 * 1024
 
 
@@ -31,6 +32,12 @@ class Settings:
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
     line_timeout_seconds: float = 10.0
+    # Bytes one student may send the bot in a Taipei day (refused files count too).
+    upload_bytes_per_day: int = 200 * MB
+    # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
+    bind_tries_per_hour: int = 200
+    # The local demo school (`portfolio demo`): its published keys are allowed there only.
+    demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_changes(self, **changes: Any) -> Settings:
@@ -61,6 +68,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     secret_key = _require(env, "SECRET_KEY")
     if len(secret_key) < 16:
         raise ConfigError("SECRET_KEY is too short: use at least 16 random characters")
+    demo = env.get("PORTFOLIO_DEMO", "").strip().lower() in ("1", "true", "yes")
+    if not demo:
+        from runtime.keys import weakness
+
+        problem = weakness(secret_key)
+        if problem:
+            raise ConfigError(problem)
 
     database_url = env.get("DATABASE_URL", "").strip()
     if database_url:
@@ -106,4 +120,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=public,
         school_config=school_path,
         line_monthly_quota=quota,
+        demo=demo,
     )

@@ -11,7 +11,7 @@ from bot.services import services
 from catalogue import text
 from flows.links import LinkExpired, LinkInvalid, verify_link
 from media.fit import EXTENSIONS, MIME_TYPES
-from storage import items
+from school import items
 from storage.files import NotStored
 from storage.models.portfolio import FileRecord
 
@@ -23,6 +23,10 @@ bp = Blueprint("files_view", __name__)
 _EXTENSION_OF = {MIME_TYPES[kind]: ext for kind, ext in EXTENSIONS.items()}
 # Types served as they are; anything else goes out as bytes to download, never rendered.
 _SAFE_TYPES = frozenset(_EXTENSION_OF)
+# A PDF can carry JavaScript: it is always downloaded, never rendered in the school's origin.
+_DOWNLOAD_ONLY = frozenset({"application/pdf"})
+# Whatever a browser does render from /f/ runs in a sandbox with no scripts and no requests.
+FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
 
 
 def _page(status: int, key: str) -> Response:
@@ -44,6 +48,7 @@ def _harden(response: Response) -> Response:
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = FILE_CSP
     return response
 
 
@@ -71,6 +76,7 @@ def serve(token: str) -> Response:
         return _page(410, "link.gone")
     served = mime if mime in _SAFE_TYPES else "application/octet-stream"
     name = f"portfolio-{record_id}{_EXTENSION_OF.get(mime, '')}"
-    response = send_file(stream, mimetype=served, as_attachment=False, download_name=name,
+    download = served not in _SAFE_TYPES or served in _DOWNLOAD_ONLY
+    response = send_file(stream, mimetype=served, as_attachment=download, download_name=name,
                          conditional=False, etag=False, max_age=0)
     return _harden(response)

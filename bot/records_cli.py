@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
 from catalogue import text
-from school import records_import
+from school import records, records_import
+from school.records import RecordError
 from school.roster import ImportResult
-from storage import records
+from school.schedule import to_roster_grade
 from storage.models.school import SchoolClass, Staff
-from storage.records import RecordError
-from storage.schedule import to_roster_grade
 
 consultants_cli = AppGroup(
     "consultants",

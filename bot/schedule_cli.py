@@ -60,7 +60,7 @@ def rules_show(year: int | None) -> None:
     """Print the rules as they run this academic year: semesters, windows, limits, the schedule."""
     from rules.model import NotConfigured
     from rules.table import render_rules_table
-    from storage import schedule
+    from school import schedule
 
     svc = _svc()
     year = year or _today_year(svc)
@@ -142,8 +142,7 @@ def windows_set(
     dry_run: bool,
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
-    from school import calendar
-    from storage import schedule
+    from school import calendar, schedule
 
     svc = _svc()
     now = svc.clock.now()
@@ -182,7 +181,7 @@ def windows_set(
 def windows_list(year: int | None) -> None:
     """List the windows of a year as they now run, marking those the working group changed."""
     from rules.model import NotConfigured
-    from storage import schedule
+    from school import schedule
 
     svc = _svc()
     year = year or _today_year(svc)
@@ -229,7 +228,7 @@ def build_audience(
     grades: Sequence[int],
     classes: Sequence[str],
 ) -> dict[str, Any]:
-    from storage import schedule
+    from school import schedule
 
     audience: dict[str, Any] = {}
     if students or guardians or teachers:
@@ -270,7 +269,7 @@ def events_create(
     from sqlalchemy import select
 
     from flows.events import kind_label, when_text
-    from storage import schedule
+    from school import schedule
     from storage.models.school import SchoolClass
 
     title, place = title.strip(), place.strip()
@@ -340,7 +339,7 @@ def describe_audience(audience: dict[str, Any]) -> str:
 def events_list(year: int | None) -> None:
     """List a year's events with their audience and RSVP counts."""
     from flows.events import kind_label, when_text
-    from storage import schedule
+    from school import schedule
 
     svc = _svc()
     year = year or _today_year(svc)
@@ -369,7 +368,7 @@ def events_list(year: int | None) -> None:
 def events_counts(event_id: int) -> None:
     """Show who answered 參加 / 不克參加 for one event."""
     from flows.events import kind_label, when_text
-    from storage import schedule
+    from school import schedule
     from storage.models.schedule import SchoolEvent
 
     svc = _svc()

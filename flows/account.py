@@ -25,6 +25,8 @@ from storage.identity import (
 )
 
 UNBIND_YES = "確定解除"
+# Who hears that binding codes are being guessed school-wide.
+IT_ROLES = ("資媒組長", "資媒組")
 ALL_ROLES = (STUDENT, GUARDIAN, TEACHER, HOMEROOM, CONSULTANT, CONVENER, STAFF)
 
 
@@ -53,16 +55,42 @@ def on_unbound(ctx: Ctx, inp: Input) -> None:
     if inp.kind != "text" or not binding.looks_like_code(inp.word):
         ctx.reply(m.text(text("bind.how_to")))
         return
-    result = binding.redeem(ctx.session, ctx.account, inp.word, ctx.now)
+    result = binding.redeem(ctx.session, ctx.account, inp.word, ctx.now,
+                            school_limit=ctx.bind_tries_per_hour)
+    if result.alarm:
+        _alert_it_staff(ctx)
     if not result.ok:
         _refuse(ctx, result)
         return
     _bound(ctx, result)
 
 
+def _alert_it_staff(ctx: Ctx) -> None:
+    """Tell 資媒組 that binding codes are being guessed school-wide (no names, no ids)."""
+    from sqlalchemy import select
+
+    from storage.models.line import LineAccount
+    from storage.models.school import StaffRole
+
+    people = ctx.session.scalars(
+        select(LineAccount.line_user_id)
+        .join(StaffRole, StaffRole.staff_id == LineAccount.staff_id)
+        .where(StaffRole.role.in_(IT_ROLES), LineAccount.followed.is_(True))
+        .distinct()
+    ).all()
+    for line_user_id in people:
+        ctx.push(line_user_id, [m.text(text("security.bind.flood_alert",
+                                             count=ctx.bind_tries_per_hour))],
+                 purpose="bind_flood", priority="urgent")
+
+
 def on_code_when_bound(ctx: Ctx, ident: Identity, inp: Input) -> bool:
-    """A bound user sending a code: a parent adding a child, or a new code for the same person."""
-    if not binding.looks_like_code(inp.word):
+    """A bound user sending a code: a parent adding a child, or a new code for the same person.
+
+    Only something made of the codes' own characters counts: a bound student writing an
+    eight-letter word ("homework") is answered as usual and spends no try.
+    """
+    if binding.normalise(inp.word) is None:
         return False
     on_unbound(ctx, inp)
     return True
@@ -78,6 +106,8 @@ def _refuse(ctx: Ctx, result: binding.Redeemed) -> None:
         ctx.reply(m.text(text("bind.used")))
     elif result.reason == "other_person":
         ctx.reply(m.text(text("bind.other_person")))
+    elif result.reason == "busy":
+        ctx.reply(m.text(text("security.bind.busy")))
     else:
         ctx.reply(m.text(text("bind.wrong", left=result.tries_left or 0)))
 

@@ -24,7 +24,8 @@ from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_ALT_TEXT_LENGTH, MAX_FLEX_CAROUSEL_BUBBLES
 from flows.store import Conversation
 from rules.model import SchoolRules, Window
-from storage import certification as cert
+from school import certification as cert
+from school.items import VIEWER_STAFF
 from storage.clock import format_date, format_datetime, format_short_date
 from storage.identity import (
     CONSULTANT,
@@ -36,7 +37,6 @@ from storage.identity import (
     Identity,
     identify,
 )
-from storage.items import VIEWER_STAFF
 from storage.models.portfolio import CourseOutcome, FileRecord
 from storage.models.school import Staff
 from storage.outbox import MAX_MESSAGES_PER_REQUEST, URGENT, Outbox
@@ -373,16 +373,21 @@ def _ask_page(ctx: Ctx, staff_id: int, data: str) -> None:
     ref = _ref(ctx, REF_PAGE, data)
     if ref is None:
         return
-    names = []
-    for outcome_id in ref.ids[:PAGE_CONFIRM_NAMES]:
-        outcome = ctx.session.get(CourseOutcome, outcome_id)
-        if outcome is not None:
-            names.append(who(outcome))
-    listed = "、".join(names) + ("…" if len(ref.ids) > PAGE_CONFIRM_NAMES else "")
-    yes = PREFIX + PAGE_OK + ":" + postback_refs.make(ctx.secret_key, REF_PAGE_OK, list(ref.ids))
+    # Only this certifier's own items: a page button forwarded by another teacher shows no names.
+    mine = [
+        outcome for outcome in (ctx.session.get(CourseOutcome, i) for i in ref.ids)
+        if outcome is not None and outcome.certifier_id == staff_id
+    ]
+    if not mine:
+        ctx.reply(m.text(text("security.certify.page_not_yours")))
+        return
+    names = [who(outcome) for outcome in mine[:PAGE_CONFIRM_NAMES]]
+    listed = "、".join(names) + ("…" if len(mine) > PAGE_CONFIRM_NAMES else "")
+    ids = [outcome.id for outcome in mine]
+    yes = PREFIX + PAGE_OK + ":" + postback_refs.make(ctx.secret_key, REF_PAGE_OK, ids)
     ctx.reply(m.confirm(
-        text("certify.page.confirm", count=len(ref.ids), who=""),
-        text("certify.page.confirm", count=len(ref.ids), who=listed)[:240],
+        text("certify.page.confirm", count=len(ids), who=""),
+        text("certify.page.confirm", count=len(ids), who=listed)[:240],
         m.postback_action(text("certify.page.yes"), yes, display=text("certify.page.yes")),
         m.postback_action(text("certify.page.no"), PREFIX + PAGE_NO,
                           display=text("certify.page.no")),

@@ -19,7 +19,7 @@ from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import COURSE_OUTCOME, NotConfigured, Semester
-from storage import certification as cert
+from school import certification as cert
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named

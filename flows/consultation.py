@@ -4,7 +4,7 @@ records and sees the course choices of the students they advise; students see th
 新增諮詢紀錄 → group or individual → class (only classes they advise) → whole class, picked
 students or one student → date, start, end (LINE's date/time pickers, or typed) → place →
 content and advice (≤ 150 characters) → optional attachments (PDF slides, photos) → confirm.
-The draft lives in the conversation; saving makes one record (storage/records.py). Correcting
+The draft lives in the conversation; saving makes one record (school/records.py). Correcting
 opens the same flow at its confirmation card with the record's values.
 """
 
@@ -28,13 +28,13 @@ from flows.records import split_for_line
 from flows.store import Conversation
 from flows.upload import card, shorten
 from media import fit as media
+from school import items, records
+from school.records import RecordError
 from school.roster import parse_roster_date
-from storage import items, records
 from storage.clock import at_taipei, format_date, taipei, taipei_date
 from storage.identity import CONSULTANT, CONVENER, HOMEROOM, STAFF, STUDENT, TEACHER, Identity
 from storage.models.records import GROUP, INDIVIDUAL, Consultation
 from storage.models.school import SchoolClass, Staff, Student
-from storage.records import RecordError
 
 FLOW = "record_consultation"
 KIND = "consult:kind"

@@ -46,6 +46,9 @@ class Ctx:
     content_source: ContentSource | None = None
     # Waits while LINE prepares content; tests pass a no-op so nothing ever sleeps.
     sleep: Callable[[float], None] = time.sleep
+    # Limits against abuse (Settings.upload_bytes_per_day, Settings.bind_tries_per_hour).
+    upload_bytes_per_day: int = 200 * 1024 * 1024
+    bind_tries_per_hour: int = 200
     replies: list[dict[str, Any]] = field(default_factory=list)
     reply_purpose: str = "reply"
 

@@ -15,7 +15,7 @@ from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import AUDIENCES
-from storage import schedule
+from school import schedule
 from storage.clock import TAIPEI, format_date, format_short_date
 from storage.identity import (
     CONSULTANT,

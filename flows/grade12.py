@@ -2,7 +2,7 @@
 strengths, interests) in as many messages as they like, with a preview; homeroom teachers and the
 counselling office read them and comment, and a student hears of new comments on their next reply.
 
-Every message is saved as it arrives (storage/records.py), so nothing is lost when the chat
+Every message is saved as it arrives (school/records.py), so nothing is lost when the chat
 times out or is cancelled: the draft simply waits for the next 自傳 / 學習計畫.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from catalogue import TEXTS, text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
@@ -18,13 +19,12 @@ from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_MESSAGES_PER_REQUEST
 from flows.records import split_for_line
 from flows.store import Conversation
-from catalogue import TEXTS, text
-from storage import records
+from school import records
+from school.records import AUTOBIOGRAPHY, PLAN_SECTIONS, SECTIONS, STUDY_PLAN, RecordError
 from storage.clock import format_date
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity
 from storage.models.records import DocumentComment
 from storage.models.school import SchoolClass, Staff, Student
-from storage.records import AUTOBIOGRAPHY, PLAN_SECTIONS, SECTIONS, STUDY_PLAN, RecordError
 
 FLOW = "write_autobiography"
 SECTION = "g12:section"

@@ -21,7 +21,7 @@ from flows.context import Ctx
 from flows.engine import Input
 from media import fit as media
 from media.fit import MB, FitResult, Kind
-from storage import items
+from school import items
 from storage.files import NotStored, StoredFile, TooLarge
 from storage.models.portfolio import FileRecord
 

@@ -9,8 +9,8 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from flows.context import Ctx
+from school.items import VIEWER_GUARDIAN, VIEWER_STAFF, VIEWER_STUDENT
 from storage.clock import UTC
-from storage.items import VIEWER_GUARDIAN, VIEWER_STAFF, VIEWER_STUDENT
 
 # Long enough to open a card again the same evening, short enough that a forwarded link dies.
 DEFAULT_TTL = timedelta(hours=24)

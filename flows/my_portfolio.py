@@ -15,9 +15,9 @@ from flows.performance import resume_draft as resume_performance
 from flows.performance import type_label
 from flows.upload import REUPLOAD, count_line, current_student, resume_draft, shorten
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from storage import items
+from school import items
+from school.items import ItemError, TermRef
 from storage.identity import STUDENT, Identity
-from storage.items import ItemError, TermRef
 from storage.models.portfolio import (
     DRAFT,
     PENDING,

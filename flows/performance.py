@@ -37,10 +37,10 @@ from flows.upload import (
     with_card_taps,
 )
 from rules.model import PERFORMANCE
-from storage import items
+from school import items
+from school.items import TermRef
 from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import STUDENT, Identity
-from storage.items import TermRef
 from storage.models.portfolio import DRAFT, Performance
 
 FLOW = "performance"

@@ -1,6 +1,6 @@
 """Year-end picking (勾選) in chat: pages of cards, a running count, a summary, 確認送出; 勾選進度.
 
-Every pick is stored the moment it is tapped (storage/picking.py), so a conversation that times
+Every pick is stored the moment it is tapped (school/picking.py), so a conversation that times
 out loses nothing, and the cards stay usable afterwards: their postbacks are handled by the
 flow while it is open and by the desk when it is not. Item buttons carry an HMAC of the student,
 the action and the item, and the server checks ownership again on every tap.
@@ -23,11 +23,11 @@ from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from storage import picking
+from school import picking
+from school.picking import Candidate, Outcome, PickState
 from storage.clock import format_date, format_datetime
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity
 from storage.models.school import SchoolClass
-from storage.picking import Candidate, Outcome, PickState
 
 FLOW: Final = "pick"
 EXPORT_FLOW: Final = "export_picks"

@@ -22,10 +22,10 @@ from flows.links import file_link
 from flows.store import Conversation
 from media.fit import mb
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from storage import items
+from school import items
+from school.items import ItemError, Room, TermRef, WindowCheck
 from storage.clock import format_date
 from storage.identity import STUDENT, Identity
-from storage.items import ItemError, Room, TermRef, WindowCheck
 from storage.models.portfolio import CERTIFIED, DRAFT, CourseOutcome, FileRecord
 from storage.models.school import Course, Student
 

@@ -6,9 +6,9 @@ from handlers.router import Router
 
 
 def build_router() -> Router:
-    from handlers import follow, message, postback
+    from handlers import follow, group, message, postback
 
     router = Router()
-    for module in (follow, message, postback):
+    for module in (follow, group, message, postback):
         module.register(router)
     return router

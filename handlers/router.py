@@ -18,9 +18,17 @@ class DuplicateHandler(ValueError):
     pass
 
 
+def one_to_one(event: dict[str, Any]) -> bool:
+    """Whether the event comes from a person's one-to-one chat with the bot."""
+    source = event.get("source")
+    return isinstance(source, dict) and source.get("type") == "user"
+
+
 class Router:
     def __init__(self) -> None:
         self._handlers: dict[tuple[str, str], Handler] = {}
+        # Events from group and room chats go here and nowhere else (see handlers/group.py).
+        self.shared_chat: Handler | None = None
 
     def register(
         self, event_type: str, content_type: str = WILDCARD
@@ -46,6 +54,10 @@ class Router:
 
     def dispatch(self, ctx: Ctx, event: dict[str, Any]) -> bool:
         """Run the event's handler; an unknown type is logged and ignored, never an error."""
+        if not one_to_one(event):
+            if self.shared_chat is not None:
+                self.shared_chat(ctx, event)
+            return self.shared_chat is not None
         handler = self.lookup(event)
         if handler is None:
             log.info("no handler for event type=%s; stored and ignored", event.get("type"))

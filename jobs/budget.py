@@ -23,8 +23,8 @@ from bot.services import Services
 from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
+from school import schedule
 from storage import outbox as outbox_store
-from storage import schedule
 from storage.clock import TAIPEI, at_taipei
 from storage.models.line import HELD, PENDING, OutboxMessage
 from storage.models.schedule import EXPIRED

@@ -22,14 +22,14 @@ from catalogue import text
 from flows import certify as certify_flow
 from flows import messages as m
 from rules.model import NotConfigured, SchoolRules
-from storage import certification as cert
+from school import certification as cert
+from school.schedule import effective_rules
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
 from storage.models.certification import CertificationPush, CertifierNote
 from storage.models.portfolio import CourseOutcome
 from storage.models.school import Staff
 from storage.outbox import NORMAL, Outbox
-from storage.schedule import effective_rules
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from flows.context import Ctx
 from handlers import build_router
 from jobs import delivery
 from jobs.queue import EVENTS
+from school.schedule import effective_rules
 from storage import inbox as inbox_store
 from storage.db import lock_named
 from storage.models.line import PENDING, InboxEvent, LineAccount
 from storage.outbox import Outbox
-from storage.schedule import effective_rules
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> 
         inbox_event_id=event.id,
         content_source=svc.line,
         sleep=svc.sleep,
+        upload_bytes_per_day=svc.settings.upload_bytes_per_day,
+        bind_tries_per_hour=svc.settings.bind_tries_per_hour,
     )
 
 

@@ -35,13 +35,13 @@ from rules.model import (
     SchoolRules,
     Window,
 )
-from storage import schedule
+from school import schedule
+from school.schedule import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
 from storage.db import lock_named
 from storage.models.schedule import SchoolEvent
 from storage.models.school import SchoolClass
 from storage.outbox import Outbox
-from storage.schedule import Recipient
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from rules.model import (
     WindowSetting,
 )
 from rules.reader import parse_rules
-from storage import schedule
+from school import schedule
 from storage.clock import TAIPEI, at_taipei, format_date
 from storage.outbox import NORMAL, URGENT
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage import certification as cert
+from school import certification as cert
 from storage.clock import TAIPEI
 from storage.models.portfolio import PENDING, CourseOutcome
 from storage.models.school import Course, SchoolClass, Staff

@@ -14,7 +14,6 @@ roster inside the zip; file names use the 學號.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -33,6 +32,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from media.fit import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
 from rules.model import COURSE_OUTCOME, PERFORMANCE
+from school.picking import ref_of as _ref_of
+from school.picking import unconfirmed_with_picks
 from storage.clock import taipei
 from storage.files import CHUNK_SIZE, FileStore, NotStored
 from storage.models.picking import ExportRun
@@ -45,8 +46,7 @@ from storage.models.portfolio import (
     PerformanceFile,
 )
 from storage.models.school import Student
-from storage.picking import ref_of as _ref_of
-from storage.picking import unconfirmed_with_picks
+from storage.sheets import append_row, csv_writer, mark_text
 
 # --- the central database's format ------------------------------------------------------------
 
@@ -521,7 +521,7 @@ def _roster(rows: list[_Row], sheets: Sequence[tuple[str, tuple[str, ...]]]) -> 
     by_sheet: dict[str, Any] = {}
     for title, columns in sheets:
         sheet = book.create_sheet(title)
-        sheet.append(list(columns))
+        append_row(sheet, columns)
         by_sheet[title] = sheet
     for row in rows:
         s = row.student
@@ -537,12 +537,13 @@ def _roster(rows: list[_Row], sheets: Sequence[tuple[str, tuple[str, ...]]]) -> 
             links[AV],
             row.ref,
         ]
-        by_sheet[row.sheet].append(values)
+        append_row(by_sheet[row.sheet], values)
     for sheet in by_sheet.values():
         for line in sheet.iter_rows():
             for c in line:
                 c.number_format = "@"
                 c.data_type = "s"
+                mark_text(c)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -577,7 +578,7 @@ def _write_zip(files: FileStore, rows: list[_Row], roster: bytes, target: Path,
 def _write_entries(zf: zipfile.ZipFile, files: FileStore, rows: list[_Row], roster: bytes,
                    progress: Progress | None = None) -> None:
     manifest = io.StringIO()
-    writer = csv.writer(manifest, lineterminator="\n")
+    writer = csv_writer(manifest, lineterminator="\n")
     writer.writerow(MANIFEST_COLUMNS)
     zf.writestr(ROSTER_NAME, roster)
     writer.writerow([ROSTER_NAME, hashlib.sha256(roster).hexdigest(), len(roster), "", ""])

@@ -22,7 +22,6 @@ Nothing here says anything to a person: functions return who lost their binding,
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -54,6 +53,7 @@ from catalogue import text
 from media.fit import EXTENSIONS, MIME_TYPES
 from rules.model import SchoolRules
 from school.roster import is_valid_national_id, normalise_national_id
+from storage import sheets
 from storage.backup import FILES_LOCK
 from storage.clock import academic_year_of, at_taipei, format_datetime, taipei, taipei_date
 from storage.crypto import cipher, mask_national_id
@@ -839,7 +839,7 @@ def write_deletion_report(session: Session, path: Path) -> int:
     """The whole deletion report as a CSV (rewritten atomically from the table); rows written."""
     reports = list(session.scalars(select(RetentionDeletion).order_by(RetentionDeletion.id)))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = sheets.csv_writer(buffer, lineterminator="\n")
     writer.writerow(DELETION_REPORT_COLUMNS)
     for r in reports:
         writer.writerow([
@@ -1131,9 +1131,9 @@ def _export_workbook(document: dict[str, Any], lab: Callable[[str, str], str]) -
     def sheet(key: str, headers: list[tuple[str, str]], rows: list[dict[str, Any]],
               default: str = "") -> None:
         ws = book.create_sheet(lab(f"lifecycle.export.sheet.{key}", default or key)[:31])
-        ws.append([lab(f"lifecycle.export.col.{h}", d) for h, d in headers])
+        sheets.append_row(ws, [lab(f"lifecycle.export.col.{h}", d) for h, d in headers])
         for row in rows:
-            ws.append([_cell(row.get(h)) for h, _ in headers])
+            sheets.append_row(ws, [_cell(row.get(h)) for h, _ in headers])
 
     student = document["student"]
     sheet("student", [(k, k) for k in student], [student])
@@ -1179,7 +1179,7 @@ def _write_export_zip(files: FileStore, target: Path, body: bytes, workbook: byt
                                      dir=target.parent)
     temp = Path(temp_name)
     manifest = io.StringIO()
-    writer = csv.writer(manifest, lineterminator="\n")
+    writer = sheets.csv_writer(manifest, lineterminator="\n")
     writer.writerow(("path", "sha256", "bytes"))
     try:
         with os.fdopen(fd, "w+b") as raw:

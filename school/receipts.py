@@ -35,12 +35,12 @@ from rules.model import (
     SchoolRules,
 )
 from school.export import RECORD_TYPES
+from school.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
 from school.roster import RosterFileError, read_roster_file
 from storage.clock import at_taipei, taipei_date
 from storage.crypto import cipher
 from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList
 from storage.models.school import Student
-from storage.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
 
 NATIONAL_ID: Final = "national_id"
 STUDENT_NO: Final = "student_no"

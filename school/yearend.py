@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from rules.model import COURSE_OUTCOME, SchoolRules
-from school import export
-from storage import picking
+from school import export, picking
 from storage.clock import format_date
 from storage.files import FileStore
 from storage.models.school import SchoolClass

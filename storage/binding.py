@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,12 +41,14 @@ class IssuedCode:
 @dataclass(frozen=True)
 class Redeemed:
     ok: bool
-    reason: str  # bound, wrong, expired, used, locked, other_person
+    reason: str  # bound, wrong, expired, used, locked, other_person, busy
     role: str | None = None
     locked_until: datetime | None = None
     tries_left: int | None = None
     replaced_line_user_id: str | None = None
     child: Student | None = None
+    # This wrong try took the school over its hourly limit: the people in charge should hear.
+    alarm: bool = False
 
 
 def new_code() -> str:
@@ -53,9 +56,14 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
+def _folded(raw: str) -> str:
+    """Full-width letters, digits and dashes (a Chinese keyboard's) as their ASCII forms."""
+    return unicodedata.normalize("NFKC", raw).upper()
+
+
 def normalise(raw: str) -> str | None:
     """The code as typed, without spaces or dashes, if it can be one of ours."""
-    cleaned = "".join(ch for ch in raw.upper() if ch not in " -－—_\u3000")
+    cleaned = "".join(ch for ch in _folded(raw) if ch not in " -－—_\u3000")
     cleaned = cleaned.translate(
         str.maketrans(
             "ＡＢＣＤＥＦＧＨＪＫＭＮＰＱＲＴＷＸＹ３４６７９", "ABCDEFGHJKMNPQRTWXY34679"
@@ -67,7 +75,7 @@ def normalise(raw: str) -> str | None:
 
 
 def looks_like_code(raw: str) -> bool:
-    cleaned = "".join(ch for ch in raw.upper() if ch not in " -－—_\u3000")
+    cleaned = "".join(ch for ch in _folded(raw) if ch not in " -－—_\u3000")
     return len(cleaned) == CODE_LENGTH and cleaned.isalnum() and cleaned.isascii()
 
 
@@ -154,9 +162,22 @@ def locked_until(session: Session, line_user_id: str, now: datetime) -> datetime
     return None
 
 
-def _wrong(session: Session, line_user_id: str, now: datetime, reason: str) -> Redeemed:
+def school_tries(session: Session, now: datetime) -> int:
+    """Wrong codes tried by anyone in the last hour."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(BindAttempt).where(BindAttempt.at > now - LOCKOUT)
+        )
+        or 0
+    )
+
+
+def _wrong(
+    session: Session, line_user_id: str, now: datetime, reason: str, school_limit: int | None
+) -> Redeemed:
     session.add(BindAttempt(line_user_id=line_user_id, at=now))
     session.flush()
+    alarm = school_limit is not None and school_tries(session, now) == school_limit
     since = now - LOCKOUT
     count = (
         session.scalar(
@@ -168,27 +189,44 @@ def _wrong(session: Session, line_user_id: str, now: datetime, reason: str) -> R
     )
     until = locked_until(session, line_user_id, now)
     if until is not None:
-        return Redeemed(False, "locked", locked_until=until)
-    return Redeemed(False, reason, tries_left=MAX_WRONG_TRIES - int(count))
+        return Redeemed(False, "locked", locked_until=until, alarm=alarm)
+    return Redeemed(False, reason, tries_left=MAX_WRONG_TRIES - int(count), alarm=alarm)
 
 
-def redeem(session: Session, account: LineAccount, raw: str, now: datetime) -> Redeemed:
-    """Link the account to the code's person; at most once per code, with a lockout on guessing."""
+def redeem(
+    session: Session,
+    account: LineAccount,
+    raw: str,
+    now: datetime,
+    school_limit: int | None = None,
+) -> Redeemed:
+    """Link the account to the code's person; at most once per code, with a lockout on guessing.
+
+    school_limit: wrong tries allowed school-wide per hour. Past it, binding pauses for
+    everyone (a guesser using many accounts gets no further), and the try that reached it
+    says so (alarm) so the people in charge can be told.
+    """
     until = locked_until(session, account.line_user_id, now)
     if until is not None:
         return Redeemed(False, "locked", locked_until=until)
+    if school_limit is not None and school_tries(session, now) >= school_limit:
+        return Redeemed(False, "busy")
     normalised = normalise(raw)
+
+    def wrong(reason: str) -> Redeemed:
+        return _wrong(session, account.line_user_id, now, reason, school_limit)
+
     if normalised is None:
-        return _wrong(session, account.line_user_id, now, "wrong")
+        return wrong("wrong")
     code = session.scalars(
         select(BindingCode).where(BindingCode.code_hash == code_hash(normalised)).with_for_update()
     ).first()
     if code is None or code.revoked_at is not None:
-        return _wrong(session, account.line_user_id, now, "wrong")
+        return wrong("wrong")
     if code.used_at is not None:
-        return _wrong(session, account.line_user_id, now, "used")
+        return wrong("used")
     if code.expires_at <= now:
-        return _wrong(session, account.line_user_id, now, "expired")
+        return wrong("expired")
 
     replaced: str | None = None
     if code.role in (STUDENT, STAFF):

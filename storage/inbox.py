@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,25 +39,148 @@ def event_id_of(event: dict[str, Any]) -> str:
     value = event.get("webhookEventId")
     if isinstance(value, str) and value:
         return value[:64]
-    digest = hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()
-    return "h" + digest[:63]
+    return _hash_id(event)
 
 
 def source_of(event: dict[str, Any]) -> str | None:
+    """Whose conversation this is: the user in a one-to-one chat, else the group or room.
+
+    A group member's own userId is never the conversation: what the bot says there is read by
+    everyone in the group, so it must not be handled as that person's private chat.
+    """
     source = event.get("source") or {}
     if not isinstance(source, dict):
         return None
-    for key in ("userId", "groupId", "roomId"):
-        if isinstance(source.get(key), str):
-            return source[key]
-    return None
+    key = {"group": "groupId", "room": "roomId"}.get(str(source.get("type")), "userId")
+    value = source.get(key)
+    return value if isinstance(value, str) else None
 
 
 def occurred_at(event: dict[str, Any], fallback: datetime) -> datetime:
     stamp = event.get("timestamp")
-    if isinstance(stamp, (int, float)) and stamp > 0:
+    if isinstance(stamp, int) and 0 < stamp <= MAX_TIMESTAMP_MS:
         return datetime.fromtimestamp(stamp / 1000, tz=UTC)
     return fallback
+
+
+# --- what a stored event must look like -------------------------------------------------------
+
+# Marks an element of the events list that could not be parsed on its own (see bot/webhook.py).
+UNPARSED = "_unparsed"
+# 9999-12-31 in milliseconds: anything later is not a time LINE sends.
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+MAX_DEPTH = 32
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_SOURCE_KEYS = {"user": "userId", "group": "groupId", "room": "roomId"}
+
+
+def problem_of(event: Any) -> str | None:
+    """Why this event cannot be stored and handled as it is (a short, data-free reason), or None.
+
+    Checked at the door so one odd event is set aside at once instead of failing in a handler,
+    being retried, and holding up the same person's later events.
+    """
+    if not isinstance(event, dict):
+        return "not an object"
+    if UNPARSED in event:
+        return str(event[UNPARSED])[:64]
+    kind = event.get("type")
+    if not isinstance(kind, str) or not _ID.fullmatch(kind):
+        return "type"
+    event_id = event.get("webhookEventId")
+    if event_id is not None and not (isinstance(event_id, str) and _ID.fullmatch(event_id)):
+        return "webhookEventId"
+    stamp = event.get("timestamp")
+    if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 < stamp <= MAX_TIMESTAMP_MS:
+        return "timestamp"
+    if event.get("mode", "active") not in ("active", "standby"):
+        return "mode"
+    token = event.get("replyToken")
+    if token is not None and not (isinstance(token, str) and 0 < len(token) <= 128):
+        return "replyToken"
+    source = event.get("source")
+    if not isinstance(source, dict) or source.get("type") not in _SOURCE_KEYS:
+        return "source"
+    for key in ("userId", "groupId", "roomId"):
+        value = source.get(key)
+        if value is not None and not (isinstance(value, str) and _ID.fullmatch(value)):
+            return f"source.{key}"
+    if source.get(_SOURCE_KEYS[source["type"]]) is None:
+        return "source"
+    if kind == "message":
+        message = event.get("message")
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return "message"
+        if "text" in message and not isinstance(message["text"], str):
+            return "message.text"
+    if kind == "postback":
+        postback = event.get("postback")
+        if not isinstance(postback, dict) or not isinstance(postback.get("data"), str):
+            return "postback"
+        if not isinstance(postback.get("params", {}), dict):
+            return "postback.params"
+    return _values_problem(event)
+
+
+def _values_problem(event: dict[str, Any]) -> str | None:
+    """Depth, numbers and strings a database column of JSON can hold, checked without recursion."""
+    stack: list[tuple[Any, int]] = [(event, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return "nesting"
+        if isinstance(node, dict):
+            stack.extend((k, depth) for k in node)
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+        elif isinstance(node, float) and not math.isfinite(node):
+            return "number"
+        elif isinstance(node, str):
+            if "\x00" in node:
+                return "NUL character"
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return "unpaired surrogate"
+    return None
+
+
+def _invalid_row(event: Any, reason: str, now: datetime) -> dict[str, Any]:
+    """An event set aside: kept as a dead letter with a reason, never handled, nobody held up.
+
+    Its content is not kept: it could not be stored faithfully, and it may hold personal data.
+    """
+    if isinstance(event, dict) and UNPARSED not in event:
+        event_id = event.get("webhookEventId")
+        if not (isinstance(event_id, str) and _ID.fullmatch(event_id)):
+            event_id = _hash_id(event)
+        kind = event.get("type") if isinstance(event.get("type"), str) else "unknown"
+    else:
+        event_id = event.get("webhookEventId") if isinstance(event, dict) else None
+        event_id = event_id if isinstance(event_id, str) else _hash_id(event)
+        kind = "unknown"
+    kind = kind if _ID.fullmatch(kind[:32] or "-") else "unknown"
+    return {
+        "webhook_event_id": event_id[:64],
+        "event_type": kind[:32],
+        "mode": "active",
+        "source_id": None,
+        "occurred_at": now,
+        "received_at": now,
+        "is_redelivery": False,
+        "payload": {"invalid": reason},
+        "status": DEAD,
+        "attempts": 0,
+        "last_error": f"invalid: {reason}",
+        "enqueued_at": None,
+        "processed_at": now,
+    }
+
+
+def _hash_id(event: Any) -> str:
+    text = json.dumps(event, sort_keys=True, default=str, ensure_ascii=True)
+    return "h" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:63]
 
 
 def store_events(session: Session, events: list[dict[str, Any]], now: datetime) -> list[Stored]:
@@ -66,6 +191,12 @@ def store_events(session: Session, events: list[dict[str, Any]], now: datetime) 
     """
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
+        problem = problem_of(event)
+        if problem is not None:
+            row = _invalid_row(event, problem, now)
+            log.warning("webhook event set aside as invalid: %s", problem)
+            rows.setdefault(row["webhook_event_id"], row)
+            continue
         event_id = event_id_of(event)
         if event_id in rows:
             continue
@@ -83,6 +214,7 @@ def store_events(session: Session, events: list[dict[str, Any]], now: datetime) 
             "payload": event,
             "status": status,
             "attempts": 0,
+            "last_error": None,
             "enqueued_at": now if status == PENDING else None,
             "processed_at": now if status == IGNORED else None,
         }
@@ -110,12 +242,20 @@ def _dialect_insert(session: Session) -> Any:
 
 
 def next_for_source(session: Session, source_id: str | None, event: InboxEvent) -> InboxEvent:
-    """The earliest pending event of the same user: a user's events are handled in order."""
+    """The earliest pending event of the same user: a user's events are handled in order.
+
+    An event that already failed once waits for its retry on its own: the person's later
+    events do not queue behind it.
+    """
     if source_id is None:
         return event
     earliest = session.scalars(
         select(InboxEvent)
-        .where(InboxEvent.status == PENDING, InboxEvent.source_id == source_id)
+        .where(
+            InboxEvent.status == PENDING,
+            InboxEvent.source_id == source_id,
+            InboxEvent.attempts == 0,
+        )
         .order_by(InboxEvent.occurred_at, InboxEvent.id)
         .limit(1)
     ).first()

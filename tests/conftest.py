@@ -129,7 +129,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture(scope="session")
 def _emulator() -> Iterator[Any]:
-    from bot.emulator.server import EmulatorServer
+    from dev.emulator.server import EmulatorServer
 
     server = EmulatorServer()
     server.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 
 
 class Chat:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from flows import certify as certify_flow
 from flows import links, postback_refs
 from flows.line_limits import check_messages
 from rules.reader import load_rules
-from storage import certification as cert
+from school import certification as cert
 from storage.models.portfolio import (
     CERTIFIED,
     DRAFT,
@@ -396,7 +396,7 @@ def test_a_student_tapping_certification_data_is_refused(
 
 
 def test_withdrawn_item_cannot_be_decided(chat: Any, db: Any, school: School, clock: Any) -> None:
-    from storage import items
+    from school import items
 
     item = submit_item(db, school, clock, "Us10101", "101-數學")
     approve = data_of(chat.say(TEACHER_CHEN, "待認證"), "通過")

@@ -20,7 +20,7 @@ from tests.test_certify import data_of, submit_item, texts
 
 def _seed_work(chat: Any, db: Any, school: School, clock: Any) -> None:
     """01: one pending, one certified; 02: one rejected; 03: a draft only; 04: withdrew."""
-    from storage import items
+    from school import items
 
     submit_item(db, school, clock, "Us10101", "101-數學")
     submit_item(db, school, clock, "Us10101", "101-國語文")

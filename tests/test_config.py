@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from bot.config import ConfigError, load_settings
 GOOD = {
     "LINE_CHANNEL_SECRET": "s" * 32,
     "LINE_CHANNEL_ACCESS_TOKEN": "token",
-    "SECRET_KEY": "k" * 32,
+    "SECRET_KEY": secrets.token_urlsafe(32),
 }
 
 
@@ -30,6 +31,10 @@ def test_defaults_are_embedded() -> None:
     [
         ({"LINE_CHANNEL_SECRET": ""}, "LINE_CHANNEL_SECRET is not set"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY is too short"),
+        ({"SECRET_KEY": "aaaaaaaaaaaaaaaa"}, "SECRET_KEY is too guessable"),
+        ({"SECRET_KEY": "k" * 32}, "SECRET_KEY is too guessable"),
+        ({"SECRET_KEY": "abcdefghijklmnopqrstuvwxyz012345"}, "SECRET_KEY is too guessable"),
+        ({"SECRET_KEY": "demo-secret-key-not-for-production"}, "published with this project"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must be a URL"),
         ({"REDIS_URL": "http://x"}, "REDIS_URL must be a URL"),
         ({"LINE_MONTHLY_QUOTA": "lots"}, "LINE_MONTHLY_QUOTA must be a whole number"),
@@ -42,6 +47,32 @@ def test_bad_settings_say_what_is_wrong(change: dict[str, str], fragment: str) -
         load_settings({**GOOD, **change})
     assert fragment in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_the_demo_key_works_in_the_demo_only_and_secret_key_prints_a_good_key() -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    demo = {**GOOD, "SECRET_KEY": "demo-secret-key-not-for-production", "PORTFOLIO_DEMO": "1"}
+    assert load_settings(demo).demo is True
+    printed = {CliRunner().invoke(main, ["secret-key"]).output.strip() for _ in range(3)}
+    assert len(printed) == 3
+    for key in printed:
+        assert len(key) >= 32
+        assert load_settings({**GOOD, "SECRET_KEY": key}).secret_key == key
+
+
+def test_production_start_with_a_weak_key_prints_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, **GOOD, "SECRET_KEY": "aaaaaaaaaaaaaaaa",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
+    env.pop("PORTFOLIO_DEMO", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from bot import create_app; create_app()"],
+        env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SECRET_KEY is too guessable" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_startup_with_a_missing_setting_prints_one_line(tmp_path: Path) -> None:
@@ -85,7 +116,7 @@ def test_embedded_default_runs_jobs_on_a_background_thread(
     sqlite_db: Any, line: Any, _emulator: Any, clock: Any, tmp_path: Path
 ) -> None:
     from bot import create_app
-    from bot.emulator import events as ev
+    from dev.emulator import events as ev
     from jobs.queue import ThreadJobQueue
     from tests.conftest import CHANNEL_SECRET, make_settings
 

@@ -207,7 +207,7 @@ def test_certification_shows_pending_with_age_and_a_teacher_away_moves_them(
     course = offices.courses["101-國語文"]
     assert "代理順序" in browser.get(f"/console/certification?course={course}").get_data(
         as_text=True)
-    from storage import certification as cert
+    from school import certification as cert
 
     with db.transaction() as s:
         cert.set_convener(s, "國語文", offices.staff["T004"], None, clock.now())

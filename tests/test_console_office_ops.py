@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from rules.model import COURSE_OUTCOME
-from school import calendar, exceptions, jobs, system
-from storage import certification as cert
-from storage import items
+from school import calendar, exceptions, items, jobs, system
+from school import certification as cert
 from storage.clock import TAIPEI
 from storage.models.console_office import DONE, FAILED, ConsoleJob, StudentException
 from storage.models.line import DEAD, PENDING, OutboxMessage

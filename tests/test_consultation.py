@@ -13,10 +13,10 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from flows.line_limits import check_messages
 from rules.reader import load_rules
-from storage import records
+from school import records
 from storage.clock import at_taipei
 from storage.models.portfolio import AuditEntry
 from storage.models.records import (
@@ -155,7 +155,7 @@ def test_group_consultation_for_the_whole_class_with_an_attachment(
     uris = [a["uri"] for a in _actions(own) if a.get("type") == "uri"]
     assert uris and client.get(uris[0].split("portfolio.example.edu.tw", 1)[1]).status_code == 200
     from flows.links import file_link
-    from storage import items as item_store
+    from school import items as item_store
 
     with db.session() as s:
         file_id = s.get(Consultation, record.id).attachments[0].file_id

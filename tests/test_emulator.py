@@ -56,8 +56,8 @@ from PIL import Image
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from bot.emulator import EmulatorServer, Platform
-from bot.emulator import events as ev
+from dev.emulator import EmulatorServer, Platform
+from dev.emulator import events as ev
 from flows import line_limits
 from flows.line_limits import check_messages, find_violations
 from storage.clock import UTC, FrozenClock

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import schedule
+from school import schedule
 from storage.clock import FrozenClock
 from storage.models.line import LineAccount
 from storage.models.schedule import EventRsvp, SchoolEvent

@@ -15,7 +15,7 @@ from flows.frontdesk import build_desk
 from flows.line_limits import MAX_TEXT_LENGTH, check_messages, utf16_length
 from flows.records import split_for_line
 from rules.reader import load_rules
-from storage import records
+from school import records
 from storage.clock import at_taipei
 from storage.models.line import LineAccount
 from storage.models.records import DocumentComment, StudentDocument

@@ -305,7 +305,7 @@ def test_clear_starts_the_files_again(chat: Chat, school: Any, db: Any) -> None:
 
 
 def test_one_photo_of_a_set_missing_waits_quietly(chat: Chat, school: Any) -> None:
-    from bot.emulator import events as ev
+    from dev.emulator import events as ev
     from tests.test_upload import new_id
 
     start_upload(chat)

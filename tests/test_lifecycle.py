@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from rules.model import COURSE_OUTCOME
+from school import certification as cert
+from school import items
 from school import lifecycle as life
-from storage import certification as cert
-from storage import items
 from storage.identity import STUDENT, identify
 from storage.models.binding import BindingCode
 from storage.models.lifecycle import REENROL, RENUMBER, REPEAT, TRANSFER_OUT, StudentChange

@@ -117,13 +117,15 @@ def _get(app: Any, file_id: int, kind: str, viewer_id: int, now: datetime = NOW)
     return app.test_client().get(link.removeprefix(BASE))
 
 
-def test_the_student_sees_their_file_inline(app: Any, school: Any, db: Any) -> None:
+def test_the_student_gets_their_pdf_as_a_download(app: Any, school: Any, db: Any) -> None:
     file_id, _ = _outcome(db, school, app)
     response = _get(app, file_id, "student", school.students["Us10101"])
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith("inline") and f"portfolio-{file_id}.pdf" in disposition
+    # A PDF's JavaScript must never run in the school's origin: downloaded, and sandboxed.
+    assert disposition.startswith("attachment") and f"portfolio-{file_id}.pdf" in disposition
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
     assert "我的作品" not in disposition  # the name a user gave is never used
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -243,6 +245,8 @@ def test_performance_proof(app: Any, school: Any, db: Any) -> None:
         s.add(PerformanceFile(performance_id=performance.id, file_id=file_id, position=1))
     response = _get(app, file_id, "student", school.students["Us10101"])
     assert response.status_code == 200 and response.headers["Content-Type"] == "image/jpeg"
+    assert response.headers["Content-Disposition"].startswith("inline")  # a photo shows in place
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
     assert _get(app, file_id, "guardian", school.guardian).status_code == 200
     assert _get(app, file_id, "staff", school.staff["T001"]).status_code == 200
     assert _get(app, file_id, "staff", school.staff["T003"]).status_code == 403

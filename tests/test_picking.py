@@ -11,7 +11,7 @@ from sqlalchemy import select
 from flows.picking import item_data
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from rules.reader import load_rules
-from storage import picking
+from school import picking
 from storage.clock import TAIPEI, at_taipei
 from storage.models.picking import PickConfirmation
 from storage.models.portfolio import (

@@ -10,7 +10,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from storage import certification as cert
+from school import certification as cert
 from storage.clock import TAIPEI
 from storage.models.certification import CertifierNote, TeacherAbsence
 from storage.models.portfolio import CERTIFIED, AuditEntry
@@ -260,7 +260,7 @@ def test_unknown_staff_and_ambiguous_courses_are_clear_errors(app: Any, school: 
 def test_audit_log_exports_to_csv_and_xlsx(
     chat: Any, app: Any, db: Any, school: School, clock: Any, tmp_path: Path
 ) -> None:
-    from storage import items
+    from school import items
 
     a = submit_item(db, school, clock, "Us10101", "101-國語文")
     b = submit_item(db, school, clock, "Us10102", "101-國語文")

@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 from flows.line_limits import check_messages
 from rules.model import PERFORMANCE
 from rules.reader import load_rules
-from school import records_import
-from storage import items
+from school import items, records_import
+from school.items import TermRef
 from storage.clock import at_taipei
-from storage.items import TermRef
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
 from tests.school import School

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from flows.links import file_link
 from jobs import lifecycle as job
-from storage import certification as cert
+from school import certification as cert
+from school.items import VIEWER_STAFF, VIEWER_STUDENT
 from storage.clock import TAIPEI
 from storage.identity import identify
-from storage.items import VIEWER_STAFF, VIEWER_STUDENT
 from storage.models.lifecycle import LifecycleRun, RetentionDeletion, StudentChange
 from storage.models.line import LineAccount, OutboxMessage
 from storage.models.portfolio import PENDING, WITHDRAWN, AuditEntry, CourseOutcome, FileRecord

@@ -26,6 +26,7 @@ from linebot.v3.messaging import (
 )
 from PIL import Image
 
+import catalogue as texts
 from bot import richmenu
 from bot.richmenu import (
     MENU_ITEMS,
@@ -42,7 +43,6 @@ from bot.richmenu import (
     sync_rich_menus,
     unlink_menu,
 )
-import catalogue as texts
 
 # The keywords each role must reach from its menu (the same actions work when typed).
 REQUIRED_KEYWORDS = {
@@ -487,7 +487,7 @@ def test_sync_and_link_through_the_sdk_against_the_emulator(
 ) -> None:
     from linebot.v3.messaging import ApiClient, MessagingApi, MessagingApiBlob
 
-    from bot.emulator.server import EmulatorServer
+    from dev.emulator.server import EmulatorServer
 
     with EmulatorServer() as emulator, ApiClient(emulator.configuration()) as client:
         platform = emulator.platform

@@ -15,7 +15,7 @@ def test_seeded_roles_answer_help(chat: Any, school: Any) -> None:
 
 
 def test_a_sticker_gets_a_friendly_pointer_not_a_file_message(chat: Any, school: Any, line: Any) -> None:
-    from bot.emulator import events as ev
+    from dev.emulator import events as ev
 
     event = ev.text_event(STUDENTS_101[1], "x", platform=line)
     event["message"] = {"id": "1", "type": "sticker", "packageId": "446", "stickerId": "1988"}

@@ -15,10 +15,10 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from flows.line_limits import check_messages
 from rules.reader import load_rules
-from storage import items
+from school import items
 from storage.clock import TAIPEI
 from storage.models.conversation import ConversationRow
 from storage.models.portfolio import (

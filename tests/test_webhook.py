@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from storage.models.line import DONE, IGNORED, PENDING, InboxEvent, OutboxMessage
 from tests.conftest import CHANNEL_SECRET
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from jobs import delivery, inbox
 from storage.models.line import DEAD, DONE, PENDING, SENT, InboxEvent, OutboxMessage
 from storage.outbox import Outbox

@@ -22,10 +22,10 @@ from bot.console.core import (
 )
 from bot.console.office import EXCEPTION_ROLES, office_of
 from catalogue import text
+from school import certification as cert
 from school import certification_desk as desk
 from school import exceptions
 from school.dates import DateFormatError, parse_date
-from storage import certification as cert
 from storage.clock import taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
 from storage.models.console_office import EXCEPTION_KINDS

@@ -10,8 +10,7 @@ from bot.console.office import YEAREND_KIND_ROLES, YEAREND_ROLES, office_of
 from catalogue import text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import jobs as console_jobs
-from school import yearend
-from storage import picking
+from school import picking, yearend
 
 JOB_OF = {COURSE_OUTCOME: console_jobs.EXPORT_COURSE_OUTCOMES,
           PERFORMANCE: console_jobs.EXPORT_PERFORMANCES}

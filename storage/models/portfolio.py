@@ -69,7 +69,7 @@ class CourseOutcome(Base):
     # Set when the student told of the decision (next reply or digest) so nobody is told twice.
     decision_told_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     picked_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
-    # Certification bookkeeping (storage/certification.py). The version changes whenever the
+    # Certification bookkeeping (school/certification.py). The version changes whenever the
     # certifier or the state does, so a signed button made for an older version acts on nothing.
     certify_version: Mapped[int] = mapped_column(Integer, default=0)
     # The lowest link of the proxy chain that may hold the item (raised by escalation).

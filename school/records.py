@@ -19,6 +19,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from catalogue import text
 from rules.model import SchoolRules
+from storage import sheets
 from storage.clock import academic_year_of, taipei, taipei_date
 from storage.models.portfolio import AuditEntry, FileRecord
 from storage.models.records import (
@@ -354,9 +355,9 @@ def export_consultations(session: Session, academic_year: int, out: Path) -> Exp
     sheet = book.active
     assert sheet is not None
     sheet.title = EXPORT_SHEET
-    sheet.append(list(EXPORT_COLUMNS))
+    sheets.append_row(sheet, EXPORT_COLUMNS)
     people = book.create_sheet(EXPORT_STUDENT_SHEET)
-    people.append(list(EXPORT_STUDENT_COLUMNS))
+    sheets.append_row(people, EXPORT_STUDENT_COLUMNS)
     rows = 0
     for record in records:
         start, end = taipei(record.starts_at), taipei(record.ends_at)
@@ -366,7 +367,7 @@ def export_consultations(session: Session, academic_year: int, out: Path) -> Exp
             or text("records.export.attachment", sha=a.file.sha256[:12], mime=a.file.mime)
             for a in record.attachments)
         kind = EXPORT_KIND_NAMES.get(record.kind, record.kind)
-        sheet.append([
+        sheets.append_row(sheet, [
             record.id, record.academic_year, record.semester, f"{start:%Y-%m-%d}",
             f"{start:%H:%M}", f"{end:%H:%M}", kind, _classes_of(record), len(students),
             "、".join(s.student_no for s in students), "、".join(s.name for s in students),
@@ -374,14 +375,15 @@ def export_consultations(session: Session, academic_year: int, out: Path) -> Exp
             record.consultant.staff_no, _stamp(record.created_at), _stamp(record.updated_at),
         ])
         for student in students:
-            people.append([
+            sheets.append_row(people, [
                 record.id, f"{start:%Y-%m-%d}", student.student_no, student.name,
                 student.school_class.code if student.school_class else "", student.seat_no,
                 kind, record.consultant.name,
             ])
             rows += 1
     out.parent.mkdir(parents=True, exist_ok=True)
-    book.save(out)
+    with sheets.open_private(out, "wb") as handle:
+        book.save(handle)
     return ExportResult(out, len(records), rows)
 
 

@@ -311,7 +311,7 @@ def state(
 def lock_student(session: Session, student_id: int) -> None:
     """Serialise every picking change of one student until the transaction ends.
 
-    The same lock storage/items.py takes for uploads and withdrawals, so an item cannot be
+    The same lock school/items.py takes for uploads and withdrawals, so an item cannot be
     withdrawn between the check that it may be picked and the pick itself.
     """
     lock_named(session, f"student-items:{student_id}")

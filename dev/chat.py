@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 
 DEMO_SECRET = "demo-channel-secret-000000000000"
 DEMO_TOKEN = "demo-access-token"

@@ -24,7 +24,7 @@ from linebot.v3.messaging import (
 from pydantic.v1 import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from bot.emulator.platform import Platform, PlatformError, new_request_id
+from dev.emulator.platform import Platform, PlatformError, new_request_id
 from flows.line_limits import find_violations
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class _RequestModel(Protocol):
 
 
 def create_app(platform: Platform) -> Flask:
-    app = Flask("bot.emulator")
+    app = Flask("dev.emulator")
     app.extensions["line_platform"] = platform
     _install_gate(app, platform)
     _install_errors(app)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from storage.clock import UTC
 
 if TYPE_CHECKING:
-    from bot.emulator.platform import Platform
+    from dev.emulator.platform import Platform
 
 DEFAULT_DESTINATION = "U0000000000000000000000000000b07"  # the bot's own user id
 DELIVERY_TIMEOUT_SECONDS = 10.0

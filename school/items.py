@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
-from storage import certification
+from school import certification
 from storage.db import lock_named
 from storage.exceptions import open_exception
 from storage.identity import OFFICE_ROLES

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from bot.chat import DEMO_SECRET, DEMO_TOKEN
-from bot.emulator import events as ev
+from dev.chat import DEMO_SECRET, DEMO_TOKEN
+from dev.emulator import events as ev
 
 DEMO_DIR = Path("instance")
 BOT_PORT = 8000
@@ -139,8 +139,8 @@ def demo_command(port: int, emulator_port: int) -> None:
     from werkzeug.serving import make_server
 
     from bot import create_app
-    from bot.emulator.platform import Platform
-    from bot.emulator.server import EmulatorServer
+    from dev.emulator.platform import Platform
+    from dev.emulator.server import EmulatorServer
     from storage import migrate
 
     logging.basicConfig(level=logging.WARNING)
@@ -154,6 +154,7 @@ def demo_command(port: int, emulator_port: int) -> None:
         "LINE_CHANNEL_ACCESS_TOKEN": DEMO_TOKEN,
         "LINE_API_BASE_URL": emulator.base_url,
         "SECRET_KEY": "demo-secret-key-not-for-production",
+        "PORTFOLIO_DEMO": "1",
         "DATABASE_URL": db_url,
         "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

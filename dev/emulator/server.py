@@ -10,8 +10,8 @@ from typing import Any, Self
 from linebot.v3.messaging import Configuration
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, make_server
 
-from bot.emulator.app import create_app
-from bot.emulator.platform import Platform
+from dev.emulator.app import create_app
+from dev.emulator.platform import Platform
 from storage.clock import Clock
 
 DEFAULT_HOST = "127.0.0.1"

@@ -1,6 +1,6 @@
 """A local LINE platform that the real line-bot-sdk client talks to, for tests, demos and benchmarks."""
 
-from bot.emulator.platform import (
+from dev.emulator.platform import (
     DEFAULT_CHANNEL_ACCESS_TOKEN,
     DEFAULT_QUOTA,
     Delivery,
@@ -8,7 +8,7 @@ from bot.emulator.platform import (
     PlatformError,
     RequestRecord,
 )
-from bot.emulator.server import EmulatorServer, serve
+from dev.emulator.server import EmulatorServer, serve
 
 __all__ = [
     "DEFAULT_CHANNEL_ACCESS_TOKEN",
