@@ -36,6 +36,7 @@ ALLOWED_UP = {("bot.cli", "dev.chat"), ("bot.cli", "dev.demo"), ("bot.cli", "dev
 KNOWN_UP = {
     ("jobs.budget", "bot.services"),
     ("jobs.certification", "bot.services"),
+    ("jobs.console", "bot.services"),
     ("jobs.delivery", "bot.line"),
     ("jobs.delivery", "bot.services"),
     ("jobs.inbox", "bot.services"),
@@ -49,6 +50,7 @@ KNOWN_CIRCLES: set[frozenset[str]] = {
     # jobs reaching up to bot for their services and the LINE seam
     frozenset(
         {"bot", "bot.commands", "bot.files_view", "bot.services", "bot.webhook"}
+        | {"bot.console", "bot.console.core"}  # the console's services, via create_app
         | {"jobs.delivery", "jobs.inbox"}
     ),
     frozenset({"flows.consultation", "flows.grade12", "flows.records"}),
