@@ -5,7 +5,7 @@ and nothing partial is ever written."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from rules.model import COURSE_OUTCOME, SchoolRules
-from school import export, picking
+from school import export, picking, receipts
 from storage.clock import format_date
 from storage.files import FileStore
-from storage.models.school import SchoolClass
+from storage.models.line import LineAccount
+from storage.models.school import SchoolClass, Student
+from storage.outbox import Outbox
 
 
 class ExportBlocked(ValueError):
@@ -86,3 +88,63 @@ def picking_by_class(session: Session, year: int,
         waiting = [f"{r.seat_no or '—'} {r.name}" for r in rows if r.confirmed_at is None]
         out.append(ClassPicking(cls.id, cls.code, len(rows), len(rows) - len(waiting), waiting))
     return out
+
+
+# --- the receipt list (收訖明細) ----------------------------------------------------------------
+
+
+@dataclass
+class ReceiptImport:
+    """What importing a receipt list did (or, as a preview, would do)."""
+
+    plan: receipts.ImportPlan
+    until: datetime | None = None
+    imported: bool = False
+    notified: int = 0  # students reached in LINE
+    unreached: list[Student] = field(default_factory=list)  # no LINE: tell them another way
+    outbox_ids: list[int] = field(default_factory=list)  # the face hands these to delivery
+
+    @property
+    def error_lines(self) -> list[str]:
+        out = []
+        for error in self.plan.errors:
+            reason = text(f"picking.receipt.error.{error.code}", **error.values)
+            out.append(text("picking.receipt.error_line", line=error.line, reason=reason)
+                       if error.line else reason)
+        return out
+
+
+def import_receipts(session: Session, rules: SchoolRules, path: Path, year: int | None,
+                    now: datetime, *, dry_run: bool) -> ReceiptImport:
+    """Check every row first (nothing is imported if any row is wrong); then record the list and
+    tell each student once, in one multicast. Raises receipts.ReceiptFileError for a bad file."""
+    plan = receipts.plan_import(session, path, year)
+    result = ReceiptImport(plan)
+    if plan.errors or not plan.rows:
+        return result
+    assert plan.academic_year is not None
+    result.until = receipts.respond_until(rules, plan.academic_year, now)
+    if dry_run:
+        return result
+    receipt_list = receipts.apply_import(session, rules, plan, now)
+    result.imported, result.until = True, receipt_list.respond_until
+    accounts = session.execute(
+        select(LineAccount.line_user_id, LineAccount.student_id).where(
+            LineAccount.student_id.in_(plan.students), LineAccount.followed.is_(True))).all()
+    reached = {student_id for _, student_id in accounts}
+    if accounts:
+        notice = {"type": "text",
+                  "text": text("picking.receipt.notice", year=plan.academic_year,
+                               until=format_date(receipt_list.respond_until)),
+                  "quickReply": {"items": [{"type": "action", "action": {
+                      "type": "message", "label": text("picking.receipt.button.start"),
+                      "text": "收訖明細"}}]}}
+        rows = Outbox(session, now).multicast(
+            [uid for uid, _ in accounts], [notice], purpose="receipt_notice", priority="urgent",
+            not_before=rules.next_send_time(now))
+        result.outbox_ids = [row.id for row in rows]
+    result.notified = len(reached)
+    result.unreached = list(session.scalars(
+        select(Student).where(Student.id.in_(plan.students - reached))
+        .order_by(Student.student_no)))
+    return result

@@ -72,6 +72,7 @@ ROUTES: dict[str, set[str]] = {
     "/console/certification/audit.xlsx": {"A002", "T003"},
     "/console/exceptions": {"A001", "A002"},
     "/console/yearend": {"A002", "A003"},
+    "/console/yearend/receipts": {"A002", "A003"},
     "/console/system": {"A001", "A004"},  # 註冊組長 heads the management proxy chain
 }
 
@@ -304,3 +305,42 @@ def test_system_runs_and_verifies_a_backup_and_shows_health_and_quota(
     assert browser.post("/console/system", {"action": "verify",
                                             "name": "../etc"}).status_code == 403
     assert audit_actions(db) == ["backup", "backup_verify"]
+
+
+# --- 收訖明細 ------------------------------------------------------------------------------------
+
+
+def test_receipts_are_checked_then_imported_and_the_report_shows_silence(
+        app: Any, offices: School, db: Any, line: Any, clock: Any) -> None:
+    from storage.models.picking import ReceiptItem
+    from tests.test_picking import add_outcome
+
+    math = add_outcome(db, offices, "Us10101", "101-數學", picked=True, summary="三角函數")
+    other = add_outcome(db, offices, "Us10102", "101-國語文", picked=True)
+    clock.set(taipei(2027, 7, 30, 10, 0))
+    browser = signed_in(app, "A003")
+    bad = io.BytesIO("學號,項目類型,項目編號\n999999,課程學習成果,C1\n".encode())
+    refused = browser.post("/console/yearend/receipts",
+                           {"year": "115", "file": (bad, "receipt.csv")},
+                           content_type="multipart/form-data")
+    assert refused.status_code == 400 and "第 2 列" in refused.get_data(as_text=True)
+    good = io.BytesIO(f"學號,項目類型,項目編號\n115001,課程學習成果,C{math}\n"
+                      f"115002,課程學習成果,C{other}\n".encode())
+    preview = browser.post("/console/yearend/receipts",
+                           {"year": "115", "file": (good, "receipt.csv")},
+                           content_type="multipart/form-data")
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "檢查通過，尚未匯入" in body and "共 2 筆" in body
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ReceiptItem)) == 0
+    token = body.split('name="token" value="')[1].split('"')[0]
+    assert browser.post("/console/yearend/receipts",
+                        {"year": "115", "token": "../../etc/passwd", "confirm": "1"}
+                        ).status_code == 403
+    done = browser.post("/console/yearend/receipts",
+                        {"year": "115", "token": token, "confirm": "1"})
+    page = done.get_data(as_text=True)
+    assert "已匯入 2 筆" in page and "尚未回覆（2 位學生）" in page
+    run_jobs(app)
+    assert "收訖明細" in texts_for(line, "Us10101")
+    assert audit_actions(db) == ["receipts_import"]
