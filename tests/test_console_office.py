@@ -74,6 +74,7 @@ ROUTES: dict[str, set[str]] = {
     "/console/yearend": {"A002", "A003"},
     "/console/yearend/receipts": {"A002", "A003"},
     "/console/system": {"A001", "A004"},  # 註冊組長 heads the management proxy chain
+    "/console/teaching": {"T001", "T003", "T004"},
 }
 
 
@@ -344,3 +345,44 @@ def test_receipts_are_checked_then_imported_and_the_report_shows_silence(
     run_jobs(app)
     assert "收訖明細" in texts_for(line, "Us10101")
     assert audit_actions(db) == ["receipts_import"]
+
+
+# --- teachers ------------------------------------------------------------------------------------
+
+
+def test_a_teacher_certifies_from_the_console_and_the_first_decision_stands(
+        app: Any, offices: School, db: Any, line: Any, clock: Any) -> None:
+    from tests.test_certify import submit_item
+
+    first = submit_item(db, offices, clock, STUDENTS_101[0], "101-國語文", mime="application/pdf")
+    second = submit_item(db, offices, clock, STUDENTS_101[1], "101-國語文", mime="image/jpeg")
+    teacher = signed_in(app, "T001")  # 王美玲: teaches 國語文, homeroom of 101
+    page = teacher.get("/console/teaching").get_data(as_text=True)
+    assert "等我認證（2 件）" in page and "/f/" in page  # files open through signed links
+    assert "我的班級" in page and "101 班勾選確認" in page
+    with db.session() as s:
+        version = s.get(CourseOutcome, first).certify_version
+    ok = teacher.post("/console/teaching/decide",
+                      {"id": str(first), "version": str(version), "verdict": "approve"})
+    assert "已認證通過" in teacher.get(ok.headers["Location"]).get_data(as_text=True)
+    # The same tap again (a second tab): the first decision stands.
+    again = teacher.post("/console/teaching/decide",
+                         {"id": str(first), "version": str(version), "verdict": "reject",
+                          "reason": "不是本人作品"})
+    assert "以第一個決定為準" in teacher.get(again.headers["Location"]).get_data(as_text=True)
+    with db.session() as s:
+        assert s.get(CourseOutcome, first).status == "certified"
+        version2 = s.get(CourseOutcome, second).certify_version
+    no_reason = teacher.post("/console/teaching/decide",
+                             {"id": str(second), "version": str(version2), "verdict": "reject"})
+    assert "請寫下原因" in teacher.get(no_reason.headers["Location"]).get_data(as_text=True)
+    teacher.post("/console/teaching/decide", {"id": str(second), "version": str(version2),
+                                              "verdict": "reject", "reason": "檔案看不清楚"})
+    run_jobs(app)
+    assert "被退回" in texts_for(line, STUDENTS_101[1])
+    # Another teacher cannot decide 王美玲's item.
+    with db.session() as s:
+        assert s.get(CourseOutcome, second).status == "rejected"
+    other = signed_in(app, "T004")
+    assert other.get("/console/teaching").status_code == 200
+    assert signed_in(app, "A004").get("/console/teaching").status_code == 403

@@ -20,6 +20,8 @@ YEAREND_KIND_ROLES = {
 YEAREND_ROLES = frozenset().union(*YEAREND_KIND_ROLES.values()) | {"教務主任"}
 # 資媒組 keeps the system; the management proxy chain (rule 七) stands in for it.
 SYSTEM_ROLES = frozenset({"資媒組", "資媒組長", "註冊組長", "教學組長"})
+# Teachers, and whoever certifies as a proxy (a convener or the teacher a convener names).
+TEACHING_ROLES = frozenset({"任課教師", "導師", "科召集人"})
 # Anyone who may start a job may come back for its result (only their own: checked per job).
 JOB_ROLES = YEAREND_ROLES | SYSTEM_ROLES
 
@@ -42,6 +44,9 @@ for _page in (
          in_menu=False),
     Page("console.system", "console_office.nav.system", SYSTEM_ROLES),
     Page("console.system_action", "console_office.nav.system", SYSTEM_ROLES, in_menu=False),
+    Page("console.teaching", "console_office.nav.teaching", TEACHING_ROLES),
+    Page("console.teaching_decide", "console_office.nav.teaching", TEACHING_ROLES,
+         in_menu=False),
     Page("console.job", "console_office.nav.jobs", JOB_ROLES, in_menu=False),
     Page("console.job_download", "console_office.nav.jobs", JOB_ROLES, in_menu=False),
 ):
@@ -56,5 +61,5 @@ def office_of(roles: frozenset[str]) -> str:
 
 for _name in ("bot.console.office_calendar", "bot.console.office_certify",
               "bot.console.office_yearend", "bot.console.office_system",
-              "bot.console.office_jobs"):
+              "bot.console.office_jobs", "bot.console.office_teaching"):
     importlib.import_module(_name)
