@@ -158,6 +158,10 @@ def run(svc: Services) -> dict[str, int]:
             plan_required_events(session, rules, now, plan)
             plan_announcements(session, now, plan)
             counts.update(plan.send(session, outbox, now))
+            from school.calendar import warn_runs_out
+
+            if told := warn_runs_out(session, svc.rules, now, outbox):
+                counts["calendar_runs_out"] = told
         reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
         enforced = budget.enforce(svc, session, rules, outbox, now, reserve, quota)
         counts.update(enforced.as_counts())

@@ -23,7 +23,7 @@ from rules.model import (
 from rules.reader import parse_rules
 from school import schedule
 from storage.clock import TAIPEI, at_taipei, format_date
-from storage.outbox import NORMAL, URGENT
+from storage.outbox import NORMAL, URGENT, Outbox
 
 # The menu action a window's announcement button starts, and the flow whose label it shows.
 WINDOW_ACTIONS = {
@@ -331,3 +331,28 @@ def runs_out_soon(base: SchoolRules, now: datetime) -> date | None:
         return None
     today = now.astimezone(TAIPEI).date()
     return end if (end - today).days <= RUNS_OUT_WARNING_DAYS else None
+
+
+RUNS_OUT_RULE = "calendar_runs_out"
+
+
+def warn_runs_out(session: Session, base: SchoolRules, now: datetime, outbox: Outbox) -> int:
+    """Tell 註冊組 once, 60 days before the calendar's last day, to set up the next year.
+    Returns the pushes queued (0 when not due or already told)."""
+    end = runs_out_soon(base, now)
+    if end is None or base.is_quiet(now):
+        return 0
+    period = end.isoformat()
+    told = schedule.delivered(session, RUNS_OUT_RULE, period)
+    body = text("console_office.calendar.runs_out_notice", end=format_date(end))
+    sent = 0
+    for person in schedule.staff_with_roles(session, ("註冊組", "註冊組長")):
+        if person.key in told:
+            continue
+        rows = outbox.multicast(list(person.line_user_ids), [{"type": "text", "text": body}],
+                                purpose=RUNS_OUT_RULE, priority=NORMAL) \
+            if person.line_user_ids else []
+        schedule.record_delivery(session, RUNS_OUT_RULE, period, person.key, now, now,
+                                 rows[0].id if rows else None)
+        sent += len(person.line_user_ids)
+    return sent
