@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,6 +33,8 @@ class Settings:
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
     line_timeout_seconds: float = 10.0
+    # The official account's basic ID (@123abcde): binding slips carry its add-friend QR code.
+    line_basic_id: str | None = None
     # Bytes one student may send the bot in a Taipei day (refused files count too).
     upload_bytes_per_day: int = 200 * MB
     # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
@@ -109,6 +112,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ) from None
 
     storage_dir = Path(env.get("STORAGE_DIR", "").strip() or DEFAULT_INSTANCE_DIR / "files")
+    basic_id = env.get("LINE_BASIC_ID", "").strip() or None
+    if basic_id is not None:
+        basic_id = "@" + basic_id.lstrip("@")
+        if not re.fullmatch(r"@[0-9A-Za-z._-]{3,30}", basic_id):
+            raise ConfigError(
+                "LINE_BASIC_ID must be the official account's basic ID, e.g. @123abcde")
     return Settings(
         line_channel_secret=secret,
         line_channel_access_token=token,
@@ -120,5 +129,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=public,
         school_config=school_path,
         line_monthly_quota=quota,
+        line_basic_id=basic_id,
         demo=demo,
     )

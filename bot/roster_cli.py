@@ -9,7 +9,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from catalogue import text
-from school import roster
+from school import roster, roster_runs
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 
@@ -22,11 +22,11 @@ def run_import(kind: str, file: Path, dry_run: bool) -> roster.ImportResult:
     svc = services()
     if dry_run:
         with svc.db.session() as session:
-            result = roster.import_roster(session, kind, file, now=svc.clock.now(), dry_run=True)
+            result = roster_runs.preview(session, kind, file, svc.clock.now())
             session.rollback()
         return result
     with svc.db.transaction() as session:
-        return roster.import_roster(session, kind, file, now=svc.clock.now())
+        return roster_runs.apply(session, kind, file, svc.clock.now(), None, f"{file.name} (CLI)")
 
 
 def _import_command(kind: str) -> click.Command:

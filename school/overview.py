@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, exists, func, literal, null, or_, select, true
 from sqlalchemy.orm import Session
 
-from storage.clock import taipei
+from storage.clock import at_taipei, taipei
+from storage.models.line import HELD, OutboxMessage
+from storage.models.line import PENDING as OUTBOX_PENDING
 from storage.models.portfolio import (
     CERTIFIED,
     PENDING,
@@ -22,6 +24,7 @@ from storage.models.portfolio import (
     Performance,
 )
 from storage.models.school import Course, SchoolClass, Staff, Student, Term
+from storage.outbox import sent_cost_between
 
 # Outcome states the overview counts (drafts and withdrawals are the student's business).
 OUTCOME_STATES = (PENDING, CERTIFIED, REJECTED)
@@ -321,3 +324,37 @@ def per_class_labels(rows: list[Row]) -> dict[str, list[object]]:
         for name in ("certified", "pending", "rejected", "performances", "silent"):
             series[name].append(getattr(row, name))
     return dict(series)
+
+
+# --- this month's LINE messages --------------------------------------------------------------
+
+CHARGED = ("push", "multicast")
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Messages counted against the plan this Taipei month, and where the month is heading."""
+
+    limit: int
+    used: int
+    queued: int
+    forecast: int
+
+    @property
+    def over(self) -> bool:
+        return self.forecast > self.limit
+
+
+def monthly_messages(session: Session, now: datetime, limit: int) -> Messages:
+    """Used so far, waiting in the outbox, and the month's end at this month's pace."""
+    local = taipei(now).date()
+    first = date(local.year, local.month, 1)
+    following = date(local.year + local.month // 12, local.month % 12 + 1, 1)
+    start, end = at_taipei(first), at_taipei(following)
+    used = sent_cost_between(session, start, end)
+    queued = sum(len(r or []) for r in session.scalars(
+        select(OutboxMessage.recipients).where(OutboxMessage.status.in_((OUTBOX_PENDING, HELD)),
+                                               OutboxMessage.kind.in_(CHARGED))))
+    elapsed = max((now - start).total_seconds(), 3600.0)
+    pace = used / elapsed * (end - now).total_seconds()
+    return Messages(limit, used, queued, used + queued + round(pace))

@@ -200,11 +200,13 @@ def test_codes_cli_writes_csv_and_slips(app: Any, db: Any, tmp_path: Path) -> No
     )
     assert result.exit_code == 0, result.output
     [csv_file] = tmp_path.glob("*.csv")
-    [html_file] = tmp_path.glob("*.html")
+    [pdf_file] = tmp_path.glob("*.pdf")
     rows = list(csv.DictReader(csv_file.open(encoding="utf-8-sig")))
     assert len(rows) == 6 and rows[0]["姓名"] == "李小明" and rows[0]["家長"] == "李大華"
     assert all(binding.normalise(r["綁定碼"]) for r in rows)
-    assert "李小明" in html_file.read_text(encoding="utf-8")
+    from pypdf import PdfReader
+
+    assert "李小明" in PdfReader(pdf_file).pages[0].extract_text()
     with db.session() as s:
         assert len(s.scalars(select(BindingCode)).all()) == 6
         # Only hashes are stored.

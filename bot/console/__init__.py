@@ -5,9 +5,9 @@ How to add a page (part 2 and later):
 1. Route: a module in bot/console/ with views on ``core.bp``; import it in ``_VIEWS`` below.
    A view parses the form, calls ONE operation in ``school/`` (the CLI calls the same one),
    and renders the result. No rules of its own.
-2. Role entry: add ``Page("console.<endpoint>", "console.nav.<name>", roles)`` to
-   ``core.PAGES`` (the one page → roles table) and decorate the view with
-   ``@page("console.<endpoint>")``. The guard refuses (403) anyone without one of the roles.
+2. Role entry: add ``Page("<name>", "console.<endpoint>", "console.nav.<name>", roles)`` to
+   ``core.PAGES`` (the one page → roles table) and decorate every view of the page with
+   ``@page("<name>")``. The guard refuses (403) anyone without one of the roles.
    A request for a class, course, kind or person out of the user's scope: ``require(False)``.
 3. Template: ``templates/console/<name>.html`` extending ``base.html`` (nav and sign-out come
    with it). Forms: ``{{ csrf_field() }}`` in every POST form (CSRF is checked for every POST
@@ -39,6 +39,9 @@ _VIEWS = (
     "bot.console.signin",
     "bot.console.overview",
     "bot.console.audit_view",
+    "bot.console.codes_view",
+    "bot.console.roster_view",
+    "bot.console.people",
     "bot.console.assets",
     "bot.console.office",
 )
@@ -85,7 +88,7 @@ def _csrf_failed(_: CSRFError) -> Response:
 def _context() -> dict[str, object]:
     who = g.get("console_user")
     return {"t": text, "csrf_field": _csrf_field, "who": who, "menu": core.menu(who),
-            "may": lambda endpoint: core.may_open(who, endpoint)}
+            "may": lambda name: core.may_open(who, name)}
 
 
 def init_app(app: Flask) -> None:

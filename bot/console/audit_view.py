@@ -20,7 +20,7 @@ def _action_name(action: str) -> str:
 
 
 @bp.get("/audit")
-@page("console.audit")
+@page("audit")
 def audit() -> Response:
     since_raw = request.args.get("since", "").strip()
     until_raw = request.args.get("until", "").strip()

@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from bot.services import Services, services
 from catalogue import text
 from school import console_access as access
 from school.console_access import CONSOLE_ROLES, ConsoleUser
 from school.dates import show_date, show_minguo
+from storage import sheets
 from storage.clock import taipei
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
@@ -37,8 +37,9 @@ OFFICE_STAFF = frozenset({
 
 @dataclass(frozen=True)
 class Page:
-    """One console page: who may open it (any of roles) and its name in the menu."""
+    """One console page: who may open it (any of roles), its menu entry and landing endpoint."""
 
+    name: str
     endpoint: str
     title_key: str
     roles: frozenset[str]
@@ -51,10 +52,14 @@ def _roles(*names: str) -> frozenset[str]:
 
 # THE table: every route names one of these pages, and the guard checks the roles on the server.
 PAGES: dict[str, Page] = {
-    page.endpoint: page
+    page.name: page
     for page in (
-        Page("console.overview", "console.nav.overview", CONSOLE_ROLES),
-        Page("console.audit", "console.nav.audit", OFFICE_STAFF),
+        Page("overview", "console.overview", "console.nav.overview", CONSOLE_ROLES),
+        Page("roster", "console.roster_page", "console.nav.roster",
+             _roles("註冊組", "註冊組長", "教學組", "教學組長")),
+        Page("codes", "console.codes_page", "console.nav.codes", _roles("註冊組", "註冊組長")),
+        Page("people", "console.people_page", "console.nav.people", OFFICE_STAFF | {"導師"}),
+        Page("audit", "console.audit", "console.nav.audit", OFFICE_STAFF),
     )
 }
 
@@ -69,8 +74,9 @@ ROSTER_KIND_ROLES: dict[str, frozenset[str]] = {
 }
 
 
-def svc() -> Services:
-    return services()
+def svc() -> Any:
+    """The app's services (bot.services.Services; not imported, so the console joins no circle)."""
+    return current_app.extensions["portfolio"]
 
 
 def now() -> datetime:
@@ -82,8 +88,8 @@ def user() -> ConsoleUser:
     return g.console_user  # type: ignore[no-any-return]
 
 
-def may_open(who: ConsoleUser | None, endpoint: str) -> bool:
-    page = PAGES.get(endpoint)
+def may_open(who: ConsoleUser | None, name: str) -> bool:
+    page = PAGES.get(name)
     return who is not None and page is not None and who.has(*page.roles)
 
 
@@ -94,10 +100,10 @@ class Refused(Exception):
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def page(endpoint: str) -> Callable[[F], F]:
-    """Guard a view: signed in, and holding one of the page's roles in PAGES."""
-    if endpoint not in PAGES:
-        raise KeyError(f"{endpoint} is not in the console's PAGES table")
+def page(name: str) -> Callable[[F], F]:
+    """Guard a view: signed in, and holding one of the roles of PAGES[name]."""
+    if name not in PAGES:
+        raise KeyError(f"{name} is not in the console's PAGES table")
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
@@ -105,8 +111,8 @@ def page(endpoint: str) -> Callable[[F], F]:
             who: ConsoleUser | None = g.get("console_user")
             if who is None:
                 return render("signed_out.html", status=401, reason="needed")
-            if not may_open(who, endpoint):
-                raise Refused(endpoint)
+            if not may_open(who, name):
+                raise Refused(name)
             return view(*args, **kwargs)
 
         return guarded  # type: ignore[return-value]
@@ -146,7 +152,7 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
 
 def menu(who: ConsoleUser | None) -> list[tuple[str, str]]:
     return [(url_for(p.endpoint), text(p.title_key)) for p in PAGES.values()
-            if p.in_menu and may_open(who, p.endpoint)]
+            if p.in_menu and may_open(who, p.name)]
 
 
 # --- dates at the edge -------------------------------------------------------------------------
@@ -178,11 +184,11 @@ def moment(value: datetime | None) -> str:
 
 def xlsx(filename: str, headers: list[str], rows: list[list[Any]]) -> Response:
     """One sheet as a download; the name is ASCII and made by us (never personal)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(headers)
+    book = Workbook()
+    sheet = book.active
+    sheets.append_row(sheet, headers)
     for row in rows:
-        sheet.append(row)
+        sheets.append_row(sheet, row)  # typed text never becomes a live formula
     buffer = io.BytesIO()
     book.save(buffer)
     response = Response(

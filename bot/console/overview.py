@@ -23,10 +23,9 @@ from bot.console.core import (
     xlsx,
 )
 from catalogue import TEXTS, text
-from jobs import budget
+from rules.model import NotConfigured, Semester
 from school import overview as ov
 from school.dates import show_date
-from rules.model import NotConfigured, Semester
 
 
 def _semester() -> Semester | None:
@@ -47,18 +46,16 @@ def _window(semester: Semester) -> tuple[Any, Any] | None:
     return upload.first_day, upload.last_day
 
 
-def _messages(session: Any) -> dict[str, int] | None:
+def _messages(session: Any) -> ov.Messages | None:
     if not user().has(*OFFICE_STAFF):
         return None
     rules = svc().rules
     limit = min(svc().settings.line_monthly_quota, rules.monthly_quota or 10**9)
-    used = budget.measure(svc(), session, rules, now(), quota=(limit, "settings", None))
-    return {"limit": used.limit, "used": used.used, "queued": used.queued,
-            "forecast": used.forecast}
+    return ov.monthly_messages(session, now(), limit)
 
 
 @bp.get("/")
-@page("console.overview")
+@page("overview")
 def overview() -> Response:
     semester = _semester()
     if semester is None:
@@ -91,7 +88,7 @@ def progress_link(kind: str, class_id: int | None = None, course_id: int | None 
 
 
 @bp.get("/list/<kind>")
-@page("console.overview")
+@page("overview")
 def progress_list(kind: str) -> Response:
     require(kind in ov.LIST_KINDS)
     semester = _semester()

@@ -1,0 +1,61 @@
+"""A roster import as the offices run it: check (nothing written), then apply all or nothing,
+with the row counts before and after written to the audit log. The console and the CLI both
+call these; school.roster does the reading and checking."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from school import console_access as access
+from school import roster
+from storage.models.school import Course, Enrolment, GuardianLink, SchoolClass, Staff, Student
+
+# The table each kind fills, counted before and after an import.
+COUNTED = {
+    "students": Student,
+    "staff": Staff,
+    "classes": SchoolClass,
+    "courses": Course,
+    "enrolments": Enrolment,
+    "guardians": GuardianLink,
+}
+# The office that owns an import of each kind (and reads it in the audit log).
+OWNER = {"courses": "教學組", "enrolments": "教學組"}
+ACTION = "roster_import"
+
+
+def office_of(kind: str) -> str:
+    return OWNER.get(kind, "註冊組")
+
+
+def count_rows(session: Session, kind: str) -> int:
+    return int(session.scalar(select(func.count()).select_from(COUNTED[kind])) or 0)
+
+
+def preview(session: Session, kind: str, source: roster.Source, now: datetime
+            ) -> roster.ImportResult:
+    """The dry run: what the file would add, change and leave, and every error by row.
+
+    Writes nothing; the caller rolls the session back all the same."""
+    return roster.import_roster(session, kind, source, now=now, dry_run=True)
+
+
+def apply(session: Session, kind: str, source: roster.Source, now: datetime,
+          staff_id: int | None, file_label: str = "") -> roster.ImportResult:
+    """Check again and write every row, or none; a successful import is audited."""
+    before = count_rows(session, kind)
+    result = roster.import_roster(session, kind, source, now=now)
+    if result.applied:
+        detail = f"{result.kind_name} {file_label}".strip() + "：" + \
+            f"+{result.added} ~{result.updated} ={result.unchanged}"
+        access.audit(session, staff_id, office_of(kind), ACTION, now, detail,
+                     before=before, after=count_rows(session, kind))
+    return result
+
+
+def history(session: Session, limit: int = 50) -> list[access.AuditRow]:
+    """Every roster import, newest first, whoever's office owns it."""
+    return access.audit_rows(session, {"註冊組", "教學組"}, action=ACTION, limit=limit)
