@@ -50,7 +50,6 @@ KNOWN_CIRCLES: set[frozenset[str]] = {
     # jobs reaching up to bot for their services and the LINE seam
     frozenset(
         {"bot", "bot.commands", "bot.files_view", "bot.services", "bot.webhook"}
-        | {"bot.console", "bot.console.core"}  # the console's services, via create_app
         | {"jobs.delivery", "jobs.inbox"}
     ),
     frozenset({"flows.consultation", "flows.grade12", "flows.records"}),

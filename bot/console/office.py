@@ -25,32 +25,30 @@ TEACHING_ROLES = frozenset({"任課教師", "導師", "科召集人"})
 # Anyone who may start a job may come back for its result (only their own: checked per job).
 JOB_ROLES = YEAREND_ROLES | SYSTEM_ROLES
 
-for _page in (
-    Page("console.calendar", "console_office.nav.calendar", CALENDAR_ROLES),
-    Page("console.calendar_change", "console_office.nav.calendar", CALENDAR_ROLES, in_menu=False),
-    Page("console.calendar_next", "console_office.nav.calendar", CALENDAR_ROLES, in_menu=False),
-    Page("console.certification", "console_office.nav.certification", CERTIFY_ROLES),
-    Page("console.certification_audit", "console_office.nav.certification", CERTIFY_ROLES,
-         in_menu=False),
-    Page("console.proxy_change", "console_office.nav.certification",
-         frozenset({"教學組", "教學組長", "教務主任"}), in_menu=False),
-    Page("console.exceptions", "console_office.nav.exceptions", EXCEPTION_ROLES),
-    Page("console.exception_change", "console_office.nav.exceptions", EXCEPTION_ROLES,
-         in_menu=False),
-    Page("console.yearend", "console_office.nav.yearend", YEAREND_ROLES),
-    Page("console.yearend_export", "console_office.nav.yearend", YEAREND_ROLES, in_menu=False),
-    Page("console.receipts", "console_office.nav.receipts", YEAREND_ROLES),
-    Page("console.receipts_import", "console_office.nav.receipts", YEAREND_ROLES,
-         in_menu=False),
-    Page("console.system", "console_office.nav.system", SYSTEM_ROLES),
-    Page("console.system_action", "console_office.nav.system", SYSTEM_ROLES, in_menu=False),
-    Page("console.teaching", "console_office.nav.teaching", TEACHING_ROLES),
-    Page("console.teaching_decide", "console_office.nav.teaching", TEACHING_ROLES,
-         in_menu=False),
-    Page("console.job", "console_office.nav.jobs", JOB_ROLES, in_menu=False),
-    Page("console.job_download", "console_office.nav.jobs", JOB_ROLES, in_menu=False),
-):
-    PAGES[_page.endpoint] = _page
+PROXY_ROLES = frozenset({"教學組", "教學組長", "教務主任"})
+# Each page's name is its landing endpoint: (name, menu title, roles, in the menu).
+_OFFICE_PAGES = (
+    ("console.calendar", "calendar", CALENDAR_ROLES, True),
+    ("console.calendar_change", "calendar", CALENDAR_ROLES, False),
+    ("console.calendar_next", "calendar", CALENDAR_ROLES, False),
+    ("console.certification", "certification", CERTIFY_ROLES, True),
+    ("console.certification_audit", "certification", CERTIFY_ROLES, False),
+    ("console.proxy_change", "certification", PROXY_ROLES, False),
+    ("console.exceptions", "exceptions", EXCEPTION_ROLES, True),
+    ("console.exception_change", "exceptions", EXCEPTION_ROLES, False),
+    ("console.yearend", "yearend", YEAREND_ROLES, True),
+    ("console.yearend_export", "yearend", YEAREND_ROLES, False),
+    ("console.receipts", "receipts", YEAREND_ROLES, True),
+    ("console.receipts_import", "receipts", YEAREND_ROLES, False),
+    ("console.system", "system", SYSTEM_ROLES, True),
+    ("console.system_action", "system", SYSTEM_ROLES, False),
+    ("console.teaching", "teaching", TEACHING_ROLES, True),
+    ("console.teaching_decide", "teaching", TEACHING_ROLES, False),
+    ("console.job", "jobs", JOB_ROLES, False),
+    ("console.job_download", "jobs", JOB_ROLES, False),
+)
+for _name, _title, _roles, _in_menu in _OFFICE_PAGES:
+    PAGES[_name] = Page(_name, _name, f"console_office.nav.{_title}", _roles, _in_menu)
 
 
 def office_of(roles: frozenset[str]) -> str:
