@@ -4,7 +4,7 @@ A school of 1,500 students and 120 teachers; about 6,000 course outcomes are sen
 three weeks before uploads close (2027-01-14 .. 2027-02-03, busier towards the end), 5% are
 rejected and re-uploaded, and certification runs on to the window's end (2027-02-10), with
 escalation three days before. Everything goes through the real code: submissions through
-storage.certification.submit, every teacher tap and student message through the signed webhook
+school.certification.submit, every teacher tap and student message through the signed webhook
 (the Flask app, the inbox job, the flows), the periodic tick through jobs.certification.run and
 jobs.delivery.deliver_due (line-bot-sdk over HTTP to the local LINE platform, bot/emulator).
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.emulator import events as ev
+from dev.emulator import events as ev
 from storage import binding
 from storage.models.binding import BindAttempt, BindingCode
 from storage.models.line import DEAD, DONE, PENDING, InboxEvent, LineAccount
