@@ -31,7 +31,8 @@ EXPORT_COURSE_OUTCOMES = "export_course_outcome"
 EXPORT_PERFORMANCES = "export_performance"
 BACKUP = "backup"
 BACKUP_VERIFY = "backup_verify"
-JOB_KINDS = (EXPORT_COURSE_OUTCOMES, EXPORT_PERFORMANCES, BACKUP, BACKUP_VERIFY)
+EXPORT_STUDENT = "export_student"
+JOB_KINDS = (EXPORT_COURSE_OUTCOMES, EXPORT_PERFORMANCES, BACKUP, BACKUP_VERIFY, EXPORT_STUDENT)
 # Progress is written at most this often (a row update per file would slow a big export).
 PROGRESS_EVERY = timedelta(seconds=1)
 # Results are kept for the person this long, then removed by the daily clean-up.
@@ -120,6 +121,8 @@ def run(ctx: JobContext, job_id: int) -> str:
             state, message, detail = _backup(ctx, job_id)
         elif kind == BACKUP_VERIFY:
             state, message, detail = _verify(ctx, params)
+        elif kind == EXPORT_STUDENT:
+            state, message, path, name, detail = _export_student(ctx, job_id, params)
     except Exception as exc:  # the person sees that it failed; the operator has the log
         log.exception("console job %s (%s) failed", job_id, kind)
         message = text("console_office.jobs.crashed", error=type(exc).__name__)
@@ -158,6 +161,25 @@ def _export(ctx: JobContext, job_id: int, kind: str, params: dict[str, Any]
                    students=result.students, items=result.items, files=result.files)
     detail = {"sha256": result.sha256, "unconfirmed": len(result.unconfirmed)}
     return DONE, message, str(result.path), result.path.name, detail
+
+
+def _export_student(ctx: JobContext, job_id: int, params: dict[str, Any]
+                    ) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
+    """One student's whole portfolio as a zip, for the school they transfer to."""
+    from catalogue import TEXTS
+    from school import lifecycle
+
+    with ctx.db.session() as session:
+        student = lifecycle.student_by_no(session, str(params.get("student_no", "")))
+        if student is None:
+            return (FAILED, text("lifecycle.error.no_student", no=params.get("student_no")),
+                    None, None, {})
+        result = lifecycle.export_student(session, ctx.files, student,
+                                          ctx.jobs_dir / str(job_id), ctx.now(), TEXTS.get)
+    message = text("console_office.jobs.student_done", items=result.items, files=result.files)
+    if result.missing:
+        message += text("console_office.jobs.student_missing", count=len(result.missing))
+    return DONE, message, str(result.path), result.path.name, {"sha256": result.sha256}
 
 
 def _backup(ctx: JobContext, job_id: int) -> tuple[str, str, dict[str, Any]]:

@@ -75,6 +75,7 @@ ROUTES: dict[str, set[str]] = {
     "/console/yearend/receipts": {"A002", "A003"},
     "/console/system": {"A001", "A004"},  # 註冊組長 heads the management proxy chain
     "/console/teaching": {"T001", "T003", "T004"},
+    "/console/students": {"A001"},
 }
 
 
@@ -386,3 +387,36 @@ def test_a_teacher_certifies_from_the_console_and_the_first_decision_stands(
     other = signed_in(app, "T004")
     assert other.get("/console/teaching").status_code == 200
     assert signed_in(app, "A004").get("/console/teaching").status_code == 403
+
+
+# --- 學生異動 ------------------------------------------------------------------------------------
+
+
+def test_a_transfer_is_previewed_then_done_and_the_portfolio_exported(
+        app: Any, offices: School, db: Any, line: Any) -> None:
+    from storage.models.school import Student
+
+    browser = signed_in(app, "A001")
+    form = {"kind": "repeat", "student_no": "115001", "class_code": "102", "seat": "9"}
+    preview = browser.post("/console/students", form)
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "預覽（尚未寫入）" in body and "101-01 → 102-09" in body
+    with db.session() as s:  # the preview wrote nothing
+        assert s.scalars(select(Student).where(Student.student_no == "115001")).one() \
+            .seat_no == 1
+    done = browser.post("/console/students", {**form, "confirm": "1"})
+    assert "已辦理" in done.get_data(as_text=True)
+    with db.session() as s:
+        assert s.scalars(select(Student).where(Student.student_no == "115001")).one() \
+            .seat_no == 9
+    taken = browser.post("/console/students", {**form, "student_no": "115002"})
+    assert taken.status_code == 400 and "已有學生" in taken.get_data(as_text=True)
+    out = browser.post("/console/students", {"kind": "transfer_out", "student_no": "115003",
+                                             "confirm": "1"})
+    assert "轉出" in out.get_data(as_text=True)
+    job_url = browser.post("/console/students/export",
+                           {"student_no": "115003"}).headers["Location"]
+    run_jobs(app)
+    assert browser.get(job_url + "/download").status_code == 200
+    assert audit_actions(db) == ["student_change", "student_change", "student_export"]
+    assert signed_in(app, "A002").post("/console/students", form).status_code == 403

@@ -20,10 +20,12 @@ YEAREND_KIND_ROLES = {
 YEAREND_ROLES = frozenset().union(*YEAREND_KIND_ROLES.values()) | {"教務主任"}
 # 資媒組 keeps the system; the management proxy chain (rule 七) stands in for it.
 SYSTEM_ROLES = frozenset({"資媒組", "資媒組長", "註冊組長", "教學組長"})
+# 學生異動 (rule 五) is the registrar's.
+STUDENT_ROLES = frozenset({"註冊組", "註冊組長"})
 # Teachers, and whoever certifies as a proxy (a convener or the teacher a convener names).
 TEACHING_ROLES = frozenset({"任課教師", "導師", "科召集人"})
 # Anyone who may start a job may come back for its result (only their own: checked per job).
-JOB_ROLES = YEAREND_ROLES | SYSTEM_ROLES
+JOB_ROLES = YEAREND_ROLES | SYSTEM_ROLES | STUDENT_ROLES
 
 PROXY_ROLES = frozenset({"教學組", "教學組長", "教務主任"})
 # Each page's name is its landing endpoint: (name, menu title, roles, in the menu).
@@ -36,6 +38,8 @@ _OFFICE_PAGES = (
     ("console.proxy_change", "certification", PROXY_ROLES, False),
     ("console.exceptions", "exceptions", EXCEPTION_ROLES, True),
     ("console.exception_change", "exceptions", EXCEPTION_ROLES, False),
+    ("console.students", "students", STUDENT_ROLES, True),
+    ("console.students_change", "students", STUDENT_ROLES, False),
     ("console.yearend", "yearend", YEAREND_ROLES, True),
     ("console.yearend_export", "yearend", YEAREND_ROLES, False),
     ("console.receipts", "receipts", YEAREND_ROLES, True),
@@ -59,5 +63,6 @@ def office_of(roles: frozenset[str]) -> str:
 
 for _name in ("bot.console.office_calendar", "bot.console.office_certify",
               "bot.console.office_yearend", "bot.console.office_system",
-              "bot.console.office_jobs", "bot.console.office_teaching"):
+              "bot.console.office_jobs", "bot.console.office_teaching",
+              "bot.console.office_students"):
     importlib.import_module(_name)
