@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from catalogue import text
-from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
+from storage.clock import TAIPEI, academic_year_of, format_date, format_datetime
 
 rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
 windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))
@@ -228,18 +228,9 @@ def build_audience(
     grades: Sequence[int],
     classes: Sequence[str],
 ) -> dict[str, Any]:
-    from school import schedule
+    from school.events_office import build_audience as build
 
-    audience: dict[str, Any] = {}
-    if students or guardians or teachers:
-        audience = {"students": students, "guardians": guardians, "teachers": teachers}
-    else:
-        audience = dict(schedule.DEFAULT_EVENT_AUDIENCE[kind])
-    if grades:
-        audience["grades"] = sorted({schedule.to_rules_grade(g) for g in grades})
-    if classes:
-        audience["classes"] = list(classes)
-    return audience
+    return build(kind, students, guardians, teachers, grades, classes)
 
 
 @events_cli.command("create")
@@ -266,60 +257,34 @@ def events_create(
     briefing → guardians. Those who answer 參加 are reminded the day before, and the office
     running it gets the counts then (also any time with `portfolio events counts ID`).
     """
-    from sqlalchemy import select
-
     from flows.events import kind_label, when_text
-    from school import schedule
-    from storage.models.school import SchoolClass
+    from school import events_office
 
-    title, place = title.strip(), place.strip()
-    if not title or len(title) > 60:
-        raise click.BadParameter(text("cli.schedule.events.bad_title"), param_hint="--title")
-    if not place or len(place) > 60:
-        raise click.BadParameter(text("cli.schedule.events.bad_place"), param_hint="--place")
-    try:
-        clock_time = time.fromisoformat(start_time.strip())
-    except ValueError:
-        raise click.BadParameter(text("cli.schedule.events.bad_time"),
-                                 param_hint="--time") from None
     grade_list = _int_list(grades, "--grades")
-    if any(g not in (1, 2, 3, 10, 11, 12) for g in grade_list):
-        raise click.BadParameter(text("cli.schedule.events.bad_grades"), param_hint="--grades")
     class_list = _str_list(classes)
     svc = _svc()
     now = svc.clock.now()
-    starts_at = at_taipei(day.date(), clock_time.hour, clock_time.minute)
-    if starts_at <= now:
-        raise click.BadParameter(text("cli.schedule.events.past", when=format_datetime(starts_at)),
-                                 param_hint="--date")
-    audience = build_audience(kind, students, guardians, teachers, grade_list, class_list)
-    year = academic_year_of(day.date())
     with svc.db.session() as session:
-        if class_list:
-            known = set(session.scalars(select(SchoolClass.code)))
-            missing = [c for c in class_list if c not in known]
-            if missing:
-                raise click.BadParameter(text("cli.schedule.events.unknown_classes",
-                                              classes="、".join(missing)),
-                                         param_hint="--classes")
-        people = schedule.audience_recipients(session, audience)
-    click.echo(text("cli.schedule.events.summary", kind=kind_label(kind), title=title,
-                    when=when_text(starts_at), place=place, year=year))
-    click.echo(text("cli.schedule.events.audience", audience=describe_audience(audience),
-                    people=len(people), cost=sum(len(p.line_user_ids) for p in people)))
+        try:
+            plan = events_office.plan_event(
+                session, now, kind=kind, title=title, day=day.date(), start_time=start_time,
+                place=place, grades=grade_list, classes=class_list, students=students,
+                guardians=guardians, teachers=teachers)
+        except events_office.EventRefused as refused:
+            raise click.BadParameter(refused.message, param_hint=refused.param) from None
+    click.echo(text("cli.schedule.events.summary", kind=kind_label(kind), title=plan.title,
+                    when=when_text(plan.starts_at), place=plan.place, year=plan.academic_year))
+    click.echo(text("cli.schedule.events.audience", audience=describe_audience(plan.audience),
+                    people=plan.people, cost=plan.cost))
     if dry_run:
         click.echo(text("cli.schedule.events.dry_run"))
         return
     with svc.db.transaction() as session:
-        event = schedule.create_event(
-            session, kind=kind, title=title, starts_at=starts_at, place=place, audience=audience,
-            academic_year=year, now=now, created_by=_operator(),
-        )
-        event_id = event.id
+        event_id = events_office.create(session, plan, now, _operator())
     counts = _send_now(svc)
     when = text("cli.schedule.events.now" if not counts.get("quiet")
                 else "cli.schedule.events.after_quiet")
-    click.echo(text("cli.schedule.events.created", id=event_id, when=when, people=len(people)))
+    click.echo(text("cli.schedule.events.created", id=event_id, when=when, people=plan.people))
 
 
 def describe_audience(audience: dict[str, Any]) -> str:

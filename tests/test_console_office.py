@@ -76,6 +76,7 @@ ROUTES: dict[str, set[str]] = {
     "/console/system": {"A001", "A004"},  # 註冊組長 heads the management proxy chain
     "/console/teaching": {"T001", "T003", "T004"},
     "/console/students": {"A001"},
+    "/console/events": {"A001", "A002", "A003"},
 }
 
 
@@ -420,3 +421,44 @@ def test_a_transfer_is_previewed_then_done_and_the_portfolio_exported(
     assert browser.get(job_url + "/download").status_code == 200
     assert audit_actions(db) == ["student_change", "student_change", "student_export"]
     assert signed_in(app, "A002").post("/console/students", form).status_code == 403
+
+
+# --- 活動 -----------------------------------------------------------------------------------------
+
+
+def test_an_event_is_previewed_created_answered_and_its_roll_taken(
+        app: Any, offices: School, db: Any, line: Any, clock: Any) -> None:
+    from school import schedule
+    from storage.models.console_office import EventAttendance
+    from storage.models.schedule import SchoolEvent
+
+    browser = signed_in(app, "A002")
+    page = browser.get("/console/events").get_data(as_text=True)
+    assert "還沒排定" in page and "學生學習歷程訓練" in page
+    form = {"kind": "student_training", "title": "學習歷程上傳說明", "day": "2026/11/07",
+            "time": "09:30", "place": "視聽教室", "grades": "", "classes": "101"}
+    preview = browser.post("/console/events", form).get_data(as_text=True)
+    assert "將通知 6 人" in preview
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SchoolEvent)) == 0
+    past = browser.post("/console/events", {**form, "day": "2026/10/01"})
+    assert past.status_code == 400
+    done = browser.post("/console/events", {**form, "confirm": "1"})
+    assert done.status_code == 303
+    run_jobs(app)
+    assert "學習歷程上傳說明" in texts_for(line, STUDENTS_101[0])
+    with db.transaction() as s:
+        event = s.scalars(select(SchoolEvent)).one()
+        for uid, sid in list(offices.students.items())[:2]:
+            schedule.set_rsvp(s, event, f"student:{sid}", uid, True, clock.now())
+        event_id = event.id
+    page = browser.get("/console/events").get_data(as_text=True)
+    assert "李小明" in page and "2／0／4（6）" in page
+    roll = browser.get(f"/console/events/{event_id}/roll").get_data(as_text=True)
+    key = roll.split('name="present" value="')[1].split('"')[0]
+    saved = browser.post(f"/console/events/{event_id}/roll", {"present": key})
+    assert "已記錄出席 1 人" in saved.get_data(as_text=True)
+    with db.session() as s:
+        assert [a.attended for a in s.scalars(select(EventAttendance)
+                                              .order_by(EventAttendance.id))] == [True, False]
+    assert audit_actions(db) == ["event_create", "event_attendance"]

@@ -20,6 +20,8 @@ YEAREND_KIND_ROLES = {
 YEAREND_ROLES = frozenset().union(*YEAREND_KIND_ROLES.values()) | {"教務主任"}
 # 資媒組 keeps the system; the management proxy chain (rule 七) stands in for it.
 SYSTEM_ROLES = frozenset({"資媒組", "資媒組長", "註冊組長", "教學組長"})
+# Trainings, workshops and briefings (rule 六): 教學組, 輔導室, 學務處.
+EVENT_ROLES = frozenset({"教學組", "教學組長", "輔導室", "訓育組", "社團組", "生輔組", "註冊組"})
 # 學生異動 (rule 五) is the registrar's.
 STUDENT_ROLES = frozenset({"註冊組", "註冊組長"})
 # Teachers, and whoever certifies as a proxy (a convener or the teacher a convener names).
@@ -40,6 +42,8 @@ _OFFICE_PAGES = (
     ("console.exception_change", "exceptions", EXCEPTION_ROLES, False),
     ("console.students", "students", STUDENT_ROLES, True),
     ("console.students_change", "students", STUDENT_ROLES, False),
+    ("console.events", "events", EVENT_ROLES, True),
+    ("console.events_change", "events", EVENT_ROLES, False),
     ("console.yearend", "yearend", YEAREND_ROLES, True),
     ("console.yearend_export", "yearend", YEAREND_ROLES, False),
     ("console.receipts", "receipts", YEAREND_ROLES, True),
@@ -64,5 +68,5 @@ def office_of(roles: frozenset[str]) -> str:
 for _name in ("bot.console.office_calendar", "bot.console.office_certify",
               "bot.console.office_yearend", "bot.console.office_system",
               "bot.console.office_jobs", "bot.console.office_teaching",
-              "bot.console.office_students"):
+              "bot.console.office_students", "bot.console.office_events"):
     importlib.import_module(_name)

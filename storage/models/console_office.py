@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.db import Base, UtcDateTime
@@ -69,3 +69,17 @@ class ConsoleJob(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EventAttendance(Base):
+    """Who came to a training, workshop or briefing, as the office running it marked them."""
+
+    __tablename__ = "event_attendance"
+    __table_args__ = (UniqueConstraint("event_id", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("school_events.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(32))  # "student:12", "staff:3", "guardian:5"
+    attended: Mapped[bool] = mapped_column()
+    marked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
