@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +183,30 @@ def retry_dead(session: Session, box: str, ids: list[int], now: datetime) -> lis
     return revived
 
 
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    """Rule 九's dry run: who would be sealed and whose sealed portfolio would be deleted."""
+
+    to_seal: list[tuple[str, str, date | None]]  # 學號, name, graduated on
+    to_delete: list[tuple[str, date, date, int, int]]  # 學號, graduated, end, files, bytes
+    kept: int  # sealed portfolios kept for now
+    next_end: date | None  # the first of them to come due
+
+
+def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> RetentionPlan:
+    from school import lifecycle as life
+
+    to_seal = [(s.student_no, s.name, s.graduated_on)
+               for s in life.due_for_sealing(session, now)]
+    due = life.due_for_deletion(session, rules, now)
+    to_delete = []
+    for s in due:
+        plan = life.deletion_plan(session, rules, s)
+        to_delete.append((plan.student_no, plan.graduated_on, plan.retention_end, plan.files,
+                          plan.bytes))
+    due_ids = {s.id for s in due}
+    later = [s for s in life.sealed_students(session) if s.id not in due_ids]
+    ends = [rules.retention_end(s.graduated_on) for s in later if s.graduated_on]
+    return RetentionPlan(to_seal, to_delete, len(later), min(ends) if ends else None)

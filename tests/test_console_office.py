@@ -294,6 +294,7 @@ def test_system_runs_and_verifies_a_backup_and_shows_health_and_quota(
     browser = signed_in(app, "A004")
     page = browser.get("/console/system").get_data(as_text=True)
     assert "本月 LINE 訊息額度" in page and "資料庫" in page and "還沒有任何備份" in page
+    assert "目前沒有要封存或刪除的資料" in page  # retention's dry run
     job_url = browser.post("/console/system", {"action": "backup"}).headers["Location"]
     run_jobs(app)
     assert "備份完成" in browser.get(job_url).get_data(as_text=True)

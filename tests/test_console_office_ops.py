@@ -370,3 +370,16 @@ def test_the_registrar_is_told_once_in_line_sixty_days_before_the_calendar_runs_
         clock.advance(timedelta(days=1))
     told = [m for m in line.messages_for(REGISTRAR) if "行事曆只排到" in (m.get("text") or "")]
     assert len(told) == 1 and "2028/7/31" in told[0]["text"]
+
+
+def test_the_retention_dry_run_lists_who_would_be_sealed(
+    app: Any, db: Any, school: School, clock: Any
+) -> None:
+    from storage.models.school import Student
+
+    with db.transaction() as s:
+        student = s.scalars(select(Student).where(Student.student_no == "115001")).one()
+        student.status, student.graduated_on = "畢業", date(2026, 10, 1)
+    with db.session() as s:
+        plan = system.retention_plan(s, svc(app).rules, clock.now())
+    assert [no for no, _, _ in plan.to_seal] == ["115001"] and plan.to_delete == []

@@ -1,6 +1,6 @@
 """系統 (資媒組/圖書館, and the management proxy chain): backups (list with size and checksum
 state, the last result, run now, verify one), health, this month's quota, dead letters with retry.
-Retention's dry-run report is `portfolio retention run --dry-run` for now."""
+Retention (rule 九) shows its dry-run report; the daily job seals and deletes."""
 
 from __future__ import annotations
 
@@ -30,12 +30,13 @@ def system_page() -> Response:
         backups = system.list_backups(session, folder)  # type: ignore[arg-type]
         quota = system.quota(session, svc().rules, now())
         letters = system.dead_letters(session)
+        retention = system.retention_plan(session, svc().rules, now())
         nightly = session.scalars(select(LifecycleRun).where(LifecycleRun.kind == BACKUP)
                                   .order_by(LifecycleRun.id.desc()).limit(1)).first()
         mine = console_jobs.for_staff(session, user().staff_id,
                                       (console_jobs.BACKUP, console_jobs.BACKUP_VERIFY), 5)
     return render("office_system.html", folder=folder, health=health, backups=backups,
-                  quota=quota, letters=letters, nightly=nightly, jobs=mine,
+                  quota=quota, letters=letters, retention=retention, nightly=nightly, jobs=mine,
                   percent=console_jobs.percent, done=request.args.get("done"),
                   kind_label=lambda k: text(f"console_office.jobs.kind.{k}"))
 
