@@ -73,3 +73,28 @@ def chain(session: Session, course_id: int, today: date) -> list[ChainStep]:
 def subjects_of(session: Session, staff_id: int) -> list[str]:
     """The subjects a convener heads (their view is limited to these)."""
     return [row.subject for row in cert.conveners(session) if row.convener_id == staff_id]
+
+
+@dataclass(frozen=True)
+class MovedItem:
+    student: str
+    course: str
+    old: str
+    new: str
+    capacity: str
+
+
+def describe_moves(session: Session, moves: list[cert.Move]) -> list[MovedItem]:
+    """What moved to whom, in words staff read (after a teacher goes away or comes back)."""
+    names = {s.id: s.name for s in session.scalars(select(Staff))}
+    out = []
+    for move in moves:
+        outcome = session.get(CourseOutcome, move.outcome_id)
+        if outcome is None:
+            continue
+        student = (f"{outcome.student.class_seat} {outcome.student.name}"
+                   if outcome.student is not None else "")
+        out.append(MovedItem(student, outcome.course.subject if outcome.course else "",
+                             names.get(move.from_id or 0, "—"), names.get(move.to_id, "—"),
+                             move.capacity))
+    return out

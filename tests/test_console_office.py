@@ -217,7 +217,8 @@ def test_certification_shows_pending_with_age_and_a_teacher_away_moves_them(
         cert.set_convener(s, "國語文", offices.staff["T004"], None, clock.now())
     moved = browser.post("/console/certification/proxy",
                          {"action": "away", "staff_no": "T001", "from": "2026/10/25"})
-    assert moved.status_code == 303
+    # What moved to whom is shown at once.
+    assert moved.status_code == 200 and "王美玲 → 黃淑芬" in moved.get_data(as_text=True)
     with db.session() as s:
         assert s.get(CourseOutcome, item).certifier_id == offices.staff["T004"]
     assert audit_actions(db) == ["teacher_away"]

@@ -43,9 +43,7 @@ def _subjects() -> list[str] | None:
         return desk.subjects_of(session, user().staff_id)
 
 
-@bp.get("/certification")
-@page("console.certification")
-def certification() -> Response:
+def _certification_page(**extra: object) -> Response:
     subjects = _subjects()
     today = taipei_date(now())
     with reading() as session:
@@ -64,7 +62,13 @@ def certification() -> Response:
     return render("office_certification.html", rows=rows, chain=chain, course_id=course_id,
                   away=away, conveners=conveners, teachers=teachers, kinds=ABSENCE_KINDS,
                   may_change=user().has(*ALL_COURSES), done=request.args.get("done"),
-                  error=request.args.get("error"))
+                  error=request.args.get("error"), **extra)
+
+
+@bp.get("/certification")
+@page("console.certification")
+def certification() -> Response:
+    return _certification_page()
 
 
 @bp.post("/certification/proxy")
@@ -97,7 +101,8 @@ def proxy_change() -> Response:
         record(session, office_of(ALL_COURSES), f"teacher_{action}",
                text("console_office.certify.audit_proxy", name=staff.name, moved=len(moves)),
                after=len(moves))
-    return redirect(url_for("console.certification", done=action), code=303)
+        moved = desk.describe_moves(session, moves)
+    return _certification_page(done_now=action, moved=moved)
 
 
 @bp.get("/certification/audit.xlsx")
