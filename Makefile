@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,17 @@ run: install
 		exec $(BIN)/portfolio demo; \
 	fi
 
-test: install
+# The console's browser tests drive Debian's chromium (Playwright comes with the test extra).
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		echo "could not install chromium: the console's browser tests will skip (fail under CI)"
+
+test: install browser
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check bot handlers flows storage jobs tests bench
+	$(BIN)/ruff check bot handlers flows storage jobs school catalogue runtime tests bench
 
 bench: install
 	$(BIN)/python bench/webhook_ack.py
@@ -40,6 +46,7 @@ bench: install
 	$(BIN)/python bench/upload_memory.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/semester_quota.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

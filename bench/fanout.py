@@ -166,7 +166,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from bot import create_app
-    from bot.config import Settings
+    from runtime.config import Settings
     from storage import crypto
     from storage.db import Database
 

@@ -354,10 +354,10 @@ def students_with_news(db: Any) -> list[int]:
 
 def run(args: argparse.Namespace) -> bool:
     from bot import create_app
-    from bot.config import Settings
     from jobs import certification as job
     from jobs import delivery
     from rules.reader import DEFAULT_RULES_PATH, parse_rules
+    from runtime.config import Settings
     from storage import crypto
     from storage.db import Database
     from storage.models.line import OutboxMessage

@@ -48,8 +48,8 @@ class CliError(click.ClickException):
 @contextmanager
 def _unit_of_work(dry_run: bool) -> Iterator[tuple[Session, datetime]]:
     """A transaction that commits, or with --dry-run shows its effects and rolls back."""
-    # Imported here: bot.services pulls in the LINE SDK, which these commands never need.
-    from bot.services import services
+    # Imported here: runtime.services pulls in the LINE SDK, which these commands never need.
+    from runtime.services import services
 
     svc = services()
     now = svc.clock.now()
@@ -179,7 +179,7 @@ def back(staff_no: str, dry_run: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help=text("cli.certify.absences.opt.all"))
 def absences(show_all: bool) -> None:
     """List teachers' leave and departure settings."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     with svc.db.session() as session:
@@ -244,7 +244,7 @@ def convener(subject: str, staff_no: str, designee: str | None, dry_run: bool) -
 @certify_cli.command("conveners", help=text("cli.certify.conveners.help"))
 def conveners() -> None:
     """List subject conveners and their designees."""
-    from bot.services import services
+    from runtime.services import services
 
     with services().db.session() as session:
         rows = cert.conveners(session)
@@ -262,7 +262,7 @@ def conveners() -> None:
 @click.option("--term", help=text("cli.certify.opt.term"))
 def chain(course_code: str, class_code: str | None, term: str | None) -> None:
     """Show a course's certification proxy order today."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     with svc.db.session() as session:
@@ -278,7 +278,7 @@ def chain(course_code: str, class_code: str | None, term: str | None) -> None:
 @certify_cli.command("status", help=text("cli.certify.status.help"))
 def status() -> None:
     """Pending items per certifier, and whether they were pushed today."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     today = taipei_date(svc.clock.now())
@@ -305,7 +305,7 @@ def cost(days: int) -> None:
     """Estimate the message quota certification notices use under each cadence."""
     from datetime import timedelta
 
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     end = svc.clock.now()
@@ -361,7 +361,7 @@ def audit(out: Path, starts: datetime | None, ends: datetime | None) -> None:
     """Export the course-outcome audit trail (append-only)."""
     from datetime import timedelta
 
-    from bot.services import services
+    from runtime.services import services
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise CliError(text("cli.certify.audit.bad_suffix"))

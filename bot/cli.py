@@ -7,14 +7,13 @@ from flask.cli import FlaskGroup
 
 
 def _app() -> object:
-    import os
-
     from flask.cli import NoAppException
 
     from bot import ConfigError, create_app
+    from runtime.config import environment
 
     try:
-        return create_app(dict(os.environ))
+        return create_app(environment())
     except ConfigError as exc:
         # Click prints this as one line; `portfolio --help` still lists the local tools.
         raise NoAppException(f"configuration error: {exc}") from None

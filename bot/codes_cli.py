@@ -8,8 +8,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from bot.services import services
 from catalogue import text
+from runtime.services import services
 from school import codes
 from school import console_access as access
 from storage import binding, sheets
@@ -86,7 +86,8 @@ def issue_codes(
         with sheets.open_private(csv_path, "w", newline="", encoding="utf-8-sig") as handle:
             handle.write(codes.slips_csv(slips))
         with sheets.open_private(pdf_path, "wb") as handle:
-            handle.write(codes.slips_pdf(slips, svc.settings.line_basic_id, title))
+            handle.write(codes.slips_pdf(slips, svc.settings.line_basic_id, title,
+                                         svc.settings.cjk_font))
         access.audit(session, None, "註冊組", "codes_issue", now,
                      f"{ROLE_LABELS[role]} {len(slips)} (CLI)", after=len(slips))
     click.echo(f"issued {len(slips)} code(s), valid {days} days")

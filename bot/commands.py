@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from bot.services import services
+from runtime.services import services
 from storage import inbox as inbox_store
 from storage import migrate
 from storage import outbox as outbox_store
@@ -83,7 +83,9 @@ def richmenu_sync(font_path: str | None) -> None:
 
     svc = services()
     try:
-        result = richmenu.sync_rich_menus(svc.line.api, svc.line.blob, font_path)
+        result = richmenu.sync_rich_menus(
+            svc.line.api, svc.line.blob, font_path or svc.settings.cjk_font
+        )
     except richmenu.FontNotFound as exc:
         raise click.ClickException(str(exc)) from None
     for role, menu_id in result.items():

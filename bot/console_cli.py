@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from bot.services import services
+from runtime.services import services
 from school import console_access as access
 from storage.models.school import Staff
 

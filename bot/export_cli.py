@@ -8,10 +8,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from bot.services import services
 from catalogue import text
 from jobs.queue import DELIVERY
 from rules.model import COURSE_OUTCOME, PERFORMANCE
+from runtime.services import services
 from school import export, receipts
 from storage.clock import format_datetime
 

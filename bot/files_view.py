@@ -7,10 +7,10 @@ import logging
 
 from flask import Blueprint, Response, send_file
 
-from bot.services import services
 from catalogue import text
 from flows.links import LinkExpired, LinkInvalid, verify_link
 from media.fit import EXTENSIONS, MIME_TYPES
+from runtime.services import services
 from school import items
 from storage.files import NotStored
 from storage.models.portfolio import FileRecord

@@ -48,8 +48,8 @@ T = TypeVar("T")
 
 
 def _services() -> Any:
-    # Imported here: bot.services pulls in the LINE SDK, which --help never needs.
-    from bot.services import services
+    # Imported here: runtime.services pulls in the LINE SDK, which --help never needs.
+    from runtime.services import services
 
     return services()
 
@@ -422,9 +422,7 @@ def management_show() -> None:
 
 
 def _backup_target(out_dir: Path | None) -> Path:
-    from jobs.lifecycle import backup_dir
-
-    target = out_dir or backup_dir()
+    target = out_dir or _services().settings.backup_dir
     if target is None:
         raise click.UsageError(text("lifecycle.cli.backup_no_dir"))
     return target

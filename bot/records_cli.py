@@ -31,7 +31,7 @@ consultants_cli = AppGroup(
 
 def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     """Import one file in one transaction; a dry run is rolled back even though it wrote nothing."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     if dry_run:
@@ -101,7 +101,7 @@ def _what(school_class: SchoolClass | None, grade: int | None) -> str:
 def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
                        dry_run: bool) -> None:
     """Let the consultation teacher STAFF_NO advise a class or a whole grade."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     with svc.db.transaction() as session:
@@ -132,7 +132,7 @@ def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
 def consultants_unassign(staff_no: str, class_code: str | None, grade: int | None,
                          dry_run: bool) -> None:
     """Stop STAFF_NO advising a class or grade (their earlier records stay)."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     with svc.db.transaction() as session:
@@ -148,7 +148,7 @@ def consultants_unassign(staff_no: str, class_code: str | None, grade: int | Non
 @consultants_cli.command("list")
 def consultants_list() -> None:
     """Every consultation teacher and the classes they advise."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     with svc.db.session() as session:
@@ -177,7 +177,7 @@ def consultants_list() -> None:
               help=text("cli.records.export.opt.out"))
 def export_consultations(year: int, out: Path | None) -> None:
     """Write every course-consultation record of the year to an .xlsx (kept at school)."""
-    from bot.services import services
+    from runtime.services import services
 
     svc = services()
     target = out or Path(f"consultations_{year}.xlsx")

@@ -34,6 +34,11 @@ from linebot.v3.messaging import (
 from PIL import Image, ImageDraw, ImageFont
 
 from catalogue import text
+from runtime.line import (
+    MENU_ALIAS_PREFIX,
+    link_menu_alias,
+    menu_alias_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ MAX_ALIAS_ID = 32
 MAX_BATCH_OPERATIONS = 1000
 
 MENU_NAME_PREFIX = "portfolio-"
-ALIAS_PREFIX = "portfolio-"
+ALIAS_PREFIX = MENU_ALIAS_PREFIX
 POSTBACK_PREFIX = "menu:"
 HASH_LENGTH = 10
 
@@ -246,8 +251,9 @@ _FONT_PATTERNS = (
 
 
 def find_cjk_font(font_path: str | os.PathLike[str] | None = None) -> Path:
-    """A font file that can draw Traditional Chinese: the argument, the env var, or a search."""
-    explicit = font_path or os.environ.get(FONT_ENV_VAR)
+    """A font file that can draw Traditional Chinese: the argument (the PORTFOLIO_CJK_FONT
+    setting, passed on by the caller), or a search."""
+    explicit = font_path
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_file():
@@ -604,10 +610,6 @@ def role_of_menu_name(name: str) -> str | None:
 # --- the LINE calls ---------------------------------------------------------------------------
 
 
-class RichMenuMissing(LookupError):
-    pass
-
-
 def sync_rich_menus(
     api: MessagingApi,
     blob: MessagingApiBlob,
@@ -628,7 +630,7 @@ def sync_rich_menus(
     current: dict[str, str] = {}
     for role, menu in built.items():
         alias = alias_id(role)
-        aliased = _alias_target(api, alias)
+        aliased = menu_alias_target(api, alias)
         same_name = [m.rich_menu_id for m in existing if m.name == menu.name]
         if aliased is not None and aliased in same_name:
             current[role] = aliased
@@ -672,26 +674,7 @@ def sync_rich_menus(
 
 def link_menu(api: MessagingApi, user_id: str, role: str) -> None:
     """Show a user the current menu of their role (looked up through the role's alias)."""
-    alias = alias_id(role)
-    menu_id = _alias_target(api, alias)
-    if menu_id is None:
-        raise RichMenuMissing(f"rich menu alias {alias} does not exist; run the menu sync first")
-    api.link_rich_menu_id_to_user(user_id, menu_id, _request_timeout=REQUEST_TIMEOUT)
-
-
-def unlink_menu(api: MessagingApi, user_id: str) -> None:
-    """Take a user's per-user menu away (e.g. after unbinding their account)."""
-    api.unlink_rich_menu_id_from_user(user_id, _request_timeout=REQUEST_TIMEOUT)
-
-
-def _alias_target(api: MessagingApi, alias: str) -> str | None:
-    try:
-        response = api.get_rich_menu_alias(alias, _request_timeout=REQUEST_TIMEOUT)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        raise
-    return str(response.rich_menu_id)
+    link_menu_alias(api, user_id, alias_id(role))
 
 
 def _has_image(blob: MessagingApiBlob, menu_id: str) -> bool:

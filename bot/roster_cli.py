@@ -16,8 +16,8 @@ import_cli = AppGroup("import", help=text("cli.roster.help"))
 
 def run_import(kind: str, file: Path, dry_run: bool) -> roster.ImportResult:
     """Import one file in one transaction; a dry run is rolled back even though it wrote nothing."""
-    # Imported here: bot.services pulls in the LINE SDK (~2 s), which the import never needs.
-    from bot.services import services
+    # Imported here: runtime.services pulls in the LINE SDK (~2 s), which the import never needs.
+    from runtime.services import services
 
     svc = services()
     if dry_run:

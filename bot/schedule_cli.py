@@ -24,8 +24,8 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _svc() -> Any:
-    # Imported here: bot.services pulls in the LINE SDK, which `rules check` never needs.
-    from bot.services import services
+    # Imported here: runtime.services pulls in the LINE SDK, which `rules check` never needs.
+    from runtime.services import services
 
     return services()
 

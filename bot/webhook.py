@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from bot.services import Services
 from jobs.queue import EVENTS
+from runtime.services import Services
 from storage import inbox as inbox_store
 
 log = logging.getLogger(__name__)

@@ -141,6 +141,7 @@ def demo_command(port: int, emulator_port: int) -> None:
     from bot import create_app
     from dev.emulator.platform import Platform
     from dev.emulator.server import EmulatorServer
+    from runtime.config import environment
     from storage import migrate
 
     logging.basicConfig(level=logging.WARNING)
@@ -158,6 +159,8 @@ def demo_command(port: int, emulator_port: int) -> None:
         "DATABASE_URL": db_url,
         "STORAGE_DIR": str((DEMO_DIR / "demo-files").resolve()),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        # The one setting the demo takes from this machine: where its CJK font is.
+        "PORTFOLIO_CJK_FONT": environment().get("PORTFOLIO_CJK_FONT", ""),
     }
     migrate.upgrade(db_url)
     app = create_app(env)
@@ -166,7 +169,7 @@ def demo_command(port: int, emulator_port: int) -> None:
     try:
         from bot import richmenu
 
-        richmenu.sync_rich_menus(svc.line.api, svc.line.blob)
+        richmenu.sync_rich_menus(svc.line.api, svc.line.blob, svc.settings.cjk_font)
     except Exception as exc:  # a demo without menu images still works by keywords
         click.echo(f"(rich menus not synced: {exc})")
     server = make_server("127.0.0.1", port, app, threaded=True)

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import Services
 from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
+from runtime.services import Services
 from school import schedule
 from storage import outbox as outbox_store
 from storage.clock import TAIPEI, at_taipei
@@ -218,16 +218,3 @@ def _tell_staff(
         schedule.record_delivery(session, STAFF_RULE, period, person.key, now, now,
                                  rows[0].id if rows else None)
     return len(people)
-
-
-def run(svc: Services) -> dict[str, int]:
-    """A tick part on its own: enforce the budget on whatever other parts queued."""
-    from jobs.reminders import forecast_urgent
-
-    now = svc.clock.now()
-    quota = quota_limit(svc, svc.rules)
-    with svc.db.transaction() as session:
-        rules = schedule.effective_rules(session, svc.rules)
-        outbox = Outbox(session, now)
-        reserve = forecast_urgent(session, rules, now, month_bounds(now)[1])
-        return enforce(svc, session, rules, outbox, now, reserve, quota).as_counts()

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services import Services
 from catalogue import text
 from flows import certify as certify_flow
 from flows import messages as m
 from rules.model import NotConfigured, SchoolRules
+from runtime.services import Services
 from school import certification as cert
 from school.schedule import effective_rules
 from storage.clock import at_taipei, format_date, taipei_date

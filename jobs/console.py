@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.services import Services, services
 from jobs.queue import DELIVERY
+from runtime.services import Services, services
 from school import jobs as console_jobs
 
 
 def context(svc: Services) -> console_jobs.JobContext:
-    from jobs.lifecycle import backup_dir
-
     return console_jobs.JobContext(
         db=svc.db, files=svc.files, rules=svc.rules, now=svc.clock.now,
-        jobs_dir=Path(svc.settings.storage_dir) / "console-jobs", backup_dir=backup_dir(),
+        jobs_dir=Path(svc.settings.storage_dir) / "console-jobs",
+        backup_dir=svc.settings.backup_dir,
         console_url=f"{(svc.settings.public_base_url or '').rstrip('/')}/console/jobs")
 
 

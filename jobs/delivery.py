@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.line import SendOutcome
-from bot.services import Services, services
 from flows.line_limits import check_messages
+from runtime.line import SendOutcome
+from runtime.services import Services, services
 from storage import outbox as outbox_store
 from storage.models.line import DEAD, PENDING, SENT, OutboxMessage
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.services import Services, services
 from flows.context import Ctx
 from handlers import build_router
 from jobs import delivery
 from jobs.queue import EVENTS
+from runtime.services import Services, services
 from school.schedule import effective_rules
 from storage import inbox as inbox_store
 from storage.db import lock_named

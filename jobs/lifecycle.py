@@ -5,15 +5,15 @@ sealed (their LINE binding ends with a farewell) and sealed graduates whose rete
 over are deleted, each student in a transaction of their own so one bad row never holds up the
 rest. A LifecycleRun row per (kind, Taipei day) makes running the tick again a no-op.
 
-When BACKUP_DIR is set, the first tick at or after BACKUP_HOUR (Taipei, default 02:00) each day
-claims the night and enqueues nightly_backup, which writes a backup there and keeps the newest
-BACKUP_KEEP (default 14). A failed backup is told to the platform-management contact (rule 七).
+When the backup directory is set (BACKUP_DIR, read into Settings), the first tick at or after the
+backup hour (Taipei, default 02:00) each day claims the night and enqueues nightly_backup, which
+writes a backup there and keeps the newest few (default 14).
+A failed backup is told to the platform-management contact (rule 七).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.services import Services, services
 from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
+from runtime.services import Services, services
 from school import lifecycle as life
 from storage import backup
 from storage import inbox as inbox_store
@@ -38,10 +38,6 @@ from storage.outbox import NORMAL, Outbox
 
 log = logging.getLogger(__name__)
 
-BACKUP_DIR_ENV = "BACKUP_DIR"
-BACKUP_HOUR_ENV = "BACKUP_HOUR"
-BACKUP_KEEP_ENV = "BACKUP_KEEP"
-DEFAULT_BACKUP_HOUR = 2
 REPORTS_DIR = "reports"
 
 FAREWELL_PURPOSE = "lifecycle_farewell"
@@ -210,31 +206,11 @@ def run_daily(svc: Services, now: datetime) -> dict[str, int]:
 # --- the nightly backup -------------------------------------------------------------------------
 
 
-def _env_int(name: str, default: int, low: int, high: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-        if not low <= value <= high:
-            raise ValueError
-    except ValueError:
-        log.warning("%s=%r is not a whole number from %s to %s; using %s", name, raw, low, high,
-                    default)
-        return default
-    return value
-
-
-def backup_dir() -> Path | None:
-    raw = os.environ.get(BACKUP_DIR_ENV, "").strip()
-    return Path(raw) if raw else None
-
-
 def schedule_backup(svc: Services, now: datetime) -> dict[str, int]:
-    target = backup_dir()
+    target = svc.settings.backup_dir
     if target is None:
         return {}
-    hour = _env_int(BACKUP_HOUR_ENV, DEFAULT_BACKUP_HOUR, 0, 23)
+    hour = svc.settings.backup_hour
     today = taipei_date(now)
     if now < at_taipei(today, hour):
         return {}
@@ -252,15 +228,15 @@ def nightly_backup(run_id: int) -> None:
 
 
 def run_backup(svc: Services, run_id: int) -> backup.BackupResult | None:
-    target = backup_dir()
+    target = svc.settings.backup_dir
     result: backup.BackupResult | None = None
     error: str | None = None
     pruned: list[Path] = []
     try:
         if target is None:
-            raise backup.BackupError(f"{BACKUP_DIR_ENV} is no longer set")
+            raise backup.BackupError("BACKUP_DIR is no longer set")
         result = backup.create_backup(svc.db, svc.files, target, svc.clock.now())
-        pruned = backup.prune(target, _env_int(BACKUP_KEEP_ENV, backup.DEFAULT_KEEP, 1, 3650))
+        pruned = backup.prune(target, svc.settings.backup_keep)
     except Exception as exc:  # recorded and told to the office; the next night tries again
         log.exception("nightly backup failed")
         error = str(exc) or type(exc).__name__

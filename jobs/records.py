@@ -7,7 +7,7 @@ jobs/reminders.py sends, and news of comments rides on the student's next reply 
 
 from __future__ import annotations
 
-from bot.services import Services
+from runtime.services import Services
 
 
 def run(svc: Services) -> dict[str, int]:

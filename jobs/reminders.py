@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.services import Services
 from catalogue import TEXTS, text
 from flows import messages as m
 from flows.events import event_notice, kind_label, when_text
@@ -35,6 +34,7 @@ from rules.model import (
     SchoolRules,
     Window,
 )
+from runtime.services import Services
 from school import schedule
 from school.schedule import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
@@ -166,6 +166,18 @@ def run(svc: Services) -> dict[str, int]:
         enforced = budget.enforce(svc, session, rules, outbox, now, reserve, quota)
         counts.update(enforced.as_counts())
     return dict(counts)
+
+
+def enforce_budget(svc: Services) -> dict[str, int]:
+    """A tick part on its own, run last: hold low-priority pushes any part queued while the
+    month's forecast is over budget."""
+    now = svc.clock.now()
+    quota = budget.quota_limit(svc, svc.rules)
+    with svc.db.transaction() as session:
+        rules = schedule.effective_rules(session, svc.rules)
+        outbox = Outbox(session, now)
+        reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
+        return budget.enforce(svc, session, rules, outbox, now, reserve, quota).as_counts()
 
 
 # --- the 附表二 rows -----------------------------------------------------------------------------

@@ -6,21 +6,22 @@ part records what it delivered (rule, period, recipient) and skips what is recor
 
 from __future__ import annotations
 
-import importlib
 import logging
 
-from bot.services import Services, services
+from jobs import delivery
+from runtime.queue import resolve
+from runtime.services import Services, services
 
 log = logging.getLogger(__name__)
 
-# Each part: a module in jobs/ with run(svc) -> dict of counts.
+# Each part: a function in jobs/ taking the services and returning a dict of counts.
 PARTS = (
-    "jobs.reminders",
-    "jobs.certification",
-    "jobs.records",
-    "jobs.lifecycle",
+    "jobs.reminders.run",
+    "jobs.certification.run",
+    "jobs.records.run",
+    "jobs.lifecycle.run",
     # Last: holds low-priority pushes any part queued when the month's forecast is over budget.
-    "jobs.budget",
+    "jobs.reminders.enforce_budget",
 )
 
 
@@ -31,13 +32,11 @@ def tick() -> dict[str, dict[str, int]]:
 def run_parts(svc: Services) -> dict[str, dict[str, int]]:
     results: dict[str, dict[str, int]] = {}
     for name in PARTS:
-        module = importlib.import_module(name)
+        part, key = resolve(name), name.removesuffix(".run")
         try:
-            results[name] = module.run(svc)
+            results[key] = part(svc)
         except Exception:  # one part failing must not stop the others; it runs again next tick
-            log.exception("tick part %s failed", name)
-            results[name] = {"failed": 1}
-    from jobs import delivery
-
+            log.exception("tick part %s failed", key)
+            results[key] = {"failed": 1}
     results["delivery"] = {"sent": delivery.deliver_due(svc)}
     return results

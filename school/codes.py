@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from pathlib import Path
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -214,7 +215,6 @@ def friend_url(basic_id: str) -> str:
     return f"https://line.me/R/ti/p/{'@' + basic_id.lstrip('@')}"
 
 
-FONT_ENV_VAR = "PORTFOLIO_CJK_FONT"
 _FONT_ROOTS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "/Library/Fonts",
                "C:/Windows/Fonts")
 # TrueType outlines only: reportlab embeds these (CFF fonts such as Noto CJK it cannot).
@@ -223,10 +223,10 @@ _FONT_FILES = ("wqy-microhei.ttc", "wqy-zenhei.ttc", "DroidSansFallbackFull.ttf"
 
 
 @cache
-def slip_font() -> str:
-    """A registered font that draws Traditional Chinese: an embedded TrueType face if the machine
-    has one, else the PDF standard CNS font that every reader supplies."""
-    candidates = [os.environ.get(FONT_ENV_VAR, "")]
+def slip_font(font_path: Path | None = None) -> str:
+    """A registered font that draws Traditional Chinese: the given file or a TrueType face found
+    on the machine (embedded), else the PDF standard CNS font that every reader supplies."""
+    candidates = [str(font_path) if font_path else ""]
     for name in _FONT_FILES:
         for root in _FONT_ROOTS:
             candidates += sorted(glob.glob(f"{os.path.expanduser(root)}/**/{name}",
@@ -247,9 +247,10 @@ MARGIN_X = (A4[0] - COLUMNS * SLIP_W) / 2
 MARGIN_Y = (A4[1] - ROWS * SLIP_H) / 2
 
 
-def slips_pdf(slips: Sequence[Slip], basic_id: str | None, title: str = "") -> bytes:
+def slips_pdf(slips: Sequence[Slip], basic_id: str | None, title: str = "",
+              font_path: Path | None = None) -> bytes:
     """One A4 PDF, ten slips a page, dashed cut lines between them."""
-    font = slip_font()
+    font = slip_font(font_path)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
     canvas.setTitle(title or text("cli.codes.slip.title", role=""))

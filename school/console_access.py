@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from storage.models.console import ConsoleAudit, ConsoleHit, ConsoleLink, ConsoleSession
 from storage.models.line import LineAccount
-from storage.models.school import Course, SchoolClass, Staff
+from storage.models.school import Course, SchoolClass, Staff, StaffRole
 
 LINK_TTL = timedelta(minutes=10)
 SESSION_IDLE = timedelta(hours=8)
@@ -172,10 +172,8 @@ def _bound_account(session: Session, account_id: int) -> int | None:
 
 def console_roles(session: Session, staff_id: int) -> tuple[frozenset[str], frozenset[int]]:
     """The console roles of a staff member and the classes they are homeroom teacher of."""
-    staff = session.get(Staff, staff_id)
-    if staff is None:
-        return frozenset(), frozenset()
-    roles = {r for r in staff.role_names if r in CONSOLE_ROLES}
+    roles = {r for r in session.scalars(select(StaffRole.role).where(
+        StaffRole.staff_id == staff_id)) if r in CONSOLE_ROLES}
     classes = frozenset(session.scalars(
         select(SchoolClass.id).where(SchoolClass.homeroom_teacher_id == staff_id)))
     if classes:
@@ -189,19 +187,27 @@ def console_roles(session: Session, staff_id: int) -> tuple[frozenset[str], froz
 
 
 def current_user(session: Session, cookie: str, now: datetime) -> ConsoleUser | None:
-    """The session's staff member, or None (and the session ended) when it may no longer act."""
-    row = session.scalars(
-        select(ConsoleSession).where(ConsoleSession.token_hash == token_hash(cookie))
+    """The session's staff member, or None (and the session ended) when it may no longer act.
+
+    Four small queries: the session with its LINE binding and the staff member, the roles, the
+    homeroom classes, whether they teach."""
+    found = session.execute(
+        select(ConsoleSession, LineAccount.staff_id, Staff.staff_no, Staff.name)
+        .join(Staff, Staff.id == ConsoleSession.staff_id)
+        .join(LineAccount, LineAccount.id == ConsoleSession.line_account_id, isouter=True)
+        .where(ConsoleSession.token_hash == token_hash(cookie))
     ).first()
-    if row is None or row.ended_at is not None:
+    if found is None:
+        return None
+    row, bound_staff_id, staff_no, name = found
+    if row.ended_at is not None:
         return None
     reason = None
     if now - row.created_at >= SESSION_MAX:
         reason = "expired"
     elif now - row.last_seen_at >= SESSION_IDLE:
         reason = "idle"
-    elif row.line_account_id is not None and _bound_account(
-            session, row.line_account_id) != row.staff_id:
+    elif row.line_account_id is not None and bound_staff_id != row.staff_id:
         reason = "unbound"
     roles, classes = console_roles(session, row.staff_id) if reason is None else ((), ())
     if reason is None and not roles:
@@ -212,9 +218,7 @@ def current_user(session: Session, cookie: str, now: datetime) -> ConsoleUser | 
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    staff = session.get(Staff, row.staff_id)
-    assert staff is not None
-    return ConsoleUser(row.id, staff.id, staff.staff_no, staff.name, frozenset(roles),
+    return ConsoleUser(row.id, row.staff_id, staff_no, name, frozenset(roles),
                        frozenset(classes))
 
 

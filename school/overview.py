@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, exists, func, literal, null, or_, select, true
 from sqlalchemy.orm import Session
@@ -215,25 +216,42 @@ def _course_rows(session: Session, scope: Scope, year: int, semester: int) -> li
     return list(rows.values())
 
 
+def _taipei_day(session: Session, column: Any) -> Any:
+    """The Taipei calendar day of a stored UTC instant, computed by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Taipei", column))
+    return func.date(column, "+8 hours")  # SQLite keeps naive UTC text; Taipei has no DST
+
+
+def _as_day(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _per_day(session: Session, scope: Scope, year: int, semester: int,
              window: tuple[date, date] | None) -> list[tuple[date, int]]:
     """Uploads per Taipei day (both kinds), every day of the window shown even when zero."""
-    outcomes = (select(CourseOutcome.submitted_at)
+    day = _taipei_day(session, CourseOutcome.submitted_at)
+    outcomes = (select(day, func.count())
                 .select_from(CourseOutcome).join(Student, Student.id == CourseOutcome.student_id)
-                .where(CourseOutcome.submitted_at.is_not(None), *_term_outcomes(year, semester)))
+                .where(CourseOutcome.submitted_at.is_not(None), *_term_outcomes(year, semester))
+                .group_by(day))
     if scope.course_ids is not None:
         condition = CourseOutcome.course_id.in_(scope.course_ids)
         if scope.class_ids:
             condition = or_(condition, Student.class_id.in_(scope.class_ids))
         outcomes = outcomes.where(condition)
-    days: Counter[date] = Counter(taipei(at).date() for at in session.scalars(outcomes))
+    days: Counter[date] = Counter()
+    for value, n in session.execute(outcomes):
+        days[_as_day(value)] += n
     if scope.class_ids is None or scope.class_ids:
+        pday = _taipei_day(session, Performance.submitted_at)
         performances = _class_filter(
-            select(Performance.submitted_at).select_from(Performance)
+            select(pday, func.count()).select_from(Performance)
             .join(Student, Student.id == Performance.student_id)
-            .where(Performance.submitted_at.is_not(None), *_term_performances(year, semester)),
-            scope)
-        days.update(taipei(at).date() for at in session.scalars(performances))
+            .where(Performance.submitted_at.is_not(None), *_term_performances(year, semester))
+            .group_by(pday), scope)
+        for value, n in session.execute(performances):
+            days[_as_day(value)] += n
     if window is not None:
         first, last = window
         span = (last - first).days + 1
@@ -259,15 +277,27 @@ class ListRow:
 
 
 LIST_KINDS = ("pending", "certified", "rejected", "performances", "silent", "picked", "students")
+PAGE_SIZE = 200
+_PERSON = (Student.id, Student.student_no, Student.name, SchoolClass.code, Student.seat_no)
+MAX_ROWS = 20000
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: list[ListRow]
+    total: int
+    page: int
+    pages: int
 
 
 def listing(session: Session, scope: Scope, year: int, semester: int, kind: str, *,
             class_id: int | None = None, course_id: int | None = None,
-            limit: int = 2000) -> list[ListRow]:
-    """The students or items behind one number of the overview (one query)."""
+            page: int | None = 1, page_size: int = PAGE_SIZE) -> Listing:
+    """The students or items behind one number of the overview: one page of rows and the
+    total (two queries); page None gives every row (for the spreadsheet)."""
     if kind in OUTCOME_STATES:
         query = (
-            select(Student, SchoolClass.code, Course.subject, CourseOutcome.status,
+            select(*_PERSON, Course.subject, CourseOutcome.status,
                    CourseOutcome.submitted_at)
             .select_from(CourseOutcome).join(Student, Student.id == CourseOutcome.student_id)
             .join(Course, Course.id == CourseOutcome.course_id)
@@ -284,8 +314,8 @@ def listing(session: Session, scope: Scope, year: int, semester: int, kind: str,
             query = query.where(or_(*allowed))
     elif kind == "performances":
         query = (
-            select(Student, SchoolClass.code, Performance.record_type, Performance.status,
-                   Performance.submitted_at)
+            select(*_PERSON, Performance.record_type,
+                   Performance.status, Performance.submitted_at)
             .select_from(Performance).join(Student, Student.id == Performance.student_id)
             .join(SchoolClass, SchoolClass.id == Student.class_id, isouter=True)
             .where(Performance.status == SUBMITTED, *_term_performances(year, semester))
@@ -303,17 +333,24 @@ def listing(session: Session, scope: Scope, year: int, semester: int, kind: str,
             "students": true(),
         }[kind]
         query = _class_filter(
-            select(Student, SchoolClass.code, literal(""), Student.status, null())
+            select(*_PERSON, literal(""), Student.status,
+                   null())
             .join(SchoolClass, SchoolClass.id == Student.class_id, isouter=True)
             .where(Student.status == ACTIVE, condition)
             .order_by(SchoolClass.code, Student.seat_no), scope)
     if class_id is not None:
         query = query.where(Student.class_id == class_id)
-    rows = []
-    for student, code, what, status, at in session.execute(query.limit(limit)):
-        rows.append(ListRow(student.student_no, student.name, code or "—", student.seat_no,
-                            what or "", status, at, student.id))
-    return rows
+    total = int(session.scalar(select(func.count()).select_from(
+        query.order_by(None).subquery())) or 0)
+    pages = max(1, -(-total // page_size))
+    if page is None:
+        query, page = query.limit(MAX_ROWS), 1
+    else:
+        page = min(max(page, 1), pages)
+        query = query.limit(page_size).offset((page - 1) * page_size)
+    rows = [ListRow(no, name, code or "—", seat, what or "", status, at, sid)
+            for sid, no, name, code, seat, what, status, at in session.execute(query)]
+    return Listing(rows, total, page, pages)
 
 
 def per_class_labels(rows: list[Row]) -> dict[str, list[object]]:

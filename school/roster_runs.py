@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalogue import text
 from school import console_access as access
 from school import roster
 from storage.models.school import Course, Enrolment, GuardianLink, SchoolClass, Staff, Student
@@ -49,8 +50,9 @@ def apply(session: Session, kind: str, source: roster.Source, now: datetime,
     before = count_rows(session, kind)
     result = roster.import_roster(session, kind, source, now=now)
     if result.applied:
-        detail = f"{result.kind_name} {file_label}".strip() + "：" + \
-            f"+{result.added} ~{result.updated} ={result.unchanged}"
+        counts = text("roster.summary.counts", added=result.added, updated=result.updated,
+                      unchanged=result.unchanged)
+        detail = f"{result.kind_name} {file_label}".strip() + f"：{counts}"
         access.audit(session, staff_id, office_of(kind), ACTION, now, detail,
                      before=before, after=count_rows(session, kind))
     return result

@@ -152,7 +152,7 @@ def line(_emulator: Any, clock: FrozenClock) -> Iterator[Any]:
 def make_settings(
     db_url: str, line_base_url: str, tmp_path: Path, token: str, **changes: Any
 ) -> Any:
-    from bot.config import Settings
+    from runtime.config import Settings
 
     return Settings(
         line_channel_secret=CHANNEL_SECRET,

@@ -227,9 +227,7 @@ def test_nightly_backup_runs_once_a_night_at_the_configured_hour(
     svc = svc_of(app)
     nightly = tmp_path / "nightly"
     assert "backup_enqueued" not in job.run(svc)  # BACKUP_DIR unset: no backups
-    monkeypatch.setenv("BACKUP_DIR", str(nightly))
-    monkeypatch.setenv("BACKUP_HOUR", "3")
-    monkeypatch.setenv("BACKUP_KEEP", "1")
+    svc.settings = svc.settings.with_changes(backup_dir=nightly, backup_hour=3, backup_keep=1)
     fill(app, db, school, clock)
 
     clock.set(datetime(2026, 10, 16, 2, 55, tzinfo=TAIPEI))
@@ -259,8 +257,8 @@ def test_a_failed_backup_is_told_to_the_registrar(
 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x")
-    monkeypatch.setenv("BACKUP_DIR", str(blocker))
     svc = svc_of(app)
+    svc.settings = svc.settings.with_changes(backup_dir=blocker)
     assert job.run(svc)["backup_enqueued"] == 1
     deliver(app)
     with db.session() as s:

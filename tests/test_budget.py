@@ -179,15 +179,15 @@ def test_the_forecast_reserves_room_for_this_months_urgent_reminders(
 
 def test_budget_part_runs_on_its_own(small_app: Any, db: Any, clock: FrozenClock,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """jobs.budget.run is a tick part too: it holds what other parts queued."""
+    """jobs.reminders.enforce_budget is a tick part too: it holds what other parts queued."""
     without_line_usage(small_app, monkeypatch)
     svc = small_app.extensions["portfolio"]
     with db.transaction() as session:
         Outbox(session, clock.now()).multicast([f"U{i}" for i in range(50)],
                                                [{"type": "text", "text": "l"}], "digest",
                                                priority="low")
-    assert budget.run(svc) == {"held": 1}
+    assert reminders.enforce_budget(svc) == {"held": 1}
     assert delivery.deliver_due(svc) == 0
     clock.advance(timedelta(days=20))  # 2026-11-04: a new month, but 50 still does not fit 40
-    assert budget.run(svc) == {}
+    assert reminders.enforce_budget(svc) == {}
     assert rows(db, "digest")[0].status == HELD

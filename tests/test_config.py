@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from runtime.config import ConfigError, load_settings
 
 GOOD = {
     "LINE_CHANNEL_SECRET": "s" * 32,
@@ -117,7 +117,7 @@ def test_embedded_default_runs_jobs_on_a_background_thread(
 ) -> None:
     from bot import create_app
     from dev.emulator import events as ev
-    from jobs.queue import ThreadJobQueue
+    from runtime.queue import ThreadJobQueue
     from tests.conftest import CHANNEL_SECRET, make_settings
 
     settings = make_settings(

@@ -52,6 +52,8 @@ def test_a_get_shows_one_button_and_uses_nothing(app: Any, school: School, db: A
         page = browser.get(url)
         assert page.status_code == 200
     assert page.get_data(as_text=True).count('type="submit"') == 1
+    # The POST must carry a same-site Referer (Flask-WTF checks it on https); nowhere else.
+    assert page.headers["Referrer-Policy"] == "same-origin"
     assert "登入" in page.get_data(as_text=True)
     with db.session() as s:
         assert s.scalar(select(ConsoleLink.used_at)) is None

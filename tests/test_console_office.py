@@ -43,6 +43,11 @@ def offices(db: Any, school: School, clock: Any) -> School:
     return school
 
 
+def use_backup_dir(app: Any, monkeypatch: Any, folder: Path) -> None:
+    svc = app.extensions["portfolio"]
+    monkeypatch.setattr(svc, "settings", svc.settings.with_changes(backup_dir=folder))
+
+
 def signed_in(app: Any, staff_no: str) -> Browser:
     browser = Browser(app)
     browser.sign_in(staff_no)
@@ -291,7 +296,7 @@ def test_a_refused_export_lists_the_problems_per_student(
 def test_system_runs_and_verifies_a_backup_and_shows_health_and_quota(
         app: Any, offices: School, db: Any, tmp_path: Path, monkeypatch: Any) -> None:
     folder = tmp_path / "backups"
-    monkeypatch.setenv("BACKUP_DIR", str(folder))
+    use_backup_dir(app, monkeypatch, folder)
     browser = signed_in(app, "A004")
     page = browser.get("/console/system").get_data(as_text=True)
     assert "本月 LINE 訊息額度" in page and "資料庫" in page and "還沒有任何備份" in page

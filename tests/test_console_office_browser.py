@@ -17,7 +17,7 @@ from storage.clock import TAIPEI
 from tests.conftest import _missing
 from tests.console_support import BASE, link_for
 from tests.school import STUDENTS_101, School
-from tests.test_console_office import offices  # noqa: F401 - the fixture
+from tests.test_console_office import offices, use_backup_dir  # noqa: F401 - the fixture
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -155,7 +155,7 @@ def test_an_export_with_its_progress_bar_and_download(
 @pytest.mark.parametrize("size", ["phone", "pc"])
 def test_the_backups_page(app: Any, offices: School, server: str, browser: Any,  # noqa: F811
                           tmp_path: Path, monkeypatch: Any, size: str) -> None:
-    monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "backups"))
+    use_backup_dir(app, monkeypatch, tmp_path / "backups")
     tab = Page(browser, app, server, "A004", size)
     page = tab.go("/console/system")
     page.click("#run-backup")

@@ -15,7 +15,14 @@ from sqlalchemy import select
 from storage.clock import TAIPEI
 from storage.models.portfolio import CERTIFIED, CourseOutcome
 from tests.school import STUDENTS_101, School
-from tests.test_console_office import audit_actions, offices, run_jobs, signed_in, texts_for
+from tests.test_console_office import (
+    audit_actions,
+    offices,
+    run_jobs,
+    signed_in,
+    texts_for,
+    use_backup_dir,
+)
 from tests.test_console_roster import GOOD, students_csv, token_of, upload
 
 __all__ = ["offices"]  # the fixture
@@ -106,7 +113,7 @@ def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # 
     assert "收訖明細" in texts_for(line, STUDENTS_101[1])
 
     # 資媒組 backs everything up and checks the backup.
-    monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "backups"))
+    use_backup_dir(app, monkeypatch, tmp_path / "backups")
     media = signed_in(app, "A004")
     media.post("/console/system", {"action": "backup"})
     run_jobs(app)

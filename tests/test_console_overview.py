@@ -62,3 +62,18 @@ def test_a_teacher_sees_their_courses_numbers(app: Any, school: School, db: Any,
     assert "數學" in courses and "英語文" not in courses
     pending = browser.get("/console/list/pending").get_data(as_text=True)
     assert "共 2 筆" in pending
+
+
+def test_the_overview_counts_the_same_on_sqlite(sqlite_db: Any, clock: Any) -> None:
+    from school import overview as ov
+    from tests.school import seed_school
+
+    school = seed_school(sqlite_db)
+    submit_item(sqlite_db, school, clock, "Us10101", "101-數學")
+    clock.advance(hours=15)  # 01:00 the next Taipei day
+    submit_item(sqlite_db, school, clock, "Us10102", "101-數學")
+    with sqlite_db.session() as session:
+        data = ov.overview(session, ov.WHOLE_SCHOOL, 115, 1)
+        listed = ov.listing(session, ov.WHOLE_SCHOOL, 115, 1, "pending")
+    assert [(str(d), n) for d, n in data.per_day] == [("2026-10-15", 1), ("2026-10-16", 1)]
+    assert [r.pending for r in data.classes] == [2, 0] and listed.total == 2

@@ -348,7 +348,8 @@ def test_the_tick_recomputes_from_the_database_after_redis_is_wiped(
     from rq.serializers import JSONSerializer
 
     from bot import create_app
-    from jobs.queue import DEFAULT, RqJobQueue
+    from jobs.queue import DEFAULT
+    from runtime.queue import RqJobQueue
     from tests.conftest import make_settings
 
     seed_year(db, school)

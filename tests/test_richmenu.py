@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from bot import richmenu
 from bot.richmenu import (
     MENU_ITEMS,
     FontNotFound,
-    RichMenuMissing,
     alias_id,
     find_cjk_font,
     keyword_for_postback,
@@ -41,8 +41,8 @@ from bot.richmenu import (
     render_menu_image,
     role_of_menu_name,
     sync_rich_menus,
-    unlink_menu,
 )
+from runtime.line import RichMenuMissing, unlink_menu
 
 # The keywords each role must reach from its menu (the same actions work when typed).
 REQUIRED_KEYWORDS = {
@@ -160,11 +160,15 @@ def test_a_missing_font_file_says_how_to_install_one(tmp_path: Path) -> None:
         find_cjk_font(tmp_path / "nope.ttf")
 
 
-def test_the_env_var_overrides_the_search(
-    monkeypatch: pytest.MonkeyPatch, cjk_font: Path
-) -> None:
-    monkeypatch.setenv(richmenu.FONT_ENV_VAR, str(cjk_font))
-    assert find_cjk_font() == cjk_font
+def test_the_env_var_overrides_the_search(cjk_font: Path) -> None:
+    from runtime.config import load_settings
+
+    settings = load_settings({
+        "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
+        "SECRET_KEY": secrets.token_urlsafe(32), richmenu.FONT_ENV_VAR: str(cjk_font),
+    })
+    assert settings.cjk_font == cjk_font
+    assert find_cjk_font(settings.cjk_font) == cjk_font
 
 
 def test_a_font_without_chinese_is_refused() -> None:

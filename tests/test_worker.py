@@ -64,7 +64,7 @@ def test_redis_flushed_between_ingest_and_work_loses_nothing(
     from rq.serializers import JSONSerializer
 
     from bot import create_app
-    from jobs.queue import RqJobQueue
+    from runtime.queue import RqJobQueue
     from tests.conftest import CHANNEL_SECRET, make_settings
 
     settings = make_settings(

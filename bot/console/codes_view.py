@@ -38,7 +38,8 @@ def _open_codes(session: Session, role: str) -> int:
 
 def _pdf(slips: list[codes.Slip], role: str) -> Response:
     title = text("cli.codes.slip.title", role=text(f"cli.codes.role.{role}"))
-    body = codes.slips_pdf(slips, svc().settings.line_basic_id, title)
+    body = codes.slips_pdf(slips, svc().settings.line_basic_id, title,
+                           svc().settings.cjk_font)
     response = Response(body, mimetype="application/pdf")
     stamp = now().strftime("%Y%m%d-%H%M%S")
     response.headers["Content-Disposition"] = f'attachment; filename="codes-{role}-{stamp}.pdf"'

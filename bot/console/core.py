@@ -15,6 +15,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from catalogue import text
+from runtime.services import Services
 from school import console_access as access
 from school.console_access import CONSOLE_ROLES, ConsoleUser
 from school.dates import show_date, show_minguo
@@ -74,9 +75,9 @@ ROSTER_KIND_ROLES: dict[str, frozenset[str]] = {
 }
 
 
-def svc() -> Any:
-    """The app's services (bot.services.Services; not imported, so the console joins no circle)."""
-    return current_app.extensions["portfolio"]
+def svc() -> Services:
+    """This app's services."""
+    return current_app.extensions["portfolio"]  # type: ignore[no-any-return]
 
 
 def now() -> datetime:

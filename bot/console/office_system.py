@@ -4,6 +4,8 @@ Retention (rule 九) shows its dry-run report; the daily job seals and deletes."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Response, redirect, request, url_for
 from sqlalchemy import select
 
@@ -15,10 +17,8 @@ from school import system
 from storage.models.lifecycle import BACKUP, LifecycleRun
 
 
-def _backup_dir() -> object:
-    from jobs.lifecycle import backup_dir
-
-    return backup_dir()
+def _backup_dir() -> Path | None:
+    return svc().settings.backup_dir
 
 
 @bp.get("/system", endpoint="system")
@@ -27,7 +27,7 @@ def system_page() -> Response:
     folder = _backup_dir()
     health = system.health(svc().db, svc().queue, svc().line)
     with reading() as session:
-        backups = system.list_backups(session, folder)  # type: ignore[arg-type]
+        backups = system.list_backups(session, folder)
         quota = system.quota(session, svc().rules, now())
         letters = system.dead_letters(session)
         retention = system.retention_plan(session, svc().rules, now())
@@ -60,7 +60,7 @@ def system_action() -> Response:
         kind, params = console_jobs.BACKUP, {}
     else:
         name = request.form.get("name", "")
-        require(system.backup_path(_backup_dir(), name) is not None)  # type: ignore[arg-type]
+        require(system.backup_path(_backup_dir(), name) is not None)
         kind, params = console_jobs.BACKUP_VERIFY, {"name": name}
     with transaction() as session:
         running = console_jobs.running(session, kind, params)

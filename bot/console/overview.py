@@ -105,8 +105,10 @@ def progress_list(kind: str) -> Response:
             require(scope.sees_course(course_id))
         if class_id is None and course_id is None:
             require(scope.whole_school or bool(scope.class_ids) or kind in ov.OUTCOME_STATES)
-        rows = ov.listing(session, scope, semester.academic_year, semester.number, kind,
-                          class_id=class_id, course_id=course_id)
+        found = ov.listing(session, scope, semester.academic_year, semester.number, kind,
+                           class_id=class_id, course_id=course_id,
+                           page=None if wants_xlsx() else request.args.get("page", 1, type=int))
+    rows = found.rows
     title = text(f"console.list.{kind}")
     if wants_xlsx():
         headers = [text(f"console.list.col.{c}") for c in
@@ -114,7 +116,10 @@ def progress_list(kind: str) -> Response:
         return xlsx(f"list-{kind}", headers, [
             [r.student_no, r.name, r.class_code, r.seat, r.what, status_name(r.status),
              moment(r.at) if r.at else ""] for r in rows])
-    return render("list.html", title=title, rows=rows, kind=kind)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render("list.html", title=title, rows=rows, kind=kind, found=found,
+                  page_url=lambda n: url_for("console.progress_list", kind=kind, page=n, **args),
+                  xlsx_url=url_for("console.progress_list", kind=kind, format="xlsx", **args))
 
 
 @bp.app_template_filter("status")

@@ -1,4 +1,4 @@
-"""Settings from the environment, checked once at start-up."""
+"""Settings from the environment, checked once at start-up: the only module that reads it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ DEFAULT_INSTANCE_DIR = Path("instance")
 DEFAULT_QUOTA = 3000
 MB = 1024 * 1024
 MAX_WEBHOOK_BODY = 1024 * 1024
+DEFAULT_LINE_TIMEOUT_SECONDS = 10.0
+# The nightly backup (jobs/lifecycle.py): off unless BACKUP_DIR is set.
+DEFAULT_BACKUP_HOUR = 2
+DEFAULT_BACKUP_KEEP = 14
+# Embedded mode (no REDIS_URL): threads that answer chat events, and that fetch and fit files.
+DEFAULT_EMBEDDED_EVENT_THREADS = 4
+DEFAULT_EMBEDDED_MEDIA_THREADS = 1
 
 
 class ConfigError(Exception):
@@ -32,9 +39,16 @@ class Settings:
     public_base_url: str = "http://localhost:8000"
     school_config: Path | None = None
     line_monthly_quota: int = DEFAULT_QUOTA
-    line_timeout_seconds: float = 10.0
     # The official account's basic ID (@123abcde): binding slips carry its add-friend QR code.
     line_basic_id: str | None = None
+    line_timeout_seconds: float = DEFAULT_LINE_TIMEOUT_SECONDS
+    backup_dir: Path | None = None
+    backup_hour: int = DEFAULT_BACKUP_HOUR
+    backup_keep: int = DEFAULT_BACKUP_KEEP
+    # A font that draws Traditional Chinese for the rich menus (PORTFOLIO_CJK_FONT).
+    cjk_font: Path | None = None
+    embedded_event_threads: int = DEFAULT_EMBEDDED_EVENT_THREADS
+    embedded_media_threads: int = DEFAULT_EMBEDDED_MEDIA_THREADS
     # Bytes one student may send the bot in a Taipei day (refused files count too).
     upload_bytes_per_day: int = 200 * MB
     # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
@@ -61,6 +75,24 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
             f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
         )
     return value.rstrip("/")
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, e.g. {default}")
+    return value
+
+
+def environment() -> dict[str, str]:
+    """A copy of this process's environment, e.g. for a child process that needs it whole."""
+    return dict(os.environ)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -118,6 +150,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         if not re.fullmatch(r"@[0-9A-Za-z._-]{3,30}", basic_id):
             raise ConfigError(
                 "LINE_BASIC_ID must be the official account's basic ID, e.g. @123abcde")
+    backup_raw = env.get("BACKUP_DIR", "").strip()
+    font_raw = env.get("PORTFOLIO_CJK_FONT", "").strip()
     return Settings(
         line_channel_secret=secret,
         line_channel_access_token=token,
@@ -131,4 +165,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         line_monthly_quota=quota,
         line_basic_id=basic_id,
         demo=demo,
+        backup_dir=Path(backup_raw) if backup_raw else None,
+        backup_hour=_whole(env, "BACKUP_HOUR", DEFAULT_BACKUP_HOUR, 0, 23),
+        backup_keep=_whole(env, "BACKUP_KEEP", DEFAULT_BACKUP_KEEP, 1, 3650),
+        cjk_font=Path(font_raw).expanduser() if font_raw else None,
+        embedded_event_threads=_whole(
+            env, "EMBEDDED_EVENT_THREADS", DEFAULT_EMBEDDED_EVENT_THREADS, 1, 32
+        ),
+        embedded_media_threads=_whole(
+            env, "EMBEDDED_MEDIA_THREADS", DEFAULT_EMBEDDED_MEDIA_THREADS, 1, 8
+        ),
     )

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 LINE_API_HOST = "https://api.line.me"
 LINE_DATA_HOST = "https://api-data.line.me"
 CONTENT_CHUNK = 64 * 1024
+# Every role's rich menu is reached through the alias MENU_ALIAS_PREFIX + role.
+MENU_ALIAS_PREFIX = "portfolio-"
+MENU_REQUEST_TIMEOUT: tuple[float, float] = (3.05, 10.0)
 
 
 @dataclass(frozen=True)
@@ -111,18 +114,17 @@ class LineGateway:
 
     def link_menu(self, user_id: str, menu: str | None) -> SendOutcome:
         """Point a user at their role's rich menu (found by alias), or unlink it."""
-        from bot import richmenu
 
         def call() -> Any:
             if menu is None:
-                richmenu.unlink_menu(self.api, user_id)
+                unlink_menu(self.api, user_id)
             else:
-                richmenu.link_menu(self.api, user_id, menu)
+                link_menu_alias(self.api, user_id, MENU_ALIAS_PREFIX + menu)
             return _Done()
 
         try:
             outcome = self._call(call)
-        except richmenu.RichMenuMissing:
+        except RichMenuMissing:
             # No menus synced yet (`portfolio richmenu sync`): keywords still work; no retry.
             log.warning("rich menu %s is not synced; user left on the default menu", menu)
             return SendOutcome("sent", 404)
@@ -180,6 +182,34 @@ class LineGateway:
             message_id, _request_timeout=self.timeout
         )
         return str(result.status)
+
+
+class RichMenuMissing(LookupError):
+    pass
+
+
+def menu_alias_target(api: MessagingApi, alias: str) -> str | None:
+    """The rich menu an alias points at, or None when LINE has no such alias."""
+    try:
+        response = api.get_rich_menu_alias(alias, _request_timeout=MENU_REQUEST_TIMEOUT)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return str(response.rich_menu_id)
+
+
+def link_menu_alias(api: MessagingApi, user_id: str, alias: str) -> None:
+    """Show a user the menu an alias points at."""
+    menu_id = menu_alias_target(api, alias)
+    if menu_id is None:
+        raise RichMenuMissing(f"rich menu alias {alias} does not exist; run the menu sync first")
+    api.link_rich_menu_id_to_user(user_id, menu_id, _request_timeout=MENU_REQUEST_TIMEOUT)
+
+
+def unlink_menu(api: MessagingApi, user_id: str) -> None:
+    """Take a user's per-user menu away (e.g. after unbinding their account)."""
+    api.unlink_rich_menu_id_from_user(user_id, _request_timeout=MENU_REQUEST_TIMEOUT)
 
 
 class _Done:

@@ -1,0 +1,194 @@
+"""The three ways a job runs: rq, in-process threads (embedded mode), or by hand in tests.
+
+Jobs are named by path ("jobs.inbox.process_event") and take plain arguments (ids), so the same
+call works on every backend; the queue names themselves are the jobs layer's (jobs/queue.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import queue as stdqueue
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+DEFAULT = "default"
+
+JOB_TIMEOUT = 300
+FAILURE_TTL = 7 * 24 * 3600
+RESULT_TTL = 600
+
+Runner = Callable[[str, tuple[Any, ...]], None]
+
+
+def resolve(func_path: str) -> Callable[..., Any]:
+    module, _, name = func_path.rpartition(".")
+    if not module.startswith("jobs."):
+        raise ValueError(f"only functions in jobs/ can be enqueued, not {func_path}")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_job(func_path: str, args: tuple[Any, ...]) -> None:
+    resolve(func_path)(*args)
+
+
+class JobQueue(Protocol):
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None: ...
+
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        """One job per argument, in one round trip where the backend allows."""
+        ...
+
+    def ping(self) -> bool: ...
+
+
+class RqJobQueue:
+    """Jobs go to Redis and are worked by `rq worker` processes; arguments travel as JSON."""
+
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        self.redis = Redis.from_url(redis_url)
+        self._make = lambda name: Queue(name, connection=self.redis, serializer=JSONSerializer)
+        self._queues: dict[str, Any] = {}
+
+    def queue(self, name: str) -> Any:
+        if name not in self._queues:
+            self._queues[name] = self._make(name)
+        return self._queues[name]
+
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
+        resolve(func_path)  # fail here, not in a worker, on a typo
+        self.queue(queue).enqueue(
+            func_path,
+            *args,
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+        )
+
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        from rq import Queue
+
+        resolve(func_path)
+        target = self.queue(queue)
+        target.enqueue_many(
+            [
+                Queue.prepare_data(
+                    func_path,
+                    args=(arg,),
+                    timeout=JOB_TIMEOUT,
+                    result_ttl=RESULT_TTL,
+                    failure_ttl=FAILURE_TTL,
+                )
+                for arg in arg_list
+            ]
+        )
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+
+class ThreadJobQueue:
+    """The embedded default: one background thread runs the same job functions in order."""
+
+    def __init__(self, runner: Runner = run_job) -> None:
+        self._runner = runner
+        self._items: stdqueue.Queue[tuple[str, tuple[Any, ...]] | None] = stdqueue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._periodic: set[str] = set()
+
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
+        resolve(func_path)
+        self._ensure_thread()
+        self._items.put((func_path, args))
+
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        for arg in arg_list:
+            self.enqueue(func_path, arg, queue=queue)
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._work, name="portfolio-jobs", daemon=True
+                )
+                self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._items.get()
+            if item is None:
+                return
+            func_path, args = item
+            try:
+                self._runner(func_path, args)
+            except Exception:  # the job records its own failure; the thread must live on
+                log.exception("job %s failed", func_path)
+            finally:
+                self._items.task_done()
+
+    def every(self, seconds: float, func_path: str) -> None:
+        """Embedded mode only: enqueue a job at an interval (with Redis, rq cron does it)."""
+        resolve(func_path)
+        with self._lock:
+            if func_path in self._periodic:
+                return
+            self._periodic.add(func_path)
+
+        def loop() -> None:
+            while not self._stopping.wait(seconds):
+                self.enqueue(func_path)
+
+        threading.Thread(target=loop, name=f"every-{func_path}", daemon=True).start()
+
+    def join(self) -> None:
+        self._items.join()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._items.put(None)
+            self._thread.join(timeout=5)
+
+    def ping(self) -> bool:
+        return True
+
+
+class ManualJobQueue:
+    """For tests: jobs wait until the test runs them, so every step is in the test's hands."""
+
+    def __init__(self, runner: Runner = run_job) -> None:
+        self._runner = runner
+        self.pending: list[tuple[str, tuple[Any, ...], str]] = []
+        self.ran: list[tuple[str, tuple[Any, ...]]] = []
+
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
+        resolve(func_path)
+        self.pending.append((func_path, args, queue))
+
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        for arg in arg_list:
+            self.enqueue(func_path, arg, queue=queue)
+
+    def run_all(self, limit: int = 10_000) -> int:
+        count = 0
+        while self.pending and count < limit:
+            func_path, args, _ = self.pending.pop(0)
+            self._runner(func_path, args)
+            self.ran.append((func_path, args))
+            count += 1
+        return count
+
+    def clear(self) -> None:
+        self.pending.clear()
+
+    def ping(self) -> bool:
+        return True
