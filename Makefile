@@ -38,7 +38,7 @@ test: install browser
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check bot handlers flows storage jobs school catalogue runtime tests bench
+	$(BIN)/ruff check bot handlers flows school runtime rules storage media catalogue jobs dev tests bench
 
 bench: install
 	$(BIN)/python bench/webhook_ack.py
@@ -46,6 +46,8 @@ bench: install
 	$(BIN)/python bench/upload_memory.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/semester_quota.py
+	$(BIN)/python bench/peak_month.py
+	$(BIN)/python bench/end_to_end.py
 	$(BIN)/python bench/console.py
 
 clean:

@@ -15,7 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pypdf import PdfReader
 
-from media.fit import DOCUMENT_LIMIT, images_to_pdf
+from media.documents import images_to_pdf
+from media.kinds import DOCUMENT_LIMIT
 
 PHONE_SIZE = (4032, 3024)  # 12 MP, the usual main-camera output
 PHONE_QUALITY = 92

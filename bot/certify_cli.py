@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue import text
+from media import sheets
 from school import certification as cert
-from storage import sheets
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
 from storage.models.portfolio import PENDING, CourseOutcome

@@ -9,10 +9,11 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from catalogue import text
+from media import sheets
 from runtime.services import services
 from school import codes
 from school import console_access as access
-from storage import binding, sheets
+from storage import binding
 
 codes_cli = AppGroup("codes", help="One-time binding codes for students, staff and guardians.")
 

@@ -146,6 +146,7 @@ COMMAND_MODULES = (
     "bot.records_cli",
     "bot.lifecycle_cli",
     "bot.console_cli",
+    "bot.school_rules_cli",
 )
 
 

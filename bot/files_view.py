@@ -9,8 +9,8 @@ from flask import Blueprint, Response, send_file
 
 from catalogue import text
 from flows.links import LinkExpired, LinkInvalid, verify_link
-from media.fit import EXTENSIONS, MIME_TYPES
 from runtime.services import services
+from media.kinds import EXTENSIONS, MIME_TYPES
 from school import items
 from storage.files import NotStored
 from storage.models.portfolio import FileRecord

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue import TEXTS, text
+from school import deletion, management, schedule, student_export
 from school import lifecycle as life
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance
@@ -316,7 +317,7 @@ def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> No
         student = life.student_by_no(session, student_no)
         if student is None:
             raise click.ClickException(text("lifecycle.error.no_student", no=student_no))
-        result = life.export_student(session, svc.files, student, out_dir, now, _label,
+        result = student_export.export_student(session, svc.files, student, out_dir, now, _label,
                                      with_national_id=with_national_id)
     _say("export_done", path=result.path, items=result.items, files=result.files,
          sha256=result.sha256)
@@ -368,17 +369,17 @@ def _rows(rows: dict[str, int]) -> str:
 
 
 def _show_plan(session: Session, svc: Any, now: datetime) -> None:
-    to_seal = life.due_for_sealing(session, now)
+    to_seal = life.due_for_sealing(session, now, schedule.effective_rules(session, svc.rules))
     if to_seal:
         _say("would_seal", count=len(to_seal))
         for s in to_seal[:MAX_LISTED]:
             _say("would_seal_line", no=s.student_no, name=s.name,
                  day=format_date(s.graduated_on or taipei_date(now)))
-    to_delete = life.due_for_deletion(session, svc.rules, now)
+    to_delete = deletion.due_for_deletion(session, svc.rules, now)
     if to_delete:
         _say("would_delete", count=len(to_delete))
         for s in to_delete[:MAX_LISTED]:
-            plan = life.deletion_plan(session, svc.rules, s)
+            plan = deletion.deletion_plan(session, svc.rules, s)
             _say("deleted_line", no=plan.student_no, graduated=format_date(plan.graduated_on),
                  end=format_date(plan.retention_end), rows=_rows(plan.rows), files=plan.files,
                  size=_size(plan.bytes))
@@ -400,7 +401,7 @@ def management_show() -> None:
     svc = _services()
     now = svc.clock.now()
     with svc.db.session() as session:
-        chain = life.management_chain(session, now)
+        chain = management.management_chain(session, now)
         if not chain:
             raise click.ClickException(text("lifecycle.cli.management_none"))
         _say("management_header", day=format_date(now))
@@ -413,7 +414,7 @@ def management_show() -> None:
             else:
                 state = text("lifecycle.cli.management_away")
             _say("management_line", n=n, role=link.role, name=link.staff.name, state=state)
-        contact = life.management_contact(session, now)
+        contact = management.management_contact(session, now)
         if contact is not None:
             _say("management_contact", name=contact.name)
 

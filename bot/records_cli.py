@@ -16,7 +16,7 @@ from bot.roster_cli import import_cli
 from catalogue import text
 from school import records, records_import
 from school.records import RecordError
-from school.roster import ImportResult
+from school.import_plan import ImportResult
 from school.schedule import to_roster_grade
 from storage.models.school import SchoolClass, Staff
 

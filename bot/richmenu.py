@@ -121,6 +121,11 @@ MENU_ITEMS: dict[str, tuple[MenuItem, ...]] = {
     "homeroom": (_CERTIFY, _CLASS_PROGRESS, _CONSULT, _HELP),
     "guardian": (_CHILD_PROGRESS, _BRIEFING, _HELP),
     "staff": (_TODO, _NOTICE, _CONSOLE, _HELP),
+    # A person's menu is the union of their roles: office staff who also teach or lead a class
+    # keep their teacher buttons next to the office ones.
+    "staff_teacher": (_TODO, _NOTICE, _CONSOLE, _CERTIFY, _CONSULT, _HELP),
+    "staff_homeroom": (_TODO, _NOTICE, _CONSOLE, _CERTIFY, _CLASS_PROGRESS, _CONSULT,
+                       _HELP),
 }
 
 ROLES: tuple[str, ...] = tuple(MENU_ITEMS)
@@ -132,6 +137,8 @@ ROLE_COLOURS: dict[str, tuple[str, str, str]] = {
     "homeroom": ("#1F6B33", "#2E8B47", "#E0F2E5"),
     "guardian": ("#8A3D12", "#C0561B", "#FBE8DC"),
     "staff": ("#2F3A8F", "#4352C2", "#E3E6F8"),
+    "staff_teacher": ("#2F3A8F", "#4352C2", "#E3E6F8"),
+    "staff_homeroom": ("#2F3A8F", "#4352C2", "#E3E6F8"),
 }
 
 _KEYWORD_BY_DATA: dict[str, str] = {

@@ -10,11 +10,12 @@ from flask.cli import AppGroup
 
 from catalogue import text
 from school import roster, roster_runs
+from school.import_plan import ImportResult
 
 import_cli = AppGroup("import", help=text("cli.roster.help"))
 
 
-def run_import(kind: str, file: Path, dry_run: bool) -> roster.ImportResult:
+def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     """Import one file in one transaction; a dry run is rolled back even though it wrote nothing."""
     # Imported here: runtime.services pulls in the LINE SDK (~2 s), which the import never needs.
     from runtime.services import services

@@ -94,7 +94,7 @@ def rules_check(file: Path) -> None:
     """Validate a rules file (syntax, dates, national rules, texts and buttons it names)."""
     from catalogue import TEXTS
     from jobs.reminders import FLOW_ACTIONS
-    from rules.model import RulesError
+    from rules.model import RulesError, overlap_notes
     from rules.reader import check_rules_file
 
     try:
@@ -105,6 +105,12 @@ def rules_check(file: Path) -> None:
     years = "、".join(str(y) for y in rules.years)
     click.echo(text("cli.schedule.rules.check_ok", name=rules.school.name, code=rules.school.code,
                     years=years, rows=len(rules.schedule)))
+    for note in overlap_notes(rules):
+        click.echo(note)
+    now = _svc().clock.now()
+    if rules.rollover_due(now):
+        click.echo(text("school_rules.rollover.check", end=format_date(rules.calendar_end),
+                        year=max(rules.years) + 1))
 
 
 # --- windows -------------------------------------------------------------------------------------
@@ -162,6 +168,8 @@ def windows_set(
                     old_start=format_date(preview.old_first),
                     old_end=format_date(preview.old_last), start=format_date(preview.first),
                     end=format_date(preview.last)))
+    for note in preview.notes:
+        click.echo(note)
     if dry_run:
         click.echo(text("cli.schedule.windows.dry_run", people=preview.people, cost=preview.cost))
         return

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from jobs.queue import EVENTS
+from jobs.queue import enqueue_events
 from runtime.services import Services
 from storage import inbox as inbox_store
 
@@ -61,12 +61,11 @@ def callback() -> Response:
     with svc.db.transaction() as session:
         stored = inbox_store.store_events(session, events, svc.clock.now())
     # Enqueue only after the commit: a worker must find the row it is given.
-    to_do = [s.id for s in stored if s.needs_work]
-    if to_do:
-        try:
-            svc.queue.enqueue_each("jobs.inbox.process_event", to_do, queue=EVENTS)
-        except Exception as exc:  # stored is safe: the sweeper will hand it to a worker
-            log.error("enqueue failed for inbox %s: %s", to_do, type(exc).__name__)
+    try:
+        enqueue_events(svc.queue, stored)
+    except Exception as exc:  # stored is safe: the sweeper will hand it to a worker
+        to_do = [s.id for s in stored if s.needs_work]
+        log.error("enqueue failed for inbox %s: %s", to_do, type(exc).__name__)
     _log_summary(events, stored)
     return _plain(200, "OK")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import END, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
-from catalogue import text
 from storage import binding
 from storage.clock import format_datetime
 from storage.identity import (
@@ -146,9 +146,7 @@ def on_account(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 
 def on_unbind(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, "unbind")
+    ctx.start_flow("unbind")
 
 
 def _unbind_begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from flows import links, postback_refs, upload
 from flows import messages as m
+from flows.cards import button
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_ALT_TEXT_LENGTH, MAX_FLEX_CAROUSEL_BUBBLES
 from flows.store import Conversation
-from rules.model import SchoolRules, Window
+from rules.model import NotConfigured, SchoolRules, Window
 from school import certification as cert
 from school.items import VIEWER_STAFF
 from storage.clock import format_date, format_datetime, format_short_date
@@ -37,6 +38,7 @@ from storage.identity import (
     Identity,
     identify,
 )
+from storage.models.certification import CertifierNote
 from storage.models.portfolio import CourseOutcome, FileRecord
 from storage.models.school import Staff
 from storage.outbox import MAX_MESSAGES_PER_REQUEST, URGENT, Outbox
@@ -51,12 +53,15 @@ PAGE = "page"
 PAGE_OK = "pageok"
 PAGE_NO = "pageno"
 MORE = "more"
+TAKE = "take"
+REMIND = "remind"
 
 # Actions a signed reference is bound to (a reference made for one never opens another).
 REF_APPROVE = "cert-approve"
 REF_REJECT = "cert-reject"
 REF_PAGE = "cert-page"
 REF_PAGE_OK = "cert-page-ok"
+REF_OFFER = "cert-offer"
 
 REJECT_FLOW = "certify_reject"
 REASON_KEYS = ("not_own", "wrong_subject", "unreadable", "incomplete")
@@ -120,10 +125,6 @@ def _flex_text(body: str, **style: Any) -> dict[str, Any]:
     return {"type": "text", "text": body, "wrap": True, **style}
 
 
-def _button(action: dict[str, Any], style: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "button", "style": style, "height": "sm", "action": action, **extra}
-
-
 def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
     """One pending item: class-seat-name, course, summary, preview, 通過 / 退回."""
     name = who(outcome)
@@ -144,10 +145,11 @@ def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
             # A photo shows itself; documents and videos open in LINE's browser.
             hero = {"type": "image", "url": url, "size": "full", "aspectRatio": "4:3",
                     "aspectMode": "cover", "action": open_file}
-        body.append(_button(open_file, "link"))
+        body.append(button(open_file, style="link"))
     footnote = text("certify.card.submitted", date=format_short_date(outcome.submitted_at)) \
         if outcome.submitted_at else ""
-    if outcome.escalated_at is not None:
+    if outcome.escalated_at is not None and outcome.certifier_id == cards.staff_id \
+            and outcome.certifier_capacity != cert.TEACHER:
         footnote = f"{footnote}・{text('certify.card.escalated')}" if footnote \
             else text("certify.card.escalated")
     if footnote:
@@ -167,8 +169,8 @@ def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
         "size": "kilo",
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
         "footer": {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": [
-            _button(reject, "secondary"),
-            _button(approve, "primary", color=APPROVE_COLOUR),
+            button(reject, style="secondary"),
+            button(approve, style="primary", color=APPROVE_COLOUR),
         ]},
     }
     if hero is not None:
@@ -205,10 +207,11 @@ def _more_bubble(page: Page, next_data: str, page_data: str) -> dict[str, Any]:
                      _flex_text(text("certify.more_hint"), size="sm", color=CARD_GREY),
                  ]},
         "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
-            _button(m.postback_action(text("certify.button.next"), next_data,
-                                      display=text("certify.button.next")), "primary"),
-            _button(m.postback_action(text("certify.button.approve_page"), page_data,
-                                      display=text("certify.button.approve_page")), "secondary"),
+            button(m.postback_action(text("certify.button.next"), next_data,
+                                      display=text("certify.button.next")), style="primary"),
+            button(m.postback_action(text("certify.button.approve_page"), page_data,
+                                      display=text("certify.button.approve_page")),
+                   style="secondary"),
         ]},
     }
 
@@ -364,9 +367,7 @@ def _ask_reason(ctx: Ctx, staff_id: int, data: str) -> None:
         window = cert.certification_window(ctx.rules, outcome)
         ctx.reply(m.text(window_refusal(window, outcome, ctx.now)))
         return
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, REJECT_FLOW, outcome_id=outcome.id, version=ref.version)
+    ctx.start_flow(REJECT_FLOW, outcome_id=outcome.id, version=ref.version)
 
 
 def _ask_page(ctx: Ctx, staff_id: int, data: str) -> None:
@@ -439,8 +440,69 @@ def on_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
         ctx.reply(m.text(text("certify.page.kept")))
     elif action == MORE:
         _next_page(ctx, staff_id, data)
+    elif action in (TAKE, REMIND):
+        _answer_offer(ctx, staff_id, action, data)
     else:
         ctx.reply(m.text(text("certify.bad_ref")))
+
+
+# --- late items offered to the convener ---------------------------------------------------------
+
+
+def offer_buttons(session: Session, secret_key: str, notes: list[Any]) -> list[m.QuickItem]:
+    """接手 / 提醒 quick replies for the offers in a convener's digest (the note is the ref)."""
+    quick: list[m.QuickItem] = []
+    for note in notes[:6]:
+        teacher = session.get(Staff, note.other_staff_id)
+        name = teacher.name if teacher else ""
+        ref = postback_refs.make(secret_key, REF_OFFER, [note.id])
+        quick.append((text("school_rules.certify.button.take", name=name)[:20], "postback",
+                      f"{PREFIX}{TAKE}:{ref}"))
+        quick.append((text("school_rules.certify.button.remind", name=name)[:20], "postback",
+                      f"{PREFIX}{REMIND}:{ref}"))
+    return quick
+
+
+def _answer_offer(ctx: Ctx, staff_id: int, action: str, data: str) -> None:
+    ref = _ref(ctx, REF_OFFER, data)
+    if ref is None:
+        return
+    note = ctx.session.get(CertifierNote, ref.id)
+    if note is None or note.staff_id != staff_id or note.kind != cert.OFFERED \
+            or note.other_staff_id is None:
+        ctx.reply(m.text(text("certify.bad_ref")))
+        return
+    teacher = ctx.session.get(Staff, note.other_staff_id)
+    name = teacher.name if teacher else ""
+    year, semester = note.academic_year, note.semester
+    if action == TAKE:
+        moves = cert.take_over(ctx.session, staff_id, note.other_staff_id, year, semester,
+                               ctx.now)
+        if not moves:
+            ctx.reply(m.text(text("school_rules.certify.nothing_left", name=name)))
+            return
+        ctx.reply(m.text(text("school_rules.certify.took", count=len(moves), name=name),
+                         quick=[("待認證", "待認證")]))
+        return
+    count = cert.late_count(ctx.session, staff_id, note.other_staff_id, year, semester, ctx.now)
+    to = cert.line_user_of_staff(ctx.session, note.other_staff_id)
+    if count == 0 or to is None:
+        key = "school_rules.certify.nothing_left" if count == 0 \
+            else "school_rules.certify.not_on_line"
+        ctx.reply(m.text(text(key, name=name)))
+        return
+    me = ctx.session.get(Staff, staff_id)
+    end = ""
+    try:
+        end = format_date(ctx.rules.window("certification", year, semester).last_day)
+    except NotConfigured:
+        pass
+    Outbox(ctx.session, ctx.now).push(
+        to, [m.text(text("school_rules.certify.reminder", name=me.name if me else "",
+                         count=count, end=end), quick=[("待認證", "待認證")])],
+        purpose="certify_reminder", priority=URGENT,
+        not_before=ctx.rules.next_send_time(ctx.now))
+    ctx.reply(m.text(text("school_rules.certify.reminded", name=name, count=count)))
 
 
 # --- rejecting: the reason ---------------------------------------------------------------------
@@ -518,8 +580,9 @@ def rejection_message(outcome: CourseOutcome, teacher: str) -> dict[str, Any]:
         "type": "bubble",
         "body": {"type": "box", "layout": "vertical", "contents": [_flex_text(body, size="sm")]},
         "footer": {"type": "box", "layout": "vertical", "contents": [
-            _button(m.postback_action(text("certify.student.reupload"), reupload,
-                                      display=text("certify.student.reupload")), "primary"),
+            button(m.postback_action(text("certify.student.reupload"), reupload,
+                                      display=text("certify.student.reupload")),
+                   style="primary"),
         ]},
     }
     return m.flex(text("certify.student.alt_rejected", course=course), bubble)

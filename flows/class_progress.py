@@ -20,6 +20,7 @@ from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import COURSE_OUTCOME, NotConfigured, Semester
 from school import certification as cert
+from school import items
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
@@ -48,12 +49,12 @@ def _own_class(ctx: Ctx, ident: Identity, class_id: int) -> SchoolClass | None:
     return cls
 
 
-def progress_text(rows: list[cert.StudentProgress], cls: SchoolClass, term: str) -> str:
+def progress_text(rows: list[items.StudentProgress], cls: SchoolClass, term: str) -> str:
     lines = [text("progress.header", cls=cls.code, term=term)]
     for row in rows:
         seat = f"{row.student.seat_no:02d}" if row.student.seat_no is not None else "—"
         lines.append(text("progress.row", seat=seat, name=row.student.name,
-                          uploaded=row.uploaded, pending=row.pending,
+                          counted=row.counted, pending=row.pending,
                           certified=row.certified, rejected=row.rejected))
     silent = [r for r in rows if r.uploaded == 0]
     if silent:
@@ -75,7 +76,8 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
         ctx.reply(m.text(text("progress.no_semester")))
         return
     for cls in classes[:5]:
-        rows = cert.class_progress(ctx.session, cls.id, semester.academic_year, semester.number)
+        rows = items.class_progress(ctx.session, ctx.rules, cls.id, semester.academic_year,
+                                 semester.number)
         quick: list[m.QuickItem] = []
         if any(r.uploaded == 0 for r in rows):
             quick.append((text("progress.remind.button"), "postback", f"{PREFIX}{ASK}:{cls.id}"))
@@ -85,7 +87,7 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
 # --- the reminder ----------------------------------------------------------------------------
 
 
-def _targets(session: Session, rows: list[cert.StudentProgress]) -> tuple[list[str], int]:
+def _targets(session: Session, rows: list[items.StudentProgress]) -> tuple[list[str], int]:
     """LINE users of students with nothing uploaded, and how many of them LINE cannot reach."""
     silent = [r.student.id for r in rows if r.uploaded == 0]
     reach = list(session.scalars(
@@ -121,7 +123,8 @@ def _ask(ctx: Ctx, ident: Identity, data: str) -> None:
     if _reminded_today(ctx.session, cls.id, ctx.now):
         ctx.reply(m.text(text("progress.remind.already", cls=cls.code)))
         return
-    rows = cert.class_progress(ctx.session, cls.id, semester.academic_year, semester.number)
+    rows = items.class_progress(ctx.session, ctx.rules, cls.id, semester.academic_year,
+                                 semester.number)
     reach, unreachable = _targets(ctx.session, rows)
     if not reach:
         ctx.reply(m.text(text("progress.remind.none")))
@@ -175,7 +178,8 @@ def _send(ctx: Ctx, ident: Identity, data: str) -> None:
     if _reminded_today(ctx.session, cls.id, ctx.now):
         ctx.reply(m.text(text("progress.remind.already", cls=cls.code)))
         return
-    rows = cert.class_progress(ctx.session, cls.id, semester.academic_year, semester.number)
+    rows = items.class_progress(ctx.session, ctx.rules, cls.id, semester.academic_year,
+                                 semester.number)
     reach, _ = _targets(ctx.session, rows)
     if not reach:
         ctx.reply(m.text(text("progress.remind.none")))

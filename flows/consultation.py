@@ -1,5 +1,5 @@
-"""課程諮詢紀錄 in chat: a consultation teacher records a consultation, lists and corrects their own
-records and sees the course choices of the students they advise; students see their own records.
+"""課程諮詢紀錄 in chat, the record flow: a consultation teacher records a consultation or corrects
+one (the lists, course choices and buttons are in flows/consultation_menu.py).
 
 新增諮詢紀錄 → group or individual → class (only classes they advise) → whole class, picked
 students or one student → date, start, end (LINE's date/time pickers, or typed) → place →
@@ -10,9 +10,8 @@ opens the same flow at its confirmation card with the record's values.
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,21 +19,33 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalogue import TEXTS, text
 from flows import intake
 from flows import messages as m
+from flows.cards import card, postback_button, shorten
+from flows.consultation_record import (
+    MAX_QUICK_CLASSES,
+    _consultant,
+    _draft_class,
+    _draft_students,
+    _draft_times,
+    _files_line,
+    _kind_label,
+    _names,
+    _only_consultants,
+    _pick_students,
+    _seat,
+    _time_range,
+    parse_time,
+)
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
-from flows.frontdesk import FrontDesk
-from flows.links import file_link
-from flows.records import split_for_line
+from flows.long_text import split_for_line
 from flows.store import Conversation
-from flows.upload import card, shorten
-from media import fit as media
+from media.kinds import mime_of
 from school import items, records
 from school.records import RecordError
-from school.roster import parse_roster_date
-from storage.clock import at_taipei, format_date, taipei, taipei_date
-from storage.identity import CONSULTANT, CONVENER, HOMEROOM, STAFF, STUDENT, TEACHER, Identity
+from school.roster_files import parse_roster_date
+from storage.clock import format_date, taipei, taipei_date
 from storage.models.records import GROUP, INDIVIDUAL, Consultation
-from storage.models.school import SchoolClass, Staff, Student
+from storage.models.school import SchoolClass
 
 FLOW = "record_consultation"
 KIND = "consult:kind"
@@ -60,115 +71,17 @@ DONE = "cs:done"
 CLEAR = "cs:clear"
 SAVE = "cs:save"
 EDIT = "cs:edit:"
-# Postbacks outside the flow.
-PREFIX = "cons:"
-NEW = "new"
-LIST = "list:"
-EDIT_RECORD = "edit:"
-COURSES = "courses"
-MINE = "mine:"
 
-# Staff hear who may record when they are not consultants; students also see their own records.
-STAFF_PEOPLE = (TEACHER, HOMEROOM, CONSULTANT, CONVENER, STAFF)
-PEOPLE = (STUDENT, *STAFF_PEOPLE)
 DONE_WORDS = frozenset({"完成", "略過", "跳過", "沒有", "無", "下一步"})
 SAVE_WORDS = frozenset({"儲存", "確認", "送出"})
 WHOLE_WORDS = frozenset({"全班"})
 PICK_WORDS = frozenset({"挑選學生", "挑選", "部分學生"})
 # A consultation is recorded after it happened, within a school year or so.
 EARLIEST_DAYS = 366
-PER_PAGE = 10
-# Attachment buttons on one record card (a bubble must stay small).
-MAX_LINKED_FILES = 3
-MAX_QUICK_CLASSES = 12
-MAX_NAMES = 8
-CONTENT_PREVIEW = 80
 DEFAULT_START = "13:00"
-
-_SEPARATORS = re.compile(r"[\s,，、;；]+")
-_SEAT_RANGE = re.compile(r"(\d{1,2})[-~～到至](\d{1,2})")
-_TIME = re.compile(r"(\d{1,2})\s*[:：點时時]\s*(\d{1,2})?\s*分?")
-_TIME_DIGITS = re.compile(r"(\d{1,2})(\d{2})")
-
-
-# --- who is talking ---------------------------------------------------------------------------
-
-
-def _staff(ctx: Ctx) -> Staff | None:
-    account = ctx.account
-    if account is None or account.staff_id is None:
-        return None
-    return ctx.session.get(Staff, account.staff_id)
-
-
-def _consultant(ctx: Ctx) -> Staff | None:
-    staff = _staff(ctx)
-    return staff if staff is not None and records.is_consultant(staff) else None
-
-
-def _student(ctx: Ctx) -> Student | None:
-    account = ctx.account
-    if account is None or account.student_id is None:
-        return None
-    student = ctx.session.get(Student, account.student_id)
-    return student if student is not None and student.sealed_at is None else None
-
-
-def _only_consultants(ctx: Ctx) -> None:
-    ctx.reply(m.text(text("records.consult.only_consultants")))
-
-
-# --- showing a record -------------------------------------------------------------------------
-
-
-def _time_range(start: datetime, end: datetime) -> str:
-    a, b = taipei(start), taipei(end)
-    return text("records.consult.time_range", start=f"{a:%H:%M}", end=f"{b:%H:%M}")
-
-
-def _names(students: list[Student], whole_class: SchoolClass | None) -> str:
-    if whole_class is not None:
-        return text("records.consult.students_whole", code=whole_class.code, n=len(students))
-    names = "、".join(s.name for s in students[:MAX_NAMES])
-    key = "records.consult.students_some" if len(students) <= MAX_NAMES \
-        else "records.consult.students_more"
-    return text(key, names=names, n=len(students))
-
-
-def _kind_label(kind: str) -> str:
-    return text(f"records.consult.kind.{kind}")
-
-
-def _files_line(ctx: Ctx, file_ids: list[int]) -> str:
-    found = records.attachment_records(ctx.session, file_ids)
-    if not found:
-        return text("records.consult.files_none")
-    return "、".join(shorten(f.display_name or text("records.consult.file_unnamed"), 24)
-                    for f in found)
 
 
 # --- the draft in the conversation ------------------------------------------------------------
-
-
-def _draft_students(ctx: Ctx, conv: Conversation) -> list[Student]:
-    ids = [int(i) for i in conv.data.get("students", [])]
-    found = {s.id: s for s in (ctx.session.get(Student, i) for i in ids) if s is not None}
-    return [found[i] for i in ids if i in found]
-
-
-def _draft_class(ctx: Ctx, conv: Conversation) -> SchoolClass | None:
-    class_id = conv.data.get("class_id")
-    return ctx.session.get(SchoolClass, int(class_id)) if class_id else None
-
-
-def _draft_times(conv: Conversation) -> tuple[datetime, datetime] | None:
-    try:
-        day = date.fromisoformat(conv.data["date"])
-        start = time.fromisoformat(conv.data["start"])
-        end = time.fromisoformat(conv.data["end"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return at_taipei(day, start.hour, start.minute), at_taipei(day, end.hour, end.minute)
 
 
 def _load(conv: Conversation, record: Consultation) -> None:
@@ -339,49 +252,6 @@ def _students_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     return [m.text(body, quick=CANCEL_QUICK)]
 
 
-def _seat(student: Student) -> str:
-    return f"{student.seat_no:02d}" if student.seat_no is not None else "--"
-
-
-def _pick_students(ctx: Ctx, staff: Staff, school_class: SchoolClass,
-                   words: str) -> tuple[list[Student], str | None]:
-    """The students the words name (seats in the class, or student numbers), or what is wrong."""
-    by_seat = {s.seat_no: s for s in records.class_students(ctx.session, school_class.id)}
-    chosen: dict[int, Student] = {}
-    unknown: list[str] = []
-    for token in _SEPARATORS.split(unicodedata.normalize("NFKC", words).strip()):
-        token = token.removesuffix("號")
-        if not token:
-            continue
-        seats = _SEAT_RANGE.fullmatch(token)
-        if seats:
-            low, high = sorted((int(seats.group(1)), int(seats.group(2))))
-            for seat in range(low, high + 1):
-                if seat in by_seat:
-                    chosen.setdefault(by_seat[seat].id, by_seat[seat])
-            continue
-        if token.isdigit() and len(token) <= 2:
-            student = by_seat.get(int(token))
-        else:
-            student = records.student_by_no(ctx.session, token)
-            if student is not None and not records.advises_student(ctx.session, staff.id,
-                                                                     student):
-                return [], text("records.consult.not_advised_student", name=student.name,
-                                no=student.student_no)
-            if student is not None and (student.status != records.ACTIVE_STATUS
-                                        or student.sealed_at is not None):
-                student = None
-        if student is None:
-            unknown.append(token)
-        else:
-            chosen.setdefault(student.id, student)
-    if unknown:
-        return [], text("records.consult.unknown_students", tokens="、".join(unknown[:10]))
-    if not chosen:
-        return [], text("records.consult.no_students_named")
-    return list(chosen.values()), None
-
-
 def _students_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     staff = _consultant(ctx)
     school_class = _draft_class(ctx, conv)
@@ -434,18 +304,6 @@ def _date_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return DATE
     conv.data["date"] = day.isoformat()
     return START
-
-
-def parse_time(words: str) -> time | None:
-    """13:10, 1310, 13點10分 or 13點, as people type them."""
-    value = unicodedata.normalize("NFKC", words).strip()
-    found = _TIME.fullmatch(value) or _TIME_DIGITS.fullmatch(value)
-    if not found:
-        return None
-    hour, minute = int(found.group(1)), int(found.group(2) or 0)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
-    return time(hour, minute)
 
 
 def _picked_time(inp: Input) -> time | None:
@@ -582,7 +440,7 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         # Kept as received: the record stays at school, so the central caps do not apply.
         record = items.new_file_record(
             ctx.session, incoming.stored.sha256, incoming.stored.size,
-            media.mime_of(incoming.kind) or "application/octet-stream", intake.DOCUMENT, None,
+            mime_of(incoming.kind) or "application/octet-stream", intake.DOCUMENT, None,
             ctx.now,
             incoming.display_name or text(
                 "records.consult.photo_default_name" if incoming.is_photo
@@ -611,11 +469,6 @@ EDITS = (("students", "button_edit_students", KIND), ("when", "button_edit_when"
          ("files", "button_edit_files", FILES))
 
 
-def _button(label: str, data: str, primary: bool = False) -> dict[str, Any]:
-    return {"type": "button", "height": "sm", "style": "primary" if primary else "secondary",
-            "action": m.postback_action(label, data, label)}
-
-
 def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     students = _draft_students(ctx, conv)
     whole = _draft_class(ctx, conv) if conv.data.get("whole") else None
@@ -632,8 +485,8 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     ]
     title = "records.consult.card_title_edit" if conv.data.get("editing") \
         else "records.consult.card_title"
-    buttons = [_button(text("records.consult.button_save"), SAVE, primary=True)]
-    buttons += [_button(text(f"records.consult.{label}"), f"{EDIT}{key}")
+    buttons = [postback_button(text("records.consult.button_save"), SAVE, primary=True)]
+    buttons += [postback_button(text(f"records.consult.{label}"), f"{EDIT}{key}")
                 for key, label, _state in EDITS]
     alt = text("records.consult.card_alt", date=day, students=_names(students, whole))
     return [m.with_quick_reply(card(text(title), rows, buttons, alt=shorten(alt, 300)),
@@ -713,243 +566,3 @@ def _steps() -> dict[str, Step]:
 CONSULTATION_FLOW = Flow(name=FLOW, steps=_steps(), begin=_begin, on_cancel=_on_cancel,
                          help_key="records.consult.help")
 
-
-# --- lists ------------------------------------------------------------------------------------
-
-
-def _page_quick(prefix: str, page: int, pages: int) -> list[Any]:
-    quick: list[Any] = []
-    if page > 0:
-        quick.append((text("records.page_prev"), "postback", f"{prefix}{page - 1}"))
-    if page < pages - 1:
-        quick.append((text("records.page_next"), "postback", f"{prefix}{page + 1}"))
-    return quick
-
-
-def _attachment_links(ctx: Ctx, record: Consultation, viewer: tuple[str, int]) -> list[str]:
-    """Signed, expiring links to the attachments, for someone allowed to see them."""
-    return [file_link(ctx, None, a.file_id, viewer, ctx.now) for a in record.attachments]
-
-
-def _record_bubble(record: Consultation, editable: bool,
-                   links: list[str] | None = None) -> dict[str, Any]:
-    students = [p.student for p in record.participants]
-    lines: list[dict[str, Any]] = [
-        {"type": "text", "text": _kind_label(record.kind), "size": "xs", "color": "#888888"},
-        {"type": "text", "weight": "bold", "size": "md", "wrap": True,
-         "text": f"{format_date(record.starts_at)} "
-                 f"{_time_range(record.starts_at, record.ends_at)}"},
-        {"type": "text", "text": _names(students, record.school_class), "size": "sm",
-         "wrap": True},
-        {"type": "text", "text": text("records.consult.place_line", place=record.place),
-         "size": "sm", "wrap": True, "color": "#555555"},
-        {"type": "text", "text": shorten(record.content, CONTENT_PREVIEW), "size": "sm",
-         "wrap": True, "margin": "md"},
-    ]
-    if record.attachments:
-        lines.append({"type": "text", "size": "xs", "color": "#888888", "margin": "sm",
-                      "text": text("records.consult.files_count", n=len(record.attachments))})
-    bubble: dict[str, Any] = {"type": "bubble", "size": "kilo",
-                              "body": {"type": "box", "layout": "vertical", "contents": lines}}
-    buttons = [
-        {"type": "button", "style": "link", "height": "sm",
-         "action": m.uri_action(text("records.consult.button_file", n=n), url)}
-        for n, url in enumerate((links or [])[:MAX_LINKED_FILES], start=1)
-    ]
-    if editable:
-        buttons.append(
-            _button(text("records.consult.button_edit"), f"{PREFIX}{EDIT_RECORD}{record.id}"))
-    if buttons:
-        bubble["footer"] = {"type": "box", "layout": "vertical", "contents": buttons}
-    return bubble
-
-
-def show_own_records(ctx: Ctx, staff: Staff, page: int) -> None:
-    found, total = records.consultations_by(ctx.session, staff.id, offset=page * PER_PAGE,
-                                            limit=PER_PAGE)
-    if total == 0:
-        ctx.reply(m.text(text("records.consult.list_empty"),
-                         quick=[("新增諮詢紀錄", "新增諮詢紀錄")]))
-        return
-    pages = (total + PER_PAGE - 1) // PER_PAGE
-    if not found:
-        page = pages - 1
-        found, _ = records.consultations_by(ctx.session, staff.id, offset=page * PER_PAGE,
-                                            limit=PER_PAGE)
-    carousel = m.flex(text("records.consult.list_alt", n=total),
-                      m.carousel([
-                          _record_bubble(r, editable=True, links=_attachment_links(
-                              ctx, r, (items.VIEWER_STAFF, staff.id)))
-                          for r in found]))
-    quick = _page_quick(f"{PREFIX}{LIST}", page, pages) + [("新增諮詢紀錄", "新增諮詢紀錄")]
-    ctx.reply(m.text(text("records.consult.list_head", total=total, page=page + 1, pages=pages)),
-              m.with_quick_reply(carousel, quick))
-
-
-def show_student_records(ctx: Ctx, student: Student, page: int) -> None:
-    found, total = records.consultations_of_student(ctx.session, student.id,
-                                                    offset=page * PER_PAGE, limit=PER_PAGE)
-    if total == 0:
-        ctx.reply(m.text(text("records.consult.student_empty")))
-        return
-    pages = (total + PER_PAGE - 1) // PER_PAGE
-    entries = []
-    for record in found:
-        links = _attachment_links(ctx, record, (items.VIEWER_STUDENT, student.id))
-        files = text("records.consult.student_files", n=len(links),
-                     links="\n".join(links)) if links else ""
-        entries.append(text(
-            "records.consult.student_item", date=format_date(record.starts_at),
-            time=_time_range(record.starts_at, record.ends_at), kind=_kind_label(record.kind),
-            teacher=record.consultant.name, place=record.place, content=record.content,
-            files=files))
-    head = text("records.consult.student_head", total=total, page=page + 1, pages=pages)
-    body = split_for_line(head + "\n\n" + "\n\n".join(entries), max_parts=1)[0]
-    quick = _page_quick(f"{PREFIX}{MINE}", page, pages)
-    ctx.reply(m.text(body, quick=quick or None))
-
-
-def _menu(ctx: Ctx, staff: Staff) -> None:
-    classes = records.advised_classes(ctx.session, staff.id)
-    if not classes:
-        ctx.reply(m.text(text("records.consult.no_classes")))
-        return
-    _, total = records.consultations_by(ctx.session, staff.id, limit=1)
-    quick: list[Any] = [(text("records.consult.button_new"), "postback", f"{PREFIX}{NEW}"),
-                        (text("records.consult.button_list"), "postback", f"{PREFIX}{LIST}0"),
-                        (text("records.consult.button_courses"), "postback",
-                         f"{PREFIX}{COURSES}")]
-    codes = shorten("、".join(c.code for c in classes), 200)
-    ctx.reply(m.text(text("records.consult.menu", name=staff.name, classes=codes, count=total),
-                     quick=quick))
-
-
-# --- course choices of advised students -------------------------------------------------------
-
-
-def _pick_class_for_courses(ctx: Ctx, staff: Staff) -> None:
-    classes = records.advised_classes(ctx.session, staff.id)
-    if not classes:
-        ctx.reply(m.text(text("records.consult.no_classes")))
-        return
-    if len(classes) == 1:
-        show_course_choices(ctx, staff, classes[0].id)
-        return
-    quick: list[Any] = [(c.code, "postback", f"{PREFIX}{COURSES}:{c.id}")
-                        for c in classes[:MAX_QUICK_CLASSES]]
-    ctx.reply(m.text(text("records.courses.pick_class"), quick=quick))
-
-
-def show_course_choices(ctx: Ctx, staff: Staff, class_id: int) -> None:
-    school_class = ctx.session.get(SchoolClass, class_id)
-    if school_class is None or not records.advises_class(ctx.session, staff.id, class_id):
-        ctx.reply(m.text(text("records.consult.not_advised_class",
-                              code=school_class.code if school_class else "?")))
-        return
-    term = items.current_term(ctx.rules, ctx.now)
-    year = term.academic_year if term else records.term_of(ctx.rules, ctx.now).academic_year
-    students = records.class_students(ctx.session, class_id)
-    choices = records.course_choices(ctx.session, class_id, year)
-    if not choices:
-        ctx.reply(m.text(text("records.courses.empty", code=school_class.code, year=year)))
-        return
-    lines = [text("records.courses.head", code=school_class.code, year=year, n=len(students))]
-    for term_choices in choices:
-        lines.append("")
-        lines.append(text("records.courses.term", year=term_choices.academic_year,
-                          semester=term_choices.semester))
-        lines.append(text("records.courses.common",
-                          subjects="、".join(term_choices.common) or text("records.courses.none")))
-        if not term_choices.others:
-            lines.append(text("records.courses.all_same"))
-            continue
-        lines.append(text("records.courses.others_head"))
-        for student in students:
-            extra = term_choices.others.get(student.id)
-            if extra:
-                lines.append(text("records.courses.other_line", seat=_seat(student),
-                                  name=student.name, subjects="、".join(extra)))
-    parts = split_for_line("\n".join(lines), max_parts=4)
-    ctx.reply(*[m.text(p) for p in parts])
-
-
-# --- commands and buttons ---------------------------------------------------------------------
-
-
-def on_consult(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    """The 諮詢紀錄 tile and keyword: the consultant's menu, or a student's own records."""
-    staff = _consultant(ctx)
-    if staff is not None:
-        _menu(ctx, staff)
-        return
-    student = _student(ctx)
-    if student is not None:
-        show_student_records(ctx, student, 0)
-        return
-    _only_consultants(ctx)
-
-
-def on_new(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    if _consultant(ctx) is None:
-        _only_consultants(ctx)
-        return
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
-
-
-def on_list(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    staff = _consultant(ctx)
-    if staff is None:
-        _only_consultants(ctx)
-        return
-    show_own_records(ctx, staff, 0)
-
-
-def on_courses(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    staff = _consultant(ctx)
-    if staff is None:
-        _only_consultants(ctx)
-        return
-    _pick_class_for_courses(ctx, staff)
-
-
-def _number(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() else None
-
-
-def on_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
-    if rest.startswith(MINE):
-        student = _student(ctx)
-        if student is None:
-            ctx.reply(m.text(text("desk.not_for_you")))
-            return
-        show_student_records(ctx, student, _number(rest[len(MINE):]) or 0)
-        return
-    staff = _consultant(ctx)
-    if staff is None:
-        _only_consultants(ctx)
-        return
-    if rest == NEW:
-        on_new(ctx, ident, inp)
-    elif rest.startswith(LIST):
-        show_own_records(ctx, staff, _number(rest[len(LIST):]) or 0)
-    elif rest.startswith(EDIT_RECORD) and (record_id := _number(rest[len(EDIT_RECORD):])):
-        from flows.frontdesk import desk
-
-        desk().start_flow(ctx, FLOW, consultation_id=record_id)
-    elif rest == COURSES:
-        _pick_class_for_courses(ctx, staff)
-    elif rest.startswith(f"{COURSES}:") and (class_id := _number(rest[len(COURSES) + 1:])):
-        show_course_choices(ctx, staff, class_id)
-    else:
-        ctx.reply(m.text(text("desk.stale_button")))
-
-
-def register(desk: FrontDesk) -> None:
-    desk.command("consult", ("諮詢紀錄", "課程諮詢"), PEOPLE)(on_consult)
-    desk.command("consult_new", ("新增諮詢紀錄",), STAFF_PEOPLE)(on_new)
-    desk.command("consult_list", ("我的諮詢紀錄",), STAFF_PEOPLE)(on_list)
-    desk.command("consult_courses", ("學生選課",), STAFF_PEOPLE)(on_courses)
-    desk.postback(PREFIX, PEOPLE)(on_postback)
-    desk.add_flow(CONSULTATION_FLOW)

@@ -28,6 +28,12 @@ class ContentSource(Protocol):
     def content_ready(self, message_id: str) -> str: ...
 
 
+class FlowStarter(Protocol):
+    """What starts a conversation (the front desk implements it)."""
+
+    def start_flow(self, ctx: Ctx, flow: str, **args: object) -> None: ...
+
+
 @dataclass
 class Ctx:
     session: Session
@@ -51,12 +57,20 @@ class Ctx:
     bind_tries_per_hour: int = 200
     replies: list[dict[str, Any]] = field(default_factory=list)
     reply_purpose: str = "reply"
+    # The desk handling this event (set by FrontDesk.handle): flows start one another through it.
+    desk: FlowStarter | None = None
 
     def reply(self, *messages: dict[str, Any], purpose: str | None = None) -> None:
         """Queue an answer to the current event; sent together when the handler is done."""
         self.replies.extend(messages)
         if purpose:
             self.reply_purpose = purpose
+
+    def start_flow(self, flow: str, **args: object) -> None:
+        """Start a conversation for the person talking, replacing any open one."""
+        if self.desk is None:
+            raise RuntimeError("start_flow needs the desk that is handling this event")
+        self.desk.start_flow(self, flow, **args)
 
     def push(
         self, to: str, messages: list[dict[str, Any]], purpose: str, priority: str = NORMAL

@@ -10,11 +10,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import BACK_WORDS, CANCEL_WORDS, HELP_WORDS, Engine, Flow, Input
 from flows.store import SqlConversationStore
-from catalogue import text
 from storage import accounts
 from storage.identity import Identity, identify
 
@@ -111,6 +111,7 @@ class FrontDesk:
     def handle(self, ctx: Ctx, inp: Input) -> None:
         if not ctx.line_user_id:
             return
+        ctx.desk = self
         ctx.account = accounts.ensure(ctx.session, ctx.line_user_id, ctx.now)
         ident = identify(ctx.session, ctx.account)
         if ident is None or not ident.bound:
@@ -199,38 +200,3 @@ class FrontDesk:
     def _allowed(ident: Identity, command: Command) -> bool:
         return not command.roles or ident.has(*command.roles)
 
-
-# Every flow module, each with register(desk). Order matters only for quick-reply menus.
-DESK_MODULES = (
-    "flows.account",
-    "flows.guardian",
-    "flows.upload",
-    "flows.performance",
-    "flows.my_portfolio",
-    "flows.certify",
-    "flows.class_progress",
-    "flows.picking",
-    "flows.receipts",
-    "flows.events",
-    "flows.records",
-    "flows.console",
-)
-
-_desk: FrontDesk | None = None
-
-
-def build_desk() -> FrontDesk:
-    """Wire every flow module into one desk (once per process)."""
-    import importlib
-
-    desk = FrontDesk()
-    for name in DESK_MODULES:
-        importlib.import_module(name).register(desk)
-    return desk
-
-
-def desk() -> FrontDesk:
-    global _desk
-    if _desk is None:
-        _desk = build_desk()
-    return _desk

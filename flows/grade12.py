@@ -17,7 +17,7 @@ from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_MESSAGES_PER_REQUEST
-from flows.records import split_for_line
+from flows.long_text import split_for_line
 from flows.store import Conversation
 from school import records
 from school.records import AUTOBIOGRAPHY, PLAN_SECTIONS, SECTIONS, STUDY_PLAN, RecordError
@@ -496,12 +496,10 @@ REVIEW = Flow(name=REVIEW_FLOW, steps=_review_steps(), begin=_review_begin,
 
 def on_documents(ctx: Ctx, ident: Identity, inp: Input) -> None:
     """自傳 / 學習計畫 (and the schedule's write_autobiography notice): write, or review."""
-    from flows.frontdesk import desk
-
     if STUDENT in ident.roles:
-        desk().start_flow(ctx, FLOW, document=KEYWORD_DOCUMENTS.get(inp.word))
+        ctx.start_flow(FLOW, document=KEYWORD_DOCUMENTS.get(inp.word))
         return
-    desk().start_flow(ctx, REVIEW_FLOW)
+    ctx.start_flow(REVIEW_FLOW)
 
 
 def tell_comments(ctx: Ctx, ident: Identity) -> None:

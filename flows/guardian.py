@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from catalogue import text
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from school import items
 from storage.identity import GUARDIAN, Identity
-from storage.models.portfolio import CERTIFIED, PENDING, REJECTED, CourseOutcome, Performance
 from storage.models.school import Student
 
 CHILD_PREFIX = "child:"
@@ -55,46 +54,20 @@ def _show(ctx: Ctx, child: Student) -> None:
         return
     year, number = semester.academic_year, semester.number
 
-    def count(*statuses: str) -> int:
-        return (
-            ctx.session.scalar(
-                select(func.count())
-                .select_from(CourseOutcome)
-                .where(
-                    CourseOutcome.student_id == child.id,
-                    CourseOutcome.academic_year == year,
-                    CourseOutcome.semester == number,
-                    CourseOutcome.status.in_(statuses),
-                )
-            )
-            or 0
-        )
-
-    performances = (
-        ctx.session.scalar(
-            select(func.count())
-            .select_from(Performance)
-            .where(
-                Performance.student_id == child.id,
-                Performance.academic_year == year,
-                Performance.status == "submitted",
-            )
-        )
-        or 0
-    )
-    limit = ctx.rules.limit_for("course_outcome", "uploads_per_semester")
+    outcomes = items.tally(ctx.session, ctx.rules, COURSE_OUTCOME, child.id, year, number)
+    performances = items.tally(ctx.session, ctx.rules, PERFORMANCE, child.id, year)
     ctx.reply(
         m.text(
             text(
                 "guardian.progress",
                 name=child.name,
                 term=semester.label,
-                uploaded=count(PENDING, CERTIFIED),
-                limit=limit,
-                certified=count(CERTIFIED),
-                pending=count(PENDING),
-                rejected=count(REJECTED),
-                performances=performances,
+                uploaded=outcomes.counted,
+                limit=outcomes.limit,
+                certified=outcomes.certified,
+                pending=outcomes.pending,
+                rejected=outcomes.rejected,
+                performances=performances.counted,
             )
         )
     )

@@ -19,8 +19,10 @@ from typing import Any
 from catalogue import text
 from flows.context import Ctx
 from flows.engine import Input
-from media import fit as media
-from media.fit import MB, FitResult, Kind
+from media.av import fit_av
+from media.documents import fit_pdf, images_to_pdf
+from media.kinds import MB, FitResult, Kind, classify_for_upload, mb, mime_of
+from media.sniff import refuse, sniff
 from school import items
 from storage.files import NotStored, StoredFile, TooLarge
 from storage.models.portfolio import FileRecord
@@ -132,7 +134,7 @@ def fetch(ctx: Ctx, message_id: str, max_bytes: int = MAX_INCOMING_BYTES) -> Sto
             if state == "succeeded":
                 continue  # ready now: fetch again at once
         except TooLarge:
-            raise IntakeError("media.download_too_large", limit=media.mb(max_bytes)) from None
+            raise IntakeError("media.download_too_large", limit=mb(max_bytes)) from None
         except IntakeError:
             raise
         except Exception as exc:  # noqa: BLE001 - the LINE seam raises its SDK's own errors
@@ -163,13 +165,13 @@ def receive(ctx: Ctx, inp: Input) -> Incoming:
         raise IntakeError("intake.not_a_file")
     stored = fetch(ctx, inp.message_id)
     try:
-        kind = media.sniff(ctx.files.path(stored.sha256))
+        kind = sniff(ctx.files.path(stored.sha256))
     except NotStored:
         raise IntakeError("intake.fetch_failed") from None
-    category = media.classify_for_upload(kind)
+    category = classify_for_upload(kind)
     if category is None:
         # Name the format when it has one: "這個檔案是 docx" helps more than "unknown".
-        refused = media.refuse(ctx.files.path(stored.sha256))
+        refused = refuse(ctx.files.path(stored.sha256))
         raise IntakeError(refused.reason, **refused.values)
     return Incoming(stored, kind, category, clean_display_name(inp.meta.get("fileName")))
 
@@ -180,7 +182,7 @@ def receive(ctx: Ctx, inp: Input) -> Incoming:
 def _record(ctx: Ctx, stored: StoredFile, kind: Kind, category: str, student_id: int,
             display_name: str | None = None) -> FileRecord:
     return items.new_file_record(
-        ctx.session, stored.sha256, stored.size, media.mime_of(kind) or "application/octet-stream",
+        ctx.session, stored.sha256, stored.size, mime_of(kind) or "application/octet-stream",
         category, student_id, ctx.now, display_name,
     )
 
@@ -198,7 +200,7 @@ def _fit_to_store(ctx: Ctx, fit: Any, inputs: list[Path], suffix: str) -> tuple[
 def fit_document(ctx: Ctx, incoming: Incoming, student_id: int) -> Fitted:
     """A PDF under the document cap, recorded."""
     source = ctx.files.path(incoming.stored.sha256)
-    result, stored = _fit_to_store(ctx, lambda ins, out: media.fit_pdf(ins[0], out),
+    result, stored = _fit_to_store(ctx, lambda ins, out: fit_pdf(ins[0], out),
                                    [source], ".pdf")
     if stored is None:
         raise IntakeError(result.reason, **result.values)
@@ -211,7 +213,7 @@ def fit_media(ctx: Ctx, incoming: Incoming, student_id: int) -> Fitted:
     source = ctx.files.path(incoming.stored.sha256)
     suffix = ".mp3" if incoming.kind in (Kind.MP3, Kind.M4A) else ".mp4"
     result, stored = _fit_to_store(
-        ctx, lambda ins, out: media.fit_av(ins[0], out, incoming.kind), [source], suffix
+        ctx, lambda ins, out: fit_av(ins[0], out, incoming.kind), [source], suffix
     )
     if stored is None or result.kind is None:
         raise IntakeError(result.reason, **result.values)
@@ -258,7 +260,7 @@ def combine_pages(ctx: Ctx, draft_kind: str, draft_id: int, student_id: int) -> 
         paths = [ctx.files.path(page.file.sha256) for page in waiting]
     except NotStored:
         raise IntakeError("intake.fetch_failed") from None
-    result, stored = _fit_to_store(ctx, media.images_to_pdf, paths, ".pdf")
+    result, stored = _fit_to_store(ctx, images_to_pdf, paths, ".pdf")
     if stored is None:
         raise IntakeError(result.reason, **result.values)
     return Fitted(_record(ctx, stored, Kind.PDF, DOCUMENT, student_id), result)

@@ -7,13 +7,20 @@ from typing import Any
 
 from catalogue import TEXTS, text
 from flows import messages as m
+from flows.cards import button, postback_button, shorten
 from flows.context import Ctx
-from flows.engine import Input
+from flows.engine import STAY, Input, StepFn
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
-from flows.performance import resume_draft as resume_performance
-from flows.performance import type_label
-from flows.upload import REUPLOAD, count_line, current_student, resume_draft, shorten
+from flows.store import Conversation
+from flows.submission import (
+    PERFORMANCE_FLOW,
+    REUPLOAD,
+    UPLOAD_FLOW,
+    count_line,
+    current_student,
+    type_label,
+)
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import items
 from school.items import ItemError, TermRef
@@ -108,17 +115,12 @@ def _link_button(ctx: Ctx, student: Student, record: FileRecord | None,
     if record is None:
         return None
     link = file_link(ctx, None, record.id, (items.VIEWER_STUDENT, student.id), ctx.now)
-    return _button(m.uri_action(text(label_key), link))
-
-
-def _button(action: dict[str, Any], primary: bool = False) -> dict[str, Any]:
-    return {"type": "button", "action": action, "height": "sm",
-            "style": "primary" if primary else "secondary"}
+    return button(m.uri_action(text(label_key), link))
 
 
 def _postback(label_key: str, data: str, primary: bool = False) -> dict[str, Any]:
     label = text(label_key)
-    return _button(m.postback_action(label, data, label), primary)
+    return postback_button(label, data, primary)
 
 
 def _bubble(ctx: Ctx, student: Student, entry: CourseOutcome | Performance) -> dict[str, Any]:
@@ -264,11 +266,43 @@ def _withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
 
 def _resume(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
     if kind == OUTCOME:
-        resume_draft(ctx, item_id)
+        ctx.start_flow(UPLOAD_FLOW, draft_id=item_id)
     else:
-        resume_performance(ctx, item_id)
+        ctx.start_flow(PERFORMANCE_FLOW, draft_id=item_id)
 
 
 def register(desk: FrontDesk) -> None:
     desk.command("portfolio", ("我的學習歷程", "我的歷程"), (STUDENT,))(on_portfolio)
     desk.postback(PREFIX, (STUDENT,))(on_button)
+
+
+# --- card taps inside an upload conversation ---
+
+
+def card_tap_inside_flow(ctx: Ctx, inp: Input) -> bool:
+    """A 我的歷程 card button tapped while an upload conversation is open.
+
+    The front desk hands every input to the open conversation first, so the flow acts on the
+    tap itself: withdrawing or paging happens without leaving the draft; starting another
+    draft waits until this one is sent or cancelled (it would otherwise replace this one).
+    """
+    if inp.kind != "postback":
+        return False
+    if inp.data.startswith(REUPLOAD) or inp.data.startswith(PREFIX + RESUME):
+        ctx.reply(m.text(text("upload.finish_current_first")))
+        return True
+    if inp.data.startswith(PREFIX):
+        handle_button(ctx, inp.data[len(PREFIX):])
+        return True
+    return False
+
+
+def with_card_taps(run: StepFn) -> StepFn:
+    """A step that also answers 我的歷程 card taps, staying where it is."""
+
+    def guarded(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+        if card_tap_inside_flow(ctx, inp):
+            return STAY
+        return run(ctx, conv, inp)
+
+    return guarded

@@ -19,22 +19,26 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalogue import TEXTS, text
 from flows import intake
 from flows import messages as m
+from flows.cards import card
 from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.frontdesk import FrontDesk
+from flows.my_portfolio import with_card_taps
 from flows.store import Conversation
-from flows.upload import (
+from flows.submission import (
     MENU_QUICK,
-    card,
+    PERFORMANCE_FLOW,
     check_summary,
+    chosen_term,
     count_line,
     current_student,
     describe_files,
     limit_refusal,
     refuse_submission,
     send_failure,
+    term_prompt,
+    type_label,
     window_refusal,
-    with_card_taps,
 )
 from rules.model import PERFORMANCE
 from school import items
@@ -43,7 +47,8 @@ from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import STUDENT, Identity
 from storage.models.portfolio import DRAFT, Performance
 
-FLOW = "performance"
+FLOW = PERFORMANCE_FLOW
+TERM = "performance:term"
 TYPE = "performance:type"
 SUMMARY = "performance:summary"
 FILES = "performance:files"
@@ -167,10 +172,6 @@ RECORD_TYPES: tuple[RecordType, ...] = (
 TYPES = {t.key: t for t in RECORD_TYPES}
 
 
-def type_label(key: str) -> str:
-    return text(f"performance.type.{key}")
-
-
 def field_label(record_type: str, spec: FieldSpec) -> str:
     """A type's own wording for a field where it has one, else the common one."""
     own = f"performance.field.{record_type}.{spec.key}"
@@ -236,10 +237,29 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
             return _lost(ctx)
         conv.data["draft_id"] = found.id
         return _resume_state(ctx, found)
-    term = items.current_term(ctx.rules, ctx.now)
+    open_terms = items.upload_terms(ctx.rules, PERFORMANCE, student.grade, ctx.now)
+    if len(open_terms) > 1:
+        conv.data["terms"] = [[t.academic_year, t.semester] for t in open_terms]
+        return TERM
+    term = open_terms[0] if open_terms else items.current_term(ctx.rules, ctx.now)
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
+    return _start_term(ctx, conv, student, term)
+
+
+def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    student = current_student(ctx)
+    if student is None:
+        return _lost(ctx)
+    term = chosen_term(conv, inp)
+    if term is None:
+        ctx.reply(m.text(text("school_rules.term.unknown")))
+        return TERM
+    return _start_term(ctx, conv, student, term)
+
+
+def _start_term(ctx: Ctx, conv: Conversation, student: Any, term: TermRef) -> str:
     check = items.check_window_for(ctx.session, ctx.rules, PERFORMANCE, term, student.id,
                                    student.grade, ctx.now)
     if not check.open:
@@ -675,6 +695,8 @@ def _describe(ctx: Ctx, conv: Conversation) -> str:
 
 def _steps() -> dict[str, Step]:
     steps: dict[str, Step] = {
+        TERM: step(("postback", "text"), _term_run,
+                   lambda ctx, conv: term_prompt(conv, PERFORMANCE)),
         TYPE: step(("postback", "text"), with_card_taps(_type_run), _type_prompt),
     }
     for record_type in RECORD_TYPES:
@@ -702,15 +724,11 @@ PERFORMANCE_FLOW = Flow(
 
 
 def on_performance(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def resume_draft(ctx: Ctx, performance_id: int) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW, draft_id=performance_id)
+    ctx.start_flow(FLOW, draft_id=performance_id)
 
 
 def register(desk: FrontDesk) -> None:

@@ -25,6 +25,7 @@ from flows.store import Conversation
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import picking
 from school.picking import Candidate, Outcome, PickState
+from school.schedule import to_rules_grade
 from storage.clock import format_date, format_datetime
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity
 from storage.models.school import SchoolClass
@@ -314,7 +315,8 @@ class View:
 
 
 def _state(ctx: Ctx, student_id: int, year: int | None = None) -> PickState:
-    year = year if year is not None else picking.picking_year(ctx.rules, ctx.now)
+    grade = picking.student_grade(ctx.session, student_id)
+    year = year if year is not None else picking.picking_year(ctx.rules, ctx.now, grade)
     return picking.state(ctx.session, ctx.rules, student_id, year, ctx.now)
 
 
@@ -368,7 +370,8 @@ def act(ctx: Ctx, student_id: int, data: str, page: int = 1) -> View:
         year = (
             int(parts[1])
             if len(parts) == 2 and parts[1].isdigit()
-            else picking.picking_year(ctx.rules, ctx.now)
+            else picking.picking_year(ctx.rules, ctx.now,
+                                      picking.student_grade(ctx.session, student_id))
         )
         if action == CONFIRM:
             return _confirm(ctx, student_id, year)
@@ -495,9 +498,7 @@ PICK = Flow(
 
 
 def on_pick(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def on_pick_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
@@ -507,9 +508,7 @@ def on_pick_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
         return
     view = act(ctx, ident.student.id, PREFIX + rest)
     if view.state in ("browse", "summary", "confirmed"):
-        from flows.frontdesk import desk
-
-        desk().start_flow(ctx, FLOW, view=view.state, page=view.page)
+        ctx.start_flow(FLOW, view=view.state, page=view.page)
 
 
 def on_pick_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
@@ -526,14 +525,16 @@ def on_pick_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
     if not classes:
         ctx.reply(m.text(text("picking.progress.no_class")))
         return
-    year = picking.picking_year(ctx.rules, ctx.now)
-    window = picking.picking_window(ctx.rules, year)
-    if window is None:
-        ctx.reply(m.text(text("picking.progress.no_window", year=year)))
-        return
-    phase = picking.phase_of(window, ctx.now)
     replies = []
     for cls in classes[:5]:
+        # Grade 12 picks on its own window before graduation.
+        grade = to_rules_grade(cls.grade) if cls.grade is not None else None
+        year = picking.picking_year(ctx.rules, ctx.now, grade)
+        window = picking.picking_window(ctx.rules, year, grade)
+        if window is None:
+            replies.append(m.text(text("picking.progress.no_window", year=year)))
+            continue
+        phase = picking.phase_of(window, ctx.now)
         rows = picking.class_progress(ctx.session, cls.id, year)
         waiting = [r for r in rows if r.confirmed_at is None]
         lines = [

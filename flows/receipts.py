@@ -189,9 +189,7 @@ CONFIRM_RECEIPT = Flow(
 
 
 def on_receipts(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def register(desk: FrontDesk) -> None:

@@ -2,8 +2,7 @@
 
 The draft is a CourseOutcome row in status draft with DraftPage rows for its photos, so it
 survives a timeout: the engine offers it back ("你有一份尚未送出的草稿"). Windows and limits
-come from the school's rules. Some helpers here (who the student is, window and limit refusals,
-counts) are shared with the 多元表現 flow and 我的學習歷程.
+come from the school's rules; what both upload flows share is in flows/submission.py.
 """
 
 from __future__ import annotations
@@ -15,21 +14,39 @@ from sqlalchemy.exc import SQLAlchemyError
 from catalogue import text
 from flows import intake
 from flows import messages as m
+from flows.cards import button, card, shorten
 from flows.context import Ctx
-from flows.engine import END, STAY, Flow, Input, StepFn, step
+from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
+from flows.my_portfolio import with_card_taps
 from flows.store import Conversation
-from media.fit import mb
-from rules.model import COURSE_OUTCOME, PERFORMANCE
+from flows.submission import (
+    MENU_QUICK,
+    REUPLOAD,
+    SUMMARY_LIMIT,
+    UPLOAD_FLOW,
+    check_summary,
+    chosen_term,
+    count_line,
+    current_student,
+    describe_files,
+    limit_refusal,
+    refuse_submission,
+    send_failure,
+    term_prompt,
+    window_refusal,
+)
+from rules.model import COURSE_OUTCOME
 from school import items
-from school.items import ItemError, Room, TermRef, WindowCheck
+from school.items import ItemError, TermRef
 from storage.clock import format_date
 from storage.identity import STUDENT, Identity
-from storage.models.portfolio import CERTIFIED, DRAFT, CourseOutcome, FileRecord
+from storage.models.portfolio import DRAFT, CourseOutcome
 from storage.models.school import Course, Student
 
-FLOW = "upload"
+FLOW = UPLOAD_FLOW
+TERM = "upload:term"
 COURSE = "upload:course"
 FILES = "upload:files"
 SUMMARY = "upload:summary"
@@ -44,143 +61,14 @@ KEEP_SUMMARY = "upload:keep"
 SUBMIT = "upload:submit"
 EDIT_SUMMARY = "upload:edit"
 ADD_FILES = "upload:more"
-REUPLOAD = "reupload:"
 
 NEXT_WORDS = frozenset({"下一步", "完成", "好了", "傳完了", "next"})
 SUBMIT_WORDS = frozenset({"送出", "確認送出"})
-SUMMARY_LIMIT = 100
 # LINE shows at most 13 quick replies: a course list longer than that is paged, two kept for
 # the page buttons.
 QUICK_LIMIT = 13
 PAGE_SIZE = 11
-LABEL_LIMIT = 20
 
-MENU_QUICK: list[m.QuickItem] = [("我的歷程", "我的歷程")]
-
-
-# --- helpers shared with the other upload flows -----------------------------------------------
-
-
-def current_student(ctx: Ctx) -> Student | None:
-    account = ctx.account
-    if account is None or account.student_id is None:
-        return None
-    student = ctx.session.get(Student, account.student_id)
-    if student is None or student.sealed_at is not None:
-        return None
-    return student
-
-
-def window_refusal(check: WindowCheck, item_kind: str) -> str:
-    """Why the window refuses, with its dates."""
-    label = text(f"upload.window_name.{item_kind}")
-    if check.window is None:
-        return text("upload.window_none", window=label)
-    values = {"window": label, "start": format_date(check.window.first_day),
-              "end": format_date(check.window.last_day)}
-    key = "upload.window_not_open" if check.reason == "not_open" else "upload.window_closed"
-    return text(key, **values)
-
-
-def item_title(item: items.CountedItem) -> str:
-    if item.kind == PERFORMANCE:
-        return text(f"performance.type.{item.title}")
-    return item.title
-
-
-def limit_refusal(usage_room: Room) -> str:
-    """Which scope is full, the items that count, and how to free a slot."""
-    full = usage_room.full_scope
-    assert full is not None
-    kind = usage_room.item_kind
-    lines = [
-        text("upload.limit_reached", what=text(f"upload.item_name.{kind}"),
-             scope=text(f"upload.scope.{full.scope}"), limit=full.limit or 0)
-    ]
-    for number, item in enumerate(full.items, start=1):
-        lines.append(text("upload.limit_item", n=number, title=item_title(item),
-                          term=f"{item.academic_year}-{item.semester}",
-                          status=text(f"upload.status.{item.status}")))
-    withdrawable = [i for i in full.items if i.status != CERTIFIED]
-    if kind == COURSE_OUTCOME:
-        lines.append(text("upload.limit_how_outcome" if withdrawable
-                          else "upload.limit_all_certified"))
-    else:
-        lines.append(text("upload.limit_how_performance"))
-    return "\n".join(lines)
-
-
-def count_line(usage_room: Room, number: int | None = None) -> str:
-    """With number: 本學期第 3/6 件 (the item about to be sent); without: 本學期 2/6 件 used.
-    The year is added where the school caps it."""
-    semester = usage_room.semester
-    year = usage_room.year
-    if number is None:
-        keys, sem_n, year_n = ("upload.used_semester", "upload.used_year"), semester.used, year.used
-    else:
-        keys = ("upload.count_semester", "upload.count_year")
-        sem_n, year_n = number, year.used - semester.used + number
-    parts = [_of(text(keys[0], n=sem_n), semester.limit)]
-    if year.limit is not None:
-        parts.append(_of(text(keys[1], n=year_n), year.limit))
-    return "、".join(parts)
-
-
-def _of(base: str, limit: int | None) -> str:
-    if limit is None:
-        return text("upload.count_no_limit", count=base)
-    return text("upload.count_of_limit", count=base, limit=limit)
-
-
-def describe_files(records: list[FileRecord | None], pages: int = 0) -> str:
-    parts = []
-    if pages:
-        parts.append(text("upload.files_photos", n=pages))
-    for record in records:
-        if record is None:
-            continue
-        name = record.display_name or text("upload.file_kind." + record.mime.split("/")[0])
-        parts.append(text("upload.files_one", name=name, size=mb(record.size)))
-    return "、".join(parts) if parts else text("upload.files_none")
-
-
-def send_failure(ctx: Ctx, exc: Exception, quick: list[Any]) -> None:
-    ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.draft_kept"), quick=quick))
-
-
-def shorten(label: str, limit: int = LABEL_LIMIT) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def card_tap_inside_flow(ctx: Ctx, inp: Input) -> bool:
-    """A 我的歷程 card button tapped while an upload conversation is open.
-
-    The front desk hands every input to the open conversation first, so the flow acts on the
-    tap itself: withdrawing or paging happens without leaving the draft; starting another
-    draft waits until this one is sent or cancelled (it would otherwise replace this one).
-    """
-    from flows.my_portfolio import PREFIX, RESUME, handle_button
-
-    if inp.kind != "postback":
-        return False
-    if inp.data.startswith(REUPLOAD) or inp.data.startswith(PREFIX + RESUME):
-        ctx.reply(m.text(text("upload.finish_current_first")))
-        return True
-    if inp.data.startswith(PREFIX):
-        handle_button(ctx, inp.data[len(PREFIX):])
-        return True
-    return False
-
-
-def with_card_taps(run: StepFn) -> StepFn:
-    """A step that also answers 我的歷程 card taps, staying where it is."""
-
-    def guarded(ctx: Ctx, conv: Conversation, inp: Input) -> str:
-        if card_tap_inside_flow(ctx, inp):
-            return STAY
-        return run(ctx, conv, inp)
-
-    return guarded
 
 
 # --- the flow ---------------------------------------------------------------------------------
@@ -213,10 +101,29 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
         return _state_for(ctx, outcome)
     if args.get("replaces"):
         return _begin_replacement(ctx, conv, student, int(args["replaces"]))
-    term = items.current_term(ctx.rules, ctx.now)
+    open_terms = items.upload_terms(ctx.rules, COURSE_OUTCOME, student.grade, ctx.now)
+    if len(open_terms) > 1:
+        conv.data["terms"] = [[t.academic_year, t.semester] for t in open_terms]
+        return TERM
+    term = open_terms[0] if open_terms else items.current_term(ctx.rules, ctx.now)
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
+    return _start_term(ctx, conv, student, term)
+
+
+def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+    student = current_student(ctx)
+    if student is None:
+        return _lost(ctx)
+    term = chosen_term(conv, inp)
+    if term is None:
+        ctx.reply(m.text(text("school_rules.term.unknown")))
+        return TERM
+    return _start_term(ctx, conv, student, term)
+
+
+def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -> str:
     check = items.check_window_for(ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id,
                                    student.grade, ctx.now)
     if not check.open:
@@ -462,17 +369,6 @@ def _files_done(ctx: Ctx, conv: Conversation, outcome: CourseOutcome) -> str:
 # --- the summary ---
 
 
-def check_summary(words: str) -> tuple[str | None, str | None]:
-    """(summary, None) when fine, else (None, what to tell the student)."""
-    summary = words.strip()
-    if not summary:
-        return None, text("upload.summary_empty")
-    # 100 characters as people count them (each Chinese character is one), not bytes.
-    if len(summary) > SUMMARY_LIMIT:
-        return None, text("upload.summary_too_long", limit=SUMMARY_LIMIT, n=len(summary))
-    return summary, None
-
-
 def _summary_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     outcome = _outcome(ctx, conv)
     quick: list[Any] = [("取消", "取消")]
@@ -520,49 +416,19 @@ def confirmation_card(ctx: Ctx, outcome: CourseOutcome, student: Student) -> dic
          format_date(deadline) if deadline else text("upload.deadline_unknown")),
     ]
     buttons: list[dict[str, Any]] = [
-        _button(m.postback_action(text("upload.button_submit"), SUBMIT,
+        button(m.postback_action(text("upload.button_submit"), SUBMIT,
                                   text("upload.button_submit")), primary=True),
-        _button(m.postback_action(text("upload.button_edit_summary"), EDIT_SUMMARY,
+        button(m.postback_action(text("upload.button_edit_summary"), EDIT_SUMMARY,
                                   text("upload.button_edit_summary"))),
-        _button(m.postback_action(text("upload.button_more_files"), ADD_FILES,
+        button(m.postback_action(text("upload.button_more_files"), ADD_FILES,
                                   text("upload.button_more_files"))),
     ]
     if outcome.document_file_id is not None:
         link = file_link(ctx, None, outcome.document_file_id, (items.VIEWER_STUDENT, student.id),
                          ctx.now)
-        buttons.append(_button(m.uri_action(text("upload.button_view"), link)))
+        buttons.append(button(m.uri_action(text("upload.button_view"), link)))
     return card(text("upload.card_title"), rows, buttons,
                 alt=text("upload.card_alt", course=course.subject))
-
-
-def card(title: str, rows: list[tuple[str, str]], buttons: list[dict[str, Any]],
-         alt: str) -> dict[str, Any]:
-    """A flex bubble: a title, label/value rows, and buttons in the footer."""
-    body: list[dict[str, Any]] = [
-        {"type": "text", "text": title, "weight": "bold", "size": "lg", "wrap": True},
-        {"type": "separator", "margin": "md"},
-    ]
-    for label, value in rows:
-        body.append({
-            "type": "box", "layout": "baseline", "spacing": "sm", "margin": "md",
-            "contents": [
-                {"type": "text", "text": label, "size": "sm", "color": "#888888", "flex": 2},
-                {"type": "text", "text": value or "—", "size": "sm", "wrap": True, "flex": 5},
-            ],
-        })
-    bubble: dict[str, Any] = {
-        "type": "bubble",
-        "body": {"type": "box", "layout": "vertical", "contents": body},
-    }
-    if buttons:
-        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm",
-                            "contents": buttons}
-    return m.flex(alt, bubble)
-
-
-def _button(action: dict[str, Any], primary: bool = False) -> dict[str, Any]:
-    return {"type": "button", "action": action, "height": "sm",
-            "style": "primary" if primary else "secondary"}
 
 
 def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
@@ -607,20 +473,6 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     return END
 
 
-def refuse_submission(ctx: Ctx, result: items.Submitted, item_kind: str) -> None:
-    """Why a submission did not go through (window, limit, already done); the draft is kept."""
-    if result.reason == "window" and result.window is not None:
-        ctx.reply(m.text(window_refusal(result.window, item_kind) + "\n"
-                         + text("upload.draft_kept")))
-    elif result.reason == "limit" and result.room is not None:
-        ctx.reply(m.text(limit_refusal(result.room) + "\n" + text("upload.draft_kept"),
-                         quick=MENU_QUICK))
-    elif result.reason == "replaced":
-        ctx.reply(m.text(text("upload.replace_already_replaced"), quick=MENU_QUICK))
-    else:
-        ctx.reply(m.text(text("upload.already_sent"), quick=MENU_QUICK))
-
-
 # --- cancelling and resuming ---
 
 
@@ -642,6 +494,8 @@ def _describe(ctx: Ctx, conv: Conversation) -> str:
 UPLOAD = Flow(
     name=FLOW,
     steps={
+        TERM: step(("postback", "text"), _term_run,
+                   lambda ctx, conv: term_prompt(conv, COURSE_OUTCOME)),
         COURSE: step(("postback", "text"), with_card_taps(_course_run), _course_prompt),
         FILES: step(("image", "video", "audio", "file", "postback", "text"),
                     with_card_taps(_files_run), _files_prompt),
@@ -660,23 +514,17 @@ UPLOAD = Flow(
 
 
 def on_upload(ctx: Ctx, ident: Identity, inp: Input) -> None:
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW)
+    ctx.start_flow(FLOW)
 
 
 def start_replacement(ctx: Ctx, outcome_id: int) -> None:
     """Start the replacement of a rejected item, its course already chosen."""
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW, replaces=outcome_id)
+    ctx.start_flow(FLOW, replaces=outcome_id)
 
 
 def resume_draft(ctx: Ctx, outcome_id: int) -> None:
     """Open a draft that has no conversation any more (e.g. after a refused submission)."""
-    from flows.frontdesk import desk
-
-    desk().start_flow(ctx, FLOW, draft_id=outcome_id)
+    ctx.start_flow(FLOW, draft_id=outcome_id)
 
 
 def on_reupload(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flows.context import Ctx
+from flows.desk import desk
 from flows.engine import input_from_event
-from flows.frontdesk import desk
 from handlers.router import Router
 
 

@@ -48,7 +48,8 @@ def run(svc: Services) -> dict[str, int]:
         lock_named(session, "certification-tick")
         counts["reassigned"] = len(cert.reresolve_pending(session, now, reason="chain changed",
                                                           only_unsettled=True))
-        counts["escalated"] = len(cert.escalate_due(session, now, svc.rules).moves)
+        # Late items offered to the convener (rule 七: offered, not moved).
+        counts["escalated"] = sum(cert.escalate_due(session, now, svc.rules).pairs.values())
     counts["certifier_pushes"] = push_certifiers(svc, now)
     counts["approval_digests"] = digest_approvals(svc, now)
     return counts
@@ -136,8 +137,10 @@ def _window_end(rules: SchoolRules, academic_year: int, semester: int) -> str:
 def _note_line(session: Session, rules: SchoolRules, note: CertifierNote) -> str:
     other = session.get(Staff, note.other_staff_id) if note.other_staff_id else None
     name = other.name if other else ""
-    key = "certify.push.escalated_in" if note.kind == cert.ESCALATED_IN \
-        else "certify.push.escalated_out"
+    key = {cert.ESCALATED_IN: "certify.push.escalated_in",
+           cert.OFFERED: "school_rules.certify.offered",
+           cert.TAKEN_OVER: "school_rules.certify.taken_over"}.get(note.kind,
+                                                                   "certify.push.escalated_out")
     return text(key, count=note.count, name=name,
                 end=_window_end(rules, note.academic_year, note.semester))
 
@@ -155,7 +158,10 @@ def digest_messages(
     else:
         lines.append(text("certify.push.notes_only"))
     lines.extend(_note_line(session, svc.rules, n) for n in notes)
-    messages: list[dict[str, Any]] = [m.text("\n".join(lines))]
+    # Late items offered to a convener: one tap to take them over, or to remind the teacher.
+    offers = [n for n in notes if n.kind == cert.OFFERED and n.other_staff_id]
+    quick = certify_flow.offer_buttons(session, svc.settings.secret_key, offers)
+    messages: list[dict[str, Any]] = [m.text("\n".join(lines), quick=quick or None)]
     if items:
         cards = certify_flow.Cards(session, svc.settings.secret_key, svc.settings.public_base_url,
                                    now, staff_id, link_ttl=certify_flow.PUSH_LINK_TTL)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from flows.context import Ctx
 from handlers import build_router
 from jobs import delivery
-from jobs.queue import EVENTS
+from jobs.queue import enqueue_events
 from runtime.services import Services, services
 from school.schedule import effective_rules
 from storage import inbox as inbox_store
@@ -113,7 +113,6 @@ def sweep() -> dict[str, int]:
     now = svc.clock.now()
     with svc.db.transaction() as session:
         stale = inbox_store.stale_pending(session, now)
-    for event_id in stale:
-        svc.queue.enqueue("jobs.inbox.process_event", event_id, queue=EVENTS)
+    enqueue_events(svc.queue, stale)
     sent = delivery.deliver_due(svc)
     return {"requeued": len(stale), "delivered": sent}

@@ -26,6 +26,7 @@ from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
 from runtime.services import Services, services
+from school import deletion, management, schedule
 from school import lifecycle as life
 from storage import backup
 from storage import inbox as inbox_store
@@ -44,12 +45,35 @@ FAREWELL_PURPOSE = "lifecycle_farewell"
 NOTICE_PURPOSE = "management_notice"
 
 
+ROLLOVER = "rollover"
+
+
 def run(svc: Services) -> dict[str, int]:
     now = svc.clock.now()
     counts: dict[str, int] = {}
     counts.update(run_daily(svc, now))
     counts.update(schedule_backup(svc, now))
+    counts.update(warn_rollover(svc, now))
     return counts
+
+
+def warn_rollover(svc: Services, now: datetime) -> dict[str, int]:
+    """Once, 60 days before the rules file's calendar runs out: tell 註冊組 to add the next
+    學年度 (after that day nothing in the schedule falls due any more)."""
+    rules = svc.rules
+    if not rules.rollover_due(now) or not daily_due(rules, now):
+        return {}
+    end = rules.calendar_end
+    run_id = _claim(svc, ROLLOVER, end, now, {"calendar_end": end.isoformat()})
+    if run_id is None:
+        return {}
+    with svc.db.transaction() as session:
+        notify_management(session, rules, now, text(
+            "school_rules.rollover.notice", end=format_date(end), year=max(rules.years) + 1))
+        run_row = session.get(LifecycleRun, run_id)
+        if run_row is not None:
+            run_row.finished_at = now
+    return {"rollover_warned": 1}
 
 
 # --- saying goodbye and telling the office ------------------------------------------------------
@@ -75,15 +99,18 @@ def say_farewells(session: Session, rules: SchoolRules, now: datetime,
     return len(farewells)
 
 
-def notify_management(session: Session, rules: SchoolRules, now: datetime, body: str) -> str | None:
-    """Push a staff notice to the platform-management contact of rule 七; their LINE user id,
-    or None when nobody in the chain is on LINE (the notice is logged instead)."""
-    recipients = life.management_recipients(session, now)
+def notify_management(
+    session: Session, rules: SchoolRules, now: datetime, body: str, *, backup: bool = False
+) -> str | None:
+    """Push a staff notice to the platform-management contact of rule 七 (backup news: to the
+    IT media section first, 附表二 二); their LINE user id, or None when nobody in the chain is
+    on LINE (the notice is logged instead)."""
+    chain = management.backup_chain(session, now) if backup else management.management_chain(session, now)
+    recipients = management.management_recipients(session, now, chain)
     if not recipients:
         log.warning("no platform-management contact on LINE for: %s", body.splitlines()[0])
         return None
     staff, to = recipients[0]
-    chain = life.management_chain(session, now)
     head = chain[0] if chain else None
     if head is not None and head.staff.id != staff.id:
         body = text("lifecycle.notice.as_proxy", role=head.role, name=head.staff.name) + "\n" + body
@@ -105,15 +132,17 @@ class RetentionOutcome:
 
 
 def report_path(svc: Services) -> Path:
-    return Path(svc.settings.storage_dir) / REPORTS_DIR / life.DELETION_REPORT_NAME
+    return Path(svc.settings.storage_dir) / REPORTS_DIR / deletion.DELETION_REPORT_NAME
 
 
 def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
     """Seal who is due, delete who has expired: one transaction per student."""
     outcome = RetentionOutcome()
     with svc.db.session() as session:
-        to_seal = [s.id for s in life.due_for_sealing(session, now)]
-        to_delete = [s.id for s in life.due_for_deletion(session, svc.rules, now)]
+        # Rule 九 waits for the graduates' last picking, submission and receipt confirmation.
+        effective = schedule.effective_rules(session, svc.rules)
+        to_seal = [s.id for s in life.due_for_sealing(session, now, effective)]
+        to_delete = [s.id for s in deletion.due_for_deletion(session, svc.rules, now)]
     for student_id in to_seal:
         try:
             with svc.db.transaction() as session:
@@ -136,7 +165,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
                 student = session.get(Student, student_id)
                 if student is None:
                     continue
-                outcome.deleted.append(life.delete_student(session, svc.rules, now, student))
+                outcome.deleted.append(deletion.delete_student(session, svc.rules, now, student))
         except Exception:
             log.exception("deleting student %s failed", student_id)
             outcome.failed.append(str(student_id))
@@ -147,12 +176,12 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
 def finish_deletions(svc: Services, now: datetime, outcome: RetentionOutcome | None = None) -> int:
     """After the rows are committed: remove the bytes nothing names any more, rewrite the CSV."""
     with svc.db.transaction() as session:
-        removed = life.remove_pending_bytes(session, svc.files, now)
+        removed = deletion.remove_pending_bytes(session, svc.files, now)
     path = report_path(svc)
     with svc.db.session() as session:
         has_reports = session.scalars(select(RetentionDeletion.id)).first() is not None
         if has_reports or path.exists():
-            life.write_deletion_report(session, path)
+            deletion.write_deletion_report(session, path)
     if outcome is not None:
         outcome.bytes_removed = removed
         outcome.report = path if has_reports else None
@@ -252,8 +281,9 @@ def run_backup(svc: Services, run_id: int) -> backup.BackupResult | None:
                                   "missing": len(result.missing), "pruned": len(pruned)}
         if error is not None:
             notify_management(session, svc.rules, now,
-                              text("lifecycle.notice.backup_failed", error=error[:300]))
+                              text("lifecycle.notice.backup_failed", error=error[:300]),
+                              backup=True)
         elif result is not None and result.missing:
             notify_management(session, svc.rules, now, text(
-                "lifecycle.notice.backup_missing", count=len(result.missing)))
+                "lifecycle.notice.backup_missing", count=len(result.missing)), backup=True)
     return result

@@ -28,6 +28,7 @@ from jobs import budget
 from rules.model import (
     AUDIENCES,
     COURSE_OUTCOME,
+    LAST_GRADE,
     PERFORMANCE,
     NotConfigured,
     Occurrence,
@@ -158,10 +159,6 @@ def run(svc: Services) -> dict[str, int]:
             plan_required_events(session, rules, now, plan)
             plan_announcements(session, now, plan)
             counts.update(plan.send(session, outbox, now))
-            from school.calendar import warn_runs_out
-
-            if told := warn_runs_out(session, svc.rules, now, outbox):
-                counts["calendar_runs_out"] = told
         reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
         enforced = budget.enforce(svc, session, rules, outbox, now, reserve, quota)
         counts.update(enforced.as_counts())
@@ -242,6 +239,8 @@ class _Notice:
         self._values: dict[int | None, dict[str, str]] = {}
 
     def values(self, grade: int | None) -> dict[str, str]:
+        if grade is None:
+            grade = _row_grade(self.occurrence)
         if grade not in self._values:
             o = self.occurrence
             self._values[grade] = self.rules.notice_values(o.academic_year, o.semester, grade=grade)
@@ -288,6 +287,11 @@ def button_for(flow: str | None) -> dict[str, Any] | None:
     key = "schedule.button.todo" if action == "todo" else f"rules.button.{flow}"
     label = TEXTS[key] if key in TEXTS else text("schedule.button.open")
     return m.postback_action(label, f"menu:{action}", label)
+
+
+def _row_grade(o: Occurrence) -> int | None:
+    """Grade 12 for a row that only concerns grade 12 (its windows are grade 12's own)."""
+    return LAST_GRADE if o.row.grades == (LAST_GRADE,) else None
 
 
 def _window(rules: SchoolRules, kind: str, o: Occurrence, grade: int | None) -> Window | None:
@@ -344,7 +348,7 @@ def _plan_students(
             found.append((person, notice.item(lines, grade=person.grade, stale_after=window.end)))
         return found
     if flow == "pick":
-        window = _window(rules, "picking", o, None)
+        window = _window(rules, "picking", o, _row_grade(o))
         if window is None or now > window.end:
             return []
         waiting = schedule.unconfirmed_pickers(session, o.academic_year,
@@ -353,7 +357,7 @@ def _plan_students(
         return [(p, notice.item([line], grade=p.grade, stale_after=window.end))
                 for p in people if p.person_id in waiting]
     if flow == "confirm_receipt":
-        window = _window(rules, "receipt_confirmation", o, None)
+        window = _window(rules, "receipt_confirmation", o, _row_grade(o))
         if window is None or now > window.end:
             return []
         unanswered = schedule.unanswered_receipts(session, o.academic_year)

@@ -1,1 +1,2 @@
-"""Media: what a file really is, by its bytes, and how to fit it under the national upload caps."""
+"""Files people hand in and take away: what a file is by its bytes, fitting it under the national
+upload caps, and writing spreadsheets that never run a formula."""

@@ -19,12 +19,25 @@ ITEM_STATES: Final = frozenset({"draft", "pending", "certified", "rejected"})
 SEMESTER_WINDOWS: Final = ("upload", "performance_upload", "certification")
 # Only these may differ for grade 12's last semester (the national two-week rule exempts it).
 GRADE12_WINDOWS: Final = ("upload", "certification")
-YEAR_WINDOWS: Final = ("picking", "receipt_confirmation")
+# submission: the day the picks go to the central database, as the agency's letter says
+# (視國教署來文), set by staff each year; receipt_confirmation: set when the 收訖明細 is imported.
+YEAR_WINDOWS: Final = ("picking", "receipt_confirmation", "submission")
 WINDOW_KINDS: Final = SEMESTER_WINDOWS + YEAR_WINDOWS
 
 NATIONAL_UPLOAD_DAYS_AFTER_CLOSING: Final = 14
 NATIONAL_MIN_RECEIPT_DAYS: Final = 3
+# How long before the rules file's calendar runs out staff hear that the next year is missing.
+ROLLOVER_WARNING_DAYS: Final = 60
 LAST_GRADE: Final = 12
+# Rosters number grades 1-3 (高一至高三); the rules speak of 10-12.
+ROSTER_GRADE_OFFSET: Final = 9
+
+
+def rules_grade(grade: int | None) -> int | None:
+    """A grade as the rules count it, whether a roster's 3 or the rules' 12 came in."""
+    if grade is None:
+        return None
+    return grade + ROSTER_GRADE_OFFSET if grade <= 3 else grade
 
 DEFAULT_UPLOAD_DAYS_AFTER_CLOSING: Final = 14
 DEFAULT_CERTIFICATION_DAYS_AFTER_UPLOAD: Final = 7
@@ -74,7 +87,8 @@ def _labels(group: str, keys: Sequence[str]) -> Mapping[str, str]:
 
 
 WINDOW_LABELS: Final[Mapping[str, str]] = _labels(
-    "window", ("upload", "performance_upload", "certification", "picking", "receipt_confirmation")
+    "window", ("upload", "performance_upload", "certification", "picking", "receipt_confirmation",
+               "submission")
 )
 PRIORITY_LABELS: Final[Mapping[str, str]] = _labels("priority", ("urgent", "normal", "low"))
 EVENT_LABELS: Final[Mapping[str, str]] = _labels(
@@ -168,7 +182,7 @@ class Semester:
         return self.start <= day <= self.end
 
     def window(self, kind: str, grade: int | None = None) -> Window:
-        if grade == LAST_GRADE and kind in self.grade12_windows:
+        if rules_grade(grade) == LAST_GRADE and kind in self.grade12_windows:
             return self.grade12_windows[kind]
         try:
             return self.windows[kind]
@@ -181,6 +195,16 @@ class AcademicYear:
     number: int
     semesters: Mapping[int, Semester]
     windows: Mapping[str, Window]
+    # Grade 12's own picking (and submission) before graduation, where the school set them.
+    grade12_windows: Mapping[str, Window] = field(default_factory=dict)
+
+    def window(self, kind: str, grade: int | None = None) -> Window:
+        if rules_grade(grade) == LAST_GRADE and kind in self.grade12_windows:
+            return self.grade12_windows[kind]
+        try:
+            return self.windows[kind]
+        except KeyError:
+            raise NotConfigured(f"no {kind!r} window in {self.number} yet") from None
 
     @property
     def first_day(self) -> date:
@@ -300,7 +324,13 @@ class WindowSetting:
     last_day: date
 
 
-SETTABLE_WINDOWS: Final = WINDOW_KINDS + tuple(f"grade12_{k}" for k in GRADE12_WINDOWS)
+# Grade 12's own yearly windows: picking before graduation, and its submission date.
+GRADE12_YEAR_WINDOWS: Final = ("picking", "submission")
+SETTABLE_WINDOWS: Final = (
+    WINDOW_KINDS
+    + tuple(f"grade12_{k}" for k in GRADE12_WINDOWS)
+    + tuple(f"grade12_{k}" for k in GRADE12_YEAR_WINDOWS)
+)
 
 
 @dataclass(frozen=True)
@@ -319,6 +349,10 @@ class SchoolRules:
     retention_years: int
     required_events: Mapping[str, int]
     schedule: list[ScheduleRow]
+    # Days off besides weekends (the rules file's `holidays`): derived dates skip them.
+    holidays: frozenset[date] = frozenset()
+    # Whole days students get to confirm the 收訖明細 after it is imported (at least 3).
+    receipt_days: int = DEFAULT_RECEIPT_DAYS
     # The file's text and the windows set on top of it, so with_windows can rebuild and re-check.
     text: str = field(default="", repr=False, compare=False)
     window_settings: tuple[WindowSetting, ...] = ()
@@ -368,6 +402,25 @@ class SchoolRules:
                 latest = semester
         return latest
 
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and day not in self.holidays
+
+    def next_working_day(self, day: date) -> date:
+        """The day itself when it is a working day, else the next one."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    @property
+    def calendar_end(self) -> date:
+        """The last day the rules file has a calendar for (31 July of its last year)."""
+        return self.year(max(self.years)).last_day
+
+    def rollover_due(self, now: datetime) -> bool:
+        """Whether the calendar runs out within ROLLOVER_WARNING_DAYS (add the next 學年度)."""
+        today = _aware(now).astimezone(TAIPEI).date()
+        return today >= self.calendar_end - timedelta(days=ROLLOVER_WARNING_DAYS)
+
     # --- windows ---
 
     def window(
@@ -380,7 +433,7 @@ class SchoolRules:
     ) -> Window:
         """A window; yearly kinds ignore `semester`; grade 12 gets its own where configured."""
         if kind in YEAR_WINDOWS:
-            return self.year(academic_year).windows[kind]
+            return self.year(academic_year).window(kind, grade)
         if kind not in SEMESTER_WINDOWS:
             raise ValueError(f"unknown window kind {kind!r}; expected one of {WINDOW_KINDS}")
         if semester is None:
@@ -396,7 +449,24 @@ class SchoolRules:
             found.extend(semester.grade12_windows.values())
         for y in self.years.values():
             found.extend(y.windows.values())
+            found.extend(y.grade12_windows.values())
         return sorted(found, key=lambda w: (w.first_day, WINDOW_KINDS.index(w.kind), w.grade12))
+
+    def overlaps(self) -> list[tuple[Window, Window]]:
+        """Upload windows of the same kind of different semesters that are open on the same
+        days: an item uploaded then belongs to the window the student chooses. (Certification
+        windows may overlap freely: each item knows its semester.)"""
+        found: list[tuple[Window, Window]] = []
+        semester_windows = [w for w in self.windows
+                            if w.kind in ("upload", "performance_upload")]
+        for i, a in enumerate(semester_windows):
+            for b in semester_windows[i + 1:]:
+                if a.kind != b.kind or (a.academic_year, a.semester) == (b.academic_year,
+                                                                         b.semester):
+                    continue
+                if a.first_day <= b.last_day and b.first_day <= a.last_day:
+                    found.append((a, b))
+        return found
 
     def escalation_at(
         self, academic_year: int, semester: int, *, grade: int | None = None
@@ -495,7 +565,10 @@ class SchoolRules:
                 add(day, number)
         elif scope == "year":
             kind, edge = row.when.anchor.split(".")
-            window = year.windows[kind]
+            try:
+                window = year.window(kind, grade)
+            except NotConfigured:  # e.g. no submission date set yet
+                return []
             base = window.first_day if edge == "start" else window.last_day
             add(base + timedelta(days=row.when.offset_days), None)
         else:
@@ -531,11 +604,15 @@ class SchoolRules:
             "pf_upload_limit": str(pf.uploads_per_semester),
             "pf_year_limit": str(pf.uploads_per_year or ""),
             "pf_pick_limit": str(pf.picks_per_year),
-            "picking_start": format_date(y.windows["picking"].first_day),
-            "picking_end": format_date(y.windows["picking"].last_day),
-            "receipt_start": format_date(y.windows["receipt_confirmation"].first_day),
-            "receipt_end": format_date(y.windows["receipt_confirmation"].last_day),
         }
+        for kind, key in (("picking", "picking"), ("receipt_confirmation", "receipt"),
+                          ("submission", "submission")):
+            try:
+                window = y.window(kind, grade)
+            except NotConfigured:
+                continue
+            values[f"{key}_start"] = format_date(window.first_day)
+            values[f"{key}_end"] = format_date(window.last_day)
         if semester is not None:
             s = self.semester(academic_year, semester)
             upload = s.window("upload", grade)
@@ -551,6 +628,21 @@ class SchoolRules:
                 ),
             }
         return values
+
+
+def overlap_notes(rules: SchoolRules) -> list[str]:
+    """Each pair of overlapping windows in words, for `rules check` and `windows set`."""
+    notes = []
+    for a, b in rules.overlaps():
+        first, last = max(a.first_day, b.first_day), min(a.last_day, b.last_day)
+        notes.append(text(
+            "school_rules.overlap",
+            window=WINDOW_LABELS[a.kind] + (text("rules.label.table.grade12")
+                                            if a.grade12 or b.grade12 else ""),
+            a=f"{a.academic_year}-{a.semester}", b=f"{b.academic_year}-{b.semester}",
+            start=format_date(first), end=format_date(last),
+        ))
+    return notes
 
 
 def _anchor_day(when: When, semester: Semester, grade: int | None) -> date:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,6 +28,7 @@ from rules.model import (
     DEFAULT_SEND_TIME,
     DEFAULT_UPLOAD_DAYS_AFTER_CLOSING,
     GRADE12_WINDOWS,
+    GRADE12_YEAR_WINDOWS,
     ITEM_STATES,
     NATIONAL_MIN_RECEIPT_DAYS,
     NATIONAL_UPLOAD_DAYS_AFTER_CLOSING,
@@ -143,7 +144,9 @@ def _apply_window_setting(data: dict[str, Any], setting: WindowSetting, ctx: Con
         )
     year = years[index]
     value = {"start": setting.first_day, "end": setting.last_day}
-    if setting.kind in YEAR_WINDOWS:
+    if setting.kind in YEAR_WINDOWS or setting.kind.removeprefix("grade12_") in (
+        GRADE12_YEAR_WINDOWS
+    ):
         year.setdefault("windows", {})[setting.kind] = value
         return
     for semester in year.get("semesters") or []:
@@ -170,8 +173,43 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, source: str) -> Rules
 MISSING: Final[Any] = object()
 
 
+def _read_holidays(top: TableReader) -> frozenset[date]:
+    """`holidays = [2027-02-04, { start = 2027-02-04, end = 2027-02-10, name = "春節" }]`."""
+    raw = top._raw("holidays", [])
+    if not isinstance(raw, list):
+        raise top.error("holidays", "holidays must be a list of dates or {start, end} tables")
+    days: set[date] = set()
+    for entry in raw:
+        if isinstance(entry, date) and not isinstance(entry, datetime):
+            days.add(entry)
+            continue
+        if isinstance(entry, dict):
+            span = TableReader(entry, top.path + ("holidays",), top.ctx)
+            first = span.get_date("start")
+            last = span.get_date("end", first)
+            span.get_str("name", "")
+            span.finish()
+            if last < first or (last - first).days > 60:
+                raise top.error("holidays", f"holiday {first}..{last} is not a span of days")
+            days.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+            continue
+        raise top.error("holidays", f"holidays: {entry!r} is not a date like 2027-02-04")
+    return frozenset(days)
+
+
+def _working_day_after(holidays: frozenset[date]) -> Callable[[date], date]:
+    def shift(day: date) -> date:
+        while day.weekday() >= 5 or day in holidays:
+            day += timedelta(days=1)
+        return day
+
+    return shift
+
+
 def _build(top: TableReader) -> SchoolRules:
     top.get_int("version", 1, minimum=1, maximum=1)
+    holidays = _read_holidays(top)
+    shift = _working_day_after(holidays)
 
     school_table = top.table("school", required=True)
     school = School(
@@ -250,7 +288,7 @@ def _build(top: TableReader) -> SchoolRules:
     years: dict[int, AcademicYear] = {}
     for reader in year_readers:
         year = _read_year(
-            reader, upload_after, cert_after, picking_days, receipt_days, escalation_days
+            reader, upload_after, cert_after, picking_days, receipt_days, escalation_days, shift
         )
         if year.number in years:
             raise reader.error("academic_year", f"academic year {year.number} appears twice")
@@ -279,6 +317,8 @@ def _build(top: TableReader) -> SchoolRules:
         retention_years=retention_years,
         required_events=required_events,
         schedule=schedule,
+        holidays=holidays,
+        receipt_days=receipt_days,
     )
 
 
@@ -330,13 +370,15 @@ def _read_year(
     picking_days: int,
     receipt_days: int,
     escalation_days: int,
+    shift: Callable[[date], date] = lambda day: day,
 ) -> AcademicYear:
     number = reader.get_int("academic_year", minimum=100, maximum=999)
     first_day, last_day = date(number + 1911, 8, 1), date(number + 1912, 7, 31)
     semesters: dict[int, Semester] = {}
     for sem_reader in reader.tables("semesters"):
         semester = _read_semester(
-            sem_reader, number, first_day, last_day, upload_after, cert_after, escalation_days
+            sem_reader, number, first_day, last_day, upload_after, cert_after, escalation_days,
+            shift,
         )
         if semester.number in semesters:
             raise sem_reader.error("number", f"semester {semester.label} appears twice")
@@ -347,39 +389,70 @@ def _read_year(
         raise reader.error(
             "semesters", f"semester {number}-1 ends ({semesters[1].end}) after {number}-2 starts"
         )
+    # 附表二 六: students record 多元表現 all year; a semester's window (unless the file sets
+    # one) runs from the year's first day to the eve of semester 2, then to the year's end.
+    spans = {1: (first_day, semesters[2].start - timedelta(days=1)),
+             2: (semesters[2].start, last_day)}
+    for raw in reader.data.get("semesters") or []:
+        table_data = raw.get("windows") if isinstance(raw, dict) else None
+        sem_number = raw.get("number") if isinstance(raw, dict) else None
+        if sem_number not in spans or (
+            isinstance(table_data, dict) and "performance_upload" in table_data
+        ):
+            continue
+        semester = semesters[sem_number]
+        span_first, span_last = spans[sem_number]
+        windows = dict(semester.windows)
+        windows["performance_upload"] = Window(
+            "performance_upload", number, sem_number, span_first, span_last
+        )
+        semesters[sem_number] = replace(semester, windows=windows)
 
     table = reader.table("windows")
     cert_last = semesters[2].windows["certification"].last_day
     pick_first, pick_last, _ = _read_window(
         table,
         "picking",
-        cert_last + timedelta(days=1),
-        cert_last + timedelta(days=picking_days),
+        shift(cert_last + timedelta(days=1)),
+        shift(cert_last + timedelta(days=picking_days)),
     )
-    receipt_first, receipt_last, _ = _read_window(
-        table,
-        "receipt_confirmation",
-        pick_last + timedelta(days=1),
-        pick_last + timedelta(days=receipt_days),
-    )
-    if (receipt_last - receipt_first).days + 1 < NATIONAL_MIN_RECEIPT_DAYS:
-        raise table.error(
-            "receipt_confirmation",
-            f"students must get at least {NATIONAL_MIN_RECEIPT_DAYS} days to confirm the receipt "
-            f"list; {receipt_first}..{receipt_last} is shorter",
+    windows = {"picking": Window("picking", number, None, pick_first, pick_last)}
+    # The receipt confirmation opens when the 收訖明細 is imported (receipts import sets it),
+    # and the submission date follows the agency's letter (staff set it): neither is derived.
+    for kind in ("receipt_confirmation", "submission"):
+        if not table.has(kind):
+            table.asked.append(kind)
+            continue
+        first, last, _ = _read_window(table, kind, first_day, first_day)
+        if kind == "receipt_confirmation" and (last - first).days + 1 < NATIONAL_MIN_RECEIPT_DAYS:
+            raise table.error(
+                kind,
+                f"students must get at least {NATIONAL_MIN_RECEIPT_DAYS} days to confirm the "
+                f"receipt list; {first}..{last} is shorter",
+            )
+        windows[kind] = Window(kind, number, None, first, last)
+    # Grade 12 graduates in June: where semester 2 gives grade 12 its own certification window,
+    # they pick (and their picks are submitted) before they leave.
+    grade12: dict[str, Window] = {}
+    g12_cert = semesters[2].grade12_windows.get("certification")
+    if g12_cert is not None or table.has("grade12_picking"):
+        base = g12_cert.last_day if g12_cert is not None else cert_last
+        first, last, _ = _read_window(
+            table, "grade12_picking", shift(base + timedelta(days=1)),
+            shift(base + timedelta(days=picking_days)),
         )
+        grade12["picking"] = Window("picking", number, None, first, last, grade12=True)
+    else:
+        table.asked.append("grade12_picking")
+    if table.has("grade12_submission"):
+        first, last, _ = _read_window(table, "grade12_submission", first_day, first_day)
+        grade12["submission"] = Window("submission", number, None, first, last, grade12=True)
+    else:
+        table.asked.append("grade12_submission")
     table.finish()
     reader.finish()
-    return AcademicYear(
-        number=number,
-        semesters=semesters,
-        windows={
-            "picking": Window("picking", number, None, pick_first, pick_last),
-            "receipt_confirmation": Window(
-                "receipt_confirmation", number, None, receipt_first, receipt_last
-            ),
-        },
-    )
+    return AcademicYear(number=number, semesters=semesters, windows=windows,
+                        grade12_windows=grade12)
 
 
 def _read_semester(
@@ -390,6 +463,7 @@ def _read_semester(
     upload_after: int,
     cert_after: int,
     escalation_days: int,
+    shift: Callable[[date], date] = lambda day: day,
 ) -> Semester:
     number = reader.get_int("number", minimum=1, maximum=2)
     label = f"{year}-{number}"
@@ -414,7 +488,7 @@ def _read_semester(
     grade12: dict[str, Window] = {}
 
     up_first, up_last, explicit = _read_window(
-        table, "upload", start, closing + timedelta(days=upload_after)
+        table, "upload", start, shift(closing + timedelta(days=upload_after))
     )
     if up_last < closing_floor:
         reason = (
@@ -429,7 +503,7 @@ def _read_semester(
     pf_first, pf_last, _ = _read_window(table, "performance_upload", up_first, up_last)
     windows["performance_upload"] = Window("performance_upload", year, number, pf_first, pf_last)
     cert_first, cert_last, _ = _read_window(
-        table, "certification", up_first, up_last + timedelta(days=cert_after)
+        table, "certification", up_first, shift(up_last + timedelta(days=cert_after))
     )
     windows["certification"] = Window("certification", year, number, cert_first, cert_last)
     _check_certification(table, "certification", label, windows, escalation_days)
@@ -446,7 +520,7 @@ def _read_semester(
             first, last, _ = _read_window(table, key, base.first_day, base.last_day)
         else:
             first, last, _ = _read_window(
-                table, key, base.first_day, base.last_day + timedelta(days=cert_after)
+                table, key, base.first_day, shift(base.last_day + timedelta(days=cert_after))
             )
         grade12[kind] = Window(kind, year, number, first, last, grade12=True)
     if grade12:
@@ -458,7 +532,7 @@ def _read_semester(
                 year,
                 number,
                 up.first_day,
-                up.last_day + timedelta(days=cert_after),
+                shift(up.last_day + timedelta(days=cert_after)),
                 grade12=True,
             )
         both = {"upload": grade12.get("upload", windows["upload"]), **grade12}

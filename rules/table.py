@@ -123,6 +123,12 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
                 o.row.id,
             ]
         )
+    waiting = [row for row in rules.schedule if not rules.row_occurrences(row, academic_year)]
+    for row in waiting:
+        # Rows that wait for staff: the submission date, the imported 收訖明細.
+        schedule_rows.append([text("school_rules.table.waiting"), "", lab("table.whole_year"),
+                              row.what, "、".join(AUDIENCES[a] for a in row.audience),
+                              PRIORITY_LABELS[row.priority], row.when.describe(), row.id])
     out += _aligned(
         cols("date", "time", "semester", "item", "audience", "priority", "rule", "id"),
         schedule_rows,

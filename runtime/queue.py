@@ -16,6 +16,8 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 DEFAULT = "default"
+# Jobs on this queue fetch and fit files: in embedded mode they get threads of their own.
+MEDIA = "media"
 
 JOB_TIMEOUT = 300
 FAILURE_TTL = 7 * 24 * 3600
@@ -94,46 +96,77 @@ class RqJobQueue:
         return bool(self.redis.ping())
 
 
-class ThreadJobQueue:
-    """The embedded default: one background thread runs the same job functions in order."""
+class _Pool:
+    """Threads that take jobs from one in-process queue, started on the first job."""
 
-    def __init__(self, runner: Runner = run_job) -> None:
+    def __init__(self, name: str, threads: int, runner: Callable[[], Runner]) -> None:
+        self.name = name
+        self.size = max(1, threads)
         self._runner = runner
-        self._items: stdqueue.Queue[tuple[str, tuple[Any, ...]] | None] = stdqueue.Queue()
-        self._thread: threading.Thread | None = None
+        self.items: stdqueue.Queue[tuple[str, tuple[Any, ...]] | None] = stdqueue.Queue()
+        self.threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def put(self, item: tuple[str, tuple[Any, ...]]) -> None:
+        with self._lock:
+            self.threads = [t for t in self.threads if t.is_alive()]
+            while len(self.threads) < self.size:
+                thread = threading.Thread(
+                    target=self._work, name=f"portfolio-{self.name}-{len(self.threads)}",
+                    daemon=True,
+                )
+                thread.start()
+                self.threads.append(thread)
+        self.items.put(item)
+
+    def _work(self) -> None:
+        while True:
+            item = self.items.get()
+            if item is None:
+                self.items.task_done()
+                return
+            func_path, args = item
+            try:
+                self._runner()(func_path, args)
+            except Exception:  # the job records its own failure; the thread must live on
+                log.exception("job %s failed", func_path)
+            finally:
+                self.items.task_done()
+
+    def stop(self) -> None:
+        for thread in self.threads:
+            if thread.is_alive():
+                self.items.put(None)
+        for thread in self.threads:
+            thread.join(timeout=5)
+
+
+class ThreadJobQueue:
+    """The embedded default: threads of the serving process run the same job functions.
+
+    Chat events, outgoing messages and periodic jobs share `threads` threads; jobs on the media
+    queue (a file fetched from LINE and fitted, seconds each) have threads of their own, so a
+    slow download never holds up the next person's text. A user's events still run one at a
+    time and in order: jobs.inbox takes the user's named lock (storage.db.lock_named).
+    """
+
+    def __init__(self, runner: Runner = run_job, threads: int = 1, media_threads: int = 1) -> None:
+        self._runner = runner
+        self._pools = {
+            "main": _Pool("jobs", threads, lambda: self._runner),
+            MEDIA: _Pool("media", media_threads, lambda: self._runner),
+        }
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._periodic: set[str] = set()
 
     def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
         resolve(func_path)
-        self._ensure_thread()
-        self._items.put((func_path, args))
+        self._pools[MEDIA if queue == MEDIA else "main"].put((func_path, args))
 
     def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
         for arg in arg_list:
             self.enqueue(func_path, arg, queue=queue)
-
-    def _ensure_thread(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._work, name="portfolio-jobs", daemon=True
-                )
-                self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            item = self._items.get()
-            if item is None:
-                return
-            func_path, args = item
-            try:
-                self._runner(func_path, args)
-            except Exception:  # the job records its own failure; the thread must live on
-                log.exception("job %s failed", func_path)
-            finally:
-                self._items.task_done()
 
     def every(self, seconds: float, func_path: str) -> None:
         """Embedded mode only: enqueue a job at an interval (with Redis, rq cron does it)."""
@@ -150,13 +183,17 @@ class ThreadJobQueue:
         threading.Thread(target=loop, name=f"every-{func_path}", daemon=True).start()
 
     def join(self) -> None:
-        self._items.join()
+        # A media job may enqueue delivery on the main pool: wait until both are quiet.
+        for _ in range(100):
+            for pool in self._pools.values():
+                pool.items.join()
+            if all(pool.items.unfinished_tasks == 0 for pool in self._pools.values()):
+                return
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._thread is not None:
-            self._items.put(None)
-            self._thread.join(timeout=5)
+        for pool in self._pools.values():
+            pool.stop()
 
     def ping(self) -> bool:
         return True

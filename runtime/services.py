@@ -93,7 +93,11 @@ def build_services(
         queue = (
             RqJobQueue(settings.redis_url)
             if settings.redis_url
-            else ThreadJobQueue(run_with_these)
+            else ThreadJobQueue(
+                run_with_these,
+                threads=settings.embedded_event_threads,
+                media_threads=settings.embedded_media_threads,
+            )
         )
     elif hasattr(queue, "_runner"):
         queue._runner = run_with_these

@@ -19,11 +19,12 @@ from rules.model import (
     SchoolRules,
     Semester,
     WindowSetting,
+    overlap_notes,
 )
 from rules.reader import parse_rules
 from school import schedule
 from storage.clock import TAIPEI, at_taipei, format_date
-from storage.outbox import NORMAL, URGENT, Outbox
+from storage.outbox import NORMAL, URGENT
 
 # The menu action a window's announcement button starts, and the flow whose label it shows.
 WINDOW_ACTIONS = {
@@ -99,6 +100,7 @@ class WindowPreview:
     people: int = 0
     cost: int = 0  # pushes, one per LINE account (each counts against the monthly quota)
     audience: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # windows the change makes overlap
 
     @property
     def unchanged(self) -> bool:
@@ -145,15 +147,18 @@ def preview_window_change(
             "console_office.calendar.crosses_next", window=window_label(kind),
             end=format_date(last), term=following.label, start=format_date(following.start)))
     try:
-        rules.with_windows([WindowSetting(kind, year, semester, first, last)])
+        changed = rules.with_windows([WindowSetting(kind, year, semester, first, last)])
     except RulesError as exc:
         raise WindowRefused(text("cli.schedule.windows.refused", reason=exc.reason)) from None
+    before = set(overlap_notes(rules))
+    notes = [n for n in overlap_notes(changed) if n not in before]
     audience = window_audience(kind)
     people = schedule.audience_recipients(session, audience)
     return WindowPreview(
         kind=kind, label=window_label(kind), academic_year=year, semester=semester,
         old_first=current.first_day, old_last=current.last_day, first=first, last=last,
-        people=len(people), cost=sum(len(p.line_user_ids) for p in people), audience=audience)
+        people=len(people), cost=sum(len(p.line_user_ids) for p in people), audience=audience,
+        notes=notes)
 
 
 def apply_window_change(
@@ -332,27 +337,3 @@ def runs_out_soon(base: SchoolRules, now: datetime) -> date | None:
     today = now.astimezone(TAIPEI).date()
     return end if (end - today).days <= RUNS_OUT_WARNING_DAYS else None
 
-
-RUNS_OUT_RULE = "calendar_runs_out"
-
-
-def warn_runs_out(session: Session, base: SchoolRules, now: datetime, outbox: Outbox) -> int:
-    """Tell 註冊組 once, 60 days before the calendar's last day, to set up the next year.
-    Returns the pushes queued (0 when not due or already told)."""
-    end = runs_out_soon(base, now)
-    if end is None or base.is_quiet(now):
-        return 0
-    period = end.isoformat()
-    told = schedule.delivered(session, RUNS_OUT_RULE, period)
-    body = text("console_office.calendar.runs_out_notice", end=format_date(end))
-    sent = 0
-    for person in schedule.staff_with_roles(session, ("註冊組", "註冊組長")):
-        if person.key in told:
-            continue
-        rows = outbox.multicast(list(person.line_user_ids), [{"type": "text", "text": body}],
-                                purpose=RUNS_OUT_RULE, priority=NORMAL) \
-            if person.line_user_ids else []
-        schedule.record_delivery(session, RUNS_OUT_RULE, period, person.key, now, now,
-                                 rows[0].id if rows else None)
-        sent += len(person.line_user_ids)
-    return sent

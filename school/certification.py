@@ -12,7 +12,6 @@ decision, a withdrawal and a reassignment racing each other cannot both take eff
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,7 +33,6 @@ from storage.models.certification import (
 from storage.models.line import LineAccount
 from storage.models.portfolio import (
     CERTIFIED,
-    DRAFT,
     PENDING,
     REJECTED,
     WITHDRAWN,
@@ -71,6 +69,10 @@ REJECT_REASON_MAX = 100
 # Notes a certifier hears in their next digest.
 ESCALATED_IN = "escalated_in"
 ESCALATED_OUT = "escalated_out"
+# Rule 七 is for epidemics, incidents, staff who left or cannot be reached: items that are
+# merely late are offered to the convener (take over, or remind the teacher), not moved.
+OFFERED = "offered"
+TAKEN_OVER = "taken_over"
 
 
 # --- the proxy chain --------------------------------------------------------------------------
@@ -501,8 +503,11 @@ def decide(
     if outcome is None:
         return Decision(MISSING)
     expected = outcome.certify_version if version is None else version
-    if outcome.status != PENDING or outcome.certifier_id != staff_id \
-            or outcome.certify_version != expected:
+    # A convener took the item over: the course teacher may still decide it (first one wins).
+    as_teacher = (outcome.certifier_id != staff_id and outcome.escalated_at is not None
+                  and outcome.course is not None and outcome.course.teacher_id == staff_id)
+    if outcome.status != PENDING or outcome.certify_version != expected \
+            or (outcome.certifier_id != staff_id and not as_teacher):
         return _why_not(outcome, staff_id, version)
     window = certification_window(rules, outcome)
     if not certification_open(session, rules, outcome, now):
@@ -512,14 +517,14 @@ def decide(
         .where(
             CourseOutcome.id == outcome_id,
             CourseOutcome.status == PENDING,
-            CourseOutcome.certifier_id == staff_id,
+            CourseOutcome.certifier_id == outcome.certifier_id,
             CourseOutcome.certify_version == expected,
         )
         .values(
             status=CERTIFIED if verdict == APPROVE else REJECTED,
             decided_at=now,
             decided_by_id=staff_id,
-            decided_capacity=CourseOutcome.certifier_capacity,
+            decided_capacity=TEACHER if as_teacher else CourseOutcome.certifier_capacity,
             reject_reason=(reason or "").strip()[:REJECT_REASON_MAX] if verdict == REJECT else None,
             certify_version=CourseOutcome.certify_version + 1,
         )
@@ -549,9 +554,16 @@ def _sort_key(outcome: CourseOutcome) -> tuple[Any, ...]:
 
 def pending_for(session: Session, staff_id: int) -> list[CourseOutcome]:
     """The certifier's pending items, grouped by course (class, subject), then by seat."""
+    taken_from_me = (
+        select(Course.id).where(Course.teacher_id == staff_id).scalar_subquery()
+    )
     items = list(session.scalars(
         select(CourseOutcome)
-        .where(CourseOutcome.status == PENDING, CourseOutcome.certifier_id == staff_id)
+        .where(CourseOutcome.status == PENDING,
+               or_(CourseOutcome.certifier_id == staff_id,
+                   # Taken over by a convener: the course teacher may still decide.
+                   (CourseOutcome.escalated_at.is_not(None))
+                   & CourseOutcome.course_id.in_(taken_from_me)))
         .options(
             joinedload(CourseOutcome.course).joinedload(Course.school_class),
             joinedload(CourseOutcome.student).joinedload(Student.school_class),
@@ -563,10 +575,7 @@ def pending_for(session: Session, staff_id: int) -> list[CourseOutcome]:
 
 
 def pending_count(session: Session, staff_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(CourseOutcome)
-        .where(CourseOutcome.status == PENDING, CourseOutcome.certifier_id == staff_id)
-    ) or 0
+    return len(pending_for(session, staff_id))
 
 
 def page_after(items: Sequence[CourseOutcome], after: CourseOutcome | None) -> list[CourseOutcome]:
@@ -657,9 +666,12 @@ def _escalating(rules: SchoolRules, year: int, semester: int, now: datetime) -> 
 
 
 def escalate_due(session: Session, now: datetime, rules: SchoolRules) -> Escalation:
-    """Move items still pending at the escalation time to the next certifier; note both.
+    """Offer items still pending at the escalation time to the subject's convener.
 
-    An item is escalated once (escalated_at): running this again moves nothing more.
+    Nothing moves: the course teacher keeps the item (and may still decide it) and the
+    convener hears, in their next digest, how many are late, with one tap to take them over
+    or to remind the teacher. Items of a teacher who is away or left moved at once when staff
+    said so (set_away). An item is offered once (escalated_at): running this again does nothing.
     """
     result = Escalation()
     terms = [
@@ -685,34 +697,77 @@ def escalate_due(session: Session, now: datetime, rules: SchoolRules) -> Escalat
         window = certification_window(rules, outcome)
         if when is None or window is None or not (when <= now < window.end_exclusive):
             continue
-        level = LEVELS.get(outcome.certifier_capacity or TEACHER, 0)
-        floor = min(level + 1, TOP_LEVEL + 1)
-        link = book.chain(outcome.course).certifier(floor, exclude=outcome.certifier_id)
-        if link is None or not link.available:
-            # Nobody further up: it stays, marked so we do not try again every tick.
-            session.execute(
-                update(CourseOutcome)
-                .where(CourseOutcome.id == outcome.id, CourseOutcome.status == PENDING,
-                       CourseOutcome.certify_version == outcome.certify_version)
-                .values(escalated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+        # Marked offered without a new version: the teacher's cards stay valid.
+        marked = session.execute(
+            update(CourseOutcome)
+            .where(CourseOutcome.id == outcome.id, CourseOutcome.status == PENDING,
+                   CourseOutcome.certify_version == outcome.certify_version)
+            .values(escalated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        move = _assign(session, outcome, link, now, "escalation", floor=link.level, escalated=True)
-        if move is None:
-            continue
-        result.moves.append(move)
-        key = (move.from_id, move.to_id, move.academic_year, move.semester)
+        link = book.chain(outcome.course).certifier(TOP_LEVEL, exclude=outcome.certifier_id)
+        if link is None or not link.available or outcome.certifier_id is None:
+            continue  # nobody to offer it to: it stays with whoever holds it
+        key = (outcome.certifier_id, link.staff_id, outcome.academic_year, outcome.semester)
         result.pairs[key] = result.pairs.get(key, 0) + 1
     for (from_id, to_id, year, semester), count in result.pairs.items():
-        session.add(CertifierNote(staff_id=to_id, created_at=now, kind=ESCALATED_IN, count=count,
+        session.add(CertifierNote(staff_id=to_id, created_at=now, kind=OFFERED, count=count,
                                   other_staff_id=from_id, academic_year=year, semester=semester))
-        if from_id is not None:
-            session.add(CertifierNote(staff_id=from_id, created_at=now, kind=ESCALATED_OUT,
-                                      count=count, other_staff_id=to_id, academic_year=year,
-                                      semester=semester))
     session.flush()
     return result
+
+
+def _offered(
+    session: Session, convener_id: int, teacher_id: int, academic_year: int, semester: int,
+    now: datetime,
+) -> list[tuple[CourseOutcome, Link]]:
+    """The teacher's late items of a term that this convener (or designee) may take over."""
+    book = ChainBook(session, taipei_date(now))
+    found = []
+    for outcome in session.scalars(
+        select(CourseOutcome)
+        .where(CourseOutcome.status == PENDING, CourseOutcome.escalated_at.is_not(None),
+               CourseOutcome.certifier_id == teacher_id,
+               CourseOutcome.academic_year == academic_year,
+               CourseOutcome.semester == semester)
+        .options(joinedload(CourseOutcome.course))
+        .order_by(CourseOutcome.id)
+    ).unique():
+        link = next((lk for lk in book.chain(outcome.course).links
+                     if lk.staff_id == convener_id and lk.level == TOP_LEVEL), None)
+        if link is not None:
+            found.append((outcome, link))
+    return found
+
+
+def take_over(
+    session: Session, convener_id: int, teacher_id: int, academic_year: int, semester: int,
+    now: datetime,
+) -> list[Move]:
+    """The convener takes the teacher's late items; the teacher may still decide them, and
+    the first decision stands. The teacher hears it in their next digest."""
+    moves = []
+    for outcome, link in _offered(session, convener_id, teacher_id, academic_year, semester,
+                                  now):
+        move = _assign(session, outcome, link, now, "taken over", floor=link.level)
+        if move is not None:
+            moves.append(move)
+    if moves:
+        session.add(CertifierNote(staff_id=teacher_id, created_at=now, kind=TAKEN_OVER,
+                                  count=len(moves), other_staff_id=convener_id,
+                                  academic_year=academic_year, semester=semester))
+    session.flush()
+    return moves
+
+
+def late_count(
+    session: Session, convener_id: int, teacher_id: int, academic_year: int, semester: int,
+    now: datetime,
+) -> int:
+    """How many of the teacher's offered items the convener could still take over."""
+    return len(_offered(session, convener_id, teacher_id, academic_year, semester, now))
 
 
 # --- what students hear --------------------------------------------------------------------------
@@ -742,43 +797,6 @@ def mark_told(items: Iterable[CourseOutcome], now: datetime) -> None:
 
 
 # --- the homeroom view ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StudentProgress:
-    student: Student
-    uploaded: int
-    pending: int
-    certified: int
-    rejected: int
-
-
-def class_progress(
-    session: Session, class_id: int, academic_year: int, semester: int
-) -> list[StudentProgress]:
-    """Per student of the class, this semester's course outcomes by state (drafts and
-    withdrawn items are not uploads)."""
-    students = list(session.scalars(
-        select(Student).where(Student.class_id == class_id, Student.status == "在學")
-        .order_by(Student.seat_no, Student.student_no)
-    ))
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for student_id, status, n in session.execute(
-        select(CourseOutcome.student_id, CourseOutcome.status, func.count())
-        .where(CourseOutcome.student_id.in_([s.id for s in students] or [0]),
-               CourseOutcome.academic_year == academic_year,
-               CourseOutcome.semester == semester,
-               CourseOutcome.status.not_in([DRAFT, WITHDRAWN]))
-        .group_by(CourseOutcome.student_id, CourseOutcome.status)
-    ):
-        counts[student_id][status] = n
-    rows = []
-    for s in students:
-        c = counts.get(s.id, {})
-        rows.append(StudentProgress(
-            s, sum(c.values()), c.get(PENDING, 0), c.get(CERTIFIED, 0), c.get(REJECTED, 0)
-        ))
-    return rows
 
 
 def homeroom_classes(session: Session, staff_id: int) -> list[SchoolClass]:

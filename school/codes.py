@@ -29,8 +29,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from catalogue import text
+from media import sheets
 from school.dates import show_date
-from storage import binding, sheets
+from storage import binding
 from storage.clock import at_taipei, taipei
 from storage.models.line import LineAccount
 from storage.models.school import Guardian, GuardianLink, SchoolClass, Staff, Student

@@ -30,7 +30,9 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from media.fit import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb, sniff
+from media.sniff import sniff
+from media.kinds import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb
+from media.sheets import append_row, csv_writer, mark_text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school.picking import ref_of as _ref_of
 from school.picking import unconfirmed_with_picks
@@ -46,7 +48,6 @@ from storage.models.portfolio import (
     PerformanceFile,
 )
 from storage.models.school import Student
-from storage.sheets import append_row, csv_writer, mark_text
 
 # --- the central database's format ------------------------------------------------------------
 

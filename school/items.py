@@ -91,6 +91,26 @@ def current_term(rules: SchoolRules, now: datetime) -> TermRef | None:
     return TermRef(semester.academic_year, semester.number)
 
 
+def upload_terms(
+    rules: SchoolRules, item_kind: str, grade: int | None, now: datetime
+) -> list[TermRef]:
+    """The semesters whose upload window for this kind is open now, earliest first.
+
+    An item belongs to the semester of the window it is uploaded in: in the days a semester's
+    window runs past the start of the next (at least two weeks after the closing ceremony),
+    both are open and the student chooses."""
+    found: list[TermRef] = []
+    for semester in rules.semesters():
+        try:
+            window = rules.window(UPLOAD_WINDOWS[item_kind], semester.academic_year,
+                                  semester.number, grade=grade)
+        except NotConfigured:
+            continue
+        if window.contains(now):
+            found.append(TermRef(semester.academic_year, semester.number))
+    return found
+
+
 def enrolled_courses(session: Session, student_id: int, term: TermRef) -> list[Course]:
     """The student's courses of one semester, in a stable order (subject, then code)."""
     return list(
@@ -249,6 +269,141 @@ def _performance_rows(session: Session, student_id: int, academic_year: int) -> 
     )
 
 
+# --- one definition of an item's current state and of what counts ----------------------------
+#
+# Every view (the student's list, the homeroom teacher's and the parent's progress, picking,
+# the exports and the console) asks here. An item is counted once, in its current state: a
+# rejected course outcome that the student re-uploaded is superseded by its replacement (the
+# replacement carries the slot and the state), and drafts and withdrawn items are not uploads.
+
+SUPERSEDED = "superseded"
+NOT_UPLOADS = frozenset({DRAFT, WITHDRAWN})
+
+
+def superseded_ids(rows: Iterable[Any]) -> set[int]:
+    """Rejected items that have a live replacement (a draft or anything sent), from rows with
+    .id, .status and .replaces_id."""
+    return {r.replaces_id for r in rows if getattr(r, "replaces_id", None)
+            and r.status != WITHDRAWN}
+
+
+def current_state(status: str, superseded: bool) -> str:
+    return SUPERSEDED if superseded else status
+
+
+def is_counted(rules: SchoolRules, item_kind: str, status: str) -> bool:
+    """Whether an item in this (current) state uses a slot of the upload limits."""
+    if status == SUPERSEDED:
+        return False
+    if item_kind == PERFORMANCE:
+        return _performance_counts(rules, status)
+    return _outcome_counts(rules, status)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One student's items of one kind in one scope, each once, by current state."""
+
+    item_kind: str
+    counted: int
+    limit: int | None
+    states: dict[str, int]
+
+    def of(self, state: str) -> int:
+        return self.states.get(state, 0)
+
+    @property
+    def pending(self) -> int:
+        return self.of(PENDING)
+
+    @property
+    def certified(self) -> int:
+        return self.of(CERTIFIED)
+
+    @property
+    def rejected(self) -> int:
+        """Rejected and not yet re-uploaded: what the student still has to fix."""
+        return self.of(REJECTED)
+
+    @property
+    def uploaded(self) -> int:
+        """Items sent and still standing (pending, certified, rejected-awaiting-fix)."""
+        return sum(n for s, n in self.states.items() if s not in NOT_UPLOADS)
+
+
+def tallies(
+    session: Session,
+    rules: SchoolRules,
+    item_kind: str,
+    student_ids: Iterable[int],
+    academic_year: int,
+    semester: int | None = None,
+) -> dict[int, Tally]:
+    """Per student, the items of a term (semester None: the year) counted by current state."""
+    ids = sorted(set(student_ids))
+    model: Any = CourseOutcome if item_kind == COURSE_OUTCOME else Performance
+    columns = [model.id, model.student_id, model.status, model.semester]
+    if item_kind == COURSE_OUTCOME:
+        columns.append(model.replaces_id)
+    query = select(*columns).where(model.student_id.in_(ids or [0]),
+                                   model.academic_year == academic_year)
+    if item_kind == PERFORMANCE:
+        query = query.where(model.entered_by_staff.is_(False))
+    rows = list(session.execute(query))
+    gone = superseded_ids(rows)
+    scope = SEMESTER if semester is not None else YEAR
+    limit = rules.limit_for(item_kind, scope)
+    states: dict[int, dict[str, int]] = {i: {} for i in ids}
+    counted: dict[int, int] = dict.fromkeys(ids, 0)
+    for r in rows:
+        if semester is not None and r.semester != semester:
+            continue
+        state = current_state(r.status, r.id in gone)
+        if state in NOT_UPLOADS or state == SUPERSEDED:
+            continue
+        states[r.student_id][state] = states[r.student_id].get(state, 0) + 1
+        if is_counted(rules, item_kind, state):
+            counted[r.student_id] += 1
+    return {i: Tally(item_kind, counted[i], limit, states[i]) for i in ids}
+
+
+def tally(
+    session: Session, rules: SchoolRules, item_kind: str, student_id: int, academic_year: int,
+    semester: int | None = None,
+) -> Tally:
+    return tallies(session, rules, item_kind, [student_id], academic_year, semester)[student_id]
+
+
+@dataclass(frozen=True)
+class StudentProgress:
+    """A homeroom row: one student's course outcomes of the semester by current state."""
+
+    student: Student
+    uploaded: int
+    pending: int
+    certified: int
+    rejected: int
+    counted: int = 0
+    limit: int | None = None
+
+
+def class_progress(
+    session: Session, rules: SchoolRules, class_id: int, academic_year: int, semester: int
+) -> list[StudentProgress]:
+    """Per student of the class, this semester's course outcomes, counted as everywhere else."""
+    students = list(session.scalars(
+        select(Student).where(Student.class_id == class_id, Student.status == "在學")
+        .order_by(Student.seat_no, Student.student_no)
+    ))
+    found = tallies(session, rules, COURSE_OUTCOME, [s.id for s in students], academic_year,
+                    semester)
+    return [
+        StudentProgress(s, found[s.id].uploaded, found[s.id].pending, found[s.id].certified,
+                        found[s.id].rejected, found[s.id].counted, found[s.id].limit)
+        for s in students
+    ]
+
+
 def room(
     session: Session,
     rules: SchoolRules,
@@ -264,15 +419,14 @@ def room(
     if item_kind == COURSE_OUTCOME:
         rows = _outcome_rows(session, student_id, term.academic_year)
         # A rejected item that has a live replacement gives its slot to the replacement.
-        replaced = {r.replaces_id for r in rows if r.replaces_id and r.status != WITHDRAWN}
-        excluded |= replaced
+        excluded |= superseded_ids(rows)
         for r in rows:
-            if r.id not in excluded and _outcome_counts(rules, r.status):
+            if r.id not in excluded and is_counted(rules, item_kind, r.status):
                 counted.append(CountedItem(r.id, item_kind, r.status, r.academic_year,
                                            r.semester, r.subject))
     elif item_kind == PERFORMANCE:
         for r in _performance_rows(session, student_id, term.academic_year):
-            if r.id not in excluded and _performance_counts(rules, r.status):
+            if r.id not in excluded and is_counted(rules, item_kind, r.status):
                 counted.append(CountedItem(r.id, item_kind, r.status, r.academic_year,
                                            r.semester, r.record_type))
     else:

@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
+from school import items
+from school.schedule import to_rules_grade
 from storage.clock import academic_year_of, taipei_date
 from storage.db import lock_named
 from storage.models.picking import PickConfirmation
@@ -122,17 +124,26 @@ def model_of(kind: str) -> type[CourseOutcome | Performance]:
 # --- the window ---------------------------------------------------------------------------------
 
 
-def picking_window(rules: SchoolRules, academic_year: int) -> Window | None:
+def picking_window(
+    rules: SchoolRules, academic_year: int, grade: int | None = None
+) -> Window | None:
+    """The year's picking window; grade 12's own (before graduation) where the school set it."""
     try:
-        return rules.window("picking", academic_year)
+        return rules.window("picking", academic_year, grade=grade)
     except (NotConfigured, KeyError):
         return None
 
 
-def picking_year(rules: SchoolRules, now: datetime) -> int:
+def student_grade(session: Session, student_id: int) -> int | None:
+    """The student's grade as the rules count it (10-12)."""
+    grade = session.scalar(select(Student.grade).where(Student.id == student_id))
+    return to_rules_grade(grade) if grade is not None else None
+
+
+def picking_year(rules: SchoolRules, now: datetime, grade: int | None = None) -> int:
     """The year whose picking window is open now, else the academic year now is in."""
     for year in sorted(rules.years):
-        window = picking_window(rules, year)
+        window = picking_window(rules, year, grade)
         if window is not None and window.contains(now):
             return year
     return academic_year_of(taipei_date(now))
@@ -252,7 +263,10 @@ def candidates(session: Session, student_id: int, academic_year: int) -> list[Ca
         )
         .order_by(Performance.semester, Performance.id)
     ).all()
-    found = [_candidate(COURSE_OUTCOME, o) for o in outcomes]
+    # A rejected item the student re-uploaded lives on as its replacement (items.py's one
+    # definition of an item's current state): only the replacement is a card.
+    gone = items.superseded_ids(outcomes)
+    found = [_candidate(COURSE_OUTCOME, o) for o in outcomes if o.id not in gone]
     found += [_candidate(PERFORMANCE, p) for p in performances]
     # Pickable first within each kind, so the cards worth tapping come on the first pages.
     found.sort(key=lambda c: (KINDS.index(c.kind), not c.pickable, c.semester, c.item_id))
@@ -289,7 +303,7 @@ def confirmation(session: Session, student_id: int, academic_year: int) -> PickC
 def state(
     session: Session, rules: SchoolRules, student_id: int, academic_year: int, now: datetime
 ) -> PickState:
-    window = picking_window(rules, academic_year)
+    window = picking_window(rules, academic_year, student_grade(session, student_id))
     conf = confirmation(session, student_id, academic_year)
     found = candidates(session, student_id, academic_year)
     counts = {k: sum(1 for c in found if c.kind == k and c.picked and c.pickable) for k in KINDS}
@@ -363,7 +377,7 @@ def pick(
         return Outcome(False, "not_found")
     year = item.academic_year
     limit = rules.limit_for(kind, PICKS_SCOPE)
-    refused = _closed(picking_window(rules, year), now)
+    refused = _closed(picking_window(rules, year, student_grade(session, student_id)), now)
     if refused is not None:
         return refused
     conf = confirmation(session, student_id, year)
@@ -392,7 +406,7 @@ def unpick(
         return Outcome(False, "not_found")
     year = item.academic_year
     limit = rules.limit_for(kind, PICKS_SCOPE)
-    refused = _closed(picking_window(rules, year), now)
+    refused = _closed(picking_window(rules, year, student_grade(session, student_id)), now)
     if refused is not None:
         return refused
     conf = confirmation(session, student_id, year)
@@ -429,7 +443,9 @@ def confirm(
 ) -> Outcome:
     """確認送出: lock the year's picks as they are now (changes need a reopen)."""
     lock_student(session, student_id)
-    refused = _closed(picking_window(rules, academic_year), now)
+    refused = _closed(
+        picking_window(rules, academic_year, student_grade(session, student_id)), now
+    )
     if refused is not None:
         return refused
     conf = confirmation(session, student_id, academic_year)
@@ -471,7 +487,9 @@ def reopen(
 ) -> Outcome:
     """Undo 確認送出 while the window is open; after it closes the picks are final."""
     lock_student(session, student_id)
-    refused = _closed(picking_window(rules, academic_year), now)
+    refused = _closed(
+        picking_window(rules, academic_year, student_grade(session, student_id)), now
+    )
     if refused is not None:
         return refused
     conf = confirmation(session, student_id, academic_year)

@@ -34,9 +34,10 @@ from rules.model import (
     NotConfigured,
     SchoolRules,
 )
+from school import schedule
 from school.export import RECORD_TYPES
 from school.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
-from school.roster import RosterFileError, read_roster_file
+from school.roster_files import RosterFileError, read_roster_file
 from storage.clock import at_taipei, taipei_date
 from storage.crypto import cipher
 from storage.models.picking import ANSWER_CORRECT, ANSWER_WRONG, ReceiptItem, ReceiptList
@@ -243,10 +244,11 @@ def _check_row(
 
 
 def respond_until(rules: SchoolRules, academic_year: int, now: datetime) -> datetime:
-    """The end of the third whole Taipei day after now, or the school's window end if later."""
-    minimum = at_taipei(
-        taipei_date(now) + timedelta(days=NATIONAL_MIN_RECEIPT_DAYS + 1)
-    ) - timedelta(microseconds=1)
+    """The end of the school's receipt_days'th (at least the third) whole Taipei day after the
+    import, moved on to a working day; or the end of a window staff set, if that is later."""
+    days = max(rules.receipt_days, NATIONAL_MIN_RECEIPT_DAYS)
+    last_day = rules.next_working_day(taipei_date(now) + timedelta(days=days))
+    minimum = at_taipei(last_day + timedelta(days=1)) - timedelta(microseconds=1)
     try:
         window_end = rules.window("receipt_confirmation", academic_year).end
     except (NotConfigured, KeyError):
@@ -268,6 +270,19 @@ def apply_import(
         respond_until=respond_until(rules, plan.academic_year, now),
     )
     session.add(receipt_list)
+    # The receipt confirmation opens now: its window (and the reminders that follow it) is the
+    # import's, not a date fixed before any submission.
+    first = taipei_date(now)
+    try:
+        first = min(first, rules.window("receipt_confirmation", plan.academic_year).first_day)
+    except (NotConfigured, KeyError):
+        pass
+    last = taipei_date(receipt_list.respond_until)
+    schedule.record_window_change(
+        session, kind="receipt_confirmation", academic_year=plan.academic_year, semester=None,
+        first_day=first, last_day=last, previous=(first, last), now=now,
+        changed_by="receipts import",
+    )
     for row in plan.rows:
         for older in session.scalars(
             select(ReceiptItem).where(

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from catalogue import text
+from media import sheets
 from rules.model import SchoolRules
-from storage import sheets
 from storage.clock import academic_year_of, taipei, taipei_date
 from storage.models.portfolio import AuditEntry, FileRecord
 from storage.models.records import (

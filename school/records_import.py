@@ -17,17 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from school import roster
-from school.roster import (
-    Column,
+from school.import_plan import (
     Diffs,
     ImportContext,
     ImportResult,
     Planned,
     RosterKind,
-    RowCheck,
     Source,
-    t,
+    run_import,
 )
+from school.roster_files import Column, RowCheck, t
 from storage.clock import academic_year_of
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
@@ -235,7 +234,7 @@ def import_records(session: Session, kind: str, source: Source, *, now: datetime
     """Check every row; only if all are good (and not a dry run) write them. The caller owns
     the transaction; nothing is added to the session unless the whole file passed. The roster's
     lock is shared: a student import running at the same time could renumber students."""
-    return roster.run_import(session, KINDS[kind], source, RecordsContext, now=now,
+    return run_import(session, KINDS[kind], source, RecordsContext, now=now,
                              dry_run=dry_run)
 
 

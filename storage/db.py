@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -129,8 +130,31 @@ def advisory_key(name: str) -> int:
 def lock_named(session: Session, name: str) -> None:
     """Serialise work on one name until the transaction ends.
 
-    PostgreSQL takes a transaction-scoped advisory lock; SQLite serialises writers by itself and
-    the embedded worker is a single thread, so there is nothing more to take.
+    PostgreSQL takes a transaction-scoped advisory lock. SQLite is the embedded mode's database,
+    used by one process whose job threads run side by side: a lock per name in this process,
+    released when the session's transaction ends, does the same there.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(name)})
+        return
+    held: dict[str, threading.Lock] = session.info.setdefault(_HELD, {})
+    if name in held:
+        return
+    with _named_guard:
+        lock = _named_locks.setdefault(name, threading.Lock())
+    lock.acquire()
+    held[name] = lock
+    if not event.contains(session, "after_transaction_end", _release_named):
+        event.listen(session, "after_transaction_end", _release_named)
+
+
+_HELD = "portfolio_named_locks"
+_named_locks: dict[str, threading.Lock] = {}
+_named_guard = threading.Lock()
+
+
+def _release_named(session: Session, transaction: Any) -> None:
+    if transaction.parent is not None:  # a savepoint ended; the transaction goes on
+        return
+    for lock in session.info.pop(_HELD, {}).values():
+        lock.release()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from media.fit import HEAD_BYTES, mime_of, sniff_bytes
+from media.sniff import sniff_bytes
+from media.kinds import HEAD_BYTES, mime_of
 
 CHUNK_SIZE = 64 * 1024
 TEMP_DIR_NAME = "tmp"

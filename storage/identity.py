@@ -17,6 +17,9 @@ HOMEROOM = "homeroom"
 CONSULTANT = "consultant"
 CONVENER = "convener"
 STAFF = "staff"
+# Menus (not roles) of people who hold several roles.
+STAFF_TEACHER = "staff_teacher"
+STAFF_HOMEROOM = "staff_homeroom"
 
 # Staff roles as the roster names them → what they unlock here.
 TEACHING_ROLES = {
@@ -67,8 +70,13 @@ class Identity:
 
     @property
     def menu(self) -> str:
-        """The rich menu for this person: one per role, the most capable wins."""
+        """The rich menu for this person: the union of their roles (office staff who teach or
+        lead a class get the office menu with the teacher's buttons)."""
         if STAFF in self.roles:
+            if HOMEROOM in self.roles:
+                return STAFF_HOMEROOM
+            if self.roles & {TEACHER, CONSULTANT, CONVENER}:
+                return STAFF_TEACHER
             return STAFF
         if HOMEROOM in self.roles:
             return HOMEROOM

@@ -19,8 +19,9 @@ from storage.models.line import DEAD, DONE, IGNORED, PENDING, InboxEvent, Outbox
 
 log = logging.getLogger(__name__)
 
-# Inbox events older than this and still pending are handed to a worker again.
-STALE_AFTER = timedelta(seconds=60)
+# Inbox events older than this and still pending are handed to a worker again (a flushed Redis,
+# a killed worker). With the sweep every 10 s, an orphaned event waits at most about 25 s.
+STALE_AFTER = timedelta(seconds=15)
 # A failing event is tried this many times before it lands in the dead-letter state.
 MAX_ATTEMPTS = 5
 
@@ -32,6 +33,21 @@ class Stored:
     id: int
     created: bool
     needs_work: bool
+    # A message with a file (photo, video, audio, document): fetched from LINE and fitted.
+    carries_file: bool = False
+
+
+FILE_MESSAGES = frozenset({"image", "video", "audio", "file"})
+
+
+def carries_file(event: dict[str, Any]) -> bool:
+    """Whether handling this event downloads content from LINE (seconds, not milliseconds)."""
+    message = event.get("message")
+    return (
+        event.get("type") == "message"
+        and isinstance(message, dict)
+        and message.get("type") in FILE_MESSAGES
+    )
 
 
 def event_id_of(event: dict[str, Any]) -> str:
@@ -229,7 +245,8 @@ def store_events(session: Session, events: list[dict[str, Any]], now: datetime) 
     for event_id in rows:
         row = created.get(event_id)
         if row is not None:
-            results.append(Stored(row.id, created=True, needs_work=row.status == PENDING))
+            results.append(Stored(row.id, created=True, needs_work=row.status == PENDING,
+                                  carries_file=carries_file(rows[event_id]["payload"])))
     return results
 
 
@@ -281,17 +298,18 @@ def record_failure(session: Session, event_id: int, error: str, now: datetime) -
     return event.status
 
 
-def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[int]:
+def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[Stored]:
     """Pending events nobody finished in time (Redis lost the job, a worker died)."""
-    rows = session.scalars(
-        select(InboxEvent.id)
+    found = session.execute(
+        select(InboxEvent.id, InboxEvent.payload)
         .where(InboxEvent.status == PENDING, InboxEvent.enqueued_at < now - STALE_AFTER)
         .order_by(InboxEvent.occurred_at)
         .limit(limit)
     ).all()
+    rows = [row.id for row in found]
     if rows:
         session.execute(update(InboxEvent).where(InboxEvent.id.in_(rows)).values(enqueued_at=now))
-    return list(rows)
+    return [Stored(row.id, False, True, carries_file(row.payload)) for row in found]
 
 
 def dead_letters(session: Session) -> list[InboxEvent]:

@@ -91,7 +91,7 @@ def test_one_push_a_day_at_the_hour_only_when_something_new(
     assert [msg["kind"] for msg in got] == ["push", "push"]
     assert_fits(got)
     assert texts(got).startswith(
-        "【待認證】您有 2 件課程學習成果待認證（其中 2 件是新的），請在 2027/2/10 前完成。")
+        "【待認證】您有 2 件課程學習成果待認證（其中 2 件是新的），請在 2027/2/11 前完成。")
     assert len(bubbles(got)) == 2
     assert line.pushes_counted() == 2  # one per certifier, whatever it holds
     assert len(bubbles(chat.new_messages(TEACHER_WANG))) == 1

@@ -432,11 +432,11 @@ def test_decisions_outside_the_window_are_refused_with_the_dates(
 ) -> None:
     item = submit_item(db, school, clock, "Us10101", "101-數學")
     cards = chat.say(TEACHER_CHEN, "待認證")
-    clock.advance(days=120)  # 2027-02-12: the 115-1 certification window closed on 2/10
+    clock.advance(days=120)  # 2027-02-12: the 115-1 certification window closed on 2/11 (2/10 is a holiday)
     said = texts(chat.tap(TEACHER_CHEN, data_of(cards, "通過")))
-    assert said == ("115-1 學期的認證期間是 2026/8/31 至 2027/2/10，已經截止了。"
+    assert said == ("115-1 學期的認證期間是 2026/8/31 至 2027/2/11，已經截止了。"
                     "如需補認證，請洽教務處註冊組。")
-    assert "2027/2/10" in texts(chat.tap(TEACHER_CHEN, data_of(cards, "退回")))
+    assert "2027/2/11" in texts(chat.tap(TEACHER_CHEN, data_of(cards, "退回")))
     assert outcome(db, item).status == PENDING
 
 

@@ -52,7 +52,7 @@ def test_homeroom_sees_counts_per_student_and_who_uploaded_nothing(
     lines = got[0]["text"].splitlines()
     assert lines[0] == "101 班 115-1 課程學習成果"
     assert "01 李小明　2／1／1／0" in lines
-    assert "02 陳怡君　1／0／0／1" in lines
+    assert "02 陳怡君　0／0／0／1" in lines
     assert "03 張家豪　0／0／0／0" in lines
     assert lines[-1] == "尚未上傳（4 人）：3 張家豪、4 林雅琪、5 王柏翰、6 黃詩涵"
     quick = got[0]["quickReply"]["items"]

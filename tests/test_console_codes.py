@@ -121,3 +121,19 @@ def test_others_cannot_issue_codes(app: Any, school: School, db: Any) -> None:
                         {"role": "student", "person_id": "1"}).status_code == 403
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(BindingCode)) == 0
+
+
+def test_the_basic_id_setting_is_checked_once() -> None:
+    import pytest
+
+    from runtime.config import ConfigError, load_settings
+
+    env = {"LINE_CHANNEL_SECRET": "s" * 32, "LINE_CHANNEL_ACCESS_TOKEN": "t" * 40,
+           "SECRET_KEY": "k7Qz9w2LmX4pR8vN1bT6yH3cJ5dF0gA"}
+    assert load_settings({**env, "LINE_BASIC_ID": "123abcde"}).line_basic_id == "@123abcde"
+    assert load_settings(env).line_basic_id is None
+    with pytest.raises(ConfigError, match="LINE_BASIC_ID"):
+        load_settings({**env, "LINE_BASIC_ID": "@bad id!"})
+    from school.codes import friend_url
+
+    assert friend_url("@123abcde") == "https://line.me/R/ti/p/@123abcde"

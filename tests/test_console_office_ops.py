@@ -351,27 +351,6 @@ def test_quota_health_and_dead_letters_with_retry(
         assert system.dead_letters(s) == []
 
 
-def test_the_registrar_is_told_once_in_line_sixty_days_before_the_calendar_runs_out(
-    app: Any, db: Any, school: School, clock: Any, line: Any
-) -> None:
-    from jobs import reminders
-    from tests.school import REGISTRAR
-
-    clock.set(taipei(2028, 5, 1, 9, 0))
-    with app.app_context():
-        reminders.run(svc(app))
-    deliver(app)
-    assert not any("行事曆只排到" in (m.get("text") or "") for m in line.messages_for(REGISTRAR))
-    clock.set(taipei(2028, 6, 2, 9, 0))
-    for _ in range(2):
-        with app.app_context():
-            reminders.run(svc(app))
-        deliver(app)
-        clock.advance(timedelta(days=1))
-    told = [m for m in line.messages_for(REGISTRAR) if "行事曆只排到" in (m.get("text") or "")]
-    assert len(told) == 1 and "2028/7/31" in told[0]["text"]
-
-
 def test_the_retention_dry_run_lists_who_would_be_sealed(
     app: Any, db: Any, school: School, clock: Any
 ) -> None:

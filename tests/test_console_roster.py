@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from school.roster import is_valid_national_id
+from school.roster_files import is_valid_national_id
 from storage.models.console import ConsoleAudit
 from storage.models.school import Staff, StaffRole, Student
 from tests.console_support import Browser

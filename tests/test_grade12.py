@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select, update
 
 from flows import grade12
-from flows.frontdesk import build_desk
+from flows.desk import build_desk
 from flows.line_limits import MAX_TEXT_LENGTH, check_messages, utf16_length
-from flows.records import split_for_line
+from flows.long_text import split_for_line
 from rules.reader import load_rules
 from school import records
 from storage.clock import at_taipei

@@ -16,7 +16,7 @@ from PIL import Image
 from flows import intake
 from flows.context import Ctx
 from flows.engine import Input
-from media.fit import Kind
+from media.kinds import Kind
 from rules.reader import load_rules
 from storage.clock import FrozenClock
 from storage.files import LocalFileStore

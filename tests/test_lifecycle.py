@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from rules.model import COURSE_OUTCOME
 from school import certification as cert
-from school import items
+from school import items, management
 from school import lifecycle as life
 from storage.identity import STUDENT, identify
 from storage.models.binding import BindingCode
@@ -475,7 +475,7 @@ def test_management_contact_follows_the_chain(db: Any, school: School, clock: An
 
     def contact() -> int | None:
         with db.session() as s:
-            found = life.management_contact(s, clock.now())
+            found = management.management_contact(s, clock.now())
             return found.id if found else None
 
     assert contact() == registrar
@@ -497,8 +497,8 @@ def test_management_contact_follows_the_chain(db: Any, school: School, clock: An
 
 def test_no_heads_means_no_contact(db: Any, clock: Any) -> None:
     with db.session() as s:
-        assert life.management_contact(s, clock.now()) is None
-        assert life.management_chain(s, clock.now()) == []
+        assert management.management_contact(s, clock.now()) is None
+        assert management.management_chain(s, clock.now()) == []
 
 
 def test_management_notice_goes_to_the_proxy_and_says_so(

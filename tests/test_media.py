@@ -21,24 +21,46 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from catalogue import TEXTS, text
-from media import fit as media
-from media.fit import (
-    DOCUMENT_LIMIT,
+from media import documents
+from media.av import fit_av
+from media.documents import (
     MIN_LONG_SIDE,
     READABLE_LONG_SIDE,
+    fit_image,
+    fit_pdf,
+    heic_supported,
+    heic_to_jpeg,
+    images_to_pdf,
+)
+from media.fit import fit_upload
+from media.kinds import (
+    AV_TOO_LONG,
+    COMPRESSED,
+    CONVERTED,
+    CONVERTER_FAILED,
+    DOCUMENT_LIMIT,
+    EXPECTED_AV,
+    EXPECTED_PDF,
+    EXPECTED_PHOTO,
+    HEAD_BYTES,
+    HEIC_UNSUPPORTED,
+    KEPT,
+    NO_CONVERTER,
+    NO_CONVERTER_TOO_LARGE,
+    PDF_LOCKED,
+    PHOTOS_COMBINED,
+    PHOTOS_TOO_LARGE,
+    REASONS,
+    TOO_LARGE,
+    UNKNOWN_FORMAT,
+    UNREADABLE,
+    UNSUPPORTED,
     FitResult,
     Kind,
     classify_for_upload,
-    fit_av,
-    fit_image,
-    fit_pdf,
-    fit_upload,
-    heic_to_jpeg,
-    images_to_pdf,
     mb,
-    sniff,
-    sniff_bytes,
 )
+from media.sniff import sniff, sniff_bytes
 
 # --- generated test data ----------------------------------------------------------------------
 
@@ -195,18 +217,18 @@ def test_sniff_reads_past_a_long_id3_tag(tmp_path: Path) -> None:
     content = id3_tag(20_000) + mp3_frames()
     (tmp_path / "a").write_bytes(content)
     assert sniff(tmp_path / "a") is Kind.MP3
-    assert sniff_bytes(content[: media.HEAD_BYTES]) is Kind.MP3
+    assert sniff_bytes(content[: HEAD_BYTES]) is Kind.MP3
 
 
 def test_random_bytes_are_not_taken_for_mp3() -> None:
     rng = random.Random(7)
-    kinds = {sniff_bytes(rng.randbytes(media.HEAD_BYTES)) for _ in range(300)}
+    kinds = {sniff_bytes(rng.randbytes(HEAD_BYTES)) for _ in range(300)}
     assert kinds == {Kind.OTHER}
 
 
 def test_real_heic_is_sniffed(tmp_path: Path) -> None:
     pytest.importorskip("pillow_heif")
-    assert media.heic_supported()
+    assert heic_supported()
     path = tmp_path / "IMG_0002.jpg"
     Image.new("RGB", (64, 48), "red").save(path, format="HEIF")
     assert sniff(path) is Kind.HEIC
@@ -231,7 +253,7 @@ def test_classify_for_upload(kind: Kind, slot: str | None) -> None:
 
 
 def test_every_reason_is_in_the_catalogue() -> None:
-    assert [key for key in media.REASONS if key not in TEXTS] == []
+    assert [key for key in REASONS if key not in TEXTS] == []
 
 
 @pytest.mark.parametrize(
@@ -251,7 +273,7 @@ def test_sizes_read_as_people_read_them(size: int, shown: str) -> None:
 
 
 def test_ladder_keeps_text_readable_and_never_goes_below_1000px() -> None:
-    rungs = media._ladder(4032)
+    rungs = documents._ladder(4032)
     assert rungs[0] == (4032, 85)
     assert min(side for side, _ in rungs) == MIN_LONG_SIDE
     # Every step is worse than the one before: smaller, or the same size at lower quality.
@@ -259,7 +281,7 @@ def test_ladder_keeps_text_readable_and_never_goes_below_1000px() -> None:
     # At the readable size quality goes down a long way before the size does.
     assert min(q for side, q in rungs if side == READABLE_LONG_SIDE) <= 45
     # Small photos are never scaled up.
-    assert {side for side, _ in media._ladder(900)} == {900}
+    assert {side for side, _ in documents._ladder(900)} == {900}
 
 
 def test_small_jpeg_is_kept_byte_for_byte(tmp_path: Path) -> None:
@@ -268,7 +290,7 @@ def test_small_jpeg_is_kept_byte_for_byte(tmp_path: Path) -> None:
     result = fit_image(source, out)
     assert result.ok and not result.changed
     assert result.kind is Kind.JPEG
-    assert result.reason == media.KEPT
+    assert result.reason == KEPT
     assert out.read_bytes() == source.read_bytes()
     assert_explained(result)
 
@@ -285,7 +307,7 @@ def test_big_photo_is_fitted_under_the_cap(big_photo: Path, tmp_path: Path) -> N
     out = tmp_path / "out.jpg"
     result = fit_image(big_photo, out)
     assert result.ok and result.changed
-    assert result.reason == media.COMPRESSED
+    assert result.reason == COMPRESSED
     assert result.kind is Kind.JPEG
     assert out.stat().st_size == result.size <= DOCUMENT_LIMIT
     assert result.long_side is not None and result.long_side >= READABLE_LONG_SIDE
@@ -331,7 +353,7 @@ def test_ten_photos_become_one_pdf_under_4mb(tmp_path: Path) -> None:
     out = tmp_path / "outcome.pdf"
     result = images_to_pdf(photos, out)
     assert result.ok, result
-    assert result.reason == media.PHOTOS_COMBINED
+    assert result.reason == PHOTOS_COMBINED
     assert out.stat().st_size == result.size <= DOCUMENT_LIMIT
     assert result.long_side is not None and result.long_side >= READABLE_LONG_SIDE
     reader = PdfReader(out)
@@ -348,7 +370,7 @@ def test_hopeless_photo_set_says_why(tmp_path: Path) -> None:
     out = tmp_path / "never.pdf"
     result = images_to_pdf(photos, out, limit=60_000)
     assert not result.ok
-    assert result.reason == media.PHOTOS_TOO_LARGE
+    assert result.reason == PHOTOS_TOO_LARGE
     assert result.size > 60_000
     assert result.values["count"] == 3
     assert not out.exists()
@@ -359,7 +381,7 @@ def test_a_video_among_photos_is_refused(tmp_path: Path) -> None:
     photo = make_photo(tmp_path / "p.jpg", (800, 600))
     clip = fake_mp4(tmp_path / "p2.jpg")
     result = images_to_pdf([photo, clip], tmp_path / "out.pdf")
-    assert not result.ok and result.reason == media.EXPECTED_PHOTO
+    assert not result.ok and result.reason == EXPECTED_PHOTO
     assert result.values == {"kind": "mp4"}
     assert_explained(result)
 
@@ -368,28 +390,28 @@ def test_broken_photo_is_reported(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(5000))
     result = fit_image(broken, tmp_path / "out")
-    assert not result.ok and result.reason == media.UNREADABLE
+    assert not result.ok and result.reason == UNREADABLE
     assert_explained(result)
 
 
 def test_heic_becomes_jpeg(tmp_path: Path) -> None:
     pytest.importorskip("pillow_heif")
-    assert media.heic_supported()
+    assert heic_supported()
     source = tmp_path / "IMG_0003.HEIC"
     Image.new("RGB", (640, 480), (30, 120, 200)).save(source, format="HEIF")
     result = heic_to_jpeg(source, tmp_path / "out")
-    assert result.ok and result.kind is Kind.JPEG and result.reason == media.CONVERTED
+    assert result.ok and result.kind is Kind.JPEG and result.reason == CONVERTED
     with Image.open(tmp_path / "out") as converted:
         assert converted.format == "JPEG" and converted.size == (640, 480)
     assert "HEIC" in assert_explained(result)
 
 
 def test_heic_without_pillow_heif_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(media, "_heif_state", [False])
+    monkeypatch.setattr(documents, "_heif_state", [False])
     source = tmp_path / "IMG_0004.HEIC"
     source.write_bytes(ftyp(b"heic", b"mif1", b"heic") + bytes(200))
     result = heic_to_jpeg(source, tmp_path / "out")
-    assert not result.ok and result.reason == media.HEIC_UNSUPPORTED
+    assert not result.ok and result.reason == HEIC_UNSUPPORTED
     assert "最相容" in assert_explained(result)
 
 
@@ -399,7 +421,7 @@ def test_heic_without_pillow_heif_says_so(tmp_path: Path, monkeypatch: pytest.Mo
 def test_small_pdf_is_kept_byte_for_byte(tmp_path: Path) -> None:
     source = photo_pdf(tmp_path / "a.pdf", [make_photo(tmp_path / "p.jpg", (800, 600))])
     result = fit_pdf(source, tmp_path / "out.pdf")
-    assert result.ok and not result.changed and result.reason == media.KEPT
+    assert result.ok and not result.changed and result.reason == KEPT
     assert (tmp_path / "out.pdf").read_bytes() == source.read_bytes()
 
 
@@ -412,7 +434,7 @@ def test_pdf_with_big_photos_is_recompressed(tmp_path: Path) -> None:
     out = tmp_path / "out.pdf"
     result = fit_pdf(source, out, limit=limit)
     assert result.ok, result
-    assert result.reason == media.COMPRESSED
+    assert result.reason == COMPRESSED
     assert out.stat().st_size == result.size <= limit
     assert len(PdfReader(out).pages) == 2
     assert_explained(result)
@@ -428,7 +450,7 @@ def test_incompressible_pdf_reports_too_large(tmp_path: Path) -> None:
     out = tmp_path / "out.pdf"
     result = fit_pdf(source, out, limit=100_000)
     assert not result.ok
-    assert result.reason == media.TOO_LARGE
+    assert result.reason == TOO_LARGE
     assert result.values["size"] == mb(source.stat().st_size)
     assert not out.exists()
     assert "分成兩件" in assert_explained(result)
@@ -442,14 +464,14 @@ def test_password_protected_pdf(tmp_path: Path) -> None:
     with open(source, "wb") as sink:
         writer.write(sink)
     result = fit_pdf(source, tmp_path / "out.pdf")
-    assert not result.ok and result.reason == media.PDF_LOCKED
+    assert not result.ok and result.reason == PDF_LOCKED
     assert_explained(result)
 
 
 def test_fit_pdf_refuses_other_kinds(tmp_path: Path) -> None:
     photo = make_photo(tmp_path / "scan.pdf", (400, 300))
     result = fit_pdf(photo, tmp_path / "out.pdf")
-    assert not result.ok and result.reason == media.EXPECTED_PDF
+    assert not result.ok and result.reason == EXPECTED_PDF
     assert result.values == {"kind": "jpg"}
 
 
@@ -485,7 +507,7 @@ def test_mov_without_ffmpeg_needs_a_converter(tmp_path: Path, no_ffmpeg: None) -
     out = tmp_path / "out"
     result = fit_av(source, out, Kind.MOV)
     assert not result.ok
-    assert result.reason == media.NO_CONVERTER
+    assert result.reason == NO_CONVERTER
     assert result.values["kind"] == "mov" and result.values["target"] == "mp4"
     assert not out.exists()
     assert "轉檔工具" in assert_explained(result)
@@ -494,21 +516,21 @@ def test_mov_without_ffmpeg_needs_a_converter(tmp_path: Path, no_ffmpeg: None) -
 def test_m4a_without_ffmpeg_needs_a_converter(tmp_path: Path, no_ffmpeg: None) -> None:
     source = fake_mp4(tmp_path / "voice.m4a", 20_000, b"M4A ", b"M4A ", b"isom")
     result = fit_av(source, tmp_path / "out", Kind.M4A)
-    assert not result.ok and result.reason == media.NO_CONVERTER
+    assert not result.ok and result.reason == NO_CONVERTER
     assert result.values["target"] == "mp3"
 
 
 def test_big_mp4_without_ffmpeg_cannot_be_compressed(tmp_path: Path, no_ffmpeg: None) -> None:
     source = fake_mp4(tmp_path / "long.mp4", 300_000)
     result = fit_av(source, tmp_path / "out", Kind.MP4, limit=100_000)
-    assert not result.ok and result.reason == media.NO_CONVERTER_TOO_LARGE
+    assert not result.ok and result.reason == NO_CONVERTER_TOO_LARGE
     assert "壓縮工具" in assert_explained(result)
 
 
 def test_fit_av_refuses_photos(tmp_path: Path) -> None:
     photo = make_photo(tmp_path / "video.mp4", (400, 300))
     result = fit_av(photo, tmp_path / "out")
-    assert not result.ok and result.reason == media.EXPECTED_AV
+    assert not result.ok and result.reason == EXPECTED_AV
     assert_explained(result)
 
 
@@ -552,7 +574,7 @@ def test_mov_is_rewrapped_as_mp4_with_ffmpeg(tmp_path: Path, fake_ffmpeg: Path) 
     source = fake_mp4(tmp_path / "IMG_0006.MOV", 80_000, b"qt  ", b"qt  ")
     out = tmp_path / "out.mp4"
     result = fit_av(source, out, Kind.MOV)
-    assert result.ok and result.kind is Kind.MP4 and result.reason == media.CONVERTED
+    assert result.ok and result.kind is Kind.MP4 and result.reason == CONVERTED
     assert sniff(out) is Kind.MP4
     calls = fake_ffmpeg.read_text().splitlines()
     convert = calls[-1].split()
@@ -570,7 +592,7 @@ def test_big_video_is_compressed_with_ffmpeg(
     monkeypatch.setenv("FAKE_FFMPEG_DURATION", "00:00:02.00")
     source = fake_mp4(tmp_path / "long.mp4", 300_000)
     result = fit_av(source, tmp_path / "out.mp4", Kind.MP4, limit=200_000)
-    assert result.ok and result.reason == media.COMPRESSED
+    assert result.ok and result.reason == COMPRESSED
     convert = fake_ffmpeg.read_text().splitlines()[-1]
     assert "libx264" in convert and "-b:v" in convert
 
@@ -581,7 +603,7 @@ def test_a_video_too_long_for_the_cap_asks_for_a_shorter_one(
     monkeypatch.setenv("FAKE_FFMPEG_DURATION", "00:45:00.00")
     source = fake_mp4(tmp_path / "concert.mp4", 300_000)
     result = fit_av(source, tmp_path / "out.mp4", Kind.MP4, limit=200_000)
-    assert not result.ok and result.reason == media.AV_TOO_LONG
+    assert not result.ok and result.reason == AV_TOO_LONG
     assert result.values["minutes"] == 45
     assert len(fake_ffmpeg.read_text().splitlines()) == 1  # only the probe ran
     assert_explained(result)
@@ -590,7 +612,7 @@ def test_a_video_too_long_for_the_cap_asks_for_a_shorter_one(
 def test_m4a_becomes_mp3_with_ffmpeg(tmp_path: Path, fake_ffmpeg: Path) -> None:
     source = fake_mp4(tmp_path / "voice.m4a", 20_000, b"M4A ", b"M4A ")
     result = fit_av(source, tmp_path / "out.mp3", Kind.M4A)
-    assert result.ok and result.kind is Kind.MP3 and result.reason == media.CONVERTED
+    assert result.ok and result.kind is Kind.MP3 and result.reason == CONVERTED
     assert "libmp3lame" in fake_ffmpeg.read_text()
 
 
@@ -603,7 +625,7 @@ def test_a_stuck_converter_is_reported(
     monkeypatch.setattr(subprocess, "run", stuck)
     source = fake_mp4(tmp_path / "IMG_0007.MOV", 80_000, b"qt  ", b"qt  ")
     result = fit_av(source, tmp_path / "out.mp4", Kind.MOV, timeout=5)
-    assert not result.ok and result.reason == media.CONVERTER_FAILED
+    assert not result.ok and result.reason == CONVERTER_FAILED
     assert "mp4" in assert_explained(result)
 
 
@@ -657,7 +679,7 @@ def test_refusals_name_the_format_sent(
     path = tmp_path / name
     path.write_bytes(content)
     result = fit_upload(path, tmp_path / "out")
-    assert not result.ok and result.reason == media.UNSUPPORTED
+    assert not result.ok and result.reason == UNSUPPORTED
     assert result.values == {"kind": shown}
     assert f"這個檔案是 {shown}" in assert_explained(result)
     # The same file sent where a photo was asked for gets the same answer.
@@ -674,5 +696,5 @@ def test_fit_upload_dispatches_by_bytes(tmp_path: Path, no_ffmpeg: None) -> None
     other = tmp_path / "d.pdf"
     other.write_bytes(b"just text")
     result = fit_upload(other, tmp_path / "o4")
-    assert not result.ok and result.reason == media.UNKNOWN_FORMAT
+    assert not result.ok and result.reason == UNKNOWN_FORMAT
     assert_explained(result)

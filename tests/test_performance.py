@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from catalogue import TEXTS
 from flows import performance as pf
 from flows.line_limits import check_messages
-from catalogue import TEXTS
 from storage.clock import TAIPEI
 from storage.models.portfolio import DRAFT, SUBMITTED, Performance
 from tests.support import Chat
@@ -337,7 +337,7 @@ def test_year_limit_from_the_rules(chat: Chat, school: Any, db: Any, clock: Any)
 def test_outside_the_performance_window(chat: Chat, school: Any) -> None:
     set_window(chat, "performance_upload", last=date(2026, 10, 1))
     said = chat.say(STUDENT, "多元表現")
-    assert "多元表現上傳期間是 2026/8/31 至 2026/10/1" in Chat.texts(said)
+    assert "多元表現上傳期間是 2026/8/1 至 2026/10/1" in Chat.texts(said)
 
 
 def test_limit_reached_while_drafting(chat: Chat, school: Any, db: Any) -> None:

@@ -143,10 +143,10 @@ def test_the_successor_decides_as_successor_and_the_log_says_so(
 
 # --- escalation ---------------------------------------------------------------------------------
 
-ESCALATION = datetime(2027, 2, 8, 0, 0, tzinfo=TAIPEI)  # 3 days before 2027/2/10 ends
+ESCALATION = datetime(2027, 2, 9, 0, 0, tzinfo=TAIPEI)  # 3 days before 2027/2/11 ends
 
 
-def test_escalation_moves_pending_items_once_and_tells_both_in_their_digest(
+def test_late_items_are_offered_to_the_convener_and_the_first_decision_stands(
     chat: Any, app: Any, db: Any, school: School, clock: Any, line: Any
 ) -> None:
     late = submit_item(db, school, clock, "Us10101", "101-國語文")
@@ -155,43 +155,56 @@ def test_escalation_moves_pending_items_once_and_tells_both_in_their_digest(
     chat.tap(TEACHER_WANG, data_of(bubble_of(chat.say(TEACHER_WANG, "待認證"), "陳怡君"), "通過"))
     assert outcome(db, done).status == CERTIFIED
 
-    clock.set(datetime(2027, 2, 7, 23, 59, tzinfo=TAIPEI))
+    clock.set(datetime(2027, 2, 8, 23, 59, tzinfo=TAIPEI))
     assert tick(chat)["escalated"] == 0
-    assert certifier(db, late)[0] == school.staff[WANG]
 
     clock.set(ESCALATION)
     counts = tick(chat)
     assert counts["escalated"] == 1 and counts["certifier_pushes"] == 0  # quiet hours
-    assert certifier(db, late) == (school.staff[LIN], cert.CONVENER)
-    row = outcome(db, late)
-    assert row.escalated_at == ESCALATION and row.chain_floor == 2
+    # Late is not gone: the course teacher keeps the item; the convener is offered it.
+    assert certifier(db, late) == (school.staff[WANG], cert.TEACHER)
+    assert outcome(db, late).escalated_at == ESCALATION
     with db.session() as s:
         notes = s.scalars(select(CertifierNote).order_by(CertifierNote.id)).all()
         assert [(n.staff_id, n.kind, n.count) for n in notes] == [
-            (school.staff[LIN], cert.ESCALATED_IN, 1), (school.staff[WANG], cert.ESCALATED_OUT, 1)]
-    assert tick(chat)["escalated"] == 0
+            (school.staff[LIN], cert.OFFERED, 1)]
+    assert tick(chat)["escalated"] == 0  # offered once
 
-    clock.set(datetime(2027, 2, 8, 16, 0, tzinfo=TAIPEI))
-    chat.new_messages(TEACHER_WANG)
-    assert tick(chat)["certifier_pushes"] == 2
-    to_lin = chat.new_messages(TEACHER_LIN)
-    assert [msg["kind"] for msg in to_lin] == ["push", "push"]
-    assert "1 件原由 王美玲 認證的項目，依代理人規定轉給您認證，請在 2027/2/10 前完成" \
-        in texts(to_lin)
-    assert "轉給您代理認證" in texts(to_lin)  # on the card
-    to_wang = chat.new_messages(TEACHER_WANG)
-    assert "1 件未認證項目已依代理人規定轉給 林志明 處理" in texts(to_wang)
-    # Nothing twice: not the move, not the notes, not the pushes.
-    before = line.pushes_counted()
-    assert tick(chat) == {"reassigned": 0, "escalated": 0, "certifier_pushes": 0,
-                          "approval_digests": 0}
-    assert line.pushes_counted() == before
-    # The escalated item never falls back to the teacher, even on a later tick.
     clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=TAIPEI))
-    tick(chat)
-    assert certifier(db, late)[0] == school.staff[LIN]
-    chat.tap(TEACHER_LIN, data_of(to_lin, "通過"))
-    assert outcome(db, late).decided_capacity == cert.CONVENER
+    assert tick(chat)["certifier_pushes"] == 1
+    to_lin = chat.new_messages(TEACHER_LIN)
+    assert "王美玲 老師還有 1 件課程學習成果未認證（2027/2/11 截止）" in texts(to_lin)
+    # One tap reminds the teacher ...
+    chat.new_messages(TEACHER_WANG)
+    assert "已提醒 王美玲 老師" in texts(chat.tap(TEACHER_LIN, data_of(to_lin, "提醒王美玲")))
+    from tests.test_lifecycle import deliver
+
+    deliver(app)
+    assert "科召集人 林志明 提醒：您還有 1 件課程學習成果待認證，請在 2027/2/11 前完成" in texts(
+        chat.new_messages(TEACHER_WANG))
+    # ... one takes the items over; the teacher may still decide, and the first decision stands.
+    took = texts(chat.tap(TEACHER_LIN, data_of(to_lin, "接手王美玲")))
+    assert "已接手 王美玲 老師的 1 件" in took
+    assert certifier(db, late) == (school.staff[LIN], cert.CONVENER)
+    lin_cards = chat.say(TEACHER_LIN, "待認證")
+    wang_cards = chat.say(TEACHER_WANG, "待認證")
+    chat.tap(TEACHER_WANG, data_of(bubble_of(wang_cards, "李小明"), "通過"))
+    row = outcome(db, late)
+    assert row.status == CERTIFIED and row.decided_by_id == school.staff[WANG]
+    assert row.decided_capacity == cert.TEACHER
+    said = texts(chat.tap(TEACHER_LIN, data_of(bubble_of(lin_cards, "李小明"), "通過")))
+    assert "已由 王美玲（任課教師）" in said and "不需再處理" in said
+    assert outcome(db, late).decided_by_id == school.staff[WANG]
+
+
+def test_a_teacher_marked_away_hands_items_over_at_once(
+    chat: Any, app: Any, db: Any, school: School, clock: Any
+) -> None:
+    late = submit_item(db, school, clock, "Us10101", "101-國語文")
+    cli(app, "convener", "國文", LIN)
+    with db.transaction() as s:
+        cert.set_away(s, school.staff[WANG], "left", clock.now().date(), None, clock.now())
+    assert certifier(db, late) == (school.staff[LIN], cert.CONVENER)
 
 
 def test_with_nobody_further_up_the_item_stays_and_is_not_retried(
@@ -212,7 +225,7 @@ def test_items_submitted_after_the_window_closed_are_not_escalated(
     item = submit_item(db, school, clock, "Us10101", "101-國語文")
     with db.transaction() as s:
         cert.set_convener(s, "國文", school.staff[LIN], None, clock.now())
-    clock.set(datetime(2027, 2, 11, 9, 0, tzinfo=TAIPEI))
+    clock.set(datetime(2027, 2, 12, 9, 0, tzinfo=TAIPEI))
     assert tick(chat)["escalated"] == 0
     assert certifier(db, item)[0] == school.staff[WANG]
 
@@ -313,11 +326,12 @@ def test_escalation_and_re_resolution_work_on_sqlite_too(sqlite_db: Any, clock: 
         assert cert.reresolve_pending(s, clock.now(), only_unsettled=True) == []
         assert cert.escalate_due(s, clock.now(), rules).moves == []
     with sqlite_db.transaction() as s:
-        moves = cert.escalate_due(s, ESCALATION, rules).moves
-    assert [(m.outcome_id, m.to_id, m.capacity) for m in moves] == [
-        (item, school.staff[LIN], cert.CONVENER)]
+        offered = cert.escalate_due(s, ESCALATION, rules).pairs
+    assert offered == {(school.staff[WANG], school.staff[LIN], 115, 1): 1}
     with sqlite_db.transaction() as s:
-        assert cert.escalate_due(s, ESCALATION, rules).moves == []
+        assert cert.escalate_due(s, ESCALATION, rules).pairs == {}
+        assert [m.to_id for m in cert.take_over(s, school.staff[LIN], school.staff[WANG], 115, 1,
+                                                ESCALATION)] == [school.staff[LIN]]
         result = cert.decide(s, item, school.staff[LIN], cert.APPROVE, ESCALATION, rules)
     assert result.ok
     assert outcome(sqlite_db, item).decided_capacity == cert.CONVENER

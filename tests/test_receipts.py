@@ -121,10 +121,14 @@ def test_the_deadline_is_at_least_three_whole_days(
     assert items(db)[0].answer is None
     assert "已於 2027/8/2 23:59 截止" in Chat.texts(chat.say("Us10101", "收訖明細"))
     rules = load_rules()
-    # A list imported early still runs to the school's window end when that is later.
+    # The days run from the import (no window is fixed before any submission); a last day on a
+    # weekend moves on to the next working day.
     assert receipts.respond_until(
         rules, 115, datetime(2027, 7, 20, 9, 0, tzinfo=TAIPEI)
-    ) == at_taipei(date(2027, 8, 1)) - timedelta(microseconds=1)
+    ) == at_taipei(date(2027, 7, 24)) - timedelta(microseconds=1)
+    assert receipts.respond_until(
+        rules, 115, datetime(2027, 7, 29, 9, 0, tzinfo=TAIPEI)
+    ) == at_taipei(date(2027, 8, 3)) - timedelta(microseconds=1)
 
 
 def test_bad_rows_refuse_the_whole_file(

@@ -30,6 +30,7 @@ HOMEROOM_301 = "Ut301"  # homeroom teacher of the grade-12 class 301
 SENIOR = "Us30101"  # a grade-12 student
 ALL_STUDENTS = [*STUDENTS_101, *STUDENTS_102, SENIOR]
 LATE = "Us10106"  # binds after a notice went out
+RECEIPTS_IMPORTED = datetime(2027, 7, 26, 10, 0, tzinfo=TAIPEI)
 
 
 def taipei(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
@@ -93,11 +94,36 @@ def seed_year(db: Any, school: School) -> None:
         session.add(PickConfirmation(student_id=school.students["Us10101"], academic_year=115,
                                      confirmed_at=CREATED))
         receipt = ReceiptList(academic_year=115, source_name="receipt.xlsx", source_sha256="0" * 64,
-                              imported_at=CREATED, respond_until=taipei(2027, 8, 5))
+                              imported_at=RECEIPTS_IMPORTED,
+                              respond_until=taipei(2027, 7, 30) - timedelta(microseconds=1))
         session.add(receipt)
         session.flush()
         session.add(ReceiptItem(list_id=receipt.id, student_id=school.students["Us10102"],
                                 item_kind="course_outcome", item_id=1, reference="C1"))
+
+
+def set_the_years_dates(db: Any, rules: Any) -> Any:
+    """What staff set during the year: semester 1's upload window runs past the start of
+    semester 2 (the windows overlap), the submission dates the agency's letters give (grade
+    12's before graduation), and the 收訖明細 import opens the receipt confirmation."""
+    from school import schedule
+    from school.submission import set_submission_date
+
+    with db.transaction() as session:
+        schedule.record_window_change(
+            session, kind="upload", academic_year=115, semester=1, first_day=date(2026, 8, 31),
+            last_day=date(2027, 2, 20), previous=(date(2026, 8, 31), date(2027, 2, 3)),
+            now=CREATED)
+        set_submission_date(session, rules, 115, date(2027, 6, 8), CREATED, grade12=True)
+        set_submission_date(session, rules, 115, date(2027, 7, 30), CREATED)
+        schedule.record_window_change(
+            session, kind="receipt_confirmation", academic_year=115, semester=None,
+            first_day=date(2027, 7, 26), last_day=date(2027, 7, 29),
+            previous=(date(2027, 7, 26), date(2027, 7, 29)), now=RECEIPTS_IMPORTED)
+    with db.session() as session:
+        effective = schedule.effective_rules(session, rules)
+    assert effective.overlaps()
+    return effective
 
 
 # --- ticking -------------------------------------------------------------------------------------
@@ -157,7 +183,10 @@ def tick_instants(rules: Any, first: datetime, last: datetime) -> list[datetime]
 
 
 STUDENTS_BELOW_LIMIT_1 = set(ALL_STUDENTS) - {"Us10101"}
-UNCONFIRMED = set(ALL_STUDENTS) - {"Us10101"}
+# Grade 12 picks before graduation, on its own window; the others in July.
+UNCONFIRMED = set(ALL_STUDENTS) - {"Us10101", SENIOR}
+# Grade 12's last semester closed in May: its June and July upload notices skip the senior.
+BELOW_GRADE_12 = set(ALL_STUDENTS) - {SENIOR}
 EXPECTED = {
     ("row:basic_data_check", "115-1"): {REGISTRAR},
     ("row:basic_data_check", "115-2"): {REGISTRAR},
@@ -169,13 +198,13 @@ EXPECTED = {
     ("row:grades_entry", "115@04-01"): {REGISTRAR},
     ("row:autobiography_guidance", "115-2"): {SENIOR, HOMEROOM_301, COUNSELLING},
     ("row:notify_upload_course_outcomes", "115-1"): STUDENTS_BELOW_LIMIT_1,
-    ("row:notify_upload_course_outcomes", "115-2"): set(ALL_STUDENTS),
+    ("row:notify_upload_course_outcomes", "115-2"): BELOW_GRADE_12,
     ("row:notify_upload_performances", "115-1"): set(ALL_STUDENTS),
     ("row:notify_upload_performances", "115-2"): set(ALL_STUDENTS),
     ("row:homeroom_upload_progress", "115-1"): {"Utwang", "Utlin", HOMEROOM_301},
     ("row:homeroom_upload_progress", "115-2"): {"Utwang", "Utlin", HOMEROOM_301},
     ("row:remind_upload_course_outcomes", "115-1"): STUDENTS_BELOW_LIMIT_1,
-    ("row:remind_upload_course_outcomes", "115-2"): set(ALL_STUDENTS),
+    ("row:remind_upload_course_outcomes", "115-2"): BELOW_GRADE_12,
     ("row:consultation_records", "115-1"): {"Ucons"},
     ("row:consultation_records", "115-2"): {"Ucons"},
     # Only certifiers with pending items; none are pending in semester 2.
@@ -184,6 +213,9 @@ EXPECTED = {
     ("row:notify_pick_course_outcomes", "115"): UNCONFIRMED,
     ("row:notify_pick_performances", "115"): UNCONFIRMED,
     ("row:remind_pick", "115"): UNCONFIRMED,
+    ("row:notify_pick_grade12", "115"): {SENIOR},
+    ("row:remind_pick_grade12", "115"): {SENIOR},
+    ("row:submit_grade12", "115"): {TEACHING, ACTIVITIES},
     ("row:submit_course_outcomes", "115"): {TEACHING},
     ("row:submit_performances", "115"): {ACTIVITIES},
     ("row:confirm_receipt", "115"): {"Us10102"},
@@ -200,7 +232,7 @@ EXPECTED = {
 def test_a_whole_academic_year_tick_by_tick(app: Any, db: Any, line: Any, school: School,
                                              clock: FrozenClock) -> None:
     seed_year(db, school)
-    rules = app.extensions["portfolio"].rules
+    rules = set_the_years_dates(db, app.extensions["portfolio"].rules)
     first, last = taipei(2026, 8, 1), taipei(2027, 7, 31, 23, 59)
     for instant in tick_instants(rules, first, last):
         clock.set(instant)
@@ -224,12 +256,13 @@ def test_a_whole_academic_year_tick_by_tick(app: Any, db: Any, line: Any, school
 
     # Where each student stands, in their own words.
     us10102 = alt_texts(line, "Us10102")
-    assert any("本學期已上傳 2/6 件，截止 2/3。" in t for t in us10102)
+    # Semester 1's window ran into semester 2's days (overlap): its notices followed it.
+    assert any("本學期已上傳 2/6 件，截止 2/20。" in t for t in us10102)
     us10103 = alt_texts(line, "Us10103")
     assert any("本學期已上傳 0/6 件" in t and "1 件草稿" in t for t in us10103)
     assert not any("本學期已上傳 6/6" in t for t in alt_texts(line, "Us10101"))
     chen = alt_texts(line, "Utchen")
-    assert any("目前有 2 件等您認證，截止 2/10。" in t for t in chen)
+    assert any("目前有 2 件等您認證，截止 3/1。" in t for t in chen)
     assert any("1 筆收訖明細" in t for t in us10102)
     assert any("101 班還有 4 位同學" in t for t in alt_texts(line, "Utwang"))
 

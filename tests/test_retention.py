@@ -299,6 +299,7 @@ def test_sealed_students_cannot_be_changed_but_can_be_exported(
 def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
     """The generic deletion follows the same foreign keys on the embedded database."""
     from rules.reader import load_rules
+    from school import deletion
     from school import lifecycle as life
     from storage.files import LocalFileStore
     from tests.school import seed_school
@@ -323,11 +324,11 @@ def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
         assert [f.line_user_id for f in sealed.farewells] == ["Us10101", PARENT]
     clock.set(at(date(2028, 10, 15)))
     with sqlite_db.transaction() as s:
-        due = life.due_for_deletion(s, rules, clock.now())
+        due = deletion.due_for_deletion(s, rules, clock.now())
         assert [d.id for d in due] == [sid]
-        report = life.delete_student(s, rules, clock.now(), due[0])
+        report = deletion.delete_student(s, rules, clock.now(), due[0])
         assert report.rows["course_outcomes"] == 1 and report.pending_digests == [stored.sha256]
     with sqlite_db.transaction() as s:
-        assert life.remove_pending_bytes(s, store, clock.now()) == 1
+        assert deletion.remove_pending_bytes(s, store, clock.now()) == 1
         assert s.get(Student, sid) is None
     assert not store.exists(stored.sha256)

@@ -20,11 +20,13 @@ from sqlalchemy import create_engine, select, text
 import storage.models  # noqa: F401 - registers every table on Base.metadata
 from bot import roster_cli
 from school import roster
-from school.roster import (
+from school.import_plan import ImportResult
+from school.roster import import_roster
+from school.roster_files import (
     RosterFileError,
     decode_text,
-    import_roster,
     is_valid_national_id,
+    map_rows,
     normalise_phone,
     parse_roster_date,
     read_roster_file,
@@ -113,18 +115,18 @@ def rdb(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def run(db: Database, kind: str, source: Path, *, dry_run: bool = False) -> roster.ImportResult:
+def run(db: Database, kind: str, source: Path, *, dry_run: bool = False) -> ImportResult:
     with db.transaction() as session:
         return import_roster(session, kind, source, now=NOW, dry_run=dry_run)
 
 
-def ok(db: Database, kind: str, source: Path, **kwargs: Any) -> roster.ImportResult:
+def ok(db: Database, kind: str, source: Path, **kwargs: Any) -> ImportResult:
     result = run(db, kind, source, **kwargs)
     assert result.ok, result.error_lines()
     return result
 
 
-def counts(result: roster.ImportResult) -> tuple[int, int, int]:
+def counts(result: ImportResult) -> tuple[int, int, int]:
     return result.added, result.updated, result.unchanged
 
 
@@ -293,7 +295,7 @@ def test_xlsx_cells_and_row_numbers(tmp_path: Path) -> None:
     )
     table = read_roster_file(path)
     assert [number for number, _ in table.rows] == [1, 2, 3, 5]
-    rows = roster.map_rows(table, roster.STUDENT_COLUMNS)
+    rows = map_rows(table, roster.STUDENT_COLUMNS)
     assert [r.number for r in rows] == [3, 5]
     assert rows[0].values == {
         "student_no": "110001",
@@ -316,7 +318,7 @@ def test_headers_english_aliases_spaces_and_extra_columns(tmp_path: Path) -> Non
             ["110001", "陳小明", "A123456789", "1", "101", "1", "x"],
         ],
     )
-    rows = roster.map_rows(read_roster_file(path), roster.STUDENT_COLUMNS)
+    rows = map_rows(read_roster_file(path), roster.STUDENT_COLUMNS)
     assert set(rows[0].values) == {"student_no", "name", "national_id", "grade", "class", "seat"}
 
 
@@ -329,7 +331,7 @@ def test_missing_column_is_one_clear_error(tmp_path: Path) -> None:
         ],
     )
     with pytest.raises(RosterFileError) as caught:
-        roster.map_rows(read_roster_file(path), roster.STUDENT_COLUMNS)
+        map_rows(read_roster_file(path), roster.STUDENT_COLUMNS)
     assert caught.value.lines == [
         "缺少必要欄位：班級（檔案的欄位：學號、姓名、身分證號、年級、座號）"
     ]

@@ -96,6 +96,10 @@ def test_every_row_falls_inside_115_at_the_send_hour(rules: SchoolRules) -> None
     assert rules.schedule
     for row in rules.schedule:
         due = rules.occurrences(row, 115)
+        if row.when.anchor.split(".")[0] in ("submission", "receipt_confirmation"):
+            # These wait for staff: the agency's letter, the imported 收訖明細.
+            assert not due, row.id
+            continue
         assert due, row.id
         for when in due:
             assert when.utcoffset() == timedelta(0), row.id
@@ -161,14 +165,21 @@ def test_windows_default_from_the_calendar(rules: SchoolRules) -> None:
     assert upload.start == datetime(2026, 8, 30, 16, 0, tzinfo=UTC)
     assert upload.end == datetime(2027, 2, 3, 15, 59, 59, 999999, tzinfo=UTC)
     certification = rules.window("certification", 115, 1)
-    assert certification.last_day == date(2027, 2, 10)
-    assert rules.window("performance_upload", 115, 1).last_day == date(2027, 2, 3)
+    # 2027/2/10 is a Lunar New Year holiday of the default file: the derived day moves on.
+    assert certification.last_day == date(2027, 2, 11)
+    # 附表二 六: 多元表現 are recorded all year, each day in exactly one semester's window.
+    first = rules.window("performance_upload", 115, 1)
+    second = rules.window("performance_upload", 115, 2)
+    assert (first.first_day, first.last_day) == (date(2026, 8, 1), date(2027, 2, 10))
+    assert (second.first_day, second.last_day) == (date(2027, 2, 11), date(2027, 7, 31))
     assert rules.window("upload", 115, 2).last_day == date(2027, 7, 14)
     picking = rules.window("picking", 115)
     assert (picking.first_day, picking.last_day) == (date(2027, 7, 22), date(2027, 7, 28))
-    receipt = rules.window("receipt_confirmation", 115)
-    assert receipt.days >= 3
-    assert rules.escalation_at(115, 1) == at_taipei(date(2027, 2, 8))
+    # No receipt confirmation nor submission date until staff act (import, the agency's letter).
+    for kind in ("receipt_confirmation", "submission"):
+        with pytest.raises(NotConfigured):
+            rules.window(kind, 115)
+    assert rules.escalation_at(115, 1) == at_taipei(date(2027, 2, 9))
 
 
 def test_window_contains_whole_taipei_days(rules: SchoolRules) -> None:
@@ -199,7 +210,8 @@ def test_explicit_windows_override_the_defaults() -> None:
     )
     rules = parse_rules(toml, "school.toml")
     assert rules.window("upload", 115, 1).first_day == date(2026, 9, 1)
-    assert rules.window("performance_upload", 115, 1).last_day == date(2027, 2, 5)
+    # 多元表現 keep their all-year window unless the file sets one.
+    assert rules.window("performance_upload", 115, 1).first_day == date(2026, 8, 1)
     certification = rules.window("certification", 115, 1)
     assert (certification.first_day, certification.last_day) == (
         date(2026, 9, 1),

@@ -136,7 +136,7 @@ def test_a_shortened_window_is_urgent_and_waits_out_the_quiet_hours(
         app: Any, db: Any, line: Any, school: School, clock: FrozenClock) -> None:
     clock.set(taipei(2027, 3, 1, 23, 0))
     result = invoke(app, "windows", "set", "grade12_upload", "--year", "115", "--semester", "2",
-                    "--end", "2027-06-10")
+                    "--end", "2027-05-07")  # shorter than the default 5/14
     assert result.exit_code == 0, result.output
     assert "勿擾時段" in result.output
     run_jobs(app)

@@ -13,7 +13,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from storage import sheets
+from media import sheets
 from school.certification import AuditRow
 from storage.clock import TAIPEI
 from storage.models.school import Student

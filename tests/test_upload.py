@@ -246,7 +246,7 @@ def test_photos_summary_confirm_submit(chat: Chat, school: Any, db: Any, app: An
     assert "數學（陳建宏 老師）" in words
     assert "用函數圖形比較三家電信資費" in words
     assert "本學期第 1/6 件" in words
-    assert "2027/2/10" in words  # the certification window's last day
+    assert "2027/2/11" in words  # the certification window's last day
 
     said = chat.tap(STUDENT, postback_of(said, "送出"))
     assert "已送出「數學」課程學習成果" in Chat.texts(said)
@@ -788,7 +788,7 @@ def test_second_semester_counts_separately(db: Any, school: Any) -> None:
 
 
 def test_summary_counts_characters_not_bytes() -> None:
-    from flows.upload import check_summary
+    from flows.submission import check_summary
 
     assert check_summary("學" * 100)[0] == "學" * 100
     assert check_summary("學" * 101)[0] is None

@@ -15,11 +15,11 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from catalogue import text
+from media import sheets
 from runtime.services import Services
 from school import console_access as access
 from school.console_access import CONSOLE_ROLES, ConsoleUser
 from school.dates import show_date, show_minguo
-from storage import sheets
 from storage.clock import taipei
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Response, request, url_for
+from flask import Response, g, request, url_for
 from markupsafe import Markup
 
 from bot.console.core import (
@@ -77,14 +78,15 @@ def overview() -> Response:
                                                        .replace("<", "\\u003c")))
 
 
-def list_url(kind: str, **where: Any) -> str:
-    return url_for("console.progress_list", kind=kind,
-                   **{k: v for k, v in where.items() if v is not None})
-
-
 @bp.app_template_global()
 def progress_link(kind: str, class_id: int | None = None, course_id: int | None = None) -> str:
-    return list_url(kind, **{"class": class_id, "course": course_id})
+    """The list behind one number (built by hand: the overview has over a thousand of them)."""
+    base = g.get("list_base")
+    if base is None:
+        base = g.list_base = url_for("console.progress_list", kind="_").removesuffix("_")
+    where = urlencode({k: v for k, v in (("class", class_id), ("course", course_id))
+                       if v is not None})
+    return f"{base}{kind}?{where}" if where else f"{base}{kind}"
 
 
 @bp.get("/list/<kind>")

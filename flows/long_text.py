@@ -1,11 +1,9 @@
-"""The school's own records in chat: course consultations (flows/consultation.py) and the grade-12
-documents (flows/grade12.py), registered here together, plus what both need to fit LINE."""
+"""Long text as LINE text messages: the consultation records and grade-12 documents read back."""
 
 from __future__ import annotations
 
-from flows.frontdesk import FrontDesk
-from flows.line_limits import MAX_TEXT_LENGTH, utf16_length
 from catalogue import text
+from flows.line_limits import MAX_TEXT_LENGTH, utf16_length
 
 # Room left in a text message for a heading or a closing note around a long body.
 TEXT_MARGIN = 200
@@ -45,10 +43,3 @@ def _cut_at(body: str, limit: int) -> int:
     # Break at a paragraph when it keeps most of the part; a wall of text is cut where it fills.
     return newline + 1 if newline > end // 2 else max(end, 1)
 
-
-def register(desk: FrontDesk) -> None:
-    # Imported here: both modules import this one for split_for_line.
-    from flows import consultation, grade12
-
-    consultation.register(desk)
-    grade12.register(desk)
