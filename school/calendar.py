@@ -13,6 +13,7 @@ from catalogue import TEXTS, text
 from rules.model import (
     AUDIENCES,
     SETTABLE_WINDOWS,
+    WINDOW_LABELS,
     YEAR_WINDOWS,
     NotConfigured,
     RulesError,
@@ -48,12 +49,15 @@ class WindowRefused(ValueError):
 
 def window_label(kind: str) -> str:
     base = kind.removeprefix("grade12_")
-    return text(f"rules.window.{base}") + (text("cli.schedule.grade12") if kind != base else "")
+    label = TEXTS.get(f"rules.window.{base}") or WINDOW_LABELS.get(base, base)
+    return label + (text("cli.schedule.grade12") if kind != base else "")
 
 
 def window_audience(kind: str) -> dict[str, Any]:
     """Whom a change of this window concerns: teachers for certification, else students."""
     base = kind.removeprefix("grade12_")
+    if base == "submission":  # the offices that submit: 教學組 and 訓育組
+        return {"staff_roles": ["教學組", "訓育組"]}
     audience: dict[str, Any] = {"teachers": True} if base == "certification" else {"students": True}
     if kind != base:
         audience["grades"] = [12]
@@ -166,7 +170,7 @@ def apply_window_change(
 ) -> int:
     """Record the change and its one announcement (sent by the next tick, or at once by the face
     that calls jobs.reminders). Returns the change's id."""
-    action, flow = WINDOW_ACTIONS[preview.kind.removeprefix("grade12_")]
+    action, flow = WINDOW_ACTIONS.get(preview.kind.removeprefix("grade12_"), (None, None))
     body = text("schedule.window.changed", window=preview.label, start=format_date(preview.first),
                 end=format_date(preview.last), old_start=format_date(preview.old_first),
                 old_end=format_date(preview.old_last))
@@ -177,7 +181,8 @@ def apply_window_change(
         previous=(preview.old_first, preview.old_last), now=now, changed_by=changed_by[:64])
     schedule.create_announcement(
         session, source="window_change", source_id=change.id, audience=preview.audience,
-        body=body, action=action, action_label=TEXTS.get(f"rules.button.{flow}"), now=now,
+        body=body, action=action, action_label=TEXTS.get(f"rules.button.{flow}") if flow else None,
+        now=now,
         until=until,
         # A window that now closes earlier is news people must not miss.
         priority=URGENT if preview.shortened else NORMAL, created_by=changed_by[:64])

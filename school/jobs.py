@@ -167,14 +167,14 @@ def _export_student(ctx: JobContext, job_id: int, params: dict[str, Any]
                     ) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
     """One student's whole portfolio as a zip, for the school they transfer to."""
     from catalogue import TEXTS
-    from school import lifecycle
+    from school import lifecycle, student_export
 
     with ctx.db.session() as session:
         student = lifecycle.student_by_no(session, str(params.get("student_no", "")))
         if student is None:
             return (FAILED, text("lifecycle.error.no_student", no=params.get("student_no")),
                     None, None, {})
-        result = lifecycle.export_student(session, ctx.files, student,
+        result = student_export.export_student(session, ctx.files, student,
                                           ctx.jobs_dir / str(job_id), ctx.now(), TEXTS.get)
     message = text("console_office.jobs.student_done", items=result.items, files=result.files)
     if result.missing:

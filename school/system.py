@@ -196,14 +196,15 @@ class RetentionPlan:
 
 
 def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> RetentionPlan:
+    from school import deletion
     from school import lifecycle as life
 
     to_seal = [(s.student_no, s.name, s.graduated_on)
-               for s in life.due_for_sealing(session, now)]
-    due = life.due_for_deletion(session, rules, now)
+               for s in life.due_for_sealing(session, now, rules)]
+    due = deletion.due_for_deletion(session, rules, now)
     to_delete = []
     for s in due:
-        plan = life.deletion_plan(session, rules, s)
+        plan = deletion.deletion_plan(session, rules, s)
         to_delete.append((plan.student_no, plan.graduated_on, plan.retention_end, plan.files,
                           plan.bytes))
     due_ids = {s.id for s in due}
