@@ -7,19 +7,14 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from bot.cli_base import StaffError
 from catalogue import text
-from flows import messages as m
 from jobs.queue import DELIVERY
 from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE, SchoolRules
 from runtime.services import services
-from school import export, picking, receipts
+from school import export, picking, receipts, yearend
 from storage.clock import format_date, format_datetime
-from storage.models.line import LineAccount
-from storage.models.school import Student
-from storage.outbox import Outbox
 
 export_cli = AppGroup("export", help=text("cli.export.help"))
 receipts_cli = AppGroup("receipts", help=text("cli.receipts.help"))
@@ -89,11 +84,9 @@ def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool,
 
 
 def _problem_text(problem: export.Problem) -> str:
-    values = dict(problem.values)
-    if "slot" in values:
-        values["allowed"] = text(f"picking.export.allowed.{values['slot']}")
-        values["slot"] = text(f"picking.export.slot.{values['slot']}")
-    return text(f"picking.export.problem.{problem.code}", ref=problem.ref or "", **values)
+    from school.yearend import problem_text
+
+    return problem_text(problem)
 
 
 def _echo_problems(refused: export.ExportRefused) -> None:
@@ -159,25 +152,19 @@ def export_diverse(year: int, out: Path, only_confirmed: bool, force: bool,
 def receipts_import(file: Path, year: int | None, dry_run: bool) -> None:
     svc = services()
     now = svc.clock.now()
-    created: list[int] = []
     with svc.db.transaction() as session:
         try:
-            plan = receipts.plan_import(session, file, year)
+            result = yearend.import_receipts(session, svc.rules, file, year, now,
+                                             dry_run=dry_run)
         except receipts.ReceiptFileError as exc:
             raise StaffError(text("picking.receipt.file_error") + "；".join(exc.lines)) from None
+        plan = result.plan
         if plan.errors:
-            for error in plan.errors:
-                reason = text(f"picking.receipt.error.{error.code}", **error.values)
-                click.echo(
-                    text("picking.receipt.error_line", line=error.line, reason=reason)
-                    if error.line
-                    else reason,
-                    err=True,
-                )
+            for line in result.error_lines:
+                click.echo(line, err=True)
             click.echo(text("picking.receipt.refused", count=len(plan.errors)), err=True)
             raise click.exceptions.Exit(1)
-        assert plan.academic_year is not None
-        until = receipts.respond_until(svc.rules, plan.academic_year, now)
+        assert plan.academic_year is not None and result.until is not None
         if dry_run:
             click.echo(
                 text(
@@ -185,53 +172,23 @@ def receipts_import(file: Path, year: int | None, dry_run: bool) -> None:
                     items=len(plan.rows),
                     students=len(plan.students),
                     year=plan.academic_year,
-                    until=format_datetime(until),
+                    until=format_datetime(result.until),
                 )
             )
             return
-        receipt_list = receipts.apply_import(session, svc.rules, plan, now)
-        accounts = session.execute(
-            select(LineAccount.line_user_id, LineAccount.student_id).where(
-                LineAccount.student_id.in_(plan.students), LineAccount.followed.is_(True)
-            )
-        ).all()
-        reached = {student_id for _, student_id in accounts}
-        if accounts:
-            # One identical message for everyone: one multicast instead of a push each.
-            notice = m.text(
-                text(
-                    "picking.receipt.notice",
-                    year=plan.academic_year,
-                    until=format_date(receipt_list.respond_until),
-                ),
-                quick=[(text("picking.receipt.button.start"), "收訖明細")],
-            )
-            rows = Outbox(session, now).multicast(
-                [uid for uid, _ in accounts],
-                [notice],
-                purpose="receipt_notice",
-                priority="urgent",
-                not_before=svc.rules.next_send_time(now),
-            )
-            created = [row.id for row in rows]
-        unreached = session.scalars(
-            select(Student)
-            .where(Student.id.in_(plan.students - reached))
-            .order_by(Student.student_no)
-        ).all()
         click.echo(
             text(
                 "picking.receipt.imported",
                 items=len(plan.rows),
                 students=len(plan.students),
                 year=plan.academic_year,
-                until=format_datetime(receipt_list.respond_until),
-                notified=len(reached),
+                until=format_datetime(result.until),
+                notified=result.notified,
             )
         )
-        if unreached:
-            click.echo(text("picking.receipt.no_line", count=len(unreached)))
-            for s in unreached:
+        if result.unreached:
+            click.echo(text("picking.receipt.no_line", count=len(result.unreached)))
+            for s in result.unreached:
                 click.echo(
                     text(
                         "picking.receipt.student_line",
@@ -240,8 +197,8 @@ def receipts_import(file: Path, year: int | None, dry_run: bool) -> None:
                         student_no=s.student_no,
                     )
                 )
-    if created:
-        svc.queue.enqueue("jobs.delivery.deliver", created, queue=DELIVERY)
+    if result.outbox_ids:
+        svc.queue.enqueue("jobs.delivery.deliver", result.outbox_ids, queue=DELIVERY)
 
 
 @receipts_cli.command("report", help=text("cli.receipts.report.help"))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Sequence
-from datetime import date, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from bot.cli_base import DATE, StaffError
 from catalogue import TEXTS, text
@@ -19,15 +18,13 @@ from flows.events import kind_label, when_text
 from jobs import reminders
 from jobs.queue import DELIVERY
 from jobs.reminders import FLOW_ACTIONS
-from rules.model import YEAR_WINDOWS, NotConfigured, RulesError, WindowSetting, overlap_notes
+from rules.model import NotConfigured, RulesError, overlap_notes
 from rules.reader import check_rules_file
 from rules.table import render_rules_table
 from runtime.services import services
-from school import schedule
-from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_datetime
+from school import calendar, events_office, schedule
+from storage.clock import TAIPEI, academic_year_of, format_date, format_datetime
 from storage.models.schedule import SchoolEvent
-from storage.models.school import SchoolClass
-from storage.outbox import NORMAL, URGENT
 
 rules_cli = AppGroup("rules", help=text("cli.schedule.rules.help"))
 windows_cli = AppGroup("windows", help=text("cli.schedule.windows.help"))
@@ -116,8 +113,9 @@ def rules_check(file: Path) -> None:
 
 
 def _window_label(kind: str) -> str:
-    base = kind.removeprefix("grade12_")
-    return text(f"rules.window.{base}") + (text("cli.schedule.grade12") if kind != base else "")
+    from school.calendar import window_label
+
+    return window_label(kind)
 
 
 def _scope(year: int, semester: int | None) -> str:
@@ -125,22 +123,10 @@ def _scope(year: int, semester: int | None) -> str:
     return f"{year}-{semester}" if semester else text("cli.schedule.whole_year", year=year)
 
 
-# The menu action a window's announcement button starts, and whom a change concerns.
-_WINDOW_ACTIONS = {
-    "upload": ("upload", "upload_course_outcome"),
-    "performance_upload": ("performance", "upload_performance"),
-    "certification": ("certify", "certify"),
-    "picking": ("pick", "pick"),
-    "receipt_confirmation": ("confirm_receipt", "confirm_receipt"),
-}
-
-
 def window_audience(kind: str) -> dict[str, Any]:
-    base = kind.removeprefix("grade12_")
-    audience: dict[str, Any] = {"teachers": True} if base == "certification" else {"students": True}
-    if kind != base:
-        audience["grades"] = [12]
-    return audience
+    from school.calendar import window_audience as audience
+
+    return audience(kind)
 
 
 @windows_cli.command("set", help=text("cli.schedule.windows.set.help"))
@@ -158,70 +144,34 @@ def windows_set(
     dry_run: bool,
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
-    if start is None and end is None:
-        raise StaffError(text("cli.schedule.windows.no_dates"))
-    base = kind.removeprefix("grade12_")
-    if base in YEAR_WINDOWS and semester is not None:
-        raise StaffError(text("cli.schedule.windows.year_window", kind=kind))
-    if base not in YEAR_WINDOWS and semester is None:
-        raise StaffError(text("cli.schedule.windows.semester_window", kind=kind))
-    if kind.startswith("grade12_") and semester != 2:
-        raise StaffError(text("cli.schedule.windows.grade12_semester"))
     svc = _svc()
     now = svc.clock.now()
     with svc.db.session() as session:
+        try:
+            preview = calendar.preview_window_change(session, svc.rules, kind, year, semester,
+                                                     start, end)
+        except calendar.WindowRefused as refused:
+            raise StaffError(refused.message) from None
         rules = schedule.effective_rules(session, svc.rules)
-        try:
-            current = rules.window(base, year, semester, grade=12 if kind != base else None)
-        except NotConfigured:
-            raise StaffError(text("cli.schedule.windows.not_configured", year=year)) from None
-        first = start or current.first_day
-        last = end or current.last_day
-        if (first, last) == (current.first_day, current.last_day):
-            click.echo(text("cli.schedule.windows.unchanged", window=_window_label(kind),
-                            start=format_date(first), end=format_date(last)))
-            return
-        try:
-            changed = rules.with_windows([WindowSetting(kind, year, semester, first, last)])
-        except RulesError as exc:
-            raise StaffError(text("cli.schedule.windows.refused", reason=exc.reason)) from None
-        before = set(overlap_notes(rules))
-        new_overlaps = [n for n in overlap_notes(changed) if n not in before]
-        audience = window_audience(kind)
-        people = schedule.audience_recipients(session, audience)
-    label = _window_label(kind)
-    click.echo(text("cli.schedule.windows.change", window=label, scope=_scope(year, semester),
-                    old_start=format_date(current.first_day),
-                    old_end=format_date(current.last_day), start=format_date(first),
-                    end=format_date(last)))
-    for note in new_overlaps:
-        click.echo(note)
-    cost = sum(len(p.line_user_ids) for p in people)
-    if dry_run:
-        click.echo(text("cli.schedule.windows.dry_run", people=len(people), cost=cost))
+    if preview.unchanged:
+        click.echo(text("cli.schedule.windows.unchanged", window=preview.label,
+                        start=format_date(preview.first), end=format_date(preview.last)))
         return
-    action, flow = _WINDOW_ACTIONS[base]
-    body = text("schedule.window.changed", window=label, start=format_date(first),
-                end=format_date(last), old_start=format_date(current.first_day),
-                old_end=format_date(current.last_day))
-    button_key = f"rules.button.{flow}"
-    until = max(at_taipei(last + timedelta(days=1)), now + timedelta(days=1))
+    click.echo(text("cli.schedule.windows.change", window=preview.label, scope=preview.scope,
+                    old_start=format_date(preview.old_first),
+                    old_end=format_date(preview.old_last), start=format_date(preview.first),
+                    end=format_date(preview.last)))
+    for note in preview.notes:
+        click.echo(note)
+    if dry_run:
+        click.echo(text("cli.schedule.windows.dry_run", people=preview.people, cost=preview.cost))
+        return
     with svc.db.transaction() as session:
-        change = schedule.record_window_change(
-            session, kind=kind, academic_year=year, semester=semester, first_day=first,
-            last_day=last, previous=(current.first_day, current.last_day), now=now,
-            changed_by=_operator(),
-        )
-        schedule.create_announcement(
-            session, source="window_change", source_id=change.id, audience=audience, body=body,
-            action=action, action_label=TEXTS.get(button_key), now=now, until=until,
-            # A window that now closes earlier is news people must not miss.
-            priority=URGENT if last < current.last_day else NORMAL, created_by=_operator(),
-        )
+        calendar.apply_window_change(session, preview, now, _operator())
     counts = _send_now(svc)
     if counts.get("quiet"):
         click.echo(text("cli.schedule.windows.quiet",
-                        at=format_datetime(rules.next_send_time(now)), people=len(people)))
+                        at=format_datetime(rules.next_send_time(now)), people=preview.people))
     else:
         click.echo(text("cli.schedule.windows.sent", people=counts.get("announcement", 0),
                         calls=counts.get("line_calls", 0)))
@@ -316,54 +266,31 @@ def events_create(
     briefing → guardians. Those who answer 參加 are reminded the day before, and the office
     running it gets the counts then (also any time with `portfolio events counts ID`).
     """
-    title, place = title.strip(), place.strip()
-    if not title or len(title) > 60:
-        raise click.BadParameter(text("cli.schedule.events.bad_title"), param_hint="--title")
-    if not place or len(place) > 60:
-        raise click.BadParameter(text("cli.schedule.events.bad_place"), param_hint="--place")
-    try:
-        clock_time = time.fromisoformat(start_time.strip())
-    except ValueError:
-        raise click.BadParameter(text("cli.schedule.events.bad_time"),
-                                 param_hint="--time") from None
     grade_list = _int_list(grades, "--grades")
-    if any(g not in (1, 2, 3, 10, 11, 12) for g in grade_list):
-        raise click.BadParameter(text("cli.schedule.events.bad_grades"), param_hint="--grades")
     class_list = _str_list(classes)
     svc = _svc()
     now = svc.clock.now()
-    starts_at = at_taipei(day, clock_time.hour, clock_time.minute)
-    if starts_at <= now:
-        raise click.BadParameter(text("cli.schedule.events.past", when=format_datetime(starts_at)),
-                                 param_hint="--date")
-    audience = build_audience(kind, students, guardians, teachers, grade_list, class_list)
-    year = academic_year_of(day)
     with svc.db.session() as session:
-        if class_list:
-            known = set(session.scalars(select(SchoolClass.code)))
-            missing = [c for c in class_list if c not in known]
-            if missing:
-                raise click.BadParameter(text("cli.schedule.events.unknown_classes",
-                                              classes="、".join(missing)),
-                                         param_hint="--classes")
-        people = schedule.audience_recipients(session, audience)
-    click.echo(text("cli.schedule.events.summary", kind=kind_label(kind), title=title,
-                    when=when_text(starts_at), place=place, year=year))
-    click.echo(text("cli.schedule.events.audience", audience=describe_audience(audience),
-                    people=len(people), cost=sum(len(p.line_user_ids) for p in people)))
+        try:
+            plan = events_office.plan_event(
+                session, now, kind=kind, title=title, day=day, start_time=start_time,
+                place=place, grades=grade_list, classes=class_list, students=students,
+                guardians=guardians, teachers=teachers)
+        except events_office.EventRefused as refused:
+            raise StaffError(refused.message) from None
+    click.echo(text("cli.schedule.events.summary", kind=kind_label(kind), title=plan.title,
+                    when=when_text(plan.starts_at), place=plan.place, year=plan.academic_year))
+    click.echo(text("cli.schedule.events.audience", audience=describe_audience(plan.audience),
+                    people=plan.people, cost=plan.cost))
     if dry_run:
         click.echo(text("cli.schedule.events.dry_run"))
         return
     with svc.db.transaction() as session:
-        event = schedule.create_event(
-            session, kind=kind, title=title, starts_at=starts_at, place=place, audience=audience,
-            academic_year=year, now=now, created_by=_operator(),
-        )
-        event_id = event.id
+        event_id = events_office.create(session, plan, now, _operator())
     counts = _send_now(svc)
     when = text("cli.schedule.events.now" if not counts.get("quiet")
                 else "cli.schedule.events.after_quiet")
-    click.echo(text("cli.schedule.events.created", id=event_id, when=when, people=len(people)))
+    click.echo(text("cli.schedule.events.created", id=event_id, when=when, people=plan.people))
 
 
 def describe_audience(audience: dict[str, Any]) -> str:

@@ -366,8 +366,8 @@ def _ask_reason(ctx: Ctx, staff_id: int, data: str) -> None:
             or outcome.certify_version != ref.version:
         explain(ctx, staff_id, cert._why_not(outcome, staff_id, ref.version))
         return
-    window = cert.certification_window(ctx.rules, outcome)
-    if window is None or not window.contains(ctx.now):
+    if not cert.certification_open(ctx.session, ctx.rules, outcome, ctx.now):
+        window = cert.certification_window(ctx.rules, outcome)
         ctx.reply(m.text(window_refusal(window, outcome, ctx.now)))
         return
     ctx.start_flow(REJECT_FLOW, outcome_id=outcome.id, version=ref.version)

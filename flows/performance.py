@@ -261,7 +261,8 @@ def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _start_term(ctx: Ctx, conv: Conversation, student: Any, term: TermRef) -> str:
-    check = items.check_window(ctx.rules, PERFORMANCE, term, student.grade, ctx.now)
+    check = items.check_window_for(ctx.session, ctx.rules, PERFORMANCE, term, student.id,
+                                   student.grade, ctx.now)
     if not check.open:
         ctx.reply(m.text(window_refusal(check, PERFORMANCE)))
         return END

@@ -124,7 +124,8 @@ def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -> str:
-    check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
+    check = items.check_window_for(ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id,
+                                   student.grade, ctx.now)
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END
@@ -148,7 +149,8 @@ def _begin_replacement(ctx: Ctx, conv: Conversation, student: Student, rejected_
         ctx.reply(m.text(text(f"upload.replace_{exc.reason}"), quick=MENU_QUICK))
         return END
     term = TermRef(rejected.academic_year, rejected.semester)
-    check = items.check_window(ctx.rules, COURSE_OUTCOME, term, student.grade, ctx.now)
+    check = items.check_window_for(ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id,
+                                   student.grade, ctx.now, (rejected.id,))
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END

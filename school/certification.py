@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from rules.model import DEFAULT_CERT_PUSH_AT, NotConfigured, SchoolRules, Window
 from storage.clock import taipei, taipei_date
+from storage.exceptions import open_exception
 from storage.models.certification import (
     CertificationPush,
     CertifierNote,
@@ -429,6 +430,17 @@ def certification_window(rules: SchoolRules, outcome: CourseOutcome) -> Window |
         return None
 
 
+def certification_open(
+    session: Session, rules: SchoolRules, outcome: CourseOutcome, now: datetime
+) -> bool:
+    """Inside the certification window, or the office reopened it for this student or item."""
+    window = certification_window(rules, outcome)
+    if window is not None and window.contains(now):
+        return True
+    return open_exception(session, "certification", outcome.student_id, outcome.academic_year,
+                          outcome.semester, now, (outcome.id,)) is not None
+
+
 def escalation_time(rules: SchoolRules, outcome: CourseOutcome) -> datetime | None:
     grade = outcome.student.grade if outcome.student is not None else None
     try:
@@ -498,7 +510,7 @@ def decide(
             or (outcome.certifier_id != staff_id and not as_teacher):
         return _why_not(outcome, staff_id, version)
     window = certification_window(rules, outcome)
-    if window is None or not window.contains(now):
+    if not certification_open(session, rules, outcome, now):
         return Decision(OUTSIDE_WINDOW, outcome, window)
     result = session.execute(
         update(CourseOutcome)

@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -234,6 +234,10 @@ ZIP_ENTRY_MODE: Final = 0o640
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9-]")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+# Told (files written, files in all) as the zip is written, for a progress bar.
+Progress = Callable[[int, int], None]
 
 
 def central_date(day: date) -> str:
@@ -546,7 +550,8 @@ def _roster(rows: list[_Row], sheets: Sequence[tuple[str, tuple[str, ...]]]) -> 
     return buffer.getvalue()
 
 
-def _write_zip(files: FileStore, rows: list[_Row], roster: bytes, target: Path) -> str:
+def _write_zip(files: FileStore, rows: list[_Row], roster: bytes, target: Path,
+               progress: Progress | None = None) -> str:
     """Write the zip under a temporary name beside target, then rename; returns its sha256."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp makes the file 0600: the roster holds national IDs.
@@ -557,7 +562,7 @@ def _write_zip(files: FileStore, rows: list[_Row], roster: bytes, target: Path) 
     try:
         with os.fdopen(fd, "w+b") as raw:
             with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-                _write_entries(zf, files, rows, roster)
+                _write_entries(zf, files, rows, roster, progress)
             raw.flush()
             os.fsync(raw.fileno())
             raw.seek(0)
@@ -571,14 +576,20 @@ def _write_zip(files: FileStore, rows: list[_Row], roster: bytes, target: Path) 
     return digest.hexdigest()
 
 
-def _write_entries(zf: zipfile.ZipFile, files: FileStore, rows: list[_Row], roster: bytes) -> None:
+def _write_entries(zf: zipfile.ZipFile, files: FileStore, rows: list[_Row], roster: bytes,
+                   progress: Progress | None = None) -> None:
     manifest = io.StringIO()
     writer = csv_writer(manifest, lineterminator="\n")
     writer.writerow(MANIFEST_COLUMNS)
     zf.writestr(ROSTER_NAME, roster)
     writer.writerow([ROSTER_NAME, hashlib.sha256(roster).hexdigest(), len(roster), "", ""])
+    total = sum(len(r.files) for r in rows)
+    written = 0
     for row in rows:
         for f in row.files:
+            written += 1
+            if progress is not None:
+                progress(written, total)
             name = f.name_in_zip(row.student.student_no)
             info = zipfile.ZipInfo(name, ZIP_ENTRY_TIME)
             info.external_attr = ZIP_ENTRY_MODE << 16
@@ -608,6 +619,7 @@ def _export(
     only_confirmed: bool,
     sheets: Sequence[tuple[str, tuple[str, ...]]],
     grade12: bool | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
     def wanted(student: Student) -> bool:
         # Grade 12 is submitted on its own before graduation: True exports only grade 12,
@@ -626,7 +638,7 @@ def _export(
     roster = _roster(rows, sheets)
     stamp = taipei(now).strftime("%Y%m%d-%H%M%S")
     target = Path(out_dir) / f"{ZIP_PREFIX[kind]}-{academic_year}-{stamp}.zip"
-    sha = _write_zip(files, rows, roster, target)
+    sha = _write_zip(files, rows, roster, target, progress)
     result = ExportResult(
         path=target,
         sha256=sha,
@@ -659,6 +671,7 @@ def export_course_outcomes(
     *,
     only_confirmed: bool = False,
     grade12: bool | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
     """The picked, certified course outcomes of a year (for 教學組)."""
     return _export(
@@ -671,6 +684,7 @@ def export_course_outcomes(
         only_confirmed=only_confirmed,
         sheets=[(COURSE_OUTCOME_SHEET, COURSE_OUTCOME_COLUMNS)],
         grade12=grade12,
+        progress=progress,
     )
 
 
@@ -683,6 +697,7 @@ def export_performances(
     *,
     only_confirmed: bool = False,
     grade12: bool | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
     """The picked 多元表現 of a year, one sheet per record type (for 訓育組)."""
     return _export(
@@ -695,6 +710,7 @@ def export_performances(
         only_confirmed=only_confirmed,
         sheets=[(t.label, t.columns) for t in RECORD_TYPES],
         grade12=grade12,
+        progress=progress,
     )
 
 

@@ -43,6 +43,7 @@ _VIEWS = (
     "bot.console.roster_view",
     "bot.console.people",
     "bot.console.assets",
+    "bot.console.office",
 )
 
 

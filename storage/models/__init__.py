@@ -2,6 +2,7 @@
 
 from storage.models import certification as _certification  # noqa: F401
 from storage.models import console as _console  # noqa: F401
+from storage.models import console_office as _console_office  # noqa: F401
 from storage.models import lifecycle as _lifecycle  # noqa: F401
 from storage.models import picking as _picking  # noqa: F401
 from storage.models import records as _records  # noqa: F401

@@ -1,0 +1,46 @@
+"""A job started in the console: its progress bar while it runs, then its result for the person
+who started it (and only them): the download, or the problems to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, send_file
+
+from bot.console.core import bp, page, reading, render, require, user
+from catalogue import text
+from school import jobs as console_jobs
+from storage.models.console_office import DONE, QUEUED, RUNNING
+
+# While a job runs its page reloads itself this often (a meta refresh: no script needed).
+REFRESH_SECONDS = 2
+
+
+@bp.get("/jobs/<int:job_id>")
+@page("console.job")
+def job(job_id: int) -> Response:
+    with reading() as session:
+        found = console_jobs.owned(session, job_id, user().staff_id)
+        require(found is not None)
+        assert found is not None
+        working = found.state in (QUEUED, RUNNING)
+        response = render("office_job.html", job=found, percent=console_jobs.percent(found),
+                          working=working, refresh=REFRESH_SECONDS if working else None,
+                          what=text(f"console_office.jobs.kind.{found.kind}"),
+                          downloadable=found.state == DONE and bool(found.result_path))
+    return response
+
+
+@bp.get("/jobs/<int:job_id>/download")
+@page("console.job_download")
+def job_download(job_id: int) -> Response:
+    with reading() as session:
+        found = console_jobs.owned(session, job_id, user().staff_id)
+        require(found is not None and found.state == DONE and bool(found.result_path))
+        assert found is not None and found.result_path
+        path, name = Path(found.result_path), found.result_name or "export.zip"
+    require(path.is_file())
+    response = send_file(path, mimetype="application/zip", as_attachment=True,
+                         download_name=name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,124 @@
+"""學生異動 (註冊組, rule 五): transfer in/out, repeat, re-enrol, renumber — each shown first as a
+preview (the change made and rolled back), then done on confirm; a student's whole portfolio
+as a zip for the school they move to (a job)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, redirect, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.console.core import bp, now, page, record, render, require, svc, transaction, user
+from bot.console.office import STUDENT_ROLES, office_of
+from catalogue import text
+from school import jobs as console_jobs
+from school import lifecycle as life
+from school.dates import DateFormatError, parse_date
+from storage.clock import format_date, taipei_date
+from storage.models.portfolio import CourseOutcome, Performance
+
+KINDS = ("transfer_in", "transfer_out", "repeat", "reenrol", "renumber")
+FIELDS = ("kind", "student_no", "class_code", "seat", "day", "name", "national_id", "new_no",
+          "note")
+
+
+def _items(session: Session, student_id: int) -> int:
+    return sum(int(session.scalar(select(func.count()).select_from(model).where(
+        model.student_id == student_id)) or 0) for model in (CourseOutcome, Performance))
+
+
+def _apply(session: Session, form: dict[str, str]) -> tuple[dict[str, Any], list[Any]]:
+    """Make the change in this session; return what it did (for the preview or the result)."""
+    kind, no = form["kind"], form["student_no"].strip()
+    day = parse_date(form["day"]) if form.get("day", "").strip() else taipei_date(now())
+    note = form.get("note", "").strip()[:200] or None
+    seat = int(form["seat"]) if form.get("seat", "").strip().isdigit() else 0
+    code = form.get("class_code", "").strip()
+    by = user().staff_no
+    if kind == "transfer_in":
+        result = life.transfer_in(session, now(), student_no=no, day=day, class_code=code,
+                                  seat_no=seat, name=form.get("name", "").strip() or None,
+                                  national_id=form.get("national_id", "").strip() or None,
+                                  note=note, by=by)
+        student, farewells, before = result.student, [], "—"
+    else:
+        student = life.require_student(session, no)
+        before = student.class_seat
+        farewells = []
+        if kind == "transfer_out":
+            result = life.transfer_out(session, now(), student, day, note=note, by=by)
+            farewells = result.farewells
+        elif kind == "repeat":
+            result = life.repeat(session, now(), student, day, code, seat, None, note, by)
+        elif kind == "reenrol":
+            result = life.reenrol(session, now(), student, day, code, seat, None,
+                                  form.get("new_no", "").strip() or None, note, by)
+        else:
+            life.renumber(session, now(), student, form.get("new_no", "").strip(), day, by)
+            result = None
+    session.flush()
+    session.refresh(student)  # its class, as the change left it
+    summary = {
+        "kind": text(f"console_office.students.kind.{kind}"), "no": student.student_no,
+        "name": student.name, "before": before, "after": student.class_seat,
+        "status": student.status, "day": format_date(day),
+        "enrolled": getattr(result, "enrolled", 0), "unenrolled": getattr(result, "unenrolled", 0),
+        "item_count": _items(session, student.id), "farewells": len(farewells)}
+    return summary, farewells
+
+
+@bp.get("/students", endpoint="students")
+@page("console.students")
+def students_page() -> Response:
+    return render("office_students.html", kinds=KINDS, values={}, done=request.args.get("done"))
+
+
+@bp.post("/students")
+@page("console.students_change")
+def students_change() -> Response:
+    form = {k: request.form.get(k, "") for k in FIELDS}
+    require(form["kind"] in KINDS)
+    confirm = request.form.get("confirm") == "1"
+    try:
+        if not confirm:
+            with svc().db.session() as session:
+                try:
+                    summary, _ = _apply(session, form)
+                finally:
+                    session.rollback()  # a preview changes nothing
+            return render("office_students.html", kinds=KINDS, values=form, preview=summary)
+        with transaction() as session:
+            summary, farewells = _apply(session, form)
+            if farewells:
+                from jobs.lifecycle import say_farewells
+
+                say_farewells(session, svc().rules, now(), farewells, form["kind"])
+            record(session, office_of(STUDENT_ROLES), "student_change",
+                   text("console_office.students.audit", **summary), after=summary["item_count"])
+    except life.LifecycleError as exc:
+        return render("office_students.html", status=400, kinds=KINDS, values=form,
+                      error=text(f"lifecycle.error.{exc.reason}", **exc.values))
+    except DateFormatError:
+        return render("office_students.html", status=400, kinds=KINDS, values=form,
+                      error=text("console.date_error"))
+    from jobs.queue import DELIVERY
+
+    svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
+    return render("office_students.html", kinds=KINDS, values={}, result=summary)
+
+
+@bp.post("/students/export")
+@page("console.students_change")
+def students_export() -> Response:
+    no = request.form.get("student_no", "").strip()
+    with transaction() as session:
+        if life.student_by_no(session, no) is None:
+            return render("office_students.html", status=400, kinds=KINDS, values={},
+                          error=text("lifecycle.error.no_student", no=no))
+        job_id = console_jobs.start(session, console_jobs.EXPORT_STUDENT, {"student_no": no},
+                                    user().staff_id, now())
+        record(session, office_of(STUDENT_ROLES), "student_export", no)
+    svc().queue.enqueue("jobs.console.run_console_job", job_id)
+    return redirect(url_for("console.job", job_id=job_id), code=303)
