@@ -21,7 +21,9 @@ DEFAULT_LINE_TIMEOUT_SECONDS = 10.0
 DEFAULT_BACKUP_HOUR = 2
 DEFAULT_BACKUP_KEEP = 14
 # Embedded mode (no REDIS_URL): threads that answer chat events, and that fetch and fit files.
-DEFAULT_EMBEDDED_EVENT_THREADS = 4
+# One event thread by default: SQLite takes one writer at a time, and a delivery that loses the
+# lock after LINE accepted its message would be sent again. Raise it on PostgreSQL only.
+DEFAULT_EMBEDDED_EVENT_THREADS = 1
 DEFAULT_EMBEDDED_MEDIA_THREADS = 1
 
 
