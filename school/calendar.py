@@ -129,8 +129,8 @@ def preview_window_change(
     first: date | None,
     last: date | None,
 ) -> WindowPreview:
-    """Check a change exactly like the rules file (and that no window runs across the next
-    semester's start); raise WindowRefused naming the conflict, else say who would be told."""
+    """Check a change exactly like the rules file; raise WindowRefused naming the conflict, else
+    say who would be told, with a note where the window now runs past the next semester's start."""
     check_scope(kind, semester)
     if first is None and last is None:
         raise WindowRefused(text("cli.schedule.windows.no_dates"))
@@ -145,9 +145,12 @@ def preview_window_change(
     last = last or current.last_day
     if last < first:
         raise WindowRefused(text("console_office.calendar.end_before_start"))
+    # A window may run past the next semester's start (uploads close at least two weeks after
+    # the closing ceremony); the overlap is shown, and students then choose the semester.
     following = _next_semester(rules, year, semester)
+    crossing: list[str] = []
     if following is not None and last >= following.start:
-        raise WindowRefused(text(
+        crossing.append(text(
             "console_office.calendar.crosses_next", window=window_label(kind),
             end=format_date(last), term=following.label, start=format_date(following.start)))
     try:
@@ -155,7 +158,7 @@ def preview_window_change(
     except RulesError as exc:
         raise WindowRefused(text("cli.schedule.windows.refused", reason=exc.reason)) from None
     before = set(overlap_notes(rules))
-    notes = [n for n in overlap_notes(changed) if n not in before]
+    notes = crossing + [n for n in overlap_notes(changed) if n not in before]
     audience = window_audience(kind)
     people = schedule.audience_recipients(session, audience)
     return WindowPreview(
