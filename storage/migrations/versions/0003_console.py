@@ -1,7 +1,7 @@
 """the web console: sign-in links, sessions, audit log, rate counts
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002_security
 Create Date: 2026-12-06 01:40:00
 """
 
