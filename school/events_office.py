@@ -17,10 +17,12 @@ from rules.model import SchoolRules
 from school import schedule
 from storage.clock import academic_year_of, at_taipei, format_datetime
 from storage.models.console_office import EventAttendance
+from storage.models.schedule import EVENT_KINDS as SCHEDULE_EVENT_KINDS
 from storage.models.schedule import SchoolEvent
 from storage.models.school import SchoolClass
 
-EVENT_KINDS = ("student_training", "teacher_workshop", "parent_briefing")
+# Rule 六 yearly, and each semester: the working group, 教學組, 輔導室 (storage.models.schedule).
+EVENT_KINDS = SCHEDULE_EVENT_KINDS
 TEXT_MAX = 60
 
 
