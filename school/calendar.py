@@ -139,8 +139,8 @@ def preview_window_change(
     try:
         current = rules.window(base_kind, year, semester,
                                grade=12 if kind != base_kind else None)
-    except NotConfigured as exc:
-        raise WindowRefused(text("cli.schedule.windows.not_configured", error=exc)) from None
+    except NotConfigured:
+        raise WindowRefused(text("cli.schedule.windows.not_configured", year=year)) from None
     first = first or current.first_day
     last = last or current.last_day
     if last < first:
