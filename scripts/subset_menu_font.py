@@ -21,7 +21,7 @@ from fontTools.ttLib import TTCollection, TTFont
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import richmenu  # noqa: E402
+from bot import richmenu, richmenu_drawing  # noqa: E402
 
 EXTRA = string.printable.strip() + "（）、，。：；「」／～…—・"
 
@@ -39,7 +39,7 @@ def traditional_face(source: Path) -> TTFont:
 def main(source: Path) -> None:
     wanted = set(EXTRA)
     for role in richmenu.MENU_ITEMS:
-        wanted.update("".join(richmenu._menu_texts(role)))
+        wanted.update("".join(richmenu_drawing._menu_texts(role)))
     font = traditional_face(source)
     options = subset.Options()
     options.name_IDs = ["*"]
@@ -49,11 +49,11 @@ def main(source: Path) -> None:
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(wanted)))
     subsetter.subset(font)
-    richmenu.BUNDLED_FONT.parent.mkdir(parents=True, exist_ok=True)
-    font.save(richmenu.BUNDLED_FONT)
+    richmenu_drawing.BUNDLED_FONT.parent.mkdir(parents=True, exist_ok=True)
+    font.save(richmenu_drawing.BUNDLED_FONT)
     print(
-        f"{richmenu.BUNDLED_FONT}: {len(wanted)} characters, "
-        f"{richmenu.BUNDLED_FONT.stat().st_size} bytes"
+        f"{richmenu_drawing.BUNDLED_FONT}: {len(wanted)} characters, "
+        f"{richmenu_drawing.BUNDLED_FONT.stat().st_size} bytes"
     )
 
 

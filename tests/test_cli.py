@@ -256,6 +256,7 @@ WRONG_INPUTS: list[tuple[list[str], str]] = [
     (["backup", "create"], "BACKUP_DIR"),
     (["submission", "set", "--year", "115", "--date", "2027-02-30"], "沒有「2027-02-30」這一天"),
     (["submission", "show"], "缺少 --year"),
+    (["console", "link", "--staff", "X999"], "沒有教職員 X999"),
     (["inbox", "retry"], "--all"),
     (["inbox", "retry", "x"], "整數"),
     (["richmenu", "sync", "--font", "{tmp}/missing.ttf"], "--font"),

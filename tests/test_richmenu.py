@@ -524,9 +524,9 @@ def test_sync_and_link_through_the_sdk_against_the_emulator(
 
 def test_the_bundled_font_draws_every_menu_text() -> None:
     """A changed label or hint needs scripts/subset_menu_font.py run again."""
-    assert richmenu.BUNDLED_FONT.is_file()
-    assert richmenu.missing_glyphs(richmenu.BUNDLED_FONT, richmenu._all_menu_texts()) == ""
-    assert "SIL OPEN FONT LICENSE" in (richmenu.BUNDLED_FONT.parent / "OFL.txt").read_text(
+    assert richmenu_drawing.BUNDLED_FONT.is_file()
+    assert richmenu_drawing.missing_glyphs(richmenu_drawing.BUNDLED_FONT, richmenu_drawing._all_menu_texts()) == ""
+    assert "SIL OPEN FONT LICENSE" in (richmenu_drawing.BUNDLED_FONT.parent / "OFL.txt").read_text(
         encoding="utf-8"
     )
 
@@ -534,11 +534,11 @@ def test_the_bundled_font_draws_every_menu_text() -> None:
 def test_menus_need_no_font_on_the_machine_and_look_the_same_either_way(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv(richmenu.FONT_ENV_VAR, raising=False)
+    monkeypatch.delenv(richmenu_drawing.FONT_ENV_VAR, raising=False)
     with_fonts = render_menu_image("student")
-    assert find_cjk_font() == richmenu.BUNDLED_FONT
-    monkeypatch.setattr(richmenu, "_FONT_ROOTS", ())
-    monkeypatch.setattr(richmenu, "_fc_list_font", lambda: None)
-    richmenu._render.cache_clear()
-    assert find_cjk_font() == richmenu.BUNDLED_FONT
+    assert find_cjk_font() == richmenu_drawing.BUNDLED_FONT
+    monkeypatch.setattr(richmenu_drawing, "_FONT_ROOTS", ())
+    monkeypatch.setattr(richmenu_drawing, "_fc_list_font", lambda: None)
+    richmenu_drawing._render.cache_clear()
+    assert find_cjk_font() == richmenu_drawing.BUNDLED_FONT
     assert render_menu_image("student") == with_fonts
