@@ -64,42 +64,77 @@ def seed(db: Any, scale: float) -> dict[str, Any]:
     with db.transaction() as s:
         terms = [Term(academic_year=115, semester=n) for n in (1, 2)]
         s.add_all(terms)
-        staff_rows = [{"staff_no": f"T{n:03d}", "name": f"老師{n:03d}", "subject": None}
-                      for n in range(1, 121)]
+        staff_rows = [
+            {"staff_no": f"T{n:03d}", "name": f"老師{n:03d}", "subject": None}
+            for n in range(1, 121)
+        ]
         s.execute(insert(Staff), staff_rows)
         staff_ids = list(s.scalars(select(Staff.id).order_by(Staff.staff_no)))
-        roles = [{"staff_id": staff_ids[0], "role": "註冊組"},
-                 {"staff_id": staff_ids[0], "role": "註冊組長"},
-                 {"staff_id": staff_ids[1], "role": "教學組"}]
+        roles = [
+            {"staff_id": staff_ids[0], "role": "註冊組"},
+            {"staff_id": staff_ids[0], "role": "註冊組長"},
+            {"staff_id": staff_ids[1], "role": "教學組"},
+        ]
         roles += [{"staff_id": sid, "role": "任課教師"} for sid in staff_ids[2:]]
-        roles += [{"staff_id": sid, "role": "導師"} for sid in staff_ids[2:2 + n_classes]]
+        roles += [{"staff_id": sid, "role": "導師"} for sid in staff_ids[2 : 2 + n_classes]]
         s.execute(insert(StaffRole), roles)
-        s.execute(insert(SchoolClass), [
-            {"code": f"{1 + i // 17}{i % 17 + 1:02d}", "grade": min(3, 1 + i // 17),
-             "homeroom_teacher_id": staff_ids[2 + i]} for i in range(n_classes)])
+        s.execute(
+            insert(SchoolClass),
+            [
+                {
+                    "code": f"{1 + i // 17}{i % 17 + 1:02d}",
+                    "grade": min(3, 1 + i // 17),
+                    "homeroom_teacher_id": staff_ids[2 + i],
+                }
+                for i in range(n_classes)
+            ],
+        )
         class_ids = list(s.scalars(select(SchoolClass.id).order_by(SchoolClass.id)))
         grade_of = dict(s.execute(select(SchoolClass.id, SchoolClass.grade)).all())
-        s.execute(insert(Student), [
-            {"student_no": f"S{c:03d}{seat:02d}", "name": f"學生{c:03d}{seat:02d}",
-             "grade": grade_of[cid], "class_id": cid, "seat_no": seat, "status": "在學"}
-            for c, cid in enumerate(class_ids) for seat in range(1, per_class + 1)])
+        s.execute(
+            insert(Student),
+            [
+                {
+                    "student_no": f"S{c:03d}{seat:02d}",
+                    "name": f"學生{c:03d}{seat:02d}",
+                    "grade": grade_of[cid],
+                    "class_id": cid,
+                    "seat_no": seat,
+                    "status": "在學",
+                }
+                for c, cid in enumerate(class_ids)
+                for seat in range(1, per_class + 1)
+            ],
+        )
         students = list(s.execute(select(Student.id, Student.class_id)).all())
         s.flush()
         course_rows = []
         for term in terms:
             for c, cid in enumerate(class_ids):
                 for k, subject in enumerate(SUBJECTS):
-                    course_rows.append({"term_id": term.id, "code": f"{term.semester}{k}{c:03d}",
-                                        "subject": subject, "class_id": cid,
-                                        "teacher_id": staff_ids[2 + (c * 8 + k) % 118]})
+                    course_rows.append(
+                        {
+                            "term_id": term.id,
+                            "code": f"{term.semester}{k}{c:03d}",
+                            "subject": subject,
+                            "class_id": cid,
+                            "teacher_id": staff_ids[2 + (c * 8 + k) % 118],
+                        }
+                    )
         s.execute(insert(Course), course_rows)
         courses = list(s.execute(select(Course.id, Course.class_id, Course.term_id)).all())
         by_class: dict[tuple[int, int], list[int]] = {}
         for course_id, cid, term_id in courses:
             by_class.setdefault((cid, term_id), []).append(course_id)
-        s.execute(insert(Enrolment), [
-            {"student_id": sid, "course_id": course_id}
-            for sid, cid in students for term in terms for course_id in by_class[(cid, term.id)]])
+        s.execute(
+            insert(Enrolment),
+            [
+                {"student_id": sid, "course_id": course_id}
+                for sid, cid in students
+                for term in terms
+                for course_id in by_class[(cid, term.id)]
+            ],
+        )
         outcomes, performances = [], []
         for sid, cid in students:
             for term in terms:
@@ -108,31 +143,75 @@ def seed(db: Any, scale: float) -> dict[str, Any]:
                     if rng.random() > continue_rate * 0.9:
                         continue
                     at = created + timedelta(days=rng.randint(0, 110), minutes=rng.randint(0, 600))
-                    status = rng.choice(("pending", "pending", "certified", "certified",
-                                         "rejected"))
-                    outcomes.append({
-                        "student_id": sid, "course_id": course_id, "academic_year": 115,
-                        "semester": term.semester, "summary": "學習成果", "status": status,
-                        "created_at": at, "submitted_at": at,
-                        "picked_at": at if rng.random() < 0.2 else None})
+                    status = rng.choice(
+                        ("pending", "pending", "certified", "certified", "rejected")
+                    )
+                    outcomes.append(
+                        {
+                            "student_id": sid,
+                            "course_id": course_id,
+                            "academic_year": 115,
+                            "semester": term.semester,
+                            "summary": "學習成果",
+                            "status": status,
+                            "created_at": at,
+                            "submitted_at": at,
+                            "picked_at": at if rng.random() < 0.2 else None,
+                        }
+                    )
                 if rng.random() < 0.75 * continue_rate:
                     at = created + timedelta(days=rng.randint(0, 110))
-                    performances.append({
-                        "student_id": sid, "academic_year": 115, "semester": term.semester,
-                        "record_type": "competition", "fields": {}, "summary": "競賽",
-                        "status": "submitted", "created_at": at, "submitted_at": at})
+                    performances.append(
+                        {
+                            "student_id": sid,
+                            "academic_year": 115,
+                            "semester": term.semester,
+                            "record_type": "competition",
+                            "fields": {},
+                            "summary": "競賽",
+                            "status": "submitted",
+                            "created_at": at,
+                            "submitted_at": at,
+                        }
+                    )
         s.execute(insert(CourseOutcome), outcomes)
         s.execute(insert(Performance), performances)
-        s.execute(insert(LineAccount), [
-            {"line_user_id": f"U{sid:08d}", "student_id": sid, "created_at": created,
-             "bound_at": created, "followed": True}
-            for sid, _ in students if rng.random() < 0.8])
-        s.execute(insert(LineAccount), [
-            {"line_user_id": f"Ustaff{sid:04d}", "staff_id": sid, "created_at": created,
-             "bound_at": created, "followed": True} for sid in staff_ids])
-    return {"classes": class_ids, "students": [sid for sid, _ in students],
-            "registrar": "T001", "homeroom": "T003", "outcomes": len(outcomes),
-            "performances": len(performances), "courses": len(course_rows)}
+        s.execute(
+            insert(LineAccount),
+            [
+                {
+                    "line_user_id": f"U{sid:08d}",
+                    "student_id": sid,
+                    "created_at": created,
+                    "bound_at": created,
+                    "followed": True,
+                }
+                for sid, _ in students
+                if rng.random() < 0.8
+            ],
+        )
+        s.execute(
+            insert(LineAccount),
+            [
+                {
+                    "line_user_id": f"Ustaff{sid:04d}",
+                    "staff_id": sid,
+                    "created_at": created,
+                    "bound_at": created,
+                    "followed": True,
+                }
+                for sid in staff_ids
+            ],
+        )
+    return {
+        "classes": class_ids,
+        "students": [sid for sid, _ in students],
+        "registrar": "T001",
+        "homeroom": "T003",
+        "outcomes": len(outcomes),
+        "performances": len(performances),
+        "courses": len(course_rows),
+    }
 
 
 class QueryCounter:
@@ -154,11 +233,12 @@ def sign_in(app: Any, staff_no: str) -> Any:
         staff_id = s.scalar(select(Staff.id).where(Staff.staff_no == staff_no))
         url = access.issue_link(s, staff_id, svc.clock.now(), base, limited=False)
     client = app.test_client()
-    path = url[len(base):]
+    path = url[len(base) :]
     page = client.get(path, base_url=base).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    done = client.post(path, data={"csrf_token": token}, base_url=base,
-                       headers={"Referer": f"{base}/console/"})
+    done = client.post(
+        path, data={"csrf_token": token}, base_url=base, headers={"Referer": f"{base}/console/"}
+    )
     assert done.status_code == 303, done.status_code
     return client
 
@@ -195,31 +275,49 @@ def main() -> int:
     from storage.db import Database
 
     crypto.configure(SECRET_KEY)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
-    with migrate.throwaway_postgres(PG_ADMIN, "portfolio_bench_console") as url, \
-            tempfile.TemporaryDirectory() as tmp:
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; load average {os.getloadavg()[0]:.2f}"
+    )
+    with (
+        migrate.throwaway_postgres(PG_ADMIN, "portfolio_bench_console") as url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         db = Database(url)
         started = time.perf_counter()
         school = seed(db, args.scale)
-        print(f"school: {len(school['students'])} students in {len(school['classes'])} classes, "
-              f"120 staff, {school['courses']} courses, {school['outcomes']} course outcomes, "
-              f"{school['performances']} 多元表現 "
-              f"(seeded in {time.perf_counter() - started:.1f} s)")
-        settings = Settings(line_channel_secret="bench-secret-0123456789abcdef",
-                            line_channel_access_token="bench-token", secret_key=SECRET_KEY,
-                            database_url=url, line_api_base_url="http://127.0.0.1:9",
-                            storage_dir=Path(tmp) / "files",
-                            public_base_url="https://bench.example.edu.tw")
-        app = create_app(settings, db=db, queue="manual", clock=FrozenClock(NOW),
-                         sleep=lambda s: None)
+        print(
+            f"school: {len(school['students'])} students in {len(school['classes'])} classes, "
+            f"120 staff, {school['courses']} courses, {school['outcomes']} course outcomes, "
+            f"{school['performances']} 多元表現 "
+            f"(seeded in {time.perf_counter() - started:.1f} s)"
+        )
+        settings = Settings(
+            line_channel_secret="bench-secret-0123456789abcdef",
+            line_channel_access_token="bench-token",
+            secret_key=SECRET_KEY,
+            database_url=url,
+            line_api_base_url="http://127.0.0.1:9",
+            storage_dir=Path(tmp) / "files",
+            public_base_url="https://bench.example.edu.tw",
+        )
+        app = create_app(
+            settings, db=db, queue="manual", clock=FrozenClock(NOW), sleep=lambda s: None
+        )
         counter = QueryCounter(db.engine)
         registrar = sign_in(app, school["registrar"])
         homeroom = sign_in(app, school["homeroom"])
         one_class = school["classes"][0]
         pages = [("registrar", registrar, "/console/")]
-        for kind in ("pending", "certified", "rejected", "performances", "silent", "picked",
-                     "students"):
+        for kind in (
+            "pending",
+            "certified",
+            "rejected",
+            "performances",
+            "silent",
+            "picked",
+            "students",
+        ):
             pages.append(("registrar", registrar, f"/console/list/{kind}"))
         pages += [
             ("registrar", registrar, f"/console/list/pending?class={one_class}"),
@@ -237,13 +335,14 @@ def main() -> int:
         for who, client, path in pages:
             times, queries = measure(client, counter, path, args.runs)
             slow = p95(times)
-            print(f"{who:<10} {path:<48} {statistics.median(times):7.1f} {slow:7.1f} "
-                  f"{queries:7d}")
+            print(f"{who:<10} {path:<48} {statistics.median(times):7.1f} {slow:7.1f} {queries:7d}")
             if slow >= GOAL_MS or queries > MAX_QUERIES:
                 failed.append(path)
         db.dispose()
-    print(f"\ngoal: p95 < {GOAL_MS:.0f} ms and at most {MAX_QUERIES} queries per page: "
-          + ("met" if not failed else f"NOT met for {', '.join(failed)}"))
+    print(
+        f"\ngoal: p95 < {GOAL_MS:.0f} ms and at most {MAX_QUERIES} queries per page: "
+        + ("met" if not failed else f"NOT met for {', '.join(failed)}")
+    )
     return 1 if failed else 0
 
 

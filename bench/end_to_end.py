@@ -109,8 +109,9 @@ def text_items(platform: Any, people: list[str], words: list[str], count: int) -
     start = datetime.now(UTC)
     for n in range(count):
         user = people[n % len(people)]
-        event = ev.text_event(user, words[n % len(words)], at=start + timedelta(milliseconds=n),
-                              platform=platform)
+        event = ev.text_event(
+            user, words[n % len(words)], at=start + timedelta(milliseconds=n), platform=platform
+        )
         body = ev.body([event])
         items.append(Item(user, body, ev.sign(body, SECRET)))
     return items
@@ -129,8 +130,15 @@ def send(port: int, items: list[Item], rate: float) -> None:
                 conn = getattr(local, "conn", None)
                 if conn is None:
                     conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("POST", "/callback", body=item.body, headers={
-                    "Content-Type": "application/json", "X-Line-Signature": item.signature})
+                conn.request(
+                    "POST",
+                    "/callback",
+                    body=item.body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Line-Signature": item.signature,
+                    },
+                )
                 conn.getresponse().read()
                 return
             except (OSError, http.client.HTTPException):
@@ -161,14 +169,15 @@ def measure(name: str, platform: Any, items: list[Item], before: dict[str, int])
             texts[item.user].append(item)
 
     def all_answered() -> bool:
-        return all(len(answers(platform, u)) - before.get(u, 0) >= len(sent)
-                   for u, sent in texts.items())
+        return all(
+            len(answers(platform, u)) - before.get(u, 0) >= len(sent) for u, sent in texts.items()
+        )
 
     wait_until(all_answered, ANSWER_TIMEOUT, step=0.25)
     result = Result(name, sent=sum(len(v) for v in texts.values()))
     result.first = min(i.scheduled for i in items)
     for user, sent in texts.items():
-        got = answers(platform, user)[before.get(user, 0):]
+        got = answers(platform, user)[before.get(user, 0) :]
         if len(got) > len(sent):
             result.notes.append(f"{user}: {len(got) - len(sent)} answer(s) too many")
         for item, (at, kind) in zip(sent, got, strict=False):
@@ -238,8 +247,9 @@ def worker_times(redis_url: str, since: set[str]) -> tuple[list[float], set[str]
     from rq.serializers import JSONSerializer
 
     conn = Redis.from_url(redis_url)
-    ids = set(FinishedJobRegistry("events", connection=conn, serializer=JSONSerializer)
-              .get_job_ids())
+    ids = set(
+        FinishedJobRegistry("events", connection=conn, serializer=JSONSerializer).get_job_ids()
+    )
     new = [i for i in ids if i not in since]
     took = []
     for job in Job.fetch_many(new, connection=conn, serializer=JSONSerializer):
@@ -296,8 +306,9 @@ def start_uploads(port: int, platform: Any, uploaders: list[str]) -> list[str]:
         choices = [a for a in walk(said) if a.get("label") not in ("取消", "上一步")]
         if not choices:
             continue
-        converse(port, platform, user,
-                 ev.postback_event(user, choices[0]["data"], platform=platform))
+        converse(
+            port, platform, user, ev.postback_event(user, choices[0]["data"], platform=platform)
+        )
         ready.append(user)
     return ready
 
@@ -309,8 +320,9 @@ def photo_items(platform: Any, uploaders: list[str], photos: list[bytes]) -> lis
         for index, data in enumerate(photos, start=1):
             message_id = ev.new_message_id()
             platform.register_content(message_id, data, "image/jpeg")
-            event = ev.image_event(user, message_id, (set_id, index, len(photos)),
-                                   platform=platform)
+            event = ev.image_event(
+                user, message_id, (set_id, index, len(photos)), platform=platform
+            )
             body = ev.body([event])
             items.append(Item(user, body, ev.sign(body, SECRET), kind="photo"))
     return items
@@ -349,12 +361,23 @@ def order_and_loss(db_url: str, users: list[str]) -> tuple[int, int, int]:
     db = Database(db_url)
     with db.session() as s:
         rows = s.execute(
-            select(InboxEvent.id, InboxEvent.source_id, InboxEvent.occurred_at,
-                   InboxEvent.processed_at, InboxEvent.status)
-            .where(InboxEvent.source_id.in_(users))
+            select(
+                InboxEvent.id,
+                InboxEvent.source_id,
+                InboxEvent.occurred_at,
+                InboxEvent.processed_at,
+                InboxEvent.status,
+            ).where(InboxEvent.source_id.in_(users))
         ).all()
-        outbox = s.execute(select(OutboxMessage.inbox_event_id)
-                           .where(OutboxMessage.inbox_event_id.is_not(None))).scalars().all()
+        outbox = (
+            s.execute(
+                select(OutboxMessage.inbox_event_id).where(
+                    OutboxMessage.inbox_event_id.is_not(None)
+                )
+            )
+            .scalars()
+            .all()
+        )
     db.dispose()
     not_done = sum(1 for r in rows if r.status != DONE)
     by_user: dict[str, list[Any]] = defaultdict(list)
@@ -435,8 +458,10 @@ def run(args: argparse.Namespace) -> int:
                         send(port, items, 50)
                         results["B"] = measure("B product", platform, items, before)
                         lost, disorder, twice = order_and_loss(db_url, crowd)
-                        extra.append(f"B: events not done {lost}, users out of order {disorder},"
-                                     f" events answered twice {twice}")
+                        extra.append(
+                            f"B: events not done {lost}, users out of order {disorder},"
+                            f" events answered twice {twice}"
+                        )
                     if "C" in only:
                         uploaders = start_uploads(port, platform, people[:20])
                         photos = make_photos(3)
@@ -446,12 +471,18 @@ def run(args: argparse.Namespace) -> int:
                         before = counts(platform, burst)
                         send(port, mixed, 15 + len(uploaders) * 3 / 10)
                         results["C"] = measure("C product + photos", platform, mixed, before)
-                        got = sum(1 for u in uploaders for m in platform.messages_for(u)
-                                  if "收到" in str(m.get("text", "")))
-                        extra.append(f"C: {len(uploaders)} uploaders x {len(photos)} photos of "
-                                     f"{PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} "
-                                     f"({sum(map(len, photos)) // len(photos) // 1024} KB each),"
-                                     f" photo acknowledgements seen: {got}")
+                        got = sum(
+                            1
+                            for u in uploaders
+                            for m in platform.messages_for(u)
+                            if "收到" in str(m.get("text", ""))
+                        )
+                        extra.append(
+                            f"C: {len(uploaders)} uploaders x {len(photos)} photos of "
+                            f"{PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} "
+                            f"({sum(map(len, photos)) // len(photos) // 1024} KB each),"
+                            f" photo acknowledgements seen: {got}"
+                        )
                 finally:
                     procs.stop()
 
@@ -514,21 +545,29 @@ def _worker_line(students: int, took: list[float]) -> str:
     if not took:
         return f"worker time at {students} students: no finished jobs found"
     took = sorted(took)
-    return (f"per-event worker time at {students:>5} students: mean "
-            f"{statistics.fmean(took) * 1000:.0f} ms, p50 {took[len(took) // 2] * 1000:.0f} ms,"
-            f" p99 {took[min(len(took) - 1, int(0.99 * len(took)))] * 1000:.0f} ms"
-            f" ({len(took)} jobs; includes LINE's {LINE_LATENCY * 1000:.0f} ms)")
+    return (
+        f"per-event worker time at {students:>5} students: mean "
+        f"{statistics.fmean(took) * 1000:.0f} ms, p50 {took[len(took) // 2] * 1000:.0f} ms,"
+        f" p99 {took[min(len(took) - 1, int(0.99 * len(took)))] * 1000:.0f} ms"
+        f" ({len(took)} jobs; includes LINE's {LINE_LATENCY * 1000:.0f} ms)"
+    )
 
 
 def report(results: dict[str, Result], extra: list[str], workers: int) -> int:
-    print(f"\nend to end, webhook -> LINE's answer; LINE answering after "
-          f"{LINE_LATENCY * 1000:.0f} ms; {os.cpu_count()} cores (shared machine); "
-          f"Procfile: {workers} worker processes")
-    print(f"{'':22}{'sent':>6}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-          f"{'by reply':>10}{'events/s':>10}")
+    print(
+        f"\nend to end, webhook -> LINE's answer; LINE answering after "
+        f"{LINE_LATENCY * 1000:.0f} ms; {os.cpu_count()} cores (shared machine); "
+        f"Procfile: {workers} worker processes"
+    )
+    print(
+        f"{'':22}{'sent':>6}{'answered':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+        f"{'by reply':>10}{'events/s':>10}"
+    )
     for r in results.values():
-        print(f"{r.name:22}{r.sent:>6}{r.answered:>10}{r.pct(0.5):>9.0f}{r.pct(0.99):>9.0f}"
-              f"{r.pct(1.0):>9.0f}{r.reply_share:>9.1f}%{r.rate:>10.1f}")
+        print(
+            f"{r.name:22}{r.sent:>6}{r.answered:>10}{r.pct(0.5):>9.0f}{r.pct(0.99):>9.0f}"
+            f"{r.pct(1.0):>9.0f}{r.reply_share:>9.1f}%{r.rate:>10.1f}"
+        )
         for note in r.notes[:5]:
             print(f"    {note}")
     for line in extra:

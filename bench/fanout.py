@@ -79,31 +79,55 @@ def seed(db: Any, students: int) -> None:
             classes.append(cls)
         session.add_all(classes)
         session.flush()
-        courses = [Course(term_id=term.id, code=f"C{c.code}", subject="國語文", class_id=c.id)
-                   for c in classes]
+        courses = [
+            Course(term_id=term.id, code=f"C{c.code}", subject="國語文", class_id=c.id)
+            for c in classes
+        ]
         session.add_all(courses)
         session.flush()
         people = [
-            Student(student_no=f"S{i:05d}", name=f"學生{i}", grade=classes[i // CLASS_SIZE].grade,
-                    class_id=classes[i // CLASS_SIZE].id, seat_no=i % CLASS_SIZE + 1)
+            Student(
+                student_no=f"S{i:05d}",
+                name=f"學生{i}",
+                grade=classes[i // CLASS_SIZE].grade,
+                class_id=classes[i // CLASS_SIZE].id,
+                seat_no=i % CLASS_SIZE + 1,
+            )
             for i in range(students)
         ]
         session.add_all(people)
         session.flush()
         session.add_all(
-            LineAccount(line_user_id=f"U{i:032x}", student_id=s.id, created_at=created,
-                        bound_at=created)
+            LineAccount(
+                line_user_id=f"U{i:032x}", student_id=s.id, created_at=created, bound_at=created
+            )
             for i, s in enumerate(people)
         )
         items = []
         for i, s in enumerate(people):
             course = courses[i // CLASS_SIZE].id
             for _ in range(i % 7):
-                items.append(CourseOutcome(student_id=s.id, course_id=course, academic_year=115,
-                                           semester=1, status="pending", created_at=created))
+                items.append(
+                    CourseOutcome(
+                        student_id=s.id,
+                        course_id=course,
+                        academic_year=115,
+                        semester=1,
+                        status="pending",
+                        created_at=created,
+                    )
+                )
             if i % 9 == 0:
-                items.append(CourseOutcome(student_id=s.id, course_id=course, academic_year=115,
-                                           semester=1, status="draft", created_at=created))
+                items.append(
+                    CourseOutcome(
+                        student_id=s.id,
+                        course_id=course,
+                        academic_year=115,
+                        semester=1,
+                        status="draft",
+                        created_at=created,
+                    )
+                )
         session.add_all(items)
 
 
@@ -144,23 +168,33 @@ def run_reminder(app: Any, platform: Any, clock: FrozenClock, when: datetime, ro
     print(f"\n{row} at {when:%Y-%m-%d %H:%M} Taipei")
     print(f"  recipients:          {recipients:,} ({counts.get('row', 0):,} logged deliveries)")
     print(f"  distinct messages:   {distinct}")
-    print(f"  LINE calls made:     {len(calls)} "
-          f"({sum(r.path.endswith('multicast') for r in calls)} multicast, "
-          f"{sum(r.path.endswith('push') for r in calls)} push); "
-          f"required Σ⌈n/500⌉ = {want}")
+    print(
+        f"  LINE calls made:     {len(calls)} "
+        f"({sum(r.path.endswith('multicast') for r in calls)} multicast, "
+        f"{sum(r.path.endswith('push') for r in calls)} push); "
+        f"required Σ⌈n/500⌉ = {want}"
+    )
     print(f"  messages counted:    {counted:,} (one per recipient)")
     print(f"  time: plan {planned:.2f} s, deliver {sent:.2f} s, total {planned + sent:.2f} s")
-    print(f"  second tick:         {again.get('row', 0)} new deliveries, "
-          f"{len(repeat_calls) - len(calls)} more calls")
-    ok = (len(calls) == want and counted == recipients and "row" not in again
-          and len(repeat_calls) == len(calls) and all(r.status == 200 for r in calls))
+    print(
+        f"  second tick:         {again.get('row', 0)} new deliveries, "
+        f"{len(repeat_calls) - len(calls)} more calls"
+    )
+    ok = (
+        len(calls) == want
+        and counted == recipients
+        and "row" not in again
+        and len(repeat_calls) == len(calls)
+        and all(r.status == 200 for r in calls)
+    )
     print(f"  {'OK' if ok else 'FAILED'}")
     return ok
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--students", type=int, default=3000)
     parser.add_argument("--sqlite", action="store_true", help="the embedded default database")
     args = parser.parse_args()
@@ -172,24 +206,34 @@ def main() -> int:
 
     clock = FrozenClock(REMIND_UPLOAD)
     crypto.configure(SECRET_KEY)
-    with database(args.sqlite) as url, EmulatorServer(clock=clock) as line, \
-            tempfile.TemporaryDirectory(prefix="fanout-files-") as files:
+    with (
+        database(args.sqlite) as url,
+        EmulatorServer(clock=clock) as line,
+        tempfile.TemporaryDirectory(prefix="fanout-files-") as files,
+    ):
         line.platform.quota = 10 * args.students
         db = Database(url)
         started = time.perf_counter()
         seed(db, args.students)
-        print(f"seeded {args.students:,} students ({'SQLite' if args.sqlite else 'PostgreSQL'}) "
-              f"in {time.perf_counter() - started:.1f} s")
+        print(
+            f"seeded {args.students:,} students ({'SQLite' if args.sqlite else 'PostgreSQL'}) "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
         settings = Settings(
-            line_channel_secret=SECRET, line_channel_access_token=line.channel_access_token,
-            secret_key=SECRET_KEY, database_url=url, line_api_base_url=line.base_url,
-            storage_dir=Path(files), line_monthly_quota=10 * args.students,
+            line_channel_secret=SECRET,
+            line_channel_access_token=line.channel_access_token,
+            secret_key=SECRET_KEY,
+            database_url=url,
+            line_api_base_url=line.base_url,
+            storage_dir=Path(files),
+            line_monthly_quota=10 * args.students,
         )
         app = create_app(settings, db=db, queue="manual", clock=clock, sleep=lambda s: None)
         try:
             ok = run_reminder(app, line.platform, clock, REMIND_PICK, "remind_pick")
-            ok &= run_reminder(app, line.platform, clock, REMIND_UPLOAD,
-                               "remind_upload_course_outcomes")
+            ok &= run_reminder(
+                app, line.platform, clock, REMIND_UPLOAD, "remind_upload_course_outcomes"
+            )
         finally:
             app.extensions["portfolio"].line.close()
             db.dispose()

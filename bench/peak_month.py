@@ -51,20 +51,47 @@ def add_school_news(db: Any, now: datetime) -> None:
 
     everyone = {"students": True, "teachers": True, "guardians": True}
     with db.transaction() as s:
-        s.add(Announcement(created_at=now, created_by="office", source="office", source_id=None,
-                           audience=everyone, body="期末學習歷程上傳截止前，請確認檔案都已送出。",
-                           action=None, action_label=None, priority="normal",
-                           until=now + timedelta(days=10)))
+        s.add(
+            Announcement(
+                created_at=now,
+                created_by="office",
+                source="office",
+                source_id=None,
+                audience=everyone,
+                body="期末學習歷程上傳截止前，請確認檔案都已送出。",
+                action=None,
+                action_label=None,
+                priority="normal",
+                until=now + timedelta(days=10),
+            )
+        )
         later = now + timedelta(days=16)
-        s.add(Announcement(created_at=later, created_by="office", source="office",
-                           source_id=None, audience={"students": True},
-                           body="寒假期間系統照常開放。",
-                           action=None, action_label=None, priority="low",
-                           until=later + timedelta(days=7)))
-        s.add(SchoolEvent(kind="student_training", title="高一學習歷程上傳說明", academic_year=115,
-                          starts_at=now + timedelta(days=6, hours=5), place="大禮堂",
-                          audience={"students": True, "grades": [1]}, created_at=now,
-                          created_by="office"))
+        s.add(
+            Announcement(
+                created_at=later,
+                created_by="office",
+                source="office",
+                source_id=None,
+                audience={"students": True},
+                body="寒假期間系統照常開放。",
+                action=None,
+                action_label=None,
+                priority="low",
+                until=later + timedelta(days=7),
+            )
+        )
+        s.add(
+            SchoolEvent(
+                kind="student_training",
+                title="高一學習歷程上傳說明",
+                academic_year=115,
+                starts_at=now + timedelta(days=6, hours=5),
+                place="大禮堂",
+                audience={"students": True, "grades": [1]},
+                created_at=now,
+                created_by="office",
+            )
+        )
 
 
 def run(args: argparse.Namespace) -> bool:
@@ -81,14 +108,20 @@ def run(args: argparse.Namespace) -> bool:
     teachers = max(len(sq.SUBJECTS), round(sq.TEACHERS * args.scale))
     total = round(sq.SUBMISSIONS * args.scale)
     # The school is on the 6,000-message plan: the rules' monthly budget says so.
-    rules = parse_rules(DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
-        "monthly_quota = 3000", f"monthly_quota = {PLAN}"))
+    rules = parse_rules(
+        DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
+            "monthly_quota = 3000", f"monthly_quota = {PLAN}"
+        )
+    )
     start = at_taipei(FIRST_DAY, 0, 0)
     end = at_taipei(LAST_DAY + timedelta(days=1), 0, 0)
     clock = FrozenClock(start)
     crypto.configure(sq.SECRET_KEY)
-    with sq.database(False) as url, EmulatorServer(clock=clock) as line, \
-            tempfile.TemporaryDirectory(prefix="peak-month-files-") as files:
+    with (
+        sq.database(False) as url,
+        EmulatorServer(clock=clock) as line,
+        tempfile.TemporaryDirectory(prefix="peak-month-files-") as files,
+    ):
         platform = line.platform
         platform.quota = PLAN  # the plan's limit, as LINE would report it
         db = Database(url)
@@ -97,13 +130,18 @@ def run(args: argparse.Namespace) -> bool:
         add_school_news(db, at_taipei(FIRST_DAY + timedelta(days=3), 9, 0))
         settings = Settings(
             line_channel_secret=sq.CHANNEL_SECRET,
-            line_channel_access_token=line.channel_access_token, secret_key=sq.SECRET_KEY,
-            database_url=url, line_api_base_url=line.base_url, storage_dir=Path(files),
-            public_base_url="https://portfolio.example.edu.tw", line_timeout_seconds=5.0,
+            line_channel_access_token=line.channel_access_token,
+            secret_key=sq.SECRET_KEY,
+            database_url=url,
+            line_api_base_url=line.base_url,
+            storage_dir=Path(files),
+            public_base_url="https://portfolio.example.edu.tw",
+            line_timeout_seconds=5.0,
             line_monthly_quota=PLAN,
         )
-        app = create_app(settings, db=db, queue="manual", clock=clock, sleep=lambda s: None,
-                         rules=rules)
+        app = create_app(
+            settings, db=db, queue="manual", clock=clock, sleep=lambda s: None, rules=rules
+        )
         svc = app.extensions["portfolio"]
         logging.getLogger().setLevel(logging.WARNING)  # a month of webhook lines otherwise
         chat = sq.Person(app, platform, clock)
@@ -155,15 +193,26 @@ def run(args: argparse.Namespace) -> bool:
 
         with db.session() as s:
             sent = s.execute(
-                select(OutboxMessage.purpose, OutboxMessage.priority,
-                       func.sum(OutboxMessage.cost), func.count())
-                .where(OutboxMessage.status == SENT, OutboxMessage.sent_at >= start,
-                       OutboxMessage.sent_at < end)
+                select(
+                    OutboxMessage.purpose,
+                    OutboxMessage.priority,
+                    func.sum(OutboxMessage.cost),
+                    func.count(),
+                )
+                .where(
+                    OutboxMessage.status == SENT,
+                    OutboxMessage.sent_at >= start,
+                    OutboxMessage.sent_at < end,
+                )
                 .group_by(OutboxMessage.purpose, OutboxMessage.priority)
             ).all()
             unsent = s.execute(
-                select(OutboxMessage.purpose, OutboxMessage.priority, OutboxMessage.status,
-                       func.count())
+                select(
+                    OutboxMessage.purpose,
+                    OutboxMessage.priority,
+                    OutboxMessage.status,
+                    func.count(),
+                )
                 .where(OutboxMessage.status.in_((HELD, PENDING, DEAD)))
                 .group_by(OutboxMessage.purpose, OutboxMessage.priority, OutboxMessage.status)
             ).all()
@@ -171,14 +220,18 @@ def run(args: argparse.Namespace) -> bool:
         by_kind: Counter[str] = Counter()
         for purpose, priority, cost, _ in sent:
             by_kind[f"{purpose} ({priority})"] += int(cost or 0)
-        print(f"\npeak month {FIRST_DAY} .. {LAST_DAY}: {students:,} students, {teachers} "
-              f"teachers, {stats.submissions:,} submissions; simulated in {elapsed:.0f} s")
+        print(
+            f"\npeak month {FIRST_DAY} .. {LAST_DAY}: {students:,} students, {teachers} "
+            f"teachers, {stats.submissions:,} submissions; simulated in {elapsed:.0f} s"
+        )
         print("messages LINE counts (per recipient), by kind (priority):")
         for kind, cost in sorted(by_kind.items(), key=lambda kv: -kv[1]):
             if cost:
                 print(f"  {kind:<44} {cost:>7,}")
-        print(f"  {'total':<44} {total_cost:>7,}   plan {PLAN:,}   "
-              f"(LINE's own count: {platform.pushes_counted():,})")
+        print(
+            f"  {'total':<44} {total_cost:>7,}   plan {PLAN:,}   "
+            f"(LINE's own count: {platform.pushes_counted():,})"
+        )
         required_held = [(p, pr, st, n) for p, pr, st, n in unsent if pr != "low"]
         print("not sent at the end of the month (purpose, priority, status, rows):")
         for row in unsent:
@@ -189,8 +242,10 @@ def run(args: argparse.Namespace) -> bool:
         ok_required = not [r for r in required_held if r[2] in (HELD, DEAD)]
         print(f"\n{'met' if ok_total else 'NOT met'}: total {total_cost:,} <= {PLAN:,}")
         stuck = sum(r[3] for r in required_held if r[2] != PENDING)
-        print(f"{'met' if ok_required else 'NOT met'}: the budget held no required reminder "
-              f"(required rows held or dead: {stuck})")
+        print(
+            f"{'met' if ok_required else 'NOT met'}: the budget held no required reminder "
+            f"(required rows held or dead: {stuck})"
+        )
         svc.line.close()
         db.dispose()
         return ok_total and ok_required
@@ -198,8 +253,12 @@ def run(args: argparse.Namespace) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the school (students, teachers, submissions)")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of the school (students, teachers, submissions)",
+    )
     return 0 if run(parser.parse_args()) else 1
 
 

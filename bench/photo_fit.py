@@ -71,16 +71,24 @@ def worker(folder: Path, count: int) -> int:
     paths = [folder / f"IMG_{seed + 1:04d}.JPG" for seed in range(count)]
     started = time.perf_counter()
     result = images_to_pdf(paths, folder / "outcome.pdf")
-    report["photos"] = {"ok": result.ok, "size": result.size, "reason": result.reason,
-                        "seconds": time.perf_counter() - started,
-                        "long_side": result.long_side, "quality": result.quality,
-                        "values": dict(result.values)}
+    report["photos"] = {
+        "ok": result.ok,
+        "size": result.size,
+        "reason": result.reason,
+        "seconds": time.perf_counter() - started,
+        "long_side": result.long_side,
+        "quality": result.quality,
+        "values": dict(result.values),
+    }
     report["after_photos_peak_mib"] = _rss_mib("VmHWM")
     started = time.perf_counter()
     # Sent as a photo: it would become a page of the student's PDF, like the photos above.
     bomb = images_to_pdf([folder / "bomb.png"], folder / "bomb.pdf")
-    report["bomb"] = {"ok": bomb.ok, "reason": bomb.reason,
-                      "seconds": time.perf_counter() - started}
+    report["bomb"] = {
+        "ok": bomb.ok,
+        "reason": bomb.reason,
+        "seconds": time.perf_counter() - started,
+    }
     report["peak_mib"] = _rss_mib("VmHWM")
     print(json.dumps(report))
     return 0
@@ -123,7 +131,9 @@ def main() -> int:
         out = folder / "outcome.pdf"
         child = subprocess.run(
             [sys.executable, __file__, "--worker", str(folder), "--count", str(len(paths))],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if child.returncode != 0:
             print(child.stderr)
@@ -140,11 +150,15 @@ def main() -> int:
         print(f"cap:           {DOCUMENT_LIMIT:,} bytes; headroom {DOCUMENT_LIMIT - size:,}")
         print(f"long side:     {result['long_side']} px at JPEG quality {result['quality']}")
         bomb = report["bomb"]
-        print(f"bomb PNG:      {'fitted' if bomb['ok'] else 'refused'} ({bomb['reason']}) "
-              f"in {bomb['seconds']:.2f} s")
-        print(f"worker RSS:    {report['rest_mib']:.0f} MiB at rest, peak "
-              f"{report['after_photos_peak_mib']:.0f} MiB after the photos, "
-              f"{report['peak_mib']:.0f} MiB after the PNG (goal < {RSS_GOAL_MIB} MiB)")
+        print(
+            f"bomb PNG:      {'fitted' if bomb['ok'] else 'refused'} ({bomb['reason']}) "
+            f"in {bomb['seconds']:.2f} s"
+        )
+        print(
+            f"worker RSS:    {report['rest_mib']:.0f} MiB at rest, peak "
+            f"{report['after_photos_peak_mib']:.0f} MiB after the photos, "
+            f"{report['peak_mib']:.0f} MiB after the PNG (goal < {RSS_GOAL_MIB} MiB)"
+        )
         fits = size <= DOCUMENT_LIMIT and pages == len(paths)
         return 0 if fits and report["peak_mib"] < RSS_GOAL_MIB else 1
 

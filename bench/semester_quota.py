@@ -125,16 +125,23 @@ def seed(db: Any, students: int, teachers: int) -> School:
         for member in staff:
             by_subject[member.subject or ""].append(member)
         n_classes = max(1, round(CLASSES * students / STUDENTS))
-        classes = [SchoolClass(code=f"{1 + k // 14}{k % 14 + 1:02d}", grade=1 + k // 14 % 3)
-                   for k in range(n_classes)]
+        classes = [
+            SchoolClass(code=f"{1 + k // 14}{k % 14 + 1:02d}", grade=1 + k // 14 % 3)
+            for k in range(n_classes)
+        ]
         s.add_all(classes)
         s.flush()
         for k, cls in enumerate(classes):
             ids = []
             for subject in SUBJECTS:
                 pool = by_subject[subject]
-                course = Course(term_id=term.id, code=f"115{cls.code}{SUBJECTS.index(subject):02d}",
-                                subject=subject, class_id=cls.id, teacher_id=pool[k % len(pool)].id)
+                course = Course(
+                    term_id=term.id,
+                    code=f"115{cls.code}{SUBJECTS.index(subject):02d}",
+                    subject=subject,
+                    class_id=cls.id,
+                    teacher_id=pool[k % len(pool)].id,
+                )
                 s.add(course)
                 s.flush()
                 ids.append(course.id)
@@ -142,21 +149,34 @@ def seed(db: Any, students: int, teachers: int) -> School:
         people = []
         for i in range(students):
             cls = classes[i % n_classes]
-            people.append(Student(student_no=f"S{i:05d}", name=f"學生{i}", grade=cls.grade,
-                                  class_id=cls.id, seat_no=i // n_classes + 1))
+            people.append(
+                Student(
+                    student_no=f"S{i:05d}",
+                    name=f"學生{i}",
+                    grade=cls.grade,
+                    class_id=cls.id,
+                    seat_no=i // n_classes + 1,
+                )
+            )
         s.add_all(people)
         s.flush()
         for i, person in enumerate(people):
             uid = f"Ubs{i:05d}"
-            s.add(LineAccount(line_user_id=uid, student_id=person.id, created_at=created,
-                              bound_at=created))
+            s.add(
+                LineAccount(
+                    line_user_id=uid, student_id=person.id, created_at=created, bound_at=created
+                )
+            )
             school.student_ids.append(person.id)
             school.student_uid[person.id] = uid
             school.student_class[person.id] = person.class_id or 0
         for member in staff:
             uid = f"Ubt{member.id:04d}"
-            s.add(LineAccount(line_user_id=uid, staff_id=member.id, created_at=created,
-                              bound_at=created))
+            s.add(
+                LineAccount(
+                    line_user_id=uid, staff_id=member.id, created_at=created, bound_at=created
+                )
+            )
             school.teacher_uids.add(uid)
             school.uid_of_staff[member.id] = uid
     return school
@@ -237,12 +257,19 @@ class Person:
         self.clock.advance(timedelta(milliseconds=5))
         seen = len(self.platform.deliveries)
         body = ev.body([event])
-        response = self.client.post("/callback", data=body, headers={
-            "X-Line-Signature": ev.sign(body, CHANNEL_SECRET), "Content-Type": "application/json"})
+        response = self.client.post(
+            "/callback",
+            data=body,
+            headers={
+                "X-Line-Signature": ev.sign(body, CHANNEL_SECRET),
+                "Content-Type": "application/json",
+            },
+        )
         assert response.status_code == 200
         self.svc.queue.run_all()
-        return [{**d.message, "kind": d.kind} for d in self.platform.deliveries[seen:]
-                if d.to == user]
+        return [
+            {**d.message, "kind": d.kind} for d in self.platform.deliveries[seen:] if d.to == user
+        ]
 
     def say(self, user: str, words: str) -> list[dict[str, Any]]:
         from dev.emulator import events as ev
@@ -266,8 +293,9 @@ class Stats:
         self.student_events = 0
 
 
-def work_through(chat: Any, uid: str, messages: list[dict[str, Any]], rng: random.Random,
-                 stats: Stats) -> None:
+def work_through(
+    chat: Any, uid: str, messages: list[dict[str, Any]], rng: random.Random, stats: Stats
+) -> None:
     """A teacher deciding every card of a list (or push), page by page."""
     for _ in range(100):
         cards, next_page, page = _cards(messages)
@@ -315,9 +343,16 @@ def submit(db: Any, due: list[tuple[datetime, int, int, int | None]], stats: Sta
 
     with db.transaction() as s:
         for when, student, course, replaces in due:
-            outcome = CourseOutcome(student_id=student, course_id=course, academic_year=115,
-                                    semester=1, summary="課程學習成果：實驗紀錄與心得",
-                                    status="draft", created_at=when, replaces_id=replaces)
+            outcome = CourseOutcome(
+                student_id=student,
+                course_id=course,
+                academic_year=115,
+                semester=1,
+                summary="課程學習成果：實驗紀錄與心得",
+                status="draft",
+                created_at=when,
+                replaces_id=replaces,
+            )
             s.add(outcome)
             s.flush()
             cert.submit(s, outcome, when)
@@ -329,20 +364,28 @@ def rejected_to_redo(db: Any, since: datetime, until: datetime) -> list[tuple[in
     from storage.models.portfolio import REJECTED, CourseOutcome
 
     with db.session() as s:
-        return list(s.execute(
-            select(CourseOutcome.id, CourseOutcome.student_id, CourseOutcome.course_id)
-            .where(CourseOutcome.status == REJECTED, CourseOutcome.decided_at >= since,
-                   CourseOutcome.decided_at < until)
-        ).all())
+        return list(
+            s.execute(
+                select(CourseOutcome.id, CourseOutcome.student_id, CourseOutcome.course_id).where(
+                    CourseOutcome.status == REJECTED,
+                    CourseOutcome.decided_at >= since,
+                    CourseOutcome.decided_at < until,
+                )
+            ).all()
+        )
 
 
 def teachers_with_pending(db: Any) -> list[int]:
     from storage.models.portfolio import PENDING, CourseOutcome
 
     with db.session() as s:
-        return sorted(i for i in s.scalars(
-            select(CourseOutcome.certifier_id).where(CourseOutcome.status == PENDING).distinct()
-        ) if i is not None)
+        return sorted(
+            i
+            for i in s.scalars(
+                select(CourseOutcome.certifier_id).where(CourseOutcome.status == PENDING).distinct()
+            )
+            if i is not None
+        )
 
 
 def students_with_news(db: Any) -> list[int]:
@@ -369,40 +412,52 @@ def run(args: argparse.Namespace) -> bool:
     total = round(SUBMISSIONS * args.scale)
     rules_text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
     rules_text = rules_text.replace('push = "16:00"', f'push = "{args.cadence}"')
-    rules_text = rules_text.replace('approval_notice = "next_reply"',
-                                    f'approval_notice = "{args.approval_notice}"')
+    rules_text = rules_text.replace(
+        'approval_notice = "next_reply"', f'approval_notice = "{args.approval_notice}"'
+    )
     rules = parse_rules(rules_text)
 
     clock = FrozenClock(at_taipei(FIRST_UPLOAD_DAY, 0, 0))
     crypto.configure(SECRET_KEY)
-    with database(args.postgres) as url, EmulatorServer(clock=clock) as line, \
-            tempfile.TemporaryDirectory(prefix="semester-quota-files-") as files:
+    with (
+        database(args.postgres) as url,
+        EmulatorServer(clock=clock) as line,
+        tempfile.TemporaryDirectory(prefix="semester-quota-files-") as files,
+    ):
         platform = line.platform
         platform.quota = 1_000_000
         db = Database(url)
         started = time.perf_counter()
         school = seed(db, students, teachers)
         plan = plan_submissions(rng, school, total)
-        print(f"school: {students:,} students, {teachers} teachers, "
-              f"{len(school.class_courses)} classes × {len(SUBJECTS)} courses; "
-              f"{len(plan):,} first submissions planned "
-              f"({'PostgreSQL' if args.postgres else 'SQLite'}; seeded in "
-              f"{time.perf_counter() - started:.1f} s)")
+        print(
+            f"school: {students:,} students, {teachers} teachers, "
+            f"{len(school.class_courses)} classes × {len(SUBJECTS)} courses; "
+            f"{len(plan):,} first submissions planned "
+            f"({'PostgreSQL' if args.postgres else 'SQLite'}; seeded in "
+            f"{time.perf_counter() - started:.1f} s)"
+        )
         print(f"rules: certification push {args.cadence}, approvals {args.approval_notice}")
         settings = Settings(
-            line_channel_secret=CHANNEL_SECRET, line_channel_access_token=line.channel_access_token,
-            secret_key=SECRET_KEY, database_url=url, line_api_base_url=line.base_url,
-            storage_dir=Path(files), public_base_url="https://portfolio.example.edu.tw",
+            line_channel_secret=CHANNEL_SECRET,
+            line_channel_access_token=line.channel_access_token,
+            secret_key=SECRET_KEY,
+            database_url=url,
+            line_api_base_url=line.base_url,
+            storage_dir=Path(files),
+            public_base_url="https://portfolio.example.edu.tw",
             line_timeout_seconds=5.0,
         )
-        app = create_app(settings, db=db, queue="manual", clock=clock, sleep=lambda s: None,
-                         rules=rules)
+        app = create_app(
+            settings, db=db, queue="manual", clock=clock, sleep=lambda s: None, rules=rules
+        )
         chat = Person(app, platform, clock)
         svc = app.extensions["portfolio"]
         stats = Stats()
         redo: list[tuple[datetime, int, int, int | None]] = []
         pending_plan: list[tuple[datetime, int, int, int | None]] = [
-            (w, s, c, None) for w, s, c in plan]
+            (w, s, c, None) for w, s, c in plan
+        ]
         pushed_today: set[str] = set()
         last_push: dict[str, list[dict[str, Any]]] = {}
         started = time.perf_counter()
@@ -464,63 +519,119 @@ def run(args: argparse.Namespace) -> bool:
         per_day = Counter(len(ids) for ids in teacher_days.values())
         most = max((len(ids) for ids in teacher_days.values()), default=0)
         with db.session() as s:
-            by_purpose = dict(s.execute(
-                select(OutboxMessage.purpose, func.sum(OutboxMessage.cost))
-                .where(OutboxMessage.cost > 0).group_by(OutboxMessage.purpose)
-            ).all())
-            decided = s.scalar(select(func.count()).select_from(CourseOutcome).where(
-                CourseOutcome.decided_at.is_not(None))) or 0
-            rejected = s.scalar(select(func.count()).select_from(CourseOutcome).where(
-                CourseOutcome.status == REJECTED)) or 0
-            still_pending = s.scalar(select(func.count()).select_from(CourseOutcome).where(
-                CourseOutcome.status == PENDING)) or 0
-            escalated = s.scalar(select(func.count()).select_from(CourseOutcome).where(
-                CourseOutcome.escalated_at.is_not(None))) or 0
-            told = s.scalar(select(func.count()).select_from(CourseOutcome).where(
-                CourseOutcome.status == "certified", CourseOutcome.decision_told_at.is_not(None)
-            )) or 0
+            by_purpose = dict(
+                s.execute(
+                    select(OutboxMessage.purpose, func.sum(OutboxMessage.cost))
+                    .where(OutboxMessage.cost > 0)
+                    .group_by(OutboxMessage.purpose)
+                ).all()
+            )
+            decided = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(CourseOutcome)
+                    .where(CourseOutcome.decided_at.is_not(None))
+                )
+                or 0
+            )
+            rejected = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(CourseOutcome)
+                    .where(CourseOutcome.status == REJECTED)
+                )
+                or 0
+            )
+            still_pending = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(CourseOutcome)
+                    .where(CourseOutcome.status == PENDING)
+                )
+                or 0
+            )
+            escalated = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(CourseOutcome)
+                    .where(CourseOutcome.escalated_at.is_not(None))
+                )
+                or 0
+            )
+            told = (
+                s.scalar(
+                    select(func.count())
+                    .select_from(CourseOutcome)
+                    .where(
+                        CourseOutcome.status == "certified",
+                        CourseOutcome.decision_told_at.is_not(None),
+                    )
+                )
+                or 0
+            )
         counted = platform.pushes_counted()
         naive = stats.submissions + decided
         certified = decided - rejected
-        print(f"\nsimulated {FIRST_UPLOAD_DAY} .. {LAST_DAY} in {elapsed:.0f} s "
-              f"({stats.events:,} teacher and {stats.student_events:,} student webhook events)")
-        print(f"  submissions:           {stats.submissions:,} "
-              f"(of which {stats.replacements:,} re-uploads after a rejection)")
-        print(f"  decisions:             {decided:,} ({rejected:,} rejected, "
-              f"{rejected / max(decided, 1):.1%}); still pending at the end: "
-              f"{still_pending:,}; escalated: {escalated:,}")
-        how = "in a free reply" if args.approval_notice == "next_reply" \
+        print(
+            f"\nsimulated {FIRST_UPLOAD_DAY} .. {LAST_DAY} in {elapsed:.0f} s "
+            f"({stats.events:,} teacher and {stats.student_events:,} student webhook events)"
+        )
+        print(
+            f"  submissions:           {stats.submissions:,} "
+            f"(of which {stats.replacements:,} re-uploads after a rejection)"
+        )
+        print(
+            f"  decisions:             {decided:,} ({rejected:,} rejected, "
+            f"{rejected / max(decided, 1):.1%}); still pending at the end: "
+            f"{still_pending:,}; escalated: {escalated:,}"
+        )
+        how = (
+            "in a free reply"
+            if args.approval_notice == "next_reply"
             else "in a free reply or the daily digest"
+        )
         print(f"  approvals the students have heard of ({how}): {told:,} of {certified:,}")
         print("\npush messages counted by LINE (per recipient)")
         for purpose, cost in sorted(by_purpose.items()):
             print(f"  {purpose:<24} {int(cost):>7,}")
         print(f"  {'total (this design)':<24} {counted:>7,}")
-        print(f"  {'naive design':<24} {naive:>7,}  "
-              f"(one per submission to the teacher + one per decision to the student)")
+        print(
+            f"  {'naive design':<24} {naive:>7,}  "
+            f"(one per submission to the teacher + one per decision to the student)"
+        )
         ratio = counted / max(naive, 1)
         print(f"  ratio                    {ratio:.3f}  (goal ≤ 0.250)")
-        print(f"\ncertification pushes per teacher per day: {dict(sorted(per_day.items()))} "
-              f"(teacher-days with a push: {len(teacher_days):,}; most in one day: {most})")
+        print(
+            f"\ncertification pushes per teacher per day: {dict(sorted(per_day.items()))} "
+            f"(teacher-days with a push: {len(teacher_days):,}; most in one day: {most})"
+        )
         goal_days = most <= 1 or args.cadence == "immediate"
         ok = ratio <= 0.25 and goal_days
-        print(f"\n{'OK' if ok else 'GOAL MISSED'}: {counted:,} ≤ {naive / 4:,.0f} "
-              f"and no teacher more than one certification push a day"
-              + (" (not a goal under immediate cadence)" if args.cadence == "immediate" else ""))
+        print(
+            f"\n{'OK' if ok else 'GOAL MISSED'}: {counted:,} ≤ {naive / 4:,.0f} "
+            f"and no teacher more than one certification push a day"
+            + (" (not a goal under immediate cadence)" if args.cadence == "immediate" else "")
+        )
         svc.line.close()
         db.dispose()
         return ok
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the school (students, teachers, submissions)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="fraction of the school (students, teachers, submissions)",
+    )
     parser.add_argument("--postgres", action="store_true", help="the test PostgreSQL server")
     parser.add_argument("--cadence", default="16:00", help='"HH:MM" or "immediate"')
-    parser.add_argument("--approval-notice", default="next_reply",
-                        choices=("next_reply", "daily_digest"))
+    parser.add_argument(
+        "--approval-notice", default="next_reply", choices=("next_reply", "daily_digest")
+    )
     return 0 if run(parser.parse_args()) else 1
 
 

@@ -36,8 +36,14 @@ SEND_CHUNK = 64 * 1024
 class BufferingFront:
     """An ASGI app around a WSGI app: whole request in, whole response out, threads in between."""
 
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], *, body_timeout: float,
-                 max_body: int, threads: int) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        *,
+        body_timeout: float,
+        max_body: int,
+        threads: int,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.body_timeout = body_timeout
         self.max_body = max_body
@@ -98,13 +104,15 @@ class BufferingFront:
         out = SpooledTemporaryFile(max_size=SPOOL_BYTES)
         started: dict[str, Any] = {}
 
-        def start_response(status: str, headers: list[tuple[str, str]],
-                           exc_info: Any = None) -> Callable[[bytes], object]:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], object]:
             if exc_info and started:
                 raise exc_info[1].with_traceback(exc_info[2])
             started["status"] = int(status.split(" ", 1)[0])
-            started["headers"] = [(k.lower().encode("latin1"), v.encode("latin1"))
-                                  for k, v in headers]
+            started["headers"] = [
+                (k.lower().encode("latin1"), v.encode("latin1")) for k, v in headers
+            ]
             return out.write
 
         try:
@@ -138,7 +146,7 @@ def environ(scope: Scope, body: Any, size: int) -> dict[str, Any]:
     root = scope.get("root_path", "")
     path = scope["path"]
     if root and path.startswith(root):
-        path = path[len(root):]
+        path = path[len(root) :]
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client") or ("", 0)
     env: dict[str, Any] = {
@@ -173,9 +181,17 @@ def environ(scope: Scope, body: Any, size: int) -> dict[str, Any]:
 
 async def _plain(send: Send, status: int) -> None:
     text = {408: b"request body too slow", 413: b"request body too large"}.get(status, b"")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain"), (b"connection", b"close"),
-                            (b"content-length", str(len(text)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain"),
+                (b"connection", b"close"),
+                (b"content-length", str(len(text)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": text, "more_body": False})
 
 

@@ -37,13 +37,21 @@ ACTION_LABELS = {
 }
 AUDIT_HEADERS = [
     text(f"cli.certify.audit.header.{column}")
-    for column in ("at", "action", "item", "student_no", "name", "class_seat", "course", "actor",
-                   "capacity", "detail")
+    for column in (
+        "at",
+        "action",
+        "item",
+        "student_no",
+        "name",
+        "class_seat",
+        "course",
+        "actor",
+        "capacity",
+        "detail",
+    )
 ]
 
 T = TypeVar("T")
-
-
 
 
 @contextmanager
@@ -74,7 +82,8 @@ def _course(session: Session, code: str, class_code: str | None, term: str | Non
     query = select(Course).join(Term, Term.id == Course.term_id).where(Course.code == code)
     if class_code:
         query = query.join(SchoolClass, SchoolClass.id == Course.class_id).where(
-            SchoolClass.code == class_code)
+            SchoolClass.code == class_code
+        )
     if term:
         try:
             year, semester = (int(x) for x in term.split("-"))
@@ -86,9 +95,11 @@ def _course(session: Session, code: str, class_code: str | None, term: str | Non
         raise StaffError(text("cli.certify.unknown_course", code=code))
     if len(found) > 1:
         which = "、".join(
-            f"{c.term.label} {c.school_class.code if c.school_class else '—'}" for c in found)
-        raise StaffError(text("cli.certify.ambiguous_course", code=code, count=len(found),
-                            which=which))
+            f"{c.term.label} {c.school_class.code if c.school_class else '—'}" for c in found
+        )
+        raise StaffError(
+            text("cli.certify.ambiguous_course", code=code, count=len(found), which=which)
+        )
     return found[0]
 
 
@@ -111,9 +122,16 @@ def _show_moves(session: Session, moves: list[cert.Move]) -> None:
         label = ""
         if outcome is not None and outcome.student is not None:
             label = f"{outcome.student.class_seat} {outcome.student.name} {outcome.course.subject}"
-        click.echo(text("cli.certify.move_line", id=move.outcome_id, label=label,
-                        old=_name(session, move.from_id), new=_name(session, move.to_id),
-                        capacity=_capacity(move.capacity)))
+        click.echo(
+            text(
+                "cli.certify.move_line",
+                id=move.outcome_id,
+                label=label,
+                old=_name(session, move.from_id),
+                new=_name(session, move.to_id),
+                capacity=_capacity(move.capacity),
+            )
+        )
     if len(moves) > MAX_MOVES_SHOWN:
         click.echo(text("cli.certify.more", count=len(moves) - MAX_MOVES_SHOWN))
 
@@ -128,14 +146,20 @@ def _run(dry_run: bool, work: Callable[[Session, datetime], T]) -> T:
 
 @certify_cli.command("away", help=text("cli.certify.away.help"))
 @click.argument("staff_no")
-@click.option("--kind", type=click.Choice(ABSENCE_KINDS), default=LEAVE, show_default=True,
-              help=text("cli.certify.away.opt.kind"))
+@click.option(
+    "--kind",
+    type=click.Choice(ABSENCE_KINDS),
+    default=LEAVE,
+    show_default=True,
+    help=text("cli.certify.away.opt.kind"),
+)
 @click.option("--from", "starts", type=DATE, required=True, help=text("cli.certify.away.opt.from"))
 @click.option("--to", "ends", type=DATE, help=text("cli.certify.away.opt.to"))
 @click.option("--note", help=text("cli.certify.away.opt.note"))
 @DRY_RUN
-def away(staff_no: str, kind: str, starts: date, ends: date | None, note: str | None,
-         dry_run: bool) -> None:
+def away(
+    staff_no: str, kind: str, starts: date, ends: date | None, note: str | None, dry_run: bool
+) -> None:
     """Set a teacher's leave or departure; their pending items go to the proxy."""
     if ends is not None and ends < starts:
         raise StaffError(text("cli.certify.away.end_before_start"))
@@ -143,11 +167,22 @@ def away(staff_no: str, kind: str, starts: date, ends: date | None, note: str | 
     def work(session: Session, now: datetime) -> None:
         staff = _staff(session, staff_no)
         _, moves = cert.set_away(session, staff.id, kind, starts, ends, now, note)
-        until = (format_date(ends) if ends else text("cli.certify.away.until_never")
-                 if kind != LEAVE else text("cli.certify.away.until_open"))
-        click.echo(text("cli.certify.away.done", name=staff.name,
-                        kind=text(f"cli.certify.away.kind.{'leave' if kind == LEAVE else 'left'}"),
-                        start=format_date(starts), until=until))
+        until = (
+            format_date(ends)
+            if ends
+            else text("cli.certify.away.until_never")
+            if kind != LEAVE
+            else text("cli.certify.away.until_open")
+        )
+        click.echo(
+            text(
+                "cli.certify.away.done",
+                name=staff.name,
+                kind=text(f"cli.certify.away.kind.{'leave' if kind == LEAVE else 'left'}"),
+                start=format_date(starts),
+                until=until,
+            )
+        )
         _show_moves(session, moves)
 
     _run(dry_run, work)
@@ -180,8 +215,10 @@ def absences(show_all: bool) -> None:
         for row in rows:
             until = format_date(row.ends_on) if row.ends_on else "—"
             kind = text(f"cli.certify.away.kind.{'leave' if row.kind == LEAVE else 'left'}")
-            click.echo(f"#{row.id}\t{row.staff.staff_no}\t{row.staff.name}\t{kind}\t"
-                       f"{format_date(row.starts_on)}–{until}\t{row.note or ''}")
+            click.echo(
+                f"#{row.id}\t{row.staff.staff_no}\t{row.staff.name}\t{kind}\t"
+                f"{format_date(row.starts_on)}–{until}\t{row.note or ''}"
+            )
 
 
 @certify_cli.command("successor", help=text("cli.certify.successor.help"))
@@ -191,8 +228,14 @@ def absences(show_all: bool) -> None:
 @click.option("--term", help=text("cli.certify.opt.term"))
 @click.option("--clear", is_flag=True, help=text("cli.certify.successor.opt.clear"))
 @DRY_RUN
-def successor(course_code: str, staff_no: str | None, class_code: str | None, term: str | None,
-              clear: bool, dry_run: bool) -> None:
+def successor(
+    course_code: str,
+    staff_no: str | None,
+    class_code: str | None,
+    term: str | None,
+    clear: bool,
+    dry_run: bool,
+) -> None:
     """Name the successor teacher who certifies for the course's original teacher."""
     if not clear and not staff_no:
         raise StaffError(text("cli.certify.successor.missing"))
@@ -203,11 +246,24 @@ def successor(course_code: str, staff_no: str | None, class_code: str | None, te
         moves = cert.set_successor(session, course.id, who.id if who else None, now)
         where = course.school_class.code if course.school_class else "—"
         if who is None:
-            click.echo(text("cli.certify.successor.cleared", code=course.code,
-                            subject=course.subject, where=where))
+            click.echo(
+                text(
+                    "cli.certify.successor.cleared",
+                    code=course.code,
+                    subject=course.subject,
+                    where=where,
+                )
+            )
         else:
-            click.echo(text("cli.certify.successor.set", code=course.code,
-                            subject=course.subject, where=where, name=who.name))
+            click.echo(
+                text(
+                    "cli.certify.successor.set",
+                    code=course.code,
+                    subject=course.subject,
+                    where=where,
+                    name=who.name,
+                )
+            )
         _show_moves(session, moves)
 
     _run(dry_run, work)
@@ -226,8 +282,7 @@ def convener(subject: str, staff_no: str, designee: str | None, dry_run: bool) -
         named = _staff(session, designee) if designee else None
         moves = cert.set_convener(session, subject, head.id, named.id if named else None, now)
         extra = text("cli.certify.convener.designee", name=named.name) if named else ""
-        click.echo(text("cli.certify.convener.done", subject=subject, name=head.name,
-                        extra=extra))
+        click.echo(text("cli.certify.convener.done", subject=subject, name=head.name, extra=extra))
         _show_moves(session, moves)
 
     _run(dry_run, work)
@@ -242,8 +297,14 @@ def conveners() -> None:
             click.echo(text("cli.certify.conveners.none"))
         for row in rows:
             named = row.designee.name if row.designee else "—"
-            click.echo(text("cli.certify.conveners.line", subject=row.subject,
-                            name=row.convener.name, designee=named))
+            click.echo(
+                text(
+                    "cli.certify.conveners.line",
+                    subject=row.subject,
+                    name=row.convener.name,
+                    designee=named,
+                )
+            )
 
 
 @certify_cli.command("chain", help=text("cli.certify.chain.help"))
@@ -278,15 +339,22 @@ def status() -> None:
             click.echo(text("cli.certify.status.none"))
         for staff_id, count in sorted(rows, key=lambda r: -r[1]):
             pushed = cert.first_push_of_day(session, staff_id, today) if staff_id else None
-            note = (text("cli.certify.status.pushed", at=format_datetime(pushed.sent_at))
-                    if pushed else text("cli.certify.status.not_pushed"))
-            click.echo(text("cli.certify.status.line", name=_name(session, staff_id), count=count,
-                            note=note))
+            note = (
+                text("cli.certify.status.pushed", at=format_datetime(pushed.sent_at))
+                if pushed
+                else text("cli.certify.status.not_pushed")
+            )
+            click.echo(
+                text(
+                    "cli.certify.status.line", name=_name(session, staff_id), count=count, note=note
+                )
+            )
 
 
 @certify_cli.command("cost", help=text("cli.certify.cost.help"))
-@click.option("--days", type=int, default=30, show_default=True,
-              help=text("cli.certify.cost.opt.days"))
+@click.option(
+    "--days", type=int, default=30, show_default=True, help=text("cli.certify.cost.opt.days")
+)
 def cost(days: int) -> None:
     """Estimate the message quota certification notices use under each cadence."""
     svc = services()
@@ -295,22 +363,51 @@ def cost(days: int) -> None:
     with svc.db.session() as session:
         figures = cert.cadence_cost(session, svc.rules, start, end)
     cadence = svc.rules.cert_cadence
-    now_set = text("cli.certify.cost.immediate") if cadence.immediate or cadence.at is None else \
-        text("cli.certify.cost.daily_at", at=f"{cadence.at:%H:%M}")
-    click.echo(text("cli.certify.cost.summary", days=days, start=format_date(start),
-                    end=format_date(end), submissions=figures.submissions,
-                    decisions=figures.decisions, rejections=figures.rejections, setting=now_set))
+    now_set = (
+        text("cli.certify.cost.immediate")
+        if cadence.immediate or cadence.at is None
+        else text("cli.certify.cost.daily_at", at=f"{cadence.at:%H:%M}")
+    )
+    click.echo(
+        text(
+            "cli.certify.cost.summary",
+            days=days,
+            start=format_date(start),
+            end=format_date(end),
+            submissions=figures.submissions,
+            decisions=figures.decisions,
+            rejections=figures.rejections,
+            setting=now_set,
+        )
+    )
     click.echo(text("cli.certify.cost.daily", count=figures.daily, rejections=figures.rejections))
-    click.echo(text("cli.certify.cost.immediate_line", count=figures.immediate,
-                    rejections=figures.rejections))
+    click.echo(
+        text(
+            "cli.certify.cost.immediate_line",
+            count=figures.immediate,
+            rejections=figures.rejections,
+        )
+    )
     click.echo(text("cli.certify.cost.naive", count=figures.naive))
     click.echo(text("cli.certify.cost.quota", quota=svc.rules.monthly_quota))
 
 
 def _audit_table(rows: list[cert.AuditRow]) -> list[list[Any]]:
-    return [[format_datetime(r.at), ACTION_LABELS.get(r.action, r.action), r.item_id, r.student_no,
-             r.student_name, r.class_seat, r.course, r.actor,
-             _capacity(r.capacity) if r.capacity else "", r.detail] for r in rows]
+    return [
+        [
+            format_datetime(r.at),
+            ACTION_LABELS.get(r.action, r.action),
+            r.item_id,
+            r.student_no,
+            r.student_name,
+            r.class_seat,
+            r.course,
+            r.actor,
+            _capacity(r.capacity) if r.capacity else "",
+            r.detail,
+        ]
+        for r in rows
+    ]
 
 
 def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
@@ -333,8 +430,13 @@ def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
 
 
 @certify_cli.command("audit", help=text("cli.certify.audit.help"))
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help=text("cli.certify.audit.opt.out"))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help=text("cli.certify.audit.opt.out"),
+)
 @click.option("--from", "starts", type=DATE, help=text("cli.certify.audit.opt.from"))
 @click.option("--to", "ends", type=DATE, help=text("cli.certify.audit.opt.to"))
 def audit(out: Path, starts: date | None, ends: date | None) -> None:

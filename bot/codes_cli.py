@@ -60,8 +60,9 @@ def issue_codes(
     now = svc.clock.now()
     with svc.db.transaction() as session:
         try:
-            students, staff = codes.choose_people(session, role, class_code=class_code,
-                                                  grade=grade, person=person)
+            students, staff = codes.choose_people(
+                session, role, class_code=class_code, grade=grade, person=person
+            )
         except codes.CodesError as exc:
             if exc.key == "console.codes.error.staff_scope":
                 raise StaffError(text("cli.codes.staff_by_class")) from None
@@ -83,10 +84,18 @@ def issue_codes(
         with sheets.open_private(csv_path, "w", newline="", encoding="utf-8-sig") as handle:
             handle.write(codes.slips_csv(slips))
         with sheets.open_private(pdf_path, "wb") as handle:
-            handle.write(codes.slips_pdf(slips, svc.settings.line_basic_id, title,
-                                         svc.settings.cjk_font))
-        access.audit(session, None, "註冊組", "codes_issue", now,
-                     f"{ROLE_LABELS[role]} {len(slips)} (CLI)", after=len(slips))
+            handle.write(
+                codes.slips_pdf(slips, svc.settings.line_basic_id, title, svc.settings.cjk_font)
+            )
+        access.audit(
+            session,
+            None,
+            "註冊組",
+            "codes_issue",
+            now,
+            f"{ROLE_LABELS[role]} {len(slips)} (CLI)",
+            after=len(slips),
+        )
     click.echo(text("cli.codes.issued", count=len(slips), days=days))
     click.echo(text("cli.codes.csv_path", path=csv_path))
     click.echo(text("cli.codes.pdf_path", path=pdf_path))

@@ -103,9 +103,7 @@ def richmenu_sync(font_path: str | None) -> None:
     """Create or update one rich menu per role (idempotent: safe to run on every release)."""
     svc = services()
     try:
-        result = sync_rich_menus(
-            svc.line.api, svc.line.blob, font_path or svc.settings.cjk_font
-        )
+        result = sync_rich_menus(svc.line.api, svc.line.blob, font_path or svc.settings.cjk_font)
     except FontNotFound:
         raise StaffError(text("cli.richmenu.sync.font_problem", path=font_path or "")) from None
     for role, menu_id in result.items():

@@ -27,8 +27,9 @@ def console_link(staff_no: str) -> None:
         roles, _ = access.console_roles(session, staff_id)
         if not roles:
             raise StaffError(text("cli.console.link.no_role", staff=staff_no))
-        url = access.issue_link(session, staff_id, svc.clock.now(),
-                                svc.settings.public_base_url, limited=False)
+        url = access.issue_link(
+            session, staff_id, svc.clock.now(), svc.settings.public_base_url, limited=False
+        )
     click.echo(url)
     click.echo(text("cli.console.link.note"))
 

@@ -20,14 +20,14 @@ export_cli = AppGroup("export", help=text("cli.export.help"))
 receipts_cli = AppGroup("receipts", help=text("cli.receipts.help"))
 
 
-
 def _echo_lines(lines: list[str]) -> None:
     for line in lines:
         click.echo(line)
 
 
-def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool,
-            grade12: bool = False) -> None:
+def _export(
+    kind: str, year: int, out: Path, only_confirmed: bool, force: bool, grade12: bool = False
+) -> None:
     svc = services()
     now = svc.clock.now()
     window = picking.picking_window(svc.rules, year, LAST_GRADE if grade12 else None)
@@ -45,8 +45,9 @@ def _export(kind: str, year: int, out: Path, only_confirmed: bool, force: bool,
     write = export.export_course_outcomes if kind == COURSE_OUTCOME else export.export_performances
     try:
         with svc.db.transaction() as session:
-            result = write(session, svc.files, year, out, now, only_confirmed=only_confirmed,
-                           grade12=split)
+            result = write(
+                session, svc.files, year, out, now, only_confirmed=only_confirmed, grade12=split
+            )
     except export.NothingToExport:
         click.echo(text("picking.export.nothing", year=year, kind=text(f"picking.kind.{kind}")))
         return
@@ -104,9 +105,7 @@ def _echo_problems(refused: export.ExportRefused) -> None:
 
 
 def _export_options(func: click.decorators.FC) -> click.decorators.FC:
-    func = click.option(
-        "--force", is_flag=True, help=text("cli.export.opt.force")
-    )(func)
+    func = click.option("--force", is_flag=True, help=text("cli.export.opt.force"))(func)
     func = click.option(
         "--only-confirmed",
         is_flag=True,
@@ -119,9 +118,7 @@ def _export_options(func: click.decorators.FC) -> click.decorators.FC:
         show_default=True,
         help=text("cli.export.opt.out"),
     )(func)
-    return click.option(
-        "--year", type=int, required=True, help=text("cli.export.opt.year")
-    )(func)
+    return click.option("--year", type=int, required=True, help=text("cli.export.opt.year"))(func)
 
 
 def _grade12_picks_alone(rules: SchoolRules, year: int) -> bool:
@@ -132,16 +129,16 @@ def _grade12_picks_alone(rules: SchoolRules, year: int) -> bool:
 @export_cli.command("course-outcomes", help=text("cli.export.course_outcomes.help"))
 @_export_options
 @click.option("--grade12", is_flag=True, help=text("cli.export.opt.grade12"))
-def export_course_outcomes(year: int, out: Path, only_confirmed: bool, force: bool,
-                           grade12: bool) -> None:
+def export_course_outcomes(
+    year: int, out: Path, only_confirmed: bool, force: bool, grade12: bool
+) -> None:
     _export(COURSE_OUTCOME, year, out, only_confirmed, force, grade12)
 
 
 @export_cli.command("diverse", help=text("cli.export.diverse.help"))
 @_export_options
 @click.option("--grade12", is_flag=True, help=text("cli.export.opt.grade12"))
-def export_diverse(year: int, out: Path, only_confirmed: bool, force: bool,
-                   grade12: bool) -> None:
+def export_diverse(year: int, out: Path, only_confirmed: bool, force: bool, grade12: bool) -> None:
     _export(PERFORMANCE, year, out, only_confirmed, force, grade12)
 
 
@@ -154,8 +151,7 @@ def receipts_import(file: Path, year: int | None, dry_run: bool) -> None:
     now = svc.clock.now()
     with svc.db.transaction() as session:
         try:
-            result = yearend.import_receipts(session, svc.rules, file, year, now,
-                                             dry_run=dry_run)
+            result = yearend.import_receipts(session, svc.rules, file, year, now, dry_run=dry_run)
         except receipts.ReceiptFileError as exc:
             raise StaffError(text("picking.receipt.file_error") + "；".join(exc.lines)) from None
         plan = result.plan

@@ -33,10 +33,10 @@ def _page(status: int, key: str) -> Response:
     title = html.escape(text(f"{key}.title"))
     body = html.escape(text(f"{key}.body"))
     document = (
-        "<!doctype html><html lang=\"zh-Hant\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{title}</title></head><body style=\"font-family:sans-serif;padding:2em\">"
-        f"<h1 style=\"font-size:1.3em\">{title}</h1><p>{body}</p></body></html>"
+        '<!doctype html><html lang="zh-Hant"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{title}</title></head><body style="font-family:sans-serif;padding:2em">'
+        f'<h1 style="font-size:1.3em">{title}</h1><p>{body}</p></body></html>'
     )
     response = Response(document, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -77,6 +77,13 @@ def serve(token: str) -> Response:
     served = mime if mime in _SAFE_TYPES else "application/octet-stream"
     name = f"portfolio-{record_id}{_EXTENSION_OF.get(mime, '')}"
     download = served not in _SAFE_TYPES or served in _DOWNLOAD_ONLY
-    response = send_file(stream, mimetype=served, as_attachment=download, download_name=name,
-                         conditional=False, etag=False, max_age=0)
+    response = send_file(
+        stream,
+        mimetype=served,
+        as_attachment=download,
+        download_name=name,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
     return _harden(response)

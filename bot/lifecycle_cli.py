@@ -1,10 +1,10 @@
 """Staff commands for a student's life at school (rules 五, 九), management (rule 七), backups.
 
-  portfolio students transfer-in | transfer-out | repeat | reenrol | renumber | graduate
-  portfolio export student --id STUDENT_NO
-  portfolio retention run [--dry-run]
-  portfolio management show
-  portfolio backup create | verify | restore
+portfolio students transfer-in | transfer-out | repeat | reenrol | renumber | graduate
+portfolio export student --id STUDENT_NO
+portfolio retention run [--dry-run]
+portfolio management show
+portfolio backup create | verify | restore
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ backup_cli = AppGroup(
     "backup",
     help=text("cli.lifecycle.backup.help"),
 )
-management_cli = AppGroup(
-    "management", help=text("cli.lifecycle.management.help"))
+management_cli = AppGroup("management", help=text("cli.lifecycle.management.help"))
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help=text("cli.lifecycle.opt.dry_run"))
 BY = "cli"
@@ -113,24 +112,34 @@ def _class_code(session: Session, class_id: int | None) -> str:
 
 
 def _item_count(session: Session, student_id: int) -> int:
-    outcomes = session.scalar(select(func.count()).select_from(CourseOutcome).where(
-        CourseOutcome.student_id == student_id)) or 0
-    performances = session.scalar(select(func.count()).select_from(Performance).where(
-        Performance.student_id == student_id)) or 0
+    outcomes = (
+        session.scalar(
+            select(func.count())
+            .select_from(CourseOutcome)
+            .where(CourseOutcome.student_id == student_id)
+        )
+        or 0
+    )
+    performances = (
+        session.scalar(
+            select(func.count())
+            .select_from(Performance)
+            .where(Performance.student_id == student_id)
+        )
+        or 0
+    )
     return int(outcomes) + int(performances)
 
 
 # --- rule 五 ------------------------------------------------------------------------------------
 
 STUDENT_ID = click.option("--id", "student_no", required=True, help=text("cli.lifecycle.opt.id"))
-ON = click.option("--on", "on", type=DATE,
-                  help=text("cli.lifecycle.opt.on"))
-CLASS = click.option("--class", "class_code", required=True,
-                     help=text("cli.lifecycle.opt.class"))
-SEAT = click.option("--seat", type=click.IntRange(1, 999), required=True,
-                    help=text("cli.lifecycle.opt.seat"))
-GRADE = click.option("--grade", type=click.IntRange(1, 3),
-                     help=text("cli.lifecycle.opt.grade"))
+ON = click.option("--on", "on", type=DATE, help=text("cli.lifecycle.opt.on"))
+CLASS = click.option("--class", "class_code", required=True, help=text("cli.lifecycle.opt.class"))
+SEAT = click.option(
+    "--seat", type=click.IntRange(1, 999), required=True, help=text("cli.lifecycle.opt.seat")
+)
+GRADE = click.option("--grade", type=click.IntRange(1, 3), help=text("cli.lifecycle.opt.grade"))
 NOTE = click.option("--note", help=text("cli.lifecycle.opt.note"))
 
 
@@ -142,28 +151,57 @@ NOTE = click.option("--note", help=text("cli.lifecycle.opt.note"))
 @GRADE
 @click.option("--name", help=text("cli.lifecycle.transfer_in.opt.name"))
 @click.option("--national-id", help=text("cli.lifecycle.transfer_in.opt.national_id"))
-@click.option("--birth-date", type=DATE,
-              help=text("cli.lifecycle.transfer_in.opt.birth_date"))
-@click.option("--entry-year", type=click.IntRange(80, 300),
-              help=text("cli.lifecycle.transfer_in.opt.entry_year"))
+@click.option("--birth-date", type=DATE, help=text("cli.lifecycle.transfer_in.opt.birth_date"))
+@click.option(
+    "--entry-year",
+    type=click.IntRange(80, 300),
+    help=text("cli.lifecycle.transfer_in.opt.entry_year"),
+)
 @NOTE
 @DRY_RUN
-def transfer_in(student_no: str, class_code: str, seat: int, on: date | None,
-                grade: int | None, name: str | None, national_id: str | None,
-                birth_date: date | None, entry_year: int | None, note: str | None,
-                dry_run: bool) -> None:
+def transfer_in(
+    student_no: str,
+    class_code: str,
+    seat: int,
+    on: date | None,
+    grade: int | None,
+    name: str | None,
+    national_id: str | None,
+    birth_date: date | None,
+    entry_year: int | None,
+    note: str | None,
+    dry_run: bool,
+) -> None:
     """Transfer in: a new student joins a class, or one who left returns."""
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         result = life.transfer_in(
-            session, now, student_no=student_no, day=day, class_code=class_code, seat_no=seat,
-            name=name, national_id=national_id,
-            birth_date=birth_date, grade=grade,
-            entry_year=entry_year, note=note, by=BY)
+            session,
+            now,
+            student_no=student_no,
+            day=day,
+            class_code=class_code,
+            seat_no=seat,
+            name=name,
+            national_id=national_id,
+            birth_date=birth_date,
+            grade=grade,
+            entry_year=entry_year,
+            note=note,
+            by=BY,
+        )
         s = result.student
-        _say("transfer_in_done", no=s.student_no, name=s.name, cls=class_code, seat=seat,
-             grade=s.grade, day=format_date(day), enrolled=result.enrolled,
-             items=_item_count(session, s.id))
+        _say(
+            "transfer_in_done",
+            no=s.student_no,
+            name=s.name,
+            cls=class_code,
+            seat=seat,
+            grade=s.grade,
+            day=format_date(day),
+            enrolled=result.enrolled,
+            items=_item_count(session, s.id),
+        )
         _say("bind_hint", no=s.student_no)
 
 
@@ -180,9 +218,16 @@ def transfer_out(student_no: str, on: date | None, note: str | None, dry_run: bo
         from_class = _class_code(session, student.class_id)
         result = life.transfer_out(session, now, student, day, note=note, by=BY)
         told = say_farewells(session, svc.rules, now, result.farewells, "transfer_out")
-        _say("transfer_out_done", no=student.student_no, name=student.name, cls=from_class,
-             day=format_date(day), items=_item_count(session, student.id),
-             unenrolled=result.unenrolled, farewells=told)
+        _say(
+            "transfer_out_done",
+            no=student.student_no,
+            name=student.name,
+            cls=from_class,
+            day=format_date(day),
+            items=_item_count(session, student.id),
+            unenrolled=result.unenrolled,
+            farewells=told,
+        )
         _say("export_hint", no=student.student_no)
     _deliver(svc, dry_run)
 
@@ -195,17 +240,33 @@ def transfer_out(student_no: str, on: date | None, note: str | None, dry_run: bo
 @GRADE
 @NOTE
 @DRY_RUN
-def repeat(student_no: str, class_code: str, seat: int, on: date | None, grade: int | None,
-           note: str | None, dry_run: bool) -> None:
+def repeat(
+    student_no: str,
+    class_code: str,
+    seat: int,
+    on: date | None,
+    grade: int | None,
+    note: str | None,
+    dry_run: bool,
+) -> None:
     """Repeat: the student takes the same grade again in a new class."""
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         student = life.require_student(session, student_no)
         from_class = _class_code(session, student.class_id)
         result = life.repeat(session, now, student, day, class_code, seat, grade, note, BY)
-        _say("repeat_done", no=student.student_no, name=student.name, from_cls=from_class,
-             cls=class_code, seat=seat, grade=student.grade, day=format_date(day),
-             enrolled=result.enrolled, items=_item_count(session, student.id))
+        _say(
+            "repeat_done",
+            no=student.student_no,
+            name=student.name,
+            from_cls=from_class,
+            cls=class_code,
+            seat=seat,
+            grade=student.grade,
+            day=format_date(day),
+            enrolled=result.enrolled,
+            items=_item_count(session, student.id),
+        )
 
 
 @students_cli.command("reenrol", help=text("cli.lifecycle.reenrol.help"))
@@ -217,18 +278,33 @@ def repeat(student_no: str, class_code: str, seat: int, on: date | None, grade: 
 @click.option("--new-id", "new_no", help=text("cli.lifecycle.reenrol.opt.new_id"))
 @NOTE
 @DRY_RUN
-def reenrol(student_no: str, class_code: str, seat: int, on: date | None, grade: int | None,
-            new_no: str | None, note: str | None, dry_run: bool) -> None:
+def reenrol(
+    student_no: str,
+    class_code: str,
+    seat: int,
+    on: date | None,
+    grade: int | None,
+    new_no: str | None,
+    note: str | None,
+    dry_run: bool,
+) -> None:
     """Re-enrol: a student back from suspension, optionally with a new number."""
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
         student = life.require_student(session, student_no)
         old_no = student.student_no
-        result = life.reenrol(session, now, student, day, class_code, seat, grade, new_no, note,
-                              BY)
-        _say("reenrol_done", no=student.student_no, name=student.name, cls=class_code,
-             seat=seat, grade=student.grade, day=format_date(day), enrolled=result.enrolled,
-             items=_item_count(session, student.id))
+        result = life.reenrol(session, now, student, day, class_code, seat, grade, new_no, note, BY)
+        _say(
+            "reenrol_done",
+            no=student.student_no,
+            name=student.name,
+            cls=class_code,
+            seat=seat,
+            grade=student.grade,
+            day=format_date(day),
+            enrolled=result.enrolled,
+            items=_item_count(session, student.id),
+        )
         if new_no:
             _say("renumber_done", old=old_no, new=student.student_no, name=student.name)
 
@@ -247,19 +323,26 @@ def renumber(student_no: str, new_no: str, dry_run: bool) -> None:
 
 
 @students_cli.command("graduate", help=text("cli.lifecycle.graduate.help"))
-@click.option("--grade", type=click.IntRange(1, 12),
-              help=text("cli.lifecycle.graduate.opt.grade"))
-@click.option("--class", "class_codes", multiple=True,
-              help=text("cli.lifecycle.graduate.opt.class"))
+@click.option("--grade", type=click.IntRange(1, 12), help=text("cli.lifecycle.graduate.opt.grade"))
+@click.option(
+    "--class", "class_codes", multiple=True, help=text("cli.lifecycle.graduate.opt.class")
+)
 @click.option("--id", "student_nos", multiple=True, help=text("cli.lifecycle.graduate.opt.id"))
-@click.option("--except", "except_nos", multiple=True,
-              help=text("cli.lifecycle.graduate.opt.except"))
+@click.option(
+    "--except", "except_nos", multiple=True, help=text("cli.lifecycle.graduate.opt.except")
+)
 @click.option("--on", "on", type=DATE, help=text("cli.lifecycle.graduate.opt.on"))
 @click.option("--cancel", is_flag=True, help=text("cli.lifecycle.graduate.opt.cancel"))
 @DRY_RUN
-def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple[str, ...],
-             except_nos: tuple[str, ...], on: date | None, cancel: bool,
-             dry_run: bool) -> None:
+def graduate(
+    grade: int | None,
+    class_codes: tuple[str, ...],
+    student_nos: tuple[str, ...],
+    except_nos: tuple[str, ...],
+    on: date | None,
+    cancel: bool,
+    dry_run: bool,
+) -> None:
     """Mark graduates; the daily job seals them and, after retention, deletes them."""
     if cancel:
         if not student_nos:
@@ -276,8 +359,7 @@ def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple
         raise StaffError(text("cli.lifecycle.graduate.bad_grade"))
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
-        students = life.graduation_candidates(session, grade, class_codes, student_nos,
-                                              except_nos)
+        students = life.graduation_candidates(session, grade, class_codes, student_nos, except_nos)
         if not students:
             _say("graduate_none")
             return
@@ -286,9 +368,15 @@ def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple
             _say("student_line", class_seat=s.class_seat, no=s.student_no, name=s.name)
         if len(students) > MAX_LISTED:
             _say("more", count=len(students) - MAX_LISTED)
-        pending = session.scalar(select(func.count(func.distinct(CourseOutcome.student_id))).where(
-            CourseOutcome.student_id.in_([s.id for s in students]),
-            CourseOutcome.status == PENDING)) or 0
+        pending = (
+            session.scalar(
+                select(func.count(func.distinct(CourseOutcome.student_id))).where(
+                    CourseOutcome.student_id.in_([s.id for s in students]),
+                    CourseOutcome.status == PENDING,
+                )
+            )
+            or 0
+        )
         if pending:
             _say("graduate_pending", count=pending)
         life.graduate(session, now, students, day, BY)
@@ -303,11 +391,17 @@ def graduate(grade: int | None, class_codes: tuple[str, ...], student_nos: tuple
 @click.command("student", help=text("cli.lifecycle.export_student.help"))
 @with_appcontext  # a plain command added to another feature's group gets no app context itself
 @click.option("--id", "student_no", required=True, help=text("cli.lifecycle.opt.id"))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("exports"), show_default=True,
-              help=text("cli.lifecycle.export_student.opt.out"))
-@click.option("--with-national-id", is_flag=True,
-              help=text("cli.lifecycle.export_student.opt.national_id"))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("exports"),
+    show_default=True,
+    help=text("cli.lifecycle.export_student.opt.out"),
+)
+@click.option(
+    "--with-national-id", is_flag=True, help=text("cli.lifecycle.export_student.opt.national_id")
+)
 def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> None:
     """One student's complete portfolio as a zip, for a transfer."""
     svc = _services()
@@ -316,10 +410,16 @@ def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> No
         student = life.student_by_no(session, student_no)
         if student is None:
             raise StaffError(text("lifecycle.error.no_student", no=student_no))
-        result = student_export.export_student(session, svc.files, student, out_dir, now, _label,
-                                     with_national_id=with_national_id)
-    _say("export_done", path=result.path, items=result.items, files=result.files,
-         sha256=result.sha256)
+        result = student_export.export_student(
+            session, svc.files, student, out_dir, now, _label, with_national_id=with_national_id
+        )
+    _say(
+        "export_done",
+        path=result.path,
+        items=result.items,
+        files=result.files,
+        sha256=result.sha256,
+    )
     if result.missing:
         _say("export_missing", count=len(result.missing), names="、".join(result.missing[:10]))
 
@@ -342,14 +442,25 @@ def retention_run(dry_run: bool) -> None:
     if outcome.sealed:
         _say("sealed_list", count=len(outcome.sealed))
         for sealed in outcome.sealed[:MAX_LISTED]:
-            _say("sealed_line", no=sealed.student_no, name=sealed.name,
-                 withdrawn=sealed.withdrawn, farewells=len(sealed.farewells))
+            _say(
+                "sealed_line",
+                no=sealed.student_no,
+                name=sealed.name,
+                withdrawn=sealed.withdrawn,
+                farewells=len(sealed.farewells),
+            )
     if outcome.deleted:
         _say("deleted_list", count=len(outcome.deleted))
         for report in outcome.deleted[:MAX_LISTED]:
-            _say("deleted_line", no=report.student_no, graduated=format_date(report.graduated_on),
-                 end=format_date(report.retention_end), rows=_rows(report.rows),
-                 files=report.files, size=_size(report.bytes))
+            _say(
+                "deleted_line",
+                no=report.student_no,
+                graduated=format_date(report.graduated_on),
+                end=format_date(report.retention_end),
+                rows=_rows(report.rows),
+                files=report.files,
+                size=_size(report.bytes),
+            )
     if not outcome.sealed and not outcome.deleted:
         _say("nothing_due")
     for student_id in outcome.failed:
@@ -370,16 +481,26 @@ def _show_plan(session: Session, svc: Any, now: datetime) -> None:
     if to_seal:
         _say("would_seal", count=len(to_seal))
         for s in to_seal[:MAX_LISTED]:
-            _say("would_seal_line", no=s.student_no, name=s.name,
-                 day=format_date(s.graduated_on or taipei_date(now)))
+            _say(
+                "would_seal_line",
+                no=s.student_no,
+                name=s.name,
+                day=format_date(s.graduated_on or taipei_date(now)),
+            )
     to_delete = deletion.due_for_deletion(session, svc.rules, now)
     if to_delete:
         _say("would_delete", count=len(to_delete))
         for s in to_delete[:MAX_LISTED]:
             plan = deletion.deletion_plan(session, svc.rules, s)
-            _say("deleted_line", no=plan.student_no, graduated=format_date(plan.graduated_on),
-                 end=format_date(plan.retention_end), rows=_rows(plan.rows), files=plan.files,
-                 size=_size(plan.bytes))
+            _say(
+                "deleted_line",
+                no=plan.student_no,
+                graduated=format_date(plan.graduated_on),
+                end=format_date(plan.retention_end),
+                rows=_rows(plan.rows),
+                files=plan.files,
+                size=_size(plan.bytes),
+            )
     if not to_seal and not to_delete:
         _say("nothing_due")
     due_ids = {s.id for s in to_delete}
@@ -406,8 +527,9 @@ def management_show() -> None:
             if link.available:
                 state = text("lifecycle.cli.management_here")
             elif link.away_until is not None:
-                state = text("lifecycle.cli.management_away_until",
-                             day=format_date(link.away_until))
+                state = text(
+                    "lifecycle.cli.management_away_until", day=format_date(link.away_until)
+                )
             else:
                 state = text("lifecycle.cli.management_away")
             _say("management_line", n=n, role=link.role, name=link.staff.name, state=state)
@@ -434,20 +556,32 @@ def _backup_error(run: Callable[[], T]) -> T:
 
 
 @backup_cli.command("create", help=text("cli.lifecycle.backup_create.help"))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help=text("cli.lifecycle.backup_create.opt.out"))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=text("cli.lifecycle.backup_create.opt.out"),
+)
 def backup_create(out_dir: Path | None) -> None:
     """Back up the database and all files, with a sha256 manifest."""
     svc = _services()
     target = _backup_target(out_dir)
-    result = _backup_error(lambda: backup.create_backup(svc.db, svc.files, target,
-                                                        svc.clock.now()))
-    _say("backup_done", path=result.path, tables=len(result.tables),
-         rows=sum(result.tables.values()), files=result.files, size=_size(result.bytes),
-         linked=result.linked)
+    result = _backup_error(lambda: backup.create_backup(svc.db, svc.files, target, svc.clock.now()))
+    _say(
+        "backup_done",
+        path=result.path,
+        tables=len(result.tables),
+        rows=sum(result.tables.values()),
+        files=result.files,
+        size=_size(result.bytes),
+        linked=result.linked,
+    )
     if result.missing:
-        _say("backup_missing", count=len(result.missing),
-             names="、".join(d[:12] for d in result.missing[:5]))
+        _say(
+            "backup_missing",
+            count=len(result.missing),
+            names="、".join(d[:12] for d in result.missing[:5]),
+        )
 
 
 @backup_cli.command("verify", help=text("cli.lifecycle.backup_verify.help"))
@@ -458,8 +592,12 @@ def backup_verify(path: Path) -> None:
         raise StaffError(text("backup.problem.not_dir", path=path))
     check = backup.verify_backup(path)
     if check.ok:
-        _say("verify_ok", path=path, checked=check.checked,
-             created=check.manifest.get("created_at", "?"))
+        _say(
+            "verify_ok",
+            path=path,
+            checked=check.checked,
+            created=check.manifest.get("created_at", "?"),
+        )
         return
     _say("verify_failed", path=path, count=len(check.problems))
     for problem in check.problems[:MAX_LISTED]:
@@ -473,8 +611,12 @@ def backup_restore(path: Path) -> None:
     """Restore a backup into an empty database and file store."""
     svc = _services()
     result = _backup_error(lambda: backup.restore_backup(path, svc.db, svc.files))
-    _say("restore_done", tables=len(result.tables), rows=sum(result.tables.values()),
-         files=result.files)
+    _say(
+        "restore_done",
+        tables=len(result.tables),
+        rows=sum(result.tables.values()),
+        files=result.files,
+    )
     for name, (expected, found) in sorted(result.mismatched.items()):
         _say("restore_mismatch", table=name, expected=expected, found=found)
     if result.mismatched:
@@ -492,4 +634,3 @@ def register(app: Flask) -> None:
         group = AppGroup("export", help=text("cli.export.help"))
         group.add_command(export_student)
         app.cli.add_command(group)
-

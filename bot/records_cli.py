@@ -36,8 +36,9 @@ def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     svc = services()
     if dry_run:
         with svc.db.session() as session:
-            result = records_import.import_records(session, kind, file, now=svc.clock.now(),
-                                                   dry_run=True)
+            result = records_import.import_records(
+                session, kind, file, now=svc.clock.now(), dry_run=True
+            )
             session.rollback()
         return result
     with svc.db.transaction() as session:
@@ -67,8 +68,9 @@ def _import_command(kind: str) -> None:
 # --- consultants ------------------------------------------------------------------------------
 
 
-def _target(session: Session, class_code: str | None,
-            grade: int | None) -> tuple[SchoolClass | None, int | None]:
+def _target(
+    session: Session, class_code: str | None, grade: int | None
+) -> tuple[SchoolClass | None, int | None]:
     if (class_code is None) == (grade is None):
         raise StaffError(text("records.cli.class_or_grade"))
     if class_code is not None:
@@ -101,17 +103,23 @@ def _what(school_class: SchoolClass | None, grade: int | None) -> str:
 @click.option("--class", "class_code", help=text("cli.records.opt.class"))
 @click.option("--grade", type=int, help=text("cli.records.opt.grade_all"))
 @click.option("--dry-run", is_flag=True, help=text("cli.records.opt.dry_run"))
-def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
-                       dry_run: bool) -> None:
+def consultants_assign(
+    staff_no: str, class_code: str | None, grade: int | None, dry_run: bool
+) -> None:
     """Let the consultation teacher STAFF_NO advise a class or a whole grade."""
     svc = services()
     with svc.db.transaction() as session:
         staff = _staff(session, staff_no)
         school_class, roster_grade = _target(session, class_code, grade)
         try:
-            result = records.assign_consultant(session, staff, svc.clock.now(),
-                                               school_class=school_class, grade=roster_grade,
-                                               dry_run=dry_run)
+            result = records.assign_consultant(
+                session,
+                staff,
+                svc.clock.now(),
+                school_class=school_class,
+                grade=roster_grade,
+                dry_run=dry_run,
+            )
         except RecordError as exc:
             raise StaffError(text(f"records.cli.{exc.reason}", **exc.values)) from None
         what = _what(school_class, roster_grade)
@@ -129,18 +137,27 @@ def consultants_assign(staff_no: str, class_code: str | None, grade: int | None,
 @click.option("--class", "class_code", help=text("cli.records.opt.class"))
 @click.option("--grade", type=int, help=text("cli.records.opt.grade"))
 @click.option("--dry-run", is_flag=True, help=text("cli.records.opt.dry_run"))
-def consultants_unassign(staff_no: str, class_code: str | None, grade: int | None,
-                         dry_run: bool) -> None:
+def consultants_unassign(
+    staff_no: str, class_code: str | None, grade: int | None, dry_run: bool
+) -> None:
     """Stop STAFF_NO advising a class or grade (their earlier records stay)."""
     svc = services()
     with svc.db.transaction() as session:
         staff = _staff(session, staff_no)
         school_class, roster_grade = _target(session, class_code, grade)
-        removed = records.unassign_consultant(session, staff, school_class=school_class,
-                                              grade=roster_grade, dry_run=dry_run)
+        removed = records.unassign_consultant(
+            session, staff, school_class=school_class, grade=roster_grade, dry_run=dry_run
+        )
         key = "records.cli.would_unassign" if dry_run else "records.cli.unassigned"
-        click.echo(text(key, name=staff.name, no=staff.staff_no,
-                        what=_what(school_class, roster_grade), n=removed))
+        click.echo(
+            text(
+                key,
+                name=staff.name,
+                no=staff.staff_no,
+                what=_what(school_class, roster_grade),
+                n=removed,
+            )
+        )
 
 
 @consultants_cli.command("list", help=text("cli.records.list.help"))
@@ -160,8 +177,10 @@ def consultants_list() -> None:
         for staff_id, what in by_staff.items():
             staff = people[staff_id]
             classes = "、".join(c.code for c in records.advised_classes(session, staff_id))
-            click.echo(f"{staff.staff_no}\t{staff.name}\t{'、'.join(what)}\t"
-                       + text("records.cli.classes", classes=classes or "—"))
+            click.echo(
+                f"{staff.staff_no}\t{staff.name}\t{'、'.join(what)}\t"
+                + text("records.cli.classes", classes=classes or "—")
+            )
 
 
 # --- the export -------------------------------------------------------------------------------
@@ -169,8 +188,12 @@ def consultants_list() -> None:
 
 @export_cli.command("consultations", help=text("cli.records.export.help"))
 @click.option("--year", type=int, required=True, help=text("cli.records.export.opt.year"))
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help=text("cli.records.export.opt.out"))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=text("cli.records.export.opt.out"),
+)
 def export_consultations(year: int, out: Path | None) -> None:
     """Write every course-consultation record of the year to an .xlsx (kept at school)."""
     svc = services()
@@ -180,8 +203,11 @@ def export_consultations(year: int, out: Path | None) -> None:
     if result.records == 0:
         click.echo(text("records.cli.export_empty", year=year, path=result.path))
         return
-    click.echo(text("records.cli.exported", year=year, path=result.path, n=result.records,
-                    rows=result.rows))
+    click.echo(
+        text(
+            "records.cli.exported", year=year, path=result.path, n=result.records, rows=result.rows
+        )
+    )
 
 
 for _kind in records_import.KINDS:

@@ -86,8 +86,7 @@ MENU_ITEMS: dict[str, tuple[MenuItem, ...]] = {
     # A person's menu is the union of their roles: office staff who also teach or lead a class
     # keep their teacher buttons next to the office ones.
     "staff_teacher": (_TODO, _NOTICE, _CONSOLE, _CERTIFY, _CONSULT, _HELP),
-    "staff_homeroom": (_TODO, _NOTICE, _CONSOLE, _CERTIFY, _CLASS_PROGRESS, _CONSULT,
-                       _HELP),
+    "staff_homeroom": (_TODO, _NOTICE, _CONSOLE, _CERTIFY, _CLASS_PROGRESS, _CONSULT, _HELP),
 }
 
 ROLES: tuple[str, ...] = tuple(MENU_ITEMS)
@@ -190,7 +189,7 @@ def role_of_menu_name(name: str) -> str | None:
     """The role a menu name of ours belongs to, or None for anyone else's menu."""
     if not name.startswith(MENU_NAME_PREFIX):
         return None
-    role, sep, digest = name[len(MENU_NAME_PREFIX):].rpartition("-")
+    role, sep, digest = name[len(MENU_NAME_PREFIX) :].rpartition("-")
     if not sep or len(digest) != HASH_LENGTH:
         return None
     return role

@@ -113,7 +113,10 @@ def _fc_list_font() -> Path | None:
         return None
     try:
         out = subprocess.run(
-            [fc_list, ":lang=zh-tw", "file"], check=False, capture_output=True, text=True,
+            [fc_list, ":lang=zh-tw", "file"],
+            check=False,
+            capture_output=True,
+            text=True,
             timeout=10,
         ).stdout
     except (OSError, subprocess.SubprocessError):
@@ -175,7 +178,7 @@ def _menu_texts(role: str) -> tuple[str, ...]:
 def missing_glyphs(path: Path, wanted: str) -> str:
     """The characters of wanted that the font would draw as its 'missing' box (tofu)."""
     font = _load_font(path, 48)
-    tofu = _mask_signature(font, "\U0010FFFD")
+    tofu = _mask_signature(font, "\U0010fffd")
     seen: list[str] = []
     for char in dict.fromkeys(wanted):
         if not char.isspace() and _mask_signature(font, char) == tofu:
@@ -226,8 +229,13 @@ def _render(role: str, path: Path, _mtime: int, _texts: tuple[str, ...]) -> byte
         _GLYPHS[tile.item.glyph](draw, cx, icon_cy, int(radius * 0.62), accent, label_font)
         label_y = icon_cy + radius + int(0.06 * tile_h)
         draw.text(
-            (cx, label_y), tile.item.label, font=label_font, fill=_INK, anchor="mt",
-            stroke_width=stroke, stroke_fill=_INK,
+            (cx, label_y),
+            tile.item.label,
+            font=label_font,
+            fill=_INK,
+            anchor="mt",
+            stroke_width=stroke,
+            stroke_fill=_INK,
         )
         hint_y = label_y + label_size + int(0.04 * tile_h)
         draw.text((cx, hint_y), tile.item.hint, font=hint_font, fill=_HINT_INK, anchor="mt")
@@ -275,12 +283,15 @@ def _glyph_upload(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: 
     # tray
     d.line(
         [(cx - r, cy + r * 0.35), (cx - r, cy + r), (cx + r, cy + r), (cx + r, cy + r * 0.35)],
-        fill=c, width=w, joint="curve",
+        fill=c,
+        width=w,
+        joint="curve",
     )
     # arrow
     d.line([(cx, cy + r * 0.55), (cx, cy - r * 0.5)], fill=c, width=w)
-    d.polygon([(cx, cy - r), (cx - r * 0.55, cy - r * 0.35), (cx + r * 0.55, cy - r * 0.35)],
-              fill=c)
+    d.polygon(
+        [(cx, cy - r), (cx - r * 0.55, cy - r * 0.35), (cx + r * 0.55, cy - r * 0.35)], fill=c
+    )
 
 
 def _glyph_star(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
@@ -294,8 +305,9 @@ def _glyph_star(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: ob
 
 def _glyph_document(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
     w = max(2, r // 8)
-    d.rounded_rectangle((cx - r * 0.72, cy - r, cx + r * 0.72, cy + r), radius=r // 6,
-                        outline=c, width=w)
+    d.rounded_rectangle(
+        (cx - r * 0.72, cy - r, cx + r * 0.72, cy + r), radius=r // 6, outline=c, width=w
+    )
     for k, frac in enumerate((-0.45, -0.05, 0.35)):
         right = 0.45 if k < 2 else 0.1
         y = cy + r * frac
@@ -304,10 +316,18 @@ def _glyph_document(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f
 
 def _glyph_checkbox(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
     w = max(2, r // 7)
-    d.rounded_rectangle((cx - r * 0.85, cy - r * 0.85, cx + r * 0.85, cy + r * 0.85),
-                        radius=r // 5, outline=c, width=w)
-    d.line([(cx - r * 0.45, cy), (cx - r * 0.1, cy + r * 0.38), (cx + r * 0.55, cy - r * 0.42)],
-           fill=c, width=int(w * 1.3), joint="curve")
+    d.rounded_rectangle(
+        (cx - r * 0.85, cy - r * 0.85, cx + r * 0.85, cy + r * 0.85),
+        radius=r // 5,
+        outline=c,
+        width=w,
+    )
+    d.line(
+        [(cx - r * 0.45, cy), (cx - r * 0.1, cy + r * 0.38), (cx + r * 0.55, cy - r * 0.42)],
+        fill=c,
+        width=int(w * 1.3),
+        joint="curve",
+    )
 
 
 def _glyph_person(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
@@ -322,8 +342,9 @@ def _glyph_question(
     w = max(2, r // 7)
     d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=c, width=w)
     qfont = font.font_variant(size=int(r * 1.4))
-    d.text((cx, cy), "?", font=qfont, fill=c, anchor="mm", stroke_width=max(1, r // 30),
-           stroke_fill=c)
+    d.text(
+        (cx, cy), "?", font=qfont, fill=c, anchor="mm", stroke_width=max(1, r // 30), stroke_fill=c
+    )
 
 
 def _glyph_seal(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
@@ -336,8 +357,12 @@ def _glyph_seal(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: ob
     d.polygon(points, fill=c)
     inner = r * 0.66
     d.ellipse((cx - inner, cy - inner, cx + inner, cy + inner), fill="#FFFFFF")
-    d.line([(cx - r * 0.35, cy), (cx - r * 0.08, cy + r * 0.28), (cx + r * 0.38, cy - r * 0.28)],
-           fill=c, width=int(w * 1.2), joint="curve")
+    d.line(
+        [(cx - r * 0.35, cy), (cx - r * 0.08, cy + r * 0.28), (cx + r * 0.38, cy - r * 0.28)],
+        fill=c,
+        width=int(w * 1.2),
+        joint="curve",
+    )
 
 
 def _glyph_chart(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
@@ -354,10 +379,21 @@ def _glyph_bubbles(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f:
     d.rounded_rectangle((cx - r, cy - r * 0.9, cx + r * 0.35, cy + r * 0.1), radius=r // 4, fill=c)
     d.polygon([(cx - r * 0.7, cy), (cx - r * 0.75, cy + r * 0.4), (cx - r * 0.35, cy)], fill=c)
     w = max(2, r // 8)
-    d.rounded_rectangle((cx - r * 0.3, cy - r * 0.15, cx + r, cy + r * 0.75), radius=r // 4,
-                        fill="#FFFFFF", outline=c, width=w)
-    d.polygon([(cx + r * 0.45, cy + r * 0.7), (cx + r * 0.75, cy + r * 1.05),
-               (cx + r * 0.75, cy + r * 0.7)], fill=c)
+    d.rounded_rectangle(
+        (cx - r * 0.3, cy - r * 0.15, cx + r, cy + r * 0.75),
+        radius=r // 4,
+        fill="#FFFFFF",
+        outline=c,
+        width=w,
+    )
+    d.polygon(
+        [
+            (cx + r * 0.45, cy + r * 0.7),
+            (cx + r * 0.75, cy + r * 1.05),
+            (cx + r * 0.75, cy + r * 0.7),
+        ],
+        fill=c,
+    )
 
 
 def _glyph_calendar(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
@@ -376,24 +412,38 @@ def _glyph_calendar(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f
 
 def _glyph_clipboard(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
     w = max(2, r // 8)
-    d.rounded_rectangle((cx - r * 0.78, cy - r * 0.85, cx + r * 0.78, cy + r), radius=r // 6,
-                        outline=c, width=w)
-    d.rounded_rectangle((cx - r * 0.35, cy - r, cx + r * 0.35, cy - r * 0.65), radius=r // 10,
-                        fill=c)
+    d.rounded_rectangle(
+        (cx - r * 0.78, cy - r * 0.85, cx + r * 0.78, cy + r), radius=r // 6, outline=c, width=w
+    )
+    d.rounded_rectangle(
+        (cx - r * 0.35, cy - r, cx + r * 0.35, cy - r * 0.65), radius=r // 10, fill=c
+    )
     for frac in (-0.3, 0.15, 0.6):
         y = cy + r * frac
-        d.line([(cx - r * 0.5, y), (cx - r * 0.32, y + r * 0.14), (cx - r * 0.08, y - r * 0.14)],
-               fill=c, width=w, joint="curve")
+        d.line(
+            [(cx - r * 0.5, y), (cx - r * 0.32, y + r * 0.14), (cx - r * 0.08, y - r * 0.14)],
+            fill=c,
+            width=w,
+            joint="curve",
+        )
         d.line([(cx + r * 0.05, y), (cx + r * 0.5, y)], fill=c, width=w)
 
 
 def _glyph_megaphone(d: ImageDraw.ImageDraw, cx: int, cy: int, r: int, c: str, _f: object) -> None:
     w = max(2, r // 8)
-    d.polygon([(cx - r * 0.9, cy - r * 0.3), (cx + r * 0.45, cy - r * 0.9),
-               (cx + r * 0.45, cy + r * 0.6), (cx - r * 0.9, cy + r * 0.2)], fill=c)
+    d.polygon(
+        [
+            (cx - r * 0.9, cy - r * 0.3),
+            (cx + r * 0.45, cy - r * 0.9),
+            (cx + r * 0.45, cy + r * 0.6),
+            (cx - r * 0.9, cy + r * 0.2),
+        ],
+        fill=c,
+    )
     d.rectangle((cx - r, cy - r * 0.3, cx - r * 0.7, cy + r * 0.2), fill=c)
-    d.line([(cx - r * 0.55, cy + r * 0.3), (cx - r * 0.3, cy + r * 0.95)], fill=c,
-           width=int(w * 1.6))
+    d.line(
+        [(cx - r * 0.55, cy + r * 0.3), (cx - r * 0.3, cy + r * 0.95)], fill=c, width=int(w * 1.6)
+    )
     for dy in (-0.5, -0.15, 0.2):
         d.line([(cx + r * 0.65, cy + r * dy), (cx + r, cy + r * dy * 1.6)], fill=c, width=w)
 

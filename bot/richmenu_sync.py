@@ -113,7 +113,8 @@ def sync_rich_menus(
             )
         else:
             api.update_rich_menu_alias(
-                alias, UpdateRichMenuAliasRequest(richMenuId=menu_id),
+                alias,
+                UpdateRichMenuAliasRequest(richMenuId=menu_id),
                 _request_timeout=REQUEST_TIMEOUT,
             )
         current[role] = menu_id
@@ -150,7 +151,9 @@ def _has_image(blob: MessagingApiBlob, menu_id: str) -> bool:
 def _upload_image(blob: MessagingApiBlob, menu_id: str, menu: BuiltMenu) -> None:
     # Without an explicit Content-Type the SDK would try to JSON-encode the bytes.
     blob.set_rich_menu_image(
-        menu_id, menu.image, _headers={"Content-Type": menu.content_type},
+        menu_id,
+        menu.image,
+        _headers={"Content-Type": menu.content_type},
         _request_timeout=UPLOAD_TIMEOUT,
     )
 

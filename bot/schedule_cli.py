@@ -77,13 +77,17 @@ def rules_show(year: int | None) -> None:
         for c in changes:
             scope = _scope(c.academic_year, c.semester)
             click.echo(
-                text("cli.schedule.rules.change", at=format_datetime(c.changed_at),
-                     window=_window_label(c.kind), scope=scope,
-                     old_start=format_date(c.previous_first_day),
-                     old_end=format_date(c.previous_last_day), start=format_date(c.first_day),
-                     end=format_date(c.last_day))
-                + (text("cli.schedule.rules.changed_by", who=c.changed_by) if c.changed_by
-                   else "")
+                text(
+                    "cli.schedule.rules.change",
+                    at=format_datetime(c.changed_at),
+                    window=_window_label(c.kind),
+                    scope=scope,
+                    old_start=format_date(c.previous_first_day),
+                    old_end=format_date(c.previous_last_day),
+                    start=format_date(c.first_day),
+                    end=format_date(c.last_day),
+                )
+                + (text("cli.schedule.rules.changed_by", who=c.changed_by) if c.changed_by else "")
             )
 
 
@@ -99,14 +103,26 @@ def rules_check(file: Path) -> None:
         click.echo(text("cli.schedule.rules.check_error", error=exc), err=True)
         raise click.exceptions.Exit(1) from None
     years = "、".join(str(y) for y in rules.years)
-    click.echo(text("cli.schedule.rules.check_ok", name=rules.school.name, code=rules.school.code,
-                    years=years, rows=len(rules.schedule)))
+    click.echo(
+        text(
+            "cli.schedule.rules.check_ok",
+            name=rules.school.name,
+            code=rules.school.code,
+            years=years,
+            rows=len(rules.schedule),
+        )
+    )
     for note in overlap_notes(rules):
         click.echo(note)
     now = _svc().clock.now()
     if rules.rollover_due(now):
-        click.echo(text("school_rules.rollover.check", end=format_date(rules.calendar_end),
-                        year=max(rules.years) + 1))
+        click.echo(
+            text(
+                "school_rules.rollover.check",
+                end=format_date(rules.calendar_end),
+                year=max(rules.years) + 1,
+            )
+        )
 
 
 # --- windows -------------------------------------------------------------------------------------
@@ -130,17 +146,33 @@ def window_audience(kind: str) -> dict[str, Any]:
 
 
 @windows_cli.command("set", help=text("cli.schedule.windows.set.help"))
-@click.argument("kind", type=click.Choice(
-    ["upload", "performance_upload", "certification", "picking", "receipt_confirmation",
-     "grade12_upload", "grade12_certification"]))
+@click.argument(
+    "kind",
+    type=click.Choice(
+        [
+            "upload",
+            "performance_upload",
+            "certification",
+            "picking",
+            "receipt_confirmation",
+            "grade12_upload",
+            "grade12_certification",
+        ]
+    ),
+)
 @click.option("--year", type=int, required=True, help=text("cli.schedule.opt.year_required"))
-@click.option("--semester", type=click.IntRange(1, 2),
-              help=text("cli.schedule.windows.opt.semester"))
+@click.option(
+    "--semester", type=click.IntRange(1, 2), help=text("cli.schedule.windows.opt.semester")
+)
 @click.option("--start", type=DATE, help=text("cli.schedule.windows.opt.start"))
 @click.option("--end", type=DATE, help=text("cli.schedule.windows.opt.end"))
 @click.option("--dry-run", is_flag=True, help=text("cli.schedule.windows.opt.dry_run"))
 def windows_set(
-    kind: str, year: int, semester: int | None, start: date | None, end: date | None,
+    kind: str,
+    year: int,
+    semester: int | None,
+    start: date | None,
+    end: date | None,
     dry_run: bool,
 ) -> None:
     """Set or change a window; checked like the rules file, then announced (公告) once."""
@@ -148,19 +180,33 @@ def windows_set(
     now = svc.clock.now()
     with svc.db.session() as session:
         try:
-            preview = calendar.preview_window_change(session, svc.rules, kind, year, semester,
-                                                     start, end)
+            preview = calendar.preview_window_change(
+                session, svc.rules, kind, year, semester, start, end
+            )
         except calendar.WindowRefused as refused:
             raise StaffError(refused.message) from None
         rules = schedule.effective_rules(session, svc.rules)
     if preview.unchanged:
-        click.echo(text("cli.schedule.windows.unchanged", window=preview.label,
-                        start=format_date(preview.first), end=format_date(preview.last)))
+        click.echo(
+            text(
+                "cli.schedule.windows.unchanged",
+                window=preview.label,
+                start=format_date(preview.first),
+                end=format_date(preview.last),
+            )
+        )
         return
-    click.echo(text("cli.schedule.windows.change", window=preview.label, scope=preview.scope,
-                    old_start=format_date(preview.old_first),
-                    old_end=format_date(preview.old_last), start=format_date(preview.first),
-                    end=format_date(preview.last)))
+    click.echo(
+        text(
+            "cli.schedule.windows.change",
+            window=preview.label,
+            scope=preview.scope,
+            old_start=format_date(preview.old_first),
+            old_end=format_date(preview.old_last),
+            start=format_date(preview.first),
+            end=format_date(preview.last),
+        )
+    )
     for note in preview.notes:
         click.echo(note)
     if dry_run:
@@ -170,11 +216,21 @@ def windows_set(
         calendar.apply_window_change(session, preview, now, _operator())
     counts = _send_now(svc)
     if counts.get("quiet"):
-        click.echo(text("cli.schedule.windows.quiet",
-                        at=format_datetime(rules.next_send_time(now)), people=preview.people))
+        click.echo(
+            text(
+                "cli.schedule.windows.quiet",
+                at=format_datetime(rules.next_send_time(now)),
+                people=preview.people,
+            )
+        )
     else:
-        click.echo(text("cli.schedule.windows.sent", people=counts.get("announcement", 0),
-                        calls=counts.get("line_calls", 0)))
+        click.echo(
+            text(
+                "cli.schedule.windows.sent",
+                people=counts.get("announcement", 0),
+                calls=counts.get("line_calls", 0),
+            )
+        )
 
 
 @windows_cli.command("list", help=text("cli.schedule.windows.list.help"))
@@ -197,9 +253,17 @@ def windows_list(year: int | None) -> None:
         kind = f"grade12_{w.kind}" if w.grade12 else w.kind
         scope = _scope(year, w.semester)
         mark = text("cli.schedule.windows.changed_mark") if (kind, w.semester) in changed else ""
-        click.echo(text("cli.schedule.windows.list_line", window=_window_label(kind), kind=kind,
-                        scope=scope, start=format_date(w.first_day), end=format_date(w.last_day),
-                        mark=mark))
+        click.echo(
+            text(
+                "cli.schedule.windows.list_line",
+                window=_window_label(kind),
+                kind=kind,
+                scope=scope,
+                start=format_date(w.first_day),
+                end=format_date(w.last_day),
+                mark=mark,
+            )
+        )
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -241,11 +305,21 @@ def build_audience(
 
 
 @events_cli.command("create", help=text("cli.schedule.events.create.help"))
-@click.option("--kind", required=True,
-              type=click.Choice(["student_training", "teacher_workshop", "parent_briefing",
-                                 "working_group_meeting", "teaching_workshop",
-                                 "counselling_training"]),
-              help=text("cli.schedule.events.opt.kind"))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(
+        [
+            "student_training",
+            "teacher_workshop",
+            "parent_briefing",
+            "working_group_meeting",
+            "teaching_workshop",
+            "counselling_training",
+        ]
+    ),
+    help=text("cli.schedule.events.opt.kind"),
+)
 @click.option("--title", required=True, help=text("cli.schedule.events.opt.title"))
 @click.option("--date", "day", required=True, type=DATE, help=text("cli.schedule.events.opt.date"))
 @click.option("--time", "start_time", required=True, help=text("cli.schedule.events.opt.time"))
@@ -257,8 +331,17 @@ def build_audience(
 @click.option("--teachers", is_flag=True, help=text("cli.schedule.events.opt.teachers"))
 @click.option("--dry-run", is_flag=True, help=text("cli.schedule.events.opt.dry_run"))
 def events_create(
-    kind: str, title: str, day: date, start_time: str, place: str, grades: str | None,
-    classes: str | None, students: bool, guardians: bool, teachers: bool, dry_run: bool,
+    kind: str,
+    title: str,
+    day: date,
+    start_time: str,
+    place: str,
+    grades: str | None,
+    classes: str | None,
+    students: bool,
+    guardians: bool,
+    teachers: bool,
+    dry_run: bool,
 ) -> None:
     """Create an event; its audience gets a notice with 參加 / 不克參加.
 
@@ -273,33 +356,63 @@ def events_create(
     with svc.db.session() as session:
         try:
             plan = events_office.plan_event(
-                session, now, kind=kind, title=title, day=day, start_time=start_time,
-                place=place, grades=grade_list, classes=class_list, students=students,
-                guardians=guardians, teachers=teachers)
+                session,
+                now,
+                kind=kind,
+                title=title,
+                day=day,
+                start_time=start_time,
+                place=place,
+                grades=grade_list,
+                classes=class_list,
+                students=students,
+                guardians=guardians,
+                teachers=teachers,
+            )
         except events_office.EventRefused as refused:
             raise StaffError(refused.message) from None
-    click.echo(text("cli.schedule.events.summary", kind=kind_label(kind), title=plan.title,
-                    when=when_text(plan.starts_at), place=plan.place, year=plan.academic_year))
-    click.echo(text("cli.schedule.events.audience", audience=describe_audience(plan.audience),
-                    people=plan.people, cost=plan.cost))
+    click.echo(
+        text(
+            "cli.schedule.events.summary",
+            kind=kind_label(kind),
+            title=plan.title,
+            when=when_text(plan.starts_at),
+            place=plan.place,
+            year=plan.academic_year,
+        )
+    )
+    click.echo(
+        text(
+            "cli.schedule.events.audience",
+            audience=describe_audience(plan.audience),
+            people=plan.people,
+            cost=plan.cost,
+        )
+    )
     if dry_run:
         click.echo(text("cli.schedule.events.dry_run"))
         return
     with svc.db.transaction() as session:
         event_id = events_office.create(session, plan, now, _operator())
     counts = _send_now(svc)
-    when = text("cli.schedule.events.now" if not counts.get("quiet")
-                else "cli.schedule.events.after_quiet")
+    when = text(
+        "cli.schedule.events.now" if not counts.get("quiet") else "cli.schedule.events.after_quiet"
+    )
     click.echo(text("cli.schedule.events.created", id=event_id, when=when, people=plan.people))
 
 
 def describe_audience(audience: dict[str, Any]) -> str:
-    who = [text(f"cli.schedule.audience.{key}") for key in ("students", "guardians", "teachers")
-           if audience.get(key)]
+    who = [
+        text(f"cli.schedule.audience.{key}")
+        for key in ("students", "guardians", "teachers")
+        if audience.get(key)
+    ]
     out = "、".join(who) or text("cli.schedule.audience.nobody")
     if audience.get("grades"):
-        out += text("cli.schedule.audience.grades", grades="、".join(
-            text(f"cli.schedule.audience.grade.{g}") for g in audience["grades"]))
+        out += text(
+            "cli.schedule.audience.grades",
+            grades="、".join(text(f"cli.schedule.audience.grade.{g}") for g in audience["grades"]),
+        )
     if audience.get("classes"):
         out += text("cli.schedule.audience.classes", classes="、".join(audience["classes"]))
     return out
@@ -318,16 +431,32 @@ def events_list(year: int | None) -> None:
         for e in events:
             c = schedule.rsvp_counts(session, e)
             state = text("cli.schedule.events.cancelled") if e.cancelled_at else ""
-            click.echo(text(
-                "cli.schedule.events.line", id=e.id, when=when_text(e.starts_at),
-                kind=kind_label(e.kind), title=e.title, place=e.place, state=state,
-                audience=describe_audience(e.audience), attending=c.attending,
-                declined=c.declined, unanswered=c.unanswered, invited=c.invited,
-            ))
+            click.echo(
+                text(
+                    "cli.schedule.events.line",
+                    id=e.id,
+                    when=when_text(e.starts_at),
+                    kind=kind_label(e.kind),
+                    title=e.title,
+                    place=e.place,
+                    state=state,
+                    audience=describe_audience(e.audience),
+                    attending=c.attending,
+                    declined=c.declined,
+                    unanswered=c.unanswered,
+                    invited=c.invited,
+                )
+            )
         missing = [k for k in svc.rules.required_events if not schedule.has_event(session, k, year)]
     if missing and year in svc.rules.years:
-        due = [text("cli.schedule.events.due", kind=kind_label(k),
-                    deadline=format_date(svc.rules.event_deadline(k, year))) for k in missing]
+        due = [
+            text(
+                "cli.schedule.events.due",
+                kind=kind_label(k),
+                deadline=format_date(svc.rules.event_deadline(k, year)),
+            )
+            for k in missing
+        ]
         click.echo(text("cli.schedule.events.missing", due="、".join(due)))
 
 
@@ -341,11 +470,25 @@ def events_counts(event_id: int) -> None:
         if event is None:
             raise StaffError(text("cli.schedule.events.unknown", id=event_id))
         c = schedule.rsvp_counts(session, event)
-        click.echo(text("cli.schedule.events.counts.title", id=event.id,
-                        kind=kind_label(event.kind), title=event.title,
-                        when=when_text(event.starts_at), place=event.place))
-        click.echo(text("cli.schedule.events.counts.line", attending=c.attending,
-                        declined=c.declined, unanswered=c.unanswered, invited=c.invited))
+        click.echo(
+            text(
+                "cli.schedule.events.counts.title",
+                id=event.id,
+                kind=kind_label(event.kind),
+                title=event.title,
+                when=when_text(event.starts_at),
+                place=event.place,
+            )
+        )
+        click.echo(
+            text(
+                "cli.schedule.events.counts.line",
+                attending=c.attending,
+                declined=c.declined,
+                unanswered=c.unanswered,
+                invited=c.invited,
+            )
+        )
         names = schedule.attendee_names(session, event.id)
         if names:
             click.echo(text("cli.schedule.events.counts.names", names="、".join(names)))

@@ -36,16 +36,26 @@ def submission_set(year: int, day: date, grade12: bool, dry_run: bool) -> None:
     now = svc.clock.now()
     with svc.db.transaction() as session:
         try:
-            done = set_submission_date(session, svc.rules, year, day, now, grade12=grade12,
-                                       by=_operator(), dry_run=dry_run)
+            done = set_submission_date(
+                session, svc.rules, year, day, now, grade12=grade12, by=_operator(), dry_run=dry_run
+            )
         except SubmissionError as exc:
-            values = {k: show_date(v) if hasattr(v, "isoformat") else v
-                      for k, v in exc.values.items()}
+            values = {
+                k: show_date(v) if hasattr(v, "isoformat") else v for k, v in exc.values.items()
+            }
             raise StaffError(text(f"school_rules.submission.{exc.reason}", **values)) from None
     who = text("school_rules.submission.grade12" if grade12 else "school_rules.submission.all")
-    click.echo(text("school_rules.submission.set", year=year, who=who, date=show_date(done.day),
-                    previous=show_date(done.previous) if done.previous
-                    else text("school_rules.submission.unset")))
+    click.echo(
+        text(
+            "school_rules.submission.set",
+            year=year,
+            who=who,
+            date=show_date(done.day),
+            previous=show_date(done.previous)
+            if done.previous
+            else text("school_rules.submission.unset"),
+        )
+    )
     if dry_run:
         click.echo(text("school_rules.cli.dry_run"))
 
@@ -58,10 +68,17 @@ def submission_show(year: int) -> None:
     with svc.db.session() as session:
         for grade12 in (False, True):
             day = submission_date(session, svc.rules, year, grade12=grade12)
-            who = text("school_rules.submission.grade12" if grade12
-                       else "school_rules.submission.all")
-            click.echo(text("school_rules.submission.line", year=year, who=who,
-                            date=show_date(day) if day else text("school_rules.submission.unset")))
+            who = text(
+                "school_rules.submission.grade12" if grade12 else "school_rules.submission.all"
+            )
+            click.echo(
+                text(
+                    "school_rules.submission.line",
+                    year=year,
+                    who=who,
+                    date=show_date(day) if day else text("school_rules.submission.unset"),
+                )
+            )
 
 
 def register(app: Flask) -> None:

@@ -154,9 +154,7 @@ def _array_items(text: str, opening: int) -> list[str]:
 
 def _log_summary(events: list[dict[str, Any]], stored: list[inbox_store.Stored]) -> None:
     # Types and counts only: bodies carry names, message texts and IDs.
-    kinds = sorted(
-        {str(e.get("type"))[:32] if isinstance(e, dict) else "?" for e in events}
-    )
+    kinds = sorted({str(e.get("type"))[:32] if isinstance(e, dict) else "?" for e in events})
     new = sum(1 for s in stored if s.created)
     log.info("webhook: %d events (%s), %d new", len(events), ",".join(kinds), new)
 

@@ -59,8 +59,9 @@ def on_unbound(ctx: Ctx, inp: Input) -> None:
     if inp.kind != "text" or not binding.looks_like_code(inp.word):
         ctx.reply(m.text(text("bind.how_to")))
         return
-    result = binding.redeem(ctx.session, ctx.account, inp.word, ctx.now,
-                            school_limit=ctx.bind_tries_per_hour)
+    result = binding.redeem(
+        ctx.session, ctx.account, inp.word, ctx.now, school_limit=ctx.bind_tries_per_hour
+    )
     if result.alarm:
         _alert_it_staff(ctx)
     if not result.ok:
@@ -72,7 +73,6 @@ def on_unbound(ctx: Ctx, inp: Input) -> None:
 def _alert_it_staff(ctx: Ctx) -> None:
     """Tell 資媒組 that binding codes are being guessed school-wide (no names, no ids)."""
 
-
     people = ctx.session.scalars(
         select(LineAccount.line_user_id)
         .join(StaffRole, StaffRole.staff_id == LineAccount.staff_id)
@@ -80,9 +80,12 @@ def _alert_it_staff(ctx: Ctx) -> None:
         .distinct()
     ).all()
     for line_user_id in people:
-        ctx.push(line_user_id, [m.text(text("security.bind.flood_alert",
-                                             count=ctx.bind_tries_per_hour))],
-                 purpose="bind_flood", priority="urgent")
+        ctx.push(
+            line_user_id,
+            [m.text(text("security.bind.flood_alert", count=ctx.bind_tries_per_hour))],
+            purpose="bind_flood",
+            priority="urgent",
+        )
 
 
 def on_code_when_bound(ctx: Ctx, ident: Identity, inp: Input) -> bool:

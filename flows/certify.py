@@ -101,8 +101,14 @@ class Cards:
     def file_url(self, record: FileRecord | None) -> str | None:
         if record is None:
             return None
-        return links.file_link(self.secret_key, self.public_base_url, record.id,
-                               (VIEWER_STAFF, self.staff_id), self.now, self.link_ttl)
+        return links.file_link(
+            self.secret_key,
+            self.public_base_url,
+            record.id,
+            (VIEWER_STAFF, self.staff_id),
+            self.now,
+            self.link_ttl,
+        )
 
 
 def who(outcome: CourseOutcome) -> str:
@@ -131,27 +137,44 @@ def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         _flex_text(course_group(outcome), size="xs", color=CARD_GREY),
         _flex_text(name, weight="bold", size="md"),
-        _flex_text(outcome.summary.strip() or text("certify.card.no_summary"), size="sm",
-                   maxLines=6),
+        _flex_text(
+            outcome.summary.strip() or text("certify.card.no_summary"), size="sm", maxLines=6
+        ),
     ]
     hero: dict[str, Any] | None = None
     for record, kind in ((outcome.document, "document"), (outcome.video, "video")):
         url = cards.file_url(record)
         if url is None or record is None:
             continue
-        open_file = m.uri_action(text("certify.button.open", kind=text(f"certify.card.{kind}")),
-                                 url)
+        open_file = m.uri_action(
+            text("certify.button.open", kind=text(f"certify.card.{kind}")), url
+        )
         if record.mime.startswith("image/") and hero is None:
             # A photo shows itself; documents and videos open in LINE's browser.
-            hero = {"type": "image", "url": url, "size": "full", "aspectRatio": "4:3",
-                    "aspectMode": "cover", "action": open_file}
+            hero = {
+                "type": "image",
+                "url": url,
+                "size": "full",
+                "aspectRatio": "4:3",
+                "aspectMode": "cover",
+                "action": open_file,
+            }
         body.append(button(open_file, style="link"))
-    footnote = text("certify.card.submitted", date=format_short_date(outcome.submitted_at)) \
-        if outcome.submitted_at else ""
-    if outcome.escalated_at is not None and outcome.certifier_id == cards.staff_id \
-            and outcome.certifier_capacity != cert.TEACHER:
-        footnote = f"{footnote}・{text('certify.card.escalated')}" if footnote \
+    footnote = (
+        text("certify.card.submitted", date=format_short_date(outcome.submitted_at))
+        if outcome.submitted_at
+        else ""
+    )
+    if (
+        outcome.escalated_at is not None
+        and outcome.certifier_id == cards.staff_id
+        and outcome.certifier_capacity != cert.TEACHER
+    ):
+        footnote = (
+            f"{footnote}・{text('certify.card.escalated')}"
+            if footnote
             else text("certify.card.escalated")
+        )
     if footnote:
         body.append(_flex_text(footnote, size="xxs", color=CARD_FAINT))
     approve = m.postback_action(
@@ -168,10 +191,15 @@ def card(cards: Cards, outcome: CourseOutcome) -> dict[str, Any]:
         "type": "bubble",
         "size": "kilo",
         "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
-        "footer": {"type": "box", "layout": "horizontal", "spacing": "sm", "contents": [
-            button(reject, style="secondary"),
-            button(approve, style="primary", color=APPROVE_COLOUR),
-        ]},
+        "footer": {
+            "type": "box",
+            "layout": "horizontal",
+            "spacing": "sm",
+            "contents": [
+                button(reject, style="secondary"),
+                button(approve, style="primary", color=APPROVE_COLOUR),
+            ],
+        },
     }
     if hero is not None:
         bubble["hero"] = hero
@@ -201,25 +229,46 @@ def _more_bubble(page: Page, next_data: str, page_data: str) -> dict[str, Any]:
     return {
         "type": "bubble",
         "size": "kilo",
-        "body": {"type": "box", "layout": "vertical", "spacing": "md", "justifyContent": "center",
-                 "contents": [
-                     _flex_text(text("certify.more", count=page.more), weight="bold", size="lg"),
-                     _flex_text(text("certify.more_hint"), size="sm", color=CARD_GREY),
-                 ]},
-        "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": [
-            button(m.postback_action(text("certify.button.next"), next_data,
-                                      display=text("certify.button.next")), style="primary"),
-            button(m.postback_action(text("certify.button.approve_page"), page_data,
-                                      display=text("certify.button.approve_page")),
-                   style="secondary"),
-        ]},
+        "body": {
+            "type": "box",
+            "layout": "vertical",
+            "spacing": "md",
+            "justifyContent": "center",
+            "contents": [
+                _flex_text(text("certify.more", count=page.more), weight="bold", size="lg"),
+                _flex_text(text("certify.more_hint"), size="sm", color=CARD_GREY),
+            ],
+        },
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "spacing": "sm",
+            "contents": [
+                button(
+                    m.postback_action(
+                        text("certify.button.next"), next_data, display=text("certify.button.next")
+                    ),
+                    style="primary",
+                ),
+                button(
+                    m.postback_action(
+                        text("certify.button.approve_page"),
+                        page_data,
+                        display=text("certify.button.approve_page"),
+                    ),
+                    style="secondary",
+                ),
+            ],
+        },
     }
 
 
 def courses_summary(items: list[CourseOutcome]) -> str:
     counts = Counter(course_group(o) for o in items)
-    parts = [text("certify.list_course", course=c, count=n)
-             for c, n in list(counts.items())[:MAX_COURSES_LISTED]]
+    parts = [
+        text("certify.list_course", course=c, count=n)
+        for c, n in list(counts.items())[:MAX_COURSES_LISTED]
+    ]
     if len(counts) > MAX_COURSES_LISTED:
         parts.append("…")
     return "、".join(parts)
@@ -246,8 +295,15 @@ def list_intro(everything: list[CourseOutcome], page: Page) -> dict[str, Any]:
     courses = courses_summary(everything)
     if len(page.items) >= page.total:  # all on this page: no 「第 1–1 件」
         return m.text(text("certify.list_all", count=page.total, courses=courses))
-    return m.text(text("certify.list", count=page.total, courses=courses,
-                       first=page.first, last=page.first + len(page.items) - 1))
+    return m.text(
+        text(
+            "certify.list",
+            count=page.total,
+            courses=courses,
+            first=page.first,
+            last=page.first + len(page.items) - 1,
+        )
+    )
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -295,8 +351,9 @@ def window_refusal(window: Window | None, outcome: CourseOutcome, now: datetime)
     if window is None:
         return text("certify.window_unset", term=term)
     key = "certify.window_not_open" if now < window.start else "certify.window_closed"
-    return text(key, term=term, start=format_date(window.first_day),
-                end=format_date(window.last_day))
+    return text(
+        key, term=term, start=format_date(window.first_day), end=format_date(window.last_day)
+    )
 
 
 def explain(ctx: Ctx, staff_id: int, result: cert.Decision) -> None:
@@ -305,26 +362,41 @@ def explain(ctx: Ctx, staff_id: int, result: cert.Decision) -> None:
     if outcome is None or result.status == cert.MISSING:
         ctx.reply(m.text(text("certify.missing")))
     elif result.status == cert.ALREADY_DECIDED:
-        ctx.reply(m.text(text(
-            "certify.already", name=_staff_name(ctx.session, outcome.decided_by_id),
-            capacity=capacity_label(outcome.decided_capacity),
-            when=format_datetime(outcome.decided_at) if outcome.decided_at else "",
-            verdict=text(f"certify.verdict.{outcome.status}"),
-        )))
+        ctx.reply(
+            m.text(
+                text(
+                    "certify.already",
+                    name=_staff_name(ctx.session, outcome.decided_by_id),
+                    capacity=capacity_label(outcome.decided_capacity),
+                    when=format_datetime(outcome.decided_at) if outcome.decided_at else "",
+                    verdict=text(f"certify.verdict.{outcome.status}"),
+                )
+            )
+        )
     elif result.status == cert.WITHDRAWN_ITEM:
         ctx.reply(m.text(text("certify.withdrawn")))
     elif result.status == cert.NOT_CERTIFIER:
         name = _staff_name(ctx.session, outcome.certifier_id)
         if name:
-            ctx.reply(m.text(text("certify.not_certifier", name=name,
-                                  capacity=capacity_label(outcome.certifier_capacity))))
+            ctx.reply(
+                m.text(
+                    text(
+                        "certify.not_certifier",
+                        name=name,
+                        capacity=capacity_label(outcome.certifier_capacity),
+                    )
+                )
+            )
         else:
             ctx.reply(m.text(text("certify.not_certifier_nobody")))
     elif result.status == cert.STALE:
         cards = Cards.for_ctx(ctx, staff_id)
-        ctx.reply(m.text(text("certify.stale")),
-                  m.flex(text("certify.alt", count=1, courses=course_group(outcome)),
-                         card(cards, outcome)))
+        ctx.reply(
+            m.text(text("certify.stale")),
+            m.flex(
+                text("certify.alt", count=1, courses=course_group(outcome)), card(cards, outcome)
+            ),
+        )
     elif result.status == cert.OUTSIDE_WINDOW:
         ctx.reply(m.text(window_refusal(result.window, outcome, ctx.now)))
     else:
@@ -342,16 +414,18 @@ def _approve(ctx: Ctx, staff_id: int, data: str) -> None:
     ref = _ref(ctx, REF_APPROVE, data)
     if ref is None:
         return
-    result = cert.decide(ctx.session, ref.id, staff_id, cert.APPROVE, ctx.now, ctx.rules,
-                         version=ref.version)
+    result = cert.decide(
+        ctx.session, ref.id, staff_id, cert.APPROVE, ctx.now, ctx.rules, version=ref.version
+    )
     if not result.ok:
         explain(ctx, staff_id, result)
         return
     assert result.outcome is not None
     left = cert.pending_count(ctx.session, staff_id)
     key = "certify.approved_left" if left else "certify.approved"
-    ctx.reply(m.text(text(key, who=who(result.outcome), course=course_label(result.outcome),
-                          left=left)))
+    ctx.reply(
+        m.text(text(key, who=who(result.outcome), course=course_label(result.outcome), left=left))
+    )
 
 
 def _ask_reason(ctx: Ctx, staff_id: int, data: str) -> None:
@@ -362,8 +436,11 @@ def _ask_reason(ctx: Ctx, staff_id: int, data: str) -> None:
     if outcome is None:
         explain(ctx, staff_id, cert.Decision(cert.MISSING))
         return
-    if outcome.status != cert.PENDING or outcome.certifier_id != staff_id \
-            or outcome.certify_version != ref.version:
+    if (
+        outcome.status != cert.PENDING
+        or outcome.certifier_id != staff_id
+        or outcome.certify_version != ref.version
+    ):
         explain(ctx, staff_id, cert._why_not(outcome, staff_id, ref.version))
         return
     if not cert.certification_open(ctx.session, ctx.rules, outcome, ctx.now):
@@ -379,7 +456,8 @@ def _ask_page(ctx: Ctx, staff_id: int, data: str) -> None:
         return
     # Only this certifier's own items: a page button forwarded by another teacher shows no names.
     mine = [
-        outcome for outcome in (ctx.session.get(CourseOutcome, i) for i in ref.ids)
+        outcome
+        for outcome in (ctx.session.get(CourseOutcome, i) for i in ref.ids)
         if outcome is not None and outcome.certifier_id == staff_id
     ]
     if not mine:
@@ -389,13 +467,16 @@ def _ask_page(ctx: Ctx, staff_id: int, data: str) -> None:
     listed = "、".join(names) + ("…" if len(mine) > PAGE_CONFIRM_NAMES else "")
     ids = [outcome.id for outcome in mine]
     yes = PREFIX + PAGE_OK + ":" + postback_refs.make(ctx.secret_key, REF_PAGE_OK, ids)
-    ctx.reply(m.confirm(
-        text("certify.page.confirm", count=len(ids), who=""),
-        text("certify.page.confirm", count=len(ids), who=listed)[:240],
-        m.postback_action(text("certify.page.yes"), yes, display=text("certify.page.yes")),
-        m.postback_action(text("certify.page.no"), PREFIX + PAGE_NO,
-                          display=text("certify.page.no")),
-    ))
+    ctx.reply(
+        m.confirm(
+            text("certify.page.confirm", count=len(ids), who=""),
+            text("certify.page.confirm", count=len(ids), who=listed)[:240],
+            m.postback_action(text("certify.page.yes"), yes, display=text("certify.page.yes")),
+            m.postback_action(
+                text("certify.page.no"), PREFIX + PAGE_NO, display=text("certify.page.no")
+            ),
+        )
+    )
 
 
 def _approve_page(ctx: Ctx, staff_id: int, data: str) -> None:
@@ -411,8 +492,11 @@ def _approve_page(ctx: Ctx, staff_id: int, data: str) -> None:
             done += 1
         else:
             skipped += 1
-            if result.status == cert.OUTSIDE_WINDOW and result.outcome is not None \
-                    and refusal is None:
+            if (
+                result.status == cert.OUTSIDE_WINDOW
+                and result.outcome is not None
+                and refusal is None
+            ):
                 refusal = window_refusal(result.window, result.outcome, ctx.now)
     left = cert.pending_count(ctx.session, staff_id)
     lines = [text("certify.page.done_left" if left else "certify.page.done", count=done, left=left)]
@@ -459,10 +543,20 @@ def offer_buttons(session: Session, secret_key: str, notes: list[Any]) -> list[m
         teacher = session.get(Staff, note.other_staff_id)
         name = teacher.name if teacher else ""
         ref = postback_refs.make(secret_key, REF_OFFER, [note.id])
-        quick.append((text("school_rules.certify.button.take", name=name)[:20], "postback",
-                      f"{PREFIX}{TAKE}:{ref}"))
-        quick.append((text("school_rules.certify.button.remind", name=name)[:20], "postback",
-                      f"{PREFIX}{REMIND}:{ref}"))
+        quick.append(
+            (
+                text("school_rules.certify.button.take", name=name)[:20],
+                "postback",
+                f"{PREFIX}{TAKE}:{ref}",
+            )
+        )
+        quick.append(
+            (
+                text("school_rules.certify.button.remind", name=name)[:20],
+                "postback",
+                f"{PREFIX}{REMIND}:{ref}",
+            )
+        )
     return quick
 
 
@@ -471,27 +565,37 @@ def _answer_offer(ctx: Ctx, staff_id: int, action: str, data: str) -> None:
     if ref is None:
         return
     note = ctx.session.get(CertifierNote, ref.id)
-    if note is None or note.staff_id != staff_id or note.kind != cert.OFFERED \
-            or note.other_staff_id is None:
+    if (
+        note is None
+        or note.staff_id != staff_id
+        or note.kind != cert.OFFERED
+        or note.other_staff_id is None
+    ):
         ctx.reply(m.text(text("certify.bad_ref")))
         return
     teacher = ctx.session.get(Staff, note.other_staff_id)
     name = teacher.name if teacher else ""
     year, semester = note.academic_year, note.semester
     if action == TAKE:
-        moves = cert.take_over(ctx.session, staff_id, note.other_staff_id, year, semester,
-                               ctx.now)
+        moves = cert.take_over(ctx.session, staff_id, note.other_staff_id, year, semester, ctx.now)
         if not moves:
             ctx.reply(m.text(text("school_rules.certify.nothing_left", name=name)))
             return
-        ctx.reply(m.text(text("school_rules.certify.took", count=len(moves), name=name),
-                         quick=[("待認證", "待認證")]))
+        ctx.reply(
+            m.text(
+                text("school_rules.certify.took", count=len(moves), name=name),
+                quick=[("待認證", "待認證")],
+            )
+        )
         return
     count = cert.late_count(ctx.session, staff_id, note.other_staff_id, year, semester, ctx.now)
     to = cert.line_user_of_staff(ctx.session, note.other_staff_id)
     if count == 0 or to is None:
-        key = "school_rules.certify.nothing_left" if count == 0 \
+        key = (
+            "school_rules.certify.nothing_left"
+            if count == 0
             else "school_rules.certify.not_on_line"
+        )
         ctx.reply(m.text(text(key, name=name)))
         return
     me = ctx.session.get(Staff, staff_id)
@@ -501,10 +605,22 @@ def _answer_offer(ctx: Ctx, staff_id: int, action: str, data: str) -> None:
     except NotConfigured:
         pass
     Outbox(ctx.session, ctx.now).push(
-        to, [m.text(text("school_rules.certify.reminder", name=me.name if me else "",
-                         count=count, end=end), quick=[("待認證", "待認證")])],
-        purpose="certify_reminder", priority=URGENT,
-        not_before=ctx.rules.next_send_time(ctx.now))
+        to,
+        [
+            m.text(
+                text(
+                    "school_rules.certify.reminder",
+                    name=me.name if me else "",
+                    count=count,
+                    end=end,
+                ),
+                quick=[("待認證", "待認證")],
+            )
+        ],
+        purpose="certify_reminder",
+        priority=URGENT,
+        not_before=ctx.rules.next_send_time(ctx.now),
+    )
     ctx.reply(m.text(text("school_rules.certify.reminded", name=name, count=count)))
 
 
@@ -519,11 +635,21 @@ def _reason_begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
 def _reason_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     outcome = ctx.session.get(CourseOutcome, conv.data["outcome_id"])
     assert outcome is not None
-    quick: list[m.QuickItem] = [(text(f"certify.reason.{k}"), text(f"certify.reason.{k}"))
-                                for k in REASON_KEYS]
+    quick: list[m.QuickItem] = [
+        (text(f"certify.reason.{k}"), text(f"certify.reason.{k}")) for k in REASON_KEYS
+    ]
     quick.append(("取消", "取消"))
-    return [m.text(text("certify.reason.ask", who=who(outcome), course=course_label(outcome),
-                        max=cert.REJECT_REASON_MAX), quick=quick)]
+    return [
+        m.text(
+            text(
+                "certify.reason.ask",
+                who=who(outcome),
+                course=course_label(outcome),
+                max=cert.REJECT_REASON_MAX,
+            ),
+            quick=quick,
+        )
+    ]
 
 
 def _reason_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -535,9 +661,12 @@ def _reason_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if inp.kind == "postback":
         if inp.data.startswith(PREFIX) and outcome is not None:
             # Another card tapped instead of giving a reason: drop this rejection, do that.
-            ctx.reply(m.text(text("certify.reason.cancelled", who=who(outcome),
-                                  course=course_label(outcome))))
-            on_postback(ctx, ident, inp, inp.data[len(PREFIX):])
+            ctx.reply(
+                m.text(
+                    text("certify.reason.cancelled", who=who(outcome), course=course_label(outcome))
+                )
+            )
+            on_postback(ctx, ident, inp, inp.data[len(PREFIX) :])
             return END
         ctx.reply(m.text(text("flow.unexpected")), *_reason_prompt(ctx, conv))
         return STAY
@@ -548,15 +677,31 @@ def _reason_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if len(reason) > cert.REJECT_REASON_MAX:
         ctx.reply(m.text(text("certify.reason.too_long", max=cert.REJECT_REASON_MAX)))
         return STAY
-    result = cert.decide(ctx.session, conv.data["outcome_id"], staff_id, cert.REJECT, ctx.now,
-                         ctx.rules, reason=reason, version=conv.data["version"])
+    result = cert.decide(
+        ctx.session,
+        conv.data["outcome_id"],
+        staff_id,
+        cert.REJECT,
+        ctx.now,
+        ctx.rules,
+        reason=reason,
+        version=conv.data["version"],
+    )
     if not result.ok:
         explain(ctx, staff_id, result)
         return END
     assert result.outcome is not None
     tell_rejection(ctx.session, ctx.outbox, ctx.rules, ctx.now, result.outcome)
-    ctx.reply(m.text(text("certify.rejected", who=who(result.outcome),
-                          course=course_label(result.outcome), reason=reason)))
+    ctx.reply(
+        m.text(
+            text(
+                "certify.rejected",
+                who=who(result.outcome),
+                course=course_label(result.outcome),
+                reason=reason,
+            )
+        )
+    )
     return END
 
 
@@ -574,25 +719,40 @@ REASON_FLOW = Flow(
 
 def rejection_message(outcome: CourseOutcome, teacher: str) -> dict[str, Any]:
     course = course_label(outcome)
-    body = text("certify.student.rejected", course=course, reason=outcome.reject_reason or "",
-                name=teacher, when=format_datetime(outcome.decided_at or outcome.created_at))
+    body = text(
+        "certify.student.rejected",
+        course=course,
+        reason=outcome.reject_reason or "",
+        name=teacher,
+        when=format_datetime(outcome.decided_at or outcome.created_at),
+    )
     # flows/upload.py's contract: `reupload:<outcome id>`; it starts the replacement only for
     # the student's own rejected, not yet replaced item, so the id needs no signature.
     reupload = f"{upload.REUPLOAD}{outcome.id}"
     bubble = {
         "type": "bubble",
         "body": {"type": "box", "layout": "vertical", "contents": [_flex_text(body, size="sm")]},
-        "footer": {"type": "box", "layout": "vertical", "contents": [
-            button(m.postback_action(text("certify.student.reupload"), reupload,
-                                      display=text("certify.student.reupload")),
-                   style="primary"),
-        ]},
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [
+                button(
+                    m.postback_action(
+                        text("certify.student.reupload"),
+                        reupload,
+                        display=text("certify.student.reupload"),
+                    ),
+                    style="primary",
+                ),
+            ],
+        },
     }
     return m.flex(text("certify.student.alt_rejected", course=course), bubble)
 
 
-def tell_rejection(session: Session, outbox: Outbox, rules: SchoolRules, now: datetime,
-                   outcome: CourseOutcome) -> None:
+def tell_rejection(
+    session: Session, outbox: Outbox, rules: SchoolRules, now: datetime, outcome: CourseOutcome
+) -> None:
     """A rejection is worth a push: the student has work to redo before the window closes."""
     outcome.decision_told_at = now
     to = cert.line_user_of_student(session, outcome.student_id)
@@ -601,8 +761,13 @@ def tell_rejection(session: Session, outbox: Outbox, rules: SchoolRules, now: da
     teacher = _staff_name(session, outcome.decided_by_id)
     # Urgent: the monthly budget never holds it back (jobs/budget.py keeps a margin for these);
     # quiet hours still apply.
-    outbox.push(to, [rejection_message(outcome, teacher)],
-                purpose="certify_rejected", priority=URGENT, not_before=rules.next_send_time(now))
+    outbox.push(
+        to,
+        [rejection_message(outcome, teacher)],
+        purpose="certify_rejected",
+        priority=URGENT,
+        not_before=rules.next_send_time(now),
+    )
 
 
 def approvals_message(items: list[CourseOutcome]) -> dict[str, Any]:

@@ -49,14 +49,26 @@ def _own_class(ctx: Ctx, ident: Identity, class_id: int) -> SchoolClass | None:
     return cls
 
 
-def progress_text(rows: list[items.StudentProgress], cls: SchoolClass, term: str,
-                  attendance: dict[int, dict[str, int]] | None = None) -> str:
+def progress_text(
+    rows: list[items.StudentProgress],
+    cls: SchoolClass,
+    term: str,
+    attendance: dict[int, dict[str, int]] | None = None,
+) -> str:
     lines = [text("progress.header", cls=cls.code, term=term)]
     for row in rows:
         seat = f"{row.student.seat_no:02d}" if row.student.seat_no is not None else "—"
-        lines.append(text("progress.row", seat=seat, name=row.student.name,
-                          counted=row.counted, pending=row.pending,
-                          certified=row.certified, rejected=row.rejected))
+        lines.append(
+            text(
+                "progress.row",
+                seat=seat,
+                name=row.student.name,
+                counted=row.counted,
+                pending=row.pending,
+                certified=row.certified,
+                rejected=row.rejected,
+            )
+        )
     silent = [r for r in rows if r.uploaded == 0]
     if silent:
         names = "、".join(f"{r.student.seat_no or '—'} {r.student.name}" for r in silent)
@@ -64,14 +76,24 @@ def progress_text(rows: list[items.StudentProgress], cls: SchoolClass, term: str
     else:
         lines.append(text("progress.all_uploaded"))
     # 缺曠 (生輔組's records): the school keeps them; the central database does not take them.
-    absent = [(r.student, attendance[r.student.id]) for r in rows
-              if attendance and attendance.get(r.student.id)]
+    absent = [
+        (r.student, attendance[r.student.id])
+        for r in rows
+        if attendance and attendance.get(r.student.id)
+    ]
     if absent:
         lines.append(text("school_rules.attendance.head", term=term))
         for student, kinds in absent:
             detail = "、".join(f"{k} {n}" for k, n in sorted(kinds.items()))
-            lines.append(text("school_rules.attendance.line", seat=student.seat_no or "—",
-                              name=student.name, total=sum(kinds.values()), detail=detail))
+            lines.append(
+                text(
+                    "school_rules.attendance.line",
+                    seat=student.seat_no or "—",
+                    name=student.name,
+                    total=sum(kinds.values()),
+                    detail=detail,
+                )
+            )
     return "\n".join(lines)
 
 
@@ -86,15 +108,16 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
         ctx.reply(m.text(text("progress.no_semester")))
         return
     for cls in classes[:5]:
-        rows = items.class_progress(ctx.session, ctx.rules, cls.id, semester.academic_year,
-                                 semester.number)
+        rows = items.class_progress(
+            ctx.session, ctx.rules, cls.id, semester.academic_year, semester.number
+        )
         quick: list[m.QuickItem] = []
         if any(r.uploaded == 0 for r in rows):
             quick.append((text("progress.remind.button"), "postback", f"{PREFIX}{ASK}:{cls.id}"))
         attendance = records.attendance_by_student(
-            ctx.session, [r.student.id for r in rows], semester.academic_year, semester.number)
-        ctx.reply(m.text(progress_text(rows, cls, semester.label, attendance),
-                         quick=quick or None))
+            ctx.session, [r.student.id for r in rows], semester.academic_year, semester.number
+        )
+        ctx.reply(m.text(progress_text(rows, cls, semester.label, attendance), quick=quick or None))
 
 
 # --- the reminder ----------------------------------------------------------------------------
@@ -103,14 +126,20 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
 def _targets(session: Session, rows: list[items.StudentProgress]) -> tuple[list[str], int]:
     """LINE users of students with nothing uploaded, and how many of them LINE cannot reach."""
     silent = [r.student.id for r in rows if r.uploaded == 0]
-    reach = list(session.scalars(
-        select(LineAccount.line_user_id).where(LineAccount.student_id.in_(silent or [0]),
-                                               LineAccount.followed.is_(True))
-    ))
-    reached_students = set(session.scalars(
-        select(LineAccount.student_id).where(LineAccount.student_id.in_(silent or [0]),
-                                             LineAccount.followed.is_(True))
-    ))
+    reach = list(
+        session.scalars(
+            select(LineAccount.line_user_id).where(
+                LineAccount.student_id.in_(silent or [0]), LineAccount.followed.is_(True)
+            )
+        )
+    )
+    reached_students = set(
+        session.scalars(
+            select(LineAccount.student_id).where(
+                LineAccount.student_id.in_(silent or [0]), LineAccount.followed.is_(True)
+            )
+        )
+    )
     return sorted(set(reach)), len(set(silent) - reached_students)
 
 
@@ -121,10 +150,14 @@ def _month_used(session: Session, now: datetime) -> int:
 
 
 def _reminded_today(session: Session, class_id: int, now: datetime) -> bool:
-    return session.scalars(
-        select(ClassReminder.id).where(ClassReminder.class_id == class_id,
-                                       ClassReminder.day == taipei_date(now))
-    ).first() is not None
+    return (
+        session.scalars(
+            select(ClassReminder.id).where(
+                ClassReminder.class_id == class_id, ClassReminder.day == taipei_date(now)
+            )
+        ).first()
+        is not None
+    )
 
 
 def _ask(ctx: Ctx, ident: Identity, data: str) -> None:
@@ -136,8 +169,9 @@ def _ask(ctx: Ctx, ident: Identity, data: str) -> None:
     if _reminded_today(ctx.session, cls.id, ctx.now):
         ctx.reply(m.text(text("progress.remind.already", cls=cls.code)))
         return
-    rows = items.class_progress(ctx.session, ctx.rules, cls.id, semester.academic_year,
-                                 semester.number)
+    rows = items.class_progress(
+        ctx.session, ctx.rules, cls.id, semester.academic_year, semester.number
+    )
     reach, unreachable = _targets(ctx.session, rows)
     if not reach:
         ctx.reply(m.text(text("progress.remind.none")))
@@ -147,25 +181,36 @@ def _ask(ctx: Ctx, ident: Identity, data: str) -> None:
         ctx.reply(m.text(text("progress.remind.over_quota", left=max(quota - used, 0), cost=cost)))
         return
     note = text("progress.remind.unreachable", count=unreachable) if unreachable else ""
-    body = text("progress.remind.confirm", reach=cost, cost=cost, used=used, quota=quota,
-                unreachable=note)
+    body = text(
+        "progress.remind.confirm", reach=cost, cost=cost, used=used, quota=quota, unreachable=note
+    )
     # The day rides in the signed reference: a confirmation replayed tomorrow sends nothing.
     ref = postback_refs.make(ctx.secret_key, REF_REMIND, [cls.id], taipei_date(ctx.now).toordinal())
-    ctx.reply(m.confirm(
-        body[:240], body[:240],
-        m.postback_action(text("progress.remind.yes"), f"{PREFIX}{SEND}:{ref}",
-                          display=text("progress.remind.yes")),
-        m.postback_action(text("progress.remind.no"), f"{PREFIX}{KEEP}",
-                          display=text("progress.remind.no")),
-    ))
+    ctx.reply(
+        m.confirm(
+            body[:240],
+            body[:240],
+            m.postback_action(
+                text("progress.remind.yes"),
+                f"{PREFIX}{SEND}:{ref}",
+                display=text("progress.remind.yes"),
+            ),
+            m.postback_action(
+                text("progress.remind.no"), f"{PREFIX}{KEEP}", display=text("progress.remind.no")
+            ),
+        )
+    )
 
 
 def reminder_message(
     ctx: Ctx, cls: SchoolClass, semester: Semester, teacher: str
 ) -> dict[str, Any]:
     try:
-        end = format_date(ctx.rules.window("upload", semester.academic_year, semester.number,
-                                           grade=cls.grade).last_day)
+        end = format_date(
+            ctx.rules.window(
+                "upload", semester.academic_year, semester.number, grade=cls.grade
+            ).last_day
+        )
     except NotConfigured:
         end = format_date(semester.end)
     limit = ctx.rules.limit_for(COURSE_OUTCOME, "uploads_per_semester")
@@ -191,23 +236,35 @@ def _send(ctx: Ctx, ident: Identity, data: str) -> None:
     if _reminded_today(ctx.session, cls.id, ctx.now):
         ctx.reply(m.text(text("progress.remind.already", cls=cls.code)))
         return
-    rows = items.class_progress(ctx.session, ctx.rules, cls.id, semester.academic_year,
-                                 semester.number)
+    rows = items.class_progress(
+        ctx.session, ctx.rules, cls.id, semester.academic_year, semester.number
+    )
     reach, _ = _targets(ctx.session, rows)
     if not reach:
         ctx.reply(m.text(text("progress.remind.none")))
         return
     used, quota = _month_used(ctx.session, ctx.now), ctx.rules.monthly_quota
     if used + len(reach) > quota:
-        ctx.reply(m.text(text("progress.remind.over_quota", left=max(quota - used, 0),
-                              cost=len(reach))))
+        ctx.reply(
+            m.text(text("progress.remind.over_quota", left=max(quota - used, 0), cost=len(reach)))
+        )
         return
-    ctx.outbox.multicast(reach, [reminder_message(ctx, cls, semester, ident.staff.name)],
-                         purpose="class_reminder", priority=NORMAL,
-                         not_before=ctx.rules.next_send_time(ctx.now))
-    ctx.session.add(ClassReminder(class_id=cls.id, staff_id=ident.staff.id,
-                                  day=taipei_date(ctx.now), sent_at=ctx.now,
-                                  recipients=len(reach)))
+    ctx.outbox.multicast(
+        reach,
+        [reminder_message(ctx, cls, semester, ident.staff.name)],
+        purpose="class_reminder",
+        priority=NORMAL,
+        not_before=ctx.rules.next_send_time(ctx.now),
+    )
+    ctx.session.add(
+        ClassReminder(
+            class_id=cls.id,
+            staff_id=ident.staff.id,
+            day=taipei_date(ctx.now),
+            sent_at=ctx.now,
+            recipients=len(reach),
+        )
+    )
     ctx.session.flush()
     ctx.reply(m.text(text("progress.remind.sent", count=len(reach), cost=len(reach))))
 

@@ -22,13 +22,23 @@ def on_console(ctx: Ctx, ident: Identity, inp: Input) -> None:
         ctx.reply(m.text(text("console.chat.no_role")))
         return
     try:
-        url = access.issue_link(ctx.session, ident.staff.id, ctx.now, ctx.public_base_url,
-                                line_account_id=ctx.account.id)
+        url = access.issue_link(
+            ctx.session,
+            ident.staff.id,
+            ctx.now,
+            ctx.public_base_url,
+            line_account_id=ctx.account.id,
+        )
     except access.RateLimited as limited:
         ctx.reply(m.text(text("console.chat.limited", minutes=limited.minutes)))
         return
-    ctx.reply(m.buttons(text("console.chat.alt"), text("console.chat.link"),
-                        [m.uri_action(text("console.chat.button"), url)]))
+    ctx.reply(
+        m.buttons(
+            text("console.chat.alt"),
+            text("console.chat.link"),
+            [m.uri_action(text("console.chat.button"), url)],
+        )
+    )
 
 
 def register(desk: FrontDesk) -> None:

@@ -87,13 +87,18 @@ DEFAULT_START = "13:00"
 def _load(conv: Conversation, record: Consultation) -> None:
     start, end = taipei(record.starts_at), taipei(record.ends_at)
     conv.data.update(
-        editing=record.id, review=True, kind=record.kind,
-        class_id=record.class_id or (record.participants[0].student.class_id
-                                     if record.participants else None),
+        editing=record.id,
+        review=True,
+        kind=record.kind,
+        class_id=record.class_id
+        or (record.participants[0].student.class_id if record.participants else None),
         whole=record.class_id is not None,
         students=[p.student_id for p in record.participants],
-        date=start.date().isoformat(), start=f"{start:%H:%M}", end=f"{end:%H:%M}",
-        place=record.place, content=record.content,
+        date=start.date().isoformat(),
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+        place=record.place,
+        content=record.content,
         files=[a.file_id for a in record.attachments],
     )
 
@@ -144,10 +149,11 @@ def _kind_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
 def _kind_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     chosen: str | None = None
     if inp.kind == "postback" and inp.data.startswith(KIND_PICK):
-        chosen = inp.data[len(KIND_PICK):]
+        chosen = inp.data[len(KIND_PICK) :]
     elif inp.kind == "text":
-        chosen = next((k for k in records.KINDS
-                       if inp.word in (_kind_label(k), _kind_label(k)[:2])), None)
+        chosen = next(
+            (k for k in records.KINDS if inp.word in (_kind_label(k), _kind_label(k)[:2])), None
+        )
     if chosen not in records.KINDS:
         ctx.reply(m.text(text("records.consult.pick_kind")))
         return KIND
@@ -172,12 +178,17 @@ def _after_class(conv: Conversation) -> str:
 def _class_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     staff = _consultant(ctx)
     classes = records.advised_classes(ctx.session, staff.id) if staff else []
-    quick: list[Any] = [(c.code, "postback", f"{CLASS_PICK}{c.id}")
-                        for c in classes[:MAX_QUICK_CLASSES]]
+    quick: list[Any] = [
+        (c.code, "postback", f"{CLASS_PICK}{c.id}") for c in classes[:MAX_QUICK_CLASSES]
+    ]
     codes = "、".join(c.code for c in classes)
     example = classes[0].code if classes else "101"
-    return [m.text(text("records.consult.ask_class", classes=codes, example=example),
-                   quick=quick + CANCEL_QUICK)]
+    return [
+        m.text(
+            text("records.consult.ask_class", classes=codes, example=example),
+            quick=quick + CANCEL_QUICK,
+        )
+    ]
 
 
 def _class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -188,7 +199,7 @@ def _class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     found: SchoolClass | None = None
     code = ""
     if inp.kind == "postback" and inp.data.startswith(CLASS_PICK):
-        raw = inp.data[len(CLASS_PICK):]
+        raw = inp.data[len(CLASS_PICK) :]
         found = ctx.session.get(SchoolClass, int(raw)) if raw.isdigit() else None
     elif inp.kind == "text":
         code = unicodedata.normalize("NFKC", inp.word).removesuffix("班").strip()
@@ -209,11 +220,16 @@ def _class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def _who_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     school_class = _draft_class(ctx, conv)
-    quick: list[Any] = [(text("records.consult.button_whole"), "postback", WHOLE),
-                        (text("records.consult.button_pick"), "postback", PICK)]
-    return [m.text(text("records.consult.ask_who",
-                        code=school_class.code if school_class else "?"),
-                   quick=quick + CANCEL_QUICK)]
+    quick: list[Any] = [
+        (text("records.consult.button_whole"), "postback", WHOLE),
+        (text("records.consult.button_pick"), "postback", PICK),
+    ]
+    return [
+        m.text(
+            text("records.consult.ask_who", code=school_class.code if school_class else "?"),
+            quick=quick + CANCEL_QUICK,
+        )
+    ]
 
 
 def _who_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -223,8 +239,7 @@ def _who_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if inp.data == WHOLE or (inp.kind == "text" and inp.word in WHOLE_WORDS):
         students = records.class_students(ctx.session, school_class.id)
         if not students:
-            ctx.reply(m.text(text("records.consult.no_students_in_class",
-                                  code=school_class.code)))
+            ctx.reply(m.text(text("records.consult.no_students_in_class", code=school_class.code)))
             return CLASS
         conv.data.update(whole=True, students=[s.id for s in students])
         return _or_review(conv, DATE)
@@ -243,11 +258,14 @@ def _students_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if school_class is None:
         return [m.text(text("records.consult.no_students_in_class", code="?"))]
     students = records.class_students(ctx.session, school_class.id)
-    roster = "\n".join(text("records.consult.roster_line", seat=_seat(s), name=s.name)
-                       for s in students) or text("records.consult.no_students_in_class",
-                                                  code=school_class.code)
-    key = "records.consult.ask_students_individual" if conv.data.get("kind") == INDIVIDUAL \
+    roster = "\n".join(
+        text("records.consult.roster_line", seat=_seat(s), name=s.name) for s in students
+    ) or text("records.consult.no_students_in_class", code=school_class.code)
+    key = (
+        "records.consult.ask_students_individual"
+        if conv.data.get("kind") == INDIVIDUAL
         else "records.consult.ask_students_group"
+    )
     body = split_for_line(text(key, code=school_class.code, roster=roster), max_parts=1)[0]
     return [m.text(body, quick=CANCEL_QUICK)]
 
@@ -279,10 +297,14 @@ def _date_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     current = conv.data.get("date")
     shown = format_date(date.fromisoformat(current)) if current else None
     ask = text("records.consult.ask_date", example=format_date(today)) + _current(conv, shown)
-    action = m.datetime_action(text("records.consult.button_date"), DATE_PICKED, mode="date",
-                               initial=current or today.isoformat(),
-                               minimum=(today - timedelta(days=EARLIEST_DAYS)).isoformat(),
-                               maximum=today.isoformat())
+    action = m.datetime_action(
+        text("records.consult.button_date"),
+        DATE_PICKED,
+        mode="date",
+        initial=current or today.isoformat(),
+        minimum=(today - timedelta(days=EARLIEST_DAYS)).isoformat(),
+        maximum=today.isoformat(),
+    )
     return [m.with_quick_reply(m.buttons(ask, ask, [action]), CANCEL_QUICK)]
 
 
@@ -317,15 +339,17 @@ def _picked_time(inp: Input) -> time | None:
 
 
 def _time_prompt(ask: str, initial: str) -> list[dict[str, Any]]:
-    action = m.datetime_action(text("records.consult.button_time"), TIME_PICKED, mode="time",
-                               initial=initial)
+    action = m.datetime_action(
+        text("records.consult.button_time"), TIME_PICKED, mode="time", initial=initial
+    )
     return [m.with_quick_reply(m.buttons(ask, ask, [action]), CANCEL_QUICK)]
 
 
 def _start_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     current = conv.data.get("start")
-    return _time_prompt(text("records.consult.ask_start") + _current(conv, current),
-                        current or DEFAULT_START)
+    return _time_prompt(
+        text("records.consult.ask_start") + _current(conv, current), current or DEFAULT_START
+    )
 
 
 def _start_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -342,8 +366,9 @@ def _end_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     current = conv.data.get("end")
     if current and current <= start:
         current = None
-    return _time_prompt(text("records.consult.ask_end", start=start) + _current(conv, current),
-                        current or start)
+    return _time_prompt(
+        text("records.consult.ask_end", start=start) + _current(conv, current), current or start
+    )
 
 
 def _end_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -363,8 +388,13 @@ def _end_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _place_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
-    return [m.text(text("records.consult.ask_place", limit=records.PLACE_LIMIT)
-                   + _current(conv, conv.data.get("place")), quick=CANCEL_QUICK)]
+    return [
+        m.text(
+            text("records.consult.ask_place", limit=records.PLACE_LIMIT)
+            + _current(conv, conv.data.get("place")),
+            quick=CANCEL_QUICK,
+        )
+    ]
 
 
 def _place_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -373,16 +403,22 @@ def _place_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.consult.type_it")))
         return PLACE
     if len(place) > records.PLACE_LIMIT:
-        ctx.reply(m.text(text("records.consult.place_too_long", limit=records.PLACE_LIMIT,
-                              n=len(place))))
+        ctx.reply(
+            m.text(text("records.consult.place_too_long", limit=records.PLACE_LIMIT, n=len(place)))
+        )
         return PLACE
     conv.data["place"] = place
     return _or_review(conv, CONTENT)
 
 
 def _content_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
-    return [m.text(text("records.consult.ask_content", limit=records.CONTENT_LIMIT)
-                   + _current(conv, conv.data.get("content")), quick=CANCEL_QUICK)]
+    return [
+        m.text(
+            text("records.consult.ask_content", limit=records.CONTENT_LIMIT)
+            + _current(conv, conv.data.get("content")),
+            quick=CANCEL_QUICK,
+        )
+    ]
 
 
 def _content_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -392,8 +428,13 @@ def _content_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return CONTENT
     # Characters as people count them (each Chinese character is one).
     if len(content) > records.CONTENT_LIMIT:
-        ctx.reply(m.text(text("records.consult.content_too_long", limit=records.CONTENT_LIMIT,
-                              n=len(content))))
+        ctx.reply(
+            m.text(
+                text(
+                    "records.consult.content_too_long", limit=records.CONTENT_LIMIT, n=len(content)
+                )
+            )
+        )
         return CONTENT
     conv.data["content"] = content
     return _or_review(conv, FILES)
@@ -411,8 +452,12 @@ def _files_quick(conv: Conversation) -> list[Any]:
 
 def _files_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     files = _files_line(ctx, conv.data.get("files", []))
-    return [m.text(text("records.consult.ask_files", limit=records.MAX_ATTACHMENTS, files=files),
-                   quick=_files_quick(conv))]
+    return [
+        m.text(
+            text("records.consult.ask_files", limit=records.MAX_ATTACHMENTS, files=files),
+            quick=_files_quick(conv),
+        )
+    ]
 
 
 def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -423,32 +468,53 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return STAY
     if inp.kind in intake.CONTENT_MESSAGES:
         if len(files) >= records.MAX_ATTACHMENTS:
-            ctx.reply(m.text(text("records.consult.too_many_files",
-                                  limit=records.MAX_ATTACHMENTS), quick=_files_quick(conv)))
+            ctx.reply(
+                m.text(
+                    text("records.consult.too_many_files", limit=records.MAX_ATTACHMENTS),
+                    quick=_files_quick(conv),
+                )
+            )
             return STAY
         try:
             incoming = intake.receive(ctx, inp)
         except SQLAlchemyError:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever broke, the teacher hears it
-            ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("records.consult.file_kind"),
-                             quick=_files_quick(conv)))
+            ctx.reply(
+                m.text(
+                    intake.failure_text(exc) + "\n" + text("records.consult.file_kind"),
+                    quick=_files_quick(conv),
+                )
+            )
             return STAY
         if incoming.category != intake.DOCUMENT:
             ctx.reply(m.text(text("records.consult.file_kind"), quick=_files_quick(conv)))
             return STAY
         # Kept as received: the record stays at school, so the central caps do not apply.
         record = items.new_file_record(
-            ctx.session, incoming.stored.sha256, incoming.stored.size,
-            mime_of(incoming.kind) or "application/octet-stream", intake.DOCUMENT, None,
+            ctx.session,
+            incoming.stored.sha256,
+            incoming.stored.size,
+            mime_of(incoming.kind) or "application/octet-stream",
+            intake.DOCUMENT,
+            None,
             ctx.now,
-            incoming.display_name or text(
-                "records.consult.photo_default_name" if incoming.is_photo
-                else "records.consult.file_default_name", n=len(files) + 1))
+            incoming.display_name
+            or text(
+                "records.consult.photo_default_name"
+                if incoming.is_photo
+                else "records.consult.file_default_name",
+                n=len(files) + 1,
+            ),
+        )
         files.append(record.id)
         conv.data["files"] = files
-        ctx.reply(m.text(text("records.consult.file_kept", name=record.display_name,
-                              n=len(files)), quick=_files_quick(conv)))
+        ctx.reply(
+            m.text(
+                text("records.consult.file_kept", name=record.display_name, n=len(files)),
+                quick=_files_quick(conv),
+            )
+        )
         return STAY
     if inp.data == CLEAR:
         conv.data["files"] = []
@@ -464,9 +530,13 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 # --- confirmation -----------------------------------------------------------------------------
 
 
-EDITS = (("students", "button_edit_students", KIND), ("when", "button_edit_when", DATE),
-         ("place", "button_edit_place", PLACE), ("content", "button_edit_content", CONTENT),
-         ("files", "button_edit_files", FILES))
+EDITS = (
+    ("students", "button_edit_students", KIND),
+    ("when", "button_edit_when", DATE),
+    ("place", "button_edit_place", PLACE),
+    ("content", "button_edit_content", CONTENT),
+    ("files", "button_edit_files", FILES),
+)
 
 
 def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
@@ -483,25 +553,39 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
         (text("records.consult.card_content"), conv.data.get("content", "")),
         (text("records.consult.card_files"), _files_line(ctx, conv.data.get("files", []))),
     ]
-    title = "records.consult.card_title_edit" if conv.data.get("editing") \
+    title = (
+        "records.consult.card_title_edit"
+        if conv.data.get("editing")
         else "records.consult.card_title"
+    )
     buttons = [postback_button(text("records.consult.button_save"), SAVE, primary=True)]
-    buttons += [postback_button(text(f"records.consult.{label}"), f"{EDIT}{key}")
-                for key, label, _state in EDITS]
+    buttons += [
+        postback_button(text(f"records.consult.{label}"), f"{EDIT}{key}")
+        for key, label, _state in EDITS
+    ]
     alt = text("records.consult.card_alt", date=day, students=_names(students, whole))
-    return [m.with_quick_reply(card(text(title), rows, buttons, alt=shorten(alt, 300)),
-                               [(text("records.consult.button_save"), "postback", SAVE),
-                                *CANCEL_QUICK])]
+    return [
+        m.with_quick_reply(
+            card(text(title), rows, buttons, alt=shorten(alt, 300)),
+            [(text("records.consult.button_save"), "postback", SAVE), *CANCEL_QUICK],
+        )
+    ]
 
 
 # What to ask again when the whole record is refused on saving.
-_RETRY = {"end_before_start": START, "place": PLACE, "content": CONTENT,
-          "no_students": STUDENTS, "individual_one": STUDENTS, "too_many_files": FILES}
+_RETRY = {
+    "end_before_start": START,
+    "place": PLACE,
+    "content": CONTENT,
+    "no_students": STUDENTS,
+    "individual_one": STUDENTS,
+    "too_many_files": FILES,
+}
 
 
 def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if inp.kind == "postback" and inp.data.startswith(EDIT):
-        wanted = inp.data[len(EDIT):]
+        wanted = inp.data[len(EDIT) :]
         for key, _label, state in EDITS:
             if key == wanted:
                 return state
@@ -516,33 +600,53 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if times is None:
         return DATE
     entry = records.ConsultationInput(
-        kind=conv.data.get("kind", GROUP), student_ids=[int(i) for i in conv.data["students"]],
-        starts_at=times[0], ends_at=times[1], place=conv.data.get("place", ""),
+        kind=conv.data.get("kind", GROUP),
+        student_ids=[int(i) for i in conv.data["students"]],
+        starts_at=times[0],
+        ends_at=times[1],
+        place=conv.data.get("place", ""),
         content=conv.data.get("content", ""),
         class_id=int(conv.data["class_id"]) if conv.data.get("whole") else None,
         file_ids=[int(i) for i in conv.data.get("files", [])],
     )
     editing = conv.data.get("editing")
     try:
-        record = records.save_consultation(ctx.session, ctx.rules, staff.id, entry, ctx.now,
-                                           consultation_id=int(editing) if editing else None)
+        record = records.save_consultation(
+            ctx.session,
+            ctx.rules,
+            staff.id,
+            entry,
+            ctx.now,
+            consultation_id=int(editing) if editing else None,
+        )
     except RecordError as exc:
         key = f"records.consult.error.{exc.reason}"
-        ctx.reply(m.text(text(key, **exc.values) if key in TEXTS
-                         else text("records.consult.error.other")))
+        ctx.reply(
+            m.text(text(key, **exc.values) if key in TEXTS else text("records.consult.error.other"))
+        )
         return _RETRY.get(exc.reason, END)
     students = [p.student for p in record.participants]
     say = "records.consult.corrected" if editing else "records.consult.saved"
-    ctx.reply(m.text(text(say, date=format_date(record.starts_at),
-                          time=_time_range(record.starts_at, record.ends_at),
-                          students=_names(students, record.school_class)),
-                     quick=[("新增諮詢紀錄", "新增諮詢紀錄"), ("我的諮詢紀錄", "我的諮詢紀錄")]))
+    ctx.reply(
+        m.text(
+            text(
+                say,
+                date=format_date(record.starts_at),
+                time=_time_range(record.starts_at, record.ends_at),
+                students=_names(students, record.school_class),
+            ),
+            quick=[("新增諮詢紀錄", "新增諮詢紀錄"), ("我的諮詢紀錄", "我的諮詢紀錄")],
+        )
+    )
     return END
 
 
 def _on_cancel(ctx: Ctx, conv: Conversation) -> str:
-    return "records.consult.edit_cancelled" if conv.data.get("editing") \
+    return (
+        "records.consult.edit_cancelled"
+        if conv.data.get("editing")
         else "records.consult.cancelled"
+    )
 
 
 def _steps() -> dict[str, Step]:
@@ -557,12 +661,13 @@ def _steps() -> dict[str, Step]:
         END_TIME: step(typed, _end_run, _end_prompt),
         PLACE: step("text", _place_run, _place_prompt),
         CONTENT: step("text", _content_run, _content_prompt),
-        FILES: step(("image", "video", "audio", "file", "postback", "text"), _files_run,
-                    _files_prompt),
+        FILES: step(
+            ("image", "video", "audio", "file", "postback", "text"), _files_run, _files_prompt
+        ),
         CONFIRM: step(typed, _confirm_run, _confirm_prompt),
     }
 
 
-CONSULTATION_FLOW = Flow(name=FLOW, steps=_steps(), begin=_begin, on_cancel=_on_cancel,
-                         help_key="records.consult.help")
-
+CONSULTATION_FLOW = Flow(
+    name=FLOW, steps=_steps(), begin=_begin, on_cancel=_on_cancel, help_key="records.consult.help"
+)

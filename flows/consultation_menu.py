@@ -72,64 +72,110 @@ def _attachment_links(ctx: Ctx, record: Consultation, viewer: tuple[str, int]) -
     return [file_link(ctx, None, a.file_id, viewer, ctx.now) for a in record.attachments]
 
 
-def _record_bubble(record: Consultation, editable: bool,
-                   links: list[str] | None = None) -> dict[str, Any]:
+def _record_bubble(
+    record: Consultation, editable: bool, links: list[str] | None = None
+) -> dict[str, Any]:
     students = [p.student for p in record.participants]
     lines: list[dict[str, Any]] = [
         {"type": "text", "text": _kind_label(record.kind), "size": "xs", "color": "#888888"},
-        {"type": "text", "weight": "bold", "size": "md", "wrap": True,
-         "text": f"{format_date(record.starts_at)} "
-                 f"{_time_range(record.starts_at, record.ends_at)}"},
-        {"type": "text", "text": _names(students, record.school_class), "size": "sm",
-         "wrap": True},
-        {"type": "text", "text": text("records.consult.place_line", place=record.place),
-         "size": "sm", "wrap": True, "color": "#555555"},
-        {"type": "text", "text": shorten(record.content, CONTENT_PREVIEW), "size": "sm",
-         "wrap": True, "margin": "md"},
+        {
+            "type": "text",
+            "weight": "bold",
+            "size": "md",
+            "wrap": True,
+            "text": f"{format_date(record.starts_at)} "
+            f"{_time_range(record.starts_at, record.ends_at)}",
+        },
+        {"type": "text", "text": _names(students, record.school_class), "size": "sm", "wrap": True},
+        {
+            "type": "text",
+            "text": text("records.consult.place_line", place=record.place),
+            "size": "sm",
+            "wrap": True,
+            "color": "#555555",
+        },
+        {
+            "type": "text",
+            "text": shorten(record.content, CONTENT_PREVIEW),
+            "size": "sm",
+            "wrap": True,
+            "margin": "md",
+        },
     ]
     if record.attachments:
-        lines.append({"type": "text", "size": "xs", "color": "#888888", "margin": "sm",
-                      "text": text("records.consult.files_count", n=len(record.attachments))})
-    bubble: dict[str, Any] = {"type": "bubble", "size": "kilo",
-                              "body": {"type": "box", "layout": "vertical", "contents": lines}}
+        lines.append(
+            {
+                "type": "text",
+                "size": "xs",
+                "color": "#888888",
+                "margin": "sm",
+                "text": text("records.consult.files_count", n=len(record.attachments)),
+            }
+        )
+    bubble: dict[str, Any] = {
+        "type": "bubble",
+        "size": "kilo",
+        "body": {"type": "box", "layout": "vertical", "contents": lines},
+    }
     buttons = [
-        {"type": "button", "style": "link", "height": "sm",
-         "action": m.uri_action(text("records.consult.button_file", n=n), url)}
+        {
+            "type": "button",
+            "style": "link",
+            "height": "sm",
+            "action": m.uri_action(text("records.consult.button_file", n=n), url),
+        }
         for n, url in enumerate((links or [])[:MAX_LINKED_FILES], start=1)
     ]
     if editable:
         buttons.append(
-            postback_button(text("records.consult.button_edit"), f"{PREFIX}{EDIT_RECORD}{record.id}"))
+            postback_button(
+                text("records.consult.button_edit"), f"{PREFIX}{EDIT_RECORD}{record.id}"
+            )
+        )
     if buttons:
         bubble["footer"] = {"type": "box", "layout": "vertical", "contents": buttons}
     return bubble
 
 
 def show_own_records(ctx: Ctx, staff: Staff, page: int) -> None:
-    found, total = records.consultations_by(ctx.session, staff.id, offset=page * PER_PAGE,
-                                            limit=PER_PAGE)
+    found, total = records.consultations_by(
+        ctx.session, staff.id, offset=page * PER_PAGE, limit=PER_PAGE
+    )
     if total == 0:
-        ctx.reply(m.text(text("records.consult.list_empty"),
-                         quick=[("新增諮詢紀錄", "新增諮詢紀錄")]))
+        ctx.reply(
+            m.text(text("records.consult.list_empty"), quick=[("新增諮詢紀錄", "新增諮詢紀錄")])
+        )
         return
     pages = (total + PER_PAGE - 1) // PER_PAGE
     if not found:
         page = pages - 1
-        found, _ = records.consultations_by(ctx.session, staff.id, offset=page * PER_PAGE,
-                                            limit=PER_PAGE)
-    carousel = m.flex(text("records.consult.list_alt", n=total),
-                      m.carousel([
-                          _record_bubble(r, editable=True, links=_attachment_links(
-                              ctx, r, (items.VIEWER_STAFF, staff.id)))
-                          for r in found]))
+        found, _ = records.consultations_by(
+            ctx.session, staff.id, offset=page * PER_PAGE, limit=PER_PAGE
+        )
+    carousel = m.flex(
+        text("records.consult.list_alt", n=total),
+        m.carousel(
+            [
+                _record_bubble(
+                    r,
+                    editable=True,
+                    links=_attachment_links(ctx, r, (items.VIEWER_STAFF, staff.id)),
+                )
+                for r in found
+            ]
+        ),
+    )
     quick = _page_quick(f"{PREFIX}{LIST}", page, pages) + [("新增諮詢紀錄", "新增諮詢紀錄")]
-    ctx.reply(m.text(text("records.consult.list_head", total=total, page=page + 1, pages=pages)),
-              m.with_quick_reply(carousel, quick))
+    ctx.reply(
+        m.text(text("records.consult.list_head", total=total, page=page + 1, pages=pages)),
+        m.with_quick_reply(carousel, quick),
+    )
 
 
 def show_student_records(ctx: Ctx, student: Student, page: int) -> None:
-    found, total = records.consultations_of_student(ctx.session, student.id,
-                                                    offset=page * PER_PAGE, limit=PER_PAGE)
+    found, total = records.consultations_of_student(
+        ctx.session, student.id, offset=page * PER_PAGE, limit=PER_PAGE
+    )
     if total == 0:
         ctx.reply(m.text(text("records.consult.student_empty")))
         return
@@ -137,13 +183,23 @@ def show_student_records(ctx: Ctx, student: Student, page: int) -> None:
     entries = []
     for record in found:
         links = _attachment_links(ctx, record, (items.VIEWER_STUDENT, student.id))
-        files = text("records.consult.student_files", n=len(links),
-                     links="\n".join(links)) if links else ""
-        entries.append(text(
-            "records.consult.student_item", date=format_date(record.starts_at),
-            time=_time_range(record.starts_at, record.ends_at), kind=_kind_label(record.kind),
-            teacher=record.consultant.name, place=record.place, content=record.content,
-            files=files))
+        files = (
+            text("records.consult.student_files", n=len(links), links="\n".join(links))
+            if links
+            else ""
+        )
+        entries.append(
+            text(
+                "records.consult.student_item",
+                date=format_date(record.starts_at),
+                time=_time_range(record.starts_at, record.ends_at),
+                kind=_kind_label(record.kind),
+                teacher=record.consultant.name,
+                place=record.place,
+                content=record.content,
+                files=files,
+            )
+        )
     head = text("records.consult.student_head", total=total, page=page + 1, pages=pages)
     body = split_for_line(head + "\n\n" + "\n\n".join(entries), max_parts=1)[0]
     quick = _page_quick(f"{PREFIX}{MINE}", page, pages)
@@ -156,18 +212,22 @@ def _menu(ctx: Ctx, staff: Staff) -> None:
         ctx.reply(m.text(text("records.consult.no_classes")))
         return
     _, total = records.consultations_by(ctx.session, staff.id, limit=1)
-    quick: list[Any] = [(text("records.consult.button_new"), "postback", f"{PREFIX}{NEW}"),
-                        (text("records.consult.button_list"), "postback", f"{PREFIX}{LIST}0"),
-                        (text("records.consult.button_courses"), "postback",
-                         f"{PREFIX}{COURSES}")]
+    quick: list[Any] = [
+        (text("records.consult.button_new"), "postback", f"{PREFIX}{NEW}"),
+        (text("records.consult.button_list"), "postback", f"{PREFIX}{LIST}0"),
+        (text("records.consult.button_courses"), "postback", f"{PREFIX}{COURSES}"),
+    ]
     codes = shorten("、".join(c.code for c in classes), 200)
     body = text("records.consult.menu", name=staff.name, classes=codes, count=total)
     # 附表二 四(二): a group consultation with each advised class at least once a year.
     year = academic_year_of(taipei_date(ctx.now))
     missing = records.classes_without_group_consultation(ctx.session, year, staff.id)
     if missing:
-        body += "\n" + text("school_rules.group.missing_mine", year=year, classes="、".join(
-            gap.school_class.code for gap in missing))
+        body += "\n" + text(
+            "school_rules.group.missing_mine",
+            year=year,
+            classes="、".join(gap.school_class.code for gap in missing),
+        )
     ctx.reply(m.text(body, quick=quick))
 
 
@@ -179,8 +239,10 @@ def on_group_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
         ctx.reply(m.text(text("school_rules.group.all_done", year=year)))
         return
     lines = [text("school_rules.group.head", year=year, count=len(missing))]
-    lines += [text("school_rules.group.line", cls=gap.school_class.code,
-                   name=gap.consultant.name) for gap in missing[:40]]
+    lines += [
+        text("school_rules.group.line", cls=gap.school_class.code, name=gap.consultant.name)
+        for gap in missing[:40]
+    ]
     ctx.reply(m.text("\n".join(lines)))
 
 
@@ -192,16 +254,23 @@ def _pick_class_for_courses(ctx: Ctx, staff: Staff) -> None:
     if len(classes) == 1:
         show_course_choices(ctx, staff, classes[0].id)
         return
-    quick: list[Any] = [(c.code, "postback", f"{PREFIX}{COURSES}:{c.id}")
-                        for c in classes[:MAX_QUICK_CLASSES]]
+    quick: list[Any] = [
+        (c.code, "postback", f"{PREFIX}{COURSES}:{c.id}") for c in classes[:MAX_QUICK_CLASSES]
+    ]
     ctx.reply(m.text(text("records.courses.pick_class"), quick=quick))
 
 
 def show_course_choices(ctx: Ctx, staff: Staff, class_id: int) -> None:
     school_class = ctx.session.get(SchoolClass, class_id)
     if school_class is None or not records.advises_class(ctx.session, staff.id, class_id):
-        ctx.reply(m.text(text("records.consult.not_advised_class",
-                              code=school_class.code if school_class else "?")))
+        ctx.reply(
+            m.text(
+                text(
+                    "records.consult.not_advised_class",
+                    code=school_class.code if school_class else "?",
+                )
+            )
+        )
         return
     term = items.current_term(ctx.rules, ctx.now)
     year = term.academic_year if term else records.term_of(ctx.rules, ctx.now).academic_year
@@ -213,10 +282,19 @@ def show_course_choices(ctx: Ctx, staff: Staff, class_id: int) -> None:
     lines = [text("records.courses.head", code=school_class.code, year=year, n=len(students))]
     for term_choices in choices:
         lines.append("")
-        lines.append(text("records.courses.term", year=term_choices.academic_year,
-                          semester=term_choices.semester))
-        lines.append(text("records.courses.common",
-                          subjects="、".join(term_choices.common) or text("records.courses.none")))
+        lines.append(
+            text(
+                "records.courses.term",
+                year=term_choices.academic_year,
+                semester=term_choices.semester,
+            )
+        )
+        lines.append(
+            text(
+                "records.courses.common",
+                subjects="、".join(term_choices.common) or text("records.courses.none"),
+            )
+        )
         if not term_choices.others:
             lines.append(text("records.courses.all_same"))
             continue
@@ -224,8 +302,14 @@ def show_course_choices(ctx: Ctx, staff: Staff, class_id: int) -> None:
         for student in students:
             extra = term_choices.others.get(student.id)
             if extra:
-                lines.append(text("records.courses.other_line", seat=_seat(student),
-                                  name=student.name, subjects="、".join(extra)))
+                lines.append(
+                    text(
+                        "records.courses.other_line",
+                        seat=_seat(student),
+                        name=student.name,
+                        subjects="、".join(extra),
+                    )
+                )
     parts = split_for_line("\n".join(lines), max_parts=4)
     ctx.reply(*[m.text(p) for p in parts])
 
@@ -320,7 +404,7 @@ def on_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
         if student is None:
             ctx.reply(m.text(text("desk.not_for_you")))
             return
-        show_student_records(ctx, student, _number(rest[len(MINE):]) or 0)
+        show_student_records(ctx, student, _number(rest[len(MINE) :]) or 0)
         return
     staff = _consultant(ctx)
     if staff is None:
@@ -328,7 +412,7 @@ def on_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
         return
     for data, whole, run in STAFF_BUTTONS:
         if rest == data if whole else rest.startswith(data):
-            if run(ctx, ident, inp, staff, rest[len(data):]):
+            if run(ctx, ident, inp, staff, rest[len(data) :]):
                 return
             break
     ctx.reply(m.text(text("desk.stale_button")))

@@ -70,8 +70,11 @@ def _names(students: list[Student], whole_class: SchoolClass | None) -> str:
     if whole_class is not None:
         return text("records.consult.students_whole", code=whole_class.code, n=len(students))
     names = "、".join(s.name for s in students[:MAX_NAMES])
-    key = "records.consult.students_some" if len(students) <= MAX_NAMES \
+    key = (
+        "records.consult.students_some"
+        if len(students) <= MAX_NAMES
         else "records.consult.students_more"
+    )
     return text(key, names=names, n=len(students))
 
 
@@ -83,8 +86,9 @@ def _files_line(ctx: Ctx, file_ids: list[int]) -> str:
     found = records.attachment_records(ctx.session, file_ids)
     if not found:
         return text("records.consult.files_none")
-    return "、".join(shorten(f.display_name or text("records.consult.file_unnamed"), 24)
-                    for f in found)
+    return "、".join(
+        shorten(f.display_name or text("records.consult.file_unnamed"), 24) for f in found
+    )
 
 
 def _draft_students(ctx: Ctx, conv: Conversation) -> list[Student]:
@@ -124,8 +128,9 @@ _TIME = re.compile(r"(\d{1,2})\s*[:：點时時]\s*(\d{1,2})?\s*分?")
 _TIME_DIGITS = re.compile(r"(\d{1,2})(\d{2})")
 
 
-def _pick_students(ctx: Ctx, staff: Staff, school_class: SchoolClass,
-                   words: str) -> tuple[list[Student], str | None]:
+def _pick_students(
+    ctx: Ctx, staff: Staff, school_class: SchoolClass, words: str
+) -> tuple[list[Student], str | None]:
     """The students the words name (seats in the class, or student numbers), or what is wrong."""
     by_seat = {s.seat_no: s for s in records.class_students(ctx.session, school_class.id)}
     chosen: dict[int, Student] = {}
@@ -145,12 +150,13 @@ def _pick_students(ctx: Ctx, staff: Staff, school_class: SchoolClass,
             student = by_seat.get(int(token))
         else:
             student = records.student_by_no(ctx.session, token)
-            if student is not None and not records.advises_student(ctx.session, staff.id,
-                                                                     student):
-                return [], text("records.consult.not_advised_student", name=student.name,
-                                no=student.student_no)
-            if student is not None and (student.status != records.ACTIVE_STATUS
-                                        or student.sealed_at is not None):
+            if student is not None and not records.advises_student(ctx.session, staff.id, student):
+                return [], text(
+                    "records.consult.not_advised_student", name=student.name, no=student.student_no
+                )
+            if student is not None and (
+                student.status != records.ACTIVE_STATUS or student.sealed_at is not None
+            ):
                 student = None
         if student is None:
             unknown.append(token)
@@ -173,5 +179,3 @@ def parse_time(words: str) -> time | None:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
     return time(hour, minute)
-
-

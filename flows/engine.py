@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.store import Conversation, ConversationStore
-from catalogue import text
 
 END = "__end__"
 STAY = "__stay__"

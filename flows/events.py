@@ -68,8 +68,11 @@ def event_bubble(
         },
     ]
     if answer is not None or not ask:
-        key = {True: "schedule.briefing.answer_yes", False: "schedule.briefing.answer_no",
-               None: "schedule.briefing.answer_none"}[answer]
+        key = {
+            True: "schedule.briefing.answer_yes",
+            False: "schedule.briefing.answer_no",
+            None: "schedule.briefing.answer_none",
+        }[answer]
         body.append({"type": "text", "text": text(key), "size": "sm", "color": "#888888"})
     else:
         body.append(
@@ -84,18 +87,31 @@ def event_bubble(
             "layout": "horizontal",
             "spacing": "sm",
             "contents": [
-                {"type": "button", "style": "primary", "height": "sm",
-                 "action": m.postback_action(yes, rsvp_data(event.id, RSVP_YES), yes)},
-                {"type": "button", "style": "secondary", "height": "sm",
-                 "action": m.postback_action(no, rsvp_data(event.id, RSVP_NO), no)},
+                {
+                    "type": "button",
+                    "style": "primary",
+                    "height": "sm",
+                    "action": m.postback_action(yes, rsvp_data(event.id, RSVP_YES), yes),
+                },
+                {
+                    "type": "button",
+                    "style": "secondary",
+                    "height": "sm",
+                    "action": m.postback_action(no, rsvp_data(event.id, RSVP_NO), no),
+                },
             ],
         },
     }
 
 
 def event_notice(event: SchoolEvent) -> dict[str, Any]:
-    alt = text("schedule.event.alt", kind=kind_label(event.kind), title=event.title,
-               when=when_text(event.starts_at), place=event.place)
+    alt = text(
+        "schedule.event.alt",
+        kind=kind_label(event.kind),
+        title=event.title,
+        when=when_text(event.starts_at),
+        place=event.place,
+    )
     return m.flex(alt, event_bubble(event))
 
 
@@ -113,8 +129,12 @@ def _keys(ident: Identity) -> list[str]:
 def on_event_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
     """event:rsvp:<id>:yes|no — checked on the server: the event is open and the person invited."""
     parts = rest.split(":")
-    if len(parts) != 3 or parts[0] != "rsvp" or parts[2] not in (RSVP_YES, RSVP_NO) \
-            or not parts[1].isdigit():
+    if (
+        len(parts) != 3
+        or parts[0] != "rsvp"
+        or parts[2] not in (RSVP_YES, RSVP_NO)
+        or not parts[1].isdigit()
+    ):
         ctx.reply(m.text(text("desk.stale_button")))
         return
     event = ctx.session.get(SchoolEvent, int(parts[1]))
@@ -185,15 +205,21 @@ def on_notices(ctx: Ctx, ident: Identity, inp: Input) -> None:
     if not rows:
         ctx.reply(m.text(text("schedule.notice.none")))
         return
-    lines = [text("schedule.notice.item", date=format_short_date(r.created_at), body=r.body)
-             for r in rows]
+    lines = [
+        text("schedule.notice.item", date=format_short_date(r.created_at), body=r.body)
+        for r in rows
+    ]
     ctx.reply(m.text("\n".join([text("schedule.notice.header"), *lines])[:4900]))
 
 
 def register(desk: FrontDesk) -> None:
     desk.postback(EVENT_PREFIX, ALL_ROLES)(on_event_postback)
     # Students hear of their trainings by notice; offering 說明會 to them would only puzzle.
-    desk.command("briefing", ("說明會", "研習", "活動"), ALL_ROLES,
-                 offered=lambda ident: ident.student is None)(on_briefing)
+    desk.command(
+        "briefing",
+        ("說明會", "研習", "活動"),
+        ALL_ROLES,
+        offered=lambda ident: ident.student is None,
+    )(on_briefing)
     desk.command("todo", ("待辦",), (STAFF,))(on_todo)
     desk.command("notice", ("公告",), (STAFF,))(on_notices)

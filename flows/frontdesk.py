@@ -210,4 +210,3 @@ class FrontDesk:
     @staticmethod
     def _allowed(ident: Identity, command: Command) -> bool:
         return not command.roles or ident.has(*command.roles)
-

@@ -121,10 +121,12 @@ def _overview(ctx: Ctx, student: Student) -> str:
     lines = []
     for section in SECTIONS:
         body = rows[section].body if section in rows else ""
-        state = text("records.g12.overview_count", n=len(body)) if body \
+        state = (
+            text("records.g12.overview_count", n=len(body))
+            if body
             else text("records.g12.overview_empty")
-        lines.append(text("records.g12.overview_line", section=section_label(section),
-                          state=state))
+        )
+        lines.append(text("records.g12.overview_line", section=section_label(section), state=state))
     comments = records.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
     tail = text("records.g12.overview_comments", n=len(comments)) if comments else ""
     return text("records.g12.overview", lines="\n".join(lines), comments=tail)
@@ -142,9 +144,16 @@ def _section_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
 
 
 def _comment_lines(comments: list[DocumentComment]) -> str:
-    return "\n\n".join(text("records.g12.comment_line", teacher=c.author.name,
-                            document=document_label(c.document), date=format_date(c.created_at),
-                            body=c.body) for c in comments)
+    return "\n\n".join(
+        text(
+            "records.g12.comment_line",
+            teacher=c.author.name,
+            document=document_label(c.document),
+            date=format_date(c.created_at),
+            body=c.body,
+        )
+        for c in comments
+    )
 
 
 def _section_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -162,7 +171,7 @@ def _section_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return SECTION
     chosen: str | None = None
     if inp.kind == "postback" and inp.data.startswith(SECTION_PICK):
-        chosen = inp.data[len(SECTION_PICK):]
+        chosen = inp.data[len(SECTION_PICK) :]
     elif inp.kind == "text":
         chosen = next((s for s in SECTIONS if inp.word == section_label(s)), None)
     if chosen not in SECTIONS:
@@ -185,9 +194,16 @@ def _write_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if student is None:
         return [m.text(text("desk.not_for_you"))]
     section = _section(conv)
-    return [m.text(text(f"records.g12.ask.{section}", label=section_label(section),
-                        count=_count_line(ctx, student.id, section)),
-                   quick=_write_quick(ctx, student.id, section))]
+    return [
+        m.text(
+            text(
+                f"records.g12.ask.{section}",
+                label=section_label(section),
+                count=_count_line(ctx, student.id, section),
+            ),
+            quick=_write_quick(ctx, student.id, section),
+        )
+    ]
 
 
 def _write_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -202,19 +218,30 @@ def _write_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if inp.data == SECTIONS_BACK:
         return SECTION
     if inp.kind != "text":
-        ctx.reply(m.text(text("records.g12.type_it"), quick=_write_quick(ctx, student.id,
-                                                                          section)))
+        ctx.reply(m.text(text("records.g12.type_it"), quick=_write_quick(ctx, student.id, section)))
         return STAY
     try:
         row = records.append_text(ctx.session, student.id, section, inp.text, ctx.now)
     except RecordError as exc:
         key = f"records.g12.error.{exc.reason}"
-        ctx.reply(m.text(text(key, **exc.values) if key in TEXTS else text("records.g12.type_it"),
-                         quick=_write_quick(ctx, student.id, section)))
+        ctx.reply(
+            m.text(
+                text(key, **exc.values) if key in TEXTS else text("records.g12.type_it"),
+                quick=_write_quick(ctx, student.id, section),
+            )
+        )
         return STAY
-    ctx.reply(m.text(text("records.g12.added", label=section_label(section), n=len(row.body),
-                          limit=records.SECTION_LIMITS[section]),
-                     quick=_write_quick(ctx, student.id, section)))
+    ctx.reply(
+        m.text(
+            text(
+                "records.g12.added",
+                label=section_label(section),
+                n=len(row.body),
+                limit=records.SECTION_LIMITS[section],
+            ),
+            quick=_write_quick(ctx, student.id, section),
+        )
+    )
     return STAY
 
 
@@ -235,11 +262,14 @@ def _preview_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     quick: list[Any] = [(text("records.g12.button_more"), "postback", MORE)]
     if body:
         quick.append((text("records.g12.button_erase"), "postback", ERASE))
-    quick += [(text("records.g12.button_sections"), "postback", SECTIONS_BACK),
-              (text("records.g12.button_finish"), "postback", FINISH)]
+    quick += [
+        (text("records.g12.button_sections"), "postback", SECTIONS_BACK),
+        (text("records.g12.button_finish"), "postback", FINISH),
+    ]
     if not body:
-        return [m.text(text("records.g12.preview_empty", label=section_label(section)),
-                       quick=quick)]
+        return [
+            m.text(text("records.g12.preview_empty", label=section_label(section)), quick=quick)
+        ]
     heading = text("records.g12.preview_head", label=section_label(section), n=len(body))
     return _preview_messages(heading, body, quick)
 
@@ -261,11 +291,20 @@ def _preview_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _clear_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     label = section_label(_section(conv))
     question = text("records.g12.erase_question", label=label)
-    return [m.confirm(question, question,
-                      m.postback_action(text("records.g12.button_erase_sure"), ERASE_SURE,
-                                        text("records.g12.button_erase_sure")),
-                      m.postback_action(text("records.g12.button_keep"), KEEP,
-                                        text("records.g12.button_keep")))]
+    return [
+        m.confirm(
+            question,
+            question,
+            m.postback_action(
+                text("records.g12.button_erase_sure"),
+                ERASE_SURE,
+                text("records.g12.button_erase_sure"),
+            ),
+            m.postback_action(
+                text("records.g12.button_keep"), KEEP, text("records.g12.button_keep")
+            ),
+        )
+    ]
 
 
 def _clear_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -286,15 +325,21 @@ def _student_steps() -> dict[str, Step]:
     typed = ("postback", "text")
     return {
         SECTION: step(typed, _section_run, _section_prompt),
-        WRITE: step(typed + ("image", "video", "audio", "file", "sticker"), _write_run,
-                    _write_prompt),
+        WRITE: step(
+            typed + ("image", "video", "audio", "file", "sticker"), _write_run, _write_prompt
+        ),
         PREVIEW: step(typed, _preview_run, _preview_prompt),
         CLEAR: step(typed, _clear_run, _clear_prompt),
     }
 
 
-WRITE_FLOW = Flow(name=FLOW, steps=_student_steps(), begin=_begin, on_cancel=_on_cancel,
-                  help_key="records.g12.help")
+WRITE_FLOW = Flow(
+    name=FLOW,
+    steps=_student_steps(),
+    begin=_begin,
+    on_cancel=_on_cancel,
+    help_key="records.g12.help",
+)
 
 
 # --- reading and commenting (homeroom teachers, counselling office) ---------------------------
@@ -329,10 +374,15 @@ def _review_student(ctx: Ctx, conv: Conversation) -> Student | None:
 def _r_class_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     staff = _staff(ctx)
     classes = records.reviewable_classes(ctx.session, staff) if staff is not None else []
-    quick: list[Any] = [(c.code, "postback", f"{R_CLASS_PICK}{c.id}")
-                        for c in classes[:MAX_QUICK_CLASSES]]
-    return [m.text(text("records.g12.ask_class", classes="、".join(c.code for c in classes)),
-                   quick=quick + CANCEL_QUICK)]
+    quick: list[Any] = [
+        (c.code, "postback", f"{R_CLASS_PICK}{c.id}") for c in classes[:MAX_QUICK_CLASSES]
+    ]
+    return [
+        m.text(
+            text("records.g12.ask_class", classes="、".join(c.code for c in classes)),
+            quick=quick + CANCEL_QUICK,
+        )
+    ]
 
 
 def _r_class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -342,7 +392,7 @@ def _r_class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     allowed = {c.id: c for c in records.reviewable_classes(ctx.session, staff)}
     found: SchoolClass | None = None
     if inp.kind == "postback" and inp.data.startswith(R_CLASS_PICK):
-        raw = inp.data[len(R_CLASS_PICK):]
+        raw = inp.data[len(R_CLASS_PICK) :]
         found = allowed.get(int(raw)) if raw.isdigit() else None
     elif inp.kind == "text":
         code = unicodedata.normalize("NFKC", inp.word).removesuffix("班").strip()
@@ -359,9 +409,15 @@ def _student_status(ctx: Ctx, student: Student) -> str:
     auto = rows.get(AUTOBIOGRAPHY)
     plan_done = sum(1 for s in PLAN_SECTIONS if s in rows and rows[s].body)
     comments = len(records.comments_on(ctx.session, student.id, limit=100))
-    return text("records.g12.student_line", seat=f"{student.seat_no or 0:02d}", name=student.name,
-                auto=len(auto.body) if auto else 0, plan=plan_done, total=len(PLAN_SECTIONS),
-                comments=comments)
+    return text(
+        "records.g12.student_line",
+        seat=f"{student.seat_no or 0:02d}",
+        name=student.name,
+        auto=len(auto.body) if auto else 0,
+        plan=plan_done,
+        total=len(PLAN_SECTIONS),
+        comments=comments,
+    )
 
 
 def _r_student_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
@@ -369,8 +425,9 @@ def _r_student_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if school_class is None:
         return [m.text(text("records.g12.unknown_class"))]
     students = records.class_students(ctx.session, school_class.id)
-    listing = "\n".join(_student_status(ctx, s) for s in students) \
-        or text("records.g12.no_students")
+    listing = "\n".join(_student_status(ctx, s) for s in students) or text(
+        "records.g12.no_students"
+    )
     body = text("records.g12.ask_student", code=school_class.code, listing=listing)
     return [m.text(split_for_line(body, max_parts=1)[0], quick=CANCEL_QUICK)]
 
@@ -383,8 +440,14 @@ def _r_student_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     word = unicodedata.normalize("NFKC", inp.word).removesuffix("號")
     student: Student | None = None
     if word.isdigit() and len(word) <= 2:
-        student = next((s for s in records.class_students(ctx.session, school_class.id)
-                        if s.seat_no == int(word)), None)
+        student = next(
+            (
+                s
+                for s in records.class_students(ctx.session, school_class.id)
+                if s.seat_no == int(word)
+            ),
+            None,
+        )
     elif word:
         student = records.student_by_no(ctx.session, word)
     if student is None:
@@ -403,8 +466,11 @@ def document_text(ctx: Ctx, student_id: int, document: str) -> str:
     if document == AUTOBIOGRAPHY:
         row = rows.get(AUTOBIOGRAPHY)
         return row.body if row else ""
-    parts = [f"【{section_label(s)}】\n{rows[s].body}" for s in PLAN_SECTIONS
-             if s in rows and rows[s].body]
+    parts = [
+        f"【{section_label(s)}】\n{rows[s].body}"
+        for s in PLAN_SECTIONS
+        if s in rows and rows[s].body
+    ]
     return "\n\n".join(parts)
 
 
@@ -416,28 +482,44 @@ def _r_view_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     other = STUDY_PLAN if document == AUTOBIOGRAPHY else AUTOBIOGRAPHY
     quick: list[Any] = [
         (text("records.g12.button_comment"), "postback", R_COMMENT_TAP),
-        (text("records.g12.button_view", document=document_label(other)), "postback",
-         f"{R_DOC}{other}"),
+        (
+            text("records.g12.button_view", document=document_label(other)),
+            "postback",
+            f"{R_DOC}{other}",
+        ),
         (text("records.g12.button_other_student"), "postback", R_STUDENTS),
         (text("records.g12.button_finish"), "postback", R_END),
     ]
     body = document_text(ctx, student.id, document)
     rows = records.document_sections(ctx.session, student.id)
-    written = records.last_written({k: v for k, v in rows.items()
-                                    if records.document_of(k) == document})
+    written = records.last_written(
+        {k: v for k, v in rows.items() if records.document_of(k) == document}
+    )
     comments = records.comments_on(ctx.session, student.id, (document,), limit=COMMENTS_SHOWN)
     if not body:
-        return [m.text(text("records.g12.review_empty", name=student.name,
-                            document=document_label(document)), quick=quick)]
-    heading = text("records.g12.review_head", name=student.name, where=student.class_seat,
-                   document=document_label(document), n=len(body),
-                   date=format_date(written) if written else "—", comments=len(comments))
+        return [
+            m.text(
+                text(
+                    "records.g12.review_empty", name=student.name, document=document_label(document)
+                ),
+                quick=quick,
+            )
+        ]
+    heading = text(
+        "records.g12.review_head",
+        name=student.name,
+        where=student.class_seat,
+        document=document_label(document),
+        n=len(body),
+        date=format_date(written) if written else "—",
+        comments=len(comments),
+    )
     return _preview_messages(heading, body, quick)
 
 
 def _r_view_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
-    if inp.data.startswith(R_DOC) and inp.data[len(R_DOC):] in records.DOCUMENTS:
-        conv.data["document"] = inp.data[len(R_DOC):]
+    if inp.data.startswith(R_DOC) and inp.data[len(R_DOC) :] in records.DOCUMENTS:
+        conv.data["document"] = inp.data[len(R_DOC) :]
         return R_VIEW
     if inp.data == R_COMMENT_TAP:
         return R_COMMENT
@@ -453,9 +535,17 @@ def _r_view_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _r_comment_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     student = _review_student(ctx, conv)
     document = conv.data.get("document", AUTOBIOGRAPHY)
-    return [m.text(text("records.g12.ask_comment", name=student.name if student else "",
-                        document=document_label(document), limit=records.COMMENT_LIMIT),
-                   quick=CANCEL_QUICK)]
+    return [
+        m.text(
+            text(
+                "records.g12.ask_comment",
+                name=student.name if student else "",
+                document=document_label(document),
+                limit=records.COMMENT_LIMIT,
+            ),
+            quick=CANCEL_QUICK,
+        )
+    ]
 
 
 def _r_comment_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -469,11 +559,15 @@ def _r_comment_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         records.add_comment(ctx.session, staff, student, document, inp.text, ctx.now)
     except RecordError as exc:
         key = f"records.g12.error.{exc.reason}"
-        ctx.reply(m.text(text(key, **exc.values) if key in TEXTS
-                         else text("records.g12.review_hint")))
+        ctx.reply(
+            m.text(text(key, **exc.values) if key in TEXTS else text("records.g12.review_hint"))
+        )
         return R_COMMENT
-    ctx.reply(m.text(text("records.g12.comment_saved", name=student.name,
-                          document=document_label(document))))
+    ctx.reply(
+        m.text(
+            text("records.g12.comment_saved", name=student.name, document=document_label(document))
+        )
+    )
     return R_STUDENT
 
 
@@ -487,8 +581,9 @@ def _review_steps() -> dict[str, Step]:
     }
 
 
-REVIEW = Flow(name=REVIEW_FLOW, steps=_review_steps(), begin=_review_begin,
-              help_key="records.g12.review_help")
+REVIEW = Flow(
+    name=REVIEW_FLOW, steps=_review_steps(), begin=_review_begin, help_key="records.g12.review_help"
+)
 
 
 # --- the command and the news of comments -----------------------------------------------------
@@ -522,8 +617,12 @@ def offered_to(ident: Identity) -> bool:
 
 
 def register(desk: FrontDesk) -> None:
-    desk.command("write_autobiography", tuple(KEYWORD_DOCUMENTS), (STUDENT, HOMEROOM, STAFF),
-                 offered=offered_to)(on_documents)
+    desk.command(
+        "write_autobiography",
+        tuple(KEYWORD_DOCUMENTS),
+        (STUDENT, HOMEROOM, STAFF),
+        offered=offered_to,
+    )(on_documents)
     desk.add_flow(WRITE_FLOW)
     desk.add_flow(REVIEW)
     desk.after_reply.append(tell_comments)

@@ -134,8 +134,9 @@ def fetch(ctx: Ctx, message_id: str, max_bytes: int = MAX_INCOMING_BYTES) -> Sto
         if who is not None:
             upload_usage.charge(ctx.session, who, ctx.now, exc.size_so_far)
         if limit < max_bytes:
-            raise IntakeError("security.upload.daily_cap",
-                              limit=mb(ctx.upload_bytes_per_day)) from None
+            raise IntakeError(
+                "security.upload.daily_cap", limit=mb(ctx.upload_bytes_per_day)
+            ) from None
         raise IntakeError("media.download_too_large", limit=mb(max_bytes)) from None
 
 
@@ -164,8 +165,9 @@ def _fetch(ctx: Ctx, message_id: str, max_bytes: int, who: str | None) -> Stored
         except Exception as exc:  # noqa: BLE001 - the LINE seam raises its SDK's own errors
             if _status_of(exc) == 404:
                 raise IntakeError("intake.gone") from None
-            log.warning("content %s: attempt %d failed: %s", attempt + 1, CONTENT_TRIES,
-                        type(exc).__name__)
+            log.warning(
+                "content %s: attempt %d failed: %s", attempt + 1, CONTENT_TRIES, type(exc).__name__
+            )
         if attempt + 1 < CONTENT_TRIES:
             ctx.sleep(POLL_SECONDS)
     raise IntakeError("intake.not_ready")
@@ -214,16 +216,29 @@ def discard(ctx: Ctx, sha256: str) -> bool:
 # --- recording and fitting --------------------------------------------------------------------
 
 
-def _record(ctx: Ctx, stored: StoredFile, kind: Kind, category: str, student_id: int,
-            display_name: str | None = None) -> FileRecord:
+def _record(
+    ctx: Ctx,
+    stored: StoredFile,
+    kind: Kind,
+    category: str,
+    student_id: int,
+    display_name: str | None = None,
+) -> FileRecord:
     return items.new_file_record(
-        ctx.session, stored.sha256, stored.size, mime_of(kind) or "application/octet-stream",
-        category, student_id, ctx.now, display_name,
+        ctx.session,
+        stored.sha256,
+        stored.size,
+        mime_of(kind) or "application/octet-stream",
+        category,
+        student_id,
+        ctx.now,
+        display_name,
     )
 
 
-def _fit_to_store(ctx: Ctx, fit: Any, inputs: list[Path], suffix: str) -> tuple[FitResult,
-                                                                                 StoredFile | None]:
+def _fit_to_store(
+    ctx: Ctx, fit: Any, inputs: list[Path], suffix: str
+) -> tuple[FitResult, StoredFile | None]:
     with tempfile.TemporaryDirectory(prefix="intake-") as work:
         out = Path(work) / f"fitted{suffix}"
         result: FitResult = fit(inputs, out)
@@ -235,8 +250,7 @@ def _fit_to_store(ctx: Ctx, fit: Any, inputs: list[Path], suffix: str) -> tuple[
 def fit_document(ctx: Ctx, incoming: Incoming, student_id: int) -> Fitted:
     """A PDF under the document cap, recorded."""
     source = ctx.files.path(incoming.stored.sha256)
-    result, stored = _fit_to_store(ctx, lambda ins, out: fit_pdf(ins[0], out),
-                                   [source], ".pdf")
+    result, stored = _fit_to_store(ctx, lambda ins, out: fit_pdf(ins[0], out), [source], ".pdf")
     if stored is None:
         discard(ctx, incoming.stored.sha256)
         raise IntakeError(result.reason, **result.values)
@@ -258,23 +272,31 @@ def fit_media(ctx: Ctx, incoming: Incoming, student_id: int) -> Fitted:
     return Fitted(record, result)
 
 
-def keep_page(ctx: Ctx, draft_kind: str, draft_id: int, student_id: int, incoming: Incoming,
-              image_set: dict[str, Any] | None) -> Taken:
+def keep_page(
+    ctx: Ctx,
+    draft_kind: str,
+    draft_id: int,
+    student_id: int,
+    incoming: Incoming,
+    image_set: dict[str, Any] | None,
+) -> Taken:
     """Keep a photo for the draft; it joins the others in one PDF when the student moves on."""
     assert ctx.line_user_id
     count = items.page_count(ctx.session, draft_kind, draft_id)
     if count >= MAX_PAGES:
         raise IntakeError("intake.too_many_pages", limit=MAX_PAGES)
-    record = _record(ctx, incoming.stored, incoming.kind, DOCUMENT, student_id,
-                     incoming.display_name)
+    record = _record(
+        ctx, incoming.stored, incoming.kind, DOCUMENT, student_id, incoming.display_name
+    )
     set_ref: tuple[str, int] | None = None
     total = 0
     if isinstance(image_set, dict) and image_set.get("id"):
         set_ref = (str(image_set["id"]), _int(image_set.get("index"), 1))
         total = _int(image_set.get("total"), 0)
     items.add_page(ctx.session, ctx.line_user_id, draft_kind, draft_id, record, ctx.now, set_ref)
-    received = items.set_pages_received(ctx.session, draft_kind, draft_id, set_ref[0]) \
-        if set_ref else 0
+    received = (
+        items.set_pages_received(ctx.session, draft_kind, draft_id, set_ref[0]) if set_ref else 0
+    )
     return Taken("page", pages=count + 1, set_received=received, set_total=total)
 
 
@@ -316,8 +338,7 @@ def take(ctx: Ctx, inp: Input, draft_kind: str, draft_id: int, student_id: int) 
         if refused is not None:
             discard(ctx, incoming.stored.sha256)
             raise IntakeError(refused.reason, **refused.values)
-        return keep_page(ctx, draft_kind, draft_id, student_id, incoming,
-                         inp.meta.get("imageSet"))
+        return keep_page(ctx, draft_kind, draft_id, student_id, incoming, inp.meta.get("imageSet"))
     if incoming.category == DOCUMENT:
         return Taken(DOCUMENT, fit_document(ctx, incoming, student_id))
     return Taken(AV, fit_media(ctx, incoming, student_id))

@@ -46,8 +46,13 @@ def _secret(ctx_or_secret: Ctx | str) -> str:
     return ctx_or_secret if isinstance(ctx_or_secret, str) else ctx_or_secret.secret_key
 
 
-def file_token(ctx_or_secret: Ctx | str, file_id: int, viewer: tuple[str, int], now: datetime,
-               ttl: timedelta = DEFAULT_TTL) -> str:
+def file_token(
+    ctx_or_secret: Ctx | str,
+    file_id: int,
+    viewer: tuple[str, int],
+    now: datetime,
+    ttl: timedelta = DEFAULT_TTL,
+) -> str:
     kind, viewer_id = viewer
     if kind not in _KIND_CODES:
         raise ValueError(f"unknown viewer kind {kind!r}")
@@ -58,8 +63,14 @@ def file_token(ctx_or_secret: Ctx | str, file_id: int, viewer: tuple[str, int], 
     return str(_serializer(_secret(ctx_or_secret)).dumps(payload))
 
 
-def file_link(ctx_or_secret: Ctx | str, base_url: str | None, file_id: int,
-              viewer: tuple[str, int], now: datetime, ttl: timedelta = DEFAULT_TTL) -> str:
+def file_link(
+    ctx_or_secret: Ctx | str,
+    base_url: str | None,
+    file_id: int,
+    viewer: tuple[str, int],
+    now: datetime,
+    ttl: timedelta = DEFAULT_TTL,
+) -> str:
     """The URL a person taps to see one file; base_url None takes the context's public URL."""
     if base_url is None:
         if isinstance(ctx_or_secret, str):
@@ -77,8 +88,12 @@ def verify_link(ctx_or_secret: Ctx | str, token: str, now: datetime) -> FileClai
         raise LinkInvalid(str(exc)[:80]) from None
     try:
         file_id, code, viewer_id, expires = payload
-        claim = FileClaim(int(file_id), _CODE_KINDS[code], int(viewer_id),
-                          datetime.fromtimestamp(int(expires), tz=UTC))
+        claim = FileClaim(
+            int(file_id),
+            _CODE_KINDS[code],
+            int(viewer_id),
+            datetime.fromtimestamp(int(expires), tz=UTC),
+        )
     except (TypeError, ValueError, KeyError):
         raise LinkInvalid("malformed payload") from None
     if now >= claim.expires_at:

@@ -9,8 +9,9 @@ from flows.line_limits import MAX_TEXT_LENGTH, utf16_length
 TEXT_MARGIN = 200
 
 
-def split_for_line(body: str, max_parts: int,
-                   limit: int = MAX_TEXT_LENGTH - TEXT_MARGIN) -> list[str]:
+def split_for_line(
+    body: str, max_parts: int, limit: int = MAX_TEXT_LENGTH - TEXT_MARGIN
+) -> list[str]:
     """Long text as LINE text messages: parts of at most `limit` UTF-16 units (LINE counts so),
     broken at line ends where possible; beyond max_parts the last part ends with a trim note."""
     parts: list[str] = []
@@ -42,4 +43,3 @@ def _cut_at(body: str, limit: int) -> int:
     newline = body.rfind("\n", 0, end)
     # Break at a paragraph when it keeps most of the part; a wall of text is cut where it fills.
     return newline + 1 if newline > end // 2 else max(end, 1)
-

@@ -76,15 +76,24 @@ def show(ctx: Ctx, student: Student, page: int) -> None:
     outcomes = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term)
     performances = items.room(ctx.session, ctx.rules, PERFORMANCE, student.id, term)
     entries = _entries(ctx, student, term.academic_year)
-    summary = text("portfolio.counts", year=term.academic_year, semester=term.semester,
-                   outcomes=count_line(outcomes), performances=count_line(performances))
+    summary = text(
+        "portfolio.counts",
+        year=term.academic_year,
+        semester=term.semester,
+        outcomes=count_line(outcomes),
+        performances=count_line(performances),
+    )
     if not entries:
-        ctx.reply(m.text(summary + "\n" + text("portfolio.empty"),
-                         quick=[("上傳", "上傳"), ("多元表現", "多元表現")]))
+        ctx.reply(
+            m.text(
+                summary + "\n" + text("portfolio.empty"),
+                quick=[("上傳", "上傳"), ("多元表現", "多元表現")],
+            )
+        )
         return
     pages = (len(entries) + PER_PAGE - 1) // PER_PAGE
     page = min(max(page, 0), pages - 1)
-    shown = entries[page * PER_PAGE:(page + 1) * PER_PAGE]
+    shown = entries[page * PER_PAGE : (page + 1) * PER_PAGE]
     bubbles = [_bubble(ctx, student, entry) for entry in shown]
     carousel = m.flex(text("portfolio.alt", n=len(entries)), m.carousel(bubbles))
     quick: list[Any] = []
@@ -110,8 +119,9 @@ def _status(entry: CourseOutcome | Performance) -> str:
     return label
 
 
-def _link_button(ctx: Ctx, student: Student, record: FileRecord | None,
-                 label_key: str) -> dict[str, Any] | None:
+def _link_button(
+    ctx: Ctx, student: Student, record: FileRecord | None, label_key: str
+) -> dict[str, Any] | None:
     if record is None:
         return None
     link = file_link(ctx, None, record.id, (items.VIEWER_STUDENT, student.id), ctx.now)
@@ -127,51 +137,73 @@ def _bubble(ctx: Ctx, student: Student, entry: CourseOutcome | Performance) -> d
     buttons: list[dict[str, Any] | None] = []
     if isinstance(entry, CourseOutcome):
         kind, title = text("upload.item_name.course_outcome"), entry.course.subject
-        buttons += [_link_button(ctx, student, entry.document, "portfolio.button_document"),
-                    _link_button(ctx, student, entry.video, "portfolio.button_video")]
+        buttons += [
+            _link_button(ctx, student, entry.document, "portfolio.button_document"),
+            _link_button(ctx, student, entry.video, "portfolio.button_video"),
+        ]
         if entry.status == PENDING:
-            buttons.append(_postback("portfolio.button_withdraw",
-                                     f"{PREFIX}{WITHDRAW}{OUTCOME}:{entry.id}"))
+            buttons.append(
+                _postback("portfolio.button_withdraw", f"{PREFIX}{WITHDRAW}{OUTCOME}:{entry.id}")
+            )
         elif entry.status == REJECTED and items.live_replacement(ctx.session, entry.id) is None:
             buttons.append(_postback("portfolio.button_replace", f"{REUPLOAD}{entry.id}", True))
         elif entry.status == DRAFT:
-            buttons.append(_postback("portfolio.button_resume",
-                                     f"{PREFIX}{RESUME}{OUTCOME}:{entry.id}", True))
+            buttons.append(
+                _postback("portfolio.button_resume", f"{PREFIX}{RESUME}{OUTCOME}:{entry.id}", True)
+            )
     else:
         kind, title = text("upload.item_name.performance"), type_label(entry.record_type)
         for proof in entry.proofs[:2]:
             buttons.append(_link_button(ctx, student, proof.file, "portfolio.button_proof"))
         if entry.status == SUBMITTED and entry.picked_at is None and not entry.entered_by_staff:
-            buttons.append(_postback("portfolio.button_withdraw",
-                                     f"{PREFIX}{WITHDRAW}{PERF}:{entry.id}"))
+            buttons.append(
+                _postback("portfolio.button_withdraw", f"{PREFIX}{WITHDRAW}{PERF}:{entry.id}")
+            )
         elif entry.status == DRAFT:
-            buttons.append(_postback("portfolio.button_resume",
-                                     f"{PREFIX}{RESUME}{PERF}:{entry.id}", True))
-    if isinstance(entry, CourseOutcome) and entry.status == REJECTED \
-            and items.live_replacement(ctx.session, entry.id) is not None:
+            buttons.append(
+                _postback("portfolio.button_resume", f"{PREFIX}{RESUME}{PERF}:{entry.id}", True)
+            )
+    if (
+        isinstance(entry, CourseOutcome)
+        and entry.status == REJECTED
+        and items.live_replacement(ctx.session, entry.id) is not None
+    ):
         status = text("portfolio.rejected_replaced")
     else:
         status = _status(entry)
     body: list[dict[str, Any]] = [
         {"type": "text", "text": kind, "size": "xs", "color": "#888888"},
         {"type": "text", "text": title, "weight": "bold", "size": "md", "wrap": True},
-        {"type": "text", "text": status, "size": "sm", "wrap": True,
-         "color": "#D9534F" if entry.status == REJECTED else "#1E7B34"},
-        {"type": "text", "text": shorten(entry.summary or text("portfolio.no_summary"),
-                                         SUMMARY_PREVIEW),
-         "size": "sm", "wrap": True, "margin": "md"},
-        {"type": "text", "text": text("portfolio.term", term=f"{entry.academic_year}-"
-                                                             f"{entry.semester}"),
-         "size": "xs", "color": "#888888", "margin": "sm"},
+        {
+            "type": "text",
+            "text": status,
+            "size": "sm",
+            "wrap": True,
+            "color": "#D9534F" if entry.status == REJECTED else "#1E7B34",
+        },
+        {
+            "type": "text",
+            "text": shorten(entry.summary or text("portfolio.no_summary"), SUMMARY_PREVIEW),
+            "size": "sm",
+            "wrap": True,
+            "margin": "md",
+        },
+        {
+            "type": "text",
+            "text": text("portfolio.term", term=f"{entry.academic_year}-{entry.semester}"),
+            "size": "xs",
+            "color": "#888888",
+            "margin": "sm",
+        },
     ]
     bubble: dict[str, Any] = {
-        "type": "bubble", "size": "kilo",
+        "type": "bubble",
+        "size": "kilo",
         "body": {"type": "box", "layout": "vertical", "contents": body},
     }
     kept = [b for b in buttons if b is not None]
     if kept:
-        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm",
-                            "contents": kept}
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": kept}
     return bubble
 
 
@@ -203,15 +235,18 @@ def handle_button(ctx: Ctx, rest: str) -> None:
         return
     if rest.startswith(PAGE):
         try:
-            page = int(rest[len(PAGE):])
+            page = int(rest[len(PAGE) :])
         except ValueError:
             page = 0
         show(ctx, student, page)
         return
-    for prefix, action in ((WITHDRAW_SURE, _withdraw), (WITHDRAW, _ask_withdraw),
-                           (RESUME, _resume)):
+    for prefix, action in (
+        (WITHDRAW_SURE, _withdraw),
+        (WITHDRAW, _ask_withdraw),
+        (RESUME, _resume),
+    ):
         if rest.startswith(prefix):
-            ref = _item_ref(rest[len(prefix):])
+            ref = _item_ref(rest[len(prefix) :])
             if ref is not None:
                 action(ctx, student, *ref)
                 return
@@ -231,17 +266,23 @@ def _ask_withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
     if title is None:
         ctx.reply(m.text(text("portfolio.not_found")))
         return
-    what = text("upload.item_name.course_outcome" if kind == OUTCOME
-                else "upload.item_name.performance")
-    ctx.reply(m.confirm(
-        text("portfolio.withdraw_question", title=title, what=what),
-        text("portfolio.withdraw_question", title=shorten(title, 30), what=what),
-        m.postback_action(text("portfolio.button_withdraw_sure"),
-                          f"{PREFIX}{WITHDRAW_SURE}{kind}:{item_id}",
-                          text("portfolio.button_withdraw_sure")),
-        m.postback_action(text("portfolio.button_keep"), f"{PREFIX}{KEEP}",
-                          text("portfolio.button_keep")),
-    ))
+    what = text(
+        "upload.item_name.course_outcome" if kind == OUTCOME else "upload.item_name.performance"
+    )
+    ctx.reply(
+        m.confirm(
+            text("portfolio.withdraw_question", title=title, what=what),
+            text("portfolio.withdraw_question", title=shorten(title, 30), what=what),
+            m.postback_action(
+                text("portfolio.button_withdraw_sure"),
+                f"{PREFIX}{WITHDRAW_SURE}{kind}:{item_id}",
+                text("portfolio.button_withdraw_sure"),
+            ),
+            m.postback_action(
+                text("portfolio.button_keep"), f"{PREFIX}{KEEP}", text("portfolio.button_keep")
+            ),
+        )
+    )
 
 
 def _withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
@@ -259,9 +300,12 @@ def _withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
         ctx.reply(m.text(text(key) if key in TEXTS else text("portfolio.cannot_withdraw")))
         return
     usage = items.room(ctx.session, ctx.rules, item_kind, student.id, term)
-    ctx.reply(m.text(text("portfolio.withdrawn", title=title,
-                          count=count_line(usage)),
-                     quick=[("我的歷程", "我的歷程")]))
+    ctx.reply(
+        m.text(
+            text("portfolio.withdrawn", title=title, count=count_line(usage)),
+            quick=[("我的歷程", "我的歷程")],
+        )
+    )
 
 
 def _resume(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
@@ -292,7 +336,7 @@ def card_tap_inside_flow(ctx: Ctx, inp: Input) -> bool:
         ctx.reply(m.text(text("upload.finish_current_first")))
         return True
     if inp.data.startswith(PREFIX):
-        handle_button(ctx, inp.data[len(PREFIX):])
+        handle_button(ctx, inp.data[len(PREFIX) :])
         return True
     return False
 

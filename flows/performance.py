@@ -101,15 +101,18 @@ def _text(key: str, required: bool = True, max_length: int = DEFAULT_TEXT_LENGTH
     return FieldSpec(key, "text", required, max_length=max_length)
 
 
-def _date(key: str, required: bool = True, not_before: str | None = None,
-          future_ok: bool = False) -> FieldSpec:
+def _date(
+    key: str, required: bool = True, not_before: str | None = None, future_ok: bool = False
+) -> FieldSpec:
     return FieldSpec(key, "date", required, not_before=not_before, future_ok=future_ok)
 
 
-def _number(key: str, minimum: str, maximum: str, integer: bool = False,
-            required: bool = True) -> FieldSpec:
-    return FieldSpec(key, "number", required, minimum=Decimal(minimum),
-                     maximum=Decimal(maximum), integer=integer)
+def _number(
+    key: str, minimum: str, maximum: str, integer: bool = False, required: bool = True
+) -> FieldSpec:
+    return FieldSpec(
+        key, "number", required, minimum=Decimal(minimum), maximum=Decimal(maximum), integer=integer
+    )
 
 
 def _choice(key: str, *choices: str, required: bool = True) -> FieldSpec:
@@ -125,50 +128,118 @@ _END = _date("end", not_before="start", future_ok=True)
 # and proof. Choice values are the database's own category names: they are stored and exported
 # as they are, so they live here as data rather than in the text catalogue.
 RECORD_TYPES: tuple[RecordType, ...] = (
-    RecordType("cadre", (
-        _text("unit"), _START, _date("end", required=False, not_before="start", future_ok=True),
-        _text("position"), _choice("level", "校級幹部", "班級幹部", "社團幹部", "其他幹部"),
-    )),
-    RecordType("competition", (
-        _text("name"), _text("item"),
-        _choice("level", "校級", "縣市級", "區域（跨縣市）級", "全國", "國際"),
-        _text("award"), _date("result_date"), _choice("team", "個人", "團體"),
-    )),
-    RecordType("certificate", (
-        _text("code"), _number("score", "0", "10000", required=False),
-        _text("sub_scores", required=False, max_length=100), _date("obtained"),
-        _text("number", required=False), _text("group", required=False),
-    )),
-    RecordType("service", (
-        _text("name"), _text("organisation"), _START, _END, _number("hours", "0.5", "2000"),
-    )),
-    RecordType("flexible", (
-        _choice("category", "自主學習", "選手培訓", "充實（增廣）性教學", "補強性教學",
-                "學校特色活動"),
-        _text("title"), _text("organiser"), _YEAR, _SEMESTER,
-        _number("periods_per_week", "1", "40", integer=True),
-        _number("weeks", "1", "25", integer=True),
-    )),
-    RecordType("group_activity", (
-        _choice("category", "班級活動", "社團活動", "學生自治會活動", "學生服務學習活動",
-                "週會或講座"),
-        _text("organiser"), _text("title"), _YEAR, _SEMESTER,
-        _number("periods", "1", "300", integer=True),
-    )),
-    RecordType("workplace", (
-        _choice("category", "職場見習", "職場體驗", "職場實習", "其他"),
-        _text("organisation"), _START, _END, _number("hours", "0.5", "2000"),
-    )),
+    RecordType(
+        "cadre",
+        (
+            _text("unit"),
+            _START,
+            _date("end", required=False, not_before="start", future_ok=True),
+            _text("position"),
+            _choice("level", "校級幹部", "班級幹部", "社團幹部", "其他幹部"),
+        ),
+    ),
+    RecordType(
+        "competition",
+        (
+            _text("name"),
+            _text("item"),
+            _choice("level", "校級", "縣市級", "區域（跨縣市）級", "全國", "國際"),
+            _text("award"),
+            _date("result_date"),
+            _choice("team", "個人", "團體"),
+        ),
+    ),
+    RecordType(
+        "certificate",
+        (
+            _text("code"),
+            _number("score", "0", "10000", required=False),
+            _text("sub_scores", required=False, max_length=100),
+            _date("obtained"),
+            _text("number", required=False),
+            _text("group", required=False),
+        ),
+    ),
+    RecordType(
+        "service",
+        (
+            _text("name"),
+            _text("organisation"),
+            _START,
+            _END,
+            _number("hours", "0.5", "2000"),
+        ),
+    ),
+    RecordType(
+        "flexible",
+        (
+            _choice(
+                "category",
+                "自主學習",
+                "選手培訓",
+                "充實（增廣）性教學",
+                "補強性教學",
+                "學校特色活動",
+            ),
+            _text("title"),
+            _text("organiser"),
+            _YEAR,
+            _SEMESTER,
+            _number("periods_per_week", "1", "40", integer=True),
+            _number("weeks", "1", "25", integer=True),
+        ),
+    ),
+    RecordType(
+        "group_activity",
+        (
+            _choice(
+                "category",
+                "班級活動",
+                "社團活動",
+                "學生自治會活動",
+                "學生服務學習活動",
+                "週會或講座",
+            ),
+            _text("organiser"),
+            _text("title"),
+            _YEAR,
+            _SEMESTER,
+            _number("periods", "1", "300", integer=True),
+        ),
+    ),
+    RecordType(
+        "workplace",
+        (
+            _choice("category", "職場見習", "職場體驗", "職場實習", "其他"),
+            _text("organisation"),
+            _START,
+            _END,
+            _number("hours", "0.5", "2000"),
+        ),
+    ),
     RecordType("works", (_text("title"), _date("date"))),
-    RecordType("university_course", (
-        _text("programme"), _text("organiser"), _text("course"), _START, _END,
-        _number("credits", "0", "20"), _number("hours", "0.5", "500"),
-    )),
-    RecordType("other", (
-        _text("title"), _text("organiser"), _START,
-        _date("end", required=False, not_before="start", future_ok=True),
-        _number("hours", "0.5", "2000", required=False),
-    )),
+    RecordType(
+        "university_course",
+        (
+            _text("programme"),
+            _text("organiser"),
+            _text("course"),
+            _START,
+            _END,
+            _number("credits", "0", "20"),
+            _number("hours", "0.5", "500"),
+        ),
+    ),
+    RecordType(
+        "other",
+        (
+            _text("title"),
+            _text("organiser"),
+            _START,
+            _date("end", required=False, not_before="start", future_ok=True),
+            _number("hours", "0.5", "2000", required=False),
+        ),
+    ),
 )
 TYPES = {t.key: t for t in RECORD_TYPES}
 
@@ -261,8 +332,9 @@ def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _start_term(ctx: Ctx, conv: Conversation, student: Any, term: TermRef) -> str:
-    check = items.check_window_for(ctx.session, ctx.rules, PERFORMANCE, term, student.id,
-                                   student.grade, ctx.now)
+    check = items.check_window_for(
+        ctx.session, ctx.rules, PERFORMANCE, term, student.id, student.grade, ctx.now
+    )
     if not check.open:
         ctx.reply(m.text(window_refusal(check, PERFORMANCE)))
         return END
@@ -282,11 +354,13 @@ def _type_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     count = ""
     if student is not None and conv.data.get("term"):
         year, semester = conv.data["term"]
-        usage = items.room(ctx.session, ctx.rules, PERFORMANCE, student.id,
-                           TermRef(int(year), int(semester)))
+        usage = items.room(
+            ctx.session, ctx.rules, PERFORMANCE, student.id, TermRef(int(year), int(semester))
+        )
         count = count_line(usage, usage.semester.used + 1)
-    quick: list[Any] = [(type_label(t.key)[:20], "postback", f"{TYPE_PICK}{t.key}")
-                        for t in RECORD_TYPES]
+    quick: list[Any] = [
+        (type_label(t.key)[:20], "postback", f"{TYPE_PICK}{t.key}") for t in RECORD_TYPES
+    ]
     listing = "\n".join(f"・{type_label(t.key)}" for t in RECORD_TYPES)
     return [m.text(text("performance.ask_type", count=count, listing=listing), quick=quick)]
 
@@ -297,10 +371,16 @@ def _type_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return _lost(ctx)
     chosen: str | None = None
     if inp.kind == "postback" and inp.data.startswith(TYPE_PICK):
-        chosen = inp.data[len(TYPE_PICK):]
+        chosen = inp.data[len(TYPE_PICK) :]
     elif inp.kind == "text":
-        chosen = next((t.key for t in RECORD_TYPES
-                       if inp.word in (type_label(t.key), type_label(t.key)[:20])), None)
+        chosen = next(
+            (
+                t.key
+                for t in RECORD_TYPES
+                if inp.word in (type_label(t.key), type_label(t.key)[:20])
+            ),
+            None,
+        )
     if chosen not in TYPES:
         ctx.reply(m.text(text("performance.type_unknown")))
         return TYPE
@@ -315,8 +395,7 @@ def _type_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
             if found is None:
                 return _lost(ctx)
             term = found
-        performance = items.create_performance_draft(ctx.session, student.id, chosen, term,
-                                                     ctx.now)
+        performance = items.create_performance_draft(ctx.session, student.id, chosen, term, ctx.now)
         conv.data["draft_id"] = performance.id
     elif performance.record_type != chosen:
         # Back at the start with another type: the old type's fields (and the way back
@@ -361,8 +440,9 @@ def _field_prompt_for(record_type: str, spec: FieldSpec):  # type: ignore[no-unt
         head = _step_head(record_type, step_no)
         current = ""
         if performance is not None and spec.key in performance.fields:
-            current = "\n" + text("performance.current_value",
-                                  value=_show(spec, performance.fields[spec.key]))
+            current = "\n" + text(
+                "performance.current_value", value=_show(spec, performance.fields[spec.key])
+            )
         quick: list[Any] = []
         if not spec.required:
             quick.append((text("performance.button_skip"), "postback", SKIP))
@@ -371,32 +451,58 @@ def _field_prompt_for(record_type: str, spec: FieldSpec):  # type: ignore[no-unt
             today = _today(ctx)
             latest = today + timedelta(days=FUTURE_DAYS) if spec.future_ok else today
             ask = text("performance.ask_date", label=label)
-            actions = [m.datetime_action(text("performance.button_pick_date"), DATE_PICKED,
-                                         mode="date", initial=min(today, latest).isoformat(),
-                                         minimum=EARLIEST_DATE.isoformat(),
-                                         maximum=latest.isoformat())]
+            actions = [
+                m.datetime_action(
+                    text("performance.button_pick_date"),
+                    DATE_PICKED,
+                    mode="date",
+                    initial=min(today, latest).isoformat(),
+                    minimum=EARLIEST_DATE.isoformat(),
+                    maximum=latest.isoformat(),
+                )
+            ]
             if not spec.required:
-                actions.append(m.postback_action(text("performance.button_skip"), SKIP,
-                                                 text("performance.button_skip")))
+                actions.append(
+                    m.postback_action(
+                        text("performance.button_skip"), SKIP, text("performance.button_skip")
+                    )
+                )
             template = m.buttons(f"{head} {ask}", ask[:60], actions, title=head[:40])
             return ([m.text(current.strip())] if current else []) + [
-                m.with_quick_reply(template, quick)]
+                m.with_quick_reply(template, quick)
+            ]
         if spec.kind == "choice":
             choice_quick: list[Any] = [(c[:20], c) for c in spec.choices]
-            return [m.text(f"{head}\n" + text("performance.ask_choice", label=label) + current,
-                           quick=choice_quick + quick)]
+            return [
+                m.text(
+                    f"{head}\n" + text("performance.ask_choice", label=label) + current,
+                    quick=choice_quick + quick,
+                )
+            ]
         if spec.kind == "year":
             year_quick: list[Any] = [(y, y) for y in _year_choices(ctx)]
-            return [m.text(f"{head}\n" + text("performance.ask_year", label=label) + current,
-                           quick=year_quick + quick)]
+            return [
+                m.text(
+                    f"{head}\n" + text("performance.ask_year", label=label) + current,
+                    quick=year_quick + quick,
+                )
+            ]
         if spec.kind == "semester":
-            sem_quick: list[Any] = [(text("performance.semester_value", n=n), str(n))
-                                    for n in (1, 2)]
-            return [m.text(f"{head}\n" + text("performance.ask_choice", label=label) + current,
-                           quick=sem_quick + quick)]
+            sem_quick: list[Any] = [
+                (text("performance.semester_value", n=n), str(n)) for n in (1, 2)
+            ]
+            return [
+                m.text(
+                    f"{head}\n" + text("performance.ask_choice", label=label) + current,
+                    quick=sem_quick + quick,
+                )
+            ]
         if spec.kind == "number":
-            ask = text("performance.ask_number", label=label,
-                       unit=text("performance.integer_hint") if spec.integer else "")
+            ask = text(
+                "performance.ask_number",
+                label=label,
+                unit=text("performance.integer_hint") if spec.integer else "",
+            )
             return [m.text(f"{head}\n{ask}{current}", quick=quick)]
         ask = text("performance.ask_text", label=label, limit=spec.max_length)
         return [m.text(f"{head}\n{ask}{current}", quick=quick)]
@@ -412,14 +518,16 @@ def parse_date(words: str) -> date | None:
         return None
 
 
-def check_value(ctx: Ctx, performance: Performance, spec: FieldSpec,
-                inp: Input) -> tuple[Any, str | None]:
+def check_value(
+    ctx: Ctx, performance: Performance, spec: FieldSpec, inp: Input
+) -> tuple[Any, str | None]:
     """(value, None) when the input fits the field, else (None, what to tell the student)."""
     label = field_label(performance.record_type, spec)
     word = inp.word if inp.kind == "text" else ""
     if spec.kind == "date":
-        picked = inp.params.get("date") if inp.kind == "postback" and inp.data == DATE_PICKED \
-            else None
+        picked = (
+            inp.params.get("date") if inp.kind == "postback" and inp.data == DATE_PICKED else None
+        )
         day = None
         if isinstance(picked, str):
             try:
@@ -431,14 +539,18 @@ def check_value(ctx: Ctx, performance: Performance, spec: FieldSpec,
         if day is None:
             return None, text("performance.bad_date", label=label)
         today = _today(ctx)
-        if day < EARLIEST_DATE or (not spec.future_ok and day > today) \
-                or day > today + timedelta(days=FUTURE_DAYS):
+        if (
+            day < EARLIEST_DATE
+            or (not spec.future_ok and day > today)
+            or day > today + timedelta(days=FUTURE_DAYS)
+        ):
             return None, text("performance.date_out_of_range", label=label)
         if spec.not_before and performance.fields.get(spec.not_before):
             start = date.fromisoformat(str(performance.fields[spec.not_before]))
             if day < start:
-                return None, text("performance.date_before_start", label=label,
-                                  start=format_date(start))
+                return None, text(
+                    "performance.date_before_start", label=label, start=format_date(start)
+                )
         return day.isoformat(), None
     if inp.kind != "text":
         return None, text("performance.type_it", label=label)
@@ -451,8 +563,14 @@ def check_value(ctx: Ctx, performance: Performance, spec: FieldSpec,
             return int(word), None
         return None, text("performance.bad_year")
     if spec.kind == "semester":
-        semesters = {"1": 1, "2": 2, "上": 1, "下": 2, text("performance.semester_value", n=1): 1,
-                     text("performance.semester_value", n=2): 2}
+        semesters = {
+            "1": 1,
+            "2": 2,
+            "上": 1,
+            "下": 2,
+            text("performance.semester_value", n=1): 1,
+            text("performance.semester_value", n=2): 2,
+        }
         if word in semesters:
             return semesters[word], None
         return None, text("performance.pick_choice", label=label)
@@ -466,17 +584,20 @@ def check_value(ctx: Ctx, performance: Performance, spec: FieldSpec,
         if spec.integer and number != number.to_integral_value():
             return None, text("performance.whole_number", label=label)
         if number < spec.minimum or number > spec.maximum:
-            return None, text("performance.number_range", label=label, low=spec.minimum,
-                              high=spec.maximum)
+            return None, text(
+                "performance.number_range", label=label, low=spec.minimum, high=spec.maximum
+            )
         if number.as_tuple().exponent < -1:  # type: ignore[operator]
             return None, text("performance.one_decimal", label=label)
-        return (int(number) if spec.integer or number == number.to_integral_value()
-                else float(number)), None
+        return (
+            int(number) if spec.integer or number == number.to_integral_value() else float(number)
+        ), None
     if not word:
         return None, text("performance.empty_text", label=label)
     if len(word) > spec.max_length:
-        return None, text("performance.text_too_long", label=label, limit=spec.max_length,
-                          n=len(word))
+        return None, text(
+            "performance.text_too_long", label=label, limit=spec.max_length, n=len(word)
+        )
     return word, None
 
 
@@ -489,11 +610,13 @@ def _field_run_for(record_type: str, spec: FieldSpec):  # type: ignore[no-untype
             return _lost(ctx)
         # Typed words only skip optional fields: "無" is a fair answer to a required one.
         skipping = inp.data == SKIP or (
-            not spec.required and inp.kind == "text" and inp.word in SKIP_WORDS)
+            not spec.required and inp.kind == "text" and inp.word in SKIP_WORDS
+        )
         if skipping:
             if spec.required:
-                ctx.reply(m.text(text("performance.required",
-                                      label=field_label(record_type, spec))))
+                ctx.reply(
+                    m.text(text("performance.required", label=field_label(record_type, spec)))
+                )
                 return state
             value: Any = None
         else:
@@ -529,8 +652,14 @@ def _summary_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     current = ""
     if performance is not None and performance.summary:
         current = "\n" + text("performance.current_value", value=performance.summary)
-    return [m.text(_head_after_fields(performance, 1) + text("performance.ask_summary", limit=100)
-                   + current, quick=[("取消", "取消")])]
+    return [
+        m.text(
+            _head_after_fields(performance, 1)
+            + text("performance.ask_summary", limit=100)
+            + current,
+            quick=[("取消", "取消")],
+        )
+    ]
 
 
 def _summary_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -550,8 +679,9 @@ def _summary_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def _files_quick(ctx: Ctx, performance: Performance | None) -> list[Any]:
     quick: list[Any] = [(text("performance.button_files_done"), "postback", NEXT)]
-    if performance is not None and (performance.proofs or items.page_count(
-            ctx.session, items.PERFORMANCE_DRAFT, performance.id)):
+    if performance is not None and (
+        performance.proofs or items.page_count(ctx.session, items.PERFORMANCE_DRAFT, performance.id)
+    ):
         quick.append((text("upload.button_clear"), "postback", CLEAR))
     quick.append(("取消", "取消"))
     return quick
@@ -566,9 +696,13 @@ def _files_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     performance = _draft(ctx, conv)
     if performance is None:
         return [m.text(text("upload.draft_gone"))]
-    return [m.text(_head_after_fields(performance, 2)
-                   + text("performance.ask_files", status=_files_status(ctx, performance)),
-                   quick=_files_quick(ctx, performance))]
+    return [
+        m.text(
+            _head_after_fields(performance, 2)
+            + text("performance.ask_files", status=_files_status(ctx, performance)),
+            quick=_files_quick(ctx, performance),
+        )
+    ]
 
 
 def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -577,8 +711,9 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return _lost(ctx)
     if inp.kind in intake.CONTENT_MESSAGES:
         try:
-            taken = intake.take(ctx, inp, items.PERFORMANCE_DRAFT, performance.id,
-                                performance.student_id)
+            taken = intake.take(
+                ctx, inp, items.PERFORMANCE_DRAFT, performance.id, performance.student_id
+            )
         except SQLAlchemyError:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever broke, the student hears it
@@ -587,15 +722,26 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         if taken.slot == "page":
             if taken.set_total and not taken.set_complete:
                 return STAY
-            ack = text("upload.got_photos", n=taken.set_total or 1, total=taken.pages) \
-                if taken.set_total else text("upload.got_photo", total=taken.pages)
-            ctx.reply(m.text(ack + "\n" + text("performance.more_or_next"),
-                             quick=_files_quick(ctx, performance)))
+            ack = (
+                text("upload.got_photos", n=taken.set_total or 1, total=taken.pages)
+                if taken.set_total
+                else text("upload.got_photo", total=taken.pages)
+            )
+            ctx.reply(
+                m.text(
+                    ack + "\n" + text("performance.more_or_next"),
+                    quick=_files_quick(ctx, performance),
+                )
+            )
             return STAY
         assert taken.fitted is not None
         items.add_proof(ctx.session, performance, taken.fitted.record)
-        ctx.reply(m.text(taken.fitted.message + "\n" + text("performance.more_or_next"),
-                         quick=_files_quick(ctx, performance)))
+        ctx.reply(
+            m.text(
+                taken.fitted.message + "\n" + text("performance.more_or_next"),
+                quick=_files_quick(ctx, performance),
+            )
+        )
         return STAY
     if inp.data == CLEAR:
         items.clear_pages(ctx.session, items.PERFORMANCE_DRAFT, performance.id)
@@ -606,13 +752,18 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if inp.data == NEXT or (inp.kind == "text" and inp.word in NEXT_WORDS):
         if items.page_count(ctx.session, items.PERFORMANCE_DRAFT, performance.id):
             try:
-                fitted = intake.combine_pages(ctx, items.PERFORMANCE_DRAFT, performance.id,
-                                              performance.student_id)
+                fitted = intake.combine_pages(
+                    ctx, items.PERFORMANCE_DRAFT, performance.id, performance.student_id
+                )
             except SQLAlchemyError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.photos_kept"),
-                                 quick=_files_quick(ctx, performance)))
+                ctx.reply(
+                    m.text(
+                        intake.failure_text(exc) + "\n" + text("upload.photos_kept"),
+                        quick=_files_quick(ctx, performance),
+                    )
+                )
                 return STAY
             assert fitted is not None
             items.add_proof(ctx.session, performance, fitted.record)
@@ -625,32 +776,58 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def confirmation_card(ctx: Ctx, performance: Performance) -> dict[str, Any]:
-    usage = items.room(ctx.session, ctx.rules, PERFORMANCE, performance.student_id,
-                       _term(performance), exclude={performance.id})
+    usage = items.room(
+        ctx.session,
+        ctx.rules,
+        PERFORMANCE,
+        performance.student_id,
+        _term(performance),
+        exclude={performance.id},
+    )
     spec_of = {s.key: s for s in TYPES[performance.record_type].fields}
     rows = [(text("performance.card_type"), type_label(performance.record_type))]
     for key, spec in spec_of.items():
         if key in performance.fields:
-            rows.append((field_label(performance.record_type, spec),
-                         _show(spec, performance.fields[key])))
+            rows.append(
+                (field_label(performance.record_type, spec), _show(spec, performance.fields[key]))
+            )
     rows += [
         (text("performance.card_summary"), performance.summary),
         (text("performance.card_files"), describe_files([p.file for p in performance.proofs])),
         (text("upload.card_count"), count_line(usage, usage.semester.used + 1)),
     ]
     buttons = [
-        {"type": "button", "style": "primary", "height": "sm",
-         "action": m.postback_action(text("performance.button_save"), SAVE,
-                                     text("performance.button_save"))},
-        {"type": "button", "style": "secondary", "height": "sm",
-         "action": m.postback_action(text("upload.button_edit_summary"), EDIT_SUMMARY,
-                                     text("upload.button_edit_summary"))},
-        {"type": "button", "style": "secondary", "height": "sm",
-         "action": m.postback_action(text("upload.button_more_files"), ADD_FILES,
-                                     text("upload.button_more_files"))},
+        {
+            "type": "button",
+            "style": "primary",
+            "height": "sm",
+            "action": m.postback_action(
+                text("performance.button_save"), SAVE, text("performance.button_save")
+            ),
+        },
+        {
+            "type": "button",
+            "style": "secondary",
+            "height": "sm",
+            "action": m.postback_action(
+                text("upload.button_edit_summary"), EDIT_SUMMARY, text("upload.button_edit_summary")
+            ),
+        },
+        {
+            "type": "button",
+            "style": "secondary",
+            "height": "sm",
+            "action": m.postback_action(
+                text("upload.button_more_files"), ADD_FILES, text("upload.button_more_files")
+            ),
+        },
     ]
-    return card(text("performance.card_title"), rows, buttons,
-                alt=text("performance.card_alt", type=type_label(performance.record_type)))
+    return card(
+        text("performance.card_title"),
+        rows,
+        buttons,
+        alt=text("performance.card_alt", type=type_label(performance.record_type)),
+    )
 
 
 def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
@@ -658,8 +835,7 @@ def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if performance is None:
         return [m.text(text("upload.draft_gone"))]
     # The card carries the one 送出/儲存 button; the quick reply only offers a way out.
-    return [m.with_quick_reply(confirmation_card(ctx, performance),
-                               [("取消", "取消")])]
+    return [m.with_quick_reply(confirmation_card(ctx, performance), [("取消", "取消")])]
 
 
 def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -676,9 +852,16 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     result = items.submit_performance(ctx.session, ctx.rules, performance.id, ctx.now)
     if result.ok:
         assert result.room is not None
-        ctx.reply(m.text(text("performance.saved", type=type_label(performance.record_type),
-                              count=count_line(result.room, result.number)),
-                         quick=MENU_QUICK))
+        ctx.reply(
+            m.text(
+                text(
+                    "performance.saved",
+                    type=type_label(performance.record_type),
+                    count=count_line(result.room, result.number),
+                ),
+                quick=MENU_QUICK,
+            )
+        )
         return END
     if result.reason == "no_summary":
         return SUMMARY
@@ -703,20 +886,29 @@ def _describe(ctx: Ctx, conv: Conversation) -> str:
 
 def _steps() -> dict[str, Step]:
     steps: dict[str, Step] = {
-        TERM: step(("postback", "text"), _term_run,
-                   lambda ctx, conv: term_prompt(conv, PERFORMANCE)),
+        TERM: step(
+            ("postback", "text"), _term_run, lambda ctx, conv: term_prompt(conv, PERFORMANCE)
+        ),
         TYPE: step(("postback", "text"), with_card_taps(_type_run), _type_prompt),
     }
     for record_type in RECORD_TYPES:
         for spec in record_type.fields:
             steps[field_state(record_type.key, spec.key)] = step(
-                ("postback", "text"), with_card_taps(_field_run_for(record_type.key, spec)),
+                ("postback", "text"),
+                with_card_taps(_field_run_for(record_type.key, spec)),
                 _field_prompt_for(record_type.key, spec),
             )
-    steps[SUMMARY] = step(("text", "postback"), with_card_taps(_summary_run), _summary_prompt,
-                          unexpected_key="upload.summary_expected")
-    steps[FILES] = step(("image", "video", "audio", "file", "postback", "text"),
-                        with_card_taps(_files_run), _files_prompt)
+    steps[SUMMARY] = step(
+        ("text", "postback"),
+        with_card_taps(_summary_run),
+        _summary_prompt,
+        unexpected_key="upload.summary_expected",
+    )
+    steps[FILES] = step(
+        ("image", "video", "audio", "file", "postback", "text"),
+        with_card_taps(_files_run),
+        _files_prompt,
+    )
     steps[CONFIRM] = step(("postback", "text"), with_card_taps(_confirm_run), _confirm_prompt)
     return steps
 

@@ -371,8 +371,9 @@ def act(ctx: Ctx, student_id: int, data: str, page: int = 1) -> View:
         year = (
             int(parts[1])
             if len(parts) == 2 and parts[1].isdigit()
-            else picking.picking_year(ctx.rules, ctx.now,
-                                      picking.student_grade(ctx.session, student_id))
+            else picking.picking_year(
+                ctx.rules, ctx.now, picking.student_grade(ctx.session, student_id)
+            )
         )
         if action == CONFIRM:
             return _confirm(ctx, student_id, year)

@@ -47,8 +47,11 @@ def window_refusal(check: WindowCheck, item_kind: str) -> str:
     label = text(f"upload.window_name.{item_kind}")
     if check.window is None:
         return text("upload.window_none", window=label)
-    values = {"window": label, "start": format_date(check.window.first_day),
-              "end": format_date(check.window.last_day)}
+    values = {
+        "window": label,
+        "start": format_date(check.window.first_day),
+        "end": format_date(check.window.last_day),
+    }
     key = "upload.window_not_open" if check.reason == "not_open" else "upload.window_closed"
     return text(key, **values)
 
@@ -65,17 +68,28 @@ def limit_refusal(usage_room: Room) -> str:
     assert full is not None
     kind = usage_room.item_kind
     lines = [
-        text("upload.limit_reached", what=text(f"upload.item_name.{kind}"),
-             scope=text(f"upload.scope.{full.scope}"), limit=full.limit or 0)
+        text(
+            "upload.limit_reached",
+            what=text(f"upload.item_name.{kind}"),
+            scope=text(f"upload.scope.{full.scope}"),
+            limit=full.limit or 0,
+        )
     ]
     for number, item in enumerate(full.items, start=1):
-        lines.append(text("upload.limit_item", n=number, title=item_title(item),
-                          term=f"{item.academic_year}-{item.semester}",
-                          status=text(f"upload.status.{item.status}")))
+        lines.append(
+            text(
+                "upload.limit_item",
+                n=number,
+                title=item_title(item),
+                term=f"{item.academic_year}-{item.semester}",
+                status=text(f"upload.status.{item.status}"),
+            )
+        )
     withdrawable = [i for i in full.items if i.status != CERTIFIED]
     if kind == COURSE_OUTCOME:
-        lines.append(text("upload.limit_how_outcome" if withdrawable
-                          else "upload.limit_all_certified"))
+        lines.append(
+            text("upload.limit_how_outcome" if withdrawable else "upload.limit_all_certified")
+        )
     else:
         lines.append(text("upload.limit_how_performance"))
     return "\n".join(lines)
@@ -117,8 +131,9 @@ def describe_files(records: list[FileRecord | None], pages: int = 0) -> str:
 
 def send_failure(ctx: Ctx, exc: Exception, quick: list[Any]) -> None:
     # Mid-flow: the student is still here, so say what stays and what to do now (not 草稿已保留).
-    ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.files_kept_send_again"),
-                     quick=quick))
+    ctx.reply(
+        m.text(intake.failure_text(exc) + "\n" + text("upload.files_kept_send_again"), quick=quick)
+    )
 
 
 def type_label(key: str) -> str:
@@ -139,11 +154,13 @@ def check_summary(words: str) -> tuple[str | None, str | None]:
 def refuse_submission(ctx: Ctx, result: items.Submitted, item_kind: str) -> None:
     """Why a submission did not go through (window, limit, already done); the draft is kept."""
     if result.reason == "window" and result.window is not None:
-        ctx.reply(m.text(window_refusal(result.window, item_kind) + "\n"
-                         + text("upload.draft_kept")))
+        ctx.reply(
+            m.text(window_refusal(result.window, item_kind) + "\n" + text("upload.draft_kept"))
+        )
     elif result.reason == "limit" and result.room is not None:
-        ctx.reply(m.text(limit_refusal(result.room) + "\n" + text("upload.draft_kept"),
-                         quick=MENU_QUICK))
+        ctx.reply(
+            m.text(limit_refusal(result.room) + "\n" + text("upload.draft_kept"), quick=MENU_QUICK)
+        )
     elif result.reason == "replaced":
         ctx.reply(m.text(text("upload.replace_already_replaced"), quick=MENU_QUICK))
     else:
@@ -154,12 +171,23 @@ def term_prompt(conv: Conversation, item_kind: str) -> list[dict[str, Any]]:
     """Two semesters' windows are open at once: one tap says which the item belongs to."""
     terms = [TermRef(int(y), int(n)) for y, n in conv.data.get("terms", [])]
     quick: list[Any] = [
-        (text("school_rules.term.button", term=t.label), "postback",
-         f"{TERM_PICK}{t.academic_year}:{t.semester}")
+        (
+            text("school_rules.term.button", term=t.label),
+            "postback",
+            f"{TERM_PICK}{t.academic_year}:{t.semester}",
+        )
         for t in terms
     ]
-    return [m.text(text("school_rules.term.ask", what=text(f"upload.item_name.{item_kind}"),
-                        terms="、".join(t.label for t in terms)), quick=quick)]
+    return [
+        m.text(
+            text(
+                "school_rules.term.ask",
+                what=text(f"upload.item_name.{item_kind}"),
+                terms="、".join(t.label for t in terms),
+            ),
+            quick=quick,
+        )
+    ]
 
 
 def chosen_term(conv: Conversation, inp: Input) -> TermRef | None:
@@ -167,7 +195,7 @@ def chosen_term(conv: Conversation, inp: Input) -> TermRef | None:
     terms = [TermRef(int(y), int(n)) for y, n in conv.data.get("terms", [])]
     wanted = ""
     if inp.kind == "postback" and inp.data.startswith(TERM_PICK):
-        wanted = inp.data[len(TERM_PICK):].replace(":", "-")
+        wanted = inp.data[len(TERM_PICK) :].replace(":", "-")
     elif inp.kind == "text":
         wanted = inp.word.replace("學期", "").strip()
     return next((t for t in terms if t.label == wanted), None)

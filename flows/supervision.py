@@ -18,13 +18,19 @@ def progress_lines(rows: list[items.CourseProgress]) -> list[str]:
     lines = []
     for row in rows[:MAX_LINES]:
         course = row.course
-        lines.append(text(
-            "school_rules.supervision.line",
-            cls=course.school_class.code if course.school_class else "—",
-            subject=course.subject, teacher=course.teacher.name if course.teacher else "—",
-            uploaded=row.uploaded_students, enrolled=row.enrolled, pending=row.pending,
-            certified=row.certified, rejected=row.rejected,
-        ))
+        lines.append(
+            text(
+                "school_rules.supervision.line",
+                cls=course.school_class.code if course.school_class else "—",
+                subject=course.subject,
+                teacher=course.teacher.name if course.teacher else "—",
+                uploaded=row.uploaded_students,
+                enrolled=row.enrolled,
+                pending=row.pending,
+                certified=row.certified,
+                rejected=row.rejected,
+            )
+        )
     return lines
 
 
@@ -36,8 +42,9 @@ def on_subject_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
     if semester is None:
         ctx.reply(m.text(text("progress.no_semester")))
         return
-    courses = items.convened_courses(ctx.session, ident.staff.id, semester.academic_year,
-                                     semester.number, ctx.now)
+    courses = items.convened_courses(
+        ctx.session, ident.staff.id, semester.academic_year, semester.number, ctx.now
+    )
     if not courses:
         ctx.reply(m.text(text("school_rules.supervision.none")))
         return
@@ -47,5 +54,6 @@ def on_subject_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 
 def register(desk: FrontDesk) -> None:
-    desk.command("subject_progress", ("科別進度", "督導"),
-                 (CONVENER, TEACHER, HOMEROOM, STAFF))(on_subject_progress)
+    desk.command("subject_progress", ("科別進度", "督導"), (CONVENER, TEACHER, HOMEROOM, STAFF))(
+        on_subject_progress
+    )

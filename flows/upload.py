@@ -70,7 +70,6 @@ QUICK_LIMIT = 13
 PAGE_SIZE = 11
 
 
-
 # --- the flow ---------------------------------------------------------------------------------
 
 
@@ -124,8 +123,9 @@ def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -> str:
-    check = items.check_window_for(ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id,
-                                   student.grade, ctx.now)
+    check = items.check_window_for(
+        ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id, student.grade, ctx.now
+    )
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END
@@ -137,8 +137,9 @@ def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -
     if not courses:
         ctx.reply(m.text(text("upload.no_courses", term=term.label)))
         return END
-    conv.data.update(course_ids=[c.id for c in courses], page=0,
-                     term=[term.academic_year, term.semester])
+    conv.data.update(
+        course_ids=[c.id for c in courses], page=0, term=[term.academic_year, term.semester]
+    )
     return COURSE
 
 
@@ -149,21 +150,38 @@ def _begin_replacement(ctx: Ctx, conv: Conversation, student: Student, rejected_
         ctx.reply(m.text(text(f"upload.replace_{exc.reason}"), quick=MENU_QUICK))
         return END
     term = TermRef(rejected.academic_year, rejected.semester)
-    check = items.check_window_for(ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id,
-                                   student.grade, ctx.now, (rejected.id,))
+    check = items.check_window_for(
+        ctx.session,
+        ctx.rules,
+        COURSE_OUTCOME,
+        term,
+        student.id,
+        student.grade,
+        ctx.now,
+        (rejected.id,),
+    )
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END
-    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term,
-                       exclude={rejected.id})
+    usage = items.room(
+        ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term, exclude={rejected.id}
+    )
     if usage.full_scope is not None:
         ctx.reply(m.text(limit_refusal(usage), quick=MENU_QUICK))
         return END
-    outcome = items.create_outcome_draft(ctx.session, student.id, rejected.course, term, ctx.now,
-                                         replaces=rejected)
+    outcome = items.create_outcome_draft(
+        ctx.session, student.id, rejected.course, term, ctx.now, replaces=rejected
+    )
     conv.data.update(draft_id=outcome.id, term=[term.academic_year, term.semester])
-    ctx.reply(m.text(text("upload.replacing", course=rejected.course.subject,
-                          reason=rejected.reject_reason or text("upload.no_reason"))))
+    ctx.reply(
+        m.text(
+            text(
+                "upload.replacing",
+                course=rejected.course.subject,
+                reason=rejected.reject_reason or text("upload.no_reason"),
+            )
+        )
+    )
     return FILES
 
 
@@ -196,8 +214,11 @@ def _course_labels(courses: list[Course]) -> dict[int, str]:
     subjects = [c.subject for c in courses]
     labels = {}
     for course in courses:
-        label = course.subject if subjects.count(course.subject) == 1 \
+        label = (
+            course.subject
+            if subjects.count(course.subject) == 1
             else f"{course.subject} {course.code}"
+        )
         labels[course.id] = shorten(label)
     return labels
 
@@ -206,23 +227,32 @@ def _course_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     courses = _courses(ctx, conv)
     labels = _course_labels(courses)
     student = current_student(ctx)
-    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, _term(conv)) \
-        if student else None
+    usage = (
+        items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, _term(conv))
+        if student
+        else None
+    )
     count = count_line(usage, usage.semester.used + 1) if usage else ""
     if len(courses) <= QUICK_LIMIT:
         quick: list[Any] = [(labels[c.id], "postback", f"{COURSE_PICK}{c.id}") for c in courses]
         return [m.text(text("upload.ask_course", count=count), quick=quick)]
     pages = (len(courses) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(int(conv.data.get("page", 0)), 0), pages - 1)
-    shown = courses[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    shown = courses[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     quick = [(labels[c.id], "postback", f"{COURSE_PICK}{c.id}") for c in shown]
     if page > 0:
         quick.insert(0, (text("upload.page_prev"), "postback", f"{COURSE_PAGE}{page - 1}"))
     if page < pages - 1:
         quick.append((text("upload.page_next"), "postback", f"{COURSE_PAGE}{page + 1}"))
     listing = "\n".join(f"・{labels[c.id]}" for c in shown)
-    return [m.text(text("upload.ask_course_paged", count=count, page=page + 1, pages=pages,
-                        listing=listing), quick=quick)]
+    return [
+        m.text(
+            text(
+                "upload.ask_course_paged", count=count, page=page + 1, pages=pages, listing=listing
+            ),
+            quick=quick,
+        )
+    ]
 
 
 def _course_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -233,12 +263,12 @@ def _course_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     chosen: Course | None = None
     if inp.kind == "postback" and inp.data.startswith(COURSE_PAGE):
         try:
-            conv.data["page"] = int(inp.data[len(COURSE_PAGE):])
+            conv.data["page"] = int(inp.data[len(COURSE_PAGE) :])
         except ValueError:
             pass
         return COURSE
     if inp.kind == "postback" and inp.data.startswith(COURSE_PICK):
-        wanted = inp.data[len(COURSE_PICK):]
+        wanted = inp.data[len(COURSE_PICK) :]
         chosen = next((c for c in courses if str(c.id) == wanted), None)
     elif inp.kind == "text":
         labels = _course_labels(courses)
@@ -257,7 +287,8 @@ def _course_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _files_quick(ctx: Ctx, outcome: CourseOutcome | None) -> list[Any]:
     quick: list[Any] = [(text("upload.button_next"), "postback", NEXT)]
     if outcome is not None and (
-        outcome.document_file_id or outcome.video_file_id
+        outcome.document_file_id
+        or outcome.video_file_id
         or items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
     ):
         quick.append((text("upload.button_clear"), "postback", CLEAR))
@@ -275,9 +306,16 @@ def _files_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     outcome = _outcome(ctx, conv)
     if outcome is None:
         return [m.text(text("upload.draft_gone"))]
-    return [m.text(text("upload.ask_files", course=outcome.course.subject,
-                        status=_files_status(ctx, outcome)),
-                   quick=_files_quick(ctx, outcome))]
+    return [
+        m.text(
+            text(
+                "upload.ask_files",
+                course=outcome.course.subject,
+                status=_files_status(ctx, outcome),
+            ),
+            quick=_files_quick(ctx, outcome),
+        )
+    ]
 
 
 def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -316,10 +354,17 @@ def _receive(ctx: Ctx, conv: Conversation, outcome: CourseOutcome, inp: Input) -
             notes.append(text("upload.photos_replace_pdf"))
         if taken.set_total and not taken.set_complete:
             return STAY  # the rest of the set is on its way; one answer for the whole set
-        ack = text("upload.got_photos", n=taken.set_total or 1, total=taken.pages) \
-            if taken.set_total else text("upload.got_photo", total=taken.pages)
-        ctx.reply(m.text("\n".join([ack, *notes, text("upload.more_or_next")]),
-                         quick=_files_quick(ctx, outcome)))
+        ack = (
+            text("upload.got_photos", n=taken.set_total or 1, total=taken.pages)
+            if taken.set_total
+            else text("upload.got_photo", total=taken.pages)
+        )
+        ctx.reply(
+            m.text(
+                "\n".join([ack, *notes, text("upload.more_or_next")]),
+                quick=_files_quick(ctx, outcome),
+            )
+        )
         return STAY
     assert taken.fitted is not None
     if taken.slot == "document":
@@ -336,8 +381,12 @@ def _receive(ctx: Ctx, conv: Conversation, outcome: CourseOutcome, inp: Input) -
             notes.append(text("upload.replaced_video"))
         outcome.video_file_id = taken.fitted.record.id
     ctx.session.flush()
-    ctx.reply(m.text("\n".join([taken.fitted.message, *notes, text("upload.more_or_next")]),
-                     quick=_files_quick(ctx, outcome)))
+    ctx.reply(
+        m.text(
+            "\n".join([taken.fitted.message, *notes, text("upload.more_or_next")]),
+            quick=_files_quick(ctx, outcome),
+        )
+    )
     return STAY
 
 
@@ -345,14 +394,14 @@ def _files_done(ctx: Ctx, conv: Conversation, outcome: CourseOutcome) -> str:
     pages = items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
     if pages and conv.data.get("fitted_pages") != pages:
         try:
-            fitted = intake.combine_pages(ctx, items.OUTCOME_DRAFT, outcome.id,
-                                          outcome.student_id)
+            fitted = intake.combine_pages(ctx, items.OUTCOME_DRAFT, outcome.id, outcome.student_id)
         except SQLAlchemyError:
             raise
         except Exception as exc:  # noqa: BLE001
             quick = _files_quick(ctx, outcome)
-            ctx.reply(m.text(intake.failure_text(exc) + "\n" + text("upload.photos_kept"),
-                             quick=quick))
+            ctx.reply(
+                m.text(intake.failure_text(exc) + "\n" + text("upload.photos_kept"), quick=quick)
+            )
             return STAY
         assert fitted is not None
         outcome.document_file_id = fitted.record.id
@@ -374,8 +423,12 @@ def _summary_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     quick: list[Any] = [("取消", "取消")]
     if outcome is not None and outcome.summary:
         quick.insert(0, (text("upload.button_keep_summary"), "postback", KEEP_SUMMARY))
-        return [m.text(text("upload.ask_summary_again", summary=outcome.summary,
-                            limit=SUMMARY_LIMIT), quick=quick)]
+        return [
+            m.text(
+                text("upload.ask_summary_again", summary=outcome.summary, limit=SUMMARY_LIMIT),
+                quick=quick,
+            )
+        ]
     return [m.text(text("upload.ask_summary", limit=SUMMARY_LIMIT), quick=quick)]
 
 
@@ -401,34 +454,49 @@ def _summary_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def confirmation_card(ctx: Ctx, outcome: CourseOutcome, student: Student) -> dict[str, Any]:
     term = TermRef(outcome.academic_year, outcome.semester)
-    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term,
-                       exclude={outcome.id})
+    usage = items.room(
+        ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term, exclude={outcome.id}
+    )
     deadline = items.certification_deadline(ctx.rules, term, student.grade)
     course = outcome.course
     teacher = course.teacher.name if course.teacher else text("upload.teacher_unknown")
     rows = [
-        (text("upload.card_course"), text("upload.card_course_value", course=course.subject,
-                                         teacher=teacher)),
+        (
+            text("upload.card_course"),
+            text("upload.card_course_value", course=course.subject, teacher=teacher),
+        ),
         (text("upload.card_summary"), outcome.summary),
         (text("upload.card_files"), describe_files([outcome.document, outcome.video])),
         (text("upload.card_count"), count_line(usage, usage.semester.used + 1)),
-        (text("upload.card_deadline"),
-         format_date(deadline) if deadline else text("upload.deadline_unknown")),
+        (
+            text("upload.card_deadline"),
+            format_date(deadline) if deadline else text("upload.deadline_unknown"),
+        ),
     ]
     buttons: list[dict[str, Any]] = [
-        button(m.postback_action(text("upload.button_submit"), SUBMIT,
-                                  text("upload.button_submit")), primary=True),
-        button(m.postback_action(text("upload.button_edit_summary"), EDIT_SUMMARY,
-                                  text("upload.button_edit_summary"))),
-        button(m.postback_action(text("upload.button_more_files"), ADD_FILES,
-                                  text("upload.button_more_files"))),
+        button(
+            m.postback_action(text("upload.button_submit"), SUBMIT, text("upload.button_submit")),
+            primary=True,
+        ),
+        button(
+            m.postback_action(
+                text("upload.button_edit_summary"), EDIT_SUMMARY, text("upload.button_edit_summary")
+            )
+        ),
+        button(
+            m.postback_action(
+                text("upload.button_more_files"), ADD_FILES, text("upload.button_more_files")
+            )
+        ),
     ]
     if outcome.document_file_id is not None:
-        link = file_link(ctx, None, outcome.document_file_id, (items.VIEWER_STUDENT, student.id),
-                         ctx.now)
+        link = file_link(
+            ctx, None, outcome.document_file_id, (items.VIEWER_STUDENT, student.id), ctx.now
+        )
         buttons.append(button(m.uri_action(text("upload.button_view"), link)))
-    return card(text("upload.card_title"), rows, buttons,
-                alt=text("upload.card_alt", course=course.subject))
+    return card(
+        text("upload.card_title"), rows, buttons, alt=text("upload.card_alt", course=course.subject)
+    )
 
 
 def _confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
@@ -458,11 +526,18 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         assert result.room is not None
         student = outcome.student
         deadline = items.certification_deadline(ctx.rules, _term(conv, outcome), student.grade)
-        ctx.reply(m.text(text(
-            "upload.submitted", course=outcome.course.subject, teacher=teacher,
-            count=count_line(result.room, result.number),
-            deadline=format_date(deadline) if deadline else text("upload.deadline_unknown"),
-        ), quick=MENU_QUICK))
+        ctx.reply(
+            m.text(
+                text(
+                    "upload.submitted",
+                    course=outcome.course.subject,
+                    teacher=teacher,
+                    count=count_line(result.room, result.number),
+                    deadline=format_date(deadline) if deadline else text("upload.deadline_unknown"),
+                ),
+                quick=MENU_QUICK,
+            )
+        )
         return END
     if result.reason == "no_files":
         return FILES
@@ -493,13 +568,21 @@ def _describe(ctx: Ctx, conv: Conversation) -> str:
 UPLOAD = Flow(
     name=FLOW,
     steps={
-        TERM: step(("postback", "text"), _term_run,
-                   lambda ctx, conv: term_prompt(conv, COURSE_OUTCOME)),
+        TERM: step(
+            ("postback", "text"), _term_run, lambda ctx, conv: term_prompt(conv, COURSE_OUTCOME)
+        ),
         COURSE: step(("postback", "text"), with_card_taps(_course_run), _course_prompt),
-        FILES: step(("image", "video", "audio", "file", "postback", "text"),
-                    with_card_taps(_files_run), _files_prompt),
-        SUMMARY: step(("text", "postback"), with_card_taps(_summary_run), _summary_prompt,
-                      unexpected_key="upload.summary_expected"),
+        FILES: step(
+            ("image", "video", "audio", "file", "postback", "text"),
+            with_card_taps(_files_run),
+            _files_prompt,
+        ),
+        SUMMARY: step(
+            ("text", "postback"),
+            with_card_taps(_summary_run),
+            _summary_prompt,
+            unexpected_key="upload.summary_expected",
+        ),
         CONFIRM: step(("postback", "text"), with_card_taps(_confirm_run), _confirm_prompt),
     },
     begin=_begin,
@@ -539,4 +622,3 @@ def register(desk: FrontDesk) -> None:
     desk.command("upload", ("上傳", "上傳成果", "課程學習成果"), (STUDENT,))(on_upload)
     desk.postback(REUPLOAD, (STUDENT,))(on_reupload)
     desk.add_flow(UPLOAD)
-

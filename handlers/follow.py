@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
-from catalogue import text
 from handlers.router import Router
 from storage import accounts
 

@@ -81,8 +81,12 @@ class Enforced:
     staff_told: int = 0
 
     def as_counts(self) -> dict[str, int]:
-        counts = {"held": self.held, "released": self.released, "expired": self.expired,
-                  "budget_told": self.staff_told}
+        counts = {
+            "held": self.held,
+            "released": self.released,
+            "expired": self.expired,
+            "budget_told": self.staff_told,
+        }
         return {k: v for k, v in counts.items() if v}
 
 
@@ -179,7 +183,10 @@ def enforce(
         if result.held:
             log.warning(
                 "monthly budget: %s of %s (%s) forecast; held %s message row(s)",
-                budget.forecast, budget.limit, budget.limit_source, result.held,
+                budget.forecast,
+                budget.limit,
+                budget.limit_source,
+                result.held,
             )
     else:
         send_at = rules.next_send_time(now)
@@ -204,17 +211,31 @@ def _tell_staff(
     """註冊組 hears once a month that notices are being held, and why."""
     period = month_label(now)
     done = schedule.delivered(session, STAFF_RULE, period)
-    people = [p for p in schedule.staff_with_roles(session, [schedule.REGISTRAR_ROLE])
-              if p.key not in done]
+    people = [
+        p
+        for p in schedule.staff_with_roles(session, [schedule.REGISTRAR_ROLE])
+        if p.key not in done
+    ]
     if not people:
         return 0
-    body = text("schedule.budget.held", limit=budget.limit, used=budget.used,
-                queued=budget.queued, reserve=budget.reserve,
-                held=held)
+    body = text(
+        "schedule.budget.held",
+        limit=budget.limit,
+        used=budget.used,
+        queued=budget.queued,
+        reserve=budget.reserve,
+        held=held,
+    )
     accounts = [a for p in people for a in p.line_user_ids]
-    rows = outbox.multicast(accounts, [m.text(body)], purpose="budget_hold", priority=URGENT,
-                            not_before=rules.next_send_time(now))
+    rows = outbox.multicast(
+        accounts,
+        [m.text(body)],
+        purpose="budget_hold",
+        priority=URGENT,
+        not_before=rules.next_send_time(now),
+    )
     for person in people:
-        schedule.record_delivery(session, STAFF_RULE, period, person.key, now, now,
-                                 rows[0].id if rows else None)
+        schedule.record_delivery(
+            session, STAFF_RULE, period, person.key, now, now, rows[0].id if rows else None
+        )
     return len(people)

@@ -46,8 +46,9 @@ def run(svc: Services) -> dict[str, int]:
     with svc.db.transaction() as session:
         # Two ticks at once: the second waits here and then finds nothing left to move.
         lock_named(session, "certification-tick")
-        counts["reassigned"] = len(cert.reresolve_pending(session, now, reason="chain changed",
-                                                          only_unsettled=True))
+        counts["reassigned"] = len(
+            cert.reresolve_pending(session, now, reason="chain changed", only_unsettled=True)
+        )
         # Late items offered to the convener (rule 七: offered, not moved).
         counts["escalated"] = sum(cert.escalate_due(session, now, svc.rules).pairs.values())
     counts["certifier_pushes"] = push_certifiers(svc, now)
@@ -116,8 +117,16 @@ def _push_one(session: Session, svc: Services, staff_id: int, now: datetime) -> 
     for note in notes:
         note.told_at = now
     if record is None:
-        session.add(CertificationPush(staff_id=staff_id, day=day, sent_at=now, pending=len(items),
-                                      new_items=len(new), notes=len(notes)))
+        session.add(
+            CertificationPush(
+                staff_id=staff_id,
+                day=day,
+                sent_at=now,
+                pending=len(items),
+                new_items=len(new),
+                notes=len(notes),
+            )
+        )
     else:  # immediate cadence: several a day, counted on the day's row
         record.sent_at = now
         record.pending = len(items)
@@ -137,24 +146,37 @@ def _window_end(rules: SchoolRules, academic_year: int, semester: int) -> str:
 def _note_line(session: Session, rules: SchoolRules, note: CertifierNote) -> str:
     other = session.get(Staff, note.other_staff_id) if note.other_staff_id else None
     name = other.name if other else ""
-    key = {cert.ESCALATED_IN: "certify.push.escalated_in",
-           cert.OFFERED: "school_rules.certify.offered",
-           cert.TAKEN_OVER: "school_rules.certify.taken_over"}.get(note.kind,
-                                                                   "certify.push.escalated_out")
-    return text(key, count=note.count, name=name,
-                end=_window_end(rules, note.academic_year, note.semester))
+    key = {
+        cert.ESCALATED_IN: "certify.push.escalated_in",
+        cert.OFFERED: "school_rules.certify.offered",
+        cert.TAKEN_OVER: "school_rules.certify.taken_over",
+    }.get(note.kind, "certify.push.escalated_out")
+    return text(
+        key, count=note.count, name=name, end=_window_end(rules, note.academic_year, note.semester)
+    )
 
 
 def digest_messages(
-    session: Session, svc: Services, staff_id: int, items: list[CourseOutcome], new: int,
-    notes: list[CertifierNote], now: datetime,
+    session: Session,
+    svc: Services,
+    staff_id: int,
+    items: list[CourseOutcome],
+    new: int,
+    notes: list[CertifierNote],
+    now: datetime,
 ) -> list[dict[str, Any]]:
     """One push: what changed in a few lines, then the first page of cards."""
     lines: list[str] = []
     if items:
         ends = [w.last_day for w in (cert.certification_window(svc.rules, o) for o in items) if w]
-        lines.append(text("certify.push.header", count=len(items), new=new,
-                          end=format_date(min(ends)) if ends else ""))
+        lines.append(
+            text(
+                "certify.push.header",
+                count=len(items),
+                new=new,
+                end=format_date(min(ends)) if ends else "",
+            )
+        )
     else:
         lines.append(text("certify.push.notes_only"))
     lines.extend(_note_line(session, svc.rules, n) for n in notes)
@@ -163,8 +185,14 @@ def digest_messages(
     quick = certify_flow.offer_buttons(session, svc.settings.secret_key, offers)
     messages: list[dict[str, Any]] = [m.text("\n".join(lines), quick=quick or None)]
     if items:
-        cards = certify_flow.Cards(session, svc.settings.secret_key, svc.settings.public_base_url,
-                                   now, staff_id, link_ttl=certify_flow.PUSH_LINK_TTL)
+        cards = certify_flow.Cards(
+            session,
+            svc.settings.secret_key,
+            svc.settings.public_base_url,
+            now,
+            staff_id,
+            link_ttl=certify_flow.PUSH_LINK_TTL,
+        )
         page = certify_flow.make_page(items)
         messages.extend(certify_flow.page_messages(cards, items, page))
     return messages
@@ -191,15 +219,22 @@ def digest_approvals(svc: Services, now: datetime) -> int:
     for student_id in student_ids:
         with svc.db.transaction() as session:
             lock_named(session, f"approval-digest:{student_id}")
-            items = [o for o in cert.untold_approvals(session, student_id)
-                     if o.decided_at is not None and o.decided_at < send_at]
+            items = [
+                o
+                for o in cert.untold_approvals(session, student_id)
+                if o.decided_at is not None and o.decided_at < send_at
+            ]
             if not items:
                 continue
             to = cert.line_user_of_student(session, student_id)
             if to is None:
                 continue
-            Outbox(session, now).push(to, [certify_flow.approvals_message(items)],
-                                      purpose=APPROVALS_PURPOSE, priority=NORMAL)
+            Outbox(session, now).push(
+                to,
+                [certify_flow.approvals_message(items)],
+                purpose=APPROVALS_PURPOSE,
+                priority=NORMAL,
+            )
             cert.mark_told(items, now)
             sent += 1
     return sent
@@ -207,7 +242,10 @@ def digest_approvals(svc: Services, now: datetime) -> int:
 
 def pushes_on(session: Session, day: Any) -> list[CertificationPush]:
     """The day's certification pushes (for staff reports and tests)."""
-    return list(session.scalars(
-        select(CertificationPush).where(CertificationPush.day == day)
-        .order_by(CertificationPush.staff_id)
-    ))
+    return list(
+        session.scalars(
+            select(CertificationPush)
+            .where(CertificationPush.day == day)
+            .order_by(CertificationPush.staff_id)
+        )
+    )

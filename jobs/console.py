@@ -11,10 +11,14 @@ from school import jobs as console_jobs
 
 def context(svc: Services) -> console_jobs.JobContext:
     return console_jobs.JobContext(
-        db=svc.db, files=svc.files, rules=svc.rules, now=svc.clock.now,
+        db=svc.db,
+        files=svc.files,
+        rules=svc.rules,
+        now=svc.clock.now,
         jobs_dir=Path(svc.settings.storage_dir) / "console-jobs",
         backup_dir=svc.settings.backup_dir,
-        console_url=f"{(svc.settings.public_base_url or '').rstrip('/')}/console/jobs")
+        console_url=f"{(svc.settings.public_base_url or '').rstrip('/')}/console/jobs",
+    )
 
 
 def run_console_job(job_id: int) -> None:

@@ -50,8 +50,11 @@ def _deliver_one(svc: Services, row_id: int) -> bool:
         now = svc.clock.now()
         if row.next_attempt_at and row.next_attempt_at > now:
             return False
-        if row.kind in ("push", "multicast") and row.inbox_event_id is None \
-                and svc.rules.is_quiet(now):
+        if (
+            row.kind in ("push", "multicast")
+            and row.inbox_event_id is None
+            and svc.rules.is_quiet(now)
+        ):
             # Quiet hours: nothing is pushed; it waits for the morning. Answers to what a
             # person just sent (a reply that had to become a push) are not held.
             row.next_attempt_at = svc.rules.next_send_time(now)

@@ -117,7 +117,8 @@ def sweep() -> dict[str, int]:
         # worker is on right now (it holds the user's lock). Re-sending those would only add
         # work when the workers are already behind.
         orphans = [
-            s for s in stale
+            s
+            for s in stale
             if not svc.queue.waiting("jobs.inbox.process_event", s.id)
             and try_lock_named(session, user_lock(s.source_id, s.id))
         ]

@@ -68,8 +68,12 @@ def warn_rollover(svc: Services, now: datetime) -> dict[str, int]:
     if run_id is None:
         return {}
     with svc.db.transaction() as session:
-        notify_management(session, rules, now, text(
-            "school_rules.rollover.notice", end=format_date(end), year=max(rules.years) + 1))
+        notify_management(
+            session,
+            rules,
+            now,
+            text("school_rules.rollover.notice", end=format_date(end), year=max(rules.years) + 1),
+        )
         run_row = session.get(LifecycleRun, run_id)
         if run_row is not None:
             run_row.finished_at = now
@@ -79,9 +83,14 @@ def warn_rollover(svc: Services, now: datetime) -> dict[str, int]:
 # --- saying goodbye and telling the office ------------------------------------------------------
 
 
-def say_farewells(session: Session, rules: SchoolRules, now: datetime,
-                  farewells: list[life.Farewell], kind: str,
-                  graduated_on: date | None = None) -> int:
+def say_farewells(
+    session: Session,
+    rules: SchoolRules,
+    now: datetime,
+    farewells: list[life.Farewell],
+    kind: str,
+    graduated_on: date | None = None,
+) -> int:
     """One push per account whose binding ended, and its rich menu unlinked.
 
     kind: "transfer_out" or "graduate"; guardians get their own words either way.
@@ -93,8 +102,13 @@ def say_farewells(session: Session, rules: SchoolRules, now: datetime,
     for farewell in farewells:
         key = "lifecycle.farewell.guardian" if farewell.guardian else f"lifecycle.farewell.{kind}"
         body = text(key, name=farewell.student_name, **values)
-        outbox.push(farewell.line_user_id, [m.text(body)], purpose=FAREWELL_PURPOSE,
-                    priority=NORMAL, not_before=rules.next_send_time(now))
+        outbox.push(
+            farewell.line_user_id,
+            [m.text(body)],
+            purpose=FAREWELL_PURPOSE,
+            priority=NORMAL,
+            not_before=rules.next_send_time(now),
+        )
         outbox.link_menu(farewell.line_user_id, None)
     return len(farewells)
 
@@ -105,7 +119,11 @@ def notify_management(
     """Push a staff notice to the platform-management contact of rule 七 (backup news: to the
     IT media section first, 附表二 二); their LINE user id, or None when nobody in the chain is
     on LINE (the notice is logged instead)."""
-    chain = management.backup_chain(session, now) if backup else management.management_chain(session, now)
+    chain = (
+        management.backup_chain(session, now)
+        if backup
+        else management.management_chain(session, now)
+    )
     recipients = management.management_recipients(session, now, chain)
     if not recipients:
         log.warning("no platform-management contact on LINE for: %s", body.splitlines()[0])
@@ -114,8 +132,13 @@ def notify_management(
     head = chain[0] if chain else None
     if head is not None and head.staff.id != staff.id:
         body = text("lifecycle.notice.as_proxy", role=head.role, name=head.staff.name) + "\n" + body
-    Outbox(session, now).push(to, [m.text(body)], purpose=NOTICE_PURPOSE, priority=NORMAL,
-                              not_before=rules.next_send_time(now))
+    Outbox(session, now).push(
+        to,
+        [m.text(body)],
+        purpose=NOTICE_PURPOSE,
+        priority=NORMAL,
+        not_before=rules.next_send_time(now),
+    )
     return to
 
 
@@ -152,8 +175,9 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
                 if student is None or student.sealed_at is not None:
                     continue
                 sealed = life.seal(session, now, student)
-                say_farewells(session, svc.rules, now, sealed.farewells, "graduate",
-                              student.graduated_on)
+                say_farewells(
+                    session, svc.rules, now, sealed.farewells, "graduate", student.graduated_on
+                )
                 outcome.sealed.append(sealed)
         except Exception:  # one student's bad data must not stop the others
             log.exception("sealing student %s failed", student_id)
@@ -194,12 +218,17 @@ def daily_due(rules: SchoolRules, now: datetime) -> bool:
     return now >= at and not rules.is_quiet(now)
 
 
-def _claim(svc: Services, kind: str, day: date, now: datetime,
-           detail: dict[str, Any]) -> int | None:
+def _claim(
+    svc: Services, kind: str, day: date, now: datetime, detail: dict[str, Any]
+) -> int | None:
     with svc.db.transaction() as session:
         lock_named(session, f"lifecycle-{kind}")
-        if session.scalars(select(LifecycleRun.id).where(
-                LifecycleRun.kind == kind, LifecycleRun.day == day)).first() is not None:
+        if (
+            session.scalars(
+                select(LifecycleRun.id).where(LifecycleRun.kind == kind, LifecycleRun.day == day)
+            ).first()
+            is not None
+        ):
             return None
         run_row = LifecycleRun(kind=kind, day=day, started_at=now, detail=detail)
         session.add(run_row)
@@ -217,18 +246,31 @@ def run_daily(svc: Services, now: datetime) -> dict[str, int]:
     with svc.db.transaction() as session:
         # Message logs hold what people wrote and were told: kept for a while, not for ever.
         purged = outbox_store.purge_sent(session, now) + inbox_store.purge_handled(session, now)
-    counts = {"sealed": len(outcome.sealed), "deleted": len(outcome.deleted),
-              "failed": len(outcome.failed), "bytes_removed": outcome.bytes_removed,
-              "logs_purged": purged}
+    counts = {
+        "sealed": len(outcome.sealed),
+        "deleted": len(outcome.deleted),
+        "failed": len(outcome.failed),
+        "bytes_removed": outcome.bytes_removed,
+        "logs_purged": purged,
+    }
     with svc.db.transaction() as session:
         run_row = session.get(LifecycleRun, run_id)
         assert run_row is not None
         run_row.finished_at = svc.clock.now()
         run_row.detail = counts
         if outcome.sealed or outcome.deleted or outcome.failed:
-            notify_management(session, svc.rules, now, text(
-                "lifecycle.notice.daily", date=format_date(now), sealed=len(outcome.sealed),
-                deleted=len(outcome.deleted), failed=len(outcome.failed)))
+            notify_management(
+                session,
+                svc.rules,
+                now,
+                text(
+                    "lifecycle.notice.daily",
+                    date=format_date(now),
+                    sealed=len(outcome.sealed),
+                    deleted=len(outcome.deleted),
+                    failed=len(outcome.failed),
+                ),
+            )
     return counts
 
 
@@ -276,14 +318,28 @@ def run_backup(svc: Services, run_id: int) -> backup.BackupResult | None:
             run_row.finished_at = now
             run_row.error = error[:500] if error else None
             if result is not None:
-                run_row.detail = {"path": str(result.path), "files": result.files,
-                                  "bytes": result.bytes, "linked": result.linked,
-                                  "missing": len(result.missing), "pruned": len(pruned)}
+                run_row.detail = {
+                    "path": str(result.path),
+                    "files": result.files,
+                    "bytes": result.bytes,
+                    "linked": result.linked,
+                    "missing": len(result.missing),
+                    "pruned": len(pruned),
+                }
         if error is not None:
-            notify_management(session, svc.rules, now,
-                              text("lifecycle.notice.backup_failed", error=error[:300]),
-                              backup=True)
+            notify_management(
+                session,
+                svc.rules,
+                now,
+                text("lifecycle.notice.backup_failed", error=error[:300]),
+                backup=True,
+            )
         elif result is not None and result.missing:
-            notify_management(session, svc.rules, now, text(
-                "lifecycle.notice.backup_missing", count=len(result.missing)), backup=True)
+            notify_management(
+                session,
+                svc.rules,
+                now,
+                text("lifecycle.notice.backup_missing", count=len(result.missing)),
+                backup=True,
+            )
     return result

@@ -118,8 +118,9 @@ class Plan:
             messages = json.loads(payload)
             first = self.items[keys[0]][0]
             accounts = [a for k in keys for a in self.people[k].line_user_ids]
-            rows = outbox.multicast(accounts, messages, purpose=_purpose(first.rule),
-                                    priority=priority)
+            rows = outbox.multicast(
+                accounts, messages, purpose=_purpose(first.rule), priority=priority
+            )
             row_of: dict[str, int] = {}
             for row in rows:
                 for account in row.recipients:
@@ -128,8 +129,14 @@ class Plan:
                 person = self.people[key]
                 for item in self.items[key]:
                     schedule.record_delivery(
-                        session, item.rule, item.period, key, item.due, now,
-                        row_of.get(person.line_user_ids[0]), item.stale_after,
+                        session,
+                        item.rule,
+                        item.period,
+                        key,
+                        item.due,
+                        now,
+                        row_of.get(person.line_user_ids[0]),
+                        item.stale_after,
                     )
                     counts[item.rule.split(":")[0]] += 1
             counts["line_calls"] += len(rows)
@@ -315,7 +322,10 @@ def _plan_students(
     if flow == "upload_course_outcome" and o.semester is not None:
         limit = rules.limit_for(COURSE_OUTCOME, "uploads_per_semester")
         standing = schedule.course_outcome_standing(
-            session, o.academic_year, o.semester, [p.person_id for p in people],
+            session,
+            o.academic_year,
+            o.semester,
+            [p.person_id for p in people],
             rules.limits.counted_states,
         )
         for person in people:
@@ -324,8 +334,14 @@ def _plan_students(
             full = limit is not None and s.counted >= limit
             if window is None or now > window.end or (full and not s.drafts):
                 continue
-            lines = [text("schedule.standing.upload", count=s.counted, limit=limit,
-                          deadline=format_short_date(window.last_day))]
+            lines = [
+                text(
+                    "schedule.standing.upload",
+                    count=s.counted,
+                    limit=limit,
+                    deadline=format_short_date(window.last_day),
+                )
+            ]
             if s.drafts:
                 lines.append(text("schedule.standing.drafts", drafts=s.drafts))
             found.append((person, notice.item(lines, grade=person.grade, stale_after=window.end)))
@@ -344,9 +360,16 @@ def _plan_students(
             )
             if window is None or now > window.end or (full and not s.drafts):
                 continue
-            lines = [text("schedule.standing.performance", count=s.counted, limit=limit,
-                          year_count=s.year_counted, year_limit=year_limit or "—",
-                          deadline=format_short_date(window.last_day))]
+            lines = [
+                text(
+                    "schedule.standing.performance",
+                    count=s.counted,
+                    limit=limit,
+                    year_count=s.year_counted,
+                    year_limit=year_limit or "—",
+                    deadline=format_short_date(window.last_day),
+                )
+            ]
             if s.drafts:
                 lines.append(text("schedule.standing.drafts", drafts=s.drafts))
             found.append((person, notice.item(lines, grade=person.grade, stale_after=window.end)))
@@ -355,22 +378,37 @@ def _plan_students(
         window = _window(rules, "picking", o, _row_grade(o))
         if window is None or now > window.end:
             return []
-        waiting = schedule.unconfirmed_pickers(session, o.academic_year,
-                                               [p.person_id for p in people])
+        waiting = schedule.unconfirmed_pickers(
+            session, o.academic_year, [p.person_id for p in people]
+        )
         line = text("schedule.standing.pick", deadline=format_short_date(window.last_day))
-        return [(p, notice.item([line], grade=p.grade, stale_after=window.end))
-                for p in people if p.person_id in waiting]
+        return [
+            (p, notice.item([line], grade=p.grade, stale_after=window.end))
+            for p in people
+            if p.person_id in waiting
+        ]
     if flow == "confirm_receipt":
         window = _window(rules, "receipt_confirmation", o, _row_grade(o))
         if window is None or now > window.end:
             return []
         unanswered = schedule.unanswered_receipts(session, o.academic_year)
         return [
-            (p, notice.item(
-                [text("schedule.standing.receipt", count=unanswered[p.person_id],
-                      deadline=format_short_date(window.last_day))],
-                grade=p.grade, stale_after=window.end))
-            for p in people if unanswered.get(p.person_id)
+            (
+                p,
+                notice.item(
+                    [
+                        text(
+                            "schedule.standing.receipt",
+                            count=unanswered[p.person_id],
+                            deadline=format_short_date(window.last_day),
+                        )
+                    ],
+                    grade=p.grade,
+                    stale_after=window.end,
+                ),
+            )
+            for p in people
+            if unanswered.get(p.person_id)
         ]
     return [(p, notice.item([], grade=p.grade)) for p in people]
 
@@ -387,8 +425,13 @@ def _plan_certifiers(
     for person in schedule.staff_by_ids(session, pending):
         lines = []
         if window is not None:
-            lines.append(text("schedule.standing.certify", count=pending[person.person_id],
-                              deadline=format_short_date(window.last_day)))
+            lines.append(
+                text(
+                    "schedule.standing.certify",
+                    count=pending[person.person_id],
+                    deadline=format_short_date(window.last_day),
+                )
+            )
         found.append((person, notice.item(lines, stale_after=window.end if window else None)))
     return found
 
@@ -451,13 +494,18 @@ def _plan_conveners(
     notice = _Notice(rules, o)
     found = []
     for person in schedule.staff_with_roles(session, [AUDIENCES["convener"]]):
-        courses = portfolio_items.convened_courses(session, person.person_id, o.academic_year,
-                                         o.semester, now)
+        courses = portfolio_items.convened_courses(
+            session, person.person_id, o.academic_year, o.semester, now
+        )
         rows = portfolio_items.course_progress(session, courses, o.academic_year, o.semester)
         if not rows:
             continue
-        line = text("school_rules.standing.convener", missing=sum(r.missing for r in rows),
-                    courses=len(rows), pending=sum(r.pending for r in rows))
+        line = text(
+            "school_rules.standing.convener",
+            missing=sum(r.missing for r in rows),
+            courses=len(rows),
+            pending=sum(r.pending for r in rows),
+        )
         found.append((person, notice.item([line])))
     return found
 
@@ -471,8 +519,9 @@ def _plan_teachers(
     notice = _Notice(rules, o)
     found = []
     for person in schedule.staff_with_roles(session, [AUDIENCES["teacher"]]):
-        courses = portfolio_items.taught_courses(session, person.person_id, o.academic_year,
-                                                 o.semester)
+        courses = portfolio_items.taught_courses(
+            session, person.person_id, o.academic_year, o.semester
+        )
         rows = portfolio_items.course_progress(session, courses, o.academic_year, o.semester)
         missing = sum(r.missing for r in rows)
         if not rows or missing == 0:
@@ -490,15 +539,27 @@ def _group_consultation_items(
     missing = records.classes_without_group_consultation(session, o.academic_year)
     found = []
     for person in people:
-        mine = missing if audience != "consultant" else [
-            gap for gap in missing if gap.consultant.id == person.person_id]
+        mine = (
+            missing
+            if audience != "consultant"
+            else [gap for gap in missing if gap.consultant.id == person.person_id]
+        )
         if not mine:
             continue
-        classes = "、".join(f"{gap.school_class.code}（{gap.consultant.name}）"
-                           if audience != "consultant" else gap.school_class.code
-                           for gap in mine[:20])
-        found.append((person, notice.item([text("school_rules.standing.group",
-                                                count=len(mine), classes=classes)])))
+        classes = "、".join(
+            f"{gap.school_class.code}（{gap.consultant.name}）"
+            if audience != "consultant"
+            else gap.school_class.code
+            for gap in mine[:20]
+        )
+        found.append(
+            (
+                person,
+                notice.item(
+                    [text("school_rules.standing.group", count=len(mine), classes=classes)]
+                ),
+            )
+        )
     return found
 
 
@@ -534,8 +595,9 @@ def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> 
         notice = [event_notice(event)]
         for person in schedule.event_audience(session, event):
             if person.key not in done:
-                plan.add(person, Item(rule, period, event.created_at, "normal", notice,
-                                      event.starts_at))
+                plan.add(
+                    person, Item(rule, period, event.created_at, "normal", notice, event.starts_at)
+                )
         local_start = event.starts_at.astimezone(TAIPEI)
         day_before = (local_start - timedelta(days=EVENT_REMINDER_DAYS_BEFORE)).date()
         remind_at = at_taipei(day_before, rules.send_time.hour, rules.send_time.minute)
@@ -549,8 +611,9 @@ def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> 
             for rsvp in schedule.attendees(session, event.id):
                 if rsvp.recipient not in done:
                     person = Recipient(rsvp.recipient, (rsvp.line_user_id,), "", 0)
-                    plan.add(person, Item(rule, period, remind_at, "normal", message,
-                                          event.starts_at))
+                    plan.add(
+                        person, Item(rule, period, remind_at, "normal", message, event.starts_at)
+                    )
         _plan_counts(session, event, remind_at, plan)
 
 
@@ -559,11 +622,20 @@ def _plan_counts(session: Any, event: SchoolEvent, due: datetime, plan: Plan) ->
     rule, period = f"event_counts:{event.id}", str(event.academic_year)
     done = schedule.delivered(session, rule, period)
     counts = schedule.rsvp_counts(session, event)
-    message = [m.text(text(
-        "schedule.event.counts", kind=kind_label(event.kind), title=event.title,
-        when=when_text(event.starts_at), yes=counts.attending, no=counts.declined,
-        unanswered=counts.unanswered, invited=counts.invited,
-    ))]
+    message = [
+        m.text(
+            text(
+                "schedule.event.counts",
+                kind=kind_label(event.kind),
+                title=event.title,
+                when=when_text(event.starts_at),
+                yes=counts.attending,
+                no=counts.declined,
+                unanswered=counts.unanswered,
+                invited=counts.invited,
+            )
+        )
+    ]
     for person in schedule.staff_with_roles(session, schedule.EVENT_OFFICES[event.kind]):
         if person.key not in done:
             plan.add(person, Item(rule, period, due, "normal", message, event.starts_at))
@@ -579,10 +651,22 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
             deadline = rules.event_deadline(kind, year)
             send = rules.send_time
             checkpoints = (
-                ("missing", at_taipei((deadline - EVENT_MISSING_LEAD).astimezone(TAIPEI).date(),
-                                      send.hour, send.minute)),
-                ("overdue", at_taipei(deadline.astimezone(TAIPEI).date() + timedelta(days=1),
-                                      send.hour, send.minute)),
+                (
+                    "missing",
+                    at_taipei(
+                        (deadline - EVENT_MISSING_LEAD).astimezone(TAIPEI).date(),
+                        send.hour,
+                        send.minute,
+                    ),
+                ),
+                (
+                    "overdue",
+                    at_taipei(
+                        deadline.astimezone(TAIPEI).date() + timedelta(days=1),
+                        send.hour,
+                        send.minute,
+                    ),
+                ),
             )
             for name, due in checkpoints:
                 if not (due <= now <= due + CATCH_UP) or schedule.has_event(session, kind, year):
@@ -590,14 +674,27 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 rule, period = f"event_required:{kind}", f"{year}:{name}"
                 done = schedule.delivered(session, rule, period)
                 for role in schedule.EVENT_OFFICES[kind]:
-                    body = text(f"schedule.event.{name}", office=role, year=year,
-                                kind=kind_label(kind), deadline=format_date(deadline))
+                    body = text(
+                        f"schedule.event.{name}",
+                        office=role,
+                        year=year,
+                        kind=kind_label(kind),
+                        deadline=format_date(deadline),
+                    )
                     for person in schedule.staff_with_roles(session, [role]):
                         if person.key not in done:
                             done.add(person.key)
-                            plan.add(person, Item(rule, period, due, "normal",
-                                                  [notice_message(body, [], None)],
-                                                  due + STALE_AFTER))
+                            plan.add(
+                                person,
+                                Item(
+                                    rule,
+                                    period,
+                                    due,
+                                    "normal",
+                                    [notice_message(body, [], None)],
+                                    due + STALE_AFTER,
+                                ),
+                            )
 
 
 def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
@@ -618,20 +715,34 @@ def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 ("overdue", at_taipei(day + timedelta(days=1), send.hour, send.minute)),
             )
             for name, due in checkpoints:
-                if not (due <= now <= due + CATCH_UP) \
-                        or schedule.has_event_between(session, kind, first, end):
+                if not (due <= now <= due + CATCH_UP) or schedule.has_event_between(
+                    session, kind, first, end
+                ):
                     continue
                 rule, period = f"event_required:{kind}", f"{semester.label}:{name}"
                 done = schedule.delivered(session, rule, period)
                 for role in schedule.EVENT_OFFICES[kind]:
-                    body = text(f"school_rules.event.{name}", office=role, term=semester.label,
-                                kind=kind_label(kind), deadline=format_date(deadline))
+                    body = text(
+                        f"school_rules.event.{name}",
+                        office=role,
+                        term=semester.label,
+                        kind=kind_label(kind),
+                        deadline=format_date(deadline),
+                    )
                     for person in schedule.staff_with_roles(session, [role]):
                         if person.key not in done:
                             done.add(person.key)
-                            plan.add(person, Item(rule, period, due, "normal",
-                                                  [notice_message(body, [], None)],
-                                                  due + STALE_AFTER))
+                            plan.add(
+                                person,
+                                Item(
+                                    rule,
+                                    period,
+                                    due,
+                                    "normal",
+                                    [notice_message(body, [], None)],
+                                    due + STALE_AFTER,
+                                ),
+                            )
 
 
 # --- 公告 ----------------------------------------------------------------------------------------
@@ -641,12 +752,22 @@ def plan_announcements(session: Any, now: datetime, plan: Plan) -> None:
     for announcement in schedule.open_announcements(session, now):
         rule = f"announcement:{announcement.id}"
         done = schedule.delivered(session, rule, PERIOD_ANY)
-        message = announcement_message(announcement.body, announcement.action,
-                                       announcement.action_label)
+        message = announcement_message(
+            announcement.body, announcement.action, announcement.action_label
+        )
         for person in schedule.audience_recipients(session, announcement.audience):
             if person.key not in done:
-                plan.add(person, Item(rule, PERIOD_ANY, announcement.created_at,
-                                      announcement.priority, [message], announcement.until))
+                plan.add(
+                    person,
+                    Item(
+                        rule,
+                        PERIOD_ANY,
+                        announcement.created_at,
+                        announcement.priority,
+                        [message],
+                        announcement.until,
+                    ),
+                )
 
 
 def announcement_message(body: str, action: str | None, label: str | None) -> dict[str, Any]:
@@ -660,7 +781,13 @@ def announcement_message(body: str, action: str | None, label: str | None) -> di
         bubble["footer"] = {
             "type": "box",
             "layout": "vertical",
-            "contents": [{"type": "button", "style": "primary", "height": "sm",
-                          "action": m.postback_action(label, f"menu:{action}", label)}],
+            "contents": [
+                {
+                    "type": "button",
+                    "style": "primary",
+                    "height": "sm",
+                    "action": m.postback_action(label, f"menu:{action}", label),
+                }
+            ],
         }
     return m.flex(body[:400], bubble)

@@ -185,8 +185,9 @@ def photo_refusal(path: Path) -> FitResult | None:
     try:
         _measure_photo(Path(path))
     except _PhotoProblem as problem:
-        return FitResult(ok=False, size=Path(path).stat().st_size, reason=problem.reason,
-                         values=problem.values)
+        return FitResult(
+            ok=False, size=Path(path).stat().st_size, reason=problem.reason, values=problem.values
+        )
     return None
 
 

@@ -29,5 +29,3 @@ def fit_upload(
     if kind in AV_KINDS:
         return fit_av(path, out, kind, av_limit)
     return refuse(path)
-
-

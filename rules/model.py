@@ -39,6 +39,7 @@ def rules_grade(grade: int | None) -> int | None:
         return None
     return grade + ROSTER_GRADE_OFFSET if grade <= 3 else grade
 
+
 DEFAULT_UPLOAD_DAYS_AFTER_CLOSING: Final = 14
 DEFAULT_CERTIFICATION_DAYS_AFTER_UPLOAD: Final = 7
 DEFAULT_PICKING_DAYS: Final = 7
@@ -96,8 +97,15 @@ def _labels(group: str, keys: Sequence[str]) -> Mapping[str, str]:
 
 
 WINDOW_LABELS: Final[Mapping[str, str]] = _labels(
-    "window", ("upload", "performance_upload", "certification", "picking", "receipt_confirmation",
-               "submission")
+    "window",
+    (
+        "upload",
+        "performance_upload",
+        "certification",
+        "picking",
+        "receipt_confirmation",
+        "submission",
+    ),
 )
 PRIORITY_LABELS: Final[Mapping[str, str]] = _labels("priority", ("urgent", "normal", "low"))
 EVENT_LABELS: Final[Mapping[str, str]] = _labels(
@@ -277,14 +285,17 @@ class When:
     def describe(self) -> str:
         """The rule in Chinese, for the operator table."""
         if self.anchor == "dates":
-            return text("rules.label.when.dates",
-                        dates="、".join(f"{m}/{d}" for m, d in self.month_days))
+            return text(
+                "rules.label.when.dates", dates="、".join(f"{m}/{d}" for m, d in self.month_days)
+            )
         if self.anchor in ANCHOR_LABELS:
             base = ANCHOR_LABELS[self.anchor]
         else:
             kind, edge = self.anchor.split(".")
-            base = text("rules.label.when." + ("start" if edge == "start" else "end"),
-                        window=WINDOW_LABELS[kind])
+            base = text(
+                "rules.label.when." + ("start" if edge == "start" else "end"),
+                window=WINDOW_LABELS[kind],
+            )
         if self.offset_days > 0:
             return text("rules.label.when.after", base=base, days=self.offset_days)
         if self.offset_days < 0:
@@ -468,12 +479,13 @@ class SchoolRules:
         days: an item uploaded then belongs to the window the student chooses. (Certification
         windows may overlap freely: each item knows its semester.)"""
         found: list[tuple[Window, Window]] = []
-        semester_windows = [w for w in self.windows
-                            if w.kind in ("upload", "performance_upload")]
+        semester_windows = [w for w in self.windows if w.kind in ("upload", "performance_upload")]
         for i, a in enumerate(semester_windows):
-            for b in semester_windows[i + 1:]:
-                if a.kind != b.kind or (a.academic_year, a.semester) == (b.academic_year,
-                                                                         b.semester):
+            for b in semester_windows[i + 1 :]:
+                if a.kind != b.kind or (a.academic_year, a.semester) == (
+                    b.academic_year,
+                    b.semester,
+                ):
                     continue
                 if a.first_day <= b.last_day and b.first_day <= a.last_day:
                     found.append((a, b))
@@ -623,8 +635,11 @@ class SchoolRules:
             "pf_year_limit": str(pf.uploads_per_year or ""),
             "pf_pick_limit": str(pf.picks_per_year),
         }
-        for kind, key in (("picking", "picking"), ("receipt_confirmation", "receipt"),
-                          ("submission", "submission")):
+        for kind, key in (
+            ("picking", "picking"),
+            ("receipt_confirmation", "receipt"),
+            ("submission", "submission"),
+        ):
             try:
                 window = y.window(kind, grade)
             except NotConfigured:
@@ -653,13 +668,17 @@ def overlap_notes(rules: SchoolRules) -> list[str]:
     notes = []
     for a, b in rules.overlaps():
         first, last = max(a.first_day, b.first_day), min(a.last_day, b.last_day)
-        notes.append(text(
-            "school_rules.overlap",
-            window=WINDOW_LABELS[a.kind] + (text("rules.label.table.grade12")
-                                            if a.grade12 or b.grade12 else ""),
-            a=f"{a.academic_year}-{a.semester}", b=f"{b.academic_year}-{b.semester}",
-            start=format_date(first), end=format_date(last),
-        ))
+        notes.append(
+            text(
+                "school_rules.overlap",
+                window=WINDOW_LABELS[a.kind]
+                + (text("rules.label.table.grade12") if a.grade12 or b.grade12 else ""),
+                a=f"{a.academic_year}-{a.semester}",
+                b=f"{b.academic_year}-{b.semester}",
+                start=format_date(first),
+                end=format_date(last),
+            )
+        )
     return notes
 
 
@@ -677,5 +696,3 @@ def _aware(when: datetime) -> datetime:
     if when.tzinfo is None:
         raise ValueError("rules need an aware datetime (UTC inside, Asia/Taipei at the edge)")
     return when
-
-

@@ -385,7 +385,13 @@ def _read_year(
     semesters: dict[int, Semester] = {}
     for sem_reader in reader.tables("semesters"):
         semester = _read_semester(
-            sem_reader, number, first_day, last_day, upload_after, cert_after, escalation_days,
+            sem_reader,
+            number,
+            first_day,
+            last_day,
+            upload_after,
+            cert_after,
+            escalation_days,
             shift,
         )
         if semester.number in semesters:
@@ -399,8 +405,10 @@ def _read_year(
         )
     # 附表二 六: students record 多元表現 all year; a semester's window (unless the file sets
     # one) runs from the year's first day to the eve of semester 2, then to the year's end.
-    spans = {1: (first_day, semesters[2].start - timedelta(days=1)),
-             2: (semesters[2].start, last_day)}
+    spans = {
+        1: (first_day, semesters[2].start - timedelta(days=1)),
+        2: (semesters[2].start, last_day),
+    }
     for raw in reader.data.get("semesters") or []:
         table_data = raw.get("windows") if isinstance(raw, dict) else None
         sem_number = raw.get("number") if isinstance(raw, dict) else None
@@ -446,7 +454,9 @@ def _read_year(
     if g12_cert is not None or table.has("grade12_picking"):
         base = g12_cert.last_day if g12_cert is not None else cert_last
         first, last, _ = _read_window(
-            table, "grade12_picking", shift(base + timedelta(days=1)),
+            table,
+            "grade12_picking",
+            shift(base + timedelta(days=1)),
             shift(base + timedelta(days=picking_days)),
         )
         grade12["picking"] = Window("picking", number, None, first, last, grade12=True)
@@ -459,8 +469,9 @@ def _read_year(
         table.asked.append("grade12_submission")
     table.finish()
     reader.finish()
-    return AcademicYear(number=number, semesters=semesters, windows=windows,
-                        grade12_windows=grade12)
+    return AcademicYear(
+        number=number, semesters=semesters, windows=windows, grade12_windows=grade12
+    )
 
 
 def _read_semester(
@@ -642,5 +653,3 @@ def _parse_when(text: str) -> When | None:
         return None
     days = int(match["days"] or 0)
     return When(anchor, -days if match["sign"] == "-" else days)
-
-

@@ -47,17 +47,31 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
         if w.academic_year != academic_year:
             continue
         label = WINDOW_LABELS[w.kind] + (lab("table.grade12") if w.grade12 else "")
-        scope = (f"{academic_year}-{w.semester}" if w.semester
-                 else lab("table.year_scope", year=academic_year))
+        scope = (
+            f"{academic_year}-{w.semester}"
+            if w.semester
+            else lab("table.year_scope", year=academic_year)
+        )
         window_rows.append(
-            [label, scope, format_date(w.first_day), format_date(w.last_day),
-             lab("table.days", days=w.days)]
+            [
+                label,
+                scope,
+                format_date(w.first_day),
+                format_date(w.last_day),
+                lab("table.days", days=w.days),
+            ]
         )
     out += _aligned(cols("window", "scope", "start", "end", "days"), window_rows)
     for number in sorted(year.semesters):
         escalate = rules.escalation_at(academic_year, number)
-        out.append(lab("table.escalation", term=f"{academic_year}-{number}",
-                       date=format_date(escalate), days=rules.escalation_days))
+        out.append(
+            lab(
+                "table.escalation",
+                term=f"{academic_year}-{number}",
+                date=format_date(escalate),
+                days=rules.escalation_days,
+            )
+        )
 
     out += ["", lab("table.limits")]
 
@@ -84,19 +98,32 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
 
     out += ["", lab("table.notices")]
     cadence = rules.cert_cadence
-    push = (lab("table.push_immediate") if cadence.immediate or cadence.at is None
-            else lab("table.push_daily", time=f"{cadence.at:%H:%M}"))
+    push = (
+        lab("table.push_immediate")
+        if cadence.immediate or cadence.at is None
+        else lab("table.push_daily", time=f"{cadence.at:%H:%M}")
+    )
     approval = lab(f"table.approval.{rules.approval_notice}")
     out += [
         lab("table.notice_times", send=f"{rules.send_time:%H:%M}", push=push, approval=approval),
-        lab("table.quiet", start=f"{rules.quiet_hours.start:%H:%M}",
-            end=f"{rules.quiet_hours.end:%H:%M}", quota=rules.monthly_quota,
-            years=rules.retention_years),
-        lab("table.events", events="；".join(
-            lab("table.event_deadline", event=EVENT_LABELS[kind],
-                date=format_date(rules.event_deadline(kind, academic_year)))
-            for kind in rules.required_events
-        )),
+        lab(
+            "table.quiet",
+            start=f"{rules.quiet_hours.start:%H:%M}",
+            end=f"{rules.quiet_hours.end:%H:%M}",
+            quota=rules.monthly_quota,
+            years=rules.retention_years,
+        ),
+        lab(
+            "table.events",
+            events="；".join(
+                lab(
+                    "table.event_deadline",
+                    event=EVENT_LABELS[kind],
+                    date=format_date(rules.event_deadline(kind, academic_year)),
+                )
+                for kind in rules.required_events
+            ),
+        ),
     ]
 
     out += ["", lab("table.schedule")]
@@ -109,8 +136,9 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
         local = o.due.astimezone(TAIPEI)
         audience = "、".join(AUDIENCES[a] for a in o.row.audience)
         if o.row.grades:
-            audience += lab("table.grades",
-                            grades="、".join(lab(f"table.grade.{g}") for g in o.row.grades))
+            audience += lab(
+                "table.grades", grades="、".join(lab(f"table.grade.{g}") for g in o.row.grades)
+            )
         schedule_rows.append(
             [
                 format_date(local),
@@ -126,9 +154,18 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
     waiting = [row for row in rules.schedule if not rules.row_occurrences(row, academic_year)]
     for row in waiting:
         # Rows that wait for staff: the submission date, the imported 收訖明細.
-        schedule_rows.append([text("school_rules.table.waiting"), "", lab("table.whole_year"),
-                              row.what, "、".join(AUDIENCES[a] for a in row.audience),
-                              PRIORITY_LABELS[row.priority], row.when.describe(), row.id])
+        schedule_rows.append(
+            [
+                text("school_rules.table.waiting"),
+                "",
+                lab("table.whole_year"),
+                row.what,
+                "、".join(AUDIENCES[a] for a in row.audience),
+                PRIORITY_LABELS[row.priority],
+                row.when.describe(),
+                row.id,
+            ]
+        )
     out += _aligned(
         cols("date", "time", "semester", "item", "audience", "priority", "rule", "id"),
         schedule_rows,
@@ -145,7 +182,9 @@ def _aligned(headers: list[str], rows: list[list[str]]) -> list[str]:
     widths = [max(_width(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
 
     def line(cells: list[str]) -> str:
-        padded = [cell + " " * (width - _width(cell)) for cell, width in zip(cells, widths, strict=True)]
+        padded = [
+            cell + " " * (width - _width(cell)) for cell, width in zip(cells, widths, strict=True)
+        ]
         return "  ".join(padded).rstrip()
 
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]

@@ -173,8 +173,6 @@ class TableReader:
         raise self.error(key, f"unknown key {key!r} in [{self.name}]{suggestion}")
 
 
-
-
 def key_lines(text: str) -> dict[KeyPath, int]:
     """Map key paths (arrays of tables by index) to the line that defines them.
 
@@ -300,8 +298,6 @@ def _scan_value(text: str, open_string: str | None, depth: int) -> tuple[str | N
     if open_string in ('"', "'"):
         open_string = None  # single-line strings cannot continue
     return open_string, depth
-
-
 
 
 def parse_time(value: Any) -> time | None:

@@ -175,7 +175,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         basic_id = "@" + basic_id.lstrip("@")
         if not re.fullmatch(r"@[0-9A-Za-z._-]{3,30}", basic_id):
             raise ConfigError(
-                "LINE_BASIC_ID must be the official account's basic ID, e.g. @123abcde")
+                "LINE_BASIC_ID must be the official account's basic ID, e.g. @123abcde"
+            )
     backup_raw = env.get("BACKUP_DIR", "").strip()
     font_raw = env.get("PORTFOLIO_CJK_FONT", "").strip()
     return Settings(

@@ -52,11 +52,7 @@ def weakness(key: str) -> str | None:
     """Why this key must not be used outside the demo (one line), or None when it is good."""
     if is_shipped(key):
         return "SECRET_KEY is a key published with this project: run `portfolio secret-key`"
-    if (
-        estimated_bits(key) < MIN_BITS
-        or len(set(key)) < MIN_DISTINCT
-        or _runs(key) * 3 > len(key)
-    ):
+    if estimated_bits(key) < MIN_BITS or len(set(key)) < MIN_DISTINCT or _runs(key) * 3 > len(key):
         return (
             "SECRET_KEY is too guessable: use a random key of at least 32 characters, "
             "e.g. the output of `portfolio secret-key`"

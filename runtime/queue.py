@@ -130,7 +130,8 @@ class _Pool:
             self.threads = [t for t in self.threads if t.is_alive()]
             while len(self.threads) < self.size:
                 thread = threading.Thread(
-                    target=self._work, name=f"portfolio-{self.name}-{len(self.threads)}",
+                    target=self._work,
+                    name=f"portfolio-{self.name}-{len(self.threads)}",
                     daemon=True,
                 )
                 thread.start()

@@ -66,9 +66,7 @@ class Services:
 builds = 0
 
 
-def build_services(
-    settings: Settings, runner: Runner | None = None, **overrides: Any
-) -> Services:
+def build_services(settings: Settings, runner: Runner | None = None, **overrides: Any) -> Services:
     """The services from settings. overrides replace single services (clock, queue, line, files,
     rules, db, sleep) for tests and the demo; queue="manual" means jobs run when a test says so.
 

@@ -116,8 +116,11 @@ class WindowPreview:
 
     @property
     def scope(self) -> str:
-        return (f"{self.academic_year}-{self.semester}" if self.semester
-                else text("cli.schedule.whole_year", year=self.academic_year))
+        return (
+            f"{self.academic_year}-{self.semester}"
+            if self.semester
+            else text("cli.schedule.whole_year", year=self.academic_year)
+        )
 
 
 def preview_window_change(
@@ -137,8 +140,7 @@ def preview_window_change(
     base_kind = kind.removeprefix("grade12_")
     rules = schedule.effective_rules(session, base)
     try:
-        current = rules.window(base_kind, year, semester,
-                               grade=12 if kind != base_kind else None)
+        current = rules.window(base_kind, year, semester, grade=12 if kind != base_kind else None)
     except NotConfigured:
         raise WindowRefused(text("cli.schedule.windows.not_configured", year=year)) from None
     first = first or current.first_day
@@ -150,9 +152,15 @@ def preview_window_change(
     following = _next_semester(rules, year, semester)
     crossing: list[str] = []
     if following is not None and last >= following.start:
-        crossing.append(text(
-            "console_office.calendar.crosses_next", window=window_label(kind),
-            end=format_date(last), term=following.label, start=format_date(following.start)))
+        crossing.append(
+            text(
+                "console_office.calendar.crosses_next",
+                window=window_label(kind),
+                end=format_date(last),
+                term=following.label,
+                start=format_date(following.start),
+            )
+        )
     try:
         changed = rules.with_windows([WindowSetting(kind, year, semester, first, last)])
     except RulesError as exc:
@@ -162,10 +170,19 @@ def preview_window_change(
     audience = window_audience(kind)
     people = schedule.audience_recipients(session, audience)
     return WindowPreview(
-        kind=kind, label=window_label(kind), academic_year=year, semester=semester,
-        old_first=current.first_day, old_last=current.last_day, first=first, last=last,
-        people=len(people), cost=sum(len(p.line_user_ids) for p in people), audience=audience,
-        notes=notes)
+        kind=kind,
+        label=window_label(kind),
+        academic_year=year,
+        semester=semester,
+        old_first=current.first_day,
+        old_last=current.last_day,
+        first=first,
+        last=last,
+        people=len(people),
+        cost=sum(len(p.line_user_ids) for p in people),
+        audience=audience,
+        notes=notes,
+    )
 
 
 def apply_window_change(
@@ -174,21 +191,40 @@ def apply_window_change(
     """Record the change and its one announcement (sent by the next tick, or at once by the face
     that calls jobs.reminders). Returns the change's id."""
     action, flow = WINDOW_ACTIONS.get(preview.kind.removeprefix("grade12_"), (None, None))
-    body = text("schedule.window.changed", window=preview.label, start=format_date(preview.first),
-                end=format_date(preview.last), old_start=format_date(preview.old_first),
-                old_end=format_date(preview.old_last))
+    body = text(
+        "schedule.window.changed",
+        window=preview.label,
+        start=format_date(preview.first),
+        end=format_date(preview.last),
+        old_start=format_date(preview.old_first),
+        old_end=format_date(preview.old_last),
+    )
     until = max(at_taipei(preview.last + timedelta(days=1)), now + timedelta(days=1))
     change = schedule.record_window_change(
-        session, kind=preview.kind, academic_year=preview.academic_year,
-        semester=preview.semester, first_day=preview.first, last_day=preview.last,
-        previous=(preview.old_first, preview.old_last), now=now, changed_by=changed_by[:64])
+        session,
+        kind=preview.kind,
+        academic_year=preview.academic_year,
+        semester=preview.semester,
+        first_day=preview.first,
+        last_day=preview.last,
+        previous=(preview.old_first, preview.old_last),
+        now=now,
+        changed_by=changed_by[:64],
+    )
     schedule.create_announcement(
-        session, source="window_change", source_id=change.id, audience=preview.audience,
-        body=body, action=action, action_label=TEXTS.get(f"rules.button.{flow}") if flow else None,
+        session,
+        source="window_change",
+        source_id=change.id,
+        audience=preview.audience,
+        body=body,
+        action=action,
+        action_label=TEXTS.get(f"rules.button.{flow}") if flow else None,
         now=now,
         until=until,
         # A window that now closes earlier is news people must not miss.
-        priority=URGENT if preview.shortened else NORMAL, created_by=changed_by[:64])
+        priority=URGENT if preview.shortened else NORMAL,
+        created_by=changed_by[:64],
+    )
     return change.id
 
 
@@ -218,8 +254,18 @@ def year_windows(session: Session, base: SchoolRules, year: int, now: datetime) 
             continue
         kind = f"grade12_{w.kind}" if w.grade12 else w.kind
         state = "past" if now >= w.end_exclusive else "open" if w.contains(now) else "future"
-        rows.append(WindowRow(kind, window_label(kind), year, w.semester, w.first_day,
-                              w.last_day, (kind, w.semester) in changed, state))
+        rows.append(
+            WindowRow(
+                kind,
+                window_label(kind),
+                year,
+                w.semester,
+                w.first_day,
+                w.last_day,
+                (kind, w.semester) in changed,
+                state,
+            )
+        )
     return rows
 
 
@@ -268,7 +314,8 @@ class YearDraft:
             lines.append(
                 f"[[years.semesters]]\nnumber = {s.number}\nstart = {s.start.isoformat()}\n"
                 f"closing_ceremony = {s.closing_ceremony.isoformat()}\n"
-                f"end = {s.end.isoformat()}\n")
+                f"end = {s.end.isoformat()}\n"
+            )
         return "\n".join(lines)
 
 
@@ -282,8 +329,9 @@ def _shift(day: date, year_first: date, year_last: date) -> date:
     return moved
 
 
-def derive_next_year(base: SchoolRules, year: int,
-                     overrides: dict[int, dict[str, date]] | None = None) -> YearDraft:
+def derive_next_year(
+    base: SchoolRules, year: int, overrides: dict[int, dict[str, date]] | None = None
+) -> YearDraft:
     """Next 學年度's semesters from this year's, on the same weekdays; staff may override any
     date. The draft is checked by the rules file's own parser (windows derived, national rules)."""
     this = base.year(year)
@@ -292,11 +340,14 @@ def derive_next_year(base: SchoolRules, year: int,
     semesters = []
     for number, s in sorted(this.semesters.items()):
         given = (overrides or {}).get(number, {})
-        semesters.append(SemesterDraft(
-            number,
-            given.get("start") or _shift(s.start, first, last),
-            given.get("closing_ceremony") or _shift(s.closing_ceremony, first, last),
-            given.get("end") or _shift(s.end, first, last)))
+        semesters.append(
+            SemesterDraft(
+                number,
+                given.get("start") or _shift(s.start, first, last),
+                given.get("closing_ceremony") or _shift(s.closing_ceremony, first, last),
+                given.get("end") or _shift(s.end, first, last),
+            )
+        )
     draft = YearDraft(nxt, semesters)
     rules_text = _without_year(base.text, nxt) + "\n" + draft.toml()
     try:
@@ -313,9 +364,11 @@ def _without_year(rules_text: str, year: int) -> str:
     block: list[str] = []
     for line in rules_text.splitlines():
         stripped = line.strip()
-        if stripped == "[[years]]" or (stripped.startswith("[") and not
-                                       stripped.startswith("[[years.")
-                                       and not stripped.startswith("[years.")):
+        if stripped == "[[years]]" or (
+            stripped.startswith("[")
+            and not stripped.startswith("[[years.")
+            and not stripped.startswith("[years.")
+        ):
             out.extend([] if skipping else block)
             block, skipping = [], False
             if stripped == "[[years]]":
@@ -344,4 +397,3 @@ def runs_out_soon(base: SchoolRules, now: datetime) -> date | None:
         return None
     today = now.astimezone(TAIPEI).date()
     return end if (end - today).days <= RUNS_OUT_WARNING_DAYS else None
-

@@ -209,12 +209,18 @@ def submit(session: Session, outcome: CourseOutcome, now: datetime) -> None:
     outcome.escalated_at = None
     outcome.certifier_told_at = None
     outcome.certify_version = (outcome.certify_version or 0) + 1
-    session.add(AuditEntry(
-        at=now, action="submit", item_kind=ITEM_KIND, item_id=outcome.id,
-        student_id=outcome.student_id, actor_student_id=outcome.student_id,
-        capacity=link.capacity if link else None,
-        detail=f"certifier={link.staff_id}" if link else "certifier=none",
-    ))
+    session.add(
+        AuditEntry(
+            at=now,
+            action="submit",
+            item_kind=ITEM_KIND,
+            item_id=outcome.id,
+            student_id=outcome.student_id,
+            actor_student_id=outcome.student_id,
+            capacity=link.capacity if link else None,
+            detail=f"certifier={link.staff_id}" if link else "certifier=none",
+        )
+    )
     session.flush()
 
 
@@ -232,8 +238,13 @@ class Move:
 
 
 def _assign(
-    session: Session, outcome: CourseOutcome, link: Link, now: datetime, reason: str,
-    floor: int | None = None, escalated: bool = False,
+    session: Session,
+    outcome: CourseOutcome,
+    link: Link,
+    now: datetime,
+    reason: str,
+    floor: int | None = None,
+    escalated: bool = False,
 ) -> Move | None:
     """Give a pending item to another certifier, unless it changed meanwhile."""
     values: dict[str, Any] = {
@@ -248,22 +259,38 @@ def _assign(
         values["escalated_at"] = now
     result = session.execute(
         update(CourseOutcome)
-        .where(CourseOutcome.id == outcome.id, CourseOutcome.status == PENDING,
-               CourseOutcome.certify_version == outcome.certify_version)
+        .where(
+            CourseOutcome.id == outcome.id,
+            CourseOutcome.status == PENDING,
+            CourseOutcome.certify_version == outcome.certify_version,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     previous = outcome.certifier_id
-    session.add(AuditEntry(
-        at=now, action="reassign", item_kind=ITEM_KIND, item_id=outcome.id,
-        student_id=outcome.student_id, capacity=link.capacity,
-        detail=f"{reason}: certifier {previous} -> {link.staff_id}",
-    ))
+    session.add(
+        AuditEntry(
+            at=now,
+            action="reassign",
+            item_kind=ITEM_KIND,
+            item_id=outcome.id,
+            student_id=outcome.student_id,
+            capacity=link.capacity,
+            detail=f"{reason}: certifier {previous} -> {link.staff_id}",
+        )
+    )
     session.refresh(outcome)
-    return Move(outcome.id, previous, link.staff_id, link.capacity, reason,
-                outcome.academic_year, outcome.semester)
+    return Move(
+        outcome.id,
+        previous,
+        link.staff_id,
+        link.capacity,
+        reason,
+        outcome.academic_year,
+        outcome.semester,
+    )
 
 
 def _pending(
@@ -279,18 +306,23 @@ def _pending(
         query = query.where(CourseOutcome.course_id.in_(sorted(set(course_ids))))
     if unsettled is not None:
         # Held by someone away, or not by the first link (whoever was away may be back).
-        query = query.where(or_(
-            CourseOutcome.certifier_id.in_(sorted(unsettled) or [0]),
-            CourseOutcome.certifier_id.is_(None),
-            CourseOutcome.certifier_capacity != TEACHER,
-            CourseOutcome.chain_floor > 0,
-        ))
+        query = query.where(
+            or_(
+                CourseOutcome.certifier_id.in_(sorted(unsettled) or [0]),
+                CourseOutcome.certifier_id.is_(None),
+                CourseOutcome.certifier_capacity != TEACHER,
+                CourseOutcome.chain_floor > 0,
+            )
+        )
     return list(session.scalars(query).unique())
 
 
 def reresolve_pending(
-    session: Session, now: datetime, course_ids: Iterable[int] | None = None,
-    reason: str = "chain changed", only_unsettled: bool = False,
+    session: Session,
+    now: datetime,
+    course_ids: Iterable[int] | None = None,
+    reason: str = "chain changed",
+    only_unsettled: bool = False,
 ) -> list[Move]:
     """Give every pending item (of these courses) to whoever its chain names today.
 
@@ -311,8 +343,11 @@ def reresolve_pending(
                 # decision records must be right, but their cards stay valid.
                 session.execute(
                     update(CourseOutcome)
-                    .where(CourseOutcome.id == outcome.id, CourseOutcome.status == PENDING,
-                           CourseOutcome.certifier_id == link.staff_id)
+                    .where(
+                        CourseOutcome.id == outcome.id,
+                        CourseOutcome.status == PENDING,
+                        CourseOutcome.certifier_id == link.staff_id,
+                    )
                     .values(certifier_capacity=link.capacity)
                     .execution_options(synchronize_session=False)
                 )
@@ -326,13 +361,18 @@ def reresolve_pending(
 def courses_involving(session: Session, staff_id: int) -> list[int]:
     """Courses whose chain may name this teacher (as teacher, successor, convener, designee)."""
     ids = set(session.scalars(select(Course.id).where(Course.teacher_id == staff_id)))
-    ids.update(session.scalars(
-        select(CourseSuccessor.course_id).where(CourseSuccessor.successor_id == staff_id)
-    ))
-    ids.update(session.scalars(
-        select(CourseOutcome.course_id).where(CourseOutcome.status == PENDING,
-                                              CourseOutcome.certifier_id == staff_id)
-    ))
+    ids.update(
+        session.scalars(
+            select(CourseSuccessor.course_id).where(CourseSuccessor.successor_id == staff_id)
+        )
+    )
+    ids.update(
+        session.scalars(
+            select(CourseOutcome.course_id).where(
+                CourseOutcome.status == PENDING, CourseOutcome.certifier_id == staff_id
+            )
+        )
+    )
     return sorted(ids)
 
 
@@ -340,11 +380,22 @@ def courses_involving(session: Session, staff_id: int) -> list[int]:
 
 
 def set_away(
-    session: Session, staff_id: int, kind: str, starts_on: date, ends_on: date | None,
-    now: datetime, note: str | None = None,
+    session: Session,
+    staff_id: int,
+    kind: str,
+    starts_on: date,
+    ends_on: date | None,
+    now: datetime,
+    note: str | None = None,
 ) -> tuple[TeacherAbsence, list[Move]]:
-    absence = TeacherAbsence(staff_id=staff_id, kind=kind, starts_on=starts_on, ends_on=ends_on,
-                             note=note, created_at=now)
+    absence = TeacherAbsence(
+        staff_id=staff_id,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note,
+        created_at=now,
+    )
     session.add(absence)
     session.flush()
     return absence, reresolve_pending(session, now, reason=f"{kind} {starts_on}")
@@ -357,8 +408,9 @@ def set_back(
     today = taipei_date(now)
     ended: list[TeacherAbsence] = []
     for absence in session.scalars(
-        select(TeacherAbsence).where(TeacherAbsence.staff_id == staff_id,
-                                     TeacherAbsence.cancelled_at.is_(None))
+        select(TeacherAbsence).where(
+            TeacherAbsence.staff_id == staff_id, TeacherAbsence.cancelled_at.is_(None)
+        )
     ):
         if absence.starts_on > today:
             absence.cancelled_at = now
@@ -405,8 +457,11 @@ def set_convener(
 ) -> list[Move]:
     row = session.scalars(select(SubjectConvener).where(SubjectConvener.subject == subject)).first()
     if row is None:
-        session.add(SubjectConvener(subject=subject, convener_id=convener_id,
-                                    designee_id=designee_id, updated_at=now))
+        session.add(
+            SubjectConvener(
+                subject=subject, convener_id=convener_id, designee_id=designee_id, updated_at=now
+            )
+        )
     else:
         row.convener_id = convener_id
         row.designee_id = designee_id
@@ -437,8 +492,18 @@ def certification_open(
     window = certification_window(rules, outcome)
     if window is not None and window.contains(now):
         return True
-    return open_exception(session, "certification", outcome.student_id, outcome.academic_year,
-                          outcome.semester, now, (outcome.id,)) is not None
+    return (
+        open_exception(
+            session,
+            "certification",
+            outcome.student_id,
+            outcome.academic_year,
+            outcome.semester,
+            now,
+            (outcome.id,),
+        )
+        is not None
+    )
 
 
 def escalation_time(rules: SchoolRules, outcome: CourseOutcome) -> datetime | None:
@@ -504,10 +569,17 @@ def decide(
         return Decision(MISSING)
     expected = outcome.certify_version if version is None else version
     # A convener took the item over: the course teacher may still decide it (first one wins).
-    as_teacher = (outcome.certifier_id != staff_id and outcome.escalated_at is not None
-                  and outcome.course is not None and outcome.course.teacher_id == staff_id)
-    if outcome.status != PENDING or outcome.certify_version != expected \
-            or (outcome.certifier_id != staff_id and not as_teacher):
+    as_teacher = (
+        outcome.certifier_id != staff_id
+        and outcome.escalated_at is not None
+        and outcome.course is not None
+        and outcome.course.teacher_id == staff_id
+    )
+    if (
+        outcome.status != PENDING
+        or outcome.certify_version != expected
+        or (outcome.certifier_id != staff_id and not as_teacher)
+    ):
         return _why_not(outcome, staff_id, version)
     window = certification_window(rules, outcome)
     if not certification_open(session, rules, outcome, now):
@@ -533,11 +605,18 @@ def decide(
     session.refresh(outcome)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return _why_not(outcome, staff_id, version)
-    session.add(AuditEntry(
-        at=now, action="certify" if verdict == APPROVE else "reject", item_kind=ITEM_KIND,
-        item_id=outcome.id, student_id=outcome.student_id, actor_staff_id=staff_id,
-        capacity=outcome.decided_capacity, detail=outcome.reject_reason,
-    ))
+    session.add(
+        AuditEntry(
+            at=now,
+            action="certify" if verdict == APPROVE else "reject",
+            item_kind=ITEM_KIND,
+            item_id=outcome.id,
+            student_id=outcome.student_id,
+            actor_staff_id=staff_id,
+            capacity=outcome.decided_capacity,
+            detail=outcome.reject_reason,
+        )
+    )
     session.flush()
     return Decision(DECIDED, outcome, window)
 
@@ -554,23 +633,27 @@ def _sort_key(outcome: CourseOutcome) -> tuple[Any, ...]:
 
 def pending_for(session: Session, staff_id: int) -> list[CourseOutcome]:
     """The certifier's pending items, grouped by course (class, subject), then by seat."""
-    taken_from_me = (
-        select(Course.id).where(Course.teacher_id == staff_id).scalar_subquery()
+    taken_from_me = select(Course.id).where(Course.teacher_id == staff_id).scalar_subquery()
+    items = list(
+        session.scalars(
+            select(CourseOutcome)
+            .where(
+                CourseOutcome.status == PENDING,
+                or_(
+                    CourseOutcome.certifier_id == staff_id,
+                    # Taken over by a convener: the course teacher may still decide.
+                    (CourseOutcome.escalated_at.is_not(None))
+                    & CourseOutcome.course_id.in_(taken_from_me),
+                ),
+            )
+            .options(
+                joinedload(CourseOutcome.course).joinedload(Course.school_class),
+                joinedload(CourseOutcome.student).joinedload(Student.school_class),
+                joinedload(CourseOutcome.document),
+                joinedload(CourseOutcome.video),
+            )
+        ).unique()
     )
-    items = list(session.scalars(
-        select(CourseOutcome)
-        .where(CourseOutcome.status == PENDING,
-               or_(CourseOutcome.certifier_id == staff_id,
-                   # Taken over by a convener: the course teacher may still decide.
-                   (CourseOutcome.escalated_at.is_not(None))
-                   & CourseOutcome.course_id.in_(taken_from_me)))
-        .options(
-            joinedload(CourseOutcome.course).joinedload(Course.school_class),
-            joinedload(CourseOutcome.student).joinedload(Student.school_class),
-            joinedload(CourseOutcome.document),
-            joinedload(CourseOutcome.video),
-        )
-    ).unique())
     return sorted(items, key=_sort_key)
 
 
@@ -594,51 +677,65 @@ def mark_seen(items: Iterable[CourseOutcome], now: datetime) -> None:
 
 def first_push_of_day(session: Session, staff_id: int, day: date) -> CertificationPush | None:
     return session.scalars(
-        select(CertificationPush).where(CertificationPush.staff_id == staff_id,
-                                        CertificationPush.day == day)
+        select(CertificationPush).where(
+            CertificationPush.staff_id == staff_id, CertificationPush.day == day
+        )
     ).first()
 
 
 def last_push(session: Session, staff_id: int) -> CertificationPush | None:
     return session.scalars(
-        select(CertificationPush).where(CertificationPush.staff_id == staff_id)
-        .order_by(CertificationPush.day.desc()).limit(1)
+        select(CertificationPush)
+        .where(CertificationPush.staff_id == staff_id)
+        .order_by(CertificationPush.day.desc())
+        .limit(1)
     ).first()
 
 
 def certifiers_with_news(session: Session) -> list[int]:
     """Staff with something new since their last push: an unseen pending item or a note."""
-    ids = set(session.scalars(
-        select(CourseOutcome.certifier_id).where(
-            CourseOutcome.status == PENDING, CourseOutcome.certifier_told_at.is_(None),
-            CourseOutcome.certifier_id.is_not(None),
-        ).distinct()
-    ))
-    ids.update(session.scalars(
-        select(CertifierNote.staff_id).where(CertifierNote.told_at.is_(None)).distinct()
-    ))
+    ids = set(
+        session.scalars(
+            select(CourseOutcome.certifier_id)
+            .where(
+                CourseOutcome.status == PENDING,
+                CourseOutcome.certifier_told_at.is_(None),
+                CourseOutcome.certifier_id.is_not(None),
+            )
+            .distinct()
+        )
+    )
+    ids.update(
+        session.scalars(
+            select(CertifierNote.staff_id).where(CertifierNote.told_at.is_(None)).distinct()
+        )
+    )
     return sorted(i for i in ids if i is not None)
 
 
 def untold_notes(session: Session, staff_id: int) -> list[CertifierNote]:
-    return list(session.scalars(
-        select(CertifierNote).where(CertifierNote.staff_id == staff_id,
-                                    CertifierNote.told_at.is_(None))
-        .order_by(CertifierNote.id)
-    ))
+    return list(
+        session.scalars(
+            select(CertifierNote)
+            .where(CertifierNote.staff_id == staff_id, CertifierNote.told_at.is_(None))
+            .order_by(CertifierNote.id)
+        )
+    )
 
 
 def line_user_of_staff(session: Session, staff_id: int) -> str | None:
     return session.scalars(
-        select(LineAccount.line_user_id).where(LineAccount.staff_id == staff_id,
-                                               LineAccount.followed.is_(True))
+        select(LineAccount.line_user_id).where(
+            LineAccount.staff_id == staff_id, LineAccount.followed.is_(True)
+        )
     ).first()
 
 
 def line_user_of_student(session: Session, student_id: int) -> str | None:
     return session.scalars(
-        select(LineAccount.line_user_id).where(LineAccount.student_id == student_id,
-                                               LineAccount.followed.is_(True))
+        select(LineAccount.line_user_id).where(
+            LineAccount.student_id == student_id, LineAccount.followed.is_(True)
+        )
     ).first()
 
 
@@ -675,7 +772,8 @@ def escalate_due(session: Session, now: datetime, rules: SchoolRules) -> Escalat
     """
     result = Escalation()
     terms = [
-        (year, semester) for year, semester in session.execute(
+        (year, semester)
+        for year, semester in session.execute(
             select(CourseOutcome.academic_year, CourseOutcome.semester)
             .where(CourseOutcome.status == PENDING, CourseOutcome.escalated_at.is_(None))
             .distinct()
@@ -687,8 +785,11 @@ def escalate_due(session: Session, now: datetime, rules: SchoolRules) -> Escalat
     book = ChainBook(session, taipei_date(now))
     items = session.scalars(
         select(CourseOutcome)
-        .where(CourseOutcome.status == PENDING, CourseOutcome.escalated_at.is_(None),
-               tuple_(CourseOutcome.academic_year, CourseOutcome.semester).in_(terms))
+        .where(
+            CourseOutcome.status == PENDING,
+            CourseOutcome.escalated_at.is_(None),
+            tuple_(CourseOutcome.academic_year, CourseOutcome.semester).in_(terms),
+        )
         .options(joinedload(CourseOutcome.course), joinedload(CourseOutcome.student))
         .order_by(CourseOutcome.id)
     ).unique()
@@ -700,8 +801,11 @@ def escalate_due(session: Session, now: datetime, rules: SchoolRules) -> Escalat
         # Marked offered without a new version: the teacher's cards stay valid.
         marked = session.execute(
             update(CourseOutcome)
-            .where(CourseOutcome.id == outcome.id, CourseOutcome.status == PENDING,
-                   CourseOutcome.certify_version == outcome.certify_version)
+            .where(
+                CourseOutcome.id == outcome.id,
+                CourseOutcome.status == PENDING,
+                CourseOutcome.certify_version == outcome.certify_version,
+            )
             .values(escalated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -713,14 +817,27 @@ def escalate_due(session: Session, now: datetime, rules: SchoolRules) -> Escalat
         key = (outcome.certifier_id, link.staff_id, outcome.academic_year, outcome.semester)
         result.pairs[key] = result.pairs.get(key, 0) + 1
     for (from_id, to_id, year, semester), count in result.pairs.items():
-        session.add(CertifierNote(staff_id=to_id, created_at=now, kind=OFFERED, count=count,
-                                  other_staff_id=from_id, academic_year=year, semester=semester))
+        session.add(
+            CertifierNote(
+                staff_id=to_id,
+                created_at=now,
+                kind=OFFERED,
+                count=count,
+                other_staff_id=from_id,
+                academic_year=year,
+                semester=semester,
+            )
+        )
     session.flush()
     return result
 
 
 def _offered(
-    session: Session, convener_id: int, teacher_id: int, academic_year: int, semester: int,
+    session: Session,
+    convener_id: int,
+    teacher_id: int,
+    academic_year: int,
+    semester: int,
     now: datetime,
 ) -> list[tuple[CourseOutcome, Link]]:
     """The teacher's late items of a term that this convener (or designee) may take over."""
@@ -728,42 +845,66 @@ def _offered(
     found = []
     for outcome in session.scalars(
         select(CourseOutcome)
-        .where(CourseOutcome.status == PENDING, CourseOutcome.escalated_at.is_not(None),
-               CourseOutcome.certifier_id == teacher_id,
-               CourseOutcome.academic_year == academic_year,
-               CourseOutcome.semester == semester)
+        .where(
+            CourseOutcome.status == PENDING,
+            CourseOutcome.escalated_at.is_not(None),
+            CourseOutcome.certifier_id == teacher_id,
+            CourseOutcome.academic_year == academic_year,
+            CourseOutcome.semester == semester,
+        )
         .options(joinedload(CourseOutcome.course))
         .order_by(CourseOutcome.id)
     ).unique():
-        link = next((lk for lk in book.chain(outcome.course).links
-                     if lk.staff_id == convener_id and lk.level == TOP_LEVEL), None)
+        link = next(
+            (
+                lk
+                for lk in book.chain(outcome.course).links
+                if lk.staff_id == convener_id and lk.level == TOP_LEVEL
+            ),
+            None,
+        )
         if link is not None:
             found.append((outcome, link))
     return found
 
 
 def take_over(
-    session: Session, convener_id: int, teacher_id: int, academic_year: int, semester: int,
+    session: Session,
+    convener_id: int,
+    teacher_id: int,
+    academic_year: int,
+    semester: int,
     now: datetime,
 ) -> list[Move]:
     """The convener takes the teacher's late items; the teacher may still decide them, and
     the first decision stands. The teacher hears it in their next digest."""
     moves = []
-    for outcome, link in _offered(session, convener_id, teacher_id, academic_year, semester,
-                                  now):
+    for outcome, link in _offered(session, convener_id, teacher_id, academic_year, semester, now):
         move = _assign(session, outcome, link, now, "taken over", floor=link.level)
         if move is not None:
             moves.append(move)
     if moves:
-        session.add(CertifierNote(staff_id=teacher_id, created_at=now, kind=TAKEN_OVER,
-                                  count=len(moves), other_staff_id=convener_id,
-                                  academic_year=academic_year, semester=semester))
+        session.add(
+            CertifierNote(
+                staff_id=teacher_id,
+                created_at=now,
+                kind=TAKEN_OVER,
+                count=len(moves),
+                other_staff_id=convener_id,
+                academic_year=academic_year,
+                semester=semester,
+            )
+        )
     session.flush()
     return moves
 
 
 def late_count(
-    session: Session, convener_id: int, teacher_id: int, academic_year: int, semester: int,
+    session: Session,
+    convener_id: int,
+    teacher_id: int,
+    academic_year: int,
+    semester: int,
     now: datetime,
 ) -> int:
     """How many of the teacher's offered items the convener could still take over."""
@@ -774,21 +915,29 @@ def late_count(
 
 
 def untold_approvals(session: Session, student_id: int) -> list[CourseOutcome]:
-    return list(session.scalars(
-        select(CourseOutcome)
-        .where(CourseOutcome.student_id == student_id, CourseOutcome.status == CERTIFIED,
-               CourseOutcome.decision_told_at.is_(None))
-        .options(joinedload(CourseOutcome.course))
-        .order_by(CourseOutcome.decided_at, CourseOutcome.id)
-    ).unique())
+    return list(
+        session.scalars(
+            select(CourseOutcome)
+            .where(
+                CourseOutcome.student_id == student_id,
+                CourseOutcome.status == CERTIFIED,
+                CourseOutcome.decision_told_at.is_(None),
+            )
+            .options(joinedload(CourseOutcome.course))
+            .order_by(CourseOutcome.decided_at, CourseOutcome.id)
+        ).unique()
+    )
 
 
 def students_with_untold_approvals(session: Session) -> list[int]:
-    return list(session.scalars(
-        select(CourseOutcome.student_id)
-        .where(CourseOutcome.status == CERTIFIED, CourseOutcome.decision_told_at.is_(None))
-        .distinct().order_by(CourseOutcome.student_id)
-    ))
+    return list(
+        session.scalars(
+            select(CourseOutcome.student_id)
+            .where(CourseOutcome.status == CERTIFIED, CourseOutcome.decision_told_at.is_(None))
+            .distinct()
+            .order_by(CourseOutcome.student_id)
+        )
+    )
 
 
 def mark_told(items: Iterable[CourseOutcome], now: datetime) -> None:
@@ -800,10 +949,13 @@ def mark_told(items: Iterable[CourseOutcome], now: datetime) -> None:
 
 
 def homeroom_classes(session: Session, staff_id: int) -> list[SchoolClass]:
-    return list(session.scalars(
-        select(SchoolClass).where(SchoolClass.homeroom_teacher_id == staff_id)
-        .order_by(SchoolClass.code)
-    ))
+    return list(
+        session.scalars(
+            select(SchoolClass)
+            .where(SchoolClass.homeroom_teacher_id == staff_id)
+            .order_by(SchoolClass.code)
+        )
+    )
 
 
 # --- what a cadence costs -----------------------------------------------------------------------
@@ -822,7 +974,10 @@ class CadenceCost:
 
 
 def cadence_cost(
-    session: Session, rules: SchoolRules, start: datetime, end: datetime,
+    session: Session,
+    rules: SchoolRules,
+    start: datetime,
+    end: datetime,
     tick: timedelta = timedelta(minutes=5),
 ) -> CadenceCost:
     """Estimate from the items sent in (start, end]: who was asked, when each cadence would
@@ -843,8 +998,9 @@ def cadence_cost(
             day += timedelta(days=1)
         daily.add((who, day))
         sent = rules.next_send_time(submitted_at)
-        slot = datetime.fromtimestamp(sent.timestamp() // tick.total_seconds()
-                                      * tick.total_seconds(), tz=sent.tzinfo)
+        slot = datetime.fromtimestamp(
+            sent.timestamp() // tick.total_seconds() * tick.total_seconds(), tz=sent.tzinfo
+        )
         immediate.add((who, slot))
     decided = session.execute(
         select(CourseOutcome.status, func.count())
@@ -855,8 +1011,11 @@ def cadence_cost(
     decisions = sum(counts.values())
     rejections = counts.get(REJECTED, 0)
     return CadenceCost(
-        submissions=len(rows), decisions=decisions, rejections=rejections,
-        daily=len(daily) + rejections, immediate=len(immediate) + rejections,
+        submissions=len(rows),
+        decisions=decisions,
+        rejections=rejections,
+        daily=len(daily) + rejections,
+        immediate=len(immediate) + rejections,
         naive=len(rows) + decisions,
     )
 
@@ -888,20 +1047,29 @@ def audit_rows(
     if end is not None:
         query = query.where(AuditEntry.at < end)
     entries = list(session.scalars(query.order_by(AuditEntry.at, AuditEntry.id)))
-    students = {s.id: s for s in session.scalars(
-        select(Student)
-        .where(Student.id.in_({e.student_id for e in entries if e.student_id} or {0}))
-        .options(joinedload(Student.school_class))
-    ).unique()}
-    staff = {s.id: s.name for s in session.scalars(
-        select(Staff).where(Staff.id.in_({e.actor_staff_id for e in entries if e.actor_staff_id}
-                                         or {0}))
-    )}
-    courses = dict(session.execute(
-        select(CourseOutcome.id, Course.subject)
-        .join(Course, Course.id == CourseOutcome.course_id)
-        .where(CourseOutcome.id.in_({e.item_id for e in entries} or {0}))
-    ).all())
+    students = {
+        s.id: s
+        for s in session.scalars(
+            select(Student)
+            .where(Student.id.in_({e.student_id for e in entries if e.student_id} or {0}))
+            .options(joinedload(Student.school_class))
+        ).unique()
+    }
+    staff = {
+        s.id: s.name
+        for s in session.scalars(
+            select(Staff).where(
+                Staff.id.in_({e.actor_staff_id for e in entries if e.actor_staff_id} or {0})
+            )
+        )
+    }
+    courses = dict(
+        session.execute(
+            select(CourseOutcome.id, Course.subject)
+            .join(Course, Course.id == CourseOutcome.course_id)
+            .where(CourseOutcome.id.in_({e.item_id for e in entries} or {0}))
+        ).all()
+    )
     rows = []
     for e in entries:
         student = students.get(e.student_id or 0)
@@ -911,12 +1079,18 @@ def audit_rows(
             actor = student.name if student else str(e.actor_student_id)
         else:
             actor = ""
-        rows.append(AuditRow(
-            at=e.at, action=e.action, item_id=e.item_id,
-            student_no=student.student_no if student else "",
-            student_name=student.name if student else "",
-            class_seat=student.class_seat if student else "",
-            course=courses.get(e.item_id, ""), actor=actor, capacity=e.capacity or "",
-            detail=e.detail or "",
-        ))
+        rows.append(
+            AuditRow(
+                at=e.at,
+                action=e.action,
+                item_id=e.item_id,
+                student_no=student.student_no if student else "",
+                student_name=student.name if student else "",
+                class_seat=student.class_seat if student else "",
+                course=courses.get(e.item_id, ""),
+                actor=actor,
+                capacity=e.capacity or "",
+                detail=e.detail or "",
+            )
+        )
     return rows

@@ -31,16 +31,30 @@ class PendingRow:
 def pending(session: Session, now: datetime, subject: str | None = None) -> list[PendingRow]:
     """Pending course outcomes per course and certifier, oldest first (one grouped query)."""
     query = (
-        select(CourseOutcome.course_id, CourseOutcome.certifier_id,
-               CourseOutcome.certifier_capacity, func.count(), func.min(CourseOutcome.submitted_at),
-               Course.subject, Course.code, SchoolClass.code, Staff.name)
+        select(
+            CourseOutcome.course_id,
+            CourseOutcome.certifier_id,
+            CourseOutcome.certifier_capacity,
+            func.count(),
+            func.min(CourseOutcome.submitted_at),
+            Course.subject,
+            Course.code,
+            SchoolClass.code,
+            Staff.name,
+        )
         .join(Course, Course.id == CourseOutcome.course_id)
         .outerjoin(SchoolClass, SchoolClass.id == Course.class_id)
         .outerjoin(Staff, Staff.id == CourseOutcome.certifier_id)
         .where(CourseOutcome.status == PENDING)
-        .group_by(CourseOutcome.course_id, CourseOutcome.certifier_id,
-                  CourseOutcome.certifier_capacity, Course.subject, Course.code, SchoolClass.code,
-                  Staff.name)
+        .group_by(
+            CourseOutcome.course_id,
+            CourseOutcome.certifier_id,
+            CourseOutcome.certifier_capacity,
+            Course.subject,
+            Course.code,
+            SchoolClass.code,
+            Staff.name,
+        )
     )
     if subject is not None:
         query = query.where(Course.subject == subject)
@@ -48,8 +62,19 @@ def pending(session: Session, now: datetime, subject: str | None = None) -> list
     rows = []
     for course_id, _, capacity, count, oldest, subj, code, cls, name in session.execute(query):
         age = (today - oldest.astimezone(TAIPEI).date()).days if oldest else 0
-        rows.append(PendingRow(course_id, subj, f"{subj} {cls or ''}".strip(), code, name or "—",
-                               capacity or cert.TEACHER, count, oldest, age))
+        rows.append(
+            PendingRow(
+                course_id,
+                subj,
+                f"{subj} {cls or ''}".strip(),
+                code,
+                name or "—",
+                capacity or cert.TEACHER,
+                count,
+                oldest,
+                age,
+            )
+        )
     rows.sort(key=lambda r: (-r.age_days, r.course))
     return rows
 
@@ -66,8 +91,10 @@ def chain(session: Session, course_id: int, today: date) -> list[ChainStep]:
     if course is None:
         return []
     names = {s.id: s.name for s in session.scalars(select(Staff))}
-    return [ChainStep(link.capacity, names.get(link.staff_id, "—"), link.available)
-            for link in cert.chain_for(session, course, today).links]
+    return [
+        ChainStep(link.capacity, names.get(link.staff_id, "—"), link.available)
+        for link in cert.chain_for(session, course, today).links
+    ]
 
 
 def subjects_of(session: Session, staff_id: int) -> list[str]:
@@ -92,9 +119,18 @@ def describe_moves(session: Session, moves: list[cert.Move]) -> list[MovedItem]:
         outcome = session.get(CourseOutcome, move.outcome_id)
         if outcome is None:
             continue
-        student = (f"{outcome.student.class_seat} {outcome.student.name}"
-                   if outcome.student is not None else "")
-        out.append(MovedItem(student, outcome.course.subject if outcome.course else "",
-                             names.get(move.from_id or 0, "—"), names.get(move.to_id, "—"),
-                             move.capacity))
+        student = (
+            f"{outcome.student.class_seat} {outcome.student.name}"
+            if outcome.student is not None
+            else ""
+        )
+        out.append(
+            MovedItem(
+                student,
+                outcome.course.subject if outcome.course else "",
+                names.get(move.from_id or 0, "—"),
+                names.get(move.to_id, "—"),
+                move.capacity,
+            )
+        )
     return out

@@ -68,9 +68,15 @@ class Slip:
         return show_date(taipei(self.expires_at).date())
 
 
-def choose_people(session: Session, role: str, *, class_code: str | None = None,
-                  grade: int | None = None, person: str | None = None,
-                  person_id: int | None = None) -> tuple[list[Student], list[Staff]]:
+def choose_people(
+    session: Session,
+    role: str,
+    *,
+    class_code: str | None = None,
+    grade: int | None = None,
+    person: str | None = None,
+    person_id: int | None = None,
+) -> tuple[list[Student], list[Staff]]:
     """Who gets a code: staff by number; students (or their guardians) by class, grade or 學號."""
     if role not in ROLES:
         raise CodesError("console.codes.error.role")
@@ -86,8 +92,12 @@ def choose_people(session: Session, role: str, *, class_code: str | None = None,
         if not staff:
             raise CodesError("cli.codes.nobody")
         return [], staff
-    query = (select(Student).join(SchoolClass, Student.class_id == SchoolClass.id, isouter=True)
-             .where(Student.sealed_at.is_(None)).order_by(SchoolClass.code, Student.seat_no))
+    query = (
+        select(Student)
+        .join(SchoolClass, Student.class_id == SchoolClass.id, isouter=True)
+        .where(Student.sealed_at.is_(None))
+        .order_by(SchoolClass.code, Student.seat_no)
+    )
     if class_code:
         if session.scalar(select(SchoolClass.id).where(SchoolClass.code == class_code)) is None:
             raise CodesError("cli.codes.unknown_class", code=class_code)
@@ -114,11 +124,18 @@ def valid_days(now: datetime, until: date | None, days: int | None) -> int:
     return days
 
 
-def issue_codes(session: Session, role: str, now: datetime, students: Sequence[Student],
-                staff: Sequence[Staff], days: int) -> list[Slip]:
+def issue_codes(
+    session: Session,
+    role: str,
+    now: datetime,
+    students: Sequence[Student],
+    staff: Sequence[Staff],
+    days: int,
+) -> list[Slip]:
     """New codes (earlier unused codes of the same people stop working) as slips to print."""
-    issued = binding.issue(session, role, now, students=list(students), staff=list(staff),
-                           valid_days=days)
+    issued = binding.issue(
+        session, role, now, students=list(students), staff=list(staff), valid_days=days
+    )
     return [_slip(code) for code in issued]
 
 
@@ -156,14 +173,20 @@ def binding_by_class(session: Session) -> list[ClassBinding]:
     """Per class: students, how many bound their LINE, how many have a guardian bound."""
     active = Student.sealed_at.is_(None)
     student_bound = exists().where(LineAccount.student_id == Student.id)
-    guardian_bound = exists().where(GuardianLink.student_id == Student.id,
-                                    LineAccount.guardian_id == GuardianLink.guardian_id)
+    guardian_bound = exists().where(
+        GuardianLink.student_id == Student.id, LineAccount.guardian_id == GuardianLink.guardian_id
+    )
     query = (
-        select(SchoolClass.id, SchoolClass.code, func.count(Student.id),
-               func.count(Student.id).filter(student_bound),
-               func.count(Student.id).filter(guardian_bound))
+        select(
+            SchoolClass.id,
+            SchoolClass.code,
+            func.count(Student.id),
+            func.count(Student.id).filter(student_bound),
+            func.count(Student.id).filter(guardian_bound),
+        )
         .join(Student, (Student.class_id == SchoolClass.id) & active, isouter=True)
-        .group_by(SchoolClass.id, SchoolClass.code).order_by(SchoolClass.code)
+        .group_by(SchoolClass.id, SchoolClass.code)
+        .order_by(SchoolClass.code)
     )
     return [ClassBinding(cid, code, n, b, g) for cid, code, n, b, g in session.execute(query)]
 
@@ -181,19 +204,32 @@ class Unbound:
 def class_members_binding(session: Session, class_id: int) -> list[Unbound]:
     """Everyone of one class with whether they (and a guardian) are bound (one query)."""
     student_bound = exists().where(LineAccount.student_id == Student.id)
-    guardian_bound = exists().where(GuardianLink.student_id == Student.id,
-                                    LineAccount.guardian_id == GuardianLink.guardian_id)
-    query = (select(Student.id, Student.student_no, Student.name, Student.seat_no,
-                    student_bound, guardian_bound)
-             .where(Student.class_id == class_id, Student.sealed_at.is_(None))
-             .order_by(Student.seat_no))
+    guardian_bound = exists().where(
+        GuardianLink.student_id == Student.id, LineAccount.guardian_id == GuardianLink.guardian_id
+    )
+    query = (
+        select(
+            Student.id,
+            Student.student_no,
+            Student.name,
+            Student.seat_no,
+            student_bound,
+            guardian_bound,
+        )
+        .where(Student.class_id == class_id, Student.sealed_at.is_(None))
+        .order_by(Student.seat_no)
+    )
     return [Unbound(*row) for row in session.execute(query)]
 
 
 def guardians_of(session: Session, student_id: int) -> list[Guardian]:
-    return list(session.scalars(
-        select(Guardian).join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
-        .where(GuardianLink.student_id == student_id)))
+    return list(
+        session.scalars(
+            select(Guardian)
+            .join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+            .where(GuardianLink.student_id == student_id)
+        )
+    )
 
 
 # --- printing --------------------------------------------------------------------------------
@@ -206,8 +242,18 @@ def slips_csv(slips: Sequence[Slip]) -> str:
     writer = sheets.csv_writer(buffer)
     writer.writerow([text(f"cli.codes.csv.{c}") for c in CSV_COLUMNS])
     for s in slips:
-        writer.writerow([text(f"cli.codes.role.{s.role}"), s.number, s.name, s.class_code,
-                         s.seat, s.guardian, s.code, s.expires])
+        writer.writerow(
+            [
+                text(f"cli.codes.role.{s.role}"),
+                s.number,
+                s.name,
+                s.class_code,
+                s.seat,
+                s.guardian,
+                s.code,
+                s.expires,
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -216,11 +262,22 @@ def friend_url(basic_id: str) -> str:
     return f"https://line.me/R/ti/p/{'@' + basic_id.lstrip('@')}"
 
 
-_FONT_ROOTS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.fonts", "/Library/Fonts",
-               "C:/Windows/Fonts")
+_FONT_ROOTS = (
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "~/.fonts",
+    "/Library/Fonts",
+    "C:/Windows/Fonts",
+)
 # TrueType outlines only: reportlab embeds these (CFF fonts such as Noto CJK it cannot).
-_FONT_FILES = ("wqy-microhei.ttc", "wqy-zenhei.ttc", "DroidSansFallbackFull.ttf",
-               "DroidSansFallback.ttf", "msjh.ttc", "uming.ttc")
+_FONT_FILES = (
+    "wqy-microhei.ttc",
+    "wqy-zenhei.ttc",
+    "DroidSansFallbackFull.ttf",
+    "DroidSansFallback.ttf",
+    "msjh.ttc",
+    "uming.ttc",
+)
 
 
 @cache
@@ -230,8 +287,7 @@ def slip_font(font_path: Path | None = None) -> str:
     candidates = [str(font_path) if font_path else ""]
     for name in _FONT_FILES:
         for root in _FONT_ROOTS:
-            candidates += sorted(glob.glob(f"{os.path.expanduser(root)}/**/{name}",
-                                           recursive=True))
+            candidates += sorted(glob.glob(f"{os.path.expanduser(root)}/**/{name}", recursive=True))
     for path in filter(None, candidates):
         try:
             pdfmetrics.registerFont(TTFont("SlipCJK", path, subfontIndex=0))
@@ -248,8 +304,9 @@ MARGIN_X = (A4[0] - COLUMNS * SLIP_W) / 2
 MARGIN_Y = (A4[1] - ROWS * SLIP_H) / 2
 
 
-def slips_pdf(slips: Sequence[Slip], basic_id: str | None, title: str = "",
-              font_path: Path | None = None) -> bytes:
+def slips_pdf(
+    slips: Sequence[Slip], basic_id: str | None, title: str = "", font_path: Path | None = None
+) -> bytes:
     """One A4 PDF, ten slips a page, dashed cut lines between them."""
     font = slip_font(font_path)
     buffer = io.BytesIO()
@@ -258,7 +315,7 @@ def slips_pdf(slips: Sequence[Slip], basic_id: str | None, title: str = "",
     per_page = COLUMNS * ROWS
     for start in range(0, len(slips), per_page):
         _cut_lines(canvas)
-        for index, slip in enumerate(slips[start:start + per_page]):
+        for index, slip in enumerate(slips[start : start + per_page]):
             row, col = divmod(index, COLUMNS)
             x = MARGIN_X + col * SLIP_W
             y = A4[1] - MARGIN_Y - (row + 1) * SLIP_H
@@ -295,34 +352,41 @@ def _wrap(canvas: Canvas, font: str, size: float, words: str, width: float) -> l
     return [*lines, line] if line else lines
 
 
-def _draw_slip(canvas: Canvas, font: str, slip: Slip, x: float, y: float,
-               basic_id: str | None) -> None:
+def _draw_slip(
+    canvas: Canvas, font: str, slip: Slip, x: float, y: float, basic_id: str | None
+) -> None:
     pad = 5 * mm
     qr_size = 30 * mm if basic_id else 0
     text_width = SLIP_W - 2 * pad - (qr_size + 3 * mm if basic_id else 0)
     top = y + SLIP_H - pad
     who = slip.name
     if slip.role == "guardian":
-        who = text("cli.codes.slip.guardian",
-                   guardian=slip.guardian or text("cli.codes.role.guardian"), child=slip.name)
+        who = text(
+            "cli.codes.slip.guardian",
+            guardian=slip.guardian or text("cli.codes.role.guardian"),
+            child=slip.name,
+        )
     canvas.setFont(font, 14)
     canvas.drawString(x + pad, top - 12, who[:24])
-    where = (text("cli.codes.slip.where", cls=slip.class_code, seat=slip.seat)
-             if slip.class_code else slip.number)
+    where = (
+        text("cli.codes.slip.where", cls=slip.class_code, seat=slip.seat)
+        if slip.class_code
+        else slip.number
+    )
     canvas.setFont(font, 10)
     canvas.drawString(x + pad, top - 27, where)
     canvas.setFont("Courier-Bold", 20)
     canvas.drawString(x + pad, top - 52, slip.code)
-    how = text("cli.codes.slip.how", role=text(f"cli.codes.role.{slip.role}"),
-               expires=slip.expires)
+    how = text("cli.codes.slip.how", role=text(f"cli.codes.role.{slip.role}"), expires=slip.expires)
     canvas.setFont(font, 7.5)
     for n, line in enumerate(_wrap(canvas, font, 7.5, how, text_width)[:5]):
         canvas.drawString(x + pad, top - 68 - n * 10, line)
     if basic_id:
         widget = QrCodeWidget(friend_url(basic_id), barLevel="M")
         bx0, by0, bx1, by1 = widget.getBounds()
-        drawing = Drawing(qr_size, qr_size,
-                          transform=[qr_size / (bx1 - bx0), 0, 0, qr_size / (by1 - by0), 0, 0])
+        drawing = Drawing(
+            qr_size, qr_size, transform=[qr_size / (bx1 - bx0), 0, 0, qr_size / (by1 - by0), 0, 0]
+        )
         drawing.add(widget)
         qx, qy = x + SLIP_W - pad - qr_size, top - qr_size - 2 * mm
         renderPDF.draw(drawing, canvas, qx, qy)

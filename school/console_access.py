@@ -37,10 +37,23 @@ SIGNIN_PATH = "/console/signin/"
 # 資媒組 圖書館). 導師 and 任課教師 are also given to whoever holds a class or a course.
 HOMEROOM = "導師"
 TEACHER = "任課教師"
-OFFICES = frozenset({
-    "註冊組", "教學組", "訓育組", "社團組", "生輔組", "輔導室", "資媒組", "工作小組",
-    "校長", "教務主任", "註冊組長", "教學組長", "資媒組長",
-})
+OFFICES = frozenset(
+    {
+        "註冊組",
+        "教學組",
+        "訓育組",
+        "社團組",
+        "生輔組",
+        "輔導室",
+        "資媒組",
+        "工作小組",
+        "校長",
+        "教務主任",
+        "註冊組長",
+        "教學組長",
+        "資媒組長",
+    }
+)
 TEACHING = frozenset({HOMEROOM, TEACHER, "科召集人", "課程諮詢教師"})
 CONSOLE_ROLES = OFFICES | TEACHING
 
@@ -90,11 +103,18 @@ def token_hash(token: str) -> str:
 def check_rate(session: Session, staff_id: int, action: str, now: datetime) -> None:
     """Count one act of this staff member; RateLimited when the window is already full."""
     limit, window = RATE_LIMITS[action]
-    used = session.scalar(
-        select(func.count()).select_from(ConsoleHit).where(
-            ConsoleHit.staff_id == staff_id, ConsoleHit.action == action,
-            ConsoleHit.at > now - window)
-    ) or 0
+    used = (
+        session.scalar(
+            select(func.count())
+            .select_from(ConsoleHit)
+            .where(
+                ConsoleHit.staff_id == staff_id,
+                ConsoleHit.action == action,
+                ConsoleHit.at > now - window,
+            )
+        )
+        or 0
+    )
     if used >= limit:
         raise RateLimited(action, limit, window)
     session.add(ConsoleHit(staff_id=staff_id, action=action, at=now))
@@ -104,15 +124,28 @@ def check_rate(session: Session, staff_id: int, action: str, now: datetime) -> N
 # --- links ---------------------------------------------------------------------------------------
 
 
-def issue_link(session: Session, staff_id: int, now: datetime, base_url: str,
-               line_account_id: int | None = None, *, limited: bool = True) -> str:
+def issue_link(
+    session: Session,
+    staff_id: int,
+    now: datetime,
+    base_url: str,
+    line_account_id: int | None = None,
+    *,
+    limited: bool = True,
+) -> str:
     """A new sign-in URL for this staff member (nothing personal in it: a random token)."""
     if limited:
         check_rate(session, staff_id, "link", now)
     token = secrets.token_urlsafe(32)
-    session.add(ConsoleLink(token_hash=token_hash(token), staff_id=staff_id,
-                            line_account_id=line_account_id, created_at=now,
-                            expires_at=now + LINK_TTL))
+    session.add(
+        ConsoleLink(
+            token_hash=token_hash(token),
+            staff_id=staff_id,
+            line_account_id=line_account_id,
+            created_at=now,
+            expires_at=now + LINK_TTL,
+        )
+    )
     session.flush()
     return f"{base_url.rstrip('/')}{SIGNIN_PATH}{token}"
 
@@ -150,15 +183,23 @@ def sign_in(session: Session, token: str, now: datetime) -> str:
     if account_id is None:
         # A CLI link: tie the session to the account the person is bound to now, if any.
         account_id = session.scalars(
-            select(LineAccount.id).where(LineAccount.staff_id == link.staff_id)).first()
+            select(LineAccount.id).where(LineAccount.staff_id == link.staff_id)
+        ).first()
     elif _bound_account(session, account_id) != link.staff_id:
         raise LinkRefused("unbound")
     roles, _ = console_roles(session, link.staff_id)
     if not roles:
         raise LinkRefused("no_role")
     cookie = secrets.token_urlsafe(32)
-    session.add(ConsoleSession(token_hash=token_hash(cookie), staff_id=link.staff_id,
-                               line_account_id=account_id, created_at=now, last_seen_at=now))
+    session.add(
+        ConsoleSession(
+            token_hash=token_hash(cookie),
+            staff_id=link.staff_id,
+            line_account_id=account_id,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
     session.flush()
     return cookie
 
@@ -172,10 +213,14 @@ def _bound_account(session: Session, account_id: int) -> int | None:
 
 def console_roles(session: Session, staff_id: int) -> tuple[frozenset[str], frozenset[int]]:
     """The console roles of a staff member and the classes they are homeroom teacher of."""
-    roles = {r for r in session.scalars(select(StaffRole.role).where(
-        StaffRole.staff_id == staff_id)) if r in CONSOLE_ROLES}
-    classes = frozenset(session.scalars(
-        select(SchoolClass.id).where(SchoolClass.homeroom_teacher_id == staff_id)))
+    roles = {
+        r
+        for r in session.scalars(select(StaffRole.role).where(StaffRole.staff_id == staff_id))
+        if r in CONSOLE_ROLES
+    }
+    classes = frozenset(
+        session.scalars(select(SchoolClass.id).where(SchoolClass.homeroom_teacher_id == staff_id))
+    )
     if classes:
         roles.add(HOMEROOM)
     else:
@@ -218,15 +263,15 @@ def current_user(session: Session, cookie: str, now: datetime) -> ConsoleUser | 
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return ConsoleUser(row.id, row.staff_id, staff_no, name, frozenset(roles),
-                       frozenset(classes))
+    return ConsoleUser(row.id, row.staff_id, staff_no, name, frozenset(roles), frozenset(classes))
 
 
 def sign_out(session: Session, cookie: str, now: datetime) -> None:
     session.execute(
         update(ConsoleSession)
         .where(ConsoleSession.token_hash == token_hash(cookie), ConsoleSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason="signed_out"))
+        .values(ended_at=now, end_reason="signed_out")
+    )
 
 
 def end_sessions(session: Session, staff_id: int, now: datetime, reason: str) -> int:
@@ -234,20 +279,37 @@ def end_sessions(session: Session, staff_id: int, now: datetime, reason: str) ->
     result = session.execute(
         update(ConsoleSession)
         .where(ConsoleSession.staff_id == staff_id, ConsoleSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason=reason))
+        .values(ended_at=now, end_reason=reason)
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # --- audit ---------------------------------------------------------------------------------------
 
 
-def audit(session: Session, user: ConsoleUser | int | None, office: str, action: str,
-          now: datetime, detail: str = "", before: int | None = None,
-          after: int | None = None) -> None:
+def audit(
+    session: Session,
+    user: ConsoleUser | int | None,
+    office: str,
+    action: str,
+    now: datetime,
+    detail: str = "",
+    before: int | None = None,
+    after: int | None = None,
+) -> None:
     """Write one change to the console's audit log (owned, and read, by office)."""
     staff_id = user.staff_id if isinstance(user, ConsoleUser) else user
-    session.add(ConsoleAudit(at=now, staff_id=staff_id, office=office, action=action,
-                             detail=detail[:2000], before_count=before, after_count=after))
+    session.add(
+        ConsoleAudit(
+            at=now,
+            staff_id=staff_id,
+            office=office,
+            action=action,
+            detail=detail[:2000],
+            before_count=before,
+            after_count=after,
+        )
+    )
     session.flush()
 
 
@@ -262,9 +324,15 @@ class AuditRow:
     after: int | None
 
 
-def audit_rows(session: Session, offices: frozenset[str] | set[str], *, action: str | None = None,
-               since: datetime | None = None, until: datetime | None = None,
-               limit: int = 200) -> list[AuditRow]:
+def audit_rows(
+    session: Session,
+    offices: frozenset[str] | set[str],
+    *,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+) -> list[AuditRow]:
     """The newest entries of these offices, with the staff member's name, in one query."""
     query = (
         select(ConsoleAudit, Staff.name)
@@ -279,5 +347,9 @@ def audit_rows(session: Session, offices: frozenset[str] | set[str], *, action: 
         query = query.where(ConsoleAudit.at >= since)
     if until:
         query = query.where(ConsoleAudit.at < until)
-    return [AuditRow(a.at, name or "—", a.office, a.action, a.detail or "", a.before_count,
-                     a.after_count) for a, name in session.execute(query)]
+    return [
+        AuditRow(
+            a.at, name or "—", a.office, a.action, a.detail or "", a.before_count, a.after_count
+        )
+        for a, name in session.execute(query)
+    ]

@@ -58,10 +58,20 @@ from storage.models.school import (
 DELETION_REPORT_NAME: Final = "retention-deletions.csv"
 
 
-DELETION_REPORT_COLUMNS: Final = tuple(text(f"lifecycle.deletion_report.col.{key}") for key in (
-    "deleted_at", "student_no", "graduated_on", "sealed_at", "retention_end", "rows", "files",
-    "bytes", "files_removed_at",
-))
+DELETION_REPORT_COLUMNS: Final = tuple(
+    text(f"lifecycle.deletion_report.col.{key}")
+    for key in (
+        "deleted_at",
+        "student_no",
+        "graduated_on",
+        "sealed_at",
+        "retention_end",
+        "rows",
+        "files",
+        "bytes",
+        "files_removed_at",
+    )
+)
 
 
 # Tables never emptied by the generic deletion: the student row itself (last), LINE accounts
@@ -72,8 +82,11 @@ NOT_EMPTIED: Final = frozenset({"students", "line_accounts", "files"})
 def due_for_deletion(session: Session, rules: SchoolRules, now: datetime) -> list[Student]:
     """Sealed graduates whose retention period is over: the first day after it, not a day sooner."""
     today = taipei_date(now)
-    return [s for s in sealed_students(session)
-            if s.graduated_on is not None and rules.retention_end(s.graduated_on) <= today]
+    return [
+        s
+        for s in sealed_students(session)
+        if s.graduated_on is not None and rules.retention_end(s.graduated_on) <= today
+    ]
 
 
 def _table(model: Any) -> Table:
@@ -89,8 +102,9 @@ def tables_referencing(table_name: str) -> list[tuple[Table, Column[Any], str | 
     return found
 
 
-def _delete_where(session: Session, table: Table, where: ColumnElement[bool],
-                  depth: int = 0) -> int:
+def _delete_where(
+    session: Session, table: Table, where: ColumnElement[bool], depth: int = 0
+) -> int:
     """Delete rows and, first, rows that point at them without ON DELETE (children of any kind)."""
     if depth > 8:  # the schema has no chain this deep; a cycle must not recurse for ever
         raise RuntimeError(f"foreign keys into {table.name} nest too deep")
@@ -123,22 +137,29 @@ def _file_in_use(session: Session, file_id: int) -> bool:
 def _student_file_ids(session: Session, student_id: int) -> set[int]:
     ids = set(session.scalars(select(FileRecord.id).where(FileRecord.student_id == student_id)))
     for doc, video in session.execute(
-        select(CourseOutcome.document_file_id, CourseOutcome.video_file_id)
-        .where(CourseOutcome.student_id == student_id)
+        select(CourseOutcome.document_file_id, CourseOutcome.video_file_id).where(
+            CourseOutcome.student_id == student_id
+        )
     ):
         ids.update(x for x in (doc, video) if x is not None)
-    ids.update(session.scalars(
-        select(PerformanceFile.file_id)
-        .join(Performance, Performance.id == PerformanceFile.performance_id)
-        .where(Performance.student_id == student_id)))
+    ids.update(
+        session.scalars(
+            select(PerformanceFile.file_id)
+            .join(Performance, Performance.id == PerformanceFile.performance_id)
+            .where(Performance.student_id == student_id)
+        )
+    )
     # Any other table of the student's that names files (grade-12 attachments, say).
     for table, column, _ in tables_referencing("students"):
         if table.name in NOT_EMPTIED:
             continue
         for fk in table.foreign_keys:
             if fk.column.table.name == "files":
-                ids.update(x for x in session.scalars(
-                    select(fk.parent).where(column == student_id)) if x is not None)
+                ids.update(
+                    x
+                    for x in session.scalars(select(fk.parent).where(column == student_id))
+                    if x is not None
+                )
     return ids
 
 
@@ -173,37 +194,58 @@ def deletion_plan(session: Session, rules: SchoolRules, student: Student) -> Del
         n = session.scalar(select(func.count()).select_from(table).where(column == student.id))
         if n:
             rows[table.name] = rows.get(table.name, 0) + int(n)
-    audit = session.scalar(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.student_id == student.id))
+    audit = session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.student_id == student.id)
+    )
     if audit:
         rows[AuditEntry.__tablename__] = int(audit)
     file_ids = _student_file_ids(session, student.id)
-    size = session.scalar(select(func.coalesce(func.sum(FileRecord.size), 0)).where(
-        FileRecord.id.in_(file_ids or [0]))) or 0
-    return DeletionPlan(student.student_no, student.graduated_on,
-                        rules.retention_end(student.graduated_on), rows, len(file_ids), int(size))
+    size = (
+        session.scalar(
+            select(func.coalesce(func.sum(FileRecord.size), 0)).where(
+                FileRecord.id.in_(file_ids or [0])
+            )
+        )
+        or 0
+    )
+    return DeletionPlan(
+        student.student_no,
+        student.graduated_on,
+        rules.retention_end(student.graduated_on),
+        rows,
+        len(file_ids),
+        int(size),
+    )
 
 
-def delete_student(session: Session, rules: SchoolRules, now: datetime,
-                   student: Student) -> RetentionDeletion:
+def delete_student(
+    session: Session, rules: SchoolRules, now: datetime, student: Student
+) -> RetentionDeletion:
     """Delete a sealed graduate's records and file rows; the bytes go after commit
     (remove_pending_bytes). Returns the report row."""
     if student.sealed_at is None or student.graduated_on is None:
         raise LifecycleError("not_sealed", no=student.student_no)
     sid = student.id
     guardian_ids: set[int] = set()
-    for detail in session.scalars(select(StudentChange.detail).where(
-            StudentChange.student_id == sid, StudentChange.kind == SEAL)):
+    for detail in session.scalars(
+        select(StudentChange.detail).where(
+            StudentChange.student_id == sid, StudentChange.kind == SEAL
+        )
+    ):
         guardian_ids.update(int(g) for g in (detail or {}).get("guardians", []))
-    guardian_ids.update(session.scalars(select(GuardianLink.guardian_id).where(
-        GuardianLink.student_id == sid)))
+    guardian_ids.update(
+        session.scalars(select(GuardianLink.guardian_id).where(GuardianLink.student_id == sid))
+    )
     file_ids = _student_file_ids(session, sid)
     consultations = _consultation_tables()
     consultation_ids: list[int] = []
     if consultations is not None:
         consultation, participant = consultations
-        consultation_ids = list(session.scalars(select(participant.consultation_id).where(
-            participant.student_id == sid)))
+        consultation_ids = list(
+            session.scalars(
+                select(participant.consultation_id).where(participant.student_id == sid)
+            )
+        )
 
     rows: dict[str, int] = {}
 
@@ -211,14 +253,24 @@ def delete_student(session: Session, rules: SchoolRules, now: datetime,
         if n:
             rows[name] = rows.get(name, 0) + n
 
-    outcome_ids = list(session.scalars(select(CourseOutcome.id).where(
-        CourseOutcome.student_id == sid)))
-    performance_ids = list(session.scalars(select(Performance.id).where(
-        Performance.student_id == sid)))
-    note("draft_pages", _delete_where(session, _table(DraftPage), or_(
-        (DraftPage.draft_kind == "outcome") & DraftPage.draft_id.in_(outcome_ids or [0]),
-        (DraftPage.draft_kind == "performance") & DraftPage.draft_id.in_(performance_ids or [0]),
-    )))
+    outcome_ids = list(
+        session.scalars(select(CourseOutcome.id).where(CourseOutcome.student_id == sid))
+    )
+    performance_ids = list(
+        session.scalars(select(Performance.id).where(Performance.student_id == sid))
+    )
+    note(
+        "draft_pages",
+        _delete_where(
+            session,
+            _table(DraftPage),
+            or_(
+                (DraftPage.draft_kind == "outcome") & DraftPage.draft_id.in_(outcome_ids or [0]),
+                (DraftPage.draft_kind == "performance")
+                & DraftPage.draft_id.in_(performance_ids or [0]),
+            ),
+        ),
+    )
     note("audit_log", _delete_where(session, _table(AuditEntry), AuditEntry.student_id == sid))
     _delete_recipient_rows(session, f"student:{sid}", note)
     # Dependents first (reverse of the creation order), so no foreign key is left dangling.
@@ -226,8 +278,9 @@ def delete_student(session: Session, rules: SchoolRules, now: datetime,
         if table.name in NOT_EMPTIED:
             continue
         note(table.name, _delete_where(session, table, column == sid))
-    session.execute(update(LineAccount).where(LineAccount.student_id == sid)
-                    .values(student_id=None))
+    session.execute(
+        update(LineAccount).where(LineAccount.student_id == sid).values(student_id=None)
+    )
     session.flush()
     session.execute(delete(Student).where(Student.id == sid))
     note("students", 1)
@@ -235,19 +288,26 @@ def delete_student(session: Session, rules: SchoolRules, now: datetime,
     if consultations is not None and consultation_ids:
         consultation, participant = consultations
         for cid in consultation_ids:
-            left = session.scalar(select(func.count()).select_from(participant).where(
-                participant.consultation_id == cid))
+            left = session.scalar(
+                select(func.count())
+                .select_from(participant)
+                .where(participant.consultation_id == cid)
+            )
             if not left:
                 attachment_files = _consultation_files(session, cid)
                 file_ids.update(attachment_files)
-                note(consultation.__tablename__, _delete_where(
-                    session, _table(consultation), consultation.id == cid))
+                note(
+                    consultation.__tablename__,
+                    _delete_where(session, _table(consultation), consultation.id == cid),
+                )
     for guardian_id in sorted(guardian_ids):
-        linked = session.scalar(select(func.count()).select_from(GuardianLink).where(
-            GuardianLink.guardian_id == guardian_id))
+        linked = session.scalar(
+            select(func.count())
+            .select_from(GuardianLink)
+            .where(GuardianLink.guardian_id == guardian_id)
+        )
         if not linked:
-            note("guardians", _delete_where(session, _table(Guardian),
-                                            Guardian.id == guardian_id))
+            note("guardians", _delete_where(session, _table(Guardian), Guardian.id == guardian_id))
     session.flush()
 
     digests: set[str] = set()
@@ -264,13 +324,21 @@ def delete_student(session: Session, rules: SchoolRules, now: datetime,
     session.flush()
     note("files", removed_files)
     # Content addressing: the bytes stay while any other row names the same digest.
-    orphaned = sorted(d for d in digests if not session.scalar(
-        select(exists().where(FileRecord.sha256 == d))))
+    orphaned = sorted(
+        d for d in digests if not session.scalar(select(exists().where(FileRecord.sha256 == d)))
+    )
     report = RetentionDeletion(
-        student_no=student.student_no, graduated_on=student.graduated_on,
-        sealed_at=student.sealed_at, retention_end=rules.retention_end(student.graduated_on),
-        deleted_at=now, rows=rows, files=removed_files, bytes=removed_bytes,
-        pending_digests=orphaned, files_removed_at=None if orphaned else now, files_removed=0,
+        student_no=student.student_no,
+        graduated_on=student.graduated_on,
+        sealed_at=student.sealed_at,
+        retention_end=rules.retention_end(student.graduated_on),
+        deleted_at=now,
+        rows=rows,
+        files=removed_files,
+        bytes=removed_bytes,
+        pending_digests=orphaned,
+        files_removed_at=None if orphaned else now,
+        files_removed=0,
     )
     session.add(report)
     session.expunge(student)
@@ -282,12 +350,16 @@ def _consultation_files(session: Session, consultation_id: int) -> set[int]:
     attachment = getattr(records, "ConsultationFile", None)
     if attachment is None:
         return set()
-    return set(session.scalars(select(attachment.file_id).where(
-        attachment.consultation_id == consultation_id)))
+    return set(
+        session.scalars(
+            select(attachment.file_id).where(attachment.consultation_id == consultation_id)
+        )
+    )
 
 
-def _delete_recipient_rows(session: Session, recipient: str,
-                           note: Callable[[str, int], None]) -> None:
+def _delete_recipient_rows(
+    session: Session, recipient: str, note: Callable[[str, int], None]
+) -> None:
     """Rows that name the student as "student:<id>" without a foreign key (the schedule's
     delivery memory, event RSVPs): any table with a text `recipient` column."""
     for table in Base.metadata.sorted_tables:
@@ -300,8 +372,11 @@ def remove_pending_bytes(session: Session, files: FileStore, now: datetime) -> i
     """Remove the bytes deleted rows left behind, once no file row names them (after commit)."""
     lock_named(session, FILES_LOCK)
     removed = 0
-    for report in session.scalars(select(RetentionDeletion).where(
-            RetentionDeletion.files_removed_at.is_(None)).order_by(RetentionDeletion.id)):
+    for report in session.scalars(
+        select(RetentionDeletion)
+        .where(RetentionDeletion.files_removed_at.is_(None))
+        .order_by(RetentionDeletion.id)
+    ):
         count = 0
         for digest in list(report.pending_digests or []):
             if session.scalar(select(exists().where(FileRecord.sha256 == digest))):
@@ -323,12 +398,19 @@ def write_deletion_report(session: Session, path: Path) -> int:
     writer = sheets.csv_writer(buffer, lineterminator="\n")
     writer.writerow(DELETION_REPORT_COLUMNS)
     for r in reports:
-        writer.writerow([
-            format_datetime(r.deleted_at), r.student_no, r.graduated_on.isoformat(),
-            format_datetime(r.sealed_at) if r.sealed_at else "", r.retention_end.isoformat(),
-            "; ".join(f"{k}={v}" for k, v in sorted((r.rows or {}).items())), r.files, r.bytes,
-            format_datetime(r.files_removed_at) if r.files_removed_at else "",
-        ])
+        writer.writerow(
+            [
+                format_datetime(r.deleted_at),
+                r.student_no,
+                r.graduated_on.isoformat(),
+                format_datetime(r.sealed_at) if r.sealed_at else "",
+                r.retention_end.isoformat(),
+                "; ".join(f"{k}={v}" for k, v in sorted((r.rows or {}).items())),
+                r.files,
+                r.bytes,
+                format_datetime(r.files_removed_at) if r.files_removed_at else "",
+            ]
+        )
     _write_atomically(path, ("\ufeff" + buffer.getvalue()).encode("utf-8"))
     return len(reports)
 

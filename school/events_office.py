@@ -33,12 +33,21 @@ class EventRefused(ValueError):
         self.param = param
 
 
-def build_audience(kind: str, students: bool, guardians: bool, teachers: bool,
-                   grades: Sequence[int], classes: Sequence[str]) -> dict[str, Any]:
+def build_audience(
+    kind: str,
+    students: bool,
+    guardians: bool,
+    teachers: bool,
+    grades: Sequence[int],
+    classes: Sequence[str],
+) -> dict[str, Any]:
     """Who is invited: as ticked, else the kind's default (training → students, …)."""
     if students or guardians or teachers:
-        audience: dict[str, Any] = {"students": students, "guardians": guardians,
-                                    "teachers": teachers}
+        audience: dict[str, Any] = {
+            "students": students,
+            "guardians": guardians,
+            "teachers": teachers,
+        }
     else:
         audience = dict(schedule.DEFAULT_EVENT_AUDIENCE[kind])
     if grades:
@@ -60,10 +69,21 @@ class EventPlan:
     cost: int = 0
 
 
-def plan_event(session: Session, now: datetime, *, kind: str, title: str, day: date,
-               start_time: str, place: str, grades: Sequence[int] = (),
-               classes: Sequence[str] = (), students: bool = False, guardians: bool = False,
-               teachers: bool = False) -> EventPlan:
+def plan_event(
+    session: Session,
+    now: datetime,
+    *,
+    kind: str,
+    title: str,
+    day: date,
+    start_time: str,
+    place: str,
+    grades: Sequence[int] = (),
+    classes: Sequence[str] = (),
+    students: bool = False,
+    guardians: bool = False,
+    teachers: bool = False,
+) -> EventPlan:
     """Check an event as every face must; raise EventRefused naming the field."""
     if kind not in EVENT_KINDS:
         raise EventRefused(text("console_office.events.bad_kind"), "--kind")
@@ -80,25 +100,43 @@ def plan_event(session: Session, now: datetime, *, kind: str, title: str, day: d
         raise EventRefused(text("cli.schedule.events.bad_grades"), "--grades")
     starts_at = at_taipei(day, clock_time.hour, clock_time.minute)
     if starts_at <= now:
-        raise EventRefused(text("cli.schedule.events.past", when=format_datetime(starts_at)),
-                           "--date")
+        raise EventRefused(
+            text("cli.schedule.events.past", when=format_datetime(starts_at)), "--date"
+        )
     if classes:
         known = set(session.scalars(select(SchoolClass.code)))
         missing = [c for c in classes if c not in known]
         if missing:
-            raise EventRefused(text("cli.schedule.events.unknown_classes",
-                                    classes="、".join(missing)), "--classes")
+            raise EventRefused(
+                text("cli.schedule.events.unknown_classes", classes="、".join(missing)), "--classes"
+            )
     audience = build_audience(kind, students, guardians, teachers, grades, classes)
     people = schedule.audience_recipients(session, audience)
-    return EventPlan(kind, title, place, starts_at, academic_year_of(day), audience,
-                     len(people), sum(len(p.line_user_ids) for p in people))
+    return EventPlan(
+        kind,
+        title,
+        place,
+        starts_at,
+        academic_year_of(day),
+        audience,
+        len(people),
+        sum(len(p.line_user_ids) for p in people),
+    )
 
 
 def create(session: Session, plan: EventPlan, now: datetime, by: str) -> int:
     """Record the event; the next tick (or the face, at once) sends its notice."""
     return schedule.create_event(
-        session, kind=plan.kind, title=plan.title, starts_at=plan.starts_at, place=plan.place,
-        audience=plan.audience, academic_year=plan.academic_year, now=now, created_by=by[:64]).id
+        session,
+        kind=plan.kind,
+        title=plan.title,
+        starts_at=plan.starts_at,
+        place=plan.place,
+        audience=plan.audience,
+        academic_year=plan.academic_year,
+        now=now,
+        created_by=by[:64],
+    ).id
 
 
 @dataclass
@@ -121,11 +159,32 @@ def year_events(session: Session, year: int) -> list[EventRow]:
     out = []
     for e in schedule.events_in_year(session, year):
         c = schedule.rsvp_counts(session, e)
-        attended = len([a for a in session.scalars(select(EventAttendance).where(
-            EventAttendance.event_id == e.id, EventAttendance.attended.is_(True)))])
-        out.append(EventRow(e.id, e.kind, e.title, e.place, e.starts_at,
-                            e.cancelled_at is not None, c.invited, c.attending, c.declined,
-                            c.unanswered, schedule.attendee_names(session, e.id), attended))
+        attended = len(
+            [
+                a
+                for a in session.scalars(
+                    select(EventAttendance).where(
+                        EventAttendance.event_id == e.id, EventAttendance.attended.is_(True)
+                    )
+                )
+            ]
+        )
+        out.append(
+            EventRow(
+                e.id,
+                e.kind,
+                e.title,
+                e.place,
+                e.starts_at,
+                e.cancelled_at is not None,
+                c.invited,
+                c.attending,
+                c.declined,
+                c.unanswered,
+                schedule.attendee_names(session, e.id),
+                attended,
+            )
+        )
     return out
 
 
@@ -133,35 +192,55 @@ def unplanned(session: Session, rules: SchoolRules, year: int) -> list[tuple[str
     """Required yearly events (rule 六) with nothing on the calendar yet, and their deadline."""
     if year not in rules.years:
         return []
-    return [(k, rules.event_deadline(k, year)) for k in rules.required_events
-            if not schedule.has_event(session, k, year)]
+    return [
+        (k, rules.event_deadline(k, year))
+        for k in rules.required_events
+        if not schedule.has_event(session, k, year)
+    ]
 
 
 def roll(session: Session, event_id: int) -> list[tuple[str, str, bool]]:
     """Those who said 參加, with whether they were marked present: (recipient, name, present)."""
-    marked = {a.recipient: a.attended for a in session.scalars(
-        select(EventAttendance).where(EventAttendance.event_id == event_id))}
+    marked = {
+        a.recipient: a.attended
+        for a in session.scalars(
+            select(EventAttendance).where(EventAttendance.event_id == event_id)
+        )
+    }
     rsvps = schedule.attendees(session, event_id)
     names = schedule.attendee_names(session, event_id)
-    return [(r.recipient, n, marked.get(r.recipient, False)) for r, n in zip(rsvps, names,
-                                                                             strict=True)]
+    return [
+        (r.recipient, n, marked.get(r.recipient, False)) for r, n in zip(rsvps, names, strict=True)
+    ]
 
 
-def take_attendance(session: Session, event_id: int, present: set[str], now: datetime,
-                    staff_id: int | None) -> int:
+def take_attendance(
+    session: Session, event_id: int, present: set[str], now: datetime, staff_id: int | None
+) -> int:
     """Mark each person who said 參加 present or absent; returns how many came."""
     if session.get(SchoolEvent, event_id) is None:
         raise EventRefused(text("cli.schedule.events.unknown", id=event_id))
-    rows = {a.recipient: a for a in session.scalars(
-        select(EventAttendance).where(EventAttendance.event_id == event_id))}
+    rows = {
+        a.recipient: a
+        for a in session.scalars(
+            select(EventAttendance).where(EventAttendance.event_id == event_id)
+        )
+    }
     came = 0
     for rsvp in schedule.attendees(session, event_id):
         here = rsvp.recipient in present
         came += here
         row = rows.get(rsvp.recipient)
         if row is None:
-            session.add(EventAttendance(event_id=event_id, recipient=rsvp.recipient,
-                                        attended=here, marked_at=now, marked_by_id=staff_id))
+            session.add(
+                EventAttendance(
+                    event_id=event_id,
+                    recipient=rsvp.recipient,
+                    attended=here,
+                    marked_at=now,
+                    marked_by_id=staff_id,
+                )
+            )
         else:
             row.attended, row.marked_at, row.marked_by_id = here, now, staff_id
     session.flush()

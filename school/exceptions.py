@@ -54,14 +54,16 @@ def _label(kind: str) -> str:
 
 def find_student(session: Session, student_no: str) -> Student:
     student = session.scalars(
-        select(Student).where(Student.student_no == student_no.strip())).first()
+        select(Student).where(Student.student_no == student_no.strip())
+    ).first()
     if student is None:
         raise ExceptionRefused("console_office.exceptions.unknown_student", no=student_no)
     return student
 
 
-def _accounts(session: Session, *, student_id: int | None = None,
-              staff_id: int | None = None) -> list[str]:
+def _accounts(
+    session: Session, *, student_id: int | None = None, staff_id: int | None = None
+) -> list[str]:
     query = select(LineAccount.line_user_id).where(LineAccount.bound_at.is_not(None))
     if student_id is not None:
         query = query.where(LineAccount.student_id == student_id)
@@ -105,8 +107,9 @@ def grant(
     try:
         window = rules.window(kind, academic_year, semester, grade=student.grade)
     except (NotConfigured, ValueError):
-        raise ExceptionRefused("console_office.exceptions.no_term",
-                               term=f"{academic_year}-{semester}") from None
+        raise ExceptionRefused(
+            "console_office.exceptions.no_term", term=f"{academic_year}-{semester}"
+        ) from None
     outcome = None
     if outcome_id is not None:
         outcome = session.get(CourseOutcome, outcome_id)
@@ -115,8 +118,15 @@ def grant(
         if (outcome.academic_year, outcome.semester) != (academic_year, semester):
             raise ExceptionRefused("console_office.exceptions.item_term", id=outcome_id)
     row = StudentException(
-        kind=kind, student_id=student.id, outcome_id=outcome_id, academic_year=academic_year,
-        semester=semester, until=until, reason=reason, created_at=now, created_by_id=staff_id,
+        kind=kind,
+        student_id=student.id,
+        outcome_id=outcome_id,
+        academic_year=academic_year,
+        semester=semester,
+        until=until,
+        reason=reason,
+        created_at=now,
+        created_by_id=staff_id,
     )
     session.add(row)
     session.flush()
@@ -125,19 +135,36 @@ def grant(
     not_before = rules.next_send_time(now) if rules.is_quiet(now) else None
     term = f"{academic_year}-{semester}"
     if kind != EXC_CERTIFICATION:
-        item = (text("console_office.exceptions.item", subject=outcome.course.subject)
-                if outcome is not None else "")
-        body = text("console_office.exceptions.notice.student", window=_label(kind), term=term,
-                    until=format_date(until), item=item, closed=format_date(window.last_day))
+        item = (
+            text("console_office.exceptions.item", subject=outcome.course.subject)
+            if outcome is not None
+            else ""
+        )
+        body = text(
+            "console_office.exceptions.notice.student",
+            window=_label(kind),
+            term=term,
+            until=format_date(until),
+            item=item,
+            closed=format_date(window.last_day),
+        )
         for user in _accounts(session, student_id=student.id):
-            outbox.push(user, [{"type": "text", "text": body}], purpose="exception",
-                        priority=URGENT, not_before=not_before)
+            outbox.push(
+                user,
+                [{"type": "text", "text": body}],
+                purpose="exception",
+                priority=URGENT,
+                not_before=not_before,
+            )
             granted.messages += 1
         granted.told.append(text("console_office.exceptions.told_student"))
         return granted
     query = select(CourseOutcome).where(
-        CourseOutcome.student_id == student.id, CourseOutcome.status == PENDING,
-        CourseOutcome.academic_year == academic_year, CourseOutcome.semester == semester)
+        CourseOutcome.student_id == student.id,
+        CourseOutcome.status == PENDING,
+        CourseOutcome.academic_year == academic_year,
+        CourseOutcome.semester == semester,
+    )
     if outcome_id is not None:
         query = query.where(CourseOutcome.id == outcome_id)
     certifiers = sorted({o.certifier_id for o in session.scalars(query) if o.certifier_id})
@@ -145,11 +172,20 @@ def grant(
         staff = session.get(Staff, staff_id_)
         if staff is None:
             continue
-        body = text("console_office.exceptions.notice.teacher", term=term,
-                    until=format_date(until), student=f"{student.class_seat} {student.name}")
+        body = text(
+            "console_office.exceptions.notice.teacher",
+            term=term,
+            until=format_date(until),
+            student=f"{student.class_seat} {student.name}",
+        )
         for user in _accounts(session, staff_id=staff_id_):
-            outbox.push(user, [{"type": "text", "text": body}], purpose="exception",
-                        priority=URGENT, not_before=not_before)
+            outbox.push(
+                user,
+                [{"type": "text", "text": body}],
+                purpose="exception",
+                priority=URGENT,
+                not_before=not_before,
+            )
             granted.messages += 1
         granted.told.append(staff.name)
     return granted
@@ -193,12 +229,21 @@ def listing(session: Session, now: datetime, include_past: bool = False) -> list
         student = session.get(Student, r.student_id)
         staff = session.get(Staff, r.created_by_id) if r.created_by_id else None
         outcome = session.get(CourseOutcome, r.outcome_id) if r.outcome_id else None
-        out.append(ExceptionRow(
-            id=r.id, kind=r.kind, kind_label=_label(r.kind),
-            student_no=student.student_no if student else "",
-            student=f"{student.class_seat} {student.name}" if student else "",
-            item=outcome.course.subject if outcome is not None else "",
-            term=f"{r.academic_year}-{r.semester}", until=r.until, reason=r.reason,
-            granted_by=staff.name if staff else "", granted_at=r.created_at, active=active))
+        out.append(
+            ExceptionRow(
+                id=r.id,
+                kind=r.kind,
+                kind_label=_label(r.kind),
+                student_no=student.student_no if student else "",
+                student=f"{student.class_seat} {student.name}" if student else "",
+                item=outcome.course.subject if outcome is not None else "",
+                term=f"{r.academic_year}-{r.semester}",
+                until=r.until,
+                reason=r.reason,
+                granted_by=staff.name if staff else "",
+                granted_at=r.created_at,
+                active=active,
+            )
+        )
     out.sort(key=lambda e: (not e.active, -e.id))
     return out

@@ -30,9 +30,9 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from media.sniff import sniff
 from media.kinds import AV_LIMIT, DOCUMENT_LIMIT, EXTENSIONS, FORMAT_NAMES, Kind, mb
 from media.sheets import append_row, csv_writer, mark_text
+from media.sniff import sniff
 from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE, rules_grade
 from school.picking import ref_of as _ref_of
 from school.picking import unconfirmed_with_picks
@@ -550,8 +550,13 @@ def _roster(rows: list[_Row], sheets: Sequence[tuple[str, tuple[str, ...]]]) -> 
     return buffer.getvalue()
 
 
-def _write_zip(files: FileStore, rows: list[_Row], roster: bytes, target: Path,
-               progress: Progress | None = None) -> str:
+def _write_zip(
+    files: FileStore,
+    rows: list[_Row],
+    roster: bytes,
+    target: Path,
+    progress: Progress | None = None,
+) -> str:
     """Write the zip under a temporary name beside target, then rename; returns its sha256."""
     target.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp makes the file 0600: the roster holds national IDs.
@@ -576,8 +581,13 @@ def _write_zip(files: FileStore, rows: list[_Row], roster: bytes, target: Path,
     return digest.hexdigest()
 
 
-def _write_entries(zf: zipfile.ZipFile, files: FileStore, rows: list[_Row], roster: bytes,
-                   progress: Progress | None = None) -> None:
+def _write_entries(
+    zf: zipfile.ZipFile,
+    files: FileStore,
+    rows: list[_Row],
+    roster: bytes,
+    progress: Progress | None = None,
+) -> None:
     manifest = io.StringIO()
     writer = csv_writer(manifest, lineterminator="\n")
     writer.writerow(MANIFEST_COLUMNS)

@@ -57,14 +57,14 @@ class Diffs:
         self.lines: list[str] = []
         self._assignments: list[tuple[str, Any]] = []
 
-    def field(self, attr: str, new: Any, label_key: str,
-              show: Callable[[Any], str] | None = None) -> bool:
+    def field(
+        self, attr: str, new: Any, label_key: str, show: Callable[[Any], str] | None = None
+    ) -> bool:
         old = getattr(self.target, attr)
         if old == new:
             return False
         render = show or _show
-        self.lines.append(
-            t("change.arrow", label=t(label_key), old=render(old), new=render(new)))
+        self.lines.append(t("change.arrow", label=t(label_key), old=render(old), new=render(new)))
         self._assignments.append((attr, new))
         return True
 
@@ -116,14 +116,17 @@ class ImportResult:
     def error_lines(self) -> list[str]:
         if self.file_errors:
             return [t("summary.file_failed", kind=self.kind_name), *self.file_errors]
-        return [t("summary.failed", kind=self.kind_name, count=len(self.errors)),
-                *(str(e) for e in self.errors)]
+        return [
+            t("summary.failed", kind=self.kind_name, count=len(self.errors)),
+            *(str(e) for e in self.errors),
+        ]
 
     def summary_lines(self) -> list[str]:
         title = "summary.dry_run" if self.dry_run else "summary.done"
-        lines = [t(title, kind=self.kind_name),
-                 t("summary.counts", added=self.added, updated=self.updated,
-                   unchanged=self.unchanged)]
+        lines = [
+            t(title, kind=self.kind_name),
+            t("summary.counts", added=self.added, updated=self.updated, unchanged=self.unchanged),
+        ]
         if self.changes:
             lines.append(t("summary.updates"))
             lines.extend(f"  {change}" for change in self.changes)
@@ -229,8 +232,11 @@ class ImportContext:
     @cached_property
     def guardian_links(self) -> dict[int, list[GuardianLink]]:
         links: dict[int, list[GuardianLink]] = {}
-        query = select(GuardianLink).join(GuardianLink.guardian).options(
-            contains_eager(GuardianLink.guardian))
+        query = (
+            select(GuardianLink)
+            .join(GuardianLink.guardian)
+            .options(contains_eager(GuardianLink.guardian))
+        )
         for link in self.session.scalars(query):
             links.setdefault(link.student_id, []).append(link)
         return links
@@ -247,8 +253,9 @@ class ImportContext:
                     found.setdefault((guardian.name, phone_hash), guardian)
         return found
 
-    def known_class(self, check: RowCheck, key: str = "class", *,
-                    required: bool = True) -> SchoolClass | None:
+    def known_class(
+        self, check: RowCheck, key: str = "class", *, required: bool = True
+    ) -> SchoolClass | None:
         code = check.code(key, "col.class", 16, required=required)
         if code is None:
             return None
@@ -257,8 +264,9 @@ class ImportContext:
             check.problem(t("row.unknown_class", code=code))
         return school_class
 
-    def known_staff(self, check: RowCheck, key: str, label_key: str, *,
-                    required: bool = True) -> Staff | None:
+    def known_staff(
+        self, check: RowCheck, key: str, label_key: str, *, required: bool = True
+    ) -> Staff | None:
         number = check.code(key, label_key, 20, required=required)
         if number is None:
             return None
@@ -312,9 +320,15 @@ IMPORT_LOCK = "roster-import"
 Source = str | Path | RosterTable
 
 
-def run_import(session: Session, spec: RosterKind, source: Source,
-               make_context: Callable[[Session, datetime], ImportContext], *, now: datetime,
-               dry_run: bool = False) -> ImportResult:
+def run_import(
+    session: Session,
+    spec: RosterKind,
+    source: Source,
+    make_context: Callable[[Session, datetime], ImportContext],
+    *,
+    now: datetime,
+    dry_run: bool = False,
+) -> ImportResult:
     """The all-or-nothing import every kind shares (rosters here, staff-entered records too)."""
     result = ImportResult(kind=spec.name, dry_run=dry_run)
     try:
@@ -336,8 +350,11 @@ def run_import(session: Session, spec: RosterKind, source: Source,
     if spec.finish is not None:
         spec.finish(ctx)
 
-    result.errors = [RowError(number, tuple(dict.fromkeys(problems)))
-                     for number, problems in sorted(ctx.problems.items()) if problems]
+    result.errors = [
+        RowError(number, tuple(dict.fromkeys(problems)))
+        for number, problems in sorted(ctx.problems.items())
+        if problems
+    ]
     if result.errors:
         return result
     for planned in plans:

@@ -103,8 +103,9 @@ def upload_terms(
     found: list[TermRef] = []
     for semester in rules.semesters():
         try:
-            window = rules.window(UPLOAD_WINDOWS[item_kind], semester.academic_year,
-                                  semester.number, grade=grade)
+            window = rules.window(
+                UPLOAD_WINDOWS[item_kind], semester.academic_year, semester.number, grade=grade
+            )
         except NotConfigured:
             continue
         if window.contains(now):
@@ -142,8 +143,9 @@ def check_window(
     rules: SchoolRules, item_kind: str, term: TermRef, grade: int | None, now: datetime
 ) -> WindowCheck:
     try:
-        window = rules.window(UPLOAD_WINDOWS[item_kind], term.academic_year, term.semester,
-                              grade=grade)
+        window = rules.window(
+            UPLOAD_WINDOWS[item_kind], term.academic_year, term.semester, grade=grade
+        )
     except NotConfigured:
         return WindowCheck(False, None, "not_configured")
     if window.contains(now):
@@ -165,16 +167,21 @@ def check_window_for(
     check = check_window(rules, item_kind, term, grade, now)
     if check.open:
         return check
-    granted = open_exception(session, UPLOAD_WINDOWS[item_kind], student_id, term.academic_year,
-                             term.semester, now, outcome_ids)
+    granted = open_exception(
+        session,
+        UPLOAD_WINDOWS[item_kind],
+        student_id,
+        term.academic_year,
+        term.semester,
+        now,
+        outcome_ids,
+    )
     if granted is None:
         return check
     return WindowCheck(True, check.window, "exception")
 
 
-def certification_deadline(
-    rules: SchoolRules, term: TermRef, grade: int | None
-) -> datetime | None:
+def certification_deadline(rules: SchoolRules, term: TermRef, grade: int | None) -> datetime | None:
     try:
         return rules.window("certification", term.academic_year, term.semester, grade=grade).end
     except NotConfigured:
@@ -244,12 +251,17 @@ def _outcome_rows(session: Session, student_id: int, academic_year: int) -> list
     return list(
         session.execute(
             select(
-                CourseOutcome.id, CourseOutcome.status, CourseOutcome.academic_year,
-                CourseOutcome.semester, CourseOutcome.replaces_id, Course.subject,
+                CourseOutcome.id,
+                CourseOutcome.status,
+                CourseOutcome.academic_year,
+                CourseOutcome.semester,
+                CourseOutcome.replaces_id,
+                Course.subject,
             )
             .join(Course, Course.id == CourseOutcome.course_id)
-            .where(CourseOutcome.student_id == student_id,
-                   CourseOutcome.academic_year == academic_year)
+            .where(
+                CourseOutcome.student_id == student_id, CourseOutcome.academic_year == academic_year
+            )
             .order_by(CourseOutcome.id)
         )
     )
@@ -259,12 +271,17 @@ def _performance_rows(session: Session, student_id: int, academic_year: int) -> 
     return list(
         session.execute(
             select(
-                Performance.id, Performance.status, Performance.academic_year,
-                Performance.semester, Performance.record_type,
+                Performance.id,
+                Performance.status,
+                Performance.academic_year,
+                Performance.semester,
+                Performance.record_type,
             )
-            .where(Performance.student_id == student_id,
-                   Performance.academic_year == academic_year,
-                   Performance.entered_by_staff.is_(False))
+            .where(
+                Performance.student_id == student_id,
+                Performance.academic_year == academic_year,
+                Performance.entered_by_staff.is_(False),
+            )
             .order_by(Performance.id)
         )
     )
@@ -284,8 +301,9 @@ NOT_UPLOADS = frozenset({DRAFT, WITHDRAWN})
 def superseded_ids(rows: Iterable[Any]) -> set[int]:
     """Rejected items that have a live replacement (a draft or anything sent), from rows with
     .id, .status and .replaces_id."""
-    return {r.replaces_id for r in rows if getattr(r, "replaces_id", None)
-            and r.status != WITHDRAWN}
+    return {
+        r.replaces_id for r in rows if getattr(r, "replaces_id", None) and r.status != WITHDRAWN
+    }
 
 
 def current_state(status: str, superseded: bool) -> str:
@@ -346,8 +364,9 @@ def tallies(
     columns = [model.id, model.student_id, model.status, model.semester]
     if item_kind == COURSE_OUTCOME:
         columns.append(model.replaces_id)
-    query = select(*columns).where(model.student_id.in_(ids or [0]),
-                                   model.academic_year == academic_year)
+    query = select(*columns).where(
+        model.student_id.in_(ids or [0]), model.academic_year == academic_year
+    )
     if item_kind == PERFORMANCE:
         query = query.where(model.entered_by_staff.is_(False))
     rows = list(session.execute(query))
@@ -369,7 +388,11 @@ def tallies(
 
 
 def tally(
-    session: Session, rules: SchoolRules, item_kind: str, student_id: int, academic_year: int,
+    session: Session,
+    rules: SchoolRules,
+    item_kind: str,
+    student_id: int,
+    academic_year: int,
     semester: int | None = None,
 ) -> Tally:
     return tallies(session, rules, item_kind, [student_id], academic_year, semester)[student_id]
@@ -392,15 +415,26 @@ def class_progress(
     session: Session, rules: SchoolRules, class_id: int, academic_year: int, semester: int
 ) -> list[StudentProgress]:
     """Per student of the class, this semester's course outcomes, counted as everywhere else."""
-    students = list(session.scalars(
-        select(Student).where(Student.class_id == class_id, Student.status == "在學")
-        .order_by(Student.seat_no, Student.student_no)
-    ))
-    found = tallies(session, rules, COURSE_OUTCOME, [s.id for s in students], academic_year,
-                    semester)
+    students = list(
+        session.scalars(
+            select(Student)
+            .where(Student.class_id == class_id, Student.status == "在學")
+            .order_by(Student.seat_no, Student.student_no)
+        )
+    )
+    found = tallies(
+        session, rules, COURSE_OUTCOME, [s.id for s in students], academic_year, semester
+    )
     return [
-        StudentProgress(s, found[s.id].uploaded, found[s.id].pending, found[s.id].certified,
-                        found[s.id].rejected, found[s.id].counted, found[s.id].limit)
+        StudentProgress(
+            s,
+            found[s.id].uploaded,
+            found[s.id].pending,
+            found[s.id].certified,
+            found[s.id].rejected,
+            found[s.id].counted,
+            found[s.id].limit,
+        )
         for s in students
     ]
 
@@ -423,20 +457,25 @@ def room(
         excluded |= superseded_ids(rows)
         for r in rows:
             if r.id not in excluded and is_counted(rules, item_kind, r.status):
-                counted.append(CountedItem(r.id, item_kind, r.status, r.academic_year,
-                                           r.semester, r.subject))
+                counted.append(
+                    CountedItem(r.id, item_kind, r.status, r.academic_year, r.semester, r.subject)
+                )
     elif item_kind == PERFORMANCE:
         for r in _performance_rows(session, student_id, term.academic_year):
             if r.id not in excluded and is_counted(rules, item_kind, r.status):
-                counted.append(CountedItem(r.id, item_kind, r.status, r.academic_year,
-                                           r.semester, r.record_type))
+                counted.append(
+                    CountedItem(
+                        r.id, item_kind, r.status, r.academic_year, r.semester, r.record_type
+                    )
+                )
     else:
         raise ValueError(f"unknown item kind {item_kind!r}")
     in_semester = tuple(c for c in counted if c.semester == term.semester)
     return Room(
         item_kind=item_kind,
-        semester=Usage(SEMESTER, len(in_semester), rules.limit_for(item_kind, SEMESTER),
-                       in_semester),
+        semester=Usage(
+            SEMESTER, len(in_semester), rules.limit_for(item_kind, SEMESTER), in_semester
+        ),
         year=Usage(YEAR, len(counted), rules.limit_for(item_kind, YEAR), tuple(counted)),
     )
 
@@ -537,8 +576,13 @@ def new_file_record(
     display_name: str | None = None,
 ) -> FileRecord:
     record = FileRecord(
-        sha256=stored_sha256, size=size, mime=mime, kind=kind, student_id=student_id,
-        created_at=now, display_name=display_name,
+        sha256=stored_sha256,
+        size=size,
+        mime=mime,
+        kind=kind,
+        student_id=student_id,
+        created_at=now,
+        display_name=display_name,
     )
     session.add(record)
     session.flush()
@@ -561,9 +605,11 @@ def pages(session: Session, draft_kind: str, draft_id: int) -> list[DraftPage]:
 def page_count(session: Session, draft_kind: str, draft_id: int) -> int:
     return int(
         session.scalar(
-            select(func.count()).select_from(DraftPage)
+            select(func.count())
+            .select_from(DraftPage)
             .where(DraftPage.draft_kind == draft_kind, DraftPage.draft_id == draft_id)
-        ) or 0
+        )
+        or 0
     )
 
 
@@ -606,11 +652,15 @@ def add_page(
 def set_pages_received(session: Session, draft_kind: str, draft_id: int, set_id: str) -> int:
     return int(
         session.scalar(
-            select(func.count()).select_from(DraftPage).where(
-                DraftPage.draft_kind == draft_kind, DraftPage.draft_id == draft_id,
+            select(func.count())
+            .select_from(DraftPage)
+            .where(
+                DraftPage.draft_kind == draft_kind,
+                DraftPage.draft_id == draft_id,
                 DraftPage.image_set_id == set_id,
             )
-        ) or 0
+        )
+        or 0
     )
 
 
@@ -661,9 +711,15 @@ def submit_outcome(
     student = session.get(Student, outcome.student_id)
     term = _term_of(outcome)
     window = check_window_for(
-        session, rules, COURSE_OUTCOME, term, outcome.student_id,
-        student.grade if student else None, now,
-        tuple(i for i in (outcome.id, outcome.replaces_id) if i is not None))
+        session,
+        rules,
+        COURSE_OUTCOME,
+        term,
+        outcome.student_id,
+        student.grade if student else None,
+        now,
+        tuple(i for i in (outcome.id, outcome.replaces_id) if i is not None),
+    )
     if not window.open:
         return Submitted(False, "window", window=window)
     if outcome.replaces_id is not None:
@@ -691,8 +747,11 @@ def withdraw_outcome(
     lock_student(session, student_id)
     result = session.execute(
         update(CourseOutcome)
-        .where(CourseOutcome.id == outcome_id, CourseOutcome.student_id == student_id,
-               CourseOutcome.status == PENDING)
+        .where(
+            CourseOutcome.id == outcome_id,
+            CourseOutcome.student_id == student_id,
+            CourseOutcome.status == PENDING,
+        )
         .values(status=WITHDRAWN, certify_version=CourseOutcome.certify_version + 1)
         .execution_options(synchronize_session=False)
     )
@@ -701,8 +760,16 @@ def withdraw_outcome(
         raise ItemError("not_found")
     if getattr(result, "rowcount", 0) != 1:
         raise ItemError(outcome.status)
-    session.add(AuditEntry(at=now, action="withdraw", item_kind="outcome", item_id=outcome.id,
-                           student_id=student_id, actor_student_id=student_id))
+    session.add(
+        AuditEntry(
+            at=now,
+            action="withdraw",
+            item_kind="outcome",
+            item_id=outcome.id,
+            student_id=student_id,
+            actor_student_id=student_id,
+        )
+    )
     session.flush()
     return outcome
 
@@ -769,20 +836,35 @@ def submit_performance(
         return Submitted(False, "no_summary")
     student = session.get(Student, performance.student_id)
     term = _term_of(performance)
-    window = check_window_for(session, rules, PERFORMANCE, term, performance.student_id,
-                              student.grade if student else None, now)
+    window = check_window_for(
+        session,
+        rules,
+        PERFORMANCE,
+        term,
+        performance.student_id,
+        student.grade if student else None,
+        now,
+    )
     if not window.open:
         return Submitted(False, "window", window=window)
-    usage = room(session, rules, PERFORMANCE, performance.student_id, term,
-                 exclude={performance.id})
+    usage = room(
+        session, rules, PERFORMANCE, performance.student_id, term, exclude={performance.id}
+    )
     if usage.full_scope is not None:
         return Submitted(False, "limit", window=window, room=usage)
     performance.status = SUBMITTED
     performance.submitted_at = now
     clear_pages(session, PERFORMANCE_DRAFT, performance.id)
-    session.add(AuditEntry(at=now, action="submit", item_kind="performance",
-                           item_id=performance.id, student_id=performance.student_id,
-                           actor_student_id=performance.student_id))
+    session.add(
+        AuditEntry(
+            at=now,
+            action="submit",
+            item_kind="performance",
+            item_id=performance.id,
+            student_id=performance.student_id,
+            actor_student_id=performance.student_id,
+        )
+    )
     session.flush()
     return Submitted(True, window=window, room=usage, number=usage.semester.used + 1)
 
@@ -792,19 +874,26 @@ def withdraw_performance(
 ) -> Performance:
     """Take back a saved 多元表現 (not once picked for the central database)."""
     lock_student(session, student_id)
-    performance = session.get(Performance, performance_id, with_for_update=True,
-                              populate_existing=True)
-    if performance is None or performance.student_id != student_id \
-            or performance.entered_by_staff:
+    performance = session.get(
+        Performance, performance_id, with_for_update=True, populate_existing=True
+    )
+    if performance is None or performance.student_id != student_id or performance.entered_by_staff:
         raise ItemError("not_found")
     if performance.picked_at is not None:
         raise ItemError("picked")
     if performance.status != SUBMITTED:
         raise ItemError(performance.status)
     performance.status = WITHDRAWN
-    session.add(AuditEntry(at=now, action="withdraw", item_kind="performance",
-                           item_id=performance.id, student_id=student_id,
-                           actor_student_id=student_id))
+    session.add(
+        AuditEntry(
+            at=now,
+            action="withdraw",
+            item_kind="performance",
+            item_id=performance.id,
+            student_id=student_id,
+            actor_student_id=student_id,
+        )
+    )
     session.flush()
     return performance
 
@@ -823,16 +912,20 @@ class Listing:
 def student_items(session: Session, student_id: int, academic_year: int) -> Listing:
     outcomes = session.scalars(
         select(CourseOutcome)
-        .where(CourseOutcome.student_id == student_id,
-               CourseOutcome.academic_year == academic_year,
-               CourseOutcome.status != WITHDRAWN)
+        .where(
+            CourseOutcome.student_id == student_id,
+            CourseOutcome.academic_year == academic_year,
+            CourseOutcome.status != WITHDRAWN,
+        )
         .order_by(CourseOutcome.semester.desc(), CourseOutcome.id.desc())
     )
     performances = session.scalars(
         select(Performance)
-        .where(Performance.student_id == student_id,
-               Performance.academic_year == academic_year,
-               Performance.status != WITHDRAWN)
+        .where(
+            Performance.student_id == student_id,
+            Performance.academic_year == academic_year,
+            Performance.status != WITHDRAWN,
+        )
         .order_by(Performance.semester.desc(), Performance.id.desc())
     )
     return Listing(list(outcomes), list(performances))
@@ -846,28 +939,45 @@ def _any(session: Session, query: Any) -> bool:
 
 
 def _staff_with_office(session: Session, staff_id: int) -> bool:
-    return _any(session, select(StaffRole.id).where(
-        StaffRole.staff_id == staff_id, StaffRole.role.in_(sorted(OFFICE_ROLES))))
+    return _any(
+        session,
+        select(StaffRole.id).where(
+            StaffRole.staff_id == staff_id, StaffRole.role.in_(sorted(OFFICE_ROLES))
+        ),
+    )
 
 
 def _is_homeroom_of(session: Session, staff_id: int, student: Student) -> bool:
     if student.class_id is None:
         return False
-    return _any(session, select(SchoolClass.id).where(
-        SchoolClass.id == student.class_id, SchoolClass.homeroom_teacher_id == staff_id))
+    return _any(
+        session,
+        select(SchoolClass.id).where(
+            SchoolClass.id == student.class_id, SchoolClass.homeroom_teacher_id == staff_id
+        ),
+    )
 
 
 def _is_guardian_of(session: Session, guardian_id: int, student_id: int) -> bool:
-    return _any(session, select(GuardianLink.id).where(
-        GuardianLink.guardian_id == guardian_id, GuardianLink.student_id == student_id))
+    return _any(
+        session,
+        select(GuardianLink.id).where(
+            GuardianLink.guardian_id == guardian_id, GuardianLink.student_id == student_id
+        ),
+    )
 
 
 def _acted_on(session: Session, staff_id: int, item_kind: str, item_id: int) -> bool:
     """Whether the audit log shows this staff member handling the item (an earlier certifier
     or proxy of its chain)."""
-    return _any(session, select(AuditEntry.id).where(
-        AuditEntry.item_kind == item_kind, AuditEntry.item_id == item_id,
-        AuditEntry.actor_staff_id == staff_id))
+    return _any(
+        session,
+        select(AuditEntry.id).where(
+            AuditEntry.item_kind == item_kind,
+            AuditEntry.item_id == item_id,
+            AuditEntry.actor_staff_id == staff_id,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -890,8 +1000,15 @@ def file_holders(session: Session, file_id: int) -> list[Holder]:
     )
     for o in outcomes:
         staff = {o.certifier_id, o.decided_by_id, o.course.teacher_id if o.course else None}
-        holders.append(Holder(OUTCOME_DRAFT, o.id, o.student_id, o.status,
-                              frozenset(s for s in staff if s is not None)))
+        holders.append(
+            Holder(
+                OUTCOME_DRAFT,
+                o.id,
+                o.student_id,
+                o.status,
+                frozenset(s for s in staff if s is not None),
+            )
+        )
     proofs = session.execute(
         select(Performance.id, Performance.student_id, Performance.status)
         .join(PerformanceFile, PerformanceFile.performance_id == Performance.id)
@@ -907,8 +1024,7 @@ def file_holders(session: Session, file_id: int) -> list[Holder]:
         .where(ConsultationFile.file_id == file_id)
     )
     for cid, consultant_id, student_id in attached:
-        holders.append(Holder(CONSULTATION, cid, student_id, SUBMITTED,
-                              frozenset({consultant_id})))
+        holders.append(Holder(CONSULTATION, cid, student_id, SUBMITTED, frozenset({consultant_id})))
     return holders
 
 
@@ -938,11 +1054,13 @@ def may_view_file(session: Session, file_id: int, viewer_kind: str, viewer_id: i
         elif viewer_kind == VIEWER_STUDENT:
             if viewer_id == student.id:
                 return True
-        elif viewer_kind == VIEWER_GUARDIAN and not private \
-                and _is_guardian_of(session, viewer_id, student.id):
+        elif (
+            viewer_kind == VIEWER_GUARDIAN
+            and not private
+            and _is_guardian_of(session, viewer_id, student.id)
+        ):
             return True
     return False
-
 
 
 # --- supervision (附表二 五 督導): progress per course, counted as everywhere else -------------
@@ -967,21 +1085,34 @@ class CourseProgress:
 def course_progress(
     session: Session, courses: Iterable[Course], academic_year: int, semester: int
 ) -> list[CourseProgress]:
-    listed = sorted(courses, key=lambda c: (c.subject, c.school_class.code if c.school_class
-                                            else "", c.code, c.id))
+    listed = sorted(
+        courses,
+        key=lambda c: (c.subject, c.school_class.code if c.school_class else "", c.code, c.id),
+    )
     ids = [c.id for c in listed]
-    rows = list(session.execute(
-        select(CourseOutcome.id, CourseOutcome.course_id, CourseOutcome.student_id,
-               CourseOutcome.status, CourseOutcome.replaces_id)
-        .where(CourseOutcome.course_id.in_(ids or [0]),
-               CourseOutcome.academic_year == academic_year,
-               CourseOutcome.semester == semester)
-    ))
+    rows = list(
+        session.execute(
+            select(
+                CourseOutcome.id,
+                CourseOutcome.course_id,
+                CourseOutcome.student_id,
+                CourseOutcome.status,
+                CourseOutcome.replaces_id,
+            ).where(
+                CourseOutcome.course_id.in_(ids or [0]),
+                CourseOutcome.academic_year == academic_year,
+                CourseOutcome.semester == semester,
+            )
+        )
+    )
     gone = superseded_ids(rows)
-    enrolled: dict[int, int] = dict(session.execute(
-        select(Enrolment.course_id, func.count()).where(Enrolment.course_id.in_(ids or [0]))
-        .group_by(Enrolment.course_id)
-    ).all())
+    enrolled: dict[int, int] = dict(
+        session.execute(
+            select(Enrolment.course_id, func.count())
+            .where(Enrolment.course_id.in_(ids or [0]))
+            .group_by(Enrolment.course_id)
+        ).all()
+    )
     states: dict[int, dict[str, int]] = {i: {} for i in ids}
     students: dict[int, set[int]] = {i: set() for i in ids}
     for r in rows:
@@ -991,18 +1122,26 @@ def course_progress(
         states[r.course_id][state] = states[r.course_id].get(state, 0) + 1
         students[r.course_id].add(r.student_id)
     return [
-        CourseProgress(c, enrolled.get(c.id, 0), len(students[c.id]),
-                       states[c.id].get(PENDING, 0), states[c.id].get(CERTIFIED, 0),
-                       states[c.id].get(REJECTED, 0))
+        CourseProgress(
+            c,
+            enrolled.get(c.id, 0),
+            len(students[c.id]),
+            states[c.id].get(PENDING, 0),
+            states[c.id].get(CERTIFIED, 0),
+            states[c.id].get(REJECTED, 0),
+        )
         for c in listed
     ]
 
 
 def term_courses(session: Session, academic_year: int, semester: int) -> list[Course]:
-    return list(session.scalars(
-        select(Course).join(Term, Term.id == Course.term_id)
-        .where(Term.academic_year == academic_year, Term.semester == semester)
-    ))
+    return list(
+        session.scalars(
+            select(Course)
+            .join(Term, Term.id == Course.term_id)
+            .where(Term.academic_year == academic_year, Term.semester == semester)
+        )
+    )
 
 
 def convened_courses(

@@ -39,8 +39,9 @@ PROGRESS_EVERY = timedelta(seconds=1)
 KEEP_RESULTS = timedelta(days=14)
 
 
-def start(session: Session, kind: str, params: dict[str, Any], staff_id: int | None,
-          now: datetime) -> int:
+def start(
+    session: Session, kind: str, params: dict[str, Any], staff_id: int | None, now: datetime
+) -> int:
     """Record a job; the face enqueues jobs.console.run_console_job with the returned id."""
     if kind not in JOB_KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
@@ -52,18 +53,25 @@ def start(session: Session, kind: str, params: dict[str, Any], staff_id: int | N
 
 def running(session: Session, kind: str, params: dict[str, Any]) -> ConsoleJob | None:
     """A job of this kind and params still queued or running (so a double click starts one)."""
-    for job in session.scalars(select(ConsoleJob).where(
-            ConsoleJob.kind == kind, ConsoleJob.state.in_((QUEUED, RUNNING)))):
+    for job in session.scalars(
+        select(ConsoleJob).where(ConsoleJob.kind == kind, ConsoleJob.state.in_((QUEUED, RUNNING)))
+    ):
         if job.params == params:
             return job
     return None
 
 
-def for_staff(session: Session, staff_id: int, kinds: tuple[str, ...] = JOB_KINDS,
-              limit: int = 10) -> list[ConsoleJob]:
-    return list(session.scalars(
-        select(ConsoleJob).where(ConsoleJob.staff_id == staff_id, ConsoleJob.kind.in_(kinds))
-        .order_by(ConsoleJob.id.desc()).limit(limit)))
+def for_staff(
+    session: Session, staff_id: int, kinds: tuple[str, ...] = JOB_KINDS, limit: int = 10
+) -> list[ConsoleJob]:
+    return list(
+        session.scalars(
+            select(ConsoleJob)
+            .where(ConsoleJob.staff_id == staff_id, ConsoleJob.kind.in_(kinds))
+            .order_by(ConsoleJob.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def owned(session: Session, job_id: int, staff_id: int) -> ConsoleJob | None:
@@ -100,8 +108,10 @@ def _progress(ctx: JobContext, job_id: int) -> Callable[[int, int], None]:
             return
         last[:] = [now]
         with ctx.db.transaction() as session:
-            session.execute(update(ConsoleJob).where(ConsoleJob.id == job_id)
-                            .values(done=done, total=total))
+            session.execute(
+                update(ConsoleJob).where(ConsoleJob.id == job_id).values(done=done, total=total)
+            )
+
     return report
 
 
@@ -130,8 +140,9 @@ def run(ctx: JobContext, job_id: int) -> str:
     return state
 
 
-def _export(ctx: JobContext, job_id: int, kind: str, params: dict[str, Any]
-            ) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
+def _export(
+    ctx: JobContext, job_id: int, kind: str, params: dict[str, Any]
+) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
     from school import yearend
 
     year = int(params["year"])
@@ -141,30 +152,57 @@ def _export(ctx: JobContext, job_id: int, kind: str, params: dict[str, Any]
     try:
         with ctx.db.transaction() as session:
             result = yearend.export_year(
-                session, ctx.files, ctx.rules, item_kind, year, out_dir, ctx.now(),
+                session,
+                ctx.files,
+                ctx.rules,
+                item_kind,
+                year,
+                out_dir,
+                ctx.now(),
                 only_confirmed=bool(params.get("only_confirmed")),
-                force=bool(params.get("force")), progress=_progress(ctx, job_id))
+                force=bool(params.get("force")),
+                progress=_progress(ctx, job_id),
+            )
     except yearend.ExportBlocked as blocked:
         return FAILED, blocked.message, None, None, {}
     except export.NothingToExport:
         return FAILED, text("picking.export.nothing", year=year, kind=what), None, None, {}
     except export.ExportRefused as refused:
         problems = [
-            {"student": f"{p.class_seat} {p.name}", "student_no": p.student_no,
-             "problem": yearend.problem_text(p)}
-            for p in refused.problems]
+            {
+                "student": f"{p.class_seat} {p.name}",
+                "student_no": p.student_no,
+                "problem": yearend.problem_text(p),
+            }
+            for p in refused.problems
+        ]
         shutil.rmtree(out_dir, ignore_errors=True)
-        return (FAILED, text("console_office.jobs.export_refused", count=len(problems),
-                             students=len(refused.by_student())),
-                None, None, {"problems": problems})
-    message = text("console_office.jobs.export_done", kind=what, year=year,
-                   students=result.students, items=result.items, files=result.files)
+        return (
+            FAILED,
+            text(
+                "console_office.jobs.export_refused",
+                count=len(problems),
+                students=len(refused.by_student()),
+            ),
+            None,
+            None,
+            {"problems": problems},
+        )
+    message = text(
+        "console_office.jobs.export_done",
+        kind=what,
+        year=year,
+        students=result.students,
+        items=result.items,
+        files=result.files,
+    )
     detail = {"sha256": result.sha256, "unconfirmed": len(result.unconfirmed)}
     return DONE, message, str(result.path), result.path.name, detail
 
 
-def _export_student(ctx: JobContext, job_id: int, params: dict[str, Any]
-                    ) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
+def _export_student(
+    ctx: JobContext, job_id: int, params: dict[str, Any]
+) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
     """One student's whole portfolio as a zip, for the school they transfer to."""
     from catalogue import TEXTS
     from school import lifecycle, student_export
@@ -172,10 +210,16 @@ def _export_student(ctx: JobContext, job_id: int, params: dict[str, Any]
     with ctx.db.session() as session:
         student = lifecycle.student_by_no(session, str(params.get("student_no", "")))
         if student is None:
-            return (FAILED, text("lifecycle.error.no_student", no=params.get("student_no")),
-                    None, None, {})
-        result = student_export.export_student(session, ctx.files, student,
-                                          ctx.jobs_dir / str(job_id), ctx.now(), TEXTS.get)
+            return (
+                FAILED,
+                text("lifecycle.error.no_student", no=params.get("student_no")),
+                None,
+                None,
+                {},
+            )
+        result = student_export.export_student(
+            session, ctx.files, student, ctx.jobs_dir / str(job_id), ctx.now(), TEXTS.get
+        )
     message = text("console_office.jobs.student_done", items=result.items, files=result.files)
     if result.missing:
         message += text("console_office.jobs.student_missing", count=len(result.missing))
@@ -193,27 +237,60 @@ def _backup(ctx: JobContext, job_id: int) -> tuple[str, str, dict[str, Any]]:
         result = backup.create_backup(ctx.db, ctx.files, ctx.backup_dir, ctx.now())
     except backup.BackupError as exc:
         return FAILED, text("console_office.system.backup_failed", error=str(exc)[:300]), {}
-    detail = {"name": result.path.name, "files": result.files, "bytes": result.bytes,
-              "missing": len(result.missing)}
-    return DONE, text("console_office.system.backup_done", name=result.path.name,
-                      files=result.files, missing=len(result.missing)), detail
+    detail = {
+        "name": result.path.name,
+        "files": result.files,
+        "bytes": result.bytes,
+        "missing": len(result.missing),
+    }
+    return (
+        DONE,
+        text(
+            "console_office.system.backup_done",
+            name=result.path.name,
+            files=result.files,
+            missing=len(result.missing),
+        ),
+        detail,
+    )
 
 
 def _verify(ctx: JobContext, params: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     from school import system
 
     check = system.verify(ctx.backup_dir, str(params.get("name", "")))
-    detail = {"name": params.get("name"), "ok": check.ok, "checked": check.checked,
-              "problems": check.problems[:50]}
+    detail = {
+        "name": params.get("name"),
+        "ok": check.ok,
+        "checked": check.checked,
+        "problems": check.problems[:50],
+    }
     if check.ok:
-        return DONE, text("console_office.system.verify_ok", name=params.get("name"),
-                          checked=check.checked), detail
-    return FAILED, text("console_office.system.verify_failed", name=params.get("name"),
-                        count=len(check.problems)), detail
+        return (
+            DONE,
+            text("console_office.system.verify_ok", name=params.get("name"), checked=check.checked),
+            detail,
+        )
+    return (
+        FAILED,
+        text(
+            "console_office.system.verify_failed",
+            name=params.get("name"),
+            count=len(check.problems),
+        ),
+        detail,
+    )
 
 
-def _finish(ctx: JobContext, job_id: int, state: str, message: str, path: str | None,
-            name: str | None, detail: dict[str, Any]) -> None:
+def _finish(
+    ctx: JobContext,
+    job_id: int,
+    state: str,
+    message: str,
+    path: str | None,
+    name: str | None,
+    detail: dict[str, Any],
+) -> None:
     now = ctx.now()
     with ctx.db.transaction() as session:
         job = session.get(ConsoleJob, job_id)
@@ -225,12 +302,24 @@ def _finish(ctx: JobContext, job_id: int, state: str, message: str, path: str | 
             job.done = job.total = max(job.total, 1)
         if job.staff_id is None:
             return
-        body = text("console_office.jobs.notice", what=text(f"console_office.jobs.kind.{job.kind}"),
-                    at=format_datetime(now), message=message,
-                    url=f"{ctx.console_url.rstrip('/')}/{job.id}")
+        body = text(
+            "console_office.jobs.notice",
+            what=text(f"console_office.jobs.kind.{job.kind}"),
+            at=format_datetime(now),
+            message=message,
+            url=f"{ctx.console_url.rstrip('/')}/{job.id}",
+        )
         outbox = Outbox(session, now)
         not_before = ctx.rules.next_send_time(now) if ctx.rules.is_quiet(now) else None
-        for user in session.scalars(select(LineAccount.line_user_id).where(
-                LineAccount.staff_id == job.staff_id, LineAccount.bound_at.is_not(None))):
-            outbox.push(user, [{"type": "text", "text": body[:4900]}], purpose="console_job",
-                        priority=NORMAL, not_before=not_before)
+        for user in session.scalars(
+            select(LineAccount.line_user_id).where(
+                LineAccount.staff_id == job.staff_id, LineAccount.bound_at.is_not(None)
+            )
+        ):
+            outbox.push(
+                user,
+                [{"type": "text", "text": body[:4900]}],
+                purpose="console_job",
+                priority=NORMAL,
+                not_before=not_before,
+            )

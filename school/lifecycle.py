@@ -153,30 +153,43 @@ class ChangeResult:
 # --- placing a student in a class ---------------------------------------------------------------
 
 
-def _check_seat(session: Session, student: Student | None, school_class: SchoolClass,
-                seat_no: int) -> None:
+def _check_seat(
+    session: Session, student: Student | None, school_class: SchoolClass, seat_no: int
+) -> None:
     taken = session.scalars(
-        select(Student).where(Student.class_id == school_class.id, Student.seat_no == seat_no,
-                              Student.status == ENROLLED, Student.sealed_at.is_(None))
+        select(Student).where(
+            Student.class_id == school_class.id,
+            Student.seat_no == seat_no,
+            Student.status == ENROLLED,
+            Student.sealed_at.is_(None),
+        )
     ).first()
     if taken is not None and (student is None or taken.id != student.id):
-        raise LifecycleError("seat_taken", code=school_class.code, seat=seat_no,
-                             no=taken.student_no)
+        raise LifecycleError(
+            "seat_taken", code=school_class.code, seat=seat_no, no=taken.student_no
+        )
 
 
 def _has_items(session: Session, student_id: int, course_id: int) -> bool:
-    return bool(session.scalar(select(exists().where(
-        CourseOutcome.student_id == student_id, CourseOutcome.course_id == course_id))))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    CourseOutcome.student_id == student_id, CourseOutcome.course_id == course_id
+                )
+            )
+        )
+    )
 
 
 def _terms_from(session: Session, day: date) -> list[int]:
     start = term_key(day)
-    return [t.id for t in session.scalars(select(Term))
-            if (t.academic_year, t.semester) >= start]
+    return [t.id for t in session.scalars(select(Term)) if (t.academic_year, t.semester) >= start]
 
 
-def _drop_enrolments(session: Session, student: Student, day: date,
-                     keep_class_id: int | None) -> int:
+def _drop_enrolments(
+    session: Session, student: Student, day: date, keep_class_id: int | None
+) -> int:
     """Leave the courses of other classes from the term of `day` on; a course the student has
     items in keeps its enrolment, so those items stay where their teacher sees them."""
     term_ids = _terms_from(session, day)
@@ -184,9 +197,13 @@ def _drop_enrolments(session: Session, student: Student, day: date,
         return 0
     dropped = 0
     for enrolment, course in session.execute(
-        select(Enrolment, Course).join(Course, Course.id == Enrolment.course_id)
-        .where(Enrolment.student_id == student.id, Course.term_id.in_(term_ids),
-               Course.class_id.is_not(None))
+        select(Enrolment, Course)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(
+            Enrolment.student_id == student.id,
+            Course.term_id.in_(term_ids),
+            Course.class_id.is_not(None),
+        )
     ).all():
         if course.class_id == keep_class_id or _has_items(session, student.id, course.id):
             continue
@@ -196,16 +213,19 @@ def _drop_enrolments(session: Session, student: Student, day: date,
     return dropped
 
 
-def _enrol_in_class(session: Session, student: Student, school_class: SchoolClass,
-                    day: date) -> int:
+def _enrol_in_class(
+    session: Session, student: Student, school_class: SchoolClass, day: date
+) -> int:
     term_ids = _terms_from(session, day)
     if not term_ids:
         return 0
-    have = set(session.scalars(select(Enrolment.course_id).where(
-        Enrolment.student_id == student.id)))
+    have = set(
+        session.scalars(select(Enrolment.course_id).where(Enrolment.student_id == student.id))
+    )
     added = 0
     for course_id in session.scalars(
-        select(Course.id).where(Course.class_id == school_class.id, Course.term_id.in_(term_ids))
+        select(Course.id)
+        .where(Course.class_id == school_class.id, Course.term_id.in_(term_ids))
         .order_by(Course.id)
     ):
         if course_id not in have:
@@ -215,16 +235,30 @@ def _enrol_in_class(session: Session, student: Student, school_class: SchoolClas
     return added
 
 
-def _place(session: Session, result: ChangeResult, school_class: SchoolClass, seat_no: int,
-           grade: int | None, day: date, note: str) -> None:
+def _place(
+    session: Session,
+    result: ChangeResult,
+    school_class: SchoolClass,
+    seat_no: int,
+    grade: int | None,
+    day: date,
+    note: str,
+) -> None:
     student = result.student
     _check_seat(session, student, school_class, seat_no)
     student.class_id = school_class.id
     student.seat_no = seat_no
     student.grade = grade or school_class.grade
     student.status = ENROLLED
-    session.add(StudentClassHistory(student_id=student.id, class_id=school_class.id,
-                                    seat_no=seat_no, since=at_taipei(day), note=note))
+    session.add(
+        StudentClassHistory(
+            student_id=student.id,
+            class_id=school_class.id,
+            seat_no=seat_no,
+            since=at_taipei(day),
+            note=note,
+        )
+    )
     result.unenrolled = _drop_enrolments(session, student, day, keep_class_id=school_class.id)
     result.enrolled = _enrol_in_class(session, student, school_class, day)
     result.change.to_class_id = school_class.id
@@ -234,13 +268,31 @@ def _place(session: Session, result: ChangeResult, school_class: SchoolClass, se
     session.flush()
 
 
-def _change(session: Session, student: Student, kind: str, day: date, now: datetime, by: str,
-            note: str | None = None) -> StudentChange:
+def _change(
+    session: Session,
+    student: Student,
+    kind: str,
+    day: date,
+    now: datetime,
+    by: str,
+    note: str | None = None,
+) -> StudentChange:
     change = StudentChange(
-        student_id=student.id, kind=kind, effective_on=day, created_at=now, created_by=by,
-        from_status=student.status, to_status=student.status, from_class_id=student.class_id,
-        to_class_id=student.class_id, from_grade=student.grade, to_grade=student.grade,
-        from_seat=student.seat_no, to_seat=student.seat_no, note=note, detail={},
+        student_id=student.id,
+        kind=kind,
+        effective_on=day,
+        created_at=now,
+        created_by=by,
+        from_status=student.status,
+        to_status=student.status,
+        from_class_id=student.class_id,
+        to_class_id=student.class_id,
+        from_grade=student.grade,
+        to_grade=student.grade,
+        from_seat=student.seat_no,
+        to_seat=student.seat_no,
+        note=note,
+        detail={},
     )
     session.add(change)
     session.flush()
@@ -258,31 +310,43 @@ def _end_student_binding(session: Session, student: Student, now: datetime) -> l
         if not account.is_bound:
             account.bound_at = None
         # A conversation in the middle of an upload must not go on for someone who left.
-        session.execute(delete(ConversationRow).where(
-            ConversationRow.line_user_id == account.line_user_id))
+        session.execute(
+            delete(ConversationRow).where(ConversationRow.line_user_id == account.line_user_id)
+        )
         if account.followed:
             farewells.append(Farewell(account.line_user_id, student.name))
     session.execute(
         update(BindingCode)
-        .where(BindingCode.student_id == student.id, BindingCode.used_at.is_(None),
-               BindingCode.revoked_at.is_(None))
+        .where(
+            BindingCode.student_id == student.id,
+            BindingCode.used_at.is_(None),
+            BindingCode.revoked_at.is_(None),
+        )
         .values(revoked_at=now)
     )
     session.flush()
     return farewells
 
 
-def _end_guardian_links(session: Session, student: Student, now: datetime
-                        ) -> tuple[list[int], list[Farewell]]:
+def _end_guardian_links(
+    session: Session, student: Student, now: datetime
+) -> tuple[list[int], list[Farewell]]:
     """Guardians stop seeing the child; a guardian left with no child here is unbound."""
-    guardian_ids = list(session.scalars(
-        select(GuardianLink.guardian_id).where(GuardianLink.student_id == student.id)
-        .order_by(GuardianLink.guardian_id)))
+    guardian_ids = list(
+        session.scalars(
+            select(GuardianLink.guardian_id)
+            .where(GuardianLink.student_id == student.id)
+            .order_by(GuardianLink.guardian_id)
+        )
+    )
     session.execute(delete(GuardianLink).where(GuardianLink.student_id == student.id))
     farewells = []
     for guardian_id in guardian_ids:
-        others = session.scalar(select(func.count()).select_from(GuardianLink).where(
-            GuardianLink.guardian_id == guardian_id))
+        others = session.scalar(
+            select(func.count())
+            .select_from(GuardianLink)
+            .where(GuardianLink.guardian_id == guardian_id)
+        )
         if others:
             continue
         for account in session.scalars(
@@ -291,14 +355,18 @@ def _end_guardian_links(session: Session, student: Student, now: datetime
             account.guardian_id = None
             if not account.is_bound:
                 account.bound_at = None
-            session.execute(delete(ConversationRow).where(
-                ConversationRow.line_user_id == account.line_user_id))
+            session.execute(
+                delete(ConversationRow).where(ConversationRow.line_user_id == account.line_user_id)
+            )
             if account.followed:
                 farewells.append(Farewell(account.line_user_id, student.name, guardian=True))
         session.execute(
             update(BindingCode)
-            .where(BindingCode.guardian_id == guardian_id, BindingCode.used_at.is_(None),
-                   BindingCode.revoked_at.is_(None))
+            .where(
+                BindingCode.guardian_id == guardian_id,
+                BindingCode.used_at.is_(None),
+                BindingCode.revoked_at.is_(None),
+            )
             .values(revoked_at=now)
         )
     session.flush()
@@ -309,10 +377,20 @@ def _end_guardian_links(session: Session, student: Student, now: datetime
 
 
 def transfer_in(
-    session: Session, now: datetime, *, student_no: str, day: date, class_code: str,
-    seat_no: int, name: str | None = None, national_id: str | None = None,
-    birth_date: date | None = None, grade: int | None = None, entry_year: int | None = None,
-    note: str | None = None, by: str = "",
+    session: Session,
+    now: datetime,
+    *,
+    student_no: str,
+    day: date,
+    class_code: str,
+    seat_no: int,
+    name: str | None = None,
+    national_id: str | None = None,
+    birth_date: date | None = None,
+    grade: int | None = None,
+    entry_year: int | None = None,
+    note: str | None = None,
+    by: str = "",
 ) -> ChangeResult:
     """轉入: a new student joins a class, or a student who left earlier comes back."""
     school_class = class_by_code(session, class_code)
@@ -335,9 +413,16 @@ def transfer_in(
         new_grade = grade or school_class.grade
         # The cohort the student belongs to, e.g. a grade-2 student arriving in 115 entered in 114.
         cohort = entry_year or academic_year_of(day) - (new_grade - 1)
-        student = Student(student_no=student_no, name=name.strip(), national_id=number,
-                          national_id_hash=id_hash, birth_date=birth_date, grade=new_grade,
-                          entry_year=cohort, status=ENROLLED)
+        student = Student(
+            student_no=student_no,
+            name=name.strip(),
+            national_id=number,
+            national_id_hash=id_hash,
+            birth_date=birth_date,
+            grade=new_grade,
+            entry_year=cohort,
+            status=ENROLLED,
+        )
         session.add(student)
         session.flush()
         change = _change(session, student, TRANSFER_IN, day, now, by, note)
@@ -352,8 +437,14 @@ def transfer_in(
     return result
 
 
-def transfer_out(session: Session, now: datetime, student: Student, day: date,
-                 note: str | None = None, by: str = "") -> ChangeResult:
+def transfer_out(
+    session: Session,
+    now: datetime,
+    student: Student,
+    day: date,
+    note: str | None = None,
+    by: str = "",
+) -> ChangeResult:
     """轉出: the student leaves for another school. Their items stay exactly as they are (a
     pending item can still be certified by its teacher); they leave every class list, and
     their LINE binding ends (the caller says goodbye)."""
@@ -374,9 +465,17 @@ def transfer_out(session: Session, now: datetime, student: Student, day: date,
     return result
 
 
-def repeat(session: Session, now: datetime, student: Student, day: date, class_code: str,
-           seat_no: int, grade: int | None = None, note: str | None = None,
-           by: str = "") -> ChangeResult:
+def repeat(
+    session: Session,
+    now: datetime,
+    student: Student,
+    day: date,
+    class_code: str,
+    seat_no: int,
+    grade: int | None = None,
+    note: str | None = None,
+    by: str = "",
+) -> ChangeResult:
     """重讀: the student does a grade again in another class; last year's items keep counting
     for last year."""
     _not_sealed(student)
@@ -392,8 +491,15 @@ def repeat(session: Session, now: datetime, student: Student, day: date, class_c
     return result
 
 
-def renumber(session: Session, now: datetime, student: Student, new_no: str, day: date,
-             by: str = "", change: StudentChange | None = None) -> StudentChange:
+def renumber(
+    session: Session,
+    now: datetime,
+    student: Student,
+    new_no: str,
+    day: date,
+    by: str = "",
+    change: StudentChange | None = None,
+) -> StudentChange:
     """A new 學號 for the same person: the row and everything pointing at it stay."""
     new_no = new_no.strip()
     if not STUDENT_NO.fullmatch(new_no):
@@ -412,9 +518,18 @@ def renumber(session: Session, now: datetime, student: Student, new_no: str, day
     return change
 
 
-def reenrol(session: Session, now: datetime, student: Student, day: date, class_code: str,
-            seat_no: int, grade: int | None = None, new_no: str | None = None,
-            note: str | None = None, by: str = "") -> ChangeResult:
+def reenrol(
+    session: Session,
+    now: datetime,
+    student: Student,
+    day: date,
+    class_code: str,
+    seat_no: int,
+    grade: int | None = None,
+    new_no: str | None = None,
+    note: str | None = None,
+    by: str = "",
+) -> ChangeResult:
     """復學: a student back from 休學 (or another absence) joins a class again, perhaps under a
     new 學號; their id, and so every item and binding code, stays."""
     _not_sealed(student)
@@ -435,12 +550,16 @@ def reenrol(session: Session, now: datetime, student: Student, day: date, class_
 
 
 def graduation_candidates(
-    session: Session, grade: int | None = None, class_codes: Sequence[str] = (),
-    student_nos: Sequence[str] = (), except_nos: Sequence[str] = (),
+    session: Session,
+    grade: int | None = None,
+    class_codes: Sequence[str] = (),
+    student_nos: Sequence[str] = (),
+    except_nos: Sequence[str] = (),
 ) -> list[Student]:
     """Enrolled students of a grade (roster 1-3 or rules 10-12), classes or numbers."""
-    query = select(Student).where(Student.status == ENROLLED, Student.sealed_at.is_(None),
-                                  Student.graduated_on.is_(None))
+    query = select(Student).where(
+        Student.status == ENROLLED, Student.sealed_at.is_(None), Student.graduated_on.is_(None)
+    )
     if grade is not None:
         query = query.where(Student.grade == (grade - 9 if grade >= 10 else grade))
     if class_codes:
@@ -455,12 +574,14 @@ def graduation_candidates(
     for number in except_nos:
         require_student(session, number)
     query = query.where(Student.student_no.not_in([n.strip() for n in except_nos] or [""]))
-    return list(session.scalars(query.order_by(Student.class_id, Student.seat_no,
-                                               Student.student_no)))
+    return list(
+        session.scalars(query.order_by(Student.class_id, Student.seat_no, Student.student_no))
+    )
 
 
-def graduate(session: Session, now: datetime, students: Iterable[Student], day: date,
-             by: str = "") -> list[StudentChange]:
+def graduate(
+    session: Session, now: datetime, students: Iterable[Student], day: date, by: str = ""
+) -> list[StudentChange]:
     """Mark graduates; the daily job seals them on `day` (at once if it has come)."""
     changes = []
     today = taipei_date(now)
@@ -475,8 +596,9 @@ def graduate(session: Session, now: datetime, students: Iterable[Student], day: 
     return changes
 
 
-def cancel_graduation(session: Session, now: datetime, student: Student, by: str = ""
-                      ) -> StudentChange:
+def cancel_graduation(
+    session: Session, now: datetime, student: Student, by: str = ""
+) -> StudentChange:
     """Undo a graduation marked by mistake, as long as the portfolio is not sealed yet."""
     _not_sealed(student)
     if student.graduated_on is None:
@@ -513,9 +635,16 @@ def sealing_hold(
     if picking is not None and picking.contains(now):
         return "picking"  # graduated while grade 12 is still picking
     picked = any(
-        session.scalar(select(model.id).where(
-            model.student_id == student.id, model.academic_year == year,
-            model.picked_at.is_not(None)).limit(1)) is not None
+        session.scalar(
+            select(model.id)
+            .where(
+                model.student_id == student.id,
+                model.academic_year == year,
+                model.picked_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
         for model in (CourseOutcome, Performance)
     )
     if not picked:
@@ -526,11 +655,17 @@ def sealing_hold(
         return "submission"
     if now < submission.end_exclusive:
         return "submission"
-    lists = list(session.scalars(
-        select(ReceiptList.respond_until).join(ReceiptItem, ReceiptItem.list_id == ReceiptList.id)
-        .where(ReceiptItem.student_id == student.id, ReceiptList.academic_year == year,
-               ReceiptList.imported_at >= submission.start)
-    ))
+    lists = list(
+        session.scalars(
+            select(ReceiptList.respond_until)
+            .join(ReceiptItem, ReceiptItem.list_id == ReceiptList.id)
+            .where(
+                ReceiptItem.student_id == student.id,
+                ReceiptList.academic_year == year,
+                ReceiptList.imported_at >= submission.start,
+            )
+        )
+    )
     if not lists or any(until >= now for until in lists):
         return "receipt"
     return None
@@ -540,12 +675,17 @@ def due_for_sealing(
     session: Session, now: datetime, rules: SchoolRules | None = None
 ) -> list[Student]:
     """Graduates whose day has come; with rules, only those nothing holds back any more."""
-    found = list(session.scalars(
-        select(Student).where(Student.graduated_on.is_not(None),
-                              Student.graduated_on <= taipei_date(now),
-                              Student.sealed_at.is_(None))
-        .order_by(Student.student_no)
-    ))
+    found = list(
+        session.scalars(
+            select(Student)
+            .where(
+                Student.graduated_on.is_not(None),
+                Student.graduated_on <= taipei_date(now),
+                Student.sealed_at.is_(None),
+            )
+            .order_by(Student.student_no)
+        )
+    )
     if rules is None:
         return found
     return [s for s in found if sealing_hold(session, rules, s, now) is None]
@@ -558,14 +698,24 @@ def seal(session: Session, now: datetime, student: Student, by: str = "") -> Sea
     assert student.graduated_on is not None
     change = _change(session, student, SEAL, student.graduated_on, now, by)
     withdrawn = []
-    for outcome in session.scalars(select(CourseOutcome).where(
-        CourseOutcome.student_id == student.id, CourseOutcome.status == PENDING
-    ).order_by(CourseOutcome.id)):
+    for outcome in session.scalars(
+        select(CourseOutcome)
+        .where(CourseOutcome.student_id == student.id, CourseOutcome.status == PENDING)
+        .order_by(CourseOutcome.id)
+    ):
         outcome.status = WITHDRAWN
         outcome.certify_version = (outcome.certify_version or 0) + 1
         withdrawn.append(outcome.id)
-        session.add(AuditEntry(at=now, action="withdraw", item_kind="outcome",
-                               item_id=outcome.id, student_id=student.id, detail="sealed"))
+        session.add(
+            AuditEntry(
+                at=now,
+                action="withdraw",
+                item_kind="outcome",
+                item_id=outcome.id,
+                student_id=student.id,
+                detail="sealed",
+            )
+        )
     student.status = GRADUATED
     student.sealed_at = now
     change.to_status = GRADUATED
@@ -573,13 +723,12 @@ def seal(session: Session, now: datetime, student: Student, by: str = "") -> Sea
     guardian_ids, guardian_farewells = _end_guardian_links(session, student, now)
     change.detail = {"guardians": guardian_ids, "withdrawn": withdrawn}
     session.flush()
-    return Sealed(student.id, student.student_no, student.name, len(withdrawn),
-                  farewells + guardian_farewells)
+    return Sealed(
+        student.id, student.student_no, student.name, len(withdrawn), farewells + guardian_farewells
+    )
 
 
-def seal_due(
-    session: Session, now: datetime, rules: SchoolRules | None = None
-) -> list[Sealed]:
+def seal_due(session: Session, now: datetime, rules: SchoolRules | None = None) -> list[Sealed]:
     return [seal(session, now, student) for student in due_for_sealing(session, now, rules)]
 
 
@@ -587,7 +736,10 @@ def seal_due(
 
 
 def sealed_students(session: Session) -> list[Student]:
-    return list(session.scalars(
-        select(Student).where(Student.sealed_at.is_not(None), Student.graduated_on.is_not(None))
-        .order_by(Student.graduated_on, Student.student_no)
-    ))
+    return list(
+        session.scalars(
+            select(Student)
+            .where(Student.sealed_at.is_not(None), Student.graduated_on.is_not(None))
+            .order_by(Student.graduated_on, Student.student_no)
+        )
+    )

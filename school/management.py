@@ -38,8 +38,11 @@ class ManagementLink:
 def _away(session: Session, day: date) -> dict[int, TeacherAbsence]:
     return {
         a.staff_id: a
-        for a in session.scalars(select(TeacherAbsence).where(
-            TeacherAbsence.cancelled_at.is_(None), TeacherAbsence.starts_on <= day))
+        for a in session.scalars(
+            select(TeacherAbsence).where(
+                TeacherAbsence.cancelled_at.is_(None), TeacherAbsence.starts_on <= day
+            )
+        )
         if a.covers(day)
     }
 
@@ -52,15 +55,18 @@ def management_chain(session: Session, now: datetime) -> list[ManagementLink]:
     seen: set[int] = set()
     for role in MANAGEMENT_CHAIN:
         for staff in session.scalars(
-            select(Staff).join(StaffRole, StaffRole.staff_id == Staff.id)
-            .where(StaffRole.role == role).order_by(Staff.id)
+            select(Staff)
+            .join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(StaffRole.role == role)
+            .order_by(Staff.id)
         ):
             if staff.id in seen:
                 continue
             seen.add(staff.id)
             absence = away.get(staff.id)
-            links.append(ManagementLink(staff, role, absence is None,
-                                        absence.ends_on if absence else None))
+            links.append(
+                ManagementLink(staff, role, absence is None, absence.ends_on if absence else None)
+            )
     return links
 
 
@@ -83,15 +89,18 @@ def backup_chain(session: Session, now: datetime) -> list[ManagementLink]:
     seen: set[int] = set()
     for role in BACKUP_OFFICE:
         for staff in session.scalars(
-            select(Staff).join(StaffRole, StaffRole.staff_id == Staff.id)
-            .where(StaffRole.role == role).order_by(Staff.id)
+            select(Staff)
+            .join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(StaffRole.role == role)
+            .order_by(Staff.id)
         ):
             if staff.id in seen:
                 continue
             seen.add(staff.id)
             absence = away.get(staff.id)
-            links.append(ManagementLink(staff, role, absence is None,
-                                        absence.ends_on if absence else None))
+            links.append(
+                ManagementLink(staff, role, absence is None, absence.ends_on if absence else None)
+            )
     links += [lk for lk in management_chain(session, now) if lk.staff.id not in seen]
     return links
 
@@ -104,8 +113,11 @@ def management_recipients(
     ordered = [lk for lk in links if lk.available] + [lk for lk in links if not lk.available][::-1]
     found = []
     for link in ordered:
-        account = session.scalars(select(LineAccount.line_user_id).where(
-            LineAccount.staff_id == link.staff.id, LineAccount.followed.is_(True))).first()
+        account = session.scalars(
+            select(LineAccount.line_user_id).where(
+                LineAccount.staff_id == link.staff.id, LineAccount.followed.is_(True)
+            )
+        ).first()
         if account is not None:
             found.append((link.staff, account))
     return found

@@ -54,13 +54,22 @@ class Scope:
 WHOLE_SCHOOL = Scope(None, None)
 
 
-def scope_for(session: Session, staff_id: int, whole_school: bool,
-              homeroom_class_ids: frozenset[int], academic_year: int, semester: int) -> Scope:
+def scope_for(
+    session: Session,
+    staff_id: int,
+    whole_school: bool,
+    homeroom_class_ids: frozenset[int],
+    academic_year: int,
+    semester: int,
+) -> Scope:
     """Offices see the school; a homeroom teacher their classes; a teacher their courses."""
     if whole_school:
         return WHOLE_SCHOOL
-    query = select(Course.id).join(Term, Term.id == Course.term_id).where(
-        Term.academic_year == academic_year, Term.semester == semester)
+    query = (
+        select(Course.id)
+        .join(Term, Term.id == Course.term_id)
+        .where(Term.academic_year == academic_year, Term.semester == semester)
+    )
     conditions = [Course.teacher_id == staff_id]
     if homeroom_class_ids:
         conditions.append(Course.class_id.in_(homeroom_class_ids))
@@ -100,8 +109,15 @@ class Overview:
         rows = self.classes or self.courses
         total = Row(0, "")
         for row in rows:
-            for name in ("students", "pending", "certified", "rejected", "performances",
-                         "picked", "silent"):
+            for name in (
+                "students",
+                "pending",
+                "certified",
+                "rejected",
+                "performances",
+                "picked",
+                "silent",
+            ):
                 setattr(total, name, getattr(total, name) + getattr(row, name))
         return total
 
@@ -115,17 +131,26 @@ def _term_performances(year: int, semester: int) -> list:  # type: ignore[type-a
 
 
 def _has_upload(year: int, semester: int):  # type: ignore[no-untyped-def]
-    outcome = exists().where(CourseOutcome.student_id == Student.id,
-                             CourseOutcome.status.in_(OUTCOME_STATES),
-                             *_term_outcomes(year, semester))
-    performance = exists().where(Performance.student_id == Student.id,
-                                 Performance.status == SUBMITTED,
-                                 *_term_performances(year, semester))
+    outcome = exists().where(
+        CourseOutcome.student_id == Student.id,
+        CourseOutcome.status.in_(OUTCOME_STATES),
+        *_term_outcomes(year, semester),
+    )
+    performance = exists().where(
+        Performance.student_id == Student.id,
+        Performance.status == SUBMITTED,
+        *_term_performances(year, semester),
+    )
     return or_(outcome, performance)
 
 
-def overview(session: Session, scope: Scope, year: int, semester: int,
-             window: tuple[date, date] | None = None) -> Overview:
+def overview(
+    session: Session,
+    scope: Scope,
+    year: int,
+    semester: int,
+    window: tuple[date, date] | None = None,
+) -> Overview:
     """The semester's counts per class (homeroom/office) and per course, in a handful of queries."""
     result = Overview(year, semester)
     if scope.class_ids is None or scope.class_ids:
@@ -148,40 +173,60 @@ def _class_rows(session: Session, scope: Scope, year: int, semester: int) -> lis
     rows = {cid: Row(cid, code) for cid, code in session.execute(classes)}
     active = Student.status == ACTIVE
 
-    for cid, n in session.execute(_class_filter(
-            select(Student.class_id, func.count()).where(active).group_by(Student.class_id),
-            scope)):
+    for cid, n in session.execute(
+        _class_filter(
+            select(Student.class_id, func.count()).where(active).group_by(Student.class_id), scope
+        )
+    ):
         if cid in rows:
             rows[cid].students = n
     outcome_counts = _class_filter(
         select(Student.class_id, CourseOutcome.status, func.count())
-        .select_from(CourseOutcome).join(Student, Student.id == CourseOutcome.student_id)
+        .select_from(CourseOutcome)
+        .join(Student, Student.id == CourseOutcome.student_id)
         .where(CourseOutcome.status.in_(OUTCOME_STATES), *_term_outcomes(year, semester))
-        .group_by(Student.class_id, CourseOutcome.status), scope)
+        .group_by(Student.class_id, CourseOutcome.status),
+        scope,
+    )
     for cid, status, n in session.execute(outcome_counts):
         if cid in rows:
             setattr(rows[cid], status, n)
     perf_counts = _class_filter(
         select(Student.class_id, func.count())
-        .select_from(Performance).join(Student, Student.id == Performance.student_id)
+        .select_from(Performance)
+        .join(Student, Student.id == Performance.student_id)
         .where(Performance.status == SUBMITTED, *_term_performances(year, semester))
-        .group_by(Student.class_id), scope)
+        .group_by(Student.class_id),
+        scope,
+    )
     for cid, n in session.execute(perf_counts):
         if cid in rows:
             rows[cid].performances = n
     silent = _class_filter(
         select(Student.class_id, func.count())
-        .where(active, ~_has_upload(year, semester)).group_by(Student.class_id), scope)
+        .where(active, ~_has_upload(year, semester))
+        .group_by(Student.class_id),
+        scope,
+    )
     for cid, n in session.execute(silent):
         if cid in rows:
             rows[cid].silent = n
     picked = _class_filter(
-        select(Student.class_id, func.count()).where(active, or_(
-            exists().where(CourseOutcome.student_id == Student.id,
-                           CourseOutcome.picked_at.is_not(None)),
-            exists().where(Performance.student_id == Student.id,
-                           Performance.picked_at.is_not(None)),
-        )).group_by(Student.class_id), scope)
+        select(Student.class_id, func.count())
+        .where(
+            active,
+            or_(
+                exists().where(
+                    CourseOutcome.student_id == Student.id, CourseOutcome.picked_at.is_not(None)
+                ),
+                exists().where(
+                    Performance.student_id == Student.id, Performance.picked_at.is_not(None)
+                ),
+            ),
+        )
+        .group_by(Student.class_id),
+        scope,
+    )
     for cid, n in session.execute(picked):
         if cid in rows:
             rows[cid].picked = n
@@ -199,8 +244,10 @@ def _course_rows(session: Session, scope: Scope, year: int, semester: int) -> li
     )
     if scope.course_ids is not None:
         courses = courses.where(Course.id.in_(scope.course_ids))
-    rows = {cid: Row(cid, f"{code or '—'} {subject}（{teacher or '—'}）")
-            for cid, subject, code, teacher in session.execute(courses)}
+    rows = {
+        cid: Row(cid, f"{code or '—'} {subject}（{teacher or '—'}）")
+        for cid, subject, code, teacher in session.execute(courses)
+    }
     if not rows:
         return []
     counts = (
@@ -227,14 +274,18 @@ def _as_day(value: Any) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _per_day(session: Session, scope: Scope, year: int, semester: int,
-             window: tuple[date, date] | None) -> list[tuple[date, int]]:
+def _per_day(
+    session: Session, scope: Scope, year: int, semester: int, window: tuple[date, date] | None
+) -> list[tuple[date, int]]:
     """Uploads per Taipei day (both kinds), every day of the window shown even when zero."""
     day = _taipei_day(session, CourseOutcome.submitted_at)
-    outcomes = (select(day, func.count())
-                .select_from(CourseOutcome).join(Student, Student.id == CourseOutcome.student_id)
-                .where(CourseOutcome.submitted_at.is_not(None), *_term_outcomes(year, semester))
-                .group_by(day))
+    outcomes = (
+        select(day, func.count())
+        .select_from(CourseOutcome)
+        .join(Student, Student.id == CourseOutcome.student_id)
+        .where(CourseOutcome.submitted_at.is_not(None), *_term_outcomes(year, semester))
+        .group_by(day)
+    )
     if scope.course_ids is not None:
         condition = CourseOutcome.course_id.in_(scope.course_ids)
         if scope.class_ids:
@@ -246,10 +297,13 @@ def _per_day(session: Session, scope: Scope, year: int, semester: int,
     if scope.class_ids is None or scope.class_ids:
         pday = _taipei_day(session, Performance.submitted_at)
         performances = _class_filter(
-            select(pday, func.count()).select_from(Performance)
+            select(pday, func.count())
+            .select_from(Performance)
             .join(Student, Student.id == Performance.student_id)
             .where(Performance.submitted_at.is_not(None), *_term_performances(year, semester))
-            .group_by(pday), scope)
+            .group_by(pday),
+            scope,
+        )
         for value, n in session.execute(performances):
             days[_as_day(value)] += n
     if window is not None:
@@ -290,16 +344,25 @@ class Listing:
     pages: int
 
 
-def listing(session: Session, scope: Scope, year: int, semester: int, kind: str, *,
-            class_id: int | None = None, course_id: int | None = None,
-            page: int | None = 1, page_size: int = PAGE_SIZE) -> Listing:
+def listing(
+    session: Session,
+    scope: Scope,
+    year: int,
+    semester: int,
+    kind: str,
+    *,
+    class_id: int | None = None,
+    course_id: int | None = None,
+    page: int | None = 1,
+    page_size: int = PAGE_SIZE,
+) -> Listing:
     """The students or items behind one number of the overview: one page of rows and the
     total (two queries); page None gives every row (for the spreadsheet)."""
     if kind in OUTCOME_STATES:
         query = (
-            select(*_PERSON, Course.subject, CourseOutcome.status,
-                   CourseOutcome.submitted_at)
-            .select_from(CourseOutcome).join(Student, Student.id == CourseOutcome.student_id)
+            select(*_PERSON, Course.subject, CourseOutcome.status, CourseOutcome.submitted_at)
+            .select_from(CourseOutcome)
+            .join(Student, Student.id == CourseOutcome.student_id)
             .join(Course, Course.id == CourseOutcome.course_id)
             .join(SchoolClass, SchoolClass.id == Student.class_id, isouter=True)
             .where(CourseOutcome.status == kind, *_term_outcomes(year, semester))
@@ -314,9 +377,9 @@ def listing(session: Session, scope: Scope, year: int, semester: int, kind: str,
             query = query.where(or_(*allowed))
     elif kind == "performances":
         query = (
-            select(*_PERSON, Performance.record_type,
-                   Performance.status, Performance.submitted_at)
-            .select_from(Performance).join(Student, Student.id == Performance.student_id)
+            select(*_PERSON, Performance.record_type, Performance.status, Performance.submitted_at)
+            .select_from(Performance)
+            .join(Student, Student.id == Performance.student_id)
             .join(SchoolClass, SchoolClass.id == Student.class_id, isouter=True)
             .where(Performance.status == SUBMITTED, *_term_performances(year, semester))
             .order_by(SchoolClass.code, Student.seat_no)
@@ -326,30 +389,37 @@ def listing(session: Session, scope: Scope, year: int, semester: int, kind: str,
         condition = {
             "silent": ~_has_upload(year, semester),
             "picked": or_(
-                exists().where(CourseOutcome.student_id == Student.id,
-                               CourseOutcome.picked_at.is_not(None)),
-                exists().where(Performance.student_id == Student.id,
-                               Performance.picked_at.is_not(None))),
+                exists().where(
+                    CourseOutcome.student_id == Student.id, CourseOutcome.picked_at.is_not(None)
+                ),
+                exists().where(
+                    Performance.student_id == Student.id, Performance.picked_at.is_not(None)
+                ),
+            ),
             "students": true(),
         }[kind]
         query = _class_filter(
-            select(*_PERSON, literal(""), Student.status,
-                   null())
+            select(*_PERSON, literal(""), Student.status, null())
             .join(SchoolClass, SchoolClass.id == Student.class_id, isouter=True)
             .where(Student.status == ACTIVE, condition)
-            .order_by(SchoolClass.code, Student.seat_no), scope)
+            .order_by(SchoolClass.code, Student.seat_no),
+            scope,
+        )
     if class_id is not None:
         query = query.where(Student.class_id == class_id)
-    total = int(session.scalar(select(func.count()).select_from(
-        query.order_by(None).subquery())) or 0)
+    total = int(
+        session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    )
     pages = max(1, -(-total // page_size))
     if page is None:
         query, page = query.limit(MAX_ROWS), 1
     else:
         page = min(max(page, 1), pages)
         query = query.limit(page_size).offset((page - 1) * page_size)
-    rows = [ListRow(no, name, code or "—", seat, what or "", status, at, sid)
-            for sid, no, name, code, seat, what, status, at in session.execute(query)]
+    rows = [
+        ListRow(no, name, code or "—", seat, what or "", status, at, sid)
+        for sid, no, name, code, seat, what, status, at in session.execute(query)
+    ]
     return Listing(rows, total, page, pages)
 
 
@@ -389,9 +459,14 @@ def monthly_messages(session: Session, now: datetime, limit: int) -> Messages:
     following = date(local.year + local.month // 12, local.month % 12 + 1, 1)
     start, end = at_taipei(first), at_taipei(following)
     used = sent_cost_between(session, start, end)
-    queued = sum(len(r or []) for r in session.scalars(
-        select(OutboxMessage.recipients).where(OutboxMessage.status.in_((OUTBOX_PENDING, HELD)),
-                                               OutboxMessage.kind.in_(CHARGED))))
+    queued = sum(
+        len(r or [])
+        for r in session.scalars(
+            select(OutboxMessage.recipients).where(
+                OutboxMessage.status.in_((OUTBOX_PENDING, HELD)), OutboxMessage.kind.in_(CHARGED)
+            )
+        )
+    )
     elapsed = max((now - start).total_seconds(), 3600.0)
     pace = used / elapsed * (end - now).total_seconds()
     return Messages(limit, used, queued, used + queued + round(pace))

@@ -443,9 +443,7 @@ def confirm(
 ) -> Outcome:
     """確認送出: lock the year's picks as they are now (changes need a reopen)."""
     lock_student(session, student_id)
-    refused = _closed(
-        picking_window(rules, academic_year, student_grade(session, student_id)), now
-    )
+    refused = _closed(picking_window(rules, academic_year, student_grade(session, student_id)), now)
     if refused is not None:
         return refused
     conf = confirmation(session, student_id, academic_year)
@@ -487,9 +485,7 @@ def reopen(
 ) -> Outcome:
     """Undo 確認送出 while the window is open; after it closes the picks are final."""
     lock_student(session, student_id)
-    refused = _closed(
-        picking_window(rules, academic_year, student_grade(session, student_id)), now
-    )
+    refused = _closed(picking_window(rules, academic_year, student_grade(session, student_id)), now)
     if refused is not None:
         return refused
     conf = confirmation(session, student_id, academic_year)

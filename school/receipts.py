@@ -279,8 +279,14 @@ def apply_import(
         pass
     last = taipei_date(receipt_list.respond_until)
     schedule.record_window_change(
-        session, kind="receipt_confirmation", academic_year=plan.academic_year, semester=None,
-        first_day=first, last_day=last, previous=(first, last), now=now,
+        session,
+        kind="receipt_confirmation",
+        academic_year=plan.academic_year,
+        semester=None,
+        first_day=first,
+        last_day=last,
+        previous=(first, last),
+        now=now,
         changed_by="receipts import",
     )
     for row in plan.rows:

@@ -63,12 +63,19 @@ def is_consultant(staff: Staff) -> bool:
 
 def assignments(session: Session, staff_id: int | None = None) -> list[ConsultantAssignment]:
     query = select(ConsultantAssignment).options(
-        selectinload(ConsultantAssignment.staff), selectinload(ConsultantAssignment.school_class))
+        selectinload(ConsultantAssignment.staff), selectinload(ConsultantAssignment.school_class)
+    )
     if staff_id is not None:
         query = query.where(ConsultantAssignment.staff_id == staff_id)
-    return list(session.scalars(query.order_by(ConsultantAssignment.staff_id,
-                                               ConsultantAssignment.grade,
-                                               ConsultantAssignment.class_id)))
+    return list(
+        session.scalars(
+            query.order_by(
+                ConsultantAssignment.staff_id,
+                ConsultantAssignment.grade,
+                ConsultantAssignment.class_id,
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,15 @@ class AssignResult:
     assignment: ConsultantAssignment | None
 
 
-def assign_consultant(session: Session, staff: Staff, now: datetime, *,
-                      school_class: SchoolClass | None = None, grade: int | None = None,
-                      dry_run: bool = False) -> AssignResult:
+def assign_consultant(
+    session: Session,
+    staff: Staff,
+    now: datetime,
+    *,
+    school_class: SchoolClass | None = None,
+    grade: int | None = None,
+    dry_run: bool = False,
+) -> AssignResult:
     """Let a consultant advise one class or a whole grade (roster grade 1-3); idempotent."""
     if (school_class is None) == (grade is None):
         raise RecordError("class_or_grade")
@@ -95,15 +108,25 @@ def assign_consultant(session: Session, staff: Staff, now: datetime, *,
         return AssignResult(False, existing)
     if dry_run:
         return AssignResult(True, None)
-    row = ConsultantAssignment(staff_id=staff.id, grade=grade, created_at=now,
-                               class_id=school_class.id if school_class else None)
+    row = ConsultantAssignment(
+        staff_id=staff.id,
+        grade=grade,
+        created_at=now,
+        class_id=school_class.id if school_class else None,
+    )
     session.add(row)
     session.flush()
     return AssignResult(True, row)
 
 
-def unassign_consultant(session: Session, staff: Staff, *, school_class: SchoolClass | None = None,
-                        grade: int | None = None, dry_run: bool = False) -> int:
+def unassign_consultant(
+    session: Session,
+    staff: Staff,
+    *,
+    school_class: SchoolClass | None = None,
+    grade: int | None = None,
+    dry_run: bool = False,
+) -> int:
     query = select(ConsultantAssignment).where(ConsultantAssignment.staff_id == staff.id)
     if school_class is not None:
         query = query.where(ConsultantAssignment.class_id == school_class.id)
@@ -129,8 +152,9 @@ def advised_classes(session: Session, staff_id: int) -> list[SchoolClass]:
         conditions.append(SchoolClass.id.in_(sorted(class_ids)))
     if grades:
         conditions.append(SchoolClass.grade.in_(sorted(grades)))
-    return list(session.scalars(select(SchoolClass).where(or_(*conditions))
-                                .order_by(SchoolClass.code)))
+    return list(
+        session.scalars(select(SchoolClass).where(or_(*conditions)).order_by(SchoolClass.code))
+    )
 
 
 def advises_class(session: Session, staff_id: int, class_id: int | None) -> bool:
@@ -149,10 +173,17 @@ def class_by_code(session: Session, code: str) -> SchoolClass | None:
 
 def class_students(session: Session, class_id: int) -> list[Student]:
     """The class's students now in school (not sealed), by seat."""
-    return list(session.scalars(
-        select(Student).where(Student.class_id == class_id, Student.status == ACTIVE_STATUS,
-                              Student.sealed_at.is_(None))
-        .order_by(Student.seat_no, Student.student_no)))
+    return list(
+        session.scalars(
+            select(Student)
+            .where(
+                Student.class_id == class_id,
+                Student.status == ACTIVE_STATUS,
+                Student.sealed_at.is_(None),
+            )
+            .order_by(Student.seat_no, Student.student_no)
+        )
+    )
 
 
 def student_by_no(session: Session, student_no: str) -> Student | None:
@@ -191,8 +222,9 @@ class ConsultationInput:
     file_ids: list[int] = field(default_factory=list)
 
 
-def check_consultation(session: Session, consultant_id: int,
-                       entry: ConsultationInput) -> list[Student]:
+def check_consultation(
+    session: Session, consultant_id: int, entry: ConsultationInput
+) -> list[Student]:
     """The students of the record, or RecordError naming the first problem."""
     if entry.kind not in KINDS:
         raise RecordError("kind")
@@ -222,9 +254,14 @@ def check_consultation(session: Session, consultant_id: int,
     return sorted(students, key=lambda s: order[s.id])
 
 
-def save_consultation(session: Session, rules: SchoolRules, consultant_id: int,
-                      entry: ConsultationInput, now: datetime,
-                      consultation_id: int | None = None) -> Consultation:
+def save_consultation(
+    session: Session,
+    rules: SchoolRules,
+    consultant_id: int,
+    entry: ConsultationInput,
+    now: datetime,
+    consultation_id: int | None = None,
+) -> Consultation:
     """Create a record, or correct the consultant's own (consultation_id); audited either way."""
     students = check_consultation(session, consultant_id, entry)
     if consultation_id is not None:
@@ -247,24 +284,34 @@ def save_consultation(session: Session, rules: SchoolRules, consultant_id: int,
     wanted = [s.id for s in students]
     kept = [p for p in record.participants if p.student_id in wanted]
     have = {p.student_id for p in kept}
-    record.participants = kept + [ConsultationStudent(student_id=sid) for sid in wanted
-                                  if sid not in have]
+    record.participants = kept + [
+        ConsultationStudent(student_id=sid) for sid in wanted if sid not in have
+    ]
     old_files = {a.file_id: a for a in record.attachments}
-    record.attachments = [old_files.get(fid) or ConsultationFile(file_id=fid)
-                          for fid in dict.fromkeys(entry.file_ids)]
+    record.attachments = [
+        old_files.get(fid) or ConsultationFile(file_id=fid) for fid in dict.fromkeys(entry.file_ids)
+    ]
     for position, attachment in enumerate(record.attachments):
         attachment.position = position
     session.flush()
-    session.add(AuditEntry(at=now, action=action, item_kind="consultation", item_id=record.id,
-                           actor_staff_id=consultant_id,
-                           detail=f"students={len(wanted)} files={len(record.attachments)}"))
+    session.add(
+        AuditEntry(
+            at=now,
+            action=action,
+            item_kind="consultation",
+            item_id=record.id,
+            actor_staff_id=consultant_id,
+            detail=f"students={len(wanted)} files={len(record.attachments)}",
+        )
+    )
     session.flush()
     return record
 
 
 def _with_everything() -> tuple[ExecutableOption, ...]:
     return (
-        selectinload(Consultation.participants).selectinload(ConsultationStudent.student)
+        selectinload(Consultation.participants)
+        .selectinload(ConsultationStudent.student)
         .selectinload(Student.school_class),
         selectinload(Consultation.attachments).selectinload(ConsultationFile.file),
         selectinload(Consultation.consultant),
@@ -272,57 +319,110 @@ def _with_everything() -> tuple[ExecutableOption, ...]:
     )
 
 
-def own_consultation(session: Session, consultant_id: int,
-                     consultation_id: int) -> Consultation | None:
-    record = session.scalars(select(Consultation).options(*_with_everything())
-                             .where(Consultation.id == consultation_id)).first()
+def own_consultation(
+    session: Session, consultant_id: int, consultation_id: int
+) -> Consultation | None:
+    record = session.scalars(
+        select(Consultation).options(*_with_everything()).where(Consultation.id == consultation_id)
+    ).first()
     return record if record is not None and record.consultant_id == consultant_id else None
 
 
-def consultations_by(session: Session, consultant_id: int, *, offset: int = 0,
-                     limit: int = 10) -> tuple[list[Consultation], int]:
+def consultations_by(
+    session: Session, consultant_id: int, *, offset: int = 0, limit: int = 10
+) -> tuple[list[Consultation], int]:
     """A page of the consultant's own records, newest first, and how many there are."""
-    total = session.scalar(select(func.count()).select_from(Consultation)
-                           .where(Consultation.consultant_id == consultant_id)) or 0
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Consultation)
+            .where(Consultation.consultant_id == consultant_id)
+        )
+        or 0
+    )
     rows = session.scalars(
-        select(Consultation).options(*_with_everything())
+        select(Consultation)
+        .options(*_with_everything())
         .where(Consultation.consultant_id == consultant_id)
         .order_by(Consultation.starts_at.desc(), Consultation.id.desc())
-        .offset(offset).limit(limit))
+        .offset(offset)
+        .limit(limit)
+    )
     return list(rows), total
 
 
-def consultations_of_student(session: Session, student_id: int, *, offset: int = 0,
-                             limit: int = 10) -> tuple[list[Consultation], int]:
+def consultations_of_student(
+    session: Session, student_id: int, *, offset: int = 0, limit: int = 10
+) -> tuple[list[Consultation], int]:
     """A page of the consultations a student took part in, newest first, and the total."""
-    condition = Consultation.id.in_(select(ConsultationStudent.consultation_id)
-                                    .where(ConsultationStudent.student_id == student_id))
+    condition = Consultation.id.in_(
+        select(ConsultationStudent.consultation_id).where(
+            ConsultationStudent.student_id == student_id
+        )
+    )
     total = session.scalar(select(func.count()).select_from(Consultation).where(condition)) or 0
-    rows = session.scalars(select(Consultation).options(*_with_everything()).where(condition)
-                           .order_by(Consultation.starts_at.desc(), Consultation.id.desc())
-                           .offset(offset).limit(limit))
+    rows = session.scalars(
+        select(Consultation)
+        .options(*_with_everything())
+        .where(condition)
+        .order_by(Consultation.starts_at.desc(), Consultation.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
     return list(rows), total
 
 
 def consultations_in_year(session: Session, academic_year: int) -> list[Consultation]:
-    return list(session.scalars(
-        select(Consultation).options(*_with_everything())
-        .where(Consultation.academic_year == academic_year)
-        .order_by(Consultation.starts_at, Consultation.id)))
+    return list(
+        session.scalars(
+            select(Consultation)
+            .options(*_with_everything())
+            .where(Consultation.academic_year == academic_year)
+            .order_by(Consultation.starts_at, Consultation.id)
+        )
+    )
 
 
 # The export's columns (staff read them in Excel), from the catalogue as the roster's are.
 EXPORT_KIND_NAMES: Final = {
     kind: text(f"records.consult.kind.{kind}") for kind in (GROUP, INDIVIDUAL)
 }
-EXPORT_COLUMNS: Final = tuple(text(f"records.export.col.{key}") for key in (
-    "id", "academic_year", "semester", "date", "start", "end", "kind", "classes", "student_count",
-    "student_nos", "student_names", "place", "content", "attachments", "consultant", "staff_no",
-    "created_at", "updated_at",
-))
-EXPORT_STUDENT_COLUMNS: Final = tuple(text(f"records.export.student_col.{key}") for key in (
-    "id", "date", "student_no", "name", "class", "seat", "kind", "consultant",
-))
+EXPORT_COLUMNS: Final = tuple(
+    text(f"records.export.col.{key}")
+    for key in (
+        "id",
+        "academic_year",
+        "semester",
+        "date",
+        "start",
+        "end",
+        "kind",
+        "classes",
+        "student_count",
+        "student_nos",
+        "student_names",
+        "place",
+        "content",
+        "attachments",
+        "consultant",
+        "staff_no",
+        "created_at",
+        "updated_at",
+    )
+)
+EXPORT_STUDENT_COLUMNS: Final = tuple(
+    text(f"records.export.student_col.{key}")
+    for key in (
+        "id",
+        "date",
+        "student_no",
+        "name",
+        "class",
+        "seat",
+        "kind",
+        "consultant",
+    )
+)
 EXPORT_SHEET: Final = text("records.export.sheet")
 EXPORT_STUDENT_SHEET: Final = text("records.export.student_sheet")
 
@@ -337,8 +437,11 @@ def _stamp(when: datetime | None) -> str:
 def _classes_of(record: Consultation) -> str:
     if record.school_class is not None:
         return text("records.export.whole_class", code=record.school_class.code)
-    codes = dict.fromkeys(p.student.school_class.code for p in record.participants
-                          if p.student.school_class is not None)
+    codes = dict.fromkeys(
+        p.student.school_class.code
+        for p in record.participants
+        if p.student.school_class is not None
+    )
     return "、".join(codes)
 
 
@@ -366,21 +469,46 @@ def export_consultations(session: Session, academic_year: int, out: Path) -> Exp
         files = "、".join(
             a.file.display_name
             or text("records.export.attachment", sha=a.file.sha256[:12], mime=a.file.mime)
-            for a in record.attachments)
+            for a in record.attachments
+        )
         kind = EXPORT_KIND_NAMES.get(record.kind, record.kind)
-        sheets.append_row(sheet, [
-            record.id, record.academic_year, record.semester, f"{start:%Y-%m-%d}",
-            f"{start:%H:%M}", f"{end:%H:%M}", kind, _classes_of(record), len(students),
-            "、".join(s.student_no for s in students), "、".join(s.name for s in students),
-            record.place, record.content, files, record.consultant.name,
-            record.consultant.staff_no, _stamp(record.created_at), _stamp(record.updated_at),
-        ])
+        sheets.append_row(
+            sheet,
+            [
+                record.id,
+                record.academic_year,
+                record.semester,
+                f"{start:%Y-%m-%d}",
+                f"{start:%H:%M}",
+                f"{end:%H:%M}",
+                kind,
+                _classes_of(record),
+                len(students),
+                "、".join(s.student_no for s in students),
+                "、".join(s.name for s in students),
+                record.place,
+                record.content,
+                files,
+                record.consultant.name,
+                record.consultant.staff_no,
+                _stamp(record.created_at),
+                _stamp(record.updated_at),
+            ],
+        )
         for student in students:
-            sheets.append_row(people, [
-                record.id, f"{start:%Y-%m-%d}", student.student_no, student.name,
-                student.school_class.code if student.school_class else "", student.seat_no,
-                kind, record.consultant.name,
-            ])
+            sheets.append_row(
+                people,
+                [
+                    record.id,
+                    f"{start:%Y-%m-%d}",
+                    student.student_no,
+                    student.name,
+                    student.school_class.code if student.school_class else "",
+                    student.seat_no,
+                    kind,
+                    record.consultant.name,
+                ],
+            )
             rows += 1
     out.parent.mkdir(parents=True, exist_ok=True)
     with sheets.open_private(out, "wb") as handle:
@@ -407,12 +535,12 @@ def course_choices(session: Session, class_id: int, academic_year: int) -> list[
     if not ids:
         return []
     rows = session.execute(
-        select(Enrolment.student_id, Term.academic_year, Term.semester, Course.subject,
-               Course.code)
+        select(Enrolment.student_id, Term.academic_year, Term.semester, Course.subject, Course.code)
         .join(Course, Course.id == Enrolment.course_id)
         .join(Term, Term.id == Course.term_id)
         .where(Enrolment.student_id.in_(ids), Term.academic_year == academic_year)
-        .order_by(Term.semester, Course.subject, Course.code))
+        .order_by(Term.semester, Course.subject, Course.code)
+    )
     taken: dict[int, dict[int, list[str]]] = {}
     for student_id, _year, semester, subject, _code in rows:
         subjects = taken.setdefault(semester, {}).setdefault(student_id, [])
@@ -426,8 +554,9 @@ def course_choices(session: Session, class_id: int, academic_year: int) -> list[
         ordered = sorted({s for subjects in by_student.values() for s in subjects})
         common = [s for s in ordered if s in shared]
         others = {sid: [s for s in by_student.get(sid, []) if s not in shared] for sid in ids}
-        result.append(TermChoices(academic_year, semester, common,
-                                  {sid: v for sid, v in others.items() if v}))
+        result.append(
+            TermChoices(academic_year, semester, common, {sid: v for sid, v in others.items() if v})
+        )
     return result
 
 
@@ -458,8 +587,12 @@ def writes_documents(student: Student) -> bool:
 
 
 def document_sections(session: Session, student_id: int) -> dict[str, StudentDocument]:
-    return {d.section: d for d in session.scalars(
-        select(StudentDocument).where(StudentDocument.student_id == student_id))}
+    return {
+        d.section: d
+        for d in session.scalars(
+            select(StudentDocument).where(StudentDocument.student_id == student_id)
+        )
+    }
 
 
 def section_text(session: Session, student_id: int, section: str) -> str:
@@ -467,8 +600,9 @@ def section_text(session: Session, student_id: int, section: str) -> str:
     return found.body if found is not None else ""
 
 
-def append_text(session: Session, student_id: int, section: str, words: str,
-                now: datetime) -> StudentDocument:
+def append_text(
+    session: Session, student_id: int, section: str, words: str, now: datetime
+) -> StudentDocument:
     """Add one message to a section (a new paragraph); RecordError('too_long') past its limit."""
     if section not in SECTIONS:
         raise RecordError("section")
@@ -505,8 +639,11 @@ def may_review(session: Session, staff: Staff, student: Student) -> bool:
         return True
     if student.class_id is None or student.sealed_at is not None:
         return False
-    found = session.scalar(select(func.count()).select_from(SchoolClass).where(
-        SchoolClass.id == student.class_id, SchoolClass.homeroom_teacher_id == staff.id))
+    found = session.scalar(
+        select(func.count())
+        .select_from(SchoolClass)
+        .where(SchoolClass.id == student.class_id, SchoolClass.homeroom_teacher_id == staff.id)
+    )
     return bool(found)
 
 
@@ -518,8 +655,9 @@ def reviewable_classes(session: Session, staff: Staff) -> list[SchoolClass]:
     return list(session.scalars(query.order_by(SchoolClass.code)))
 
 
-def add_comment(session: Session, staff: Staff, student: Student, document: str, words: str,
-                now: datetime) -> DocumentComment:
+def add_comment(
+    session: Session, staff: Staff, student: Student, document: str, words: str, now: datetime
+) -> DocumentComment:
     if not may_review(session, staff, student):
         raise RecordError("not_reviewer")
     if document not in DOCUMENTS:
@@ -529,28 +667,41 @@ def add_comment(session: Session, staff: Staff, student: Student, document: str,
         raise RecordError("empty")
     if len(words) > COMMENT_LIMIT:
         raise RecordError("comment_too_long", limit=COMMENT_LIMIT, n=len(words))
-    comment = DocumentComment(student_id=student.id, document=document, author_id=staff.id,
-                              body=words, created_at=now)
+    comment = DocumentComment(
+        student_id=student.id, document=document, author_id=staff.id, body=words, created_at=now
+    )
     session.add(comment)
     session.flush()
     return comment
 
 
-def comments_on(session: Session, student_id: int, documents: Iterable[str] = DOCUMENTS,
-                limit: int = 10) -> list[DocumentComment]:
+def comments_on(
+    session: Session, student_id: int, documents: Iterable[str] = DOCUMENTS, limit: int = 10
+) -> list[DocumentComment]:
     """The newest comments first."""
-    return list(session.scalars(
-        select(DocumentComment).options(selectinload(DocumentComment.author))
-        .where(DocumentComment.student_id == student_id,
-               DocumentComment.document.in_(list(documents)))
-        .order_by(DocumentComment.created_at.desc(), DocumentComment.id.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(DocumentComment)
+            .options(selectinload(DocumentComment.author))
+            .where(
+                DocumentComment.student_id == student_id,
+                DocumentComment.document.in_(list(documents)),
+            )
+            .order_by(DocumentComment.created_at.desc(), DocumentComment.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def untold_comments(session: Session, student_id: int) -> list[DocumentComment]:
-    return list(session.scalars(
-        select(DocumentComment).options(selectinload(DocumentComment.author))
-        .where(DocumentComment.student_id == student_id, DocumentComment.told_at.is_(None))
-        .order_by(DocumentComment.created_at, DocumentComment.id)))
+    return list(
+        session.scalars(
+            select(DocumentComment)
+            .options(selectinload(DocumentComment.author))
+            .where(DocumentComment.student_id == student_id, DocumentComment.told_at.is_(None))
+            .order_by(DocumentComment.created_at, DocumentComment.id)
+        )
+    )
 
 
 def mark_told(comments: Sequence[DocumentComment], now: datetime) -> None:
@@ -581,8 +732,10 @@ def attendance_by_student(
     ids = sorted(set(student_ids))
     query = (
         select(AttendanceRecord.student_id, AttendanceRecord.leave_type, func.count())
-        .where(AttendanceRecord.student_id.in_(ids or [0]),
-               AttendanceRecord.academic_year == academic_year)
+        .where(
+            AttendanceRecord.student_id.in_(ids or [0]),
+            AttendanceRecord.academic_year == academic_year,
+        )
         .group_by(AttendanceRecord.student_id, AttendanceRecord.leave_type)
     )
     if semester is not None:
@@ -596,16 +749,29 @@ def attendance_by_student(
 def attendance_terms(session: Session, student_id: int) -> list[dict[str, object]]:
     """A student's absences per semester and leave type, oldest first (for the export)."""
     rows = session.execute(
-        select(AttendanceRecord.academic_year, AttendanceRecord.semester,
-               AttendanceRecord.leave_type, func.count())
+        select(
+            AttendanceRecord.academic_year,
+            AttendanceRecord.semester,
+            AttendanceRecord.leave_type,
+            func.count(),
+        )
         .where(AttendanceRecord.student_id == student_id)
-        .group_by(AttendanceRecord.academic_year, AttendanceRecord.semester,
-                  AttendanceRecord.leave_type)
-        .order_by(AttendanceRecord.academic_year, AttendanceRecord.semester,
-                  AttendanceRecord.leave_type)
+        .group_by(
+            AttendanceRecord.academic_year, AttendanceRecord.semester, AttendanceRecord.leave_type
+        )
+        .order_by(
+            AttendanceRecord.academic_year, AttendanceRecord.semester, AttendanceRecord.leave_type
+        )
     )
-    return [{"academic_year": year, "semester": semester, "leave_type": leave_type,
-             "periods": int(count)} for year, semester, leave_type, count in rows]
+    return [
+        {
+            "academic_year": year,
+            "semester": semester,
+            "leave_type": leave_type,
+            "periods": int(count),
+        }
+        for year, semester, leave_type, count in rows
+    ]
 
 
 # --- 附表二 四(二): each advised class has a group consultation at least once a year ------------
@@ -623,18 +789,27 @@ def classes_without_group_consultation(
     """Advised classes that have had no group consultation this academic year (a group
     consultation of the class, or one that any of its students took part in)."""
     consultants = sorted({a.staff_id for a in assignments(session, consultant_id)})
-    met: set[int] = set(session.scalars(
-        select(Consultation.class_id).where(Consultation.kind == GROUP,
-                                            Consultation.academic_year == academic_year,
-                                            Consultation.class_id.is_not(None))
-    ))
-    met.update(session.scalars(
-        select(Student.class_id)
-        .join(ConsultationStudent, ConsultationStudent.student_id == Student.id)
-        .join(Consultation, Consultation.id == ConsultationStudent.consultation_id)
-        .where(Consultation.kind == GROUP, Consultation.academic_year == academic_year,
-               Student.class_id.is_not(None))
-    ))
+    met: set[int] = set(
+        session.scalars(
+            select(Consultation.class_id).where(
+                Consultation.kind == GROUP,
+                Consultation.academic_year == academic_year,
+                Consultation.class_id.is_not(None),
+            )
+        )
+    )
+    met.update(
+        session.scalars(
+            select(Student.class_id)
+            .join(ConsultationStudent, ConsultationStudent.student_id == Student.id)
+            .join(Consultation, Consultation.id == ConsultationStudent.consultation_id)
+            .where(
+                Consultation.kind == GROUP,
+                Consultation.academic_year == academic_year,
+                Student.class_id.is_not(None),
+            )
+        )
+    )
     found = []
     for staff_id in consultants:
         staff = session.get(Staff, staff_id)

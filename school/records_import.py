@@ -48,21 +48,33 @@ class RecordsContext(ImportContext):
 
     @cached_property
     def cadres(self) -> dict[tuple[Any, ...], Performance]:
-        query = select(Performance).where(Performance.record_type == CADRE,
-                                          Performance.entered_by_staff.is_(True))
-        return {_cadre_key(p.student_id, p.academic_year, p.semester, p.fields): p
-                for p in self.session.scalars(query)}
+        query = select(Performance).where(
+            Performance.record_type == CADRE, Performance.entered_by_staff.is_(True)
+        )
+        return {
+            _cadre_key(p.student_id, p.academic_year, p.semester, p.fields): p
+            for p in self.session.scalars(query)
+        }
 
     @cached_property
     def attendance(self) -> dict[tuple[int, date, str], AttendanceRecord]:
-        return {(a.student_id, a.day, a.period): a
-                for a in self.session.scalars(select(AttendanceRecord))}
+        return {
+            (a.student_id, a.day, a.period): a
+            for a in self.session.scalars(select(AttendanceRecord))
+        }
 
 
-def _cadre_key(student_id: int, year: int, semester: int,
-               fields: dict[str, Any]) -> tuple[Any, ...]:
-    return (student_id, year, semester, fields.get("unit"), fields.get("position"),
-            fields.get("start"))
+def _cadre_key(
+    student_id: int, year: int, semester: int, fields: dict[str, Any]
+) -> tuple[Any, ...]:
+    return (
+        student_id,
+        year,
+        semester,
+        fields.get("unit"),
+        fields.get("position"),
+        fields.get("start"),
+    )
 
 
 def _show(value: Any) -> str:
@@ -121,23 +133,41 @@ def _plan_cadre(ctx: ImportContext, row: RowCheck) -> Planned | None:
         row.problem(t("row.end_before_start"))
     if row.failed or not (student and term and unit and position and start and level):
         return None
-    fields = {"unit": unit, "start": start.isoformat(), "end": end.isoformat() if end else None,
-              "position": position, "level": level}
+    fields = {
+        "unit": unit,
+        "start": start.isoformat(),
+        "end": end.isoformat() if end else None,
+        "position": position,
+        "level": level,
+    }
     key = _cadre_key(student.id, term[0], term[1], fields)
     if first := ctx.first_row("cadre", *key, row=row.number):
-        row.problem(t("row.duplicate_cadre", no=student.student_no, unit=unit,
-                      position=position, start=start.isoformat(), first=first))
+        row.problem(
+            t(
+                "row.duplicate_cadre",
+                no=student.student_no,
+                unit=unit,
+                position=position,
+                start=start.isoformat(),
+                first=first,
+            )
+        )
         return None
-    label = t("label.cadre", no=student.student_no, unit=unit, position=position,
-              start=start.isoformat())
+    label = t(
+        "label.cadre", no=student.student_no, unit=unit, position=position, start=start.isoformat()
+    )
     summary = t("summary.cadre", unit=unit, position=position, level=level)
     existing = ctx.cadres.get(key)
     if existing is not None:
         if existing.fields == fields and existing.summary == summary:
             return Planned("same", label)
         changes = [
-            t("change.arrow", label=t(label_key), old=_show(existing.fields.get(name)),
-              new=_show(fields[name]))
+            t(
+                "change.arrow",
+                label=t(label_key),
+                old=_show(existing.fields.get(name)),
+                new=_show(fields[name]),
+            )
             for name, label_key in (("end", "col.end_date"), ("level", "col.cadre_level"))
             if existing.fields.get(name) != fields[name]
         ]
@@ -146,13 +176,25 @@ def _plan_cadre(ctx: ImportContext, row: RowCheck) -> Planned | None:
         def update() -> None:
             target.fields = fields
             target.summary = summary
+
         return Planned("update", label, changes, update)
 
     def create() -> None:
-        ctx.session.add(Performance(
-            student_id=student.id, academic_year=term[0], semester=term[1], record_type=CADRE,
-            fields=fields, summary=summary, status=SUBMITTED, created_at=ctx.now,
-            submitted_at=ctx.now, entered_by_staff=True))
+        ctx.session.add(
+            Performance(
+                student_id=student.id,
+                academic_year=term[0],
+                semester=term[1],
+                record_type=CADRE,
+                fields=fields,
+                summary=summary,
+                status=SUBMITTED,
+                created_at=ctx.now,
+                submitted_at=ctx.now,
+                entered_by_staff=True,
+            )
+        )
+
     return Planned("new", label, apply=create)
 
 
@@ -191,13 +233,19 @@ def _plan_attendance(ctx: ImportContext, row: RowCheck) -> Planned | None:
     period = _period(row)
     leave = row.text("leave_type", "col.leave_type", LEAVE_LIMIT)
     if term and day and academic_year_of(day) != term[0]:
-        row.problem(t("row.year_of_date", label=t("col.day"), value=day.isoformat(),
-                      year=term[0]))
+        row.problem(t("row.year_of_date", label=t("col.day"), value=day.isoformat(), year=term[0]))
     if row.failed or not (student and term and day and period and leave):
         return None
     if first := ctx.first_row("attendance", student.id, day, period, row=row.number):
-        row.problem(t("row.duplicate_attendance", no=student.student_no, day=day.isoformat(),
-                      period=period, first=first))
+        row.problem(
+            t(
+                "row.duplicate_attendance",
+                no=student.student_no,
+                day=day.isoformat(),
+                period=period,
+                first=first,
+            )
+        )
         return None
     ctx.note_once(t("note.attendance_kept"))
     label = t("label.attendance", no=student.student_no, day=day.isoformat(), period=period)
@@ -212,9 +260,18 @@ def _plan_attendance(ctx: ImportContext, row: RowCheck) -> Planned | None:
         return Planned("update", label, diffs.lines, diffs.apply)
 
     def create() -> None:
-        ctx.session.add(AttendanceRecord(
-            student_id=student.id, academic_year=term[0], semester=term[1], day=day,
-            period=period, leave_type=leave, entered_at=ctx.now))
+        ctx.session.add(
+            AttendanceRecord(
+                student_id=student.id,
+                academic_year=term[0],
+                semester=term[1],
+                day=day,
+                period=period,
+                leave_type=leave,
+                entered_at=ctx.now,
+            )
+        )
+
     return Planned("new", label, apply=create)
 
 
@@ -229,20 +286,22 @@ KINDS: Final[dict[str, RosterKind]] = {
 }
 
 
-def import_records(session: Session, kind: str, source: Source, *, now: datetime,
-                   dry_run: bool = False) -> ImportResult:
+def import_records(
+    session: Session, kind: str, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     """Check every row; only if all are good (and not a dry run) write them. The caller owns
     the transaction; nothing is added to the session unless the whole file passed. The roster's
     lock is shared: a student import running at the same time could renumber students."""
-    return run_import(session, KINDS[kind], source, RecordsContext, now=now,
-                             dry_run=dry_run)
+    return run_import(session, KINDS[kind], source, RecordsContext, now=now, dry_run=dry_run)
 
 
-def import_cadres(session: Session, source: Source, *, now: datetime,
-                  dry_run: bool = False) -> ImportResult:
+def import_cadres(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_records(session, "cadres", source, now=now, dry_run=dry_run)
 
 
-def import_attendance(session: Session, source: Source, *, now: datetime,
-                      dry_run: bool = False) -> ImportResult:
+def import_attendance(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_records(session, "attendance", source, now=now, dry_run=dry_run)

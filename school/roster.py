@@ -57,15 +57,30 @@ COURSE_CODE = Column("course_code", "col.course_code", ("course_code", "code"))
 STUDENT_COLUMNS = (
     STUDENT_NO,
     Column("name", "col.name", ("學生姓名", "name")),
-    Column("national_id", "col.national_id",
-           ("身份證號", "身分證字號", "身份證字號", "身分證統一編號", "統一證號", "national_id", "id_no")),
+    Column(
+        "national_id",
+        "col.national_id",
+        (
+            "身份證號",
+            "身分證字號",
+            "身份證字號",
+            "身分證統一編號",
+            "統一證號",
+            "national_id",
+            "id_no",
+        ),
+    ),
     GRADE,
     CLASS,
     Column("seat", "col.seat", ("seat", "seat_no")),
     Column("entry_year", "col.entry_year", ("入學年度", "entry_year"), required=False),
     Column("status", "col.status", ("在學狀態", "status"), required=False),
-    Column("birth_date", "col.birth_date", ("生日", "出生年月日", "birth_date", "birthday"),
-           required=False),
+    Column(
+        "birth_date",
+        "col.birth_date",
+        ("生日", "出生年月日", "birth_date", "birthday"),
+        required=False,
+    ),
 )
 
 
@@ -81,49 +96,77 @@ def _plan_student(ctx: ImportContext, row: RowCheck) -> Planned | None:
     birth_date = row.day("birth_date", "col.birth_date")
 
     if school_class and grade and school_class.grade != grade:
-        row.problem(t("row.grade_mismatch", grade=grade, code=school_class.code,
-                      class_grade=school_class.grade))
+        row.problem(
+            t(
+                "row.grade_mismatch",
+                grade=grade,
+                code=school_class.code,
+                class_grade=school_class.grade,
+            )
+        )
     if number and (first := ctx.first_row("student_no", number, row=row.number)):
         row.problem(t("row.duplicate_student_no", no=number, first=first))
     id_hash = cipher().lookup_hash(national_id) if national_id else None
     if id_hash and (first := ctx.first_row("national_id", id_hash, row=row.number)):
         row.problem(t("row.duplicate_national_id", first=first))
-    if school_class and seat and (
-            first := ctx.first_row("seat", school_class.id, seat, row=row.number)):
+    if (
+        school_class
+        and seat
+        and (first := ctx.first_row("seat", school_class.id, seat, row=row.number))
+    ):
         row.problem(t("row.duplicate_seat", code=school_class.code, seat=seat, first=first))
     if number and id_hash:
         ctx.file_values.setdefault("id_hash", {})[number] = (id_hash, row.number)
-    if row.failed or not (number and name and national_id and id_hash and grade and school_class
-                          and seat):
+    if row.failed or not (
+        number and name and national_id and id_hash and grade and school_class and seat
+    ):
         return None
 
     label = t("label.student", no=number)
     student = ctx.students.get(number)
     if student is None:
+
         def create() -> None:
-            new = Student(student_no=number, name=name, national_id=national_id,
-                          national_id_hash=id_hash, birth_date=birth_date, grade=grade,
-                          class_id=school_class.id, seat_no=seat, entry_year=entry_year,
-                          status=status or ACTIVE_STATUS)
+            new = Student(
+                student_no=number,
+                name=name,
+                national_id=national_id,
+                national_id_hash=id_hash,
+                birth_date=birth_date,
+                grade=grade,
+                class_id=school_class.id,
+                seat_no=seat,
+                entry_year=entry_year,
+                status=status or ACTIVE_STATUS,
+            )
             ctx.session.add(new)
             ctx.after_apply.append(lambda: _record_class(ctx, new, "history.first"))
+
         return Planned("new", label, apply=create)
 
     diffs = Diffs(student)
     diffs.field("name", name, "col.name")
     if student.national_id_hash != id_hash:
         old = mask_national_id(student.national_id) or t("change.empty")
-        diffs.assign("national_id", national_id,
-                     t("change.arrow", label=t("col.national_id"), old=old,
-                       new=mask_national_id(national_id)))
+        diffs.assign(
+            "national_id",
+            national_id,
+            t(
+                "change.arrow",
+                label=t("col.national_id"),
+                old=old,
+                new=mask_national_id(national_id),
+            ),
+        )
         diffs.assign("national_id_hash", id_hash)
         # Two students' IDs may swap in one file: free the unique hashes before setting any.
         ctx.before_apply.append(lambda: setattr(student, "national_id_hash", None))
     if birth_date is not None:
         diffs.field("birth_date", birth_date, "col.birth_date")
     diffs.field("grade", grade, "col.grade")
-    class_changed = diffs.field("class_id", school_class.id, "col.class",
-                                show=lambda cid: _show(ctx.class_codes.get(cid)))
+    class_changed = diffs.field(
+        "class_id", school_class.id, "col.class", show=lambda cid: _show(ctx.class_codes.get(cid))
+    )
     diffs.field("seat_no", seat, "col.seat")
     if entry_year is not None:
         diffs.field("entry_year", entry_year, "col.entry_year")
@@ -137,13 +180,21 @@ def _plan_student(ctx: ImportContext, row: RowCheck) -> Planned | None:
         diffs.apply()
         if class_changed:
             ctx.after_apply.append(lambda: _record_class(ctx, student, "history.class_change"))
+
     return Planned("update", label, diffs.lines, update)
 
 
 def _record_class(ctx: ImportContext, student: Student, note_key: str) -> None:
     assert student.class_id is not None
-    ctx.session.add(StudentClassHistory(student_id=student.id, class_id=student.class_id,
-                                        seat_no=student.seat_no, since=ctx.now, note=t(note_key)))
+    ctx.session.add(
+        StudentClassHistory(
+            student_id=student.id,
+            class_id=student.class_id,
+            seat_no=student.seat_no,
+            since=ctx.now,
+            note=t(note_key),
+        )
+    )
 
 
 def _finish_students(ctx: ImportContext) -> None:
@@ -156,8 +207,9 @@ def _finish_students(ctx: ImportContext) -> None:
         # (The owner in the file with this same ID is a duplicate, reported row by row already.)
         if owner.student_no not in in_file:
             ctx.problems_of(row).append(t("row.national_id_taken", no=owner.student_no))
-    missing = sum(1 for no, s in ctx.students.items()
-                  if no not in in_file and s.status not in LEFT_STATUSES)
+    missing = sum(
+        1 for no, s in ctx.students.items() if no not in in_file and s.status not in LEFT_STATUSES
+    )
     if missing:
         ctx.notes.append(t("note.students_missing", count=missing))
 
@@ -165,11 +217,14 @@ def _finish_students(ctx: ImportContext) -> None:
 # staff --------------------------------------------------------------------------------------------
 
 STAFF_COLUMNS = (
-    Column("staff_no", "col.staff_no", ("教師編號", "職員編號", "員工編號", "staff_no", "teacher_no")),
+    Column(
+        "staff_no", "col.staff_no", ("教師編號", "職員編號", "員工編號", "staff_no", "teacher_no")
+    ),
     Column("name", "col.name", ("name",)),
     Column("roles", "col.roles", ("職務", "roles", "role")),
-    Column("subject", "col.subject_area", ("任教科目", "學科", "subject", "department"),
-           required=False),
+    Column(
+        "subject", "col.subject_area", ("任教科目", "學科", "subject", "department"), required=False
+    ),
 )
 
 
@@ -190,9 +245,17 @@ def _plan_staff(ctx: ImportContext, row: RowCheck) -> Planned | None:
     label = t("label.staff", no=number)
     staff = ctx.staff.get(number)
     if staff is None:
+
         def create() -> None:
-            ctx.session.add(Staff(staff_no=number, name=name, subject=subject,
-                                  roles=[StaffRole(role=r) for r in sorted(roles)]))
+            ctx.session.add(
+                Staff(
+                    staff_no=number,
+                    name=name,
+                    subject=subject,
+                    roles=[StaffRole(role=r) for r in sorted(roles)],
+                )
+            )
+
         return Planned("new", label, apply=create)
 
     diffs = Diffs(staff)
@@ -201,8 +264,14 @@ def _plan_staff(ctx: ImportContext, row: RowCheck) -> Planned | None:
         diffs.field("subject", subject, "col.subject_area")
     old_roles = staff.role_names
     if old_roles != roles:
-        diffs.lines.append(t("change.arrow", label=t("col.roles"), old=_roles_text(old_roles),
-                             new=_roles_text(roles)))
+        diffs.lines.append(
+            t(
+                "change.arrow",
+                label=t("col.roles"),
+                old=_roles_text(old_roles),
+                new=_roles_text(roles),
+            )
+        )
     if not diffs.lines:
         return Planned("same", label)
 
@@ -213,6 +282,7 @@ def _plan_staff(ctx: ImportContext, row: RowCheck) -> Planned | None:
                 staff.roles.remove(role)
         for name_of_role in sorted(roles - old_roles):
             staff.roles.append(StaffRole(role=name_of_role))
+
     return Planned("update", label, diffs.lines, update)
 
 
@@ -232,8 +302,11 @@ def _finish_staff(ctx: ImportContext) -> None:
 
 CLASS_COLUMNS = (
     CLASS,
-    Column("homeroom", "col.homeroom", ("導師教職員編號", "導師教師編號", "homeroom_teacher",
-                                        "homeroom_teacher_no")),
+    Column(
+        "homeroom",
+        "col.homeroom",
+        ("導師教職員編號", "導師教師編號", "homeroom_teacher", "homeroom_teacher_no"),
+    ),
     GRADE,
 )
 
@@ -254,14 +327,20 @@ def _plan_class(ctx: ImportContext, row: RowCheck) -> Planned | None:
     homeroom_id = homeroom.id if homeroom else None
     school_class = ctx.classes.get(code)
     if school_class is None:
+
         def create() -> None:
             ctx.session.add(SchoolClass(code=code, grade=grade, homeroom_teacher_id=homeroom_id))
+
         return Planned("new", label, apply=create)
 
     diffs = Diffs(school_class)
     diffs.field("grade", grade, "col.grade")
-    diffs.field("homeroom_teacher_id", homeroom_id, "col.homeroom",
-                show=lambda sid: _show(ctx.staff_nos.get(sid)))
+    diffs.field(
+        "homeroom_teacher_id",
+        homeroom_id,
+        "col.homeroom",
+        show=lambda sid: _show(ctx.staff_nos.get(sid)),
+    )
     if not diffs.lines:
         return Planned("same", label)
     return Planned("update", label, diffs.lines, diffs.apply)
@@ -294,8 +373,12 @@ def _plan_course(ctx: ImportContext, row: RowCheck) -> Planned | None:
     where = school_class.code if school_class else t("course.no_class")
     class_id = school_class.id if school_class else None
     class_known = school_class is not None or not row.given("class")
-    if term_key and code and class_known and (
-            first := ctx.first_row("course", term_key, code, class_id, row=row.number)):
+    if (
+        term_key
+        and code
+        and class_known
+        and (first := ctx.first_row("course", term_key, code, class_id, row=row.number))
+    ):
         row.problem(t("row.duplicate_course", code=code, where=where, first=first))
     if row.failed or not (term_key and code and subject):
         return None
@@ -305,8 +388,11 @@ def _plan_course(ctx: ImportContext, row: RowCheck) -> Planned | None:
     term = ctx.terms.get(term_key)
     if term is None:
         ctx.note_once(t("note.new_term", year=term_key[0], semester=term_key[1]))
-    course = next((c for c in ctx.courses.get((term.id, code), []) if c.class_id == class_id),
-                  None) if term else None
+    course = (
+        next((c for c in ctx.courses.get((term.id, code), []) if c.class_id == class_id), None)
+        if term
+        else None
+    )
     # A course bound to a class enrols the whole class; electives come through the enrolments file.
     members = ctx.class_members.get(class_id, []) if class_id else []
     joining = [s for s in members if course is None or (s.id, course.id) not in ctx.enrolled]
@@ -317,24 +403,37 @@ def _plan_course(ctx: ImportContext, row: RowCheck) -> Planned | None:
             ctx.session.add(Enrolment(student_id=student.id, course=target))
 
     if course is None:
+
         def create() -> None:
-            new = Course(term=ctx.term(*term_key), code=code, subject=subject, class_id=class_id,
-                         teacher_id=teacher_id)
+            new = Course(
+                term=ctx.term(*term_key),
+                code=code,
+                subject=subject,
+                class_id=class_id,
+                teacher_id=teacher_id,
+            )
             ctx.session.add(new)
             enrol(new)
+
         return Planned("new", label, apply=create)
 
     diffs = Diffs(course)
     diffs.field("subject", subject, "col.course_subject")
-    diffs.field("teacher_id", teacher_id, "col.teacher",
-                show=lambda sid: _show(ctx.staff_nos.get(sid)))
+    diffs.field(
+        "teacher_id", teacher_id, "col.teacher", show=lambda sid: _show(ctx.staff_nos.get(sid))
+    )
     existing = course
 
     def update() -> None:
         diffs.apply()
         enrol(existing)
-    return Planned("update" if diffs.lines else "same", label, diffs.lines,
-                   update if diffs.lines or joining else None)
+
+    return Planned(
+        "update" if diffs.lines else "same",
+        label,
+        diffs.lines,
+        update if diffs.lines or joining else None,
+    )
 
 
 def _finish_courses(ctx: ImportContext) -> None:
@@ -367,16 +466,26 @@ def _plan_enrolment(ctx: ImportContext, row: RowCheck) -> Planned | None:
     label = t("label.enrolment", no=student.student_no, code=code)
     if (student.id, course.id) in ctx.enrolled:
         return Planned("same", label)
-    return Planned("new", label, apply=lambda: ctx.session.add(
-        Enrolment(student_id=student.id, course_id=course.id)))
+    return Planned(
+        "new",
+        label,
+        apply=lambda: ctx.session.add(Enrolment(student_id=student.id, course_id=course.id)),
+    )
 
 
-def _resolve_course(ctx: ImportContext, row: RowCheck, candidates: list[Course],
-                    student: Student, code: str, term: Term) -> Course | None:
+def _resolve_course(
+    ctx: ImportContext,
+    row: RowCheck,
+    candidates: list[Course],
+    student: Student,
+    code: str,
+    term: Term,
+) -> Course | None:
     """The one course of that code: the only one, else the student's class's, else class-less."""
     if not candidates:
-        row.problem(t("row.unknown_course", code=code, year=term.academic_year,
-                      semester=term.semester))
+        row.problem(
+            t("row.unknown_course", code=code, year=term.academic_year, semester=term.semester)
+        )
         return None
     if len(candidates) == 1:
         return candidates[0]
@@ -394,7 +503,9 @@ def _resolve_course(ctx: ImportContext, row: RowCheck, candidates: list[Course],
 
 GUARDIAN_COLUMNS = (
     STUDENT_NO,
-    Column("guardian_name", "col.guardian_name", ("監護人姓名", "家長", "guardian_name", "guardian")),
+    Column(
+        "guardian_name", "col.guardian_name", ("監護人姓名", "家長", "guardian_name", "guardian")
+    ),
     Column("relation", "col.relation", ("稱謂", "relation", "relationship")),
     Column("phone", "col.phone", ("手機號碼", "行動電話", "mobile", "phone"), required=False),
 )
@@ -429,12 +540,19 @@ def _plan_guardian(ctx: ImportContext, row: RowCheck) -> Planned | None:
 
     def create() -> None:
         ctx.session.add(GuardianLink(guardian=shared, student_id=student.id, relation=relation))
+
     return Planned("new", label, apply=create)
 
 
-def _update_guardian(ctx: ImportContext, row: RowCheck, link: GuardianLink, label: str,
-                     relation: str | None, phone: str | None,
-                     phone_hash: str | None) -> Planned | None:
+def _update_guardian(
+    ctx: ImportContext,
+    row: RowCheck,
+    link: GuardianLink,
+    label: str,
+    relation: str | None,
+    phone: str | None,
+    phone_hash: str | None,
+) -> Planned | None:
     guardian = link.guardian
     diffs = Diffs(link)
     if relation is not None:
@@ -456,6 +574,7 @@ def _update_guardian(ctx: ImportContext, row: RowCheck, link: GuardianLink, labe
     def update() -> None:
         diffs.apply()
         phone_diffs.apply()
+
     return Planned("update", label, lines, update)
 
 
@@ -479,8 +598,9 @@ KINDS: dict[str, RosterKind] = {
 }
 
 
-def import_roster(session: Session, kind: str, source: Source, *, now: datetime,
-                  dry_run: bool = False) -> ImportResult:
+def import_roster(
+    session: Session, kind: str, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     """Check every row of the file; only if all are good (and not a dry run) write them.
 
     The caller owns the transaction. Nothing is added to the session unless the whole file
@@ -489,31 +609,37 @@ def import_roster(session: Session, kind: str, source: Source, *, now: datetime,
     return run_import(session, KINDS[kind], source, ImportContext, now=now, dry_run=dry_run)
 
 
-def import_students(session: Session, source: Source, *, now: datetime,
-                    dry_run: bool = False) -> ImportResult:
+def import_students(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_roster(session, "students", source, now=now, dry_run=dry_run)
 
 
-def import_staff(session: Session, source: Source, *, now: datetime,
-                 dry_run: bool = False) -> ImportResult:
+def import_staff(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_roster(session, "staff", source, now=now, dry_run=dry_run)
 
 
-def import_classes(session: Session, source: Source, *, now: datetime,
-                   dry_run: bool = False) -> ImportResult:
+def import_classes(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_roster(session, "classes", source, now=now, dry_run=dry_run)
 
 
-def import_courses(session: Session, source: Source, *, now: datetime,
-                   dry_run: bool = False) -> ImportResult:
+def import_courses(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_roster(session, "courses", source, now=now, dry_run=dry_run)
 
 
-def import_enrolments(session: Session, source: Source, *, now: datetime,
-                      dry_run: bool = False) -> ImportResult:
+def import_enrolments(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_roster(session, "enrolments", source, now=now, dry_run=dry_run)
 
 
-def import_guardians(session: Session, source: Source, *, now: datetime,
-                     dry_run: bool = False) -> ImportResult:
+def import_guardians(
+    session: Session, source: Source, *, now: datetime, dry_run: bool = False
+) -> ImportResult:
     return import_roster(session, "guardians", source, now=now, dry_run=dry_run)

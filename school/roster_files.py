@@ -29,17 +29,34 @@ CONVENER = "科召集人"
 
 
 STAFF_ROLES = (
-    "任課教師", "導師", "課程諮詢教師", CONVENER, "註冊組", "教學組", "訓育組", "社團組",
-    "生輔組", "輔導室", "資媒組", "校長", "教務主任", "工作小組",
+    "任課教師",
+    "導師",
+    "課程諮詢教師",
+    CONVENER,
+    "註冊組",
+    "教學組",
+    "訓育組",
+    "社團組",
+    "生輔組",
+    "輔導室",
+    "資媒組",
+    "校長",
+    "教務主任",
+    "工作小組",
 )
 
 
 # Section heads are the platform-management proxy chain (rule 七): 註冊組長 → 教學組長 → 資媒組長.
 # A head is also a member of the section, so checks on the section role keep working for them.
-HEAD_ROLES = {"註冊組長": "註冊組", "教學組長": "教學組", "資媒組長": "資媒組",
-              # Seed 三: the working group's convener (the principal) and executive secretary
-              # (the director of academic affairs) are members of it.
-              "執行秘書": "工作小組", "工作小組召集人": "工作小組"}
+HEAD_ROLES = {
+    "註冊組長": "註冊組",
+    "教學組長": "教學組",
+    "資媒組長": "資媒組",
+    # Seed 三: the working group's convener (the principal) and executive secretary
+    # (the director of academic affairs) are members of it.
+    "執行秘書": "工作小組",
+    "工作小組召集人": "工作小組",
+}
 
 
 ROLE_ALIASES = {
@@ -216,8 +233,9 @@ def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", "\t", ";"), key=first_line.count)
     # A record is one spreadsheet row even when a quoted cell spans lines.
-    for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
-                                    start=1):
+    for number, record in enumerate(
+        csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1
+    ):
         yield number, [_csv_cell(cell) for cell in record]
 
 
@@ -311,9 +329,10 @@ def map_rows(table: RosterTable, columns: tuple[Column, ...]) -> list[RosterRow]
         found = "、".join(c for c in header if c) or t("change.empty")
         raise RosterFileError(t("file.missing_columns", columns="、".join(missing), found=found))
     rows = [
-        RosterRow(number, {key: cells[pos] if pos < len(cells) else ""
-                           for key, pos in positions.items()})
-        for number, cells in table.rows[header_at + 1:]
+        RosterRow(
+            number, {key: cells[pos] if pos < len(cells) else "" for key, pos in positions.items()}
+        )
+        for number, cells in table.rows[header_at + 1 :]
     ]
     if not rows:
         raise RosterFileError(t("file.no_rows"))
@@ -359,8 +378,16 @@ class RowCheck:
             return None
         return value
 
-    def integer(self, key: str, reason: str, low: int, high: int, *,
-                required: bool = True, label_key: str | None = None) -> int | None:
+    def integer(
+        self,
+        key: str,
+        reason: str,
+        low: int,
+        high: int,
+        *,
+        required: bool = True,
+        label_key: str | None = None,
+    ) -> int | None:
         value = unicodedata.normalize("NFKC", self.row.values.get(key, "")).strip()
         if not value:
             if required:
@@ -381,8 +408,9 @@ class RowCheck:
         return int(number)
 
     def academic_year(self, key: str, reason_key: str, *, required: bool = True) -> int | None:
-        return self.integer(key, t(reason_key), MIN_ACADEMIC_YEAR, MAX_ACADEMIC_YEAR,
-                            required=required)
+        return self.integer(
+            key, t(reason_key), MIN_ACADEMIC_YEAR, MAX_ACADEMIC_YEAR, required=required
+        )
 
     def day(self, key: str, label_key: str) -> date | None:
         raw = self.row.values.get(key, "").strip()

@@ -36,25 +36,44 @@ def count_rows(session: Session, kind: str) -> int:
     return int(session.scalar(select(func.count()).select_from(COUNTED[kind])) or 0)
 
 
-def preview(session: Session, kind: str, source: roster.Source, now: datetime
-            ) -> roster.ImportResult:
+def preview(
+    session: Session, kind: str, source: roster.Source, now: datetime
+) -> roster.ImportResult:
     """The dry run: what the file would add, change and leave, and every error by row.
 
     Writes nothing; the caller rolls the session back all the same."""
     return roster.import_roster(session, kind, source, now=now, dry_run=True)
 
 
-def apply(session: Session, kind: str, source: roster.Source, now: datetime,
-          staff_id: int | None, file_label: str = "") -> roster.ImportResult:
+def apply(
+    session: Session,
+    kind: str,
+    source: roster.Source,
+    now: datetime,
+    staff_id: int | None,
+    file_label: str = "",
+) -> roster.ImportResult:
     """Check again and write every row, or none; a successful import is audited."""
     before = count_rows(session, kind)
     result = roster.import_roster(session, kind, source, now=now)
     if result.applied:
-        counts = text("roster.summary.counts", added=result.added, updated=result.updated,
-                      unchanged=result.unchanged)
+        counts = text(
+            "roster.summary.counts",
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
         detail = f"{result.kind_name} {file_label}".strip() + f"：{counts}"
-        access.audit(session, staff_id, office_of(kind), ACTION, now, detail,
-                     before=before, after=count_rows(session, kind))
+        access.audit(
+            session,
+            staff_id,
+            office_of(kind),
+            ACTION,
+            now,
+            detail,
+            before=before,
+            after=count_rows(session, kind),
+        )
     return result
 
 

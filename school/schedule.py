@@ -148,7 +148,11 @@ def students(
     accounts = _accounts(session, LineAccount.student_id, [s.id for s in people])
     return [
         Recipient(
-            f"student:{s.id}", tuple(accounts[s.id]), s.name, s.id, to_rules_grade(s.grade),
+            f"student:{s.id}",
+            tuple(accounts[s.id]),
+            s.name,
+            s.id,
+            to_rules_grade(s.grade),
             s.class_id,
         )
         for s in people
@@ -300,8 +304,9 @@ def unique_recipients(people: Iterable[Recipient]) -> list[Recipient]:
 
 
 def _with_accounts(person: Recipient, accounts: tuple[str, ...]) -> Recipient:
-    return Recipient(person.key, accounts, person.name, person.person_id, person.grade,
-                     person.class_id)
+    return Recipient(
+        person.key, accounts, person.name, person.person_id, person.grade, person.class_id
+    )
 
 
 # --- where people stand --------------------------------------------------------------------------
@@ -397,13 +402,10 @@ def classes_without_uploads(
     """Per class: enrolled students with nothing counted this semester."""
     if not class_ids:
         return {}
-    has_items = (
-        select(CourseOutcome.student_id)
-        .where(
-            CourseOutcome.academic_year == academic_year,
-            CourseOutcome.semester == semester,
-            CourseOutcome.status.in_(list(counted_states)),
-        )
+    has_items = select(CourseOutcome.student_id).where(
+        CourseOutcome.academic_year == academic_year,
+        CourseOutcome.semester == semester,
+        CourseOutcome.status.in_(list(counted_states)),
     )
     rows = session.execute(
         select(Student.class_id, func.count())
@@ -478,8 +480,13 @@ def record_delivery(
     stale_after: datetime | None = None,
 ) -> ReminderDelivery:
     row = ReminderDelivery(
-        rule=rule, period=period, recipient=recipient, due_at=due_at, created_at=now,
-        outbox_id=outbox_id, stale_after=stale_after,
+        rule=rule,
+        period=period,
+        recipient=recipient,
+        due_at=due_at,
+        created_at=now,
+        outbox_id=outbox_id,
+        stale_after=stale_after,
     )
     session.add(row)
     return row
@@ -521,8 +528,14 @@ def create_event(
     created_by: str = "",
 ) -> SchoolEvent:
     event = SchoolEvent(
-        kind=kind, title=title, starts_at=starts_at, place=place, audience=audience,
-        academic_year=academic_year, created_at=now, created_by=created_by,
+        kind=kind,
+        title=title,
+        starts_at=starts_at,
+        place=place,
+        audience=audience,
+        academic_year=academic_year,
+        created_at=now,
+        created_by=created_by,
     )
     session.add(event)
     session.flush()
@@ -557,8 +570,10 @@ def has_event_between(session: Session, kind: str, first: datetime, end: datetim
     """Whether an event of this kind (not cancelled) starts in [first, end)."""
     return session.scalar(
         select(func.count()).where(
-            SchoolEvent.kind == kind, SchoolEvent.cancelled_at.is_(None),
-            SchoolEvent.starts_at >= first, SchoolEvent.starts_at < end,
+            SchoolEvent.kind == kind,
+            SchoolEvent.cancelled_at.is_(None),
+            SchoolEvent.starts_at >= first,
+            SchoolEvent.starts_at < end,
         )
     ) not in (None, 0)
 
@@ -580,7 +595,8 @@ def events_for(session: Session, keys: Collection[str], now: datetime) -> list[S
     """Upcoming events whose audience includes any of these recipient keys."""
     wanted = set(keys)
     return [
-        e for e in upcoming_events(session, now)
+        e
+        for e in upcoming_events(session, now)
         if any(r.key in wanted for r in event_audience(session, e))
     ]
 
@@ -597,8 +613,13 @@ def set_rsvp(
         select(EventRsvp).where(EventRsvp.event_id == event.id, EventRsvp.recipient == recipient)
     ).first()
     if row is None:
-        row = EventRsvp(event_id=event.id, recipient=recipient, line_user_id=line_user_id,
-                        attending=attending, answered_at=now)
+        row = EventRsvp(
+            event_id=event.id,
+            recipient=recipient,
+            line_user_id=line_user_id,
+            attending=attending,
+            answered_at=now,
+        )
         session.add(row)
     else:
         row.attending = attending
@@ -710,9 +731,15 @@ def record_window_change(
     changed_by: str = "",
 ) -> WindowChange:
     change = WindowChange(
-        kind=kind, academic_year=academic_year, semester=semester, first_day=first_day,
-        last_day=last_day, previous_first_day=previous[0], previous_last_day=previous[1],
-        changed_at=now, changed_by=changed_by,
+        kind=kind,
+        academic_year=academic_year,
+        semester=semester,
+        first_day=first_day,
+        last_day=last_day,
+        previous_first_day=previous[0],
+        previous_last_day=previous[1],
+        changed_at=now,
+        changed_by=changed_by,
     )
     session.add(change)
     session.flush()
@@ -737,8 +764,15 @@ def create_announcement(
     created_by: str = "",
 ) -> Announcement:
     row = Announcement(
-        source=source, source_id=source_id, audience=audience, body=body, action=action,
-        action_label=action_label, priority=priority, created_at=now, until=until,
+        source=source,
+        source_id=source_id,
+        audience=audience,
+        body=body,
+        action=action,
+        action_label=action_label,
+        priority=priority,
+        created_at=now,
+        until=until,
         created_by=created_by,
     )
     session.add(row)
@@ -757,6 +791,4 @@ def open_announcements(session: Session, now: datetime) -> list[Announcement]:
 
 
 def recent_announcements(session: Session, limit: int = 5) -> list[Announcement]:
-    return list(
-        session.scalars(select(Announcement).order_by(Announcement.id.desc()).limit(limit))
-    )
+    return list(session.scalars(select(Announcement).order_by(Announcement.id.desc()).limit(limit)))

@@ -41,8 +41,9 @@ def submission_date(
     """The date staff set for the year's submission (grade 12's own with grade12), if any."""
     effective = schedule.effective_rules(session, rules)
     try:
-        window = effective.window("submission", academic_year,
-                                  grade=LAST_GRADE if grade12 else None)
+        window = effective.window(
+            "submission", academic_year, grade=LAST_GRADE if grade12 else None
+        )
     except NotConfigured:
         return None
     if grade12 != window.grade12:
@@ -80,7 +81,14 @@ def set_submission_date(
         raise SubmissionError("refused", reason=exc.reason) from None
     if not dry_run and previous != day:
         schedule.record_window_change(
-            session, kind=kind, academic_year=academic_year, semester=None, first_day=day,
-            last_day=day, previous=(previous or day, previous or day), now=now, changed_by=by,
+            session,
+            kind=kind,
+            academic_year=academic_year,
+            semester=None,
+            first_day=day,
+            last_day=day,
+            previous=(previous or day, previous or day),
+            now=now,
+            changed_by=by,
         )
     return SubmissionDate(academic_year, grade12, day, previous, picking.last_day)

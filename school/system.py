@@ -46,11 +46,15 @@ def list_backups(session: Session, backup_dir: Path | None) -> list[BackupInfo]:
     if backup_dir is None or not backup_dir.is_dir():
         return []
     verified: dict[str, tuple[str, datetime | None]] = {}
-    for job in session.scalars(select(ConsoleJob).where(
-            ConsoleJob.kind == "backup_verify", ConsoleJob.state.in_((DONE, FAILED)))
-            .order_by(ConsoleJob.id)):
+    for job in session.scalars(
+        select(ConsoleJob)
+        .where(ConsoleJob.kind == "backup_verify", ConsoleJob.state.in_((DONE, FAILED)))
+        .order_by(ConsoleJob.id)
+    ):
         verified[str(job.params.get("name"))] = (
-            "ok" if job.state == DONE else "failed", job.finished_at)
+            "ok" if job.state == DONE else "failed",
+            job.finished_at,
+        )
     out = []
     for path in backup._earlier_backups(backup_dir):
         try:
@@ -93,8 +97,13 @@ class Health:
 
     @property
     def ok(self) -> bool:
-        return self.database and self.queue and self.line and not self.inbox_dead \
+        return (
+            self.database
+            and self.queue
+            and self.line
+            and not self.inbox_dead
             and not self.outbox_dead
+        )
 
 
 def health(db: Database, queue: Any, line: Any) -> Health:
@@ -106,8 +115,11 @@ def health(db: Database, queue: Any, line: Any) -> Health:
             session.execute(text("SELECT 1"))
             counts["inbox"] = len(inbox_store.dead_letters(session))
             counts["outbox"] = len(outbox_store.dead(session))
-            counts["pending"] = len(list(session.scalars(
-                select(OutboxMessage.id).where(OutboxMessage.status == PENDING))))
+            counts["pending"] = len(
+                list(
+                    session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == PENDING))
+                )
+            )
     except Exception:  # noqa: BLE001 - any failure means "down" on this page
         database = False
     try:
@@ -118,8 +130,7 @@ def health(db: Database, queue: Any, line: Any) -> Health:
         line_ok = line.quota() != (None, None)
     except Exception:  # noqa: BLE001
         line_ok = False
-    return Health(database, queue_ok, line_ok, counts["inbox"], counts["outbox"],
-                  counts["pending"])
+    return Health(database, queue_ok, line_ok, counts["inbox"], counts["outbox"], counts["pending"])
 
 
 @dataclass(frozen=True)
@@ -138,8 +149,11 @@ class Quota:
 def quota(session: Session, rules: SchoolRules, now: datetime, line: Any | None = None) -> Quota:
     local = now.astimezone(TAIPEI)
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    nxt = (start.replace(year=start.year + 1, month=1) if start.month == 12
-           else start.replace(month=start.month + 1))
+    nxt = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
     used = outbox_store.sent_cost_between(session, start.astimezone(UTC), now)
     elapsed = max((now - start).total_seconds(), 1.0)
     forecast = round(used * (nxt - start).total_seconds() / elapsed)
@@ -163,11 +177,16 @@ class DeadLetter:
 
 
 def dead_letters(session: Session) -> list[DeadLetter]:
-    out = [DeadLetter("inbox", e.id, e.received_at, e.event_type, e.attempts,
-                      (e.last_error or "")[:200])
-           for e in inbox_store.dead_letters(session)]
-    out += [DeadLetter("outbox", o.id, o.created_at, o.purpose, o.attempts, (o.error or "")[:200])
-            for o in outbox_store.dead(session)]
+    out = [
+        DeadLetter(
+            "inbox", e.id, e.received_at, e.event_type, e.attempts, (e.last_error or "")[:200]
+        )
+        for e in inbox_store.dead_letters(session)
+    ]
+    out += [
+        DeadLetter("outbox", o.id, o.created_at, o.purpose, o.attempts, (o.error or "")[:200])
+        for o in outbox_store.dead(session)
+    ]
     return out
 
 
@@ -176,13 +195,12 @@ def retry_dead(session: Session, box: str, ids: list[int], now: datetime) -> lis
     if box == "inbox":
         return inbox_store.retry_dead(session, ids, now)
     revived = []
-    for row in session.scalars(select(OutboxMessage).where(
-            OutboxMessage.status == DEAD, OutboxMessage.id.in_(ids))):
+    for row in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == DEAD, OutboxMessage.id.in_(ids))
+    ):
         row.status, row.attempts, row.next_attempt_at, row.error = PENDING, 0, now, None
         revived.append(row.id)
     return revived
-
-
 
 
 @dataclass(frozen=True)
@@ -199,14 +217,16 @@ def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> Reten
     from school import deletion
     from school import lifecycle as life
 
-    to_seal = [(s.student_no, s.name, s.graduated_on)
-               for s in life.due_for_sealing(session, now, rules)]
+    to_seal = [
+        (s.student_no, s.name, s.graduated_on) for s in life.due_for_sealing(session, now, rules)
+    ]
     due = deletion.due_for_deletion(session, rules, now)
     to_delete = []
     for s in due:
         plan = deletion.deletion_plan(session, rules, s)
-        to_delete.append((plan.student_no, plan.graduated_on, plan.retention_end, plan.files,
-                          plan.bytes))
+        to_delete.append(
+            (plan.student_no, plan.graduated_on, plan.retention_end, plan.files, plan.bytes)
+        )
     due_ids = {s.id for s in due}
     later = [s for s in life.sealed_students(session) if s.id not in due_ids]
     ends = [rules.retention_end(s.graduated_on) for s in later if s.graduated_on]

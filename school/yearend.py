@@ -35,8 +35,9 @@ def check_may_export(rules: SchoolRules, year: int, now: datetime, force: bool =
     if window is None:
         raise ExportBlocked(text("picking.export.no_window", year=year))
     if picking.phase_of(window, now) != "closed" and not force:
-        raise ExportBlocked(text("picking.export.window_open", year=year,
-                                 end=format_date(window.last_day)))
+        raise ExportBlocked(
+            text("picking.export.window_open", year=year, end=format_date(window.last_day))
+        )
 
 
 def export_year(
@@ -58,8 +59,16 @@ def export_year(
     # Where grade 12 picks (and is submitted) on its own, the yearly export leaves it out.
     window = picking.picking_window(rules, year, LAST_GRADE)
     split = False if window is not None and window.grade12 else None
-    return write(session, files, year, out_dir, now,  # type: ignore[arg-type]
-                 only_confirmed=only_confirmed, progress=progress, grade12=split)
+    return write(
+        session,
+        files,
+        year,
+        out_dir,
+        now,  # type: ignore[arg-type]
+        only_confirmed=only_confirmed,
+        progress=progress,
+        grade12=split,
+    )
 
 
 def problem_text(problem: export.Problem) -> str:
@@ -79,8 +88,9 @@ class ClassPicking:
     waiting: list[str]  # "座號 姓名" of those who have not pressed 確認送出
 
 
-def picking_by_class(session: Session, year: int,
-                     class_ids: Collection[int] | None = None) -> list[ClassPicking]:
+def picking_by_class(
+    session: Session, year: int, class_ids: Collection[int] | None = None
+) -> list[ClassPicking]:
     """Per class: how many confirmed their picks, and who has not (for the 導師 to chase)."""
     query = select(SchoolClass).order_by(SchoolClass.code)
     if class_ids is not None:
@@ -112,13 +122,23 @@ class ReceiptImport:
         out = []
         for error in self.plan.errors:
             reason = text(f"picking.receipt.error.{error.code}", **error.values)
-            out.append(text("picking.receipt.error_line", line=error.line, reason=reason)
-                       if error.line else reason)
+            out.append(
+                text("picking.receipt.error_line", line=error.line, reason=reason)
+                if error.line
+                else reason
+            )
         return out
 
 
-def import_receipts(session: Session, rules: SchoolRules, path: Path, year: int | None,
-                    now: datetime, *, dry_run: bool) -> ReceiptImport:
+def import_receipts(
+    session: Session,
+    rules: SchoolRules,
+    path: Path,
+    year: int | None,
+    now: datetime,
+    *,
+    dry_run: bool,
+) -> ReceiptImport:
     """Check every row first (nothing is imported if any row is wrong); then record the list and
     tell each student once, in one multicast. Raises receipts.ReceiptFileError for a bad file."""
     plan = receipts.plan_import(session, path, year)
@@ -133,21 +153,45 @@ def import_receipts(session: Session, rules: SchoolRules, path: Path, year: int 
     result.imported, result.until = True, receipt_list.respond_until
     accounts = session.execute(
         select(LineAccount.line_user_id, LineAccount.student_id).where(
-            LineAccount.student_id.in_(plan.students), LineAccount.followed.is_(True))).all()
+            LineAccount.student_id.in_(plan.students), LineAccount.followed.is_(True)
+        )
+    ).all()
     reached = {student_id for _, student_id in accounts}
     if accounts:
-        notice = {"type": "text",
-                  "text": text("picking.receipt.notice", year=plan.academic_year,
-                               until=format_date(receipt_list.respond_until)),
-                  "quickReply": {"items": [{"type": "action", "action": {
-                      "type": "message", "label": text("picking.receipt.button.start"),
-                      "text": "收訖明細"}}]}}
+        notice = {
+            "type": "text",
+            "text": text(
+                "picking.receipt.notice",
+                year=plan.academic_year,
+                until=format_date(receipt_list.respond_until),
+            ),
+            "quickReply": {
+                "items": [
+                    {
+                        "type": "action",
+                        "action": {
+                            "type": "message",
+                            "label": text("picking.receipt.button.start"),
+                            "text": "收訖明細",
+                        },
+                    }
+                ]
+            },
+        }
         rows = Outbox(session, now).multicast(
-            [uid for uid, _ in accounts], [notice], purpose="receipt_notice", priority="urgent",
-            not_before=rules.next_send_time(now))
+            [uid for uid, _ in accounts],
+            [notice],
+            purpose="receipt_notice",
+            priority="urgent",
+            not_before=rules.next_send_time(now),
+        )
         result.outbox_ids = [row.id for row in rows]
     result.notified = len(reached)
-    result.unreached = list(session.scalars(
-        select(Student).where(Student.id.in_(plan.students - reached))
-        .order_by(Student.student_no)))
+    result.unreached = list(
+        session.scalars(
+            select(Student)
+            .where(Student.id.in_(plan.students - reached))
+            .order_by(Student.student_no)
+        )
+    )
     return result

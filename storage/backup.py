@@ -114,8 +114,14 @@ def libpq_dsn(url: str) -> tuple[str, dict[str, str]]:
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
-    plain = URL.create("postgresql", username=parsed.username, host=parsed.host,
-                       port=parsed.port, database=parsed.database, query=parsed.query)
+    plain = URL.create(
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
     return plain.render_as_string(hide_password=False), env
 
 
@@ -126,8 +132,9 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
         raise BackupError(say("backup.not_installed", tool=args[0])) from None
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip().splitlines()
-        raise BackupError(say("backup.tool_failed", what=what,
-                              detail=detail[-1] if detail else done.returncode))
+        raise BackupError(
+            say("backup.tool_failed", what=what, detail=detail[-1] if detail else done.returncode)
+        )
 
 
 def _sqlite_path(db: Database) -> Path:
@@ -172,8 +179,11 @@ def _earlier_backups(out_dir: Path) -> list[Path]:
     """Complete backups in out_dir, newest first."""
     if not out_dir.is_dir():
         return []
-    found = [p for p in out_dir.iterdir()
-             if p.is_dir() and _NAME.fullmatch(p.name) and (p / MANIFEST).is_file()]
+    found = [
+        p
+        for p in out_dir.iterdir()
+        if p.is_dir() and _NAME.fullmatch(p.name) and (p / MANIFEST).is_file()
+    ]
     return sorted(found, key=lambda p: p.name, reverse=True)
 
 
@@ -211,8 +221,9 @@ def create_backup(db: Database, files: FileStore, out_dir: Path, now: datetime) 
             "files": {"count": result.files, "bytes": result.bytes},
             "missing_files": result.missing,
         }
-        (work / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                     encoding="utf-8")
+        (work / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         _write_sums(work)
         final = out_dir / name
         os.replace(work, final)
@@ -223,8 +234,9 @@ def create_backup(db: Database, files: FileStore, out_dir: Path, now: datetime) 
     return result
 
 
-def _copy_files(files: FileStore, work: Path, earlier: list[Path], referenced: set[str]
-                ) -> tuple[int, int, int, list[str]]:
+def _copy_files(
+    files: FileStore, work: Path, earlier: list[Path], referenced: set[str]
+) -> tuple[int, int, int, list[str]]:
     count = size = linked = 0
     copied: set[str] = set()
     for digest in files.iter_all():
@@ -240,8 +252,9 @@ def _copy_files(files: FileStore, work: Path, earlier: list[Path], referenced: s
     return count, size, linked, missing
 
 
-def _create_postgres(db: Database, files: FileStore, work: Path, earlier: list[Path]
-                     ) -> BackupResult:
+def _create_postgres(
+    db: Database, files: FileStore, work: Path, earlier: list[Path]
+) -> BackupResult:
     dsn, env = libpq_dsn(db.url)
     with db.engine.connect() as raw:
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
@@ -249,9 +262,20 @@ def _create_postgres(db: Database, files: FileStore, work: Path, earlier: list[P
             # First statement: the snapshot starts here, and byte removal waits for us.
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(FILES_LOCK)})
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar()
-            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                  f"--snapshot={snapshot}", f"--file={work / PG_DUMP_NAME}", "--no-password",
-                  f"--dbname={dsn}"], env, "pg_dump")
+            _run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--file={work / PG_DUMP_NAME}",
+                    "--no-password",
+                    f"--dbname={dsn}",
+                ],
+                env,
+                "pg_dump",
+            )
             tables = _table_counts(conn, _user_tables(conn))
             tables["__revision__"] = _revision(conn)  # type: ignore[assignment]
             referenced = _referenced_digests(conn)
@@ -259,8 +283,7 @@ def _create_postgres(db: Database, files: FileStore, work: Path, earlier: list[P
     return BackupResult(work, POSTGRESQL, tables, count, size, linked, missing)
 
 
-def _create_sqlite(db: Database, files: FileStore, work: Path, earlier: list[Path]
-                   ) -> BackupResult:
+def _create_sqlite(db: Database, files: FileStore, work: Path, earlier: list[Path]) -> BackupResult:
     target = work / SQLITE_NAME
     source = sqlite3.connect(_sqlite_path(db))
     copy = sqlite3.connect(target)
@@ -327,14 +350,19 @@ def verify_backup(path: Path) -> Verification:
         return check
     sums_path = path / SUMS
     if not sums_path.is_file() or not (path / MANIFEST).is_file():
-        check.problems.append(say("backup.problem.incomplete", path=path, sums=SUMS,
-                                  manifest=MANIFEST))
+        check.problems.append(
+            say("backup.problem.incomplete", path=path, sums=SUMS, manifest=MANIFEST)
+        )
         return check
     listed: dict[str, str] = {}
     for number, line in enumerate(sums_path.read_text(encoding="utf-8").splitlines(), start=1):
         digest, sep, rel = line.partition("  ")
-        if not sep or not re.fullmatch(r"[0-9a-f]{64}", digest) or rel.startswith("/") \
-                or ".." in Path(rel).parts:
+        if (
+            not sep
+            or not re.fullmatch(r"[0-9a-f]{64}", digest)
+            or rel.startswith("/")
+            or ".." in Path(rel).parts
+        ):
             check.problems.append(say("backup.problem.malformed", sums=SUMS, number=number))
             continue
         listed[rel] = digest
@@ -364,8 +392,15 @@ def verify_backup(path: Path) -> Verification:
     stored = sum(1 for rel in listed if rel.startswith(f"{FILES_DIR}/"))
     expected = int(check.manifest.get("files", {}).get("count", -1))
     if stored != expected:
-        check.problems.append(say("backup.problem.count", manifest=MANIFEST, expected=expected,
-                                  sums=SUMS, stored=stored))
+        check.problems.append(
+            say(
+                "backup.problem.count",
+                manifest=MANIFEST,
+                expected=expected,
+                sums=SUMS,
+                stored=stored,
+            )
+        )
     database = check.manifest.get("database", {}).get("file", "")
     if database not in listed:
         check.problems.append(say("backup.problem.no_database", file=database or "?"))
@@ -414,16 +449,28 @@ def restore_backup(path: Path, db: Database, files: FileStore) -> RestoreResult:
         raise BackupError(say("backup.wrong_backend", backend=backend, here=_backend(db)))
     existing = database_tables(db)
     if existing:
-        raise BackupError(say("backup.database_not_empty", count=len(existing),
-                              example=sorted(existing)[0]))
+        raise BackupError(
+            say("backup.database_not_empty", count=len(existing), example=sorted(existing)[0])
+        )
     if not store_is_empty(files):
         raise BackupError(say("backup.store_not_empty"))
     database_file = path / manifest["database"]["file"]
     if backend == POSTGRESQL:
         dsn, env = libpq_dsn(db.url)
-        _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-              "--single-transaction", "--no-password", f"--dbname={dsn}", str(database_file)],
-             env, "pg_restore")
+        _run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-password",
+                f"--dbname={dsn}",
+                str(database_file),
+            ],
+            env,
+            "pg_restore",
+        )
     else:
         target = _sqlite_path(db)
         db.dispose()
@@ -445,8 +492,9 @@ def restore_backup(path: Path, db: Database, files: FileStore) -> RestoreResult:
     with db.engine.connect() as conn:
         tables = _table_counts(conn, _user_tables(conn))
     expected: dict[str, int] = manifest["database"].get("tables", {})
-    mismatched = {name: (n, tables.get(name, -1)) for name, n in expected.items()
-                  if tables.get(name, -1) != n}
+    mismatched = {
+        name: (n, tables.get(name, -1)) for name, n in expected.items() if tables.get(name, -1) != n
+    }
     return RestoreResult(tables, restored, mismatched)
 
 
@@ -456,7 +504,7 @@ def restore_backup(path: Path, db: Database, files: FileStore) -> RestoreResult:
 def prune(out_dir: Path, keep: int) -> list[Path]:
     """Remove all but the newest `keep` complete backups in out_dir (and stale partial ones)."""
     removed = []
-    for old in _earlier_backups(out_dir)[max(keep, 1):]:
+    for old in _earlier_backups(out_dir)[max(keep, 1) :]:
         shutil.rmtree(old)
         removed.append(old)
     if out_dir.is_dir():

@@ -151,9 +151,11 @@ def lock_named(session: Session, name: str) -> None:
 def try_lock_named(session: Session, name: str) -> bool:
     """lock_named without waiting: False when someone else holds the name now."""
     if session.get_bind().dialect.name == "postgresql":
-        return bool(session.execute(
-            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": advisory_key(name)}
-        ).scalar())
+        return bool(
+            session.execute(
+                text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": advisory_key(name)}
+            ).scalar()
+        )
     held: dict[str, threading.Lock] = session.info.setdefault(_HELD, {})
     if name in held:
         return True

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from media.sniff import sniff_bytes
 from media.kinds import HEAD_BYTES, mime_of
+from media.sniff import sniff_bytes
 
 CHUNK_SIZE = 64 * 1024
 TEMP_DIR_NAME = "tmp"

@@ -246,8 +246,14 @@ def store_events(session: Session, events: list[dict[str, Any]], now: datetime) 
     for event_id in rows:
         row = created.get(event_id)
         if row is not None:
-            results.append(Stored(row.id, created=True, needs_work=row.status == PENDING,
-                                  carries_file=carries_file(rows[event_id]["payload"])))
+            results.append(
+                Stored(
+                    row.id,
+                    created=True,
+                    needs_work=row.status == PENDING,
+                    carries_file=carries_file(rows[event_id]["payload"]),
+                )
+            )
     return results
 
 
@@ -310,8 +316,13 @@ def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[Sto
     """Pending events nobody finished in time (Redis lost the job, a worker died), and failed
     ones whose backoff is over."""
     candidates = session.execute(
-        select(InboxEvent.id, InboxEvent.payload, InboxEvent.source_id, InboxEvent.attempts,
-               InboxEvent.enqueued_at)
+        select(
+            InboxEvent.id,
+            InboxEvent.payload,
+            InboxEvent.source_id,
+            InboxEvent.attempts,
+            InboxEvent.enqueued_at,
+        )
         .where(InboxEvent.status == PENDING, InboxEvent.enqueued_at < now - STALE_AFTER)
         .order_by(InboxEvent.occurred_at)
         .limit(limit)
@@ -320,8 +331,7 @@ def stale_pending(session: Session, now: datetime, limit: int = 500) -> list[Sto
     rows = [row.id for row in found]
     if rows:
         session.execute(update(InboxEvent).where(InboxEvent.id.in_(rows)).values(enqueued_at=now))
-    return [Stored(row.id, False, True, carries_file(row.payload), row.source_id)
-            for row in found]
+    return [Stored(row.id, False, True, carries_file(row.payload), row.source_id) for row in found]
 
 
 def dead_letters(session: Session) -> list[InboxEvent]:
@@ -355,7 +365,9 @@ def purge_handled(session: Session, now: datetime) -> int:
     )
     # Messages still kept (a dead letter, say) forget which event caused them.
     session.execute(
-        update(OutboxMessage).where(OutboxMessage.inbox_event_id.in_(old)).values(inbox_event_id=None)
+        update(OutboxMessage)
+        .where(OutboxMessage.inbox_event_id.in_(old))
+        .values(inbox_event_id=None)
     )
     result = session.execute(delete(InboxEvent).where(InboxEvent.id.in_(old)))
     return int(result.rowcount or 0)

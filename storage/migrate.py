@@ -43,8 +43,9 @@ def drift(engine: Engine) -> list[object]:
 
 
 @contextmanager
-def throwaway_postgres(admin_url: str, prefix: str = "portfolio_tmp",
-                       migrated: bool = True) -> Iterator[str]:
+def throwaway_postgres(
+    admin_url: str, prefix: str = "portfolio_tmp", migrated: bool = True
+) -> Iterator[str]:
     """A new PostgreSQL database (built by the migrations unless migrated is false), dropped
     afterwards: for tests and benches."""
 
@@ -59,8 +60,9 @@ def throwaway_postgres(admin_url: str, prefix: str = "portfolio_tmp",
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()

@@ -18,8 +18,9 @@ def link_for(app: Any, staff_no: str, *, line_account: int | None = None) -> str
     svc = app.extensions["portfolio"]
     with svc.db.transaction() as session:
         staff_id = session.scalar(select(Staff.id).where(Staff.staff_no == staff_no))
-        return access.issue_link(session, staff_id, svc.clock.now(), BASE,
-                                 line_account_id=line_account, limited=False)
+        return access.issue_link(
+            session, staff_id, svc.clock.now(), BASE, line_account_id=line_account, limited=False
+        )
 
 
 class Browser:
@@ -32,27 +33,35 @@ class Browser:
         self.last: Any = None
 
     def _path(self, url: str) -> str:
-        return url[len(BASE):] if url.startswith(BASE) else url
+        return url[len(BASE) :] if url.startswith(BASE) else url
 
     def get(self, url: str, **kwargs: Any) -> Any:
         response = self.client.get(self._path(url), base_url=BASE, **kwargs)
-        found = _CSRF.search(response.get_data(as_text=True)) if response.mimetype == \
-            "text/html" else None
+        found = (
+            _CSRF.search(response.get_data(as_text=True))
+            if response.mimetype == "text/html"
+            else None
+        )
         if found:
             self.csrf = found.group(1)
         self.last = response
         return response
 
-    def post(self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
-             **kwargs: Any) -> Any:
+    def post(
+        self, url: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> Any:
         form = dict(data or {})
         if csrf:
             form.setdefault("csrf_token", self.csrf)
         headers = {"Referer": f"{BASE}/console/"}
-        response = self.client.post(self._path(url), data=form, base_url=BASE, headers=headers,
-                                    **kwargs)
-        found = _CSRF.search(response.get_data(as_text=True)) if response.mimetype == \
-            "text/html" else None
+        response = self.client.post(
+            self._path(url), data=form, base_url=BASE, headers=headers, **kwargs
+        )
+        found = (
+            _CSRF.search(response.get_data(as_text=True))
+            if response.mimetype == "text/html"
+            else None
+        )
         if found:
             self.csrf = found.group(1)
         self.last = response

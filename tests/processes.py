@@ -76,8 +76,12 @@ class Processes:
     ) -> None:
         self.lines = dict(lines or procfile_lines())
         self.lines.update(overrides or {})
-        self.env = {**env, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', os.defpath)}",
-                    "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **env,
+            "PATH": f"{BIN}{os.pathsep}{env.get('PATH', os.defpath)}",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.log_dir = log_dir
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: list[IO[bytes]] = []
@@ -88,16 +92,26 @@ class Processes:
 
     def run(self, name: str, timeout: float = 120) -> None:
         """A one-off line (release): run it to the end."""
-        subprocess.run(["bash", "-c", self.command(name)], cwd=ROOT, env=self.env, check=True,
-                       timeout=timeout, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["bash", "-c", self.command(name)],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            timeout=timeout,
+            stdout=subprocess.DEVNULL,
+        )
 
     def start(self, *names: str) -> None:
         for name in names:
             log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
             self._logs.append(log)
             self.running[name] = subprocess.Popen(
-                ["bash", "-c", "exec " + self.command(name)], cwd=ROOT, env=self.env,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                ["bash", "-c", "exec " + self.command(name)],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def log(self, name: str) -> str:

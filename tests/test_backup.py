@@ -42,8 +42,9 @@ def everything(database: Database) -> dict[str, list[tuple[Any, ...]]]:
         for table in Base.metadata.sorted_tables:
             query = select(table).order_by(*table.primary_key.columns)
             found[table.name] = [tuple(row) for row in conn.execute(query)]
-        found["alembic_version"] = [tuple(r) for r in conn.execute(
-            text("SELECT version_num FROM alembic_version"))]
+        found["alembic_version"] = [
+            tuple(r) for r in conn.execute(text("SELECT version_num FROM alembic_version"))
+        ]
     return found
 
 
@@ -100,7 +101,8 @@ def test_postgres_backup_restores_every_row_and_file(
             s.add(Staff(staff_no="N001", name="新同仁"))
         with target.session() as s:
             assert s.scalars(select(Staff.id).where(Staff.staff_no == "N001")).one() > max(
-                school.staff.values())
+                school.staff.values()
+            )
         again = cli_restore_refused(made.path, target, LocalFileStore(tmp_path / "empty"))
         assert "資料庫不是空的" in again
     finally:
@@ -136,8 +138,7 @@ def test_restore_refuses_a_database_or_store_that_is_not_empty(
         target.dispose()
 
 
-def test_verify_finds_damage(app: Any, db: Any, school: School, clock: Any,
-                             tmp_path: Path) -> None:
+def test_verify_finds_damage(app: Any, db: Any, school: School, clock: Any, tmp_path: Path) -> None:
     fill(app, db, school, clock)
     made = backup.create_backup(db, svc_of(app).files, tmp_path, clock.now())
     out = ok(app, "backup", "verify", str(made.path))
@@ -185,14 +186,23 @@ def test_sqlite_backup_restores_every_row_and_file_through_the_cli(
     store = LocalFileStore(tmp_path / "files")
     stored = store.put_stream([PDF + b"sqlite"])
     with sqlite_db.transaction() as s:
-        s.add(FileRecord(sha256=stored.sha256, size=stored.size, mime="application/pdf",
-                         kind="document", student_id=1, created_at=clock.now()))
+        s.add(
+            FileRecord(
+                sha256=stored.sha256,
+                size=stored.size,
+                mime="application/pdf",
+                kind="document",
+                student_id=1,
+                created_at=clock.now(),
+            )
+        )
 
     def app_for(url: str, files_dir: Path) -> Any:
         settings = make_settings(url, "http://127.0.0.1:9", files_dir.parent, "token")
         settings = settings.with_changes(storage_dir=files_dir)
-        return create_app(settings, db=Database(url), queue="manual", clock=clock,
-                          sleep=lambda s: None)
+        return create_app(
+            settings, db=Database(url), queue="manual", clock=clock, sleep=lambda s: None
+        )
 
     source = app_for(sqlite_db.url, tmp_path / "files")
     out = ok(source, "backup", "create", "--out", str(tmp_path / "backups"))

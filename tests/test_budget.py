@@ -27,19 +27,26 @@ SUPERVISION_ROWS = ("convener_supervision", "teacher_supervision")
 
 
 @pytest.fixture
-def small_app(db: Any, line: Any, _emulator: Any, clock: FrozenClock,
-              tmp_path: Path) -> Iterator[Any]:
+def small_app(
+    db: Any, line: Any, _emulator: Any, clock: FrozenClock, tmp_path: Path
+) -> Iterator[Any]:
     """The bot with LINE_MONTHLY_QUOTA=40."""
     from bot import create_app
 
-    settings = make_settings(db.url, _emulator.base_url, tmp_path, _emulator.channel_access_token,
-                             line_monthly_quota=LIMIT)
+    settings = make_settings(
+        db.url,
+        _emulator.base_url,
+        tmp_path,
+        _emulator.channel_access_token,
+        line_monthly_quota=LIMIT,
+    )
     application = create_app(settings, db=db, queue="manual", clock=clock, sleep=lambda s: None)
     # The budget's arithmetic below is about the homeroom notices and the last call; the
     # supervision rows of the same day (附表二 五) would only add to it.
     svc = application.extensions["portfolio"]
-    svc.rules = dataclasses.replace(svc.rules, schedule=[
-        r for r in svc.rules.schedule if r.id not in SUPERVISION_ROWS])
+    svc.rules = dataclasses.replace(
+        svc.rules, schedule=[r for r in svc.rules.schedule if r.id not in SUPERVISION_ROWS]
+    )
     yield application
     application.extensions["portfolio"].line.close()
 
@@ -47,15 +54,30 @@ def small_app(db: Any, line: Any, _emulator: Any, clock: FrozenClock,
 def spend(db: Any, when: datetime, messages: int) -> None:
     """Messages already sent this month (by anyone through the bot)."""
     with db.transaction() as session:
-        session.add(OutboxMessage(created_at=when, kind="multicast", recipients=["Ux"] * messages,
-                                  purpose="earlier", messages=[{"type": "text", "text": "x"}],
-                                  status=SENT, sent_at=when, sent_as="multicast", cost=messages))
+        session.add(
+            OutboxMessage(
+                created_at=when,
+                kind="multicast",
+                recipients=["Ux"] * messages,
+                purpose="earlier",
+                messages=[{"type": "text", "text": "x"}],
+                status=SENT,
+                sent_at=when,
+                sent_as="multicast",
+                cost=messages,
+            )
+        )
 
 
 def rows(db: Any, purpose: str) -> list[OutboxMessage]:
     with db.session() as session:
-        return list(session.scalars(select(OutboxMessage).where(
-            OutboxMessage.purpose == purpose).order_by(OutboxMessage.id)))
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.purpose == purpose)
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 def without_line_usage(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,8 +102,13 @@ def test_the_limit_is_the_tightest_known(small_app: Any, db: Any, line: Any) -> 
 
 
 def test_low_priority_notices_wait_and_staff_hear_once(
-        small_app: Any, db: Any, line: Any, school: School, clock: FrozenClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    small_app: Any,
+    db: Any,
+    line: Any,
+    school: School,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     seed_year(db, school)
     without_line_usage(small_app, monkeypatch)
     spend(db, taipei(2027, 1, 2, 10), 25)
@@ -123,8 +150,13 @@ def test_low_priority_notices_wait_and_staff_hear_once(
 
 
 def test_a_held_notice_past_its_use_is_dropped_not_sent_late(
-        small_app: Any, db: Any, line: Any, school: School, clock: FrozenClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    small_app: Any,
+    db: Any,
+    line: Any,
+    school: School,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     seed_year(db, school)
     without_line_usage(small_app, monkeypatch)
     spend(db, taipei(2027, 1, 2, 10), 25)
@@ -140,40 +172,62 @@ def test_a_held_notice_past_its_use_is_dropped_not_sent_late(
     assert line.messages_for("Ut301") == []
 
 
-def test_hold_order_low_then_normal_never_urgent(small_app: Any, db: Any, line: Any,
-                                                 clock: FrozenClock) -> None:
+def test_hold_order_low_then_normal_never_urgent(
+    small_app: Any, db: Any, line: Any, clock: FrozenClock
+) -> None:
     svc = small_app.extensions["portfolio"]
     now = clock.now()
     with db.transaction() as session:
         outbox = Outbox(session, now)
-        outbox.multicast([f"U{i}" for i in range(10)], [{"type": "text", "text": "u"}],
-                         "urgent", priority="urgent")
-        outbox.multicast([f"U{i}" for i in range(20)], [{"type": "text", "text": "n"}],
-                         "normal-old", priority="normal")
-        outbox.multicast([f"U{i}" for i in range(8)], [{"type": "text", "text": "l"}],
-                         "low", priority="low")
-        outbox.multicast([f"U{i}" for i in range(6)], [{"type": "text", "text": "n"}],
-                         "normal-new", priority="normal")
+        outbox.multicast(
+            [f"U{i}" for i in range(10)],
+            [{"type": "text", "text": "u"}],
+            "urgent",
+            priority="urgent",
+        )
+        outbox.multicast(
+            [f"U{i}" for i in range(20)],
+            [{"type": "text", "text": "n"}],
+            "normal-old",
+            priority="normal",
+        )
+        outbox.multicast(
+            [f"U{i}" for i in range(8)], [{"type": "text", "text": "l"}], "low", priority="low"
+        )
+        outbox.multicast(
+            [f"U{i}" for i in range(6)],
+            [{"type": "text", "text": "n"}],
+            "normal-new",
+            priority="normal",
+        )
     with db.transaction() as session:
         result = budget.enforce(svc, session, svc.rules, Outbox(session, now), now)
     # 44 queued + 5 reserve against 40: the low row (8) is not enough; the newest normal row
     # (6) goes too; the older normal one and the urgent one stay queued.
     assert result.held == 2
-    status = {r.purpose: r.status for p in ("urgent", "normal-old", "low", "normal-new")
-              for r in rows(db, p)}
+    status = {
+        r.purpose: r.status
+        for p in ("urgent", "normal-old", "low", "normal-new")
+        for r in rows(db, p)
+    }
     assert status == {"urgent": PENDING, "normal-old": PENDING, "low": HELD, "normal-new": HELD}
 
     # More urgent work than the whole budget: still never held.
     with db.transaction() as session:
-        Outbox(session, now).multicast([f"V{i}" for i in range(60)],
-                                       [{"type": "text", "text": "r"}], "reject", priority="urgent")
+        Outbox(session, now).multicast(
+            [f"V{i}" for i in range(60)],
+            [{"type": "text", "text": "r"}],
+            "reject",
+            priority="urgent",
+        )
     with db.transaction() as session:
         budget.enforce(svc, session, svc.rules, Outbox(session, now), now)
     assert rows(db, "reject")[0].status == PENDING
 
 
 def test_the_forecast_reserves_room_for_this_months_urgent_reminders(
-        small_app: Any, db: Any, school: School, clock: FrozenClock) -> None:
+    small_app: Any, db: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     svc = small_app.extensions["portfolio"]
     clock.set(taipei(2027, 1, 20, 9, 0))
@@ -186,15 +240,16 @@ def test_the_forecast_reserves_room_for_this_months_urgent_reminders(
     assert measured.reserve == reserve + budget.URGENT_MARGIN_MIN
 
 
-def test_budget_part_runs_on_its_own(small_app: Any, db: Any, clock: FrozenClock,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_budget_part_runs_on_its_own(
+    small_app: Any, db: Any, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """jobs.reminders.enforce_budget is a tick part too: it holds what other parts queued."""
     without_line_usage(small_app, monkeypatch)
     svc = small_app.extensions["portfolio"]
     with db.transaction() as session:
-        Outbox(session, clock.now()).multicast([f"U{i}" for i in range(50)],
-                                               [{"type": "text", "text": "l"}], "digest",
-                                               priority="low")
+        Outbox(session, clock.now()).multicast(
+            [f"U{i}" for i in range(50)], [{"type": "text", "text": "l"}], "digest", priority="low"
+        )
     assert reminders.enforce_budget(svc) == {"held": 1}
     assert delivery.deliver_due(svc) == 0
     clock.advance(timedelta(days=20))  # 2026-11-04: a new month, but 50 still does not fit 40

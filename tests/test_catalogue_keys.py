@@ -15,7 +15,16 @@ from catalogue import load
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = (
-    "dev", "bot", "jobs", "handlers", "flows", "school", "runtime", "rules", "storage", "media",
+    "dev",
+    "bot",
+    "jobs",
+    "handlers",
+    "flows",
+    "school",
+    "runtime",
+    "rules",
+    "storage",
+    "media",
     "catalogue",
 )
 
@@ -151,9 +160,8 @@ def _named_keys() -> set[str]:
                     arg = node.args[0] if node.args else None
                 elif isinstance(node, ast.Subscript) and getattr(node.value, "id", None) == "TEXTS":
                     arg = node.slice
-                elif (
-                    isinstance(node, ast.Compare)
-                    and any(getattr(c, "id", None) == "TEXTS" for c in node.comparators)
+                elif isinstance(node, ast.Compare) and any(
+                    getattr(c, "id", None) == "TEXTS" for c in node.comparators
                 ):
                     arg = node.left
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -169,9 +177,7 @@ def test_every_key_the_code_names_exists() -> None:
 def test_every_key_is_used() -> None:
     strings, _ = _strings_and_prefixes()
     unused = {
-        key
-        for key in load()
-        if key not in strings and not any(_matches(key, p) for p in DYNAMIC)
+        key for key in load() if key not in strings and not any(_matches(key, p) for p in DYNAMIC)
     }
     assert sorted(unused) == []
 

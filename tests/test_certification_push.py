@@ -54,10 +54,12 @@ def chat_with(
     apps: list[Any] = []
 
     def build(rules: SchoolRules) -> Chat:
-        settings = make_settings(db.url, _emulator.base_url, tmp_path,
-                                 _emulator.channel_access_token)
-        app = create_app(settings, db=db, queue="manual", clock=clock, sleep=lambda s: None,
-                         rules=rules)
+        settings = make_settings(
+            db.url, _emulator.base_url, tmp_path, _emulator.channel_access_token
+        )
+        app = create_app(
+            settings, db=db, queue="manual", clock=clock, sleep=lambda s: None, rules=rules
+        )
         apps.append(app)
         return Chat(app, line, clock, CHANNEL_SECRET)
 
@@ -68,8 +70,9 @@ def chat_with(
 
 def pushes(db: Any) -> list[tuple[int, str]]:
     with db.session() as s:
-        rows = s.scalars(select(CertificationPush).order_by(CertificationPush.day,
-                                                            CertificationPush.staff_id))
+        rows = s.scalars(
+            select(CertificationPush).order_by(CertificationPush.day, CertificationPush.staff_id)
+        )
         return [(r.staff_id, r.day.isoformat()) for r in rows]
 
 
@@ -91,7 +94,8 @@ def test_one_push_a_day_at_the_hour_only_when_something_new(
     assert [msg["kind"] for msg in got] == ["push", "push"]
     assert_fits(got)
     assert texts(got).startswith(
-        "【待認證】您有 2 件課程學習成果待認證（其中 2 件是新的），請在 2027/2/11 前完成。")
+        "【待認證】您有 2 件課程學習成果待認證（其中 2 件是新的），請在 2027/2/11 前完成。"
+    )
     assert len(bubbles(got)) == 2
     assert line.pushes_counted() == 2  # one per certifier, whatever it holds
     assert len(bubbles(chat.new_messages(TEACHER_WANG))) == 1
@@ -163,8 +167,9 @@ def test_nobody_on_line_means_no_push_and_no_error(
 ) -> None:
     submit_item(db, school, clock, "Us10101", "101-數學")
     with db.transaction() as s:
-        account = s.scalars(select(LineAccount).where(
-            LineAccount.line_user_id == TEACHER_CHEN)).one()
+        account = s.scalars(
+            select(LineAccount).where(LineAccount.line_user_id == TEACHER_CHEN)
+        ).one()
         account.followed = False  # blocked the bot
     clock.set(at(15, 16, 0))
     assert tick(chat)["certifier_pushes"] == 0
@@ -232,8 +237,9 @@ def test_next_reply_mode_never_pushes_approvals(
 def test_daily_digest_tells_each_student_once_a_day(
     chat_with: Callable[[SchoolRules], Chat], db: Any, school: School, clock: Any, line: Any
 ) -> None:
-    talk = chat_with(rules_with(('approval_notice = "next_reply"',
-                                 'approval_notice = "daily_digest"')))
+    talk = chat_with(
+        rules_with(('approval_notice = "next_reply"', 'approval_notice = "daily_digest"'))
+    )
     submit_item(db, school, clock, "Us10102", "101-數學")
     submit_item(db, school, clock, "Us10103", "101-數學")
     cards = talk.say(TEACHER_CHEN, "待認證")

@@ -32,28 +32,51 @@ from tests.school import TEACHER_CHEN, TEACHER_LIN, TEACHER_WANG, School
 
 
 def submit_item(
-    db: Any, school: School, clock: Any, student: str, course: str, summary: str | None = None,
-    mime: str | None = None, video: bool = False, semester: int = 1,
+    db: Any,
+    school: School,
+    clock: Any,
+    student: str,
+    course: str,
+    summary: str | None = None,
+    mime: str | None = None,
+    video: bool = False,
+    semester: int = 1,
 ) -> int:
     """A pending course outcome, made directly with the models and sent through submit()."""
     with db.transaction() as s:
         student_id = school.students[student]
         outcome = CourseOutcome(
-            student_id=student_id, course_id=school.courses[course], academic_year=115,
-            semester=semester, summary=summary if summary is not None else f"{course} 的學習成果",
-            status=DRAFT, created_at=clock.now(),
+            student_id=student_id,
+            course_id=school.courses[course],
+            academic_year=115,
+            semester=semester,
+            summary=summary if summary is not None else f"{course} 的學習成果",
+            status=DRAFT,
+            created_at=clock.now(),
         )
         if mime is not None:
-            record = FileRecord(sha256="a" * 64, size=120_000, mime=mime, kind="document",
-                                display_name="作品.pdf", student_id=student_id,
-                                created_at=clock.now())
+            record = FileRecord(
+                sha256="a" * 64,
+                size=120_000,
+                mime=mime,
+                kind="document",
+                display_name="作品.pdf",
+                student_id=student_id,
+                created_at=clock.now(),
+            )
             s.add(record)
             s.flush()
             outcome.document_file_id = record.id
         if video:
-            clip = FileRecord(sha256="b" * 64, size=5_000_000, mime="video/mp4", kind="av",
-                              display_name="影片.mp4", student_id=student_id,
-                              created_at=clock.now())
+            clip = FileRecord(
+                sha256="b" * 64,
+                size=5_000_000,
+                mime="video/mp4",
+                kind="av",
+                display_name="影片.mp4",
+                student_id=student_id,
+                created_at=clock.now(),
+            )
             s.add(clip)
             s.flush()
             outcome.video_file_id = clip.id
@@ -125,7 +148,7 @@ def texts(messages: list[dict[str, Any]]) -> str:
 
 def assert_fits(messages: list[dict[str, Any]]) -> None:
     for start in range(0, len(messages), 5):
-        assert check_messages(messages[start:start + 5]) == []
+        assert check_messages(messages[start : start + 5]) == []
 
 
 # --- the list ------------------------------------------------------------------------------------
@@ -193,8 +216,9 @@ def test_approve_is_one_tap_and_the_student_is_not_pushed(
     assert row.decided_capacity == cert.TEACHER
     assert row.decision_told_at is None
     with db.session() as s:
-        actions = s.scalars(select(AuditEntry.action).where(AuditEntry.item_id == item)
-                            .order_by(AuditEntry.id)).all()
+        actions = s.scalars(
+            select(AuditEntry.action).where(AuditEntry.item_id == item).order_by(AuditEntry.id)
+        ).all()
     assert actions == ["submit", "certify"]
     assert line.pushes_counted() == 0
     assert line.messages_for("Us10102") == []
@@ -369,8 +393,13 @@ def test_crafted_and_copied_postbacks_act_on_nothing(
     ):
         assert "無法辨識" in texts(chat.tap(TEACHER_CHEN, data)), data
     # A genuine reference for 王美玲's item, tapped by 陳建宏: not his to decide.
-    genuine = certify_flow.PREFIX + "ok:" + postback_refs.make(
-        SECRET_KEY, certify_flow.REF_APPROVE, [theirs], outcome(db, theirs).certify_version)
+    genuine = (
+        certify_flow.PREFIX
+        + "ok:"
+        + postback_refs.make(
+            SECRET_KEY, certify_flow.REF_APPROVE, [theirs], outcome(db, theirs).certify_version
+        )
+    )
     said = texts(chat.tap(TEACHER_CHEN, genuine))
     assert said == "這件目前由 王美玲（任課教師）負責認證，您不需要處理。"
     assert outcome(db, mine).status == PENDING
@@ -414,8 +443,9 @@ def test_an_outdated_card_is_replaced_by_a_fresh_one(
     approve = data_of(chat.say(TEACHER_CHEN, "待認證"), "通過")
     # The item went to someone else and came back: the old card's version is gone.
     with db.transaction() as s:
-        away, _ = cert.set_away(s, school.staff["T003"], "leave", clock.now().date(), None,
-                                clock.now())
+        away, _ = cert.set_away(
+            s, school.staff["T003"], "leave", clock.now().date(), None, clock.now()
+        )
         cert.set_convener(s, "數學", school.staff["T002"], None, clock.now())
     assert outcome(db, item).certifier_id == school.staff["T002"]
     with db.transaction() as s:
@@ -433,10 +463,13 @@ def test_decisions_outside_the_window_are_refused_with_the_dates(
 ) -> None:
     item = submit_item(db, school, clock, "Us10101", "101-數學")
     cards = chat.say(TEACHER_CHEN, "待認證")
-    clock.advance(days=120)  # 2027-02-12: the 115-1 certification window closed on 2/11 (2/10 is a holiday)
+    clock.advance(
+        days=120
+    )  # 2027-02-12: the 115-1 certification window closed on 2/11 (2/10 is a holiday)
     said = texts(chat.tap(TEACHER_CHEN, data_of(cards, "通過")))
-    assert said == ("115-1 學期的認證期間是 2026/8/31 至 2027/2/11，已經截止了。"
-                    "如需補認證，請洽教務處註冊組。")
+    assert said == (
+        "115-1 學期的認證期間是 2026/8/31 至 2027/2/11，已經截止了。如需補認證，請洽教務處註冊組。"
+    )
     assert "2027/2/11" in texts(chat.tap(TEACHER_CHEN, data_of(cards, "退回")))
     assert outcome(db, item).status == PENDING
 
@@ -455,17 +488,27 @@ def test_a_late_tap_by_the_former_certifier_is_told_who_decided(
         cert.set_away(s, school.staff["T001"], "leave", clock.now().date(), None, clock.now())
     lin_card = data_of(chat.say(TEACHER_LIN, "待認證"), "通過")
     # Both tap "at once": one webhook body, two users.
-    chat.post([ev.postback_event(TEACHER_LIN, lin_card, platform=chat.platform),
-               ev.postback_event(TEACHER_WANG, wang_card, platform=chat.platform)])
+    chat.post(
+        [
+            ev.postback_event(TEACHER_LIN, lin_card, platform=chat.platform),
+            ev.postback_event(TEACHER_WANG, wang_card, platform=chat.platform),
+        ]
+    )
     assert "已通過" in texts(chat.new_messages(TEACHER_LIN))
     late = texts(chat.new_messages(TEACHER_WANG))
     assert late == "這件已由 林志明（接任教師）於 2026/10/15 10:00 通過，不需再處理。"
     row = outcome(db, item)
     assert (row.status, row.decided_by_id, row.decided_capacity) == (
-        CERTIFIED, school.staff["T002"], cert.SUCCESSOR)
+        CERTIFIED,
+        school.staff["T002"],
+        cert.SUCCESSOR,
+    )
     with db.session() as s:
-        decisions = s.scalars(select(AuditEntry).where(
-            AuditEntry.item_id == item, AuditEntry.action.in_(["certify", "reject"]))).all()
+        decisions = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.item_id == item, AuditEntry.action.in_(["certify", "reject"])
+            )
+        ).all()
     assert len(decisions) == 1
 
 
@@ -483,8 +526,15 @@ def test_two_taps_racing_in_two_transactions_leave_exactly_one_decision(
         with db.transaction() as s:
             s.get(CourseOutcome, item)  # both have read the item as pending
             barrier.wait(5)
-            results[n] = cert.decide(s, item, chen, verdict, clock.now(), rules,
-                                     reason="非本人作品" if verdict == "reject" else None)
+            results[n] = cert.decide(
+                s,
+                item,
+                chen,
+                verdict,
+                clock.now(),
+                rules,
+                reason="非本人作品" if verdict == "reject" else None,
+            )
 
     threads = [threading.Thread(target=tap, args=(n, v)) for n, v in enumerate(verdicts)]
     for t in threads:
@@ -498,8 +548,11 @@ def test_two_taps_racing_in_two_transactions_leave_exactly_one_decision(
     assert winner.outcome is not None
     assert loser.outcome.status == winner.outcome.status == outcome(db, item).status
     with db.session() as s:
-        decided = s.scalars(select(AuditEntry).where(
-            AuditEntry.item_id == item, AuditEntry.action.in_(["certify", "reject"]))).all()
+        decided = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.item_id == item, AuditEntry.action.in_(["certify", "reject"])
+            )
+        ).all()
     assert len(decided) == 1
 
 
@@ -523,8 +576,9 @@ def test_concurrent_taps_block_on_the_row_not_on_a_check_then_write(
     def late_tapper() -> None:
         holding.wait(5)
         with db.transaction() as s:
-            late.append(cert.decide(s, item, chen, cert.REJECT, clock.now(), rules,
-                                    reason="內容不完整"))
+            late.append(
+                cert.decide(s, item, chen, cert.REJECT, clock.now(), rules, reason="內容不完整")
+            )
 
     winner = threading.Thread(target=slow_winner)
     loser = threading.Thread(target=late_tapper)
@@ -571,18 +625,34 @@ def test_a_card_without_files_still_works(chat: Any, db: Any, school: School, cl
 def test_the_largest_possible_page_fits_line_limits(db: Any, school: School, clock: Any) -> None:
     """Twelve cards with the longest summaries, both files and escalation notes: ≤ 50 KB."""
     for n in range(14):
-        submit_item(db, school, clock, f"Us101{n % 6 + 1:02d}", "101-數學",
-                    summary="長" * 100 + "😀" * 20, mime="image/png", video=True)
+        submit_item(
+            db,
+            school,
+            clock,
+            f"Us101{n % 6 + 1:02d}",
+            "101-數學",
+            summary="長" * 100 + "😀" * 20,
+            mime="image/png",
+            video=True,
+        )
     with db.transaction() as s:
         chen = school.staff["T003"]
         items = cert.pending_for(s, chen)
         for o in items:
             o.escalated_at = clock.now()
-        cards = certify_flow.Cards(s, SECRET_KEY, "https://portfolio.example.edu.tw", clock.now(),
-                                   chen, link_ttl=certify_flow.PUSH_LINK_TTL)
+        cards = certify_flow.Cards(
+            s,
+            SECRET_KEY,
+            "https://portfolio.example.edu.tw",
+            clock.now(),
+            chen,
+            link_ttl=certify_flow.PUSH_LINK_TTL,
+        )
         page = certify_flow.make_page(items)
-        messages = [certify_flow.list_intro(items, page),
-                    *certify_flow.page_messages(cards, items, page)]
+        messages = [
+            certify_flow.list_intro(items, page),
+            *certify_flow.page_messages(cards, items, page),
+        ]
     assert len(bubbles(messages)) == 12
     assert check_messages(messages) == []
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dev import chat, demo
 from bot.cli import main
+from dev import chat, demo
 
 
 class FakeClient:

@@ -27,13 +27,20 @@ def _seed_work(chat: Any, db: Any, school: School, clock: Any) -> None:
     rejected = submit_item(db, school, clock, "Us10102", "101-數學")
     gone = submit_item(db, school, clock, "Us10104", "101-英語文")
     with db.transaction() as s:
-        s.add(CourseOutcome(student_id=school.students["Us10103"],
-                            course_id=school.courses["101-數學"], academic_year=115, semester=1,
-                            summary="還沒寫完", status=DRAFT, created_at=clock.now()))
+        s.add(
+            CourseOutcome(
+                student_id=school.students["Us10103"],
+                course_id=school.courses["101-數學"],
+                academic_year=115,
+                semester=1,
+                summary="還沒寫完",
+                status=DRAFT,
+                created_at=clock.now(),
+            )
+        )
         items.withdraw_outcome(s, school.students["Us10104"], gone, clock.now())
         # 黃詩涵 has not bound LINE yet.
-        s.execute(LineAccount.__table__.delete().where(
-            LineAccount.line_user_id == "Us10106"))
+        s.execute(LineAccount.__table__.delete().where(LineAccount.line_user_id == "Us10106"))
     chat.tap(TEACHER_WANG, data_of(chat.say(TEACHER_WANG, "待認證"), "通過"))
     cards = chat.say(TEACHER_CHEN, "待認證")
     from tests.test_certify import bubble_of

@@ -67,12 +67,20 @@ def test_the_demo_key_works_in_the_demo_only_and_secret_key_prints_a_good_key() 
 
 
 def test_production_start_with_a_weak_key_prints_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, **GOOD, "SECRET_KEY": "aaaaaaaaaaaaaaaa",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"}
+    env = {
+        **os.environ,
+        **GOOD,
+        "SECRET_KEY": "aaaaaaaaaaaaaaaa",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+    }
     env.pop("PORTFOLIO_DEMO", None)
     result = subprocess.run(
         [sys.executable, "-c", "from bot import create_app; create_app()"],
-        env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=60,
     )
     assert result.returncode == 2
     assert "SECRET_KEY is too guessable" in result.stderr and "Traceback" not in result.stderr
@@ -153,8 +161,11 @@ def test_a_command_before_migrations_says_what_to_do(tmp_path: Path) -> None:
 
     from bot.cli import main
 
-    env = {**GOOD, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
-           "STORAGE_DIR": str(tmp_path / "files")}
+    env = {
+        **GOOD,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+        "STORAGE_DIR": str(tmp_path / "files"),
+    }
     result = CliRunner().invoke(main, ["inbox", "dead"], env=env)
     assert result.exit_code != 0
     assert "portfolio db upgrade" in result.output and "Traceback" not in result.output

@@ -37,8 +37,7 @@ def access_now(_: Any) -> Any:
 
 def account_id(db: Any, line_user_id: str) -> int:
     with db.session() as s:
-        return int(s.scalar(select(LineAccount.id).where(
-            LineAccount.line_user_id == line_user_id)))
+        return int(s.scalar(select(LineAccount.id).where(LineAccount.line_user_id == line_user_id)))
 
 
 # --- the sign-in link's life cycle ---------------------------------------------------------------
@@ -84,8 +83,13 @@ def test_no_secure_flag_when_the_public_url_is_http(app: Any, school: School) ->
     svc = app.extensions["portfolio"]
     from bot import create_app
 
-    plain = create_app(svc.settings.with_changes(public_base_url="http://school.local"),
-                       db=svc.db, queue="manual", clock=svc.clock, line=svc.line)
+    plain = create_app(
+        svc.settings.with_changes(public_base_url="http://school.local"),
+        db=svc.db,
+        queue="manual",
+        clock=svc.clock,
+        line=svc.line,
+    )
     browser = Browser(plain)
     url = link_for(plain, "A001")
     browser.get(url)
@@ -93,8 +97,7 @@ def test_no_secure_flag_when_the_public_url_is_http(app: Any, school: School) ->
     assert "Secure" not in response.headers["Set-Cookie"]
 
 
-def test_an_expired_or_forged_link_gets_a_clear_page(app: Any, school: School,
-                                                     clock: Any) -> None:
+def test_an_expired_or_forged_link_gets_a_clear_page(app: Any, school: School, clock: Any) -> None:
     browser = Browser(app)
     url = link_for(app, "A001")
     clock.advance(minutes=10, seconds=1)
@@ -113,8 +116,7 @@ def test_nothing_personal_in_the_link(app: Any, school: School) -> None:
         assert personal not in url
 
 
-def test_sessions_end_after_8_idle_hours_and_7_days(app: Any, school: School,
-                                                    clock: Any) -> None:
+def test_sessions_end_after_8_idle_hours_and_7_days(app: Any, school: School, clock: Any) -> None:
     browser = Browser(app)
     browser.sign_in("A001")
     clock.advance(hours=7, minutes=59)
@@ -144,8 +146,7 @@ def test_sign_out_on_every_page_ends_the_session(app: Any, school: School, db: A
         assert s.scalar(select(ConsoleSession.end_reason)) == "signed_out"
 
 
-def test_unbinding_ends_the_session_at_once(app: Any, school: School, chat: Any,
-                                            db: Any) -> None:
+def test_unbinding_ends_the_session_at_once(app: Any, school: School, chat: Any, db: Any) -> None:
     browser = Browser(app)
     browser.sign_in("A001", line_account=account_id(db, REGISTRAR))
     assert browser.get("/console/").status_code == 200
@@ -169,8 +170,9 @@ def test_losing_the_role_ends_the_session(app: Any, school: School, db: Any) -> 
 # --- asking for a link in LINE, and from the CLI -------------------------------------------------
 
 
-def test_staff_write_houtai_and_get_a_button_not_a_bare_url(app: Any, school: School,
-                                                              chat: Any) -> None:
+def test_staff_write_houtai_and_get_a_button_not_a_bare_url(
+    app: Any, school: School, chat: Any
+) -> None:
     messages = chat.say(REGISTRAR, "後台")
     assert len(messages) == 1 and messages[0]["type"] == "template"
     action = messages[0]["template"]["actions"][0]
@@ -191,8 +193,7 @@ def test_students_get_no_link(app: Any, school: School, chat: Any) -> None:
     assert "/console/signin/" not in str(messages)
 
 
-def test_link_requests_are_rate_limited(app: Any, school: School, chat: Any,
-                                        clock: Any) -> None:
+def test_link_requests_are_rate_limited(app: Any, school: School, chat: Any, clock: Any) -> None:
     for _ in range(access.LINK_LIMIT[0]):
         assert "/console/signin/" in str(chat.say(REGISTRAR, "後台"))
     refused = chat.say(REGISTRAR, "後台")
@@ -247,8 +248,9 @@ REACHED = {
 
 
 @pytest.mark.parametrize("route", sorted(ROUTES))
-def test_every_route_checks_roles_on_the_server(app: Any, office: School,
-                                                route: tuple[str, str]) -> None:
+def test_every_route_checks_roles_on_the_server(
+    app: Any, office: School, route: tuple[str, str]
+) -> None:
     method, path = route
     for staff_no in ALL_STAFF:
         browser = Browser(app)
@@ -263,7 +265,9 @@ def test_every_route_checks_roles_on_the_server(app: Any, office: School,
             assert "沒有這一頁的權限" in browser.text()
         unsigned = Browser(app)
         assert (unsigned.get(path) if method == "GET" else unsigned.post(path)).status_code in (
-            401, 400)
+            401,
+            400,
+        )
 
 
 def test_a_homeroom_teacher_sees_only_their_class(app: Any, school: School) -> None:
@@ -271,8 +275,10 @@ def test_a_homeroom_teacher_sees_only_their_class(app: Any, school: School) -> N
     browser.sign_in("T001")  # 王美玲, homeroom of 101
     assert browser.get(f"/console/list/silent?class={school.classes['101']}").status_code == 200
     assert browser.get(f"/console/list/silent?class={school.classes['102']}").status_code == 403
-    assert browser.get(
-        f"/console/list/pending?course={school.courses['102-英語文']}").status_code == 403
+    assert (
+        browser.get(f"/console/list/pending?course={school.courses['102-英語文']}").status_code
+        == 403
+    )
     overview = browser.get("/console/").get_data(as_text=True)
     assert "102" not in overview.split('id="class-table"')[1].split("</table>")[0]
 
@@ -280,10 +286,13 @@ def test_a_homeroom_teacher_sees_only_their_class(app: Any, school: School) -> N
 def test_a_teacher_sees_their_own_courses_only(app: Any, school: School) -> None:
     browser = Browser(app)
     browser.sign_in("T003")  # 陳建宏 teaches 數學
-    assert browser.get(
-        f"/console/list/pending?course={school.courses['101-數學']}").status_code == 200
-    assert browser.get(
-        f"/console/list/pending?course={school.courses['101-國語文']}").status_code == 403
+    assert (
+        browser.get(f"/console/list/pending?course={school.courses['101-數學']}").status_code == 200
+    )
+    assert (
+        browser.get(f"/console/list/pending?course={school.courses['101-國語文']}").status_code
+        == 403
+    )
     assert browser.get(f"/console/list/silent?class={school.classes['101']}").status_code == 403
 
 
@@ -291,7 +300,8 @@ def test_a_teacher_sees_their_own_courses_only(app: Any, school: School) -> None
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
-        app: Any, school: School, db: Any) -> None:
+    app: Any, school: School, db: Any
+) -> None:
     browser = Browser(app)
     url = link_for(app, "A001")
     browser.get(url)
@@ -310,12 +320,29 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
 
 
 def test_the_audit_log_shows_who_what_when_to_the_owning_office(
-        app: Any, office: School, db: Any, clock: Any) -> None:
+    app: Any, office: School, db: Any, clock: Any
+) -> None:
     with db.transaction() as s:
-        access.audit(s, school_staff(office, "A001"), "註冊組", "roster_import", clock.now(),
-                     "學生名冊 新增 3 筆", before=9, after=12)
-        access.audit(s, school_staff(office, "A002"), "教學組", "roster_import", clock.now(),
-                     "課程 新增 1 筆", before=12, after=13)
+        access.audit(
+            s,
+            school_staff(office, "A001"),
+            "註冊組",
+            "roster_import",
+            clock.now(),
+            "學生名冊 新增 3 筆",
+            before=9,
+            after=12,
+        )
+        access.audit(
+            s,
+            school_staff(office, "A002"),
+            "教學組",
+            "roster_import",
+            clock.now(),
+            "課程 新增 1 筆",
+            before=12,
+            after=13,
+        )
     registrar = Browser(app)
     registrar.sign_in("A001")
     page = registrar.get("/console/audit").get_data(as_text=True)
@@ -330,8 +357,9 @@ def test_the_audit_log_shows_who_what_when_to_the_owning_office(
     sheet = registrar.get("/console/audit?format=xlsx")
     assert sheet.mimetype.endswith("spreadsheetml.sheet")
     with db.session() as s:
-        assert s.scalar(select(ConsoleAudit.before_count).where(
-            ConsoleAudit.office == "註冊組")) == 9
+        assert (
+            s.scalar(select(ConsoleAudit.before_count).where(ConsoleAudit.office == "註冊組")) == 9
+        )
 
 
 def school_staff(school: School, staff_no: str) -> int:

@@ -23,8 +23,15 @@ from tests.test_certify import submit_item
 from tests.test_console_roster import GOOD, students, students_csv
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WIDTHS = {"phone": (390, 844), "pc": (1280, 900)}
 
@@ -69,13 +76,19 @@ def live(app: Any) -> Iterator[Live]:
     from bot import create_app
 
     holder: dict[str, Any] = {}
-    server = make_server("127.0.0.1", 0, lambda env, start: holder["app"](env, start),
-                         threaded=True)
+    server = make_server(
+        "127.0.0.1", 0, lambda env, start: holder["app"](env, start), threaded=True
+    )
     base = f"http://127.0.0.1:{server.server_port}"
     svc = app.extensions["portfolio"]
-    holder["app"] = create_app(svc.settings.with_changes(public_base_url=base), db=svc.db,
-                               queue="manual", clock=svc.clock, line=svc.line,
-                               sleep=lambda s: None)
+    holder["app"] = create_app(
+        svc.settings.with_changes(public_base_url=base),
+        db=svc.db,
+        queue="manual",
+        clock=svc.clock,
+        line=svc.line,
+        sleep=lambda s: None,
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield Live(holder["app"], base)
@@ -90,11 +103,11 @@ def shot(page: Any, name: str, size: str) -> None:
 
 def sign_in(live: Live, browser: Any, staff_no: str, size: str) -> Any:
     width, height = WIDTHS[size]
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, accept_downloads=True
+    )
     page = live.watch(context.new_page())
-    page.goto(link_for(live.app, staff_no).replace("https://portfolio.example.edu.tw",
-                                                   live.base))
+    page.goto(link_for(live.app, staff_no).replace("https://portfolio.example.edu.tw", live.base))
     assert page.locator("button[type=submit]").count() == 1
     shot(page, "signin", size)
     page.click("button[type=submit]")
@@ -103,8 +116,9 @@ def sign_in(live: Live, browser: Any, staff_no: str, size: str) -> Any:
 
 
 @pytest.mark.parametrize("size", sorted(WIDTHS))
-def test_sign_in_and_the_overview_charts(live: Live, browser: Any, school: School, db: Any,
-                                         clock: Any, size: str) -> None:
+def test_sign_in_and_the_overview_charts(
+    live: Live, browser: Any, school: School, db: Any, clock: Any, size: str
+) -> None:
     submit_item(db, school, clock, "Us10101", "101-數學")
     submit_item(db, school, clock, "Us10102", "101-數學")
     submit_item(db, school, clock, "Us10201", "102-英語文")
@@ -143,8 +157,9 @@ def test_sign_in_and_the_overview_charts(live: Live, browser: Any, school: Schoo
 
 
 @pytest.mark.parametrize("size", sorted(WIDTHS))
-def test_import_a_roster_through_the_preview(live: Live, browser: Any, school: School,
-                                             db: Any, tmp_path: Path, size: str) -> None:
+def test_import_a_roster_through_the_preview(
+    live: Live, browser: Any, school: School, db: Any, tmp_path: Path, size: str
+) -> None:
     roster = tmp_path / "students.csv"
     roster.write_bytes(students_csv(GOOD))
     page = sign_in(live, browser, "A001", size)
@@ -163,8 +178,9 @@ def test_import_a_roster_through_the_preview(live: Live, browser: Any, school: S
 
 
 @pytest.mark.parametrize("size", sorted(WIDTHS))
-def test_issue_codes_and_download_the_slips(live: Live, browser: Any, school: School,
-                                            size: str) -> None:
+def test_issue_codes_and_download_the_slips(
+    live: Live, browser: Any, school: School, size: str
+) -> None:
     page = sign_in(live, browser, "A001", size)
     page.click("nav >> text=綁定碼")
     page.select_option("select[name=class]", "102")

@@ -47,8 +47,10 @@ def browser() -> Iterator[Any]:
         _missing("Playwright", "the playwright package is not installed")
     with sync_playwright() as p:
         chromium = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
         yield chromium
         chromium.close()
 
@@ -61,10 +63,22 @@ class Page:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         # A failed load is reported by URL (below); the browser's own favicon probe is not ours.
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error"
-                     and not m.text.startswith("Failed to load resource") else None)
-        self.page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}")
-                     if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        self.page.on(
+            "response",
+            lambda r: (
+                self.errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                else None
+            ),
+        )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.size = size
         url = link_for(app, staff_no).replace(BASE, base)
@@ -79,8 +93,7 @@ class Page:
 
     def shot(self, name: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"office-{name}-{self.size}.png"),
-                             full_page=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"office-{name}-{self.size}.png"), full_page=True)
 
     def close(self) -> None:
         assert self.errors == [], self.errors
@@ -88,8 +101,14 @@ class Page:
 
 
 @pytest.mark.parametrize("size", ["phone", "pc"])
-def test_the_calendar_edit_in_a_browser(app: Any, offices: School, server: str,  # noqa: F811
-                                        browser: Any, line: Any, size: str) -> None:
+def test_the_calendar_edit_in_a_browser(
+    app: Any,
+    offices: School,  # noqa: F811 - the fixture imported above
+    server: str,  # noqa: F811
+    browser: Any,
+    line: Any,
+    size: str,
+) -> None:
     tab = Page(browser, app, server, "A001", size)
     page = tab.go("/console/calendar")
     assert page.locator("svg rect").count() >= 5
@@ -108,8 +127,14 @@ def test_the_calendar_edit_in_a_browser(app: Any, offices: School, server: str, 
     tab.close()
 
 
-def test_an_exception_in_a_browser(app: Any, offices: School, server: str,  # noqa: F811
-                                   browser: Any, clock: Any, line: Any) -> None:
+def test_an_exception_in_a_browser(
+    app: Any,
+    offices: School,  # noqa: F811 - the fixture imported above
+    server: str,  # noqa: F811
+    browser: Any,
+    clock: Any,
+    line: Any,
+) -> None:
     clock.set(datetime(2027, 2, 5, 10, 0, tzinfo=TAIPEI))
     tab = Page(browser, app, server, "A001", "phone")
     page = tab.go("/console/exceptions")
@@ -127,8 +152,13 @@ def test_an_exception_in_a_browser(app: Any, offices: School, server: str,  # no
 
 
 def test_an_export_with_its_progress_bar_and_download(
-        app: Any, offices: School, server: str, browser: Any, clock: Any,  # noqa: F811
-        db: Any) -> None:
+    app: Any,
+    offices: School,  # noqa: F811 - the fixture imported above
+    server: str,
+    browser: Any,
+    clock: Any,  # noqa: F811
+    db: Any,
+) -> None:
     from tests.test_console_office import _picked_items
 
     clock.set(datetime(2027, 7, 29, 9, 0, tzinfo=TAIPEI))
@@ -153,8 +183,15 @@ def test_an_export_with_its_progress_bar_and_download(
 
 
 @pytest.mark.parametrize("size", ["phone", "pc"])
-def test_the_backups_page(app: Any, offices: School, server: str, browser: Any,  # noqa: F811
-                          tmp_path: Path, monkeypatch: Any, size: str) -> None:
+def test_the_backups_page(
+    app: Any,
+    offices: School,  # noqa: F811 - the fixture imported above
+    server: str,
+    browser: Any,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: Any,
+    size: str,
+) -> None:
     use_backup_dir(app, monkeypatch, tmp_path / "backups")
     tab = Page(browser, app, server, "A004", size)
     page = tab.go("/console/system")

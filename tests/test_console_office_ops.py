@@ -46,8 +46,7 @@ def test_a_window_change_is_checked_previewed_and_announced_once(
     clock.set(taipei(2026, 12, 1, 10, 0))
     rules = svc(app).rules
     with db.session() as s:
-        preview = calendar.preview_window_change(s, rules, "upload", 115, 1, None,
-                                                 date(2027, 2, 8))
+        preview = calendar.preview_window_change(s, rules, "upload", 115, 1, None, date(2027, 2, 8))
     # Nine students, each with one bound LINE account: nine pushes against the quota.
     assert (preview.people, preview.cost) == (9, 9)
     assert (preview.old_last, preview.last) == (date(2027, 2, 3), date(2027, 2, 8))
@@ -69,8 +68,7 @@ def test_a_window_may_not_run_across_the_next_semesters_start(
 ) -> None:
     rules = svc(app).rules
     with db.session() as s, pytest.raises(calendar.WindowRefused) as refused:
-        calendar.preview_window_change(s, rules, "certification", 115, 1, None,
-                                       date(2027, 2, 12))
+        calendar.preview_window_change(s, rules, "certification", 115, 1, None, date(2027, 2, 12))
     # The conflict is named: which semester starts when.
     assert "115-2" in refused.value.message and "2027/2/11" in refused.value.message
     with db.session() as s, pytest.raises(calendar.WindowRefused) as national:
@@ -106,14 +104,27 @@ def test_the_calendar_warns_sixty_days_before_it_runs_out(app: Any) -> None:
 
 def _draft(db: Any, school: School, clock: Any, uid: str, course: str) -> int:
     with db.transaction() as s:
-        record = FileRecord(sha256="c" * 64, size=1000, mime="application/pdf", kind="document",
-                            display_name="作品.pdf", student_id=school.students[uid],
-                            created_at=clock.now())
+        record = FileRecord(
+            sha256="c" * 64,
+            size=1000,
+            mime="application/pdf",
+            kind="document",
+            display_name="作品.pdf",
+            student_id=school.students[uid],
+            created_at=clock.now(),
+        )
         s.add(record)
         s.flush()
-        row = CourseOutcome(student_id=school.students[uid], course_id=school.courses[course],
-                            academic_year=115, semester=1, summary="補交的成果", status=DRAFT,
-                            document_file_id=record.id, created_at=clock.now())
+        row = CourseOutcome(
+            student_id=school.students[uid],
+            course_id=school.courses[course],
+            academic_year=115,
+            semester=1,
+            summary="補交的成果",
+            status=DRAFT,
+            document_file_id=record.id,
+            created_at=clock.now(),
+        )
         s.add(row)
         s.flush()
         return row.id
@@ -129,9 +140,17 @@ def test_an_upload_exception_reopens_the_window_for_that_student_only(
     with db.transaction() as s:
         assert items.submit_outcome(s, rules, late, clock.now()).reason == "window"
         granted = exceptions.grant(
-            s, rules, kind="upload", student_no="115001", until=date(2027, 2, 10),
-            reason="住院兩週，家長來電申請", now=clock.now(), staff_id=school.staff["A001"],
-            academic_year=115, semester=1)
+            s,
+            rules,
+            kind="upload",
+            student_no="115001",
+            until=date(2027, 2, 10),
+            reason="住院兩週，家長來電申請",
+            now=clock.now(),
+            staff_id=school.staff["A001"],
+            academic_year=115,
+            semester=1,
+        )
         assert granted.messages == 1
     with db.transaction() as s:
         assert items.submit_outcome(s, rules, late, clock.now()).ok
@@ -145,8 +164,15 @@ def test_an_upload_exception_reopens_the_window_for_that_student_only(
     with db.session() as s:
         row = s.scalars(select(StudentException)).one()
         assert row.reason.startswith("住院") and row.created_by_id == school.staff["A001"]
-        assert not items.check_window_for(s, rules, COURSE_OUTCOME, items.TermRef(115, 1),
-                                          school.students[STUDENTS_101[0]], 1, clock.now()).open
+        assert not items.check_window_for(
+            s,
+            rules,
+            COURSE_OUTCOME,
+            items.TermRef(115, 1),
+            school.students[STUDENTS_101[0]],
+            1,
+            clock.now(),
+        ).open
         listed = exceptions.listing(s, clock.now(), include_past=True)
     assert listed[0].student_no == "115001" and not listed[0].active
 
@@ -162,37 +188,60 @@ def test_a_certification_exception_lets_the_teacher_decide_late_and_tells_them(
     clock.set(taipei(2027, 2, 12, 10, 0))  # certification closed on 2/10
     wang = school.staff["T001"]
     with db.transaction() as s:
-        assert cert.decide(s, item, wang, cert.APPROVE, clock.now(), rules).status \
+        assert (
+            cert.decide(s, item, wang, cert.APPROVE, clock.now(), rules).status
             == cert.OUTSIDE_WINDOW
+        )
         granted = exceptions.grant(
-            s, rules, kind="certification", student_no="115003", until=date(2027, 2, 14),
-            reason="教師請假返校", now=clock.now(), staff_id=school.staff["A001"],
-            academic_year=115, semester=1, outcome_id=item)
+            s,
+            rules,
+            kind="certification",
+            student_no="115003",
+            until=date(2027, 2, 14),
+            reason="教師請假返校",
+            now=clock.now(),
+            staff_id=school.staff["A001"],
+            academic_year=115,
+            semester=1,
+            outcome_id=item,
+        )
         assert granted.told == ["王美玲"]
     with db.transaction() as s:
         assert cert.decide(s, item, wang, cert.APPROVE, clock.now(), rules).ok
         # The first decision stands.
-        assert cert.decide(s, item, wang, cert.REJECT, clock.now(), rules, reason="x").status \
+        assert (
+            cert.decide(s, item, wang, cert.REJECT, clock.now(), rules, reason="x").status
             == cert.ALREADY_DECIDED
+        )
     deliver(app)
     told = " ".join(m.get("text", "") for m in line.messages_for(TEACHER_WANG))
     assert "個別開放" in told and "101-03" in told
 
 
-@pytest.mark.parametrize(("changes", "key"), [
-    ({"reason": " "}, "no_reason"),
-    ({"until": date(2027, 2, 1)}, "past"),
-    ({"until": date(2027, 6, 1)}, "too_far"),
-    ({"student_no": "999999"}, "unknown_student"),
-    ({"outcome_id": 424242}, "unknown_item"),
-])
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"reason": " "}, "no_reason"),
+        ({"until": date(2027, 2, 1)}, "past"),
+        ({"until": date(2027, 6, 1)}, "too_far"),
+        ({"student_no": "999999"}, "unknown_student"),
+        ({"outcome_id": 424242}, "unknown_item"),
+    ],
+)
 def test_an_exception_needs_a_reason_a_near_day_and_a_real_student(
     app: Any, db: Any, school: School, clock: Any, changes: dict[str, Any], key: str
 ) -> None:
     clock.set(taipei(2027, 2, 5, 10, 0))
-    args: dict[str, Any] = dict(kind="upload", student_no="115001", until=date(2027, 2, 10),
-                                reason="原因", now=clock.now(), staff_id=None,
-                                academic_year=115, semester=1)
+    args: dict[str, Any] = dict(
+        kind="upload",
+        student_no="115001",
+        until=date(2027, 2, 10),
+        reason="原因",
+        now=clock.now(),
+        staff_id=None,
+        academic_year=115,
+        semester=1,
+    )
     args.update(changes)
     with db.transaction() as s, pytest.raises(exceptions.ExceptionRefused) as refused:
         exceptions.grant(s, svc(app).rules, **args)
@@ -206,9 +255,15 @@ def test_an_exception_needs_a_reason_a_near_day_and_a_real_student(
 
 def _context(app: Any, tmp_path: Path, backup_dir: Path | None = None) -> jobs.JobContext:
     s = svc(app)
-    return jobs.JobContext(db=s.db, files=s.files, rules=s.rules, now=s.clock.now,
-                           jobs_dir=tmp_path / "jobs", backup_dir=backup_dir,
-                           console_url="https://portfolio.example.edu.tw/console/jobs")
+    return jobs.JobContext(
+        db=s.db,
+        files=s.files,
+        rules=s.rules,
+        now=s.clock.now,
+        jobs_dir=tmp_path / "jobs",
+        backup_dir=backup_dir,
+        console_url="https://portfolio.example.edu.tw/console/jobs",
+    )
 
 
 def test_an_export_job_reports_progress_and_waits_for_its_starter(
@@ -219,13 +274,19 @@ def test_an_export_job_reports_progress_and_waits_for_its_starter(
     clock.set(taipei(2027, 7, 29, 9, 0))
     with_identity(db, school)
     for uid in STUDENTS_101[:2]:
-        outcome(db, school, uid, "101-國語文",
-                document=store(app, db, pdf(tag=uid.encode()), "document", school.students[uid]))
+        outcome(
+            db,
+            school,
+            uid,
+            "101-國語文",
+            document=store(app, db, pdf(tag=uid.encode()), "document", school.students[uid]),
+        )
     seen: list[tuple[int, int]] = []
     ctx = _context(app, tmp_path)
     with db.transaction() as s:
-        job_id = jobs.start(s, jobs.EXPORT_COURSE_OUTCOMES, {"year": 115},
-                            school.staff["T001"], clock.now())
+        job_id = jobs.start(
+            s, jobs.EXPORT_COURSE_OUTCOMES, {"year": 115}, school.staff["T001"], clock.now()
+        )
     real = jobs._progress
 
     def spy(c: Any, j: int) -> Any:
@@ -234,6 +295,7 @@ def test_an_export_job_reports_progress_and_waits_for_its_starter(
         def both(done: int, total: int) -> None:
             seen.append((done, total))
             report(done, total)
+
         return both
 
     jobs._progress = spy  # type: ignore[assignment]
@@ -295,14 +357,16 @@ def test_a_backup_job_then_a_verification_shows_in_the_list(
     assert len(listed) == 1 and listed[0].size > 0 and listed[0].checked == ""
     name = listed[0].name
     with db.transaction() as s:
-        check = jobs.start(s, jobs.BACKUP_VERIFY, {"name": name}, school.staff["A001"],
-                           clock.now())
+        check = jobs.start(s, jobs.BACKUP_VERIFY, {"name": name}, school.staff["A001"], clock.now())
     assert jobs.run(ctx, check) == DONE
     with db.session() as s:
         assert system.list_backups(s, backups)[0].checked == "ok"
     # A damaged file is found by the next verification.
-    victim = next(p for p in (backups / name).rglob("*") if p.is_file() and p.name != "SHA256SUMS"
-                  and p.name != "manifest.json")
+    victim = next(
+        p
+        for p in (backups / name).rglob("*")
+        if p.is_file() and p.name != "SHA256SUMS" and p.name != "manifest.json"
+    )
     victim.write_bytes(b"tampered")
     with db.transaction() as s:
         again = jobs.start(s, jobs.BACKUP_VERIFY, {"name": name}, None, clock.now())
@@ -331,12 +395,30 @@ def test_quota_health_and_dead_letters_with_retry(
     clock.set(taipei(2026, 12, 16, 0, 0))
     now = clock.now()
     with db.transaction() as s:
-        s.add(OutboxMessage(created_at=now, kind="push", recipients=["Ux"], purpose="p",
-                            messages=[{"type": "text", "text": "x"}], status="sent",
-                            sent_at=now - timedelta(days=1), cost=30))
-        s.add(OutboxMessage(created_at=now, kind="push", recipients=["Uy"], purpose="notice",
-                            messages=[{"type": "text", "text": "y"}], status=DEAD, attempts=8,
-                            error="500"))
+        s.add(
+            OutboxMessage(
+                created_at=now,
+                kind="push",
+                recipients=["Ux"],
+                purpose="p",
+                messages=[{"type": "text", "text": "x"}],
+                status="sent",
+                sent_at=now - timedelta(days=1),
+                cost=30,
+            )
+        )
+        s.add(
+            OutboxMessage(
+                created_at=now,
+                kind="push",
+                recipients=["Uy"],
+                purpose="notice",
+                messages=[{"type": "text", "text": "y"}],
+                status=DEAD,
+                attempts=8,
+                error="500",
+            )
+        )
     with db.session() as s:
         q = system.quota(s, svc(app).rules, now)
         letters = system.dead_letters(s)

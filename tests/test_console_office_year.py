@@ -32,8 +32,15 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=TAIPEI)
 
 
-def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # noqa: F811
-                              clock: Any, tmp_path: Path, monkeypatch: Any) -> None:
+def test_a_year_in_the_office(
+    app: Any,
+    offices: School,
+    db: Any,
+    line: Any,  # noqa: F811
+    clock: Any,
+    tmp_path: Path,
+    monkeypatch: Any,
+) -> None:
     from tests.test_certify import submit_item
     from tests.test_export import outcome, pdf, store, with_identity
 
@@ -42,8 +49,9 @@ def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # 
     registrar = signed_in(app, "A001")
     registrar.get("/console/roster")
     upload(registrar, students_csv(GOOD))
-    done = registrar.post("/console/roster/confirm",
-                          {"kind": "students", "token": token_of(registrar.text())})
+    done = registrar.post(
+        "/console/roster/confirm", {"kind": "students", "token": token_of(registrar.text())}
+    )
     assert "學生名冊匯入完成" in done.get_data(as_text=True)
     registrar.get("/console/codes")
     slips = registrar.post("/console/codes/issue", {"role": "student", "class": "101"})
@@ -51,8 +59,7 @@ def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # 
 
     # The working group's window change, announced once to the students.
     change = {"year": "115", "kind": "upload", "semester": "1", "end": "2027/02/08"}
-    assert "將公告給" in registrar.post("/console/calendar/change", change).get_data(
-        as_text=True)
+    assert "將公告給" in registrar.post("/console/calendar/change", change).get_data(as_text=True)
     registrar.post("/console/calendar/change", {**change, "confirm": "1"})
     run_jobs(app)
     assert "2027/2/8" in texts_for(line, STUDENTS_101[0])
@@ -61,25 +68,35 @@ def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # 
     clock.set(at(2026, 11, 2, 9, 0))
     late = submit_item(db, offices, clock, STUDENTS_101[2], "101-國語文", mime="application/pdf")
     teaching = signed_in(app, "A002")
-    teaching.post("/console/certification/proxy",
-                  {"action": "away", "staff_no": "T001", "from": "2026/11/02"})
+    teaching.post(
+        "/console/certification/proxy", {"action": "away", "staff_no": "T001", "from": "2026/11/02"}
+    )
     teaching.post("/console/certification/proxy", {"action": "back", "staff_no": "T001"})
     assert "國語文 101" in teaching.get("/console/certification").get_data(as_text=True)
 
     # February: certification has closed; one student's item gets an exception, then is certified.
     clock.set(at(2027, 2, 12, 9, 0))
     teaching = signed_in(app, "A002")  # sessions end after 8 idle hours: sign in again
-    granted = teaching.post("/console/exceptions", {
-        "kind": "certification", "student_no": "115003", "term": "115-1", "until": "2027/02/14",
-        "reason": "教師請假期間未及認證", "outcome_id": str(late)})
+    granted = teaching.post(
+        "/console/exceptions",
+        {
+            "kind": "certification",
+            "student_no": "115003",
+            "term": "115-1",
+            "until": "2027/02/14",
+            "reason": "教師請假期間未及認證",
+            "outcome_id": str(late),
+        },
+    )
     assert granted.status_code == 303, granted.get_data(as_text=True)
     run_jobs(app)
     assert "個別開放" in texts_for(line, "Utwang")
     teacher = signed_in(app, "T001")
     with db.session() as s:
         version = s.get(CourseOutcome, late).certify_version
-    teacher.post("/console/teaching/decide",
-                 {"id": str(late), "version": str(version), "verdict": "approve"})
+    teacher.post(
+        "/console/teaching/decide", {"id": str(late), "version": str(version), "verdict": "approve"}
+    )
     with db.session() as s:
         assert s.get(CourseOutcome, late).status == CERTIFIED
 
@@ -87,11 +104,19 @@ def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # 
     clock.set(at(2027, 7, 29, 9, 0))
     teaching = signed_in(app, "A002")
     with_identity(db, offices)
-    picked = [outcome(db, offices, uid, "101-國語文", document=store(
-        app, db, pdf(tag=uid.encode()), "document", offices.students[uid]))
-        for uid in STUDENTS_101[:2]]
-    job_url = teaching.post("/console/yearend/export",
-                            {"kind": "course_outcome", "year": "115"}).headers["Location"]
+    picked = [
+        outcome(
+            db,
+            offices,
+            uid,
+            "101-國語文",
+            document=store(app, db, pdf(tag=uid.encode()), "document", offices.students[uid]),
+        )
+        for uid in STUDENTS_101[:2]
+    ]
+    job_url = teaching.post(
+        "/console/yearend/export", {"kind": "course_outcome", "year": "115"}
+    ).headers["Location"]
     run_jobs(app)
     download = teaching.get(job_url + "/download")
     assert len(zipfile.ZipFile(io.BytesIO(download.data)).namelist()) >= 3
@@ -101,13 +126,17 @@ def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # 
     clock.set(at(2027, 7, 30, 10, 0))
     teaching = signed_in(app, "A002")
     csv = "學號,項目類型,項目編號\n" + "".join(
-        f"11500{n},課程學習成果,C{item}\n" for n, item in zip((1, 2), picked, strict=True))
-    preview = teaching.post("/console/yearend/receipts",
-                            {"year": "115", "file": (io.BytesIO(csv.encode()), "r.csv")},
-                            content_type="multipart/form-data").get_data(as_text=True)
+        f"11500{n},課程學習成果,C{item}\n" for n, item in zip((1, 2), picked, strict=True)
+    )
+    preview = teaching.post(
+        "/console/yearend/receipts",
+        {"year": "115", "file": (io.BytesIO(csv.encode()), "r.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     token = preview.split('name="token" value="')[1].split('"')[0]
-    imported = teaching.post("/console/yearend/receipts",
-                             {"year": "115", "token": token, "confirm": "1"})
+    imported = teaching.post(
+        "/console/yearend/receipts", {"year": "115", "token": token, "confirm": "1"}
+    )
     assert "已匯入 2 筆" in imported.get_data(as_text=True)
     run_jobs(app)
     assert "收訖明細" in texts_for(line, STUDENTS_101[1])
@@ -125,8 +154,16 @@ def test_a_year_in_the_office(app: Any, offices: School, db: Any, line: Any,  # 
 
     # Every change is in the audit log, in order.
     actions = audit_actions(db)
-    for expected in ("window_change", "teacher_away", "teacher_back", "exception_grant",
-                     "export_start", "receipts_import", "backup", "backup_verify"):
+    for expected in (
+        "window_change",
+        "teacher_away",
+        "teacher_back",
+        "exception_grant",
+        "export_start",
+        "receipts_import",
+        "backup",
+        "backup_verify",
+    ):
         assert expected in actions, (expected, actions)
     with db.session() as s:
         assert s.scalars(select(CourseOutcome).where(CourseOutcome.id.in_(picked))).all()

@@ -25,8 +25,9 @@ def chart_data(page: str) -> dict[str, Any]:
     return json.loads(page.split('id="chart-data">')[1].split("</script>")[0])
 
 
-def test_the_overview_counts_and_links_every_number(app: Any, school: School, db: Any,
-                                                    clock: Any) -> None:
+def test_the_overview_counts_and_links_every_number(
+    app: Any, school: School, db: Any, clock: Any
+) -> None:
     seed_work(db, school, clock)
     browser = Browser(app)
     browser.sign_in("A001")
@@ -51,8 +52,9 @@ def test_the_overview_counts_and_links_every_number(app: Any, school: School, db
     assert "民國 115/" in page  # the window's dates in both calendars
 
 
-def test_a_teacher_sees_their_courses_numbers(app: Any, school: School, db: Any,
-                                              clock: Any) -> None:
+def test_a_teacher_sees_their_courses_numbers(
+    app: Any, school: School, db: Any, clock: Any
+) -> None:
     seed_work(db, school, clock)
     browser = Browser(app)
     browser.sign_in("T003")  # 數學 in both classes

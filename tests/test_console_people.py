@@ -9,10 +9,12 @@ from tests.school import School
 from tests.test_certify import submit_item
 
 
-def test_find_a_student_and_see_binding_guardians_and_items(app: Any, school: School, db: Any,
-                                                            clock: Any) -> None:
-    submit_item(db, school, clock, "Us10101", "101-數學", summary="函數圖形的報告",
-                mime="application/pdf")
+def test_find_a_student_and_see_binding_guardians_and_items(
+    app: Any, school: School, db: Any, clock: Any
+) -> None:
+    submit_item(
+        db, school, clock, "Us10101", "101-數學", summary="函數圖形的報告", mime="application/pdf"
+    )
     browser = Browser(app)
     browser.sign_in("A001")
     browser.get("/console/people")
@@ -25,9 +27,13 @@ def test_find_a_student_and_see_binding_guardians_and_items(app: Any, school: Sc
     assert "函數圖形的報告" in card and "待認證" in card
     assert '<iframe class="file" src="https://portfolio.example.edu.tw/f/' in card
     file_url = card.split('<iframe class="file" src="')[1].split('"')[0]
-    assert browser.client.get(file_url.replace("https://portfolio.example.edu.tw", ""),
-                              base_url="https://portfolio.example.edu.tw").status_code in (
-        200, 410)  # 410: the test's bytes are not in the store; the link itself is accepted
+    assert browser.client.get(
+        file_url.replace("https://portfolio.example.edu.tw", ""),
+        base_url="https://portfolio.example.edu.tw",
+    ).status_code in (
+        200,
+        410,
+    )  # 410: the test's bytes are not in the store; the link itself is accepted
     guardian = browser.get(f"/console/people/guardian/{school.guardian}").get_data(as_text=True)
     assert "李小明" in guardian and "已綁定" in guardian
     staff = browser.post("/console/people", {"q": "T003"})
@@ -56,6 +62,5 @@ def test_others_may_not_look_people_up(app: Any, school: School) -> None:
     browser = Browser(app)
     browser.sign_in("T003")  # a subject teacher and convener, no homeroom
     assert browser.get("/console/people").status_code == 403
-    assert browser.get(f"/console/people/student/{school.students['Us10101']}"
-                       ).status_code == 403
+    assert browser.get(f"/console/people/student/{school.students['Us10101']}").status_code == 403
     assert browser.post("/console/people", {"q": "李"}).status_code == 403

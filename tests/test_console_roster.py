@@ -35,11 +35,14 @@ def students(db: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(Student)))
 
 
-def upload(browser: Browser, data: bytes, name: str = "students.csv",
-           kind: str = "students") -> Any:
-    return browser.post("/console/roster/preview",
-                        {"kind": kind, "file": (io.BytesIO(data), name)},
-                        content_type="multipart/form-data")
+def upload(
+    browser: Browser, data: bytes, name: str = "students.csv", kind: str = "students"
+) -> Any:
+    return browser.post(
+        "/console/roster/preview",
+        {"kind": kind, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def token_of(page: str) -> str:
@@ -53,8 +56,7 @@ def registrar(app: Any) -> Browser:
     return browser
 
 
-def test_preview_writes_nothing_and_confirm_writes_all(app: Any, school: School,
-                                                       db: Any) -> None:
+def test_preview_writes_nothing_and_confirm_writes_all(app: Any, school: School, db: Any) -> None:
     browser = registrar(app)
     assert students(db) == 9
     preview = upload(browser, students_csv(GOOD))
@@ -62,8 +64,7 @@ def test_preview_writes_nothing_and_confirm_writes_all(app: Any, school: School,
     assert preview.status_code == 200 and 'id="added">3<' in page and "確認匯入" in page
     assert "目前還沒有寫入任何資料" in page
     assert students(db) == 9
-    done = browser.post("/console/roster/confirm", {"kind": "students",
-                                                    "token": token_of(page)})
+    done = browser.post("/console/roster/confirm", {"kind": "students", "token": token_of(page)})
     assert done.status_code == 200 and "學生名冊匯入完成" in browser.text()
     assert students(db) == 12
     history = browser.text().split('id="history"')[1]
@@ -72,13 +73,13 @@ def test_preview_writes_nothing_and_confirm_writes_all(app: Any, school: School,
         entry = s.scalars(select(ConsoleAudit)).one()
         assert (entry.before_count, entry.after_count, entry.office) == (9, 12, "註冊組")
     # The staged file is gone: confirming twice does nothing more.
-    again = browser.post("/console/roster/confirm", {"kind": "students",
-                                                     "token": token_of(page)})
+    again = browser.post("/console/roster/confirm", {"kind": "students", "token": token_of(page)})
     assert again.status_code == 410 and students(db) == 12
 
 
-def test_a_bad_file_shows_every_error_by_row_and_writes_nothing(app: Any, school: School,
-                                                                db: Any) -> None:
+def test_a_bad_file_shows_every_error_by_row_and_writes_nothing(
+    app: Any, school: School, db: Any
+) -> None:
     browser = registrar(app)
     bad = [*GOOD[:2], "115013,壞資料,A000000000,4,101,9"]
     preview = upload(browser, students_csv(bad))
@@ -90,8 +91,9 @@ def test_a_bad_file_shows_every_error_by_row_and_writes_nothing(app: Any, school
     assert forged.status_code == 410 and students(db) == 9
 
 
-def test_a_file_that_went_bad_before_confirming_writes_nothing(app: Any, school: School,
-                                                               db: Any) -> None:
+def test_a_file_that_went_bad_before_confirming_writes_nothing(
+    app: Any, school: School, db: Any
+) -> None:
     browser = registrar(app)
     upload(browser, students_csv(GOOD))
     token = token_of(browser.text())
@@ -99,8 +101,14 @@ def test_a_file_that_went_bad_before_confirming_writes_nothing(app: Any, school:
     from storage.crypto import cipher
 
     with db.transaction() as s:
-        s.add(Student(student_no="999999", name="搶先的人", grade=1,
-                      national_id_hash=cipher().lookup_hash(national_id(3))))
+        s.add(
+            Student(
+                student_no="999999",
+                name="搶先的人",
+                grade=1,
+                national_id_hash=cipher().lookup_hash(national_id(3)),
+            )
+        )
     confirm = browser.post("/console/roster/confirm", {"kind": "students", "token": token})
     assert confirm.status_code == 422 and "第 4 列" in browser.text()
     assert students(db) == 10  # only the one added meanwhile: none of the file's rows
@@ -125,8 +133,7 @@ def test_big5_csv_and_xlsx_are_read(app: Any, school: School, db: Any) -> None:
     assert browser.last.status_code == 400 and "CSV 或 Excel" in browser.text()
 
 
-def test_another_offices_kind_or_staged_file_is_refused(app: Any, school: School,
-                                                        db: Any) -> None:
+def test_another_offices_kind_or_staged_file_is_refused(app: Any, school: School, db: Any) -> None:
     with db.transaction() as s:
         s.add(Staff(staff_no="A002", name="劉教學", roles=[StaffRole(role="教學組")]))
     teaching = Browser(app)

@@ -36,13 +36,23 @@ RULES = load_rules()
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def advise(db: Any, school: School, *, class_codes: tuple[str, ...] = (),
-           grade: int | None = None, staff_no: str = "T004") -> None:
+def advise(
+    db: Any,
+    school: School,
+    *,
+    class_codes: tuple[str, ...] = (),
+    grade: int | None = None,
+    staff_no: str = "T004",
+) -> None:
     with db.transaction() as s:
         staff = s.scalars(select(Staff).where(Staff.staff_no == staff_no)).one()
         for code in class_codes:
-            records.assign_consultant(s, staff, at_taipei(date(2026, 9, 1)),
-                                      school_class=s.get(SchoolClass, school.classes[code]))
+            records.assign_consultant(
+                s,
+                staff,
+                at_taipei(date(2026, 9, 1)),
+                school_class=s.get(SchoolClass, school.classes[code]),
+            )
         if grade is not None:
             records.assign_consultant(s, staff, at_taipei(date(2026, 9, 1)), grade=grade)
 
@@ -81,20 +91,39 @@ def consultations(db: Any) -> list[Consultation]:
 
 def student_ids(db: Any, consultation_id: int) -> list[int]:
     with db.session() as s:
-        return list(s.scalars(select(ConsultationStudent.student_id)
-                              .where(ConsultationStudent.consultation_id == consultation_id)
-                              .order_by(ConsultationStudent.id)))
+        return list(
+            s.scalars(
+                select(ConsultationStudent.student_id)
+                .where(ConsultationStudent.consultation_id == consultation_id)
+                .order_by(ConsultationStudent.id)
+            )
+        )
 
 
-def make_record(db: Any, school: School, students: list[str], content: str = "選課說明",
-                day: date = date(2026, 10, 1), staff_no: str = "T004") -> int:
+def make_record(
+    db: Any,
+    school: School,
+    students: list[str],
+    content: str = "選課說明",
+    day: date = date(2026, 10, 1),
+    staff_no: str = "T004",
+) -> int:
     with db.transaction() as s:
         staff = s.scalars(select(Staff).where(Staff.staff_no == staff_no)).one()
-        record = records.save_consultation(s, RULES, staff.id, records.ConsultationInput(
-            kind=GROUP if len(students) > 1 else INDIVIDUAL,
-            student_ids=[school.students[u] for u in students],
-            starts_at=at_taipei(day, 10, 0), ends_at=at_taipei(day, 10, 50),
-            place="輔導室", content=content), at_taipei(day, 12, 0))
+        record = records.save_consultation(
+            s,
+            RULES,
+            staff.id,
+            records.ConsultationInput(
+                kind=GROUP if len(students) > 1 else INDIVIDUAL,
+                student_ids=[school.students[u] for u in students],
+                starts_at=at_taipei(day, 10, 0),
+                ends_at=at_taipei(day, 10, 50),
+                place="輔導室",
+                content=content,
+            ),
+            at_taipei(day, 12, 0),
+        )
         return record.id
 
 
@@ -102,7 +131,8 @@ def make_record(db: Any, school: School, students: list[str], content: str = "�
 
 
 def test_group_consultation_for_the_whole_class_with_an_attachment(
-        chat: Chat, db: Any, school: School) -> None:
+    chat: Chat, db: Any, school: School
+) -> None:
     advise(db, school, class_codes=("101",))
     text = said(chat.say(CONSULTANT, "新增諮詢紀錄"))
     assert "團體諮詢" in text and "個別諮詢" in text
@@ -135,13 +165,22 @@ def test_group_consultation_for_the_whole_class_with_an_attachment(
     assert record.place == "輔導室" and record.content.startswith("說明高二選修課程")
     assert record.consultant_id == school.staff["T004"]
     assert sorted(student_ids(db, record.id)) == sorted(
-        school.students[u] for u in school.students if u.startswith("Us101"))
+        school.students[u] for u in school.students if u.startswith("Us101")
+    )
     with db.session() as s:
         attached = s.get(Consultation, record.id)
         assert attached is not None and len(attached.attachments) == 1
         assert attached.attachments[0].file.mime == "image/jpeg"
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.item_kind == "consultation", AuditEntry.action == "consult_recorded")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.item_kind == "consultation", AuditEntry.action == "consult_recorded"
+                )
+            )
+            == 1
+        )
 
     # The attachment opens for a student who took part and for the consultant, nobody else.
     import re
@@ -159,8 +198,13 @@ def test_group_consultation_for_the_whole_class_with_an_attachment(
 
     with db.session() as s:
         file_id = s.get(Consultation, record.id).attachments[0].file_id
-    outsider = file_link("test-secret-key-0123456789abcdef", "https://x", file_id,
-                         (item_store.VIEWER_STUDENT, school.students["Us10201"]), chat.clock.now())
+    outsider = file_link(
+        "test-secret-key-0123456789abcdef",
+        "https://x",
+        file_id,
+        (item_store.VIEWER_STUDENT, school.students["Us10201"]),
+        chat.clock.now(),
+    )
     assert client.get(outsider.split("https://x", 1)[1]).status_code == 403
 
 
@@ -182,7 +226,8 @@ def _actions(messages: Any) -> list[dict[str, Any]]:
 
 
 def test_individual_consultation_typed_from_a_grade_assignment(
-        chat: Chat, db: Any, school: School) -> None:
+    chat: Chat, db: Any, school: School
+) -> None:
     advise(db, school, grade=1)
     said(chat.say(CONSULTANT, "新增諮詢紀錄"))
     text = said(chat.say(CONSULTANT, "個別諮詢"))
@@ -216,7 +261,8 @@ def test_individual_consultation_typed_from_a_grade_assignment(
 
 
 def test_picked_students_by_seat_range_and_student_number(
-        chat: Chat, db: Any, school: School) -> None:
+    chat: Chat, db: Any, school: School
+) -> None:
     advise(db, school, grade=1)
     said(chat.say(CONSULTANT, "新增諮詢紀錄"))
     said(chat.tap(CONSULTANT, "cs:kind:group"))
@@ -235,15 +281,17 @@ def test_picked_students_by_seat_range_and_student_number(
     said(chat.tap(CONSULTANT, "cs:done"))
     said(chat.tap(CONSULTANT, "cs:save"))
     [record] = consultations(db)
-    assert student_ids(db, record.id) == [school.students[u] for u in
-                                          ("Us10101", "Us10103", "Us10104", "Us10201")]
+    assert student_ids(db, record.id) == [
+        school.students[u] for u in ("Us10101", "Us10103", "Us10104", "Us10201")
+    ]
 
 
 # --- refusals -------------------------------------------------------------------------------------
 
 
 def test_a_class_the_consultant_does_not_advise_is_refused(
-        chat: Chat, db: Any, school: School) -> None:
+    chat: Chat, db: Any, school: School
+) -> None:
     add_class(db, "103")
     advise(db, school, class_codes=("101",))
     with db.transaction() as s:
@@ -267,15 +315,26 @@ def test_a_class_the_consultant_does_not_advise_is_refused(
 
     # And storage refuses it whatever the chat did.
     with db.transaction() as s, pytest.raises(records.RecordError) as refused:
-        records.save_consultation(s, RULES, school.staff["T004"], records.ConsultationInput(
-            kind=INDIVIDUAL, student_ids=[school.students["Us10201"]],
-            starts_at=at_taipei(date(2026, 10, 1), 10), ends_at=at_taipei(date(2026, 10, 1), 11),
-            place="輔導室", content="x"), at_taipei(date(2026, 10, 1), 12))
+        records.save_consultation(
+            s,
+            RULES,
+            school.staff["T004"],
+            records.ConsultationInput(
+                kind=INDIVIDUAL,
+                student_ids=[school.students["Us10201"]],
+                starts_at=at_taipei(date(2026, 10, 1), 10),
+                ends_at=at_taipei(date(2026, 10, 1), 11),
+                place="輔導室",
+                content="x",
+            ),
+            at_taipei(date(2026, 10, 1), 12),
+        )
     assert refused.value.reason == "not_advised"
 
 
 def test_consultant_without_classes_and_other_teachers_are_told_kindly(
-        chat: Chat, db: Any, school: School) -> None:
+    chat: Chat, db: Any, school: School
+) -> None:
     text = said(chat.say(CONSULTANT, "新增諮詢紀錄"))
     assert "還沒有負責諮詢的班級" in text
     text = said(chat.tap(CONSULTANT, "menu:consult"))
@@ -328,10 +387,17 @@ def test_list_and_correct_own_record(chat: Chat, db: Any, school: School) -> Non
     assert corrected.place == "圖書館" and corrected.updated_at is not None
     assert corrected.starts_at == at_taipei(date(2026, 10, 5), 15, 0)
     assert sorted(student_ids(db, first)) == sorted(
-        [school.students["Us10101"], school.students["Us10102"]])
+        [school.students["Us10101"], school.students["Us10102"]]
+    )
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "consult_corrected", AuditEntry.item_id == first)) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "consult_corrected", AuditEntry.item_id == first)
+            )
+            == 1
+        )
 
 
 def test_another_consultants_record_cannot_be_opened(chat: Chat, db: Any, school: School) -> None:
@@ -372,7 +438,8 @@ def test_students_see_only_their_own_records(chat: Chat, db: Any, school: School
 
 
 def test_consultant_sees_course_choices_of_advised_classes(
-        chat: Chat, db: Any, school: School) -> None:
+    chat: Chat, db: Any, school: School
+) -> None:
     advise(db, school, class_codes=("101", "102"))
     with db.transaction() as s:
         term = s.get(Term, school.term2)
@@ -432,8 +499,7 @@ def test_assign_command_with_dry_run(app: Any, db: Any, school: School) -> None:
     assert removed.exit_code == 0 and "1 筆" in removed.output
 
 
-def test_export_consultations_of_a_year(app: Any, db: Any, school: School,
-                                        tmp_path: Path) -> None:
+def test_export_consultations_of_a_year(app: Any, db: Any, school: School, tmp_path: Path) -> None:
     advise(db, school, grade=1)
     make_record(db, school, ["Us10101", "Us10102"], content="學群探索")
     make_record(db, school, ["Us10201"], content="個別晤談")
@@ -452,8 +518,9 @@ def test_export_consultations_of_a_year(app: Any, db: Any, school: School,
     assert first[14] == "黃淑芬" and first[4] == "10:00" and first[5] == "10:50"
     people = list(book["學生明細"].iter_rows(values_only=True))
     assert len(people) == 1 + 3
-    empty = cli(app, "export", "consultations", "--year", "120", "--out",
-                str(tmp_path / "none.xlsx"))
+    empty = cli(
+        app, "export", "consultations", "--year", "120", "--out", str(tmp_path / "none.xlsx")
+    )
     assert empty.exit_code == 0 and "沒有任何課程諮詢紀錄" in empty.output
 
 
@@ -465,7 +532,8 @@ def send_file(chat: Chat, user: str, name: str, data: bytes, content_type: str) 
 
 
 def test_attachments_take_pdf_slides_and_refuse_other_files(
-        chat: Chat, db: Any, school: School) -> None:
+    chat: Chat, db: Any, school: School
+) -> None:
     advise(db, school, class_codes=("101",))
     said(chat.say(CONSULTANT, "新增諮詢紀錄"))
     said(chat.tap(CONSULTANT, "cs:kind:individual"))
@@ -476,8 +544,15 @@ def test_attachments_take_pdf_slides_and_refuse_other_files(
     said(chat.say(CONSULTANT, "輔導室"))
     said(chat.say(CONSULTANT, "討論選課"))
     # A PowerPoint file (a zip inside) is not taken: the teacher hears to save it as PDF.
-    text = said(send_file(chat, CONSULTANT, "選課說明.pptx", b"PK\x03\x04" + b"\0" * 200,
-                          "application/octet-stream"))
+    text = said(
+        send_file(
+            chat,
+            CONSULTANT,
+            "選課說明.pptx",
+            b"PK\x03\x04" + b"\0" * 200,
+            "application/octet-stream",
+        )
+    )
     assert "另存成 PDF" in text
     # A video is refused before anything is downloaded (its content was never registered).
     chat.post([ev.video_event(CONSULTANT, ev.new_message_id(), platform=chat.platform)])

@@ -9,8 +9,18 @@ from school.dates import DateFormatError, parse_date, show_date, show_minguo
 
 @pytest.mark.parametrize(
     "raw",
-    ["2026-12-01", "2026/12/01", "2026/12/1", "民國 115/12/01", "民國115/12/1", "115/12/01",
-     "115-12-01", "２０２６／１２／０１", "115年12月1日", " 2026.12.01 "],
+    [
+        "2026-12-01",
+        "2026/12/01",
+        "2026/12/1",
+        "民國 115/12/01",
+        "民國115/12/1",
+        "115/12/01",
+        "115-12-01",
+        "２０２６／１２／０１",
+        "115年12月1日",
+        " 2026.12.01 ",
+    ],
 )
 def test_every_spelling_reads_the_same_day(raw: str) -> None:
     assert parse_date(raw) == date(2026, 12, 1)

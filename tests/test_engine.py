@@ -64,8 +64,10 @@ FORM = Flow(
 )
 DRAFT = Flow(
     "draft",
-    {"ask": step("text", _to("more"), _prompt("draft ask")),
-     "more": step("text", _to(END), _prompt("draft more"))},
+    {
+        "ask": step("text", _to("more"), _prompt("draft ask")),
+        "more": step("text", _to(END), _prompt("draft more")),
+    },
     _begin,
     resumable=True,
     on_cancel=_cancel,

@@ -24,16 +24,24 @@ def add_second_parent(db: Any, school: School) -> None:
         session.add(parent)
         session.flush()
         session.add(GuardianLink(guardian_id=parent.id, student_id=school.students["Us10201"]))
-        session.add(LineAccount(line_user_id=PARENT_2, guardian_id=parent.id, created_at=CREATED,
-                                bound_at=CREATED))
+        session.add(
+            LineAccount(
+                line_user_id=PARENT_2, guardian_id=parent.id, created_at=CREATED, bound_at=CREATED
+            )
+        )
 
 
 def create_briefing(db: Any, clock: FrozenClock, **audience: Any) -> int:
     with db.transaction() as session:
         event = schedule.create_event(
-            session, kind="parent_briefing", title="高一親師說明會",
-            starts_at=taipei(2026, 11, 7, 9, 30), place="大禮堂",
-            audience=audience or {"guardians": True}, academic_year=115, now=clock.now(),
+            session,
+            kind="parent_briefing",
+            title="高一親師說明會",
+            starts_at=taipei(2026, 11, 7, 9, 30),
+            place="大禮堂",
+            audience=audience or {"guardians": True},
+            academic_year=115,
+            now=clock.now(),
         )
         return event.id
 
@@ -44,8 +52,9 @@ def card_actions(message: dict[str, Any]) -> list[str]:
     return [b["action"]["data"] for bub in bubbles for b in bub["footer"]["contents"]]
 
 
-def test_a_briefing_from_notice_to_counts(app: Any, chat: Chat, db: Any, line: Any,
-                                          school: School, clock: FrozenClock) -> None:
+def test_a_briefing_from_notice_to_counts(
+    app: Any, chat: Chat, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     add_offices(db, school)
     add_second_parent(db, school)
     event_id = create_briefing(db, clock)
@@ -93,8 +102,9 @@ def test_a_briefing_from_notice_to_counts(app: Any, chat: Chat, db: Any, line: A
     assert sorted(answers.values()) == [False, True]
 
 
-def test_a_changed_answer_replaces_the_first(app: Any, chat: Chat, db: Any, school: School,
-                                             clock: FrozenClock) -> None:
+def test_a_changed_answer_replaces_the_first(
+    app: Any, chat: Chat, db: Any, school: School, clock: FrozenClock
+) -> None:
     event_id = create_briefing(db, clock)
     chat.tap(PARENT, f"event:rsvp:{event_id}:yes")
     chat.tap(PARENT, f"event:rsvp:{event_id}:no")
@@ -106,25 +116,36 @@ def test_a_changed_answer_replaces_the_first(app: Any, chat: Chat, db: Any, scho
     assert (counts.invited, counts.attending, counts.declined) == (1, 0, 1)
 
 
-def test_rsvp_taps_are_checked_on_the_server(app: Any, chat: Chat, db: Any, school: School,
-                                             clock: FrozenClock) -> None:
+def test_rsvp_taps_are_checked_on_the_server(
+    app: Any, chat: Chat, db: Any, school: School, clock: FrozenClock
+) -> None:
     event_id = create_briefing(db, clock)
     # A student is not invited to a parents' briefing, whatever the tap says.
     assert "不在邀請名單" in Chat.texts(chat.tap("Us10102", f"event:rsvp:{event_id}:yes"))
-    for crafted in (f"event:rsvp:{event_id}:maybe", "event:rsvp:999:yes", "event:rsvp:x:yes",
-                    "event:drop:1"):
+    for crafted in (
+        f"event:rsvp:{event_id}:maybe",
+        "event:rsvp:999:yes",
+        "event:rsvp:x:yes",
+        "event:drop:1",
+    ):
         assert "按鈕已經失效" in Chat.texts(chat.tap(PARENT, crafted)), crafted
     with db.session() as session:
         assert session.scalars(select(EventRsvp)).all() == []
 
 
 def test_a_training_for_one_class_reaches_only_its_students(
-        app: Any, db: Any, line: Any, school: School, clock: FrozenClock) -> None:
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     with db.transaction() as session:
         schedule.create_event(
-            session, kind="student_training", title="學習歷程系統操作",
-            starts_at=taipei(2026, 10, 20, 13, 10), place="電腦教室",
-            audience={"students": True, "classes": ["102"]}, academic_year=115, now=clock.now(),
+            session,
+            kind="student_training",
+            title="學習歷程系統操作",
+            starts_at=taipei(2026, 10, 20, 13, 10),
+            place="電腦教室",
+            audience={"students": True, "classes": ["102"]},
+            academic_year=115,
+            now=clock.now(),
         )
     tick(app)
     assert len(line.messages_for("Us10201")) == 1
@@ -132,7 +153,8 @@ def test_a_training_for_one_class_reaches_only_its_students(
 
 
 def test_an_event_created_the_day_before_gets_no_late_reminder(
-        app: Any, chat: Chat, db: Any, school: School, clock: FrozenClock) -> None:
+    app: Any, chat: Chat, db: Any, school: School, clock: FrozenClock
+) -> None:
     clock.set(taipei(2026, 11, 6, 10, 0))
     event_id = create_briefing(db, clock)
     tick(app)
@@ -144,13 +166,19 @@ def test_an_event_created_the_day_before_gets_no_late_reminder(
 
 
 def test_the_yearly_check_reminds_the_office_only_when_nothing_is_planned(
-        app: Any, db: Any, line: Any, school: School, clock: FrozenClock) -> None:
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     add_offices(db, school)
     with db.transaction() as session:
         schedule.create_event(
-            session, kind="student_training", title="學習歷程系統操作",
-            starts_at=taipei(2026, 10, 28, 13, 10), place="電腦教室",
-            audience={"students": True}, academic_year=115, now=clock.now(),
+            session,
+            kind="student_training",
+            title="學習歷程系統操作",
+            starts_at=taipei(2026, 10, 28, 13, 10),
+            place="電腦教室",
+            audience={"students": True},
+            academic_year=115,
+            now=clock.now(),
         )
     clock.set(taipei(2026, 10, 17, 9, 0))  # two weeks before the training is due
     tick(app)

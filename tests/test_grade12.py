@@ -34,15 +34,19 @@ def seniors(db: Any, school: School) -> School:
     """Class 102 (homeroom 林志明) becomes 高三; a counsellor of 輔導室 is bound."""
     with db.transaction() as s:
         s.execute(update(SchoolClass).where(SchoolClass.code == "102").values(grade=3))
-        s.execute(update(Student).where(Student.class_id == school.classes["102"])
-                  .values(grade=3))
+        s.execute(update(Student).where(Student.class_id == school.classes["102"]).values(grade=3))
         counsellor = Staff(staff_no="C001", name="許心怡")
         counsellor.roles = [StaffRole(role="輔導室")]
         s.add(counsellor)
         s.flush()
-        s.add(LineAccount(line_user_id=COUNSELLOR, staff_id=counsellor.id,
-                          created_at=at_taipei(date(2026, 9, 1)),
-                          bound_at=at_taipei(date(2026, 9, 1))))
+        s.add(
+            LineAccount(
+                line_user_id=COUNSELLOR,
+                staff_id=counsellor.id,
+                created_at=at_taipei(date(2026, 9, 1)),
+                bound_at=at_taipei(date(2026, 9, 1)),
+            )
+        )
     return school
 
 
@@ -55,15 +59,20 @@ def said(messages: list[dict[str, Any]]) -> str:
 
 def sections(db: Any, school: School, user: str) -> dict[str, str]:
     with db.session() as s:
-        return {d.section: d.body for d in s.scalars(
-            select(StudentDocument).where(StudentDocument.student_id == school.students[user]))}
+        return {
+            d.section: d.body
+            for d in s.scalars(
+                select(StudentDocument).where(StudentDocument.student_id == school.students[user])
+            )
+        }
 
 
 # --- the student writes -----------------------------------------------------------------------
 
 
 def test_autobiography_in_several_messages_with_a_preview(
-        chat: Chat, db: Any, seniors: School) -> None:
+    chat: Chat, db: Any, seniors: School
+) -> None:
     text = said(chat.say(SENIOR, "自傳"))
     assert "【自傳】還沒有內容，上限 5000 字" in text
     text = said(chat.say(SENIOR, "我從小在花蓮長大，喜歡觀察海岸的生物。"))
@@ -73,7 +82,8 @@ def test_autobiography_in_several_messages_with_a_preview(
     assert "「自傳」預覽（共 39 字）" in text
     assert "我從小在花蓮長大" in text and "潮間帶調查" in text
     assert sections(db, seniors, SENIOR)["autobiography"] == (
-        "我從小在花蓮長大，喜歡觀察海岸的生物。\n高一參加生物研究社，開始做潮間帶調查。")
+        "我從小在花蓮長大，喜歡觀察海岸的生物。\n高一參加生物研究社，開始做潮間帶調查。"
+    )
     # Saved as it came: leaving keeps everything.
     assert "已儲存你寫的內容" in said(chat.tap(SENIOR, "gd:end"))
     text = said(chat.say(SENIOR, "自傳"))
@@ -81,7 +91,8 @@ def test_autobiography_in_several_messages_with_a_preview(
 
 
 def test_long_autobiography_preview_is_split_to_fit_line(
-        chat: Chat, db: Any, seniors: School) -> None:
+    chat: Chat, db: Any, seniors: School
+) -> None:
     said(chat.say(SENIOR, "自傳"))
     paragraph = "我" * 1599 + "。"
     for _ in range(3):
@@ -124,12 +135,13 @@ def test_study_plan_has_four_parts(chat: Chat, db: Any, seniors: School) -> None
     said(chat.say(SENIOR, "潛水、攝影"))
     text = said(chat.tap(SENIOR, "gd:done"))
     assert "「興趣」預覽" in text and "潛水、攝影" in text
-    assert sections(db, seniors, SENIOR) == {"career_plan": "想讀海洋生物相關科系。",
-                                             "interests": "潛水、攝影"}
+    assert sections(db, seniors, SENIOR) == {
+        "career_plan": "想讀海洋生物相關科系。",
+        "interests": "潛水、攝影",
+    }
 
 
-def test_younger_students_are_told_it_is_for_grade_12(chat: Chat, db: Any,
-                                                      seniors: School) -> None:
+def test_younger_students_are_told_it_is_for_grade_12(chat: Chat, db: Any, seniors: School) -> None:
     assert "高三的功課" in said(chat.say(JUNIOR, "自傳"))
     assert sections(db, seniors, JUNIOR) == {}
 
@@ -138,7 +150,8 @@ def test_younger_students_are_told_it_is_for_grade_12(chat: Chat, db: Any,
 
 
 def test_homeroom_teacher_reads_and_comments_and_the_student_hears_once(
-        chat: Chat, db: Any, seniors: School) -> None:
+    chat: Chat, db: Any, seniors: School
+) -> None:
     said(chat.say(SENIOR, "自傳"))
     said(chat.say(SENIOR, "我從小在花蓮長大。"))
     said(chat.say(SENIOR, "取消"))
@@ -198,8 +211,9 @@ def test_others_may_not_read_grade_12_documents(chat: Chat, db: Any, seniors: Sc
         assert not records.may_review(s, wang, senior)
         assert records.may_review(s, lin, senior)
         with pytest.raises(records.RecordError):
-            records.add_comment(s, wang, senior, records.AUTOBIOGRAPHY, "x",
-                                at_taipei(date(2026, 10, 15)))
+            records.add_comment(
+                s, wang, senior, records.AUTOBIOGRAPHY, "x", at_taipei(date(2026, 10, 15))
+            )
         # A sealed (graduated) student's documents are no longer the homeroom teacher's.
         senior.sealed_at = at_taipei(date(2026, 10, 1))
         s.flush()

@@ -38,8 +38,9 @@ CHUNK = 64 * 1024
 class FakeContent:
     """LINE's content endpoint as a script: a list of answers, one per call."""
 
-    def __init__(self, answers: list[Any], data: bytes | None = None,
-                 ready: list[str] | None = None) -> None:
+    def __init__(
+        self, answers: list[Any], data: bytes | None = None, ready: list[str] | None = None
+    ) -> None:
         self.answers = list(answers)
         self.data = data or b""
         self.ready = list(ready or [])
@@ -56,7 +57,7 @@ class FakeContent:
 
     def _chunks(self) -> Iterator[bytes]:
         for start in range(0, len(self.data), CHUNK):
-            yield self.data[start:start + CHUNK]
+            yield self.data[start : start + CHUNK]
 
     def content_ready(self, message_id: str) -> str:
         self.ready_calls += 1
@@ -99,10 +100,18 @@ class Boom(Exception):
 def ctx(tmp_path: Path) -> Any:
     sleeps: list[float] = []
     clock = FrozenClock(SCHOOL_DAY)
-    context = Ctx(session=None, clock=clock, now=clock.now(), outbox=None,  # type: ignore[arg-type]
-                  rules=load_rules(None), files=LocalFileStore(tmp_path / "files"),
-                  secret_key="k" * 32, public_base_url="https://example.test",
-                  line_user_id="Ux", sleep=sleeps.append)
+    context = Ctx(
+        session=None,
+        clock=clock,
+        now=clock.now(),
+        outbox=None,  # type: ignore[arg-type]
+        rules=load_rules(None),
+        files=LocalFileStore(tmp_path / "files"),
+        secret_key="k" * 32,
+        public_base_url="https://example.test",
+        line_user_id="Ux",
+        sleep=sleeps.append,
+    )
     context.sleeps = sleeps  # type: ignore[attr-defined]
     return context
 
@@ -210,8 +219,7 @@ def test_no_content_source_is_a_clear_failure(ctx: Any) -> None:
 
 def test_receive_decides_by_bytes_not_by_name(ctx: Any) -> None:
     ctx.content_source = FakeContent([200], jpeg_bytes())
-    incoming = intake.receive(ctx, Input("file", message_id="1",
-                                         meta={"fileName": "report.pdf"}))
+    incoming = intake.receive(ctx, Input("file", message_id="1", meta={"fileName": "report.pdf"}))
     assert incoming.kind is Kind.JPEG and incoming.is_photo
     assert incoming.display_name == "report.pdf"
 
@@ -229,15 +237,18 @@ def test_receive_needs_content(ctx: Any) -> None:
         intake.receive(ctx, Input("text", text="hi"))
 
 
-@pytest.mark.parametrize(("given", "shown"), [
-    ("../../etc/passwd", "passwd"),
-    ("C:\\Users\\me\\作業.pdf", "作業.pdf"),
-    ("bad\x00name\n.pdf", "badname.pdf"),
-    ("x" * 300 + ".pdf", "x" * 80),
-    ("   ", None),
-    (None, None),
-    (42, None),
-])
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\作業.pdf", "作業.pdf"),
+        ("bad\x00name\n.pdf", "badname.pdf"),
+        ("x" * 300 + ".pdf", "x" * 80),
+        ("   ", None),
+        (None, None),
+        (42, None),
+    ],
+)
 def test_display_names_are_cleaned(given: Any, shown: str | None) -> None:
     assert intake.clean_display_name(given) == shown
 
@@ -276,8 +287,9 @@ def test_m4a_without_a_converter_is_explained(chat: Chat, school: Any, monkeypat
     assert "m4a 檔要轉成 mp3" in Chat.texts(said)
 
 
-def test_too_many_photos_are_refused_and_the_rest_kept(chat: Chat, school: Any, db: Any,
-                                                       monkeypatch: Any) -> None:
+def test_too_many_photos_are_refused_and_the_rest_kept(
+    chat: Chat, school: Any, db: Any, monkeypatch: Any
+) -> None:
     monkeypatch.setattr(intake, "MAX_PAGES", 2)
     start_upload(chat)
     send_photos(chat, STUDENT, [jpeg_bytes("1"), jpeg_bytes("2")], together=False)
@@ -316,8 +328,11 @@ def test_one_photo_of_a_set_missing_waits_quietly(chat: Chat, school: Any) -> No
         message_id = new_id()
         chat.platform.register_content(message_id, jpeg_bytes(str(index)), "image/jpeg")
         chat.clock.advance(timedelta(milliseconds=5))
-        events.append(ev.image_event(STUDENT, message_id, image_set=(set_id, index, 3),
-                                     platform=chat.platform))
+        events.append(
+            ev.image_event(
+                STUDENT, message_id, image_set=(set_id, index, 3), platform=chat.platform
+            )
+        )
     chat.post(events)
     assert chat.new_messages(STUDENT) == []  # two of three: nothing to say yet
     said = chat.tap(STUDENT, "upload:next")

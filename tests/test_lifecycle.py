@@ -66,32 +66,61 @@ def svc_of(app: Any) -> Any:
     return app.extensions["portfolio"]
 
 
-def stored_file(app: Any, db: Any, student_id: int | None, content: bytes, clock: Any,
-                mime: str = "application/pdf") -> int:
+def stored_file(
+    app: Any,
+    db: Any,
+    student_id: int | None,
+    content: bytes,
+    clock: Any,
+    mime: str = "application/pdf",
+) -> int:
     stored = svc_of(app).files.put_stream([content])
     with db.transaction() as s:
-        record = FileRecord(sha256=stored.sha256, size=stored.size, mime=mime, kind="document",
-                            display_name="作品.pdf", student_id=student_id,
-                            created_at=clock.now())
+        record = FileRecord(
+            sha256=stored.sha256,
+            size=stored.size,
+            mime=mime,
+            kind="document",
+            display_name="作品.pdf",
+            student_id=student_id,
+            created_at=clock.now(),
+        )
         s.add(record)
         s.flush()
         return record.id
 
 
-def make_outcome(app: Any, db: Any, school: School, clock: Any, user: str, course: str,
-                 status: str = CERTIFIED, semester: int = 1, content: bytes | None = None) -> int:
+def make_outcome(
+    app: Any,
+    db: Any,
+    school: School,
+    clock: Any,
+    user: str,
+    course: str,
+    status: str = CERTIFIED,
+    semester: int = 1,
+    content: bytes | None = None,
+) -> int:
     """A course outcome with a stored document, certified by the course teacher by default."""
     student_id = school.students[user]
-    file_id = stored_file(app, db, student_id, content or PDF + user.encode() + course.encode(),
-                          clock)
+    file_id = stored_file(
+        app, db, student_id, content or PDF + user.encode() + course.encode(), clock
+    )
     with db.transaction() as s:
         course_row = s.get(Course, school.courses[course])
         assert course_row is not None
         row = CourseOutcome(
-            student_id=student_id, course_id=course_row.id, academic_year=115,
-            semester=semester, summary=f"{course} 的學習成果", status=status,
-            document_file_id=file_id, created_at=clock.now(), submitted_at=clock.now(),
-            certifier_id=course_row.teacher_id, certifier_capacity=cert.TEACHER,
+            student_id=student_id,
+            course_id=course_row.id,
+            academic_year=115,
+            semester=semester,
+            summary=f"{course} 的學習成果",
+            status=status,
+            document_file_id=file_id,
+            created_at=clock.now(),
+            submitted_at=clock.now(),
+            certifier_id=course_row.teacher_id,
+            certifier_capacity=cert.TEACHER,
         )
         if status == CERTIFIED:
             row.decided_by_id = course_row.teacher_id
@@ -102,15 +131,23 @@ def make_outcome(app: Any, db: Any, school: School, clock: Any, user: str, cours
         return row.id
 
 
-def make_performance(app: Any, db: Any, school: School, clock: Any, user: str,
-                     content: bytes | None = None) -> int:
+def make_performance(
+    app: Any, db: Any, school: School, clock: Any, user: str, content: bytes | None = None
+) -> int:
     student_id = school.students[user]
     file_id = stored_file(app, db, student_id, content or PDF + b"perf" + user.encode(), clock)
     with db.transaction() as s:
-        row = Performance(student_id=student_id, academic_year=115, semester=1,
-                          record_type="competition",
-                          fields={"name": "全國科展", "award": "佳作"}, summary="科展佳作",
-                          status=SUBMITTED, created_at=clock.now(), submitted_at=clock.now())
+        row = Performance(
+            student_id=student_id,
+            academic_year=115,
+            semester=1,
+            record_type="competition",
+            fields={"name": "全國科展", "award": "佳作"},
+            summary="科展佳作",
+            status=SUBMITTED,
+            created_at=clock.now(),
+            submitted_at=clock.now(),
+        )
         row.proofs = [PerformanceFile(file_id=file_id, position=0)]
         s.add(row)
         s.flush()
@@ -164,19 +201,39 @@ def test_transfer_out_keeps_every_item_and_ends_the_binding(
     pending = make_outcome(app, db, school, clock, uid, "101-數學", status=PENDING)
     before = outcome_row(db, certified)
     with db.transaction() as s:
-        s.add(BindingCode(code_hash="x" * 64, role="student", student_id=sid,
-                          issued_at=clock.now(), expires_at=clock.now() + timedelta(days=30)))
+        s.add(
+            BindingCode(
+                code_hash="x" * 64,
+                role="student",
+                student_id=sid,
+                issued_at=clock.now(),
+                expires_at=clock.now() + timedelta(days=30),
+            )
+        )
     with db.session() as s:
         room_before = items.room(s, svc_of(app).rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
 
-    out = ok(app, "students", "transfer-out", "--id", "115001", "--on", "2026-11-02",
-             "--note", "轉至臺南一中")
+    out = ok(
+        app,
+        "students",
+        "transfer-out",
+        "--id",
+        "115001",
+        "--on",
+        "2026-11-02",
+        "--note",
+        "轉至臺南一中",
+    )
     assert "115001 李小明 自 101 班轉出" in out and "既有成果 2 件" in out
     assert "portfolio export student --id 115001" in out
 
     after = outcome_row(db, certified)
     assert (after.status, after.decided_by_id, after.decided_capacity, after.decided_at) == (
-        before.status, before.decided_by_id, before.decided_capacity, before.decided_at)
+        before.status,
+        before.decided_by_id,
+        before.decided_capacity,
+        before.decided_at,
+    )
     # A pending item stays with its teacher: the work was done here and can still be certified.
     assert outcome_row(db, pending).status == PENDING
     with db.session() as s:
@@ -215,8 +272,9 @@ def test_transfer_out_twice_and_unknown_students_are_one_line_errors(
     assert unknown.exit_code == 1 and "找不到學號 999999" in unknown.output
 
 
-def test_dry_run_writes_nothing_and_says_nothing(app: Any, db: Any, school: School,
-                                                  line: Any) -> None:
+def test_dry_run_writes_nothing_and_says_nothing(
+    app: Any, db: Any, school: School, line: Any
+) -> None:
     out = ok(app, "students", "transfer-out", "--id", "115001", "--dry-run")
     assert "試算" in out and "轉出" in out
     deliver(app)
@@ -231,34 +289,104 @@ def test_dry_run_writes_nothing_and_says_nothing(app: Any, db: Any, school: Scho
 
 
 def test_transfer_in_a_new_student(app: Any, db: Any, school: School, clock: Any) -> None:
-    needs_id = cli(app, "students", "transfer-in", "--id", "115201", "--name", "王小明",
-                   "--class", "102", "--seat", "4")
+    needs_id = cli(
+        app,
+        "students",
+        "transfer-in",
+        "--id",
+        "115201",
+        "--name",
+        "王小明",
+        "--class",
+        "102",
+        "--seat",
+        "4",
+    )
     assert needs_id.exit_code == 1 and "--national-id" in needs_id.output
-    taken = cli(app, "students", "transfer-in", "--id", "115201", "--name", "王小明",
-                "--national-id", VALID_ID, "--class", "102", "--seat", "3")
+    taken = cli(
+        app,
+        "students",
+        "transfer-in",
+        "--id",
+        "115201",
+        "--name",
+        "王小明",
+        "--national-id",
+        VALID_ID,
+        "--class",
+        "102",
+        "--seat",
+        "3",
+    )
     assert taken.exit_code == 1 and "102 班 3 號已有學生（學號 115103）" in taken.output
-    bad = cli(app, "students", "transfer-in", "--id", "115201", "--name", "王小明",
-              "--national-id", "A123456780", "--class", "102", "--seat", "4")
+    bad = cli(
+        app,
+        "students",
+        "transfer-in",
+        "--id",
+        "115201",
+        "--name",
+        "王小明",
+        "--national-id",
+        "A123456780",
+        "--class",
+        "102",
+        "--seat",
+        "4",
+    )
     assert bad.exit_code == 1 and "檢查碼" in bad.output
 
-    out = ok(app, "students", "transfer-in", "--id", "115201", "--name", "王小明",
-             "--national-id", VALID_ID.lower(), "--class", "102", "--seat", "4",
-             "--on", "2026-11-02", "--note", "來自臺南一中")
+    out = ok(
+        app,
+        "students",
+        "transfer-in",
+        "--id",
+        "115201",
+        "--name",
+        "王小明",
+        "--national-id",
+        VALID_ID.lower(),
+        "--class",
+        "102",
+        "--seat",
+        "4",
+        "--on",
+        "2026-11-02",
+        "--note",
+        "來自臺南一中",
+    )
     assert "115201 王小明 轉入 102 班 4 號（1 年級）" in out and "加選班級課程 6 門" in out
     assert "codes issue --role student --person 115201" in out
     with db.session() as s:
         new = s.scalars(select(Student).where(Student.student_no == "115201")).one()
         assert (new.national_id, new.grade, new.entry_year) == (VALID_ID, 1, 115)
         assert new.status == "在學"
-        history = s.scalars(select(StudentClassHistory).where(
-            StudentClassHistory.student_id == new.id)).one()
+        history = s.scalars(
+            select(StudentClassHistory).where(StudentClassHistory.student_id == new.id)
+        ).one()
         assert history.note == "轉入" and history.class_id == school.classes["102"]
         new_id = new.id
-    expected = {school.courses[f"102-{subject}{suffix}"]
-                for subject in ("國語文", "英語文", "數學") for suffix in ("", "-2")}
+    expected = {
+        school.courses[f"102-{subject}{suffix}"]
+        for subject in ("國語文", "英語文", "數學")
+        for suffix in ("", "-2")
+    }
     assert course_ids(db, new_id) == expected
-    again = cli(app, "students", "transfer-in", "--id", "115202", "--name", "王小明",
-                "--national-id", VALID_ID, "--class", "102", "--seat", "5")
+    again = cli(
+        app,
+        "students",
+        "transfer-in",
+        "--id",
+        "115202",
+        "--name",
+        "王小明",
+        "--national-id",
+        VALID_ID,
+        "--class",
+        "102",
+        "--seat",
+        "5",
+    )
     assert again.exit_code == 1 and "已屬於學號 115201" in again.output
 
 
@@ -275,12 +403,18 @@ def test_a_student_who_left_comes_back_with_their_work(
     assert student(db, sid).status == "在學"
     assert outcome_row(db, item).status == CERTIFIED
     with db.session() as s:
-        kinds = list(s.scalars(select(StudentChange.kind).where(StudentChange.student_id == sid)
-                               .order_by(StudentChange.id)))
+        kinds = list(
+            s.scalars(
+                select(StudentChange.kind)
+                .where(StudentChange.student_id == sid)
+                .order_by(StudentChange.id)
+            )
+        )
     assert kinds == ["transfer_out", "transfer_in"]
     # The term the transfer happened in: 101's courses again, 115-1 and 115-2.
-    assert course_ids(db, sid) == {school.courses[f"101-{x}{y}"]
-                                   for x in ("國語文", "英語文", "數學") for y in ("", "-2")}
+    assert course_ids(db, sid) == {
+        school.courses[f"101-{x}{y}"] for x in ("國語文", "英語文", "數學") for y in ("", "-2")
+    }
 
 
 # --- repeat, re-enrolment, renumbering ---------------------------------------------------------
@@ -297,8 +431,21 @@ def test_repeat_moves_the_class_and_leaves_last_terms_work_alone(
     with db.session() as s:
         used = items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1)).semester.used
 
-    out = ok(app, "students", "repeat", "--id", "115003", "--class", "102", "--seat", "9",
-             "--on", "2027-02-11", "--note", "成績未達")
+    out = ok(
+        app,
+        "students",
+        "repeat",
+        "--id",
+        "115003",
+        "--class",
+        "102",
+        "--seat",
+        "9",
+        "--on",
+        "2027-02-11",
+        "--note",
+        "成績未達",
+    )
     assert "101 班 → 102 班 9 號" in out and "先前的成果 2 件" in out
     s1 = student(db, sid)
     assert (s1.class_id, s1.seat_no, s1.grade, s1.status) == (school.classes["102"], 9, 1, "在學")
@@ -306,11 +453,17 @@ def test_repeat_moves_the_class_and_leaves_last_terms_work_alone(
         row = outcome_row(db, item)
         assert (row.status, row.academic_year, row.semester) == (CERTIFIED, 115, 1)
     with db.session() as s:
-        assert items.room(s, rules, COURSE_OUTCOME, sid,
-                          items.TermRef(115, 1)).semester.used == used == 2
+        assert (
+            items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1)).semester.used
+            == used
+            == 2
+        )
         change = s.scalars(select(StudentChange).where(StudentChange.student_id == sid)).one()
         assert (change.kind, change.from_class_id, change.to_class_id) == (
-            REPEAT, school.classes["101"], school.classes["102"])
+            REPEAT,
+            school.classes["101"],
+            school.classes["102"],
+        )
     # 115-1 stays as it was; from 115-2 on the student sits in 102's courses.
     enrolled = course_ids(db, sid)
     assert school.courses["101-國語文"] in enrolled and school.courses["102-國語文-2"] in enrolled
@@ -334,11 +487,35 @@ def test_reenrolment_with_a_new_number_keeps_the_same_student(
         row = s.get(Student, sid)
         assert row is not None
         row.status = "休學"
-    taken = cli(app, "students", "reenrol", "--id", "115004", "--class", "102", "--seat", "8",
-                "--new-id", "115101")
+    taken = cli(
+        app,
+        "students",
+        "reenrol",
+        "--id",
+        "115004",
+        "--class",
+        "102",
+        "--seat",
+        "8",
+        "--new-id",
+        "115101",
+    )
     assert taken.exit_code == 1 and "學號 115101 已有其他學生使用" in taken.output
-    out = ok(app, "students", "reenrol", "--id", "115004", "--class", "102", "--seat", "8",
-             "--new-id", "116004", "--on", "2027-02-15")
+    out = ok(
+        app,
+        "students",
+        "reenrol",
+        "--id",
+        "115004",
+        "--class",
+        "102",
+        "--seat",
+        "8",
+        "--new-id",
+        "116004",
+        "--on",
+        "2027-02-15",
+    )
     assert "116004" in out and "復學" in out and "學號 115004 已改為 116004" in out
     back = student(db, sid)
     assert (back.student_no, back.status) == ("116004", "在學")
@@ -347,7 +524,10 @@ def test_reenrolment_with_a_new_number_keeps_the_same_student(
     with db.session() as s:
         change = s.scalars(select(StudentChange).where(StudentChange.student_id == sid)).one()
         assert (change.kind, change.old_student_no, change.new_student_no) == (
-            REENROL, "115004", "116004")
+            REENROL,
+            "115004",
+            "116004",
+        )
         account = s.scalars(select(LineAccount).where(LineAccount.line_user_id == uid)).one()
         assert STUDENT in identify(s, account).roles  # type: ignore[union-attr]
     enrolled = cli(app, "students", "reenrol", "--id", "116004", "--class", "102", "--seat", "8")
@@ -366,9 +546,17 @@ def test_renumber(app: Any, db: Any, school: School) -> None:
     assert kinds == [RENUMBER]
 
 
-@pytest.mark.parametrize("command", [
-    "transfer-in", "transfer-out", "repeat", "reenrol", "renumber", "graduate",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "transfer-in",
+        "transfer-out",
+        "repeat",
+        "reenrol",
+        "renumber",
+        "graduate",
+    ],
+)
 def test_every_students_command_has_help(app: Any, command: str) -> None:
     result = cli(app, "students", command, "--help")
     assert result.exit_code == 0 and "--help" in result.output
@@ -376,11 +564,17 @@ def test_every_students_command_has_help(app: Any, command: str) -> None:
         assert "--dry-run" in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ["export", "student", "--help"], ["retention", "run", "--help"],
-    ["backup", "create", "--help"], ["backup", "verify", "--help"],
-    ["backup", "restore", "--help"], ["management", "show", "--help"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "student", "--help"],
+        ["retention", "run", "--help"],
+        ["backup", "create", "--help"],
+        ["backup", "verify", "--help"],
+        ["backup", "restore", "--help"],
+        ["management", "show", "--help"],
+    ],
+)
 def test_other_commands_have_help(app: Any, args: list[str]) -> None:
     result = cli(app, *args)
     assert result.exit_code == 0, result.output
@@ -397,8 +591,19 @@ def test_export_student_writes_everything_with_checksums(
     make_outcome(app, db, school, clock, uid, "101-數學", status=PENDING)
     perf = make_performance(app, db, school, clock, uid)
     consultation = _consultation(db, school, clock, [uid])
-    ok(app, "students", "repeat", "--id", "115001", "--class", "102", "--seat", "7",
-       "--on", "2027-02-11")
+    ok(
+        app,
+        "students",
+        "repeat",
+        "--id",
+        "115001",
+        "--class",
+        "102",
+        "--seat",
+        "7",
+        "--on",
+        "2027-02-11",
+    )
 
     out_dir = tmp_path / "out"
     out = ok(app, "export", "student", "--id", "115001", "--out", str(out_dir))
@@ -419,8 +624,12 @@ def test_export_student_writes_everything_with_checksums(
     assert doc["student"]["student_no"] == "115001"
     assert doc["student"]["national_id"] in ("", "—") or "*" in doc["student"]["national_id"]
     first = next(o for o in doc["course_outcomes"] if o["ref"] == f"C{certified}")
-    assert (first["status"], first["status_label"], first["decided_by"],
-            first["decided_capacity"]) == ("certified", "已認證", "王美玲", "任課教師")
+    assert (
+        first["status"],
+        first["status_label"],
+        first["decided_by"],
+        first["decided_capacity"],
+    ) == ("certified", "已認證", "王美玲", "任課教師")
     assert [c["kind"] for c in doc["changes"]] == ["repeat"]
     assert doc["performances"][0]["fields"] == {"競賽名稱": "全國科展", "獎項": "佳作"}
     if consultation is not None:
@@ -443,13 +652,19 @@ def _consultation(db: Any, school: School, clock: Any, users: list[str]) -> int 
         return None
     with db.transaction() as s:
         row = records.Consultation(
-            consultant_id=school.staff["T004"], kind="individual" if len(users) == 1 else "group",
-            academic_year=115, semester=1, starts_at=clock.now(),
-            ends_at=clock.now() + timedelta(hours=1), place="輔導室", content="選課建議",
+            consultant_id=school.staff["T004"],
+            kind="individual" if len(users) == 1 else "group",
+            academic_year=115,
+            semester=1,
+            starts_at=clock.now(),
+            ends_at=clock.now() + timedelta(hours=1),
+            place="輔導室",
+            content="選課建議",
             created_at=clock.now(),
         )
-        row.participants = [records.ConsultationStudent(student_id=school.students[u])
-                            for u in users]
+        row.participants = [
+            records.ConsultationStudent(student_id=school.students[u]) for u in users
+        ]
         s.add(row)
         s.flush()
         return int(row.id)
@@ -508,10 +723,17 @@ def test_management_notice_goes_to_the_proxy_and_says_so(
 
     teaching = _head(db, "A002", "陳教學", "教學組長")
     with db.transaction() as s:
-        s.add(LineAccount(line_user_id="Uteach", staff_id=teaching, created_at=clock.now(),
-                          bound_at=clock.now()))
-        cert.set_away(s, school.staff[REG], "leave", date(2026, 10, 15), date(2026, 10, 30),
-                      clock.now())
+        s.add(
+            LineAccount(
+                line_user_id="Uteach",
+                staff_id=teaching,
+                created_at=clock.now(),
+                bound_at=clock.now(),
+            )
+        )
+        cert.set_away(
+            s, school.staff[REG], "leave", date(2026, 10, 15), date(2026, 10, 30), clock.now()
+        )
     with db.transaction() as s:
         assert notify_management(s, svc_of(app).rules, clock.now(), "測試通知") == "Uteach"
     deliver(app)
@@ -534,4 +756,3 @@ def test_the_school_seed_has_no_changes(db: Any, school: School) -> None:
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(StudentChange)) == 0
         assert s.scalar(select(func.count()).select_from(Term)) == 2
-

@@ -89,21 +89,28 @@ def _store(app: Any, data: bytes) -> str:
 
 
 def _file(session: Any, sha: str, mime: str = "application/pdf", kind: str = "document") -> int:
-    record = FileRecord(sha256=sha, size=10, mime=mime, kind=kind, created_at=NOW,
-                        display_name="../../我的作品.pdf")
+    record = FileRecord(
+        sha256=sha, size=10, mime=mime, kind=kind, created_at=NOW, display_name="../../我的作品.pdf"
+    )
     session.add(record)
     session.flush()
     return record.id
 
 
-def _outcome(db: Any, school: Any, app: Any, status: str = PENDING,
-             student: str = "Us10101") -> tuple[int, int]:
+def _outcome(
+    db: Any, school: Any, app: Any, status: str = PENDING, student: str = "Us10101"
+) -> tuple[int, int]:
     sha = _store(app, pdf_bytes())
     with db.transaction() as s:
         file_id = _file(s, sha)
         outcome = CourseOutcome(
-            student_id=school.students[student], course_id=school.courses["101-數學"],
-            academic_year=115, semester=1, summary="作品", status=status, created_at=NOW,
+            student_id=school.students[student],
+            course_id=school.courses["101-數學"],
+            academic_year=115,
+            semester=1,
+            summary="作品",
+            status=status,
+            created_at=NOW,
             document_file_id=file_id,
             certifier_id=school.staff["T003"] if status != DRAFT else None,
         )
@@ -132,21 +139,27 @@ def test_the_student_gets_their_pdf_as_a_download(app: Any, school: Any, db: Any
     assert response.data == pdf_bytes()
 
 
-@pytest.mark.parametrize(("who", "kind", "allowed"), [
-    ("Us10102", "student", False),  # a classmate
-    ("guardian", "guardian", True),  # the student's parent
-    ("T001", "staff", True),  # 101's homeroom teacher
-    ("T003", "staff", True),  # the course teacher and certifier
-    ("T002", "staff", False),  # another class's homeroom teacher
-    ("T004", "staff", False),  # a teacher with no link to the item
-    ("A001", "staff", True),  # the registrar (an office role)
-])
-def test_who_may_see_a_pending_item(app: Any, school: Any, db: Any, who: str, kind: str,
-                                    allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("who", "kind", "allowed"),
+    [
+        ("Us10102", "student", False),  # a classmate
+        ("guardian", "guardian", True),  # the student's parent
+        ("T001", "staff", True),  # 101's homeroom teacher
+        ("T003", "staff", True),  # the course teacher and certifier
+        ("T002", "staff", False),  # another class's homeroom teacher
+        ("T004", "staff", False),  # a teacher with no link to the item
+        ("A001", "staff", True),  # the registrar (an office role)
+    ],
+)
+def test_who_may_see_a_pending_item(
+    app: Any, school: Any, db: Any, who: str, kind: str, allowed: bool
+) -> None:
     file_id, _ = _outcome(db, school, app)
-    viewer_id = {"student": lambda: school.students.get(who),
-                 "guardian": lambda: school.guardian,
-                 "staff": lambda: school.staff.get(who)}[kind]()
+    viewer_id = {
+        "student": lambda: school.students.get(who),
+        "guardian": lambda: school.guardian,
+        "staff": lambda: school.staff.get(who),
+    }[kind]()
     response = _get(app, file_id, kind, viewer_id)
     assert response.status_code == (200 if allowed else 403)
     if not allowed:
@@ -166,13 +179,19 @@ def test_drafts_and_withdrawn_items_only_to_the_student(app: Any, school: Any, d
         assert _get(app, file_id, "guardian", school.guardian).status_code == 403
 
 
-def test_an_earlier_certifier_in_the_chain_may_still_see_it(app: Any, school: Any,
-                                                            db: Any) -> None:
+def test_an_earlier_certifier_in_the_chain_may_still_see_it(app: Any, school: Any, db: Any) -> None:
     file_id, outcome_id = _outcome(db, school, app)
     assert _get(app, file_id, "staff", school.staff["T004"]).status_code == 403
     with db.transaction() as s:
-        s.add(AuditEntry(at=NOW, action="reassign", item_kind="outcome", item_id=outcome_id,
-                         actor_staff_id=school.staff["T004"]))
+        s.add(
+            AuditEntry(
+                at=NOW,
+                action="reassign",
+                item_kind="outcome",
+                item_id=outcome_id,
+                actor_staff_id=school.staff["T004"],
+            )
+        )
     assert _get(app, file_id, "staff", school.staff["T004"]).status_code == 200
 
 
@@ -200,8 +219,9 @@ def test_rights_are_checked_when_the_link_is_opened(app: Any, school: Any, db: A
 
 def test_expired_links_get_410(app: Any, school: Any, db: Any, clock: Any) -> None:
     file_id, _ = _outcome(db, school, app)
-    link = file_link(SECRET_KEY, BASE, file_id, ("student", school.students["Us10101"]),
-                     clock.now())
+    link = file_link(
+        SECRET_KEY, BASE, file_id, ("student", school.students["Us10101"]), clock.now()
+    )
     clock.advance(DEFAULT_TTL + timedelta(seconds=1))
     response = app.test_client().get(link.removeprefix(BASE))
     assert response.status_code == 410
@@ -218,10 +238,18 @@ def test_missing_files_get_410(app: Any, school: Any, db: Any) -> None:
     assert _get(app, 999_999, "student", school.students["Us10101"]).status_code == 410
     with db.transaction() as s:
         file_id = _file(s, "a" * 64)
-        s.add(CourseOutcome(student_id=school.students["Us10101"],
-                            course_id=school.courses["101-數學"], academic_year=115, semester=1,
-                            summary="x", status=PENDING, created_at=NOW,
-                            document_file_id=file_id))
+        s.add(
+            CourseOutcome(
+                student_id=school.students["Us10101"],
+                course_id=school.courses["101-數學"],
+                academic_year=115,
+                semester=1,
+                summary="x",
+                status=PENDING,
+                created_at=NOW,
+                document_file_id=file_id,
+            )
+        )
     assert _get(app, file_id, "student", school.students["Us10101"]).status_code == 410
 
 
@@ -237,9 +265,16 @@ def test_performance_proof(app: Any, school: Any, db: Any) -> None:
     sha = _store(app, jpeg_bytes("獎狀"))
     with db.transaction() as s:
         file_id = _file(s, sha, mime="image/jpeg")
-        performance = Performance(student_id=school.students["Us10101"], academic_year=115,
-                                  semester=1, record_type="competition", fields={},
-                                  summary="科展", status=SUBMITTED, created_at=NOW)
+        performance = Performance(
+            student_id=school.students["Us10101"],
+            academic_year=115,
+            semester=1,
+            record_type="competition",
+            fields={},
+            summary="科展",
+            status=SUBMITTED,
+            created_at=NOW,
+        )
         s.add(performance)
         s.flush()
         s.add(PerformanceFile(performance_id=performance.id, file_id=file_id, position=1))

@@ -217,7 +217,7 @@ def test_sniff_reads_past_a_long_id3_tag(tmp_path: Path) -> None:
     content = id3_tag(20_000) + mp3_frames()
     (tmp_path / "a").write_bytes(content)
     assert sniff(tmp_path / "a") is Kind.MP3
-    assert sniff_bytes(content[: HEAD_BYTES]) is Kind.MP3
+    assert sniff_bytes(content[:HEAD_BYTES]) is Kind.MP3
 
 
 def test_random_bytes_are_not_taken_for_mp3() -> None:
@@ -740,8 +740,20 @@ def test_fit_upload_dispatches_by_bytes(tmp_path: Path, no_ffmpeg: None) -> None
 def test_real_ffmpeg_compresses_a_video_over_the_limit(tmp_path: Path) -> None:
     source = tmp_path / "big.mp4"
     subprocess.run(
-        [str(av.find_ffmpeg()), "-v", "error", "-f", "lavfi", "-i",
-         "testsrc2=duration=8:size=640x480:rate=25", "-c:v", "mpeg4", "-q:v", "1", str(source)],
+        [
+            str(av.find_ffmpeg()),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=duration=8:size=640x480:rate=25",
+            "-c:v",
+            "mpeg4",
+            "-q:v",
+            "1",
+            str(source),
+        ],
         check=True,
         timeout=120,
     )

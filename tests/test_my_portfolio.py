@@ -77,8 +77,10 @@ def test_counts_and_statuses(chat: Chat, school: Any, db: Any) -> None:
 
 
 def test_the_menu_tap_and_the_other_keyword(chat: Chat, school: Any) -> None:
-    for how in (lambda: chat.tap(STUDENT, "menu:portfolio"),
-                lambda: chat.say(STUDENT, "我的學習歷程")):
+    for how in (
+        lambda: chat.tap(STUDENT, "menu:portfolio"),
+        lambda: chat.say(STUDENT, "我的學習歷程"),
+    ):
         said = how()
         assert "目前還沒有任何項目" in Chat.texts(said)
 
@@ -96,8 +98,9 @@ def test_withdraw_a_pending_item_with_confirmation(chat: Chat, school: Any, db: 
     [item] = outcomes(db, school.students[STUDENT])
     assert item.status == WITHDRAWN
     with db.session() as s:
-        assert s.scalars(select(AuditEntry.action).where(AuditEntry.item_id == item.id)
-                         .order_by(AuditEntry.id)).all() == ["submit", "withdraw"]
+        assert s.scalars(
+            select(AuditEntry.action).where(AuditEntry.item_id == item.id).order_by(AuditEntry.id)
+        ).all() == ["submit", "withdraw"]
 
 
 def test_changing_ones_mind_keeps_the_item(chat: Chat, school: Any, db: Any) -> None:
@@ -122,12 +125,17 @@ def test_a_certified_item_cannot_be_withdrawn(chat: Chat, school: Any, db: Any) 
 
 def test_other_refusals_to_withdraw(chat: Chat, school: Any, db: Any) -> None:
     sid = school.students[STUDENT]
-    [rejected, draft, withdrawn] = make_items(db, sid, school.courses["101-數學"],
-                                              [REJECTED, DRAFT, WITHDRAWN])
+    [rejected, draft, withdrawn] = make_items(
+        db, sid, school.courses["101-數學"], [REJECTED, DRAFT, WITHDRAWN]
+    )
     [theirs] = make_items(db, school.students[OTHER], school.courses["101-數學"], [PENDING])
-    for item_id, expected in ((rejected, "已經被退回"), (draft, "還是草稿"),
-                              (withdrawn, "已經撤回過了"), (theirs, "找不到這個項目"),
-                              (987654, "找不到這個項目")):
+    for item_id, expected in (
+        (rejected, "已經被退回"),
+        (draft, "還是草稿"),
+        (withdrawn, "已經撤回過了"),
+        (theirs, "找不到這個項目"),
+        (987654, "找不到這個項目"),
+    ):
         said = chat.tap(STUDENT, f"myp:withdraw!:o:{item_id}")
         assert expected in Chat.texts(said), expected
     said = chat.tap(STUDENT, f"myp:withdraw:o:{theirs}")
@@ -175,8 +183,9 @@ def test_replace_after_rejection_from_the_card(chat: Chat, school: Any, db: Any)
     said = chat.say(STUDENT, "我的歷程")
     statuses = [c["body"]["contents"][2]["text"] for c in bubbles(said)]
     assert "退回（已重新上傳）" in statuses
-    replaced = next(c for c in bubbles(said)
-                    if c["body"]["contents"][2]["text"] == "退回（已重新上傳）")
+    replaced = next(
+        c for c in bubbles(said) if c["body"]["contents"][2]["text"] == "退回（已重新上傳）"
+    )
     assert "重新上傳" not in labels(replaced)
     assert outcomes(db, sid)[-1].replaces_id == rejected
 
@@ -215,8 +224,9 @@ def test_many_items_are_paged(chat: Chat, school: Any, db: Any) -> None:
     assert len(bubbles(said)) == 10
 
 
-def test_view_links_are_signed_and_personal(chat: Chat, school: Any, db: Any, app: Any,
-                                            clock: Any) -> None:
+def test_view_links_are_signed_and_personal(
+    chat: Chat, school: Any, db: Any, app: Any, clock: Any
+) -> None:
     upload_one(chat)
     said = chat.say(STUDENT, "我的歷程")
     link = uri_of(said, "看文件")

@@ -30,8 +30,13 @@ from tests.test_upload import (
 
 def performances(db: Any, student_id: int) -> list[Performance]:
     with db.session() as s:
-        found = list(s.scalars(select(Performance).where(Performance.student_id == student_id)
-                               .order_by(Performance.id)))
+        found = list(
+            s.scalars(
+                select(Performance)
+                .where(Performance.student_id == student_id)
+                .order_by(Performance.id)
+            )
+        )
         for item in found:
             for proof in item.proofs:
                 _ = proof.file
@@ -60,13 +65,23 @@ def choose(chat: Chat, record_type: str, user: str = STUDENT) -> list[dict[str, 
     return chat.tap(user, postback_of(said, pf.type_label(record_type)))
 
 
-def make_performances(db: Any, student_id: int, count: int, semester: int = 1,
-                      status: str = SUBMITTED) -> None:
+def make_performances(
+    db: Any, student_id: int, count: int, semester: int = 1, status: str = SUBMITTED
+) -> None:
     with db.transaction() as s:
         for _ in range(count):
-            s.add(Performance(student_id=student_id, academic_year=115, semester=semester,
-                              record_type="service", fields={}, summary="淨灘", status=status,
-                              created_at=datetime(2026, 9, 5, tzinfo=TAIPEI)))
+            s.add(
+                Performance(
+                    student_id=student_id,
+                    academic_year=115,
+                    semester=semester,
+                    record_type="service",
+                    fields={},
+                    summary="淨灘",
+                    status=status,
+                    created_at=datetime(2026, 9, 5, tzinfo=TAIPEI),
+                )
+            )
 
 
 # --- the declared types -----------------------------------------------------------------------
@@ -74,8 +89,16 @@ def make_performances(db: Any, student_id: int, count: int, semester: int = 1,
 
 def test_every_record_type_of_the_central_database_is_declared() -> None:
     assert [t.key for t in pf.RECORD_TYPES] == [
-        "cadre", "competition", "certificate", "service", "flexible", "group_activity",
-        "workplace", "works", "university_course", "other",
+        "cadre",
+        "competition",
+        "certificate",
+        "service",
+        "flexible",
+        "group_activity",
+        "workplace",
+        "works",
+        "university_course",
+        "other",
     ]
     for record_type in pf.RECORD_TYPES:
         assert f"performance.type.{record_type.key}" in TEXTS
@@ -90,8 +113,9 @@ def test_every_record_type_of_the_central_database_is_declared() -> None:
 
 
 @pytest.mark.parametrize("record_type", [t.key for t in pf.RECORD_TYPES])
-def test_each_type_walks_its_own_fields_to_saved(chat: Chat, school: Any, db: Any,
-                                                 record_type: str) -> None:
+def test_each_type_walks_its_own_fields_to_saved(
+    chat: Chat, school: Any, db: Any, record_type: str
+) -> None:
     said = choose(chat, record_type)
     # The counter counts every step: the fields, then 內容簡述 and the files.
     steps = len(pf.TYPES[record_type].fields) + 2
@@ -100,8 +124,9 @@ def test_each_type_walks_its_own_fields_to_saved(chat: Chat, school: Any, db: An
         assert pf.field_label(record_type, spec) in Chat.texts(said)
         assert f"（{n}/{steps}）" in Chat.texts(said)
         if spec.kind == "date":
-            actions = [a for m in said if m.get("type") == "template"
-                       for a in m["template"]["actions"]]
+            actions = [
+                a for m in said if m.get("type") == "template" for a in m["template"]["actions"]
+            ]
             assert actions[0]["type"] == "datetimepicker" and actions[0]["mode"] == "date"
         said = answer(chat, spec)
     assert "內容簡述" in Chat.texts(said) and f"（{steps - 1}/{steps}）" in Chat.texts(said)
@@ -127,7 +152,12 @@ def test_competition_with_proof_photos(chat: Chat, school: Any, db: Any) -> None
     chat.say(STUDENT, "全國高中數學科展")
     said = chat.say(STUDENT, "數學組")
     assert [a["label"] for a in quick_items(said)][:5] == [
-        "校級", "縣市級", "區域（跨縣市）級", "全國", "國際"]
+        "校級",
+        "縣市級",
+        "區域（跨縣市）級",
+        "全國",
+        "國際",
+    ]
     chat.say(STUDENT, "全國")
     said = chat.say(STUDENT, "佳作")
     assert "結果公布日期" in Chat.texts(said)
@@ -150,8 +180,12 @@ def test_competition_with_proof_photos(chat: Chat, school: Any, db: Any) -> None
     assert "已儲存「競賽參與紀錄」" in Chat.texts(said)
     [saved] = performances(db, school.students[STUDENT])
     assert saved.fields == {
-        "name": "全國高中數學科展", "item": "數學組", "level": "全國", "award": "佳作",
-        "result_date": "2026-09-20", "team": "團體",
+        "name": "全國高中數學科展",
+        "item": "數學組",
+        "level": "全國",
+        "award": "佳作",
+        "result_date": "2026-09-20",
+        "team": "團體",
     }
     assert saved.summary == "三人一組研究碎形，獲全國佳作"
     assert [p.file.mime for p in saved.proofs] == ["application/pdf", "application/pdf"]
@@ -247,8 +281,9 @@ def test_choices_and_text_length_are_checked(chat: Chat, school: Any) -> None:
     assert "內容簡述" in Chat.texts(said)
 
 
-def test_required_fields_cannot_be_skipped_but_no_is_an_answer(chat: Chat, school: Any,
-                                                               db: Any) -> None:
+def test_required_fields_cannot_be_skipped_but_no_is_an_answer(
+    chat: Chat, school: Any, db: Any
+) -> None:
     choose(chat, "competition")
     said = chat.tap(STUDENT, pf.SKIP)
     assert "一定要填" in Chat.texts(said)
@@ -270,8 +305,12 @@ def test_optional_fields_can_be_skipped(chat: Chat, school: Any, db: Any) -> Non
     said = chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-06-01"})
     assert "證照字號" in Chat.texts(said)
     [draft] = performances(db, school.students[STUDENT])
-    assert draft.fields == {"code": "全民英檢中級", "score": None, "sub_scores": None,
-                            "obtained": "2026-06-01"}
+    assert draft.fields == {
+        "code": "全民英檢中級",
+        "score": None,
+        "sub_scores": None,
+        "obtained": "2026-06-01",
+    }
 
 
 def test_back_goes_one_field_at_a_time(chat: Chat, school: Any, db: Any) -> None:
@@ -324,8 +363,12 @@ def test_year_limit_from_the_rules(chat: Chat, school: Any, db: Any, clock: Any)
     from dataclasses import replace
 
     svc = chat.svc
-    svc.rules = replace(svc.rules, limits=replace(svc.rules.limits, performance=replace(
-        svc.rules.limits.performance, uploads_per_year=12)))
+    svc.rules = replace(
+        svc.rules,
+        limits=replace(
+            svc.rules.limits, performance=replace(svc.rules.limits.performance, uploads_per_year=12)
+        ),
+    )
     make_performances(db, school.students[STUDENT], 10, semester=1)
     make_performances(db, school.students[STUDENT], 1, semester=2)
     clock.set(datetime(2027, 3, 1, 10, 0, tzinfo=TAIPEI))
@@ -368,8 +411,9 @@ def test_window_closed_while_drafting(chat: Chat, school: Any, db: Any) -> None:
     assert performances(db, school.students[STUDENT])[0].status == DRAFT
 
 
-def test_cancel_deletes_the_draft_and_timeout_offers_it(chat: Chat, school: Any, db: Any,
-                                                        clock: Any) -> None:
+def test_cancel_deletes_the_draft_and_timeout_offers_it(
+    chat: Chat, school: Any, db: Any, clock: Any
+) -> None:
     choose(chat, "works")
     chat.say(STUDENT, "作品")
     clock.advance(hours=2)
@@ -402,11 +446,19 @@ def test_menu_tap_starts_it(chat: Chat, school: Any) -> None:
     assert "要登錄哪一種多元表現" in Chat.texts(said)
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("2026-10-01", date(2026, 10, 1)), ("2026/10/1", date(2026, 10, 1)),
-    ("115/10/1", date(2026, 10, 1)), ("115年10月1日", date(2026, 10, 1)),
-    ("民國 115/10/1", date(2026, 10, 1)), ("２０２６／１０／０１", date(2026, 10, 1)),
-    ("10/1", None), ("2026/13/1", None), ("明天", None),
-])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("2026-10-01", date(2026, 10, 1)),
+        ("2026/10/1", date(2026, 10, 1)),
+        ("115/10/1", date(2026, 10, 1)),
+        ("115年10月1日", date(2026, 10, 1)),
+        ("民國 115/10/1", date(2026, 10, 1)),
+        ("２０２６／１０／０１", date(2026, 10, 1)),
+        ("10/1", None),
+        ("2026/13/1", None),
+        ("明天", None),
+    ],
+)
 def test_typed_dates(typed: str, expected: date | None) -> None:
     assert pf.parse_date(typed) == expected

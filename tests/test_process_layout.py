@@ -40,8 +40,9 @@ def _pool_size(name: str) -> int:
 
 
 class Layout:
-    def __init__(self, procs: Processes, port: int, platform: Any, db_url: str,
-                 redis_url: str) -> None:
+    def __init__(
+        self, procs: Processes, port: int, platform: Any, db_url: str, redis_url: str
+    ) -> None:
         self.procs, self.port, self.platform = procs, port, platform
         self.db_url, self.redis_url = db_url, redis_url
 
@@ -50,9 +51,15 @@ class Layout:
 
         body = ev.body(events)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        conn.request("POST", "/callback", body=body, headers={
-            "X-Line-Signature": ev.sign(body, CHANNEL_SECRET),
-            "Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/callback",
+            body=body,
+            headers={
+                "X-Line-Signature": ev.sign(body, CHANNEL_SECRET),
+                "Content-Type": "application/json",
+            },
+        )
         assert conn.getresponse().status == 200
         conn.close()
 
@@ -92,7 +99,8 @@ def layout(_emulator: Any, redis_url_module: str, tmp_path_factory: Any) -> Iter
             workers = _pool_size("worker") + _pool_size("media")
             assert wait_until(lambda: http_ok(port), 120, step=0.5), procs.log("web")[-2000:]
             assert wait_until(lambda: workers_ready(redis_url_module, workers), 180, step=0.5), (
-                procs.log("worker")[-2000:])
+                procs.log("worker")[-2000:]
+            )
             yield Layout(procs, port, platform, db_url, redis_url_module)
         finally:
             procs.stop()
@@ -156,8 +164,9 @@ def test_redis_flushed_with_an_event_queued_is_answered_within_30_s(layout: Layo
     try:
         with db.engine.connect() as holder:
             for user in busy:
-                holder.execute(text("SELECT pg_advisory_lock(:k)"),
-                               {"k": advisory_key(f"line-user:{user}")})
+                holder.execute(
+                    text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key(f"line-user:{user}")}
+                )
                 layout.post([ev.text_event(user, "說明", platform=layout.platform)])
             assert wait_until(lambda: _waiting_for_locks(db) >= len(busy), 30)
             layout.post([ev.text_event("Uflushed", "說明", platform=layout.platform)])
@@ -178,11 +187,17 @@ def test_redis_flushed_with_an_event_queued_is_answered_within_30_s(layout: Layo
 
 def _waiting_for_locks(db: Any) -> int:
     with db.engine.connect() as conn:
-        return int(conn.execute(text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-            " AND NOT granted"
-            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        )).scalar() or 0)
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND NOT granted"
+                    " AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            ).scalar()
+            or 0
+        )
 
 
 def test_a_killed_worker_loses_nothing_and_the_event_is_answered_within_30_s(
@@ -196,15 +211,17 @@ def test_a_killed_worker_loses_nothing_and_the_event_is_answered_within_30_s(
     db = Database(layout.db_url)
     try:
         with db.engine.connect() as holder:
-            holder.execute(text("SELECT pg_advisory_lock(:k)"),
-                           {"k": advisory_key(f"line-user:{user}")})
+            holder.execute(
+                text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key(f"line-user:{user}")}
+            )
             layout.post([ev.text_event(user, "說明", platform=layout.platform)])
             assert wait_until(lambda: _waiting_for_locks(db), 20), "no worker took the event"
             for pid in children_of(layout.procs.pid("worker")):
                 os.kill(pid, signal.SIGKILL)  # rq's pool starts new ones
             killed = time.monotonic()
-            holder.execute(text("SELECT pg_advisory_unlock(:k)"),
-                           {"k": advisory_key(f"line-user:{user}")})
+            holder.execute(
+                text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(f"line-user:{user}")}
+            )
             holder.commit()
         assert wait_until(lambda: layout.answered(user), RECOVERY_BOUND + 5, step=0.25)
         took = time.monotonic() - killed
@@ -213,8 +230,9 @@ def test_a_killed_worker_loses_nothing_and_the_event_is_answered_within_30_s(
         from storage.models.line import DONE, InboxEvent
 
         with db.session() as s:
-            statuses = s.scalars(select(InboxEvent.status)
-                                 .where(InboxEvent.source_id == user)).all()
+            statuses = s.scalars(
+                select(InboxEvent.status).where(InboxEvent.source_id == user)
+            ).all()
         assert statuses == [DONE]
     finally:
         db.dispose()
@@ -228,6 +246,9 @@ def test_line_500_is_retried_and_answers_once(layout: Layout) -> None:
     # Give a second (wrong) delivery the chance to show up before checking there is none.
     wait_until(lambda: len(layout.answered("U500")) > 1, 3, step=0.25)
     assert len(layout.answered("U500")) == 1
-    statuses = [r.status for r in layout.platform.requests[before:]
-                if r.path in ("/v2/bot/message/reply", "/v2/bot/message/push")]
+    statuses = [
+        r.status
+        for r in layout.platform.requests[before:]
+        if r.path in ("/v2/bot/message/reply", "/v2/bot/message/push")
+    ]
     assert 500 in statuses and statuses.count(200) == 1

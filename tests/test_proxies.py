@@ -45,15 +45,27 @@ def test_leave_passes_items_to_the_successor(app: Any, db: Any, school: School, 
     other = submit_item(db, school, clock, "Us10201", "102-國語文")
     out = cli(app, "successor", "1151CHI101", LIN).output
     assert "接任教師為 林志明" in out and "沒有變動" in out
-    out = cli(app, "away", WANG, "--kind", "leave", "--from", "2026-10-15", "--to", "2026-10-30",
-              "--note", "產假").output
+    out = cli(
+        app,
+        "away",
+        WANG,
+        "--kind",
+        "leave",
+        "--from",
+        "2026-10-15",
+        "--to",
+        "2026-10-30",
+        "--note",
+        "產假",
+    ).output
     assert "1 件待認證項目改由他人認證" in out and "王美玲 → 林志明（接任教師）" in out
     assert certifier(db, item) == (school.staff[LIN], cert.SUCCESSOR)
     # 102's course has no successor and 國文 no convener: it stays where it is.
     assert certifier(db, other) == (school.staff[WANG], cert.TEACHER)
     with db.session() as s:
-        moved = s.scalars(select(AuditEntry).where(AuditEntry.item_id == item,
-                                                   AuditEntry.action == "reassign")).one()
+        moved = s.scalars(
+            select(AuditEntry).where(AuditEntry.item_id == item, AuditEntry.action == "reassign")
+        ).one()
     assert moved.capacity == cert.SUCCESSOR and "leave 2026-10-15" in (moved.detail or "")
 
 
@@ -136,7 +148,10 @@ def test_the_successor_decides_as_successor_and_the_log_says_so(
     chat.tap(TEACHER_LIN, data_of(chat.say(TEACHER_LIN, "待認證"), "通過"))
     row = outcome(db, item)
     assert (row.status, row.decided_by_id, row.decided_capacity) == (
-        CERTIFIED, school.staff[LIN], cert.SUCCESSOR)
+        CERTIFIED,
+        school.staff[LIN],
+        cert.SUCCESSOR,
+    )
     # 王美玲 has nothing left to certify.
     assert "目前沒有待認證" in texts(chat.say(TEACHER_WANG, "待認證"))
 
@@ -167,7 +182,8 @@ def test_late_items_are_offered_to_the_convener_and_the_first_decision_stands(
     with db.session() as s:
         notes = s.scalars(select(CertifierNote).order_by(CertifierNote.id)).all()
         assert [(n.staff_id, n.kind, n.count) for n in notes] == [
-            (school.staff[LIN], cert.OFFERED, 1)]
+            (school.staff[LIN], cert.OFFERED, 1)
+        ]
     assert tick(chat)["escalated"] == 0  # offered once
 
     clock.set(datetime(2027, 2, 9, 16, 0, tzinfo=TAIPEI))
@@ -181,7 +197,8 @@ def test_late_items_are_offered_to_the_convener_and_the_first_decision_stands(
 
     deliver(app)
     assert "科召集人 林志明 提醒：您還有 1 件課程學習成果待認證，請在 2027/2/11 前完成" in texts(
-        chat.new_messages(TEACHER_WANG))
+        chat.new_messages(TEACHER_WANG)
+    )
     # ... one takes the items over; the teacher may still decide, and the first decision stands.
     took = texts(chat.tap(TEACHER_LIN, data_of(to_lin, "接手王美玲")))
     assert "已接手 王美玲老師的 1 件" in took
@@ -235,8 +252,17 @@ def test_items_submitted_after_the_window_closed_are_not_escalated(
 
 def test_every_command_has_help(app: Any) -> None:
     runner = app.test_cli_runner()
-    for command in ("away", "back", "absences", "successor", "convener", "conveners", "chain",
-                    "status", "audit"):
+    for command in (
+        "away",
+        "back",
+        "absences",
+        "successor",
+        "convener",
+        "conveners",
+        "chain",
+        "status",
+        "audit",
+    ):
         result = runner.invoke(args=["certify", command, "--help"])
         assert result.exit_code == 0, command
         if command in ("away", "back", "successor", "convener"):
@@ -252,7 +278,9 @@ def test_chain_conveners_and_status_show_what_is_set(
     cli(app, "away", WANG, "--from", "2026-10-15", "--to", "2026-10-16")
     out = cli(app, "chain", "1151CHI101").output
     assert out.splitlines() == [
-        "1. 任課教師 王美玲（不在，略過）", "2. 接任教師 林志明", "3. 召集人指定教師 陳建宏",
+        "1. 任課教師 王美玲（不在，略過）",
+        "2. 接任教師 林志明",
+        "3. 召集人指定教師 陳建宏",
         "4. 科召集人 黃淑芬",
     ]
     assert "國文\t黃淑芬\t指定：陳建宏" in cli(app, "conveners").output
@@ -265,8 +293,9 @@ def test_unknown_staff_and_ambiguous_courses_are_clear_errors(app: Any, school: 
     assert result.exit_code != 0 and "找不到教職員編號 T999" in result.output
     result = runner.invoke(args=["certify", "successor", "NOPE", LIN])
     assert result.exit_code != 0 and "找不到課程代碼" in result.output
-    result = runner.invoke(args=["certify", "away", WANG, "--from", "2026-10-15",
-                                 "--to", "2026-10-01"])
+    result = runner.invoke(
+        args=["certify", "away", WANG, "--from", "2026-10-15", "--to", "2026-10-01"]
+    )
     assert result.exit_code != 0 and "結束日早於開始日" in result.output
 
 
@@ -294,8 +323,15 @@ def test_audit_log_exports_to_csv_and_xlsx(
         rows = list(csv.reader(handle))
     assert rows[0][:4] == ["時間", "動作", "項目編號", "學號"]
     assert [(r[1], int(r[2])) for r in rows[1:]] == [
-        ("送出", a), ("送出", b), ("送出", c), ("送出", d), ("通過", a), ("退回", b), ("撤回", c),
-        ("改派", d)]
+        ("送出", a),
+        ("送出", b),
+        ("送出", c),
+        ("送出", d),
+        ("通過", a),
+        ("退回", b),
+        ("撤回", c),
+        ("改派", d),
+    ]
     moved = rows[-1]
     assert moved[8] == "接任教師" and moved[5] == "101-04"
     decided = next(r for r in rows if r[1] == "退回")
@@ -305,12 +341,15 @@ def test_audit_log_exports_to_csv_and_xlsx(
     cli(app, "audit", "--out", str(book_path), "--from", "2026-10-15", "--to", "2026-10-15")
     sheet = load_workbook(book_path).active
     assert sheet.max_row == len(rows)
-    assert "0 筆" in cli(app, "audit", "--out", str(tmp_path / "none.csv"),
-                           "--from", "2026-10-16").output
+    assert (
+        "0 筆"
+        in cli(app, "audit", "--out", str(tmp_path / "none.csv"), "--from", "2026-10-16").output
+    )
     # Append-only: nothing in the log was ever changed.
     with db.session() as s:
         assert s.scalars(select(AuditEntry.id).order_by(AuditEntry.id)).all() == list(
-            range(1, len(rows)))
+            range(1, len(rows))
+        )
 
 
 def test_escalation_and_re_resolution_work_on_sqlite_too(sqlite_db: Any, clock: Any) -> None:
@@ -330,8 +369,10 @@ def test_escalation_and_re_resolution_work_on_sqlite_too(sqlite_db: Any, clock: 
     assert offered == {(school.staff[WANG], school.staff[LIN], 115, 1): 1}
     with sqlite_db.transaction() as s:
         assert cert.escalate_due(s, ESCALATION, rules).pairs == {}
-        assert [m.to_id for m in cert.take_over(s, school.staff[LIN], school.staff[WANG], 115, 1,
-                                                ESCALATION)] == [school.staff[LIN]]
+        assert [
+            m.to_id
+            for m in cert.take_over(s, school.staff[LIN], school.staff[WANG], 115, 1, ESCALATION)
+        ] == [school.staff[LIN]]
         result = cert.decide(s, item, school.staff[LIN], cert.APPROVE, ESCALATION, rules)
     assert result.ok
     assert outcome(sqlite_db, item).decided_capacity == cert.CONVENER

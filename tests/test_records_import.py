@@ -23,8 +23,16 @@ from tests.school import School
 from tests.support import Chat
 
 NOW = at_taipei(date(2026, 10, 15), 10)
-CADRE_HEADER = ["學號", "學年度", "學期", "單位名稱", "擔任職務", "開始日期", "結束日期",
-                "幹部等級"]
+CADRE_HEADER = [
+    "學號",
+    "學年度",
+    "學期",
+    "單位名稱",
+    "擔任職務",
+    "開始日期",
+    "結束日期",
+    "幹部等級",
+]
 ATTENDANCE_HEADER = ["學號", "學年度", "學期", "日期", "節次", "假別"]
 
 
@@ -45,8 +53,13 @@ def cadre_rows() -> list[list[str]]:
 
 def cadres(db: Any) -> list[Performance]:
     with db.session() as s:
-        return list(s.scalars(select(Performance).where(Performance.record_type == "cadre")
-                              .order_by(Performance.id)))
+        return list(
+            s.scalars(
+                select(Performance)
+                .where(Performance.record_type == "cadre")
+                .order_by(Performance.id)
+            )
+        )
 
 
 def run(db: Any, kind: str, path: Path, dry_run: bool = False) -> Any:
@@ -73,8 +86,13 @@ def test_cadre_import_dry_run_then_real(db: Any, school: School, tmp_path: Path)
     assert (monitor.academic_year, monitor.semester) == (115, 1)
     assert monitor.entered_by_staff and monitor.status == SUBMITTED
     # The same field keys students' own cadre records use (flows/performance.py, school/export.py).
-    assert monitor.fields == {"unit": "101班", "position": "班長", "start": "2026-08-30",
-                              "end": "2027-01-20", "level": "班級幹部"}
+    assert monitor.fields == {
+        "unit": "101班",
+        "position": "班長",
+        "start": "2026-08-30",
+        "end": "2027-01-20",
+        "level": "班級幹部",
+    }
     assert monitor.summary == "101班班長（班級幹部）"
     vice = found[1]
     assert vice.fields["start"] == "2026-09-01" and vice.fields["end"] is None
@@ -82,7 +100,8 @@ def test_cadre_import_dry_run_then_real(db: Any, school: School, tmp_path: Path)
 
 
 def test_cadre_reimport_is_unchanged_and_changes_are_updates(
-        db: Any, school: School, tmp_path: Path) -> None:
+    db: Any, school: School, tmp_path: Path
+) -> None:
     run(db, "cadres", write_csv(tmp_path / "a.csv", cadre_rows()))
     again = run(db, "cadres", write_csv(tmp_path / "b.csv", cadre_rows()))
     assert again.ok and (again.added, again.updated, again.unchanged) == (0, 0, 3)
@@ -96,7 +115,8 @@ def test_cadre_reimport_is_unchanged_and_changes_are_updates(
 
 
 def test_cadre_problems_are_listed_by_row_and_nothing_is_written(
-        db: Any, school: School, tmp_path: Path) -> None:
+    db: Any, school: School, tmp_path: Path
+) -> None:
     rows = cadre_rows() + [
         ["119999", "115", "1", "101班", "副班長", "2026-08-30", "", "班級幹部"],
         ["115003", "115", "3", "101班", "副班長", "2026-08-30", "", "班級幹部"],
@@ -119,7 +139,8 @@ def test_cadre_problems_are_listed_by_row_and_nothing_is_written(
 
 
 def test_cadre_import_from_xlsx_with_a_title_row_and_other_header_names(
-        db: Any, school: School, tmp_path: Path) -> None:
+    db: Any, school: School, tmp_path: Path
+) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -136,7 +157,8 @@ def test_cadre_import_from_xlsx_with_a_title_row_and_other_header_names(
 
 
 def test_cadre_records_show_in_my_portfolio_and_use_no_upload_slot(
-        chat: Chat, db: Any, school: School, tmp_path: Path) -> None:
+    chat: Chat, db: Any, school: School, tmp_path: Path
+) -> None:
     run(db, "cadres", write_csv(tmp_path / "cadres.csv", cadre_rows()))
     messages = chat.say("Us10101", "我的歷程")
     assert not check_messages(messages)
@@ -145,8 +167,7 @@ def test_cadre_records_show_in_my_portfolio_and_use_no_upload_slot(
     # Staff-entered: the student cannot withdraw it.
     assert "撤回" not in seen
     with db.session() as s:
-        room = items.room(s, load_rules(), PERFORMANCE, school.students["Us10101"],
-                          TermRef(115, 1))
+        room = items.room(s, load_rules(), PERFORMANCE, school.students["Us10101"], TermRef(115, 1))
     assert room.semester.used == 0 and room.year.used == 0
 
 
@@ -160,8 +181,10 @@ def test_cadre_cli_dry_run_and_import(app: Any, db: Any, school: School, tmp_pat
     done = runner.invoke(args=["import", "cadres", str(source)])
     assert done.exit_code == 0 and "幹部紀錄：匯入完成" in done.output
     assert len(cadres(db)) == 3
-    bad = write_csv(tmp_path / "bad.csv", [CADRE_HEADER, ["999999", "115", "1", "x", "y",
-                                                          "2026-09-01", "", "班級幹部"]])
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [CADRE_HEADER, ["999999", "115", "1", "x", "y", "2026-09-01", "", "班級幹部"]],
+    )
     failed = runner.invoke(args=["import", "cadres", str(bad)])
     assert failed.exit_code == 1 and "第 2 列：未知的學號 999999" in failed.output
     assert "單位名稱" in runner.invoke(args=["import", "cadres", "--help"]).output
@@ -193,7 +216,8 @@ def test_attendance_import_and_reimport(db: Any, school: School, tmp_path: Path)
     assert any("不會匯出到中央資料庫" in note for note in done.notes)
     found = attendance(db)
     assert [(a.day, a.period, a.leave_type) for a in found] == [
-        (date(2026, 10, 1), "1", "病假"), (date(2026, 10, 1), "2", "病假"),
+        (date(2026, 10, 1), "1", "病假"),
+        (date(2026, 10, 1), "2", "病假"),
         (date(2026, 10, 2), "早自習", "曠課"),
     ]
     assert found[2].student_id == school.students["Us10202"]

@@ -55,29 +55,50 @@ def add_offices(db: Any, school: School) -> None:
             session.add(member)
             session.flush()
             people[uid] = member.id
-            session.add(LineAccount(line_user_id=uid, staff_id=member.id, created_at=CREATED,
-                                    bound_at=CREATED))
+            session.add(
+                LineAccount(
+                    line_user_id=uid, staff_id=member.id, created_at=CREATED, bound_at=CREATED
+                )
+            )
         c301 = SchoolClass(code="301", grade=3, homeroom_teacher_id=people[HOMEROOM_301])
         session.add(c301)
         session.flush()
-        senior = Student(student_no="113001", name="高三生", grade=3, class_id=c301.id, seat_no=1,
-                         entry_year=113)
+        senior = Student(
+            student_no="113001", name="高三生", grade=3, class_id=c301.id, seat_no=1, entry_year=113
+        )
         session.add(senior)
         session.flush()
-        session.add(LineAccount(line_user_id=SENIOR, student_id=senior.id, created_at=CREATED,
-                                bound_at=CREATED))
+        session.add(
+            LineAccount(
+                line_user_id=SENIOR, student_id=senior.id, created_at=CREATED, bound_at=CREATED
+            )
+        )
         school.students[SENIOR] = senior.id
         school.accounts.update(people)
 
 
-def add_outcome(session: Any, school: School, uid: str, course: str, status: str,
-                semester: int = 1, certifier: str | None = None) -> None:
-    session.add(CourseOutcome(
-        student_id=school.students[uid], course_id=school.courses[course], academic_year=115,
-        semester=semester, summary="作品", status=status, created_at=CREATED,
-        submitted_at=CREATED if status == PENDING else None,
-        certifier_id=school.staff[certifier] if certifier else None,
-    ))
+def add_outcome(
+    session: Any,
+    school: School,
+    uid: str,
+    course: str,
+    status: str,
+    semester: int = 1,
+    certifier: str | None = None,
+) -> None:
+    session.add(
+        CourseOutcome(
+            student_id=school.students[uid],
+            course_id=school.courses[course],
+            academic_year=115,
+            semester=semester,
+            summary="作品",
+            status=status,
+            created_at=CREATED,
+            submitted_at=CREATED if status == PENDING else None,
+            certifier_id=school.staff[certifier] if certifier else None,
+        )
+    )
 
 
 def seed_year(db: Any, school: School) -> None:
@@ -91,15 +112,29 @@ def seed_year(db: Any, school: School) -> None:
         for _ in range(2):
             add_outcome(session, school, "Us10102", "101-數學", PENDING, certifier="T003")
         add_outcome(session, school, "Us10103", "101-數學", DRAFT)
-        session.add(PickConfirmation(student_id=school.students["Us10101"], academic_year=115,
-                                     confirmed_at=CREATED))
-        receipt = ReceiptList(academic_year=115, source_name="receipt.xlsx", source_sha256="0" * 64,
-                              imported_at=RECEIPTS_IMPORTED,
-                              respond_until=taipei(2027, 7, 30) - timedelta(microseconds=1))
+        session.add(
+            PickConfirmation(
+                student_id=school.students["Us10101"], academic_year=115, confirmed_at=CREATED
+            )
+        )
+        receipt = ReceiptList(
+            academic_year=115,
+            source_name="receipt.xlsx",
+            source_sha256="0" * 64,
+            imported_at=RECEIPTS_IMPORTED,
+            respond_until=taipei(2027, 7, 30) - timedelta(microseconds=1),
+        )
         session.add(receipt)
         session.flush()
-        session.add(ReceiptItem(list_id=receipt.id, student_id=school.students["Us10102"],
-                                item_kind="course_outcome", item_id=1, reference="C1"))
+        session.add(
+            ReceiptItem(
+                list_id=receipt.id,
+                student_id=school.students["Us10102"],
+                item_kind="course_outcome",
+                item_id=1,
+                reference="C1",
+            )
+        )
 
 
 def set_the_years_dates(db: Any, rules: Any) -> Any:
@@ -111,15 +146,27 @@ def set_the_years_dates(db: Any, rules: Any) -> Any:
 
     with db.transaction() as session:
         schedule.record_window_change(
-            session, kind="upload", academic_year=115, semester=1, first_day=date(2026, 8, 31),
-            last_day=date(2027, 2, 20), previous=(date(2026, 8, 31), date(2027, 2, 3)),
-            now=CREATED)
+            session,
+            kind="upload",
+            academic_year=115,
+            semester=1,
+            first_day=date(2026, 8, 31),
+            last_day=date(2027, 2, 20),
+            previous=(date(2026, 8, 31), date(2027, 2, 3)),
+            now=CREATED,
+        )
         set_submission_date(session, rules, 115, date(2027, 6, 8), CREATED, grade12=True)
         set_submission_date(session, rules, 115, date(2027, 7, 30), CREATED)
         schedule.record_window_change(
-            session, kind="receipt_confirmation", academic_year=115, semester=None,
-            first_day=date(2027, 7, 26), last_day=date(2027, 7, 29),
-            previous=(date(2027, 7, 26), date(2027, 7, 29)), now=RECEIPTS_IMPORTED)
+            session,
+            kind="receipt_confirmation",
+            academic_year=115,
+            semester=None,
+            first_day=date(2027, 7, 26),
+            last_day=date(2027, 7, 29),
+            previous=(date(2027, 7, 26), date(2027, 7, 29)),
+            now=RECEIPTS_IMPORTED,
+        )
     with db.session() as session:
         effective = schedule.effective_rules(session, rules)
     assert effective.overlaps()
@@ -156,8 +203,11 @@ def who_got(db: Any, school: School) -> dict[tuple[str, str], set[str]]:
 
 def sends(line: Any) -> list[str]:
     """The LINE calls that sent something (not the quota look-ups)."""
-    return [r.path for r in line.requests
-            if r.path in ("/v2/bot/message/push", "/v2/bot/message/multicast")]
+    return [
+        r.path
+        for r in line.requests
+        if r.path in ("/v2/bot/message/push", "/v2/bot/message/multicast")
+    ]
 
 
 def alt_texts(line: Any, user: str) -> list[str]:
@@ -179,8 +229,14 @@ def tick_instants(rules: Any, first: datetime, last: datetime) -> list[datetime]
             due.add(at_taipei(local + timedelta(days=1), 9))
     instants: set[datetime] = set()
     for when in due:
-        instants.update({when - timedelta(hours=1), when, when + timedelta(minutes=5),
-                         at_taipei(when.astimezone(TAIPEI).date(), 23, 30)})
+        instants.update(
+            {
+                when - timedelta(hours=1),
+                when,
+                when + timedelta(minutes=5),
+                at_taipei(when.astimezone(TAIPEI).date(), 23, 30),
+            }
+        )
     return sorted(i for i in instants if first < i <= last)
 
 
@@ -249,8 +305,9 @@ EXPECTED = {
 }
 
 
-def test_a_whole_academic_year_tick_by_tick(app: Any, db: Any, line: Any, school: School,
-                                             clock: FrozenClock) -> None:
+def test_a_whole_academic_year_tick_by_tick(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     rules = set_the_years_dates(db, app.extensions["portfolio"].rules)
     first, last = taipei(2026, 8, 1), taipei(2027, 7, 31, 23, 59)
@@ -262,8 +319,9 @@ def test_a_whole_academic_year_tick_by_tick(app: Any, db: Any, line: Any, school
     assert dict(got) == EXPECTED
 
     # On time: each was handed over exactly when due (the ticks ran at the due instants) ...
-    due_at = {(f"row:{o.row.id}", reminders.period_of(o)): o.due
-              for o in rules.due_between(first, last)}
+    due_at = {
+        (f"row:{o.row.id}", reminders.period_of(o)): o.due for o in rules.due_between(first, last)
+    }
     for row in deliveries(db):
         if row.rule.startswith("row:"):
             assert row.created_at == due_at[(row.rule, row.period)], row.rule
@@ -292,7 +350,8 @@ def test_a_whole_academic_year_tick_by_tick(app: Any, db: Any, line: Any, school
 
 
 def test_a_persons_notices_due_together_travel_in_one_push(
-        app: Any, db: Any, line: Any, school: School, clock: FrozenClock) -> None:
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     clock.set(taipei(2026, 9, 3, 9, 0))
     counts = tick(app)
@@ -305,8 +364,9 @@ def test_a_persons_notices_due_together_travel_in_one_push(
     assert footer["type"] == "postback" and footer["data"] == "menu:todo"
 
 
-def test_identical_notices_share_one_multicast(app: Any, db: Any, line: Any, school: School,
-                                               clock: FrozenClock) -> None:
+def test_identical_notices_share_one_multicast(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     clock.set(taipei(2027, 7, 22, 9, 0))  # picking starts: two notices to the unconfirmed
     tick(app)
@@ -319,8 +379,9 @@ def test_identical_notices_share_one_multicast(app: Any, db: Any, line: Any, sch
     assert line.messages_for("Us10101") == []  # confirmed already
 
 
-def test_a_double_tick_sends_nothing_twice(app: Any, db: Any, line: Any, school: School,
-                                           clock: FrozenClock) -> None:
+def test_a_double_tick_sends_nothing_twice(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     clock.set(taipei(2027, 1, 13, 9, 0))
     first = tick(app)
@@ -333,8 +394,9 @@ def test_a_double_tick_sends_nothing_twice(app: Any, db: Any, line: Any, school:
     assert line.pushes_counted() == counted
 
 
-def test_quiet_hours_hold_what_is_due_until_morning(app: Any, db: Any, line: Any,
-                                                    school: School, clock: FrozenClock) -> None:
+def test_quiet_hours_hold_what_is_due_until_morning(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     # The worker was down all day on 9/3; it comes back at 23:30, inside the quiet hours.
     clock.set(taipei(2026, 9, 3, 23, 30))
@@ -348,8 +410,9 @@ def test_quiet_hours_hold_what_is_due_until_morning(app: Any, db: Any, line: Any
     assert {d.at for d in line.deliveries} == {taipei(2026, 9, 4, 7, 0)}
 
 
-def test_missed_ticks_catch_up_within_the_horizon_only(app: Any, db: Any, line: Any,
-                                                       school: School, clock: FrozenClock) -> None:
+def test_missed_ticks_catch_up_within_the_horizon_only(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     clock.set(taipei(2026, 9, 3, 9, 0) + reminders.CATCH_UP - timedelta(minutes=1))
     assert tick(app)["row"] == 3
@@ -358,8 +421,9 @@ def test_missed_ticks_catch_up_within_the_horizon_only(app: Any, db: Any, line: 
     assert "row" not in tick(app)
 
 
-def test_a_student_bound_after_the_notice_still_gets_it(app: Any, db: Any, line: Any,
-                                                        school: School, clock: FrozenClock) -> None:
+def test_a_student_bound_after_the_notice_still_gets_it(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     with db.transaction() as session:
         late = session.scalars(select(LineAccount).where(LineAccount.line_user_id == LATE)).one()
@@ -379,7 +443,8 @@ def test_a_student_bound_after_the_notice_still_gets_it(app: Any, db: Any, line:
 
 
 def test_the_upload_reminder_passes_over_students_at_the_limit(
-        app: Any, db: Any, line: Any, school: School, clock: FrozenClock) -> None:
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     seed_year(db, school)
     clock.set(taipei(2027, 1, 31, 9, 0))  # the last call, 3 days before uploads close
     tick(app)
@@ -387,14 +452,23 @@ def test_the_upload_reminder_passes_over_students_at_the_limit(
     [last_call] = line.messages_for("Us10104")
     assert "2/3 截止" in last_call["altText"] and "0/6" in last_call["altText"]
     with db.session() as session:
-        row = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.purpose == "schedule:row:remind_upload_course_outcomes")).first()
+        row = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.purpose == "schedule:row:remind_upload_course_outcomes"
+            )
+        ).first()
     assert row is not None and row.priority == "urgent"
 
 
 def test_the_tick_recomputes_from_the_database_after_redis_is_wiped(
-        db: Any, line: Any, _emulator: Any, clock: FrozenClock, tmp_path: Any, redis_url: str,
-        school: School) -> None:
+    db: Any,
+    line: Any,
+    _emulator: Any,
+    clock: FrozenClock,
+    tmp_path: Any,
+    redis_url: str,
+    school: School,
+) -> None:
     """Ticks go through rq on the real Redis; wiping Redis loses queued ticks, never notices."""
     from redis import Redis
     from rq import SimpleWorker
@@ -437,8 +511,9 @@ def test_the_tick_recomputes_from_the_database_after_redis_is_wiped(
         redis.close()
 
 
-def test_the_tick_runs_through_rqs_tick_entry_point(app: Any, db: Any, line: Any,
-                                                    school: School, clock: FrozenClock) -> None:
+def test_the_tick_runs_through_rqs_tick_entry_point(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     clock.set(taipei(2026, 10, 1, 9, 0))
     results = run_parts(app.extensions["portfolio"])
     assert results["jobs.reminders"]["row"] == 1
@@ -468,8 +543,10 @@ def test_cron_table_registers_the_tick_with_rqs_scheduler(redis_url: str) -> Non
         assert {j.name for j in enqueued} == {"sweep", "tick"}
         assert scheduler.enqueue_jobs() == []  # not due again until the interval passes
         queue = Queue("default", connection=redis, serializer=JSONSerializer)
-        names = {Job.fetch(i, connection=redis, serializer=JSONSerializer).func_name
-                 for i in queue.job_ids}
+        names = {
+            Job.fetch(i, connection=redis, serializer=JSONSerializer).func_name
+            for i in queue.job_ids
+        }
         assert names == {"jobs.tick.tick", "jobs.inbox.sweep"}
     finally:
         redis.close()
@@ -479,8 +556,9 @@ def test_default_rules_name_only_flows_the_bot_can_start() -> None:
     from catalogue import TEXTS
     from rules.reader import DEFAULT_RULES_PATH, check_rules_file
 
-    rules = check_rules_file(DEFAULT_RULES_PATH, known_text_keys=TEXTS.keys(),
-                             known_flows=reminders.FLOW_ACTIONS)
+    rules = check_rules_file(
+        DEFAULT_RULES_PATH, known_text_keys=TEXTS.keys(), known_flows=reminders.FLOW_ACTIONS
+    )
     for row in rules.schedule:
         assert row.flow is None or reminders.button_for(row.flow) is not None
 
@@ -495,22 +573,33 @@ def test_period_keys_are_stable(day: date) -> None:
 
 
 def test_a_row_the_file_got_wrong_does_not_stop_the_others(
-        db: Any, line: Any, _emulator: Any, clock: FrozenClock, tmp_path: Any, school: School,
-        caplog: Any) -> None:
+    db: Any,
+    line: Any,
+    _emulator: Any,
+    clock: FrozenClock,
+    tmp_path: Any,
+    school: School,
+    caplog: Any,
+) -> None:
     from bot import create_app
     from rules.reader import DEFAULT_RULES_PATH, parse_rules
     from tests.conftest import make_settings
 
-    row = ('\n[[schedule]]\nid = "{id}"\nwhat = "測試"\naudience = "registrar"\n'
-           'when = "on 08-10"\ntext = "{text}"\n')
-    toml = (DEFAULT_RULES_PATH.read_text(encoding="utf-8")
-            # In the summer break there is no semester, so no upload deadline to name.
-            + row.format(id="broken", text="rules.notice.upload_course_outcomes")
-            + row.format(id="fine", text="rules.notice.grades_entry"))
+    row = (
+        '\n[[schedule]]\nid = "{id}"\nwhat = "測試"\naudience = "registrar"\n'
+        'when = "on 08-10"\ntext = "{text}"\n'
+    )
+    toml = (
+        DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+        # In the summer break there is no semester, so no upload deadline to name.
+        + row.format(id="broken", text="rules.notice.upload_course_outcomes")
+        + row.format(id="fine", text="rules.notice.grades_entry")
+    )
     rules = parse_rules(toml, "school.toml")
     settings = make_settings(db.url, _emulator.base_url, tmp_path, _emulator.channel_access_token)
-    app = create_app(settings, db=db, queue="manual", clock=clock, sleep=lambda s: None,
-                     rules=rules)
+    app = create_app(
+        settings, db=db, queue="manual", clock=clock, sleep=lambda s: None, rules=rules
+    )
     try:
         clock.set(taipei(2026, 8, 10, 9, 0))
         counts = tick(app)

@@ -63,15 +63,40 @@ def sealed_at(db: Any, student_id: int) -> datetime | None:
 
 
 def test_graduate_dry_run_marking_and_cancelling(app: Any, db: Any, school: School) -> None:
-    out = ok(app, "students", "graduate", "--class", "101", "--except", "115006",
-             "--on", "2027-06-10", "--dry-run")
+    out = ok(
+        app,
+        "students",
+        "graduate",
+        "--class",
+        "101",
+        "--except",
+        "115006",
+        "--on",
+        "2027-06-10",
+        "--dry-run",
+    )
     assert "將標記 5 位畢業（畢業日 2027/6/10）" in out and "試算" in out
     assert "101-01 115001 李小明" in out and "115006" not in out
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Student).where(
-            Student.graduated_on.is_not(None))) == 0
-    out = ok(app, "students", "graduate", "--grade", "1", "--class", "101", "--except", "115006",
-             "--on", "2027-06-10")
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Student).where(Student.graduated_on.is_not(None))
+            )
+            == 0
+        )
+    out = ok(
+        app,
+        "students",
+        "graduate",
+        "--grade",
+        "1",
+        "--class",
+        "101",
+        "--except",
+        "115006",
+        "--on",
+        "2027-06-10",
+    )
     assert "已標記 5 位畢業" in out and "2027/6/10 當天的每日作業會封存" in out
     with db.session() as s:
         marked = s.scalars(select(Student).where(Student.graduated_on.is_not(None))).all()
@@ -85,8 +110,9 @@ def test_graduate_dry_run_marking_and_cancelling(app: Any, db: Any, school: Scho
     assert usage.exit_code == 1 and "--grade" in usage.stderr
 
 
-def test_graduating_today_marks_the_status_at_once(app: Any, db: Any, school: School,
-                                                    clock: Any) -> None:
+def test_graduating_today_marks_the_status_at_once(
+    app: Any, db: Any, school: School, clock: Any
+) -> None:
     out = ok(app, "students", "graduate", "--id", "115101")
     assert "今天的每日作業會封存" in out
     with db.session() as s:
@@ -130,22 +156,29 @@ def test_sealing_on_graduation_day_ends_the_binding_and_hides_the_data(
     with db.session() as s:
         account = s.scalars(select(LineAccount).where(LineAccount.line_user_id == uid)).one()
         assert account.student_id is None and not identify(s, account).bound  # type: ignore[union-attr]
-        parent_account = s.scalars(select(LineAccount).where(
-            LineAccount.line_user_id == PARENT)).one()
+        parent_account = s.scalars(
+            select(LineAccount).where(LineAccount.line_user_id == PARENT)
+        ).one()
         assert parent_account.guardian_id is None
         assert s.scalars(select(GuardianLink)).all() == []
         # The guardian row stays until deletion (staff may still need it while sealed).
         assert s.get(Guardian, school.guardian) is not None
-        menus = {m.recipients[0] for m in s.scalars(select(OutboxMessage).where(
-            OutboxMessage.kind == "richmenu"))}
+        menus = {
+            m.recipients[0]
+            for m in s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "richmenu"))
+        }
         assert {uid, PARENT} <= menus
-        audit = s.scalars(select(AuditEntry).where(AuditEntry.item_id == pending,
-                                                   AuditEntry.action == "withdraw")).one()
+        audit = s.scalars(
+            select(AuditEntry).where(AuditEntry.item_id == pending, AuditEntry.action == "withdraw")
+        ).one()
         assert audit.detail == "sealed"
         # A teacher's 待認證 list no longer shows the sealed student's work.
         assert cert.pending_for(s, school.staff["T003"]) == []
-        change = s.scalars(select(StudentChange).where(StudentChange.student_id == sid,
-                                                       StudentChange.kind == "seal")).one()
+        change = s.scalars(
+            select(StudentChange).where(
+                StudentChange.student_id == sid, StudentChange.kind == "seal"
+            )
+        ).one()
         assert change.detail["guardians"] == [school.guardian]
     assert outcome_row(db, pending).status == WITHDRAWN
     assert outcome_row(db, certified).status == "certified"
@@ -202,8 +235,9 @@ def test_deletion_after_the_period_and_not_a_day_before(
     with db.session() as s:
         own_sha = s.get(FileRecord, outcome_row(db, own).document_file_id).sha256  # type: ignore[union-attr]
         shared_sha = s.get(FileRecord, other_file).sha256  # type: ignore[union-attr]
-        student_files = s.scalar(select(func.count()).select_from(FileRecord).where(
-            FileRecord.student_id == sid))
+        student_files = s.scalar(
+            select(func.count()).select_from(FileRecord).where(FileRecord.student_id == sid)
+        )
     assert student_files == 3
     graduate_101(app)
     clock.set(at(GRADUATION))
@@ -228,16 +262,25 @@ def test_deletion_after_the_period_and_not_a_day_before(
     with db.session() as s:
         assert s.get(Student, sid) is None
         assert s.get(CourseOutcome, certified) is None and s.get(CourseOutcome, own) is None
-        assert s.scalar(select(func.count()).select_from(FileRecord).where(
-            FileRecord.sha256 == own_sha)) == 0
+        assert (
+            s.scalar(
+                select(func.count()).select_from(FileRecord).where(FileRecord.sha256 == own_sha)
+            )
+            == 0
+        )
         assert s.get(FileRecord, other_file) is not None
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.student_id == sid)) == 0
+        assert (
+            s.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.student_id == sid)
+            )
+            == 0
+        )
         assert s.get(Guardian, school.guardian) is None
         account = s.scalars(select(LineAccount).where(LineAccount.line_user_id == uid)).one()
         assert account.student_id is None
-        report = s.scalars(select(RetentionDeletion).where(
-            RetentionDeletion.student_no == "115001")).one()
+        report = s.scalars(
+            select(RetentionDeletion).where(RetentionDeletion.student_no == "115001")
+        ).one()
         assert report.files == 3 and report.rows["course_outcomes"] == 2
         assert report.rows["performances"] == 1 and report.rows["students"] == 1
         assert report.files_removed == 2 and report.pending_digests == []
@@ -310,13 +353,28 @@ def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
     sid = school.students["Us10101"]
     stored = store.put_stream([PDF + b"sqlite deletion"])
     with sqlite_db.transaction() as s:
-        record = FileRecord(sha256=stored.sha256, size=stored.size, mime="application/pdf",
-                            kind="document", student_id=sid, created_at=clock.now())
+        record = FileRecord(
+            sha256=stored.sha256,
+            size=stored.size,
+            mime="application/pdf",
+            kind="document",
+            student_id=sid,
+            created_at=clock.now(),
+        )
         s.add(record)
         s.flush()
-        s.add(CourseOutcome(student_id=sid, course_id=school.courses["101-國語文"],
-                            academic_year=115, semester=1, summary="x", status="certified",
-                            document_file_id=record.id, created_at=clock.now()))
+        s.add(
+            CourseOutcome(
+                student_id=sid,
+                course_id=school.courses["101-國語文"],
+                academic_year=115,
+                semester=1,
+                summary="x",
+                status="certified",
+                document_file_id=record.id,
+                created_at=clock.now(),
+            )
+        )
         student = s.get(Student, sid)
         assert student is not None
         life.graduate(s, clock.now(), [student], date(2026, 10, 15))

@@ -99,7 +99,7 @@ def test_tiles_cover_the_menu_exactly_once(role: str) -> None:
     covered = sum(t.width * t.height for t in tiles)
     assert covered == richmenu.MENU_WIDTH * height
     for i, a in enumerate(tiles):
-        for b in tiles[i + 1:]:
+        for b in tiles[i + 1 :]:
             overlap_x = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
             overlap_y = min(a.y + a.height, b.y + b.height) - max(a.y, b.y)
             assert overlap_x <= 0 or overlap_y <= 0, (a.item.name, b.item.name)
@@ -162,10 +162,14 @@ def test_a_missing_font_file_says_how_to_install_one(tmp_path: Path) -> None:
 def test_the_env_var_overrides_the_search(cjk_font: Path) -> None:
     from runtime.config import load_settings
 
-    settings = load_settings({
-        "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
-        "SECRET_KEY": secrets.token_urlsafe(32), richmenu_drawing.FONT_ENV_VAR: str(cjk_font),
-    })
+    settings = load_settings(
+        {
+            "LINE_CHANNEL_SECRET": "s",
+            "LINE_CHANNEL_ACCESS_TOKEN": "t",
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            richmenu_drawing.FONT_ENV_VAR: str(cjk_font),
+        }
+    )
     assert settings.cjk_font == cjk_font
     assert find_cjk_font(settings.cjk_font) == cjk_font
 
@@ -181,7 +185,9 @@ def test_a_font_without_chinese_is_refused() -> None:
 
 @pytest.mark.parametrize("role", list(MENU_ITEMS))
 def test_image_fits_the_menu_and_lines_size_limit(role: str, cjk_font: Path) -> None:
-    assert richmenu_drawing.missing_glyphs(cjk_font, "".join(richmenu_drawing._menu_texts(role))) == ""
+    assert (
+        richmenu_drawing.missing_glyphs(cjk_font, "".join(richmenu_drawing._menu_texts(role))) == ""
+    )
     data = render_menu_image(role, cjk_font)
     assert len(data) < richmenu.MAX_IMAGE_BYTES
     with Image.open(io.BytesIO(data)) as image:
@@ -370,8 +376,14 @@ def test_second_sync_creates_nothing(
     line.calls.clear()
     second = _sync(fake_api, cjk_font)
     assert second == first
-    for write in ("create_rich_menu", "set_rich_menu_image", "create_rich_menu_alias",
-                  "update_rich_menu_alias", "delete_rich_menu", "rich_menu_batch"):
+    for write in (
+        "create_rich_menu",
+        "set_rich_menu_image",
+        "create_rich_menu_alias",
+        "update_rich_menu_alias",
+        "delete_rich_menu",
+        "rich_menu_batch",
+    ):
         assert line.count(write) == 0, write
 
 
@@ -525,7 +537,12 @@ def test_sync_and_link_through_the_sdk_against_the_emulator(
 def test_the_bundled_font_draws_every_menu_text() -> None:
     """A changed label or hint needs scripts/subset_menu_font.py run again."""
     assert richmenu_drawing.BUNDLED_FONT.is_file()
-    assert richmenu_drawing.missing_glyphs(richmenu_drawing.BUNDLED_FONT, richmenu_drawing._all_menu_texts()) == ""
+    assert (
+        richmenu_drawing.missing_glyphs(
+            richmenu_drawing.BUNDLED_FONT, richmenu_drawing._all_menu_texts()
+        )
+        == ""
+    )
     assert "SIL OPEN FONT LICENSE" in (richmenu_drawing.BUNDLED_FONT.parent / "OFL.txt").read_text(
         encoding="utf-8"
     )

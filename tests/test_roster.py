@@ -579,8 +579,9 @@ def sqlite_rdb(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 
 @pytest.mark.parametrize("form", ["big5", "utf-8-sig", "xlsx"])
 @pytest.mark.parametrize("kind", list(PREREQUISITES))
-def test_every_kind_in_every_file_form(sqlite_rdb: Database, tmp_path: Path, kind: str,
-                                       form: str) -> None:
+def test_every_kind_in_every_file_form(
+    sqlite_rdb: Database, tmp_path: Path, kind: str, form: str
+) -> None:
     school(sqlite_rdb, *PREREQUISITES[kind])
     rows = fixture_rows(f"{kind}.csv")
     if form == "xlsx":

@@ -29,11 +29,21 @@ def count(db: Any, model: Any) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("command", [
-    ["rules"], ["rules", "show"], ["rules", "check"], ["windows"], ["windows", "set"],
-    ["windows", "list"], ["events"], ["events", "create"], ["events", "list"],
-    ["events", "counts"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rules"],
+        ["rules", "show"],
+        ["rules", "check"],
+        ["windows"],
+        ["windows", "set"],
+        ["windows", "list"],
+        ["events"],
+        ["events", "create"],
+        ["events", "list"],
+        ["events", "counts"],
+    ],
+)
 def test_every_command_has_help(app: Any, command: list[str]) -> None:
     result = invoke(app, *command, "--help")
     assert result.exit_code == 0, result.output
@@ -81,7 +91,8 @@ def test_rules_check_names_the_line_and_reason(app: Any, tmp_path: Path) -> None
 
 
 def test_windows_set_records_announces_once_and_takes_effect(
-        app: Any, db: Any, line: Any, school: School, clock: FrozenClock) -> None:
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     args = ["windows", "set", "upload", "--year", "115", "--semester", "1", "--end", "2027-02-10"]
     dry = invoke(app, *args, "--dry-run")
     assert dry.exit_code == 0, dry.output
@@ -116,8 +127,9 @@ def test_windows_set_records_announces_once_and_takes_effect(
 
 
 def test_windows_set_refuses_what_the_rules_forbid(app: Any, db: Any) -> None:
-    result = invoke(app, "windows", "set", "upload", "--year", "115", "--semester", "1",
-                    "--end", "2027-01-25")
+    result = invoke(
+        app, "windows", "set", "upload", "--year", "115", "--semester", "1", "--end", "2027-01-25"
+    )
     assert result.exit_code != 0
     assert "不能這樣設定" in result.output and "national rule" in result.output
     assert count(db, WindowChange) == 0
@@ -133,10 +145,21 @@ def test_windows_set_refuses_what_the_rules_forbid(app: Any, db: Any) -> None:
 
 
 def test_a_shortened_window_is_urgent_and_waits_out_the_quiet_hours(
-        app: Any, db: Any, line: Any, school: School, clock: FrozenClock) -> None:
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
     clock.set(taipei(2027, 3, 1, 23, 0))
-    result = invoke(app, "windows", "set", "grade12_upload", "--year", "115", "--semester", "2",
-                    "--end", "2027-05-07")  # shorter than the default 5/14
+    result = invoke(
+        app,
+        "windows",
+        "set",
+        "grade12_upload",
+        "--year",
+        "115",
+        "--semester",
+        "2",
+        "--end",
+        "2027-05-07",
+    )  # shorter than the default 5/14
     assert result.exit_code == 0, result.output
     assert "勿擾時段" in result.output
     run_jobs(app)
@@ -149,10 +172,21 @@ def test_a_shortened_window_is_urgent_and_waits_out_the_quiet_hours(
     assert line.pushes_counted() == 0  # nobody in grade 12 in this small school
 
 
-def test_picking_window_change_goes_to_students(app: Any, db: Any, line: Any, school: School,
-                                                clock: FrozenClock) -> None:
-    result = invoke(app, "windows", "set", "picking", "--year", "115", "--start", "2027-07-20",
-                    "--end", "2027-07-28")
+def test_picking_window_change_goes_to_students(
+    app: Any, db: Any, line: Any, school: School, clock: FrozenClock
+) -> None:
+    result = invoke(
+        app,
+        "windows",
+        "set",
+        "picking",
+        "--year",
+        "115",
+        "--start",
+        "2027-07-20",
+        "--end",
+        "2027-07-28",
+    )
     assert result.exit_code == 0, result.output
     run_jobs(app)
     assert "勾選期間調整為 2027/7/20 至 2027/7/28" in line.messages_for("Us10101")[0]["altText"]
@@ -164,10 +198,25 @@ def test_picking_window_change_goes_to_students(app: Any, db: Any, line: Any, sc
 # --- events --------------------------------------------------------------------------------------
 
 
-def test_events_create_list_counts(app: Any, db: Any, line: Any, chat: Any, school: School,
-                                   clock: FrozenClock) -> None:
-    args = ["events", "create", "--kind", "parent_briefing", "--title", "高一親師說明會",
-            "--date", "2026-11-07", "--time", "09:30", "--place", "大禮堂", "--grades", "1"]
+def test_events_create_list_counts(
+    app: Any, db: Any, line: Any, chat: Any, school: School, clock: FrozenClock
+) -> None:
+    args = [
+        "events",
+        "create",
+        "--kind",
+        "parent_briefing",
+        "--title",
+        "高一親師說明會",
+        "--date",
+        "2026-11-07",
+        "--time",
+        "09:30",
+        "--place",
+        "大禮堂",
+        "--grades",
+        "1",
+    ]
     dry = invoke(app, *args, "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "通知對象：家長；年級 高一，共 1 人" in dry.output and count(db, SchoolEvent) == 0
@@ -191,8 +240,20 @@ def test_events_create_list_counts(app: Any, db: Any, line: Any, chat: Any, scho
 
 
 def test_events_create_checks_its_input(app: Any, db: Any, school: School) -> None:
-    base = ["events", "create", "--kind", "student_training", "--title", "系統操作",
-            "--date", "2026-10-20", "--time", "13:10", "--place", "電腦教室"]
+    base = [
+        "events",
+        "create",
+        "--kind",
+        "student_training",
+        "--title",
+        "系統操作",
+        "--date",
+        "2026-10-20",
+        "--time",
+        "13:10",
+        "--place",
+        "電腦教室",
+    ]
     for change, message in (
         (["--time", "1:10pm"], "HH:MM"),
         (["--date", "2026-10-01"], "已經過了"),
@@ -217,8 +278,9 @@ def test_a_window_set_later_is_checked_and_derives_like_the_file() -> None:
     from rules.reader import load_rules
 
     rules = load_rules(None)
-    later = rules.with_windows([WindowSetting("upload", 115, 1, date(2026, 8, 31),
-                                              date(2027, 2, 10))])
+    later = rules.with_windows(
+        [WindowSetting("upload", 115, 1, date(2026, 8, 31), date(2027, 2, 10))]
+    )
     assert later.window("upload", 115, 1).last_day == date(2027, 2, 10)
     # Certification follows uploads by a week unless the file fixes it.
     assert later.window("certification", 115, 1).last_day == date(2027, 2, 17)
@@ -226,5 +288,6 @@ def test_a_window_set_later_is_checked_and_derives_like_the_file() -> None:
     with pytest.raises(RulesError, match="national rule"):
         rules.with_windows([WindowSetting("upload", 115, 1, date(2026, 8, 31), date(2027, 1, 25))])
     with pytest.raises(RulesError, match="academic year 130"):
-        rules.with_windows([WindowSetting("picking", 130, None, date(2042, 7, 1),
-                                          date(2042, 7, 8))])
+        rules.with_windows(
+            [WindowSetting("picking", 130, None, date(2042, 7, 1), date(2042, 7, 8))]
+        )

@@ -20,8 +20,11 @@ from tests.test_lifecycle import _head, deliver, svc_of, texts_for
 def _bound_head(db: Any, clock: Any, no: str, name: str, role: str, user: str) -> int:
     staff_id = _head(db, no, name, role)
     with db.transaction() as s:
-        s.add(LineAccount(line_user_id=user, staff_id=staff_id, created_at=clock.now(),
-                          bound_at=clock.now()))
+        s.add(
+            LineAccount(
+                line_user_id=user, staff_id=staff_id, created_at=clock.now(), bound_at=clock.now()
+            )
+        )
     return staff_id
 
 
@@ -62,20 +65,30 @@ def test_when_it_media_is_away_the_management_chain_stands_in(
 # --- one count everywhere ------------------------------------------------------------------------
 
 
-def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str,
-              rejected_id: int) -> int:
+def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str, rejected_id: int) -> int:
     from school import items
     from storage.models.portfolio import CourseOutcome, FileRecord
 
     with db.transaction() as s:
         old = s.get(CourseOutcome, rejected_id)
         assert old is not None
-        draft = items.create_outcome_draft(s, school.students[user], old.course,
-                                           items.TermRef(old.academic_year, old.semester),
-                                           clock.now(), replaces=old)
-        record = FileRecord(sha256="c" * 64, size=1000, mime="application/pdf", kind="document",
-                            display_name="新版.pdf", student_id=school.students[user],
-                            created_at=clock.now())
+        draft = items.create_outcome_draft(
+            s,
+            school.students[user],
+            old.course,
+            items.TermRef(old.academic_year, old.semester),
+            clock.now(),
+            replaces=old,
+        )
+        record = FileRecord(
+            sha256="c" * 64,
+            size=1000,
+            mime="application/pdf",
+            kind="document",
+            display_name="新版.pdf",
+            student_id=school.students[user],
+            created_at=clock.now(),
+        )
         s.add(record)
         s.flush()
         draft.document_file_id = record.id
@@ -99,8 +112,9 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
     submit_item(db, school, clock, student, "101-國語文", mime="application/pdf")
     first = submit_item(db, school, clock, student, "101-數學", mime="application/pdf")
     with db.transaction() as s:
-        assert cert.decide(s, first, school.staff["T003"], cert.REJECT, clock.now(), rules,
-                           reason="請補上作品").ok
+        assert cert.decide(
+            s, first, school.staff["T003"], cert.REJECT, clock.now(), rules, reason="請補上作品"
+        ).ok
     again = _reupload(db, rules, school, clock, student, first)
     with db.transaction() as s:
         assert cert.decide(s, again, school.staff["T003"], cert.APPROVE, clock.now(), rules).ok
@@ -168,8 +182,19 @@ def test_overlapping_windows_are_named_by_the_checks(app: Any, tmp_path: Path) -
     from rules.reader import DEFAULT_RULES_PATH
     from tests.test_lifecycle import ok
 
-    said = ok(app, "windows", "set", "upload", "--year", "115", "--semester", "1",
-              "--end", "2027-02-20", "--dry-run")
+    said = ok(
+        app,
+        "windows",
+        "set",
+        "upload",
+        "--year",
+        "115",
+        "--semester",
+        "1",
+        "--end",
+        "2027-02-20",
+        "--dry-run",
+    )
     assert "115-1 與 115-2 的課程學習成果上傳期間在 2027/2/11 至 2027/2/20 重疊" in said
     assert "重疊" not in ok(app, "rules", "check", str(DEFAULT_RULES_PATH))
     text = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace(
@@ -191,8 +216,7 @@ def test_in_overlapping_windows_the_student_chooses_the_semester(
     from storage.models.portfolio import CourseOutcome
     from tests.test_lifecycle import ok
 
-    ok(app, "windows", "set", "upload", "--year", "115", "--semester", "1",
-       "--end", "2027-02-20")
+    ok(app, "windows", "set", "upload", "--year", "115", "--semester", "1", "--end", "2027-02-20")
     clock.set(datetime(2027, 2, 15, 10, 0, tzinfo=TAIPEI))  # semester 2 began on 2/11
     asked = chat.say("Us10101", "上傳")
     assert "115-1、115-2 兩個學期的上傳期間都還開著" in chat.texts(asked)
@@ -214,9 +238,11 @@ def test_performances_are_recorded_all_year(chat: Any, school: School, clock: An
 
     from storage.clock import TAIPEI
 
-    for day in (datetime(2027, 2, 8, 10, 0, tzinfo=TAIPEI),  # after 115-1's uploads closed
-                datetime(2027, 7, 20, 10, 0, tzinfo=TAIPEI),  # summer, semester 2's days
-                datetime(2027, 8, 5, 10, 0, tzinfo=TAIPEI)):  # before 116-1's first day of term
+    for day in (
+        datetime(2027, 2, 8, 10, 0, tzinfo=TAIPEI),  # after 115-1's uploads closed
+        datetime(2027, 7, 20, 10, 0, tzinfo=TAIPEI),  # summer, semester 2's days
+        datetime(2027, 8, 5, 10, 0, tzinfo=TAIPEI),
+    ):  # before 116-1's first day of term
         clock.set(day)
         said = chat.texts(chat.say("Us10101", "多元表現"))
         assert "截止" not in said and "還沒開始" not in said, (day, said)
@@ -309,9 +335,17 @@ def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
     add_offices(db, school)
     senior = school.students[SENIOR]
     with db.transaction() as s:
-        s.add(CourseOutcome(student_id=senior, course_id=school.courses["101-數學"],
-                            academic_year=115, semester=1, summary="作品", status=CERTIFIED,
-                            created_at=clock.now()))
+        s.add(
+            CourseOutcome(
+                student_id=senior,
+                course_id=school.courses["101-數學"],
+                academic_year=115,
+                semester=1,
+                summary="作品",
+                status=CERTIFIED,
+                created_at=clock.now(),
+            )
+        )
     junior_item = add_outcome(db, school, "Us10101", "101-數學")
     rules = svc_of(app).rules
     clock.set(_taipei(2027, 5, 25, 10, 0))  # grade 12's own picking (5/24-5/28)
@@ -320,8 +354,9 @@ def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
         assert picking.pick(s, rules, senior, "course_outcome", item, clock.now()).ok
         assert picking.confirm(s, rules, senior, 115, clock.now()).ok
         # Grades 10 and 11 pick in July.
-        junior = picking.pick(s, rules, school.students["Us10101"], "course_outcome",
-                              junior_item, clock.now())
+        junior = picking.pick(
+            s, rules, school.students["Us10101"], "course_outcome", junior_item, clock.now()
+        )
         assert not junior.ok and junior.code == "window_before"
 
     # Submitted on its own: 教學組 exports grade 12 alone; the yearly export leaves it out.
@@ -329,11 +364,20 @@ def test_grade12_picks_before_graduation_and_is_sealed_only_after_the_receipts(
     from tests.test_lifecycle import cli
 
     # (The seeded senior lacks an ID number and a file: the export names exactly them.)
-    said = cli(app, "export", "course-outcomes", "--year", "115", "--grade12",
-               "--out", str(tmp_path / "g12")).output
+    said = cli(
+        app,
+        "export",
+        "course-outcomes",
+        "--year",
+        "115",
+        "--grade12",
+        "--out",
+        str(tmp_path / "g12"),
+    ).output
     assert "1 位學生共 3 個問題" in said and "301-01 高三生（學號 113001）" in said
-    said = ok(app, "export", "course-outcomes", "--year", "115", "--force",
-              "--out", str(tmp_path / "all"))
+    said = ok(
+        app, "export", "course-outcomes", "--year", "115", "--force", "--out", str(tmp_path / "all")
+    )
     assert "沒有已勾選的" in said
     ok(app, "students", "graduate", "--id", "113001", "--on", GRADUATION.isoformat())
     clock.set(at(GRADUATION))
@@ -368,9 +412,14 @@ def test_holidays_move_derived_days_to_the_next_working_day() -> None:
     assert rules.window("certification", 115, 1).last_day == date(2027, 2, 11)
     assert rules.next_working_day(date(2027, 7, 31)) == date(2027, 8, 2)  # a Saturday
     text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
-    plain = parse_rules(text.replace("holidays = [", "holidays = [] # [", 1).replace(
-        '  { start = 2027-02-04, end = 2027-02-10, name = "春節（116 年）" },\n'
-        '  { start = 2028-01-24, end = 2028-01-28, name = "春節（117 年）" },\n]\n', "", 1))
+    plain = parse_rules(
+        text.replace("holidays = [", "holidays = [] # [", 1).replace(
+            '  { start = 2027-02-04, end = 2027-02-10, name = "春節（116 年）" },\n'
+            '  { start = 2028-01-24, end = 2028-01-28, name = "春節（117 年）" },\n]\n',
+            "",
+            1,
+        )
+    )
     assert plain.window("certification", 115, 1).last_day == date(2027, 2, 10)
 
 
@@ -407,9 +456,12 @@ def test_the_working_group_is_imported_and_hears_its_rows_and_its_meeting(
     from tests.test_reminders import tick
 
     roster = tmp_path / "staff.csv"
-    roster.write_text("教職員編號,姓名,角色,科別,職稱\n"
-                      "A010,周教務,教務主任、執行秘書,,教務主任\n"
-                      "T010,何老師,任課教師、工作小組,數學,專任教師\n", encoding="utf-8")
+    roster.write_text(
+        "教職員編號,姓名,角色,科別,職稱\n"
+        "A010,周教務,教務主任、執行秘書,,教務主任\n"
+        "T010,何老師,任課教師、工作小組,數學,專任教師\n",
+        encoding="utf-8",
+    )
     ok(app, "import", "staff", str(roster))
     with db.session() as s:
         secretary = s.scalars(select(Staff).where(Staff.staff_no == "A010")).one()
@@ -417,16 +469,32 @@ def test_the_working_group_is_imported_and_hears_its_rows_and_its_meeting(
         assert {"執行秘書", "工作小組"} <= set(secretary.role_names)
         assert "工作小組" in member.role_names
         for uid, person in (("Usec", secretary.id), ("Umember", member.id)):
-            s.add(LineAccount(line_user_id=uid, staff_id=person, created_at=clock.now(),
-                              bound_at=clock.now()))
+            s.add(
+                LineAccount(
+                    line_user_id=uid, staff_id=person, created_at=clock.now(), bound_at=clock.now()
+                )
+            )
         s.commit()
     # 115-2 begins 2027/2/11: the meeting is due within 30 days (3/13), heads-up 14 days before.
     clock.set(_taipei(2027, 2, 27, 9, 0))
     tick(app)
     said = texts_for(line, "Usec")
     assert "115-2 學期還沒有排定「學習歷程檔案工作小組會議」" in said
-    ok(app, "events", "create", "--kind", "working_group_meeting", "--title", "第二學期會議",
-       "--date", "2027-03-05", "--time", "15:00", "--place", "會議室")
+    ok(
+        app,
+        "events",
+        "create",
+        "--kind",
+        "working_group_meeting",
+        "--title",
+        "第二學期會議",
+        "--date",
+        "2027-03-05",
+        "--time",
+        "15:00",
+        "--place",
+        "會議室",
+    )
     deliver(app)
     assert "第二學期會議" in texts_for(line, "Umember")  # the group is the meeting's audience
     clock.set(_taipei(2027, 3, 14, 9, 0))
@@ -448,7 +516,8 @@ def test_each_semester_the_offices_hear_when_their_workshop_is_missing(
     clock.set(_taipei(2026, 11, 30, 9, 0))
     tick(app)
     assert "115-1 學期應於 2026/11/29 前排定的「課程諮詢與檔案建置研習」至今仍未建立" in texts_for(
-        line, TEACHING)
+        line, TEACHING
+    )
 
 
 # --- attendance: the school keeps it, the homeroom teacher and the export show it ----------------
@@ -467,11 +536,22 @@ def test_attendance_shows_in_the_class_view_and_the_students_export(
     from tests.test_lifecycle import ok
 
     with db.transaction() as s:
-        for day, period, kind in ((date(2026, 9, 8), "1", "曠課"), (date(2026, 9, 8), "2", "曠課"),
-                                  (date(2026, 10, 2), "5", "事假")):
-            s.add(AttendanceRecord(student_id=school.students["Us10101"], academic_year=115,
-                                   semester=1, day=day, period=period, leave_type=kind,
-                                   entered_at=clock.now()))
+        for day, period, kind in (
+            (date(2026, 9, 8), "1", "曠課"),
+            (date(2026, 9, 8), "2", "曠課"),
+            (date(2026, 10, 2), "5", "事假"),
+        ):
+            s.add(
+                AttendanceRecord(
+                    student_id=school.students["Us10101"],
+                    academic_year=115,
+                    semester=1,
+                    day=day,
+                    period=period,
+                    leave_type=kind,
+                    entered_at=clock.now(),
+                )
+            )
     said = chat.texts(chat.say(TEACHER_WANG, "班級進度"))
     assert "115-1 缺曠（學校保存，不上傳中央）：" in said
     assert "1 李小明　3 節（事假 1、曠課 2）" in said
@@ -482,7 +562,8 @@ def test_attendance_shows_in_the_class_view_and_the_students_export(
         book = load_workbook(__import__("io").BytesIO(zf.read("portfolio.xlsx")))
     assert doc["attendance"] == [
         {"academic_year": 115, "semester": 1, "leave_type": "事假", "periods": 1},
-        {"academic_year": 115, "semester": 1, "leave_type": "曠課", "periods": 2}]
+        {"academic_year": 115, "semester": 1, "leave_type": "曠課", "periods": 2},
+    ]
     assert "缺曠紀錄" in book.sheetnames
 
 
@@ -526,8 +607,7 @@ def test_classes_without_a_group_consultation_are_shown_and_reminded(
 
     add_offices(db, school)
     with db.transaction() as s:
-        s.add(ConsultantAssignment(staff_id=school.staff["T004"], grade=1,
-                                   created_at=clock.now()))
+        s.add(ConsultantAssignment(staff_id=school.staff["T004"], grade=1, created_at=clock.now()))
     _consultation(db, school, clock, ["Us10101", "Us10102"])  # a group with 101 students
     mine = chat.texts(chat.say(CONSULTANT, "諮詢紀錄"))
     assert "115 學年度尚未團體諮詢的班級：102" in mine

@@ -14,7 +14,9 @@ def test_seeded_roles_answer_help(chat: Any, school: Any) -> None:
     assert "待辦" in chat.texts(chat.say(REGISTRAR, "說明"))
 
 
-def test_a_sticker_gets_a_friendly_pointer_not_a_file_message(chat: Any, school: Any, line: Any) -> None:
+def test_a_sticker_gets_a_friendly_pointer_not_a_file_message(
+    chat: Any, school: Any, line: Any
+) -> None:
     from dev.emulator import events as ev
 
     event = ev.text_event(STUDENTS_101[1], "x", platform=line)

@@ -96,20 +96,30 @@ def test_a_hostile_name_and_summary_stay_text_in_every_export(
     assert stat.S_IMODE(os.stat(book).st_mode) == 0o600
 
     # The certification audit trail, as xlsx and as CSV.
-    row = AuditRow(datetime(2026, 10, 1, 9, 0, tzinfo=TAIPEI), "approve", 1, "115001",
-                   HOSTILE_NAME, "101-1", "數學", "王美玲", "teacher", HOSTILE_SUMMARY)
+    row = AuditRow(
+        datetime(2026, 10, 1, 9, 0, tzinfo=TAIPEI),
+        "approve",
+        1,
+        "115001",
+        HOSTILE_NAME,
+        "101-1",
+        "數學",
+        "王美玲",
+        "teacher",
+        HOSTILE_SUMMARY,
+    )
     from bot.certify_cli import write_audit
 
     write_audit(tmp_path / "audit.xlsx", [row])
     _assert_safe_xlsx(tmp_path / "audit.xlsx", HOSTILE_NAME, HOSTILE_SUMMARY)
     write_audit(tmp_path / "audit.csv", [row])
-    _assert_safe_csv((tmp_path / "audit.csv").read_text("utf-8-sig"), HOSTILE_NAME,
-                     HOSTILE_SUMMARY)
+    _assert_safe_csv((tmp_path / "audit.csv").read_text("utf-8-sig"), HOSTILE_NAME, HOSTILE_SUMMARY)
 
     # Binding-code slips: the CSV and the printable page, both readable by their owner only.
     codes = tmp_path / "codes"
-    result = runner.invoke(args=["codes", "issue", "--role", "student", "--class", "101",
-                                 "--out", str(codes)])
+    result = runner.invoke(
+        args=["codes", "issue", "--role", "student", "--class", "101", "--out", str(codes)]
+    )
     assert result.exit_code == 0, result.output
     [sheet] = codes.glob("*.csv")
     _assert_safe_csv(sheet.read_text("utf-8-sig"), HOSTILE_NAME)

@@ -68,8 +68,9 @@ def _wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def web(pg_url: str, db: Any, redis_url: str, line: Any, _emulator: Any,
-        tmp_path: Path) -> Iterator[int]:
+def web(
+    pg_url: str, db: Any, redis_url: str, line: Any, _emulator: Any, tmp_path: Path
+) -> Iterator[int]:
     port = _free_port()
     env = {
         **os.environ,
@@ -84,9 +85,14 @@ def web(pg_url: str, db: Any, redis_url: str, line: Any, _emulator: Any,
         "PYTHONPATH": str(ROOT),
     }
     env.pop("PORTFOLIO_DEMO", None)
-    server = subprocess.Popen(_web_command(port), cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        _web_command(port),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         _wait_until_serving(port, server)
         yield port
@@ -106,9 +112,11 @@ class _Trickler:
         self.sockets = []
         for _ in range(count):
             sock = socket.create_connection(("127.0.0.1", port))
-            sock.sendall(b"POST /callback HTTP/1.1\r\nHost: probe\r\n"
-                         b"Content-Type: application/json\r\nX-Line-Signature: x\r\n"
-                         b"Content-Length: 100000\r\n\r\n{")
+            sock.sendall(
+                b"POST /callback HTTP/1.1\r\nHost: probe\r\n"
+                b"Content-Type: application/json\r\nX-Line-Signature: x\r\n"
+                b"Content-Length: 100000\r\n\r\n{"
+            )
             self.sockets.append(sock)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -145,10 +153,15 @@ def test_slow_bodies_do_not_delay_signed_webhooks(web: int, line: Any) -> None:
             body = ev.body([ev.follow_event(f"Uprobe{n:02d}", platform=line)])
             connection = http.client.HTTPConnection("127.0.0.1", web, timeout=ANSWER_WITHIN + 1)
             started = time.monotonic()
-            connection.request("POST", "/callback", body=body, headers={
-                "X-Line-Signature": ev.sign(body, CHANNEL_SECRET),
-                "Content-Type": "application/json",
-            })
+            connection.request(
+                "POST",
+                "/callback",
+                body=body,
+                headers={
+                    "X-Line-Signature": ev.sign(body, CHANNEL_SECRET),
+                    "Content-Type": "application/json",
+                },
+            )
             response = connection.getresponse()
             assert response.status == 200 and response.read() == b"OK"
             took.append(time.monotonic() - started)

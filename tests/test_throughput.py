@@ -67,9 +67,11 @@ def test_events_with_files_go_to_the_media_queue(app: Any, line: Any) -> None:
     from jobs.queue import EVENTS, MEDIA
     from tests.conftest import CHANNEL_SECRET
 
-    events = [ev.text_event("Utext", "說明", platform=line),
-              ev.image_event("Uphoto", "m-1", platform=line),
-              ev.file_event("Ufile", "m-2", "a.pdf", 10, platform=line)]
+    events = [
+        ev.text_event("Utext", "說明", platform=line),
+        ev.image_event("Uphoto", "m-1", platform=line),
+        ev.file_event("Ufile", "m-2", "a.pdf", 10, platform=line),
+    ]
     body = ev.body(events)
     response = app.test_client().post(
         "/callback", data=body, headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET)}
@@ -86,8 +88,10 @@ def test_the_sweep_sends_orphans_with_files_to_the_media_queue(
     from jobs.queue import EVENTS, MEDIA
     from storage.models.line import InboxEvent
 
-    chat.post([ev.text_event("Ua", "說明", platform=line),
-               ev.image_event("Ub", "m-3", platform=line)], run=False)
+    chat.post(
+        [ev.text_event("Ua", "說明", platform=line), ev.image_event("Ub", "m-3", platform=line)],
+        run=False,
+    )
     chat.svc.queue.clear()  # Redis lost them
     clock.advance(seconds=16)
     with chat.app.app_context():
@@ -107,7 +111,10 @@ def test_embedded_mode_answers_several_people_at_once(
     from tests.conftest import CHANNEL_SECRET, make_settings
 
     settings = make_settings(
-        sqlite_db.url, _emulator.base_url, tmp_path, _emulator.channel_access_token,
+        sqlite_db.url,
+        _emulator.base_url,
+        tmp_path,
+        _emulator.channel_access_token,
         embedded_event_threads=3,
     ).with_changes(line_timeout_seconds=30)
     app = create_app(settings, db=sqlite_db, clock=clock, sleep=lambda s: None)
@@ -117,8 +124,9 @@ def test_embedded_mode_answers_several_people_at_once(
 
     def follow(user: str) -> None:
         body = ev.body([ev.follow_event(user, platform=line)])
-        client.post("/callback", data=body,
-                    headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET)})
+        client.post(
+            "/callback", data=body, headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET)}
+        )
 
     line.timeout_next("/v2/bot/message/reply", times=2)  # two answers hang at LINE
     follow("Uslow1")
@@ -167,8 +175,7 @@ def test_the_sweep_leaves_an_event_a_worker_is_handling(
     chat.svc.queue.clear()  # taken from the queue by a worker...
     clock.advance(seconds=16)
     with db.engine.connect() as worker:  # ...which holds the user's lock while it works
-        worker.execute(text("SELECT pg_advisory_lock(:k)"),
-                       {"k": advisory_key("line-user:Ubusy")})
+        worker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key("line-user:Ubusy")})
         with chat.app.app_context():
             assert inbox.sweep()["requeued"] == 0
         worker.execute(text("SELECT pg_advisory_unlock_all()"))

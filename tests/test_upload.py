@@ -82,8 +82,13 @@ def new_id() -> str:
     return str(next(_ids))
 
 
-def send_photos(chat: Chat, user: str, photos: list[bytes], together: bool = True,
-                order: list[int] | None = None) -> list[dict[str, Any]]:
+def send_photos(
+    chat: Chat,
+    user: str,
+    photos: list[bytes],
+    together: bool = True,
+    order: list[int] | None = None,
+) -> list[dict[str, Any]]:
     """Photos as LINE sends them: one event each; together = one imageSet (in one body,
     in `order` if given, since LINE does not promise order)."""
     set_id = new_id()
@@ -93,8 +98,7 @@ def send_photos(chat: Chat, user: str, photos: list[bytes], together: bool = Tru
         chat.platform.register_content(message_id, data, "image/jpeg")
         image_set = (set_id, index, len(photos)) if together else None
         chat.clock.advance(timedelta(milliseconds=5))
-        made.append(ev.image_event(user, message_id, image_set=image_set,
-                                   platform=chat.platform))
+        made.append(ev.image_event(user, message_id, image_set=image_set, platform=chat.platform))
     if order is not None:
         made = [made[i] for i in order]
     if together:
@@ -105,18 +109,19 @@ def send_photos(chat: Chat, user: str, photos: list[bytes], together: bool = Tru
     return chat.new_messages(user)
 
 
-def send_file(chat: Chat, user: str, data: bytes, name: str, content_type: str,
-              preparing_polls: int = 0) -> list[dict[str, Any]]:
+def send_file(
+    chat: Chat, user: str, data: bytes, name: str, content_type: str, preparing_polls: int = 0
+) -> list[dict[str, Any]]:
     message_id = new_id()
-    chat.platform.register_content(message_id, data, content_type,
-                                   preparing_polls=preparing_polls)
+    chat.platform.register_content(message_id, data, content_type, preparing_polls=preparing_polls)
     chat.clock.advance(timedelta(milliseconds=5))
     chat.post([ev.file_event(user, message_id, name, len(data), platform=chat.platform)])
     return chat.new_messages(user)
 
 
-def send_video(chat: Chat, user: str, data: bytes,
-               preparing_polls: int = 0) -> list[dict[str, Any]]:
+def send_video(
+    chat: Chat, user: str, data: bytes, preparing_polls: int = 0
+) -> list[dict[str, Any]]:
     message_id = new_id()
     chat.platform.register_content(message_id, data, "video/mp4", preparing_polls=preparing_polls)
     chat.clock.advance(timedelta(milliseconds=5))
@@ -175,8 +180,13 @@ def assert_fits_line(messages: list[dict[str, Any]]) -> None:
 
 def outcomes(db: Any, student_id: int) -> list[CourseOutcome]:
     with db.session() as s:
-        return list(s.scalars(select(CourseOutcome).where(CourseOutcome.student_id == student_id)
-                              .order_by(CourseOutcome.id)))
+        return list(
+            s.scalars(
+                select(CourseOutcome)
+                .where(CourseOutcome.student_id == student_id)
+                .order_by(CourseOutcome.id)
+            )
+        )
 
 
 def start_upload(chat: Chat, user: str = STUDENT, course: str = "數學") -> list[dict[str, Any]]:
@@ -185,8 +195,12 @@ def start_upload(chat: Chat, user: str = STUDENT, course: str = "數學") -> lis
     return chat.tap(user, postback_of(said, course))
 
 
-def to_confirmation(chat: Chat, user: str = STUDENT, course: str = "數學",
-                    summary: str = "用函數圖形解釋手機資費方案") -> list[dict[str, Any]]:
+def to_confirmation(
+    chat: Chat,
+    user: str = STUDENT,
+    course: str = "數學",
+    summary: str = "用函數圖形解釋手機資費方案",
+) -> list[dict[str, Any]]:
     start_upload(chat, user, course)
     send_photos(chat, user, [jpeg_bytes("p1"), jpeg_bytes("p2")])
     chat.tap(user, "upload:next")
@@ -198,17 +212,24 @@ def upload_one(chat: Chat, user: str = STUDENT, course: str = "數學") -> list[
     return chat.tap(user, postback_of(said, "送出"))
 
 
-def make_items(db: Any, student_id: int, course_id: int, statuses: list[str],
-               semester: int = 1) -> list[int]:
+def make_items(
+    db: Any, student_id: int, course_id: int, statuses: list[str], semester: int = 1
+) -> list[int]:
     """Items already in the database, as if uploaded earlier."""
     from datetime import datetime
 
     ids = []
     with db.transaction() as s:
         for status in statuses:
-            outcome = CourseOutcome(student_id=student_id, course_id=course_id, academic_year=115,
-                                    semester=semester, summary="舊作品", status=status,
-                                    created_at=datetime(2026, 9, 10, tzinfo=TAIPEI))
+            outcome = CourseOutcome(
+                student_id=student_id,
+                course_id=course_id,
+                academic_year=115,
+                semester=semester,
+                summary="舊作品",
+                status=status,
+                created_at=datetime(2026, 9, 10, tzinfo=TAIPEI),
+            )
             if status == REJECTED:
                 outcome.reject_reason = "檔案看不清楚"
             s.add(outcome)
@@ -259,8 +280,12 @@ def test_photos_summary_confirm_submit(chat: Chat, school: Any, db: Any, app: An
         assert document.mime == "application/pdf" and document.size <= 4 * 1024 * 1024
         assert s.scalar(select(func.count()).select_from(DraftPage)) == 0
         assert s.get(ConversationRow, STUDENT) is None
-        assert s.scalar(select(func.count()).select_from(AuditEntry)
-                        .where(AuditEntry.action == "submit")) == 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "submit")
+            )
+            == 1
+        )
     pdf = app.extensions["portfolio"].files.path(document.sha256)
     assert len(PdfReader(pdf).pages) == 3
 
@@ -271,8 +296,9 @@ def test_the_confirmation_offers_submit_once(chat: Chat, school: Any) -> None:
     assert postback_of(said, "送出")  # on the card, once
 
 
-def test_photos_out_of_order_keep_their_set_order(chat: Chat, school: Any, db: Any,
-                                                  app: Any) -> None:
+def test_photos_out_of_order_keep_their_set_order(
+    chat: Chat, school: Any, db: Any, app: Any
+) -> None:
     start_upload(chat)
     photos = [jpeg_bytes(f"p{n}", size=(600 + 100 * n, 500)) for n in range(3)]
     send_photos(chat, STUDENT, photos, order=[2, 0, 1])
@@ -315,8 +341,7 @@ def test_audio_is_accepted(chat: Chat, school: Any, db: Any) -> None:
         assert s.get(FileRecord, draft.video_file_id).mime == "audio/mpeg"
 
 
-def test_two_messages_in_one_body_are_handled_in_order(chat: Chat, school: Any,
-                                                       db: Any) -> None:
+def test_two_messages_in_one_body_are_handled_in_order(chat: Chat, school: Any, db: Any) -> None:
     first = ev.text_event(STUDENT, "上傳", platform=chat.platform)
     chat.clock.advance(timedelta(milliseconds=5))
     second = ev.text_event(STUDENT, "數學", platform=chat.platform)
@@ -336,8 +361,13 @@ def test_menu_tap_starts_the_upload(chat: Chat, school: Any) -> None:
 def test_more_than_thirteen_courses_are_paged(chat: Chat, school: Any, db: Any) -> None:
     with db.transaction() as s:
         for n in range(12):
-            course = Course(term_id=school.term1, code=f"115EL{n:02d}", subject=f"選修{n:02d}",
-                            class_id=school.classes["101"], teacher_id=school.staff["T004"])
+            course = Course(
+                term_id=school.term1,
+                code=f"115EL{n:02d}",
+                subject=f"選修{n:02d}",
+                class_id=school.classes["101"],
+                teacher_id=school.staff["T004"],
+            )
             s.add(course)
             s.flush()
             s.add(Enrolment(student_id=school.students[STUDENT], course_id=course.id))
@@ -367,8 +397,7 @@ def test_course_typed_by_name_and_unknown_course(chat: Chat, school: Any) -> Non
 # --- refusals ---------------------------------------------------------------------------------
 
 
-def test_outside_the_window_is_refused_with_its_dates(chat: Chat, school: Any,
-                                                      clock: Any) -> None:
+def test_outside_the_window_is_refused_with_its_dates(chat: Chat, school: Any, clock: Any) -> None:
     from datetime import datetime
 
     clock.set(datetime(2027, 2, 5, 10, 0, tzinfo=TAIPEI))  # upload ended 2/3, 115-1 still latest
@@ -408,8 +437,10 @@ def test_limit_comes_from_the_rules(chat: Chat, school: Any, db: Any) -> None:
     from dataclasses import replace
 
     svc = chat.svc
-    limits = replace(svc.rules.limits, course_outcome=replace(
-        svc.rules.limits.course_outcome, uploads_per_semester=2))
+    limits = replace(
+        svc.rules.limits,
+        course_outcome=replace(svc.rules.limits.course_outcome, uploads_per_semester=2),
+    )
     svc.rules = replace(svc.rules, limits=limits)
     make_items(db, school.students[STUDENT], school.courses["101-數學"], [PENDING])
     said = chat.say(STUDENT, "上傳")
@@ -424,20 +455,28 @@ def test_drafts_count_when_the_rules_say_so(chat: Chat, school: Any, db: Any) ->
     from dataclasses import replace
 
     svc = chat.svc
-    svc.rules = replace(svc.rules, limits=replace(
-        svc.rules.limits, counted_states=frozenset({"draft", "pending", "certified"})))
+    svc.rules = replace(
+        svc.rules,
+        limits=replace(
+            svc.rules.limits, counted_states=frozenset({"draft", "pending", "certified"})
+        ),
+    )
     make_items(db, school.students[STUDENT], school.courses["101-數學"], [PENDING] * 5 + [DRAFT])
     said = chat.say(STUDENT, "上傳")
     assert "每學期至多 6 件" in Chat.texts(said)
     assert "草稿" in Chat.texts(said)
 
 
-def test_unsupported_file_is_refused_and_the_draft_kept(chat: Chat, school: Any,
-                                                        db: Any) -> None:
+def test_unsupported_file_is_refused_and_the_draft_kept(chat: Chat, school: Any, db: Any) -> None:
     start_upload(chat)
     send_photos(chat, STUDENT, [jpeg_bytes("kept")], together=False)
-    said = send_file(chat, STUDENT, b"PK\x03\x04 this is a word document", "作業.docx",
-                     "application/octet-stream")
+    said = send_file(
+        chat,
+        STUDENT,
+        b"PK\x03\x04 this is a word document",
+        "作業.docx",
+        "application/octet-stream",
+    )
     words = Chat.texts(said)
     # The refusal names what the file is and what is accepted.
     assert "這個檔案是 zip" in words and "目前只接受" in words and "PDF" in words
@@ -474,8 +513,9 @@ def test_content_never_ready_is_explained(chat: Chat, school: Any, db: Any) -> N
     assert "LINE 還在處理這個檔案" in Chat.texts(said)
 
 
-def test_document_that_cannot_fit_says_size_and_what_to_do(chat: Chat, school: Any,
-                                                           db: Any) -> None:
+def test_document_that_cannot_fit_says_size_and_what_to_do(
+    chat: Chat, school: Any, db: Any
+) -> None:
     start_upload(chat)
     # Noise does not compress: 20 of these stay over 4 MB even at the smallest readable size.
     photos = [noisy_jpeg((1000, 750), seed=n) for n in range(20)]
@@ -488,8 +528,9 @@ def test_document_that_cannot_fit_says_size_and_what_to_do(chat: Chat, school: A
     assert draft.document_file_id is None and items_pages(db, draft.id) == 20
 
 
-def test_large_video_without_a_converter_is_explained(chat: Chat, school: Any, db: Any,
-                                                      monkeypatch: Any) -> None:
+def test_large_video_without_a_converter_is_explained(
+    chat: Chat, school: Any, db: Any, monkeypatch: Any
+) -> None:
     monkeypatch.setattr("shutil.which", lambda name: None)
     monkeypatch.setattr("media.av.bundled_ffmpeg", lambda: None)  # nor the packaged one
     start_upload(chat)
@@ -565,8 +606,9 @@ def test_cancel_discards_the_draft(chat: Chat, school: Any, db: Any) -> None:
 # --- drafts survive -------------------------------------------------------------------------
 
 
-def test_draft_survives_a_timeout_and_is_offered_back(chat: Chat, school: Any, db: Any,
-                                                      clock: Any) -> None:
+def test_draft_survives_a_timeout_and_is_offered_back(
+    chat: Chat, school: Any, db: Any, clock: Any
+) -> None:
     start_upload(chat)
     send_photos(chat, STUDENT, [jpeg_bytes("a"), jpeg_bytes("b")])
     clock.advance(hours=3)
@@ -578,8 +620,9 @@ def test_draft_survives_a_timeout_and_is_offered_back(chat: Chat, school: Any, d
     assert "2 張照片" in Chat.texts(said)
 
 
-def test_starting_again_offers_the_draft_and_discarding_deletes_it(chat: Chat, school: Any,
-                                                                   db: Any) -> None:
+def test_starting_again_offers_the_draft_and_discarding_deletes_it(
+    chat: Chat, school: Any, db: Any
+) -> None:
     start_upload(chat)
     said = chat.say(STUDENT, "上傳")
     assert "尚未送出的草稿" in Chat.texts(said)
@@ -613,8 +656,9 @@ def test_refused_submission_keeps_the_draft(chat: Chat, school: Any, db: Any) ->
     assert outcomes(db, school.students[STUDENT])[0].status == DRAFT
 
 
-def test_limit_reached_while_drafting_is_refused_at_submission(chat: Chat, school: Any,
-                                                               db: Any) -> None:
+def test_limit_reached_while_drafting_is_refused_at_submission(
+    chat: Chat, school: Any, db: Any
+) -> None:
     to_confirmation(chat)
     make_items(db, school.students[STUDENT], school.courses["101-國語文"], [PENDING] * 6)
     said = chat.tap(STUDENT, "upload:submit")
@@ -625,8 +669,12 @@ def test_limit_reached_while_drafting_is_refused_at_submission(chat: Chat, schoo
 def test_double_tap_on_submit_sends_once(chat: Chat, school: Any, db: Any) -> None:
     said = to_confirmation(chat)
     data = postback_of(said, "送出")
-    chat.post([ev.postback_event(STUDENT, data, platform=chat.platform),
-               ev.postback_event(STUDENT, data, platform=chat.platform)])
+    chat.post(
+        [
+            ev.postback_event(STUDENT, data, platform=chat.platform),
+            ev.postback_event(STUDENT, data, platform=chat.platform),
+        ]
+    )
     assert [o.status for o in outcomes(db, school.students[STUDENT])] == [PENDING]
 
 
@@ -649,8 +697,9 @@ def test_replacement_after_rejection(chat: Chat, school: Any, db: Any) -> None:
     assert new.replaces_id == rejected and new.status == PENDING
 
 
-def test_replacement_is_refused_when_other_items_fill_the_semester(chat: Chat, school: Any,
-                                                                   db: Any) -> None:
+def test_replacement_is_refused_when_other_items_fill_the_semester(
+    chat: Chat, school: Any, db: Any
+) -> None:
     sid = school.students[STUDENT]
     [rejected] = make_items(db, sid, school.courses["101-英語文"], [REJECTED])
     make_items(db, sid, school.courses["101-數學"], [PENDING] * 6)
@@ -660,12 +709,17 @@ def test_replacement_is_refused_when_other_items_fill_the_semester(chat: Chat, s
 
 
 def test_replacement_takes_the_rejected_slot_when_rejected_items_count(
-        chat: Chat, school: Any, db: Any) -> None:
+    chat: Chat, school: Any, db: Any
+) -> None:
     from dataclasses import replace
 
     svc = chat.svc
-    svc.rules = replace(svc.rules, limits=replace(
-        svc.rules.limits, counted_states=frozenset({"pending", "certified", "rejected"})))
+    svc.rules = replace(
+        svc.rules,
+        limits=replace(
+            svc.rules.limits, counted_states=frozenset({"pending", "certified", "rejected"})
+        ),
+    )
     sid = school.students[STUDENT]
     make_items(db, sid, school.courses["101-數學"], [PENDING] * 5)
     [rejected] = make_items(db, sid, school.courses["101-英語文"], [REJECTED])
@@ -723,15 +777,17 @@ def test_file_without_a_flow_is_not_lost_silently(chat: Chat, school: Any) -> No
 # --- the race for the last slot ---------------------------------------------------------------
 
 
-def test_two_submissions_racing_for_the_last_slot_exactly_one_wins(db: Any, school: Any,
-                                                                    clock: Any) -> None:
+def test_two_submissions_racing_for_the_last_slot_exactly_one_wins(
+    db: Any, school: Any, clock: Any
+) -> None:
     rules = load_rules(None)
     sid = school.students[STUDENT]
     make_items(db, sid, school.courses["101-國語文"], [PENDING] * 5)
     drafts = make_items(db, sid, school.courses["101-數學"], [DRAFT, DRAFT])
     with db.transaction() as s:
-        file = FileRecord(sha256="0" * 64, size=1, mime="application/pdf", kind="document",
-                          created_at=clock.now())
+        file = FileRecord(
+            sha256="0" * 64, size=1, mime="application/pdf", kind="document", created_at=clock.now()
+        )
         s.add(file)
         s.flush()
         for draft_id in drafts:
@@ -760,8 +816,11 @@ def test_two_submissions_racing_for_the_last_slot_exactly_one_wins(db: Any, scho
     waiting = threading.Event()
     for _ in range(500):
         with db.session() as s:
-            queued = s.scalar(text_sql(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
+            queued = s.scalar(
+                text_sql(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                )
+            )
         if queued or not threads[1].is_alive():
             break
         waiting.wait(0.01)
@@ -827,8 +886,10 @@ def test_a_semester_without_an_upload_window_is_explained(chat: Chat, school: An
     rules = svc.rules
     semester = rules.semester(115, 1)
     windows = {k: w for k, w in semester.windows.items() if k != "upload"}
-    year = replace(rules.years[115], semesters={**rules.years[115].semesters,
-                                                1: replace(semester, windows=windows)})
+    year = replace(
+        rules.years[115],
+        semesters={**rules.years[115].semesters, 1: replace(semester, windows=windows)},
+    )
     svc.rules = replace(rules, years={**rules.years, 115: year})
     said = chat.say(STUDENT, "上傳")
     assert "還沒有公布本學期的課程學習成果上傳期間" in Chat.texts(said)
@@ -842,8 +903,13 @@ def test_every_text_these_flows_say_is_in_the_catalogue() -> None:
 
     root = Path(__file__).resolve().parents[1]
     used: set[str] = set()
-    for name in ("flows/upload.py", "flows/performance.py", "flows/my_portfolio.py",
-                 "flows/intake.py", "bot/files_view.py"):
+    for name in (
+        "flows/upload.py",
+        "flows/performance.py",
+        "flows/my_portfolio.py",
+        "flows/intake.py",
+        "bot/files_view.py",
+    ):
         used |= set(re.findall(r'(?<![\w.])text\(\s*"([a-z_.]*[a-z_])"', (root / name).read_text()))
     assert used and sorted(k for k in used if k not in TEXTS) == []
     for kind in ("course_outcome", "performance"):

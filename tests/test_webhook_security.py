@@ -55,8 +55,9 @@ def test_bound_student_writing_in_a_group_gets_no_personal_data_there(
     student = STUDENTS_101[0]
     for words in ("我的歷程", "說明", "帳號"):
         chat.post([_in_group(ev.text_event(student, words, platform=line), line, student)])
-        chat.post([_in_group(ev.postback_event(student, "menu:portfolio", platform=line),
-                             line, student)])
+        chat.post(
+            [_in_group(ev.postback_event(student, "menu:portfolio", platform=line), line, student)]
+        )
     # Nothing was said into the group, nor pushed to the student about it.
     assert line.messages_for(GROUP) == []
     assert line.messages_for(student) == []
@@ -100,9 +101,12 @@ def test_joining_a_group_says_one_fixed_line_and_leaving_is_handled(
 
 def _signed_post(app: Any, body: bytes) -> Any:
     return app.test_client().post(
-        "/callback", data=body,
-        headers={"X-Line-Signature": ev.sign(body, CHANNEL_SECRET),
-                 "Content-Type": "application/json"},
+        "/callback",
+        data=body,
+        headers={
+            "X-Line-Signature": ev.sign(body, CHANNEL_SECRET),
+            "Content-Type": "application/json",
+        },
     )
 
 
@@ -117,8 +121,9 @@ def test_malformed_postback_is_dead_lettered_at_once_and_blocks_nobody(
     answer = chat.say(student, "說明")
     assert answer, "the next message was held behind the malformed one"
     with db.session() as s:
-        row = s.scalars(select(InboxEvent).where(InboxEvent.webhook_event_id ==
-                                                 bad["webhookEventId"])).one()
+        row = s.scalars(
+            select(InboxEvent).where(InboxEvent.webhook_event_id == bad["webhookEventId"])
+        ).one()
         assert row.status == DEAD and row.last_error == "invalid: postback"
         assert row.payload == {"invalid": "postback"}
 
@@ -186,8 +191,11 @@ def test_odd_events_are_set_aside_and_the_good_ones_kept(
     assert rows[good["webhookEventId"]].status == DONE
     reasons = {e["webhookEventId"]: rows[e["webhookEventId"]].last_error for e in odd[:5]}
     assert list(reasons.values()) == [
-        "invalid: timestamp", "invalid: timestamp", "invalid: timestamp",
-        "invalid: NUL character", "invalid: source.userId",
+        "invalid: timestamp",
+        "invalid: timestamp",
+        "invalid: timestamp",
+        "invalid: NUL character",
+        "invalid: source.userId",
     ]
     dead = [r for r in rows.values() if r.status == DEAD]
     assert len(dead) == 6 and all(r.source_id is None for r in dead)
@@ -218,9 +226,7 @@ def test_a_full_width_code_binds(chat: Any, db: Any, clock: Any) -> None:
     assert "綁定成功" in chat.texts(chat.say("Ufullwidth", typed))
 
 
-def test_a_bound_user_writing_an_eight_letter_word_spends_no_try(
-    chat: Any, db: Any
-) -> None:
+def test_a_bound_user_writing_an_eight_letter_word_spends_no_try(chat: Any, db: Any) -> None:
     seed_school(db)
     student = STUDENTS_101[0]
     said = chat.texts(chat.say(student, "homework"))
@@ -229,9 +235,7 @@ def test_a_bound_user_writing_an_eight_letter_word_spends_no_try(
         assert s.scalars(select(BindAttempt)).all() == []
 
 
-def test_another_teachers_page_button_shows_no_names(
-    chat: Any, db: Any, clock: Any
-) -> None:
+def test_another_teachers_page_button_shows_no_names(chat: Any, db: Any, clock: Any) -> None:
     from tests.school import TEACHER_CHEN, TEACHER_LIN
     from tests.test_certify import submit_item
 
@@ -259,8 +263,11 @@ def test_guessing_across_many_accounts_pauses_binding_and_alerts_it_staff(
         it.roles = [StaffRole(role="資媒組長")]
         s.add(it)
         s.flush()
-        s.add(LineAccount(line_user_id="Uit", created_at=clock_now(chat), bound_at=None,
-                          staff_id=it.id))
+        s.add(
+            LineAccount(
+                line_user_id="Uit", created_at=clock_now(chat), bound_at=None, staff_id=it.id
+            )
+        )
     svc = chat.svc
     svc.settings = svc.settings.with_changes(bind_tries_per_hour=6)
     guessers = [f"Uguess{i}" for i in range(3)]

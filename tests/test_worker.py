@@ -299,7 +299,9 @@ def test_an_answer_at_night_is_not_held(chat: Any, line: Any, clock: Any) -> Non
     assert len(line.messages_for("Unightowl")) == 1
 
 
-def test_message_logs_are_purged_after_their_keeping_period(chat: Any, db: Any, line: Any, clock: Any) -> None:
+def test_message_logs_are_purged_after_their_keeping_period(
+    chat: Any, db: Any, line: Any, clock: Any
+) -> None:
     from storage import inbox as inbox_store
     from storage import outbox as outbox_store
 

@@ -70,7 +70,8 @@ def _harden(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; frame-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        "object-src 'none'; frame-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    )
     return response
 
 
@@ -87,8 +88,13 @@ def _csrf_failed(_: CSRFError) -> Response:
 @bp.app_context_processor
 def _context() -> dict[str, object]:
     who = g.get("console_user")
-    return {"t": text, "csrf_field": _csrf_field, "who": who, "menu": core.menu(who),
-            "may": lambda name: core.may_open(who, name)}
+    return {
+        "t": text,
+        "csrf_field": _csrf_field,
+        "who": who,
+        "menu": core.menu(who),
+        "may": lambda name: core.may_open(who, name),
+    }
 
 
 def init_app(app: Flask) -> None:

@@ -37,11 +37,31 @@ def audit() -> Response:
     with reading() as session:
         rows = access.audit_rows(session, offices, since=since, until=until)
     if wants_xlsx():
-        headers = [text(f"console.audit.{c}") for c in
-                   ("when", "who", "office", "what", "before", "after")]
-        return xlsx("audit", headers, [
-            [moment(r.at), r.who, r.office, f"{_action_name(r.action)} {r.detail}".strip(),
-             r.before, r.after] for r in rows])
+        headers = [
+            text(f"console.audit.{c}") for c in ("when", "who", "office", "what", "before", "after")
+        ]
+        return xlsx(
+            "audit",
+            headers,
+            [
+                [
+                    moment(r.at),
+                    r.who,
+                    r.office,
+                    f"{_action_name(r.action)} {r.detail}".strip(),
+                    r.before,
+                    r.after,
+                ]
+                for r in rows
+            ],
+        )
     query = urlencode({"since": since_raw, "until": until_raw})
-    return render("audit.html", rows=rows, since_raw=since_raw, until_raw=until_raw,
-                  form_error=form_error, query=query, action_name=_action_name)
+    return render(
+        "audit.html",
+        rows=rows,
+        since_raw=since_raw,
+        until_raw=until_raw,
+        form_error=form_error,
+        query=query,
+        action_name=_action_name,
+    )

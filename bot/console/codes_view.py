@@ -31,15 +31,24 @@ ROLE_CHOICES = ("student", "guardian", "staff")
 
 
 def _open_codes(session: Session, role: str) -> int:
-    return int(session.scalar(select(func.count()).select_from(BindingCode).where(
-        BindingCode.role == role, BindingCode.used_at.is_(None),
-        BindingCode.revoked_at.is_(None), BindingCode.expires_at > now())) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(BindingCode)
+            .where(
+                BindingCode.role == role,
+                BindingCode.used_at.is_(None),
+                BindingCode.revoked_at.is_(None),
+                BindingCode.expires_at > now(),
+            )
+        )
+        or 0
+    )
 
 
 def _pdf(slips: list[codes.Slip], role: str) -> Response:
     title = text("cli.codes.slip.title", role=text(f"cli.codes.role.{role}"))
-    body = codes.slips_pdf(slips, svc().settings.line_basic_id, title,
-                           svc().settings.cjk_font)
+    body = codes.slips_pdf(slips, svc().settings.line_basic_id, title, svc().settings.cjk_font)
     response = Response(body, mimetype="application/pdf")
     stamp = now().strftime("%Y%m%d-%H%M%S")
     response.headers["Content-Disposition"] = f'attachment; filename="codes-{role}-{stamp}.pdf"'
@@ -47,14 +56,22 @@ def _pdf(slips: list[codes.Slip], role: str) -> Response:
     return response
 
 
-def _page(status: int = 200, errors: list[str] | None = None,
-          form: dict[str, str] | None = None) -> Response:
+def _page(
+    status: int = 200, errors: list[str] | None = None, form: dict[str, str] | None = None
+) -> Response:
     with reading() as session:
         classes = codes.binding_by_class(session)
-    default_until = (now() + timedelta(days=codes.binding.DEFAULT_VALID_DAYS))
-    return render("codes.html", status=status, classes=classes, errors=errors or [],
-                  form=form or {}, roles=ROLE_CHOICES, default_until=default_until,
-                  basic_id=svc().settings.line_basic_id)
+    default_until = now() + timedelta(days=codes.binding.DEFAULT_VALID_DAYS)
+    return render(
+        "codes.html",
+        status=status,
+        classes=classes,
+        errors=errors or [],
+        form=form or {},
+        roles=ROLE_CHOICES,
+        default_until=default_until,
+        basic_id=svc().settings.line_basic_id,
+    )
 
 
 @bp.get("/codes")
@@ -67,19 +84,29 @@ def _issue(session: Session, role: str, days: int, **who: Any) -> list[codes.Sli
     students, staff = codes.choose_people(session, role, **who)
     before = _open_codes(session, role)
     slips = codes.issue_codes(session, role, now(), students, staff, days)
-    where = who.get("class_code") or (f"{who['grade']} 年級" if who.get("grade") else "") \
-        or who.get("person") or ("1" if who.get("person_id") else text("console.codes.all"))
-    record(session, REGISTRAR, "codes_reissue" if who.get("person_id") else "codes_issue",
-           f"{text(f'cli.codes.role.{role}')} {where}：{len(slips)}",
-           before=before, after=_open_codes(session, role))
+    where = (
+        who.get("class_code")
+        or (f"{who['grade']} 年級" if who.get("grade") else "")
+        or who.get("person")
+        or ("1" if who.get("person_id") else text("console.codes.all"))
+    )
+    record(
+        session,
+        REGISTRAR,
+        "codes_reissue" if who.get("person_id") else "codes_issue",
+        f"{text(f'cli.codes.role.{role}')} {where}：{len(slips)}",
+        before=before,
+        after=_open_codes(session, role),
+    )
     return slips
 
 
 @bp.post("/codes/issue")
 @page("codes")
 def codes_issue() -> Response:
-    form = {k: request.form.get(k, "").strip() for k in ("role", "class", "grade", "person",
-                                                          "until")}
+    form = {
+        k: request.form.get(k, "").strip() for k in ("role", "class", "grade", "person", "until")
+    }
     errors: list[str] = []
     role = form["role"]
     if role not in ROLE_CHOICES:
@@ -96,8 +123,14 @@ def codes_issue() -> Response:
     try:
         with transaction() as session:
             days = codes.valid_days(now(), until, None)
-            slips = _issue(session, role, days, class_code=form["class"] or None, grade=grade,
-                           person=form["person"] or None)
+            slips = _issue(
+                session,
+                role,
+                days,
+                class_code=form["class"] or None,
+                grade=grade,
+                person=form["person"] or None,
+            )
     except codes.CodesError as exc:
         return _page(400, [str(exc)], form)
     return _pdf(slips, role)

@@ -22,18 +22,37 @@ from school.console_access import CONSOLE_ROLES, ConsoleUser
 from school.dates import show_date, show_minguo
 from storage.clock import taipei
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 COOKIE = "console_session"
 
 # Offices as the audit log files them.
 REGISTRAR = "註冊組"
 TEACHING_OFFICE = "教學組"
-OFFICE_STAFF = frozenset({
-    "註冊組", "註冊組長", "教學組", "教學組長", "訓育組", "社團組", "生輔組", "輔導室",
-    "資媒組", "資媒組長", "工作小組", "校長", "教務主任",
-})
+OFFICE_STAFF = frozenset(
+    {
+        "註冊組",
+        "註冊組長",
+        "教學組",
+        "教學組長",
+        "訓育組",
+        "社團組",
+        "生輔組",
+        "輔導室",
+        "資媒組",
+        "資媒組長",
+        "工作小組",
+        "校長",
+        "教務主任",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +75,12 @@ PAGES: dict[str, Page] = {
     page.name: page
     for page in (
         Page("overview", "console.overview", "console.nav.overview", CONSOLE_ROLES),
-        Page("roster", "console.roster_page", "console.nav.roster",
-             _roles("註冊組", "註冊組長", "教學組", "教學組長")),
+        Page(
+            "roster",
+            "console.roster_page",
+            "console.nav.roster",
+            _roles("註冊組", "註冊組長", "教學組", "教學組長"),
+        ),
         Page("codes", "console.codes_page", "console.nav.codes", _roles("註冊組", "註冊組長")),
         Page("people", "console.people_page", "console.nav.people", OFFICE_STAFF | {"導師"}),
         Page("audit", "console.audit", "console.nav.audit", OFFICE_STAFF),
@@ -139,21 +162,31 @@ def reading() -> Iterator[Session]:
         yield session
 
 
-def record(session: Session, office: str, action: str, detail: str = "",
-           before: int | None = None, after: int | None = None) -> None:
+def record(
+    session: Session,
+    office: str,
+    action: str,
+    detail: str = "",
+    before: int | None = None,
+    after: int | None = None,
+) -> None:
     """Write the change this request made to the audit log, in the caller's transaction."""
     access.audit(session, user(), office, action, now(), detail, before, after)
 
 
 def render(template: str, status: int = 200, **context: Any) -> Response:
-    response = Response(render_template(f"console/{template}", **context), status=status,
-                        mimetype="text/html")
+    response = Response(
+        render_template(f"console/{template}", **context), status=status, mimetype="text/html"
+    )
     return response
 
 
 def menu(who: ConsoleUser | None) -> list[tuple[str, str]]:
-    return [(url_for(p.endpoint), text(p.title_key)) for p in PAGES.values()
-            if p.in_menu and may_open(who, p.name)]
+    return [
+        (url_for(p.endpoint), text(p.title_key))
+        for p in PAGES.values()
+        if p.in_menu and may_open(who, p.name)
+    ]
 
 
 # --- dates at the edge -------------------------------------------------------------------------
@@ -194,7 +227,8 @@ def xlsx(filename: str, headers: list[str], rows: list[list[Any]]) -> Response:
     book.save(buffer)
     response = Response(
         buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

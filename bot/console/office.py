@@ -7,8 +7,9 @@ import importlib
 
 from bot.console.core import PAGES, Page, user
 
-CALENDAR_ROLES = frozenset({"工作小組", "註冊組", "註冊組長", "教學組", "教學組長", "教務主任",
-                            "校長"})
+CALENDAR_ROLES = frozenset(
+    {"工作小組", "註冊組", "註冊組長", "教學組", "教學組長", "教務主任", "校長"}
+)
 CERTIFY_ROLES = frozenset({"教學組", "教學組長", "科召集人", "教務主任"})
 # Reopening a window for one student is an office's decision, not a convener's.
 EXCEPTION_ROLES = frozenset({"教學組", "教學組長", "註冊組", "註冊組長", "教務主任"})
@@ -65,8 +66,14 @@ def office_of(roles: frozenset[str]) -> str:
     return mine[0] if mine else "—"
 
 
-for _name in ("bot.console.office_calendar", "bot.console.office_certify",
-              "bot.console.office_yearend", "bot.console.office_system",
-              "bot.console.office_jobs", "bot.console.office_teaching",
-              "bot.console.office_students", "bot.console.office_events"):
+for _name in (
+    "bot.console.office_calendar",
+    "bot.console.office_certify",
+    "bot.console.office_yearend",
+    "bot.console.office_system",
+    "bot.console.office_jobs",
+    "bot.console.office_teaching",
+    "bot.console.office_students",
+    "bot.console.office_events",
+):
     importlib.import_module(_name)

@@ -45,16 +45,32 @@ def _timeline(rows: list[calendar.WindowRow], year: int) -> dict[str, Any]:
     bars = []
     for n, r in enumerate(rows):
         left = x(r.first)
-        bars.append({"y": n * ROW_HEIGHT + 4, "x": round(left, 1),
-                     "w": round(max(2.0, x(r.last) - left + scale), 1),
-                     "label": f"{r.label} {r.semester or ''}".strip(), "state": r.state,
-                     "changed": r.changed})
+        bars.append(
+            {
+                "y": n * ROW_HEIGHT + 4,
+                "x": round(left, 1),
+                "w": round(max(2.0, x(r.last) - left + scale), 1),
+                "label": f"{r.label} {r.semester or ''}".strip(),
+                "state": r.state,
+                "changed": r.changed,
+            }
+        )
     today = taipei_date(now())
-    months = [{"x": round(x(date(start.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)), 1),
-               "label": f"{(m - 1) % 12 + 1}月"} for m in range(8, 20)]
-    return {"width": TIMELINE_WIDTH, "height": len(rows) * ROW_HEIGHT + 24, "bars": bars,
-            "months": months, "label_width": label_width,
-            "today": round(x(today), 1) if start <= today <= end else None}
+    months = [
+        {
+            "x": round(x(date(start.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)), 1),
+            "label": f"{(m - 1) % 12 + 1}月",
+        }
+        for m in range(8, 20)
+    ]
+    return {
+        "width": TIMELINE_WIDTH,
+        "height": len(rows) * ROW_HEIGHT + 24,
+        "bars": bars,
+        "months": months,
+        "label_width": label_width,
+        "today": round(x(today), 1) if start <= today <= end else None,
+    }
 
 
 def _page(year: int, status: int = 200, **extra: Any) -> Response:
@@ -66,10 +82,20 @@ def _page(year: int, status: int = 200, **extra: Any) -> Response:
             rows, reminders = [], []
     ends = calendar.runs_out_soon(svc().rules, now())
     known = sorted(svc().rules.years)
-    return render("office_calendar.html", status=status, year=year, rows=rows,
-                  reminders=reminders, timeline=_timeline(rows, year), runs_out=ends,
-                  known_years=known, kinds=SETTABLE_WINDOWS, label=calendar.window_label,
-                  done=request.args.get("done"), **extra)
+    return render(
+        "office_calendar.html",
+        status=status,
+        year=year,
+        rows=rows,
+        reminders=reminders,
+        timeline=_timeline(rows, year),
+        runs_out=ends,
+        known_years=known,
+        kinds=SETTABLE_WINDOWS,
+        label=calendar.window_label,
+        done=request.args.get("done"),
+        **extra,
+    )
 
 
 @bp.get("/calendar", endpoint="calendar")
@@ -88,13 +114,18 @@ def calendar_change() -> Response:
     kind = form.get("kind", "")
     raw_semester = form.get("semester", "")
     semester = int(raw_semester) if raw_semester in ("1", "2") else None
-    values = {"kind": kind, "semester": raw_semester, "start": form.get("start", ""),
-              "end": form.get("end", "")}
+    values = {
+        "kind": kind,
+        "semester": raw_semester,
+        "start": form.get("start", ""),
+        "end": form.get("end", ""),
+    }
     try:
         first, last = _optional_date(form.get("start")), _optional_date(form.get("end"))
         with reading() as session:
-            preview = calendar.preview_window_change(session, svc().rules, kind, year, semester,
-                                                     first, last)
+            preview = calendar.preview_window_change(
+                session, svc().rules, kind, year, semester, first, last
+            )
     except DateFormatError:
         return _page(year, 400, error=text("console.date_error"), values=values)
     except calendar.WindowRefused as refused:
@@ -105,11 +136,21 @@ def calendar_change() -> Response:
         return _page(year, preview=preview, values=values)
     with transaction() as session:
         change_id = calendar.apply_window_change(session, preview, now(), user().staff_no)
-        record(session, office_of(CALENDAR_ROLES), "window_change",
-               text("console_office.calendar.audit", window=preview.label, scope=preview.scope,
-                    old=f"{preview.old_first:%Y/%m/%d}–{preview.old_last:%Y/%m/%d}",
-                    new=f"{preview.first:%Y/%m/%d}–{preview.last:%Y/%m/%d}", id=change_id),
-               before=None, after=preview.people)
+        record(
+            session,
+            office_of(CALENDAR_ROLES),
+            "window_change",
+            text(
+                "console_office.calendar.audit",
+                window=preview.label,
+                scope=preview.scope,
+                old=f"{preview.old_first:%Y/%m/%d}–{preview.old_last:%Y/%m/%d}",
+                new=f"{preview.first:%Y/%m/%d}–{preview.last:%Y/%m/%d}",
+                id=change_id,
+            ),
+            before=None,
+            after=preview.people,
+        )
     _announce_now()
     return redirect(url_for("console.calendar", year=year, done="window"), code=303)
 
@@ -146,6 +187,7 @@ def calendar_next() -> Response:
     if request.args.get("format") == "toml":
         response = Response(draft.toml(), mimetype="text/plain")
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="calendar-{draft.academic_year}.toml"')
+            f'attachment; filename="calendar-{draft.academic_year}.toml"'
+        )
         return response
     return render("office_calendar_next.html", year=year, draft=draft, error=error)

@@ -47,22 +47,35 @@ def _certification_page(**extra: object) -> Response:
     subjects = _subjects()
     today = taipei_date(now())
     with reading() as session:
-        rows = [r for r in desk.pending(session, now())
-                if subjects is None or r.subject in subjects]
+        rows = [
+            r for r in desk.pending(session, now()) if subjects is None or r.subject in subjects
+        ]
         course_id = request.args.get("course", type=int)
         chain = None
         if course_id is not None:
             require(any(r.course_id == course_id for r in rows) or subjects is None)
             chain = desk.chain(session, course_id, today)
         away = [(a, a.staff.name) for a in cert.absences(session, today=today)]
-        conveners = [(c.subject, c.convener.name, c.designee.name if c.designee else "—")
-                     for c in cert.conveners(session)]
+        conveners = [
+            (c.subject, c.convener.name, c.designee.name if c.designee else "—")
+            for c in cert.conveners(session)
+        ]
         staff = list(session.scalars(select(Staff).order_by(Staff.staff_no)))
         teachers = [(s.staff_no, s.name) for s in staff]
-    return render("office_certification.html", rows=rows, chain=chain, course_id=course_id,
-                  away=away, conveners=conveners, teachers=teachers, kinds=ABSENCE_KINDS,
-                  may_change=user().has(*ALL_COURSES), done=request.args.get("done"),
-                  error=request.args.get("error"), **extra)
+    return render(
+        "office_certification.html",
+        rows=rows,
+        chain=chain,
+        course_id=course_id,
+        away=away,
+        conveners=conveners,
+        teachers=teachers,
+        kinds=ABSENCE_KINDS,
+        may_change=user().has(*ALL_COURSES),
+        done=request.args.get("done"),
+        error=request.args.get("error"),
+        **extra,
+    )
 
 
 @bp.get("/certification")
@@ -79,28 +92,41 @@ def proxy_change() -> Response:
     action = form.get("action")
     require(action in ("away", "back"))
     with transaction() as session:
-        staff = session.scalars(select(Staff).where(
-            Staff.staff_no == form.get("staff_no", "").strip())).first()
+        staff = session.scalars(
+            select(Staff).where(Staff.staff_no == form.get("staff_no", "").strip())
+        ).first()
         if staff is None:
             return redirect(url_for("console.certification", error="staff"), code=303)
         if action == "away":
             kind = form.get("kind", LEAVE)
             require(kind in ABSENCE_KINDS)
             try:
-                starts = parse_date(form.get("from", "")) if form.get("from") else \
-                    taipei_date(now())
+                starts = (
+                    parse_date(form.get("from", "")) if form.get("from") else taipei_date(now())
+                )
                 ends = parse_date(form["to"]) if form.get("to") else None
             except DateFormatError:
                 return redirect(url_for("console.certification", error="date"), code=303)
             if ends is not None and ends < starts:
                 return redirect(url_for("console.certification", error="date"), code=303)
-            _, moves = cert.set_away(session, staff.id, kind, starts, ends, now(),
-                                     (form.get("note") or "").strip()[:200] or None)
+            _, moves = cert.set_away(
+                session,
+                staff.id,
+                kind,
+                starts,
+                ends,
+                now(),
+                (form.get("note") or "").strip()[:200] or None,
+            )
         else:
             _, moves = cert.set_back(session, staff.id, now())
-        record(session, office_of(ALL_COURSES), f"teacher_{action}",
-               text("console_office.certify.audit_proxy", name=staff.name, moved=len(moves)),
-               after=len(moves))
+        record(
+            session,
+            office_of(ALL_COURSES),
+            f"teacher_{action}",
+            text("console_office.certify.audit_proxy", name=staff.name, moved=len(moves)),
+            after=len(moves),
+        )
         moved = desk.describe_moves(session, moves)
     return _certification_page(done_now=action, moved=moved)
 
@@ -125,8 +151,10 @@ def certification_audit() -> Response:
         sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    response = Response(buffer.getvalue(), mimetype=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response = Response(
+        buffer.getvalue(),
+        mimetype=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )
     response.headers["Content-Disposition"] = 'attachment; filename="certification-audit.xlsx"'
     return response
 
@@ -138,9 +166,15 @@ def _exceptions_page(status: int = 200, **extra: object) -> Response:
     with reading() as session:
         rows = exceptions.listing(session, now(), include_past=True)
     semester = svc().rules.current_semester(now())
-    return render("office_exceptions.html", status=status, rows=rows, kinds=EXCEPTION_KINDS,
-                  term=(semester.academic_year, semester.number) if semester else None,
-                  done=request.args.get("done"), **extra)
+    return render(
+        "office_exceptions.html",
+        status=status,
+        rows=rows,
+        kinds=EXCEPTION_KINDS,
+        term=(semester.academic_year, semester.number) if semester else None,
+        done=request.args.get("done"),
+        **extra,
+    )
 
 
 @bp.get("/exceptions", endpoint="exceptions")
@@ -156,34 +190,52 @@ def exception_change() -> Response:
     if form.get("revoke"):
         with transaction() as session:
             if exceptions.revoke(session, int(form["revoke"]), now(), user().staff_id):
-                record(session, office_of(EXCEPTION_ROLES), "exception_revoke",
-                       f"#{form['revoke']}")
+                record(
+                    session, office_of(EXCEPTION_ROLES), "exception_revoke", f"#{form['revoke']}"
+                )
         return redirect(url_for("console.exceptions", done="revoked"), code=303)
-    values = {k: form.get(k, "") for k in ("kind", "student_no", "outcome_id", "until",
-                                           "reason", "term")}
+    values = {
+        k: form.get(k, "") for k in ("kind", "student_no", "outcome_id", "until", "reason", "term")
+    }
     try:
         until = parse_date(values["until"])
         year, semester = (int(x) for x in values["term"].split("-"))
     except (DateFormatError, ValueError):
-        return _exceptions_page(400, error=text("console_office.exceptions.bad_form"),
-                                values=values)
+        return _exceptions_page(
+            400, error=text("console_office.exceptions.bad_form"), values=values
+        )
     outcome_id = int(values["outcome_id"]) if values["outcome_id"].strip().isdigit() else None
     try:
         with transaction() as session:
             granted = exceptions.grant(
-                session, svc().rules, kind=values["kind"], student_no=values["student_no"],
-                until=until, reason=values["reason"], now=now(), staff_id=user().staff_id,
-                academic_year=year, semester=semester, outcome_id=outcome_id)
-            record(session, office_of(EXCEPTION_ROLES), "exception_grant",
-                   text("console_office.exceptions.audit",
-                        kind=text(f"console_office.exceptions.kind.{values['kind']}"),
-                        no=values["student_no"], until=f"{until:%Y/%m/%d}",
-                        id=granted.exception.id),
-                   after=granted.messages)
+                session,
+                svc().rules,
+                kind=values["kind"],
+                student_no=values["student_no"],
+                until=until,
+                reason=values["reason"],
+                now=now(),
+                staff_id=user().staff_id,
+                academic_year=year,
+                semester=semester,
+                outcome_id=outcome_id,
+            )
+            record(
+                session,
+                office_of(EXCEPTION_ROLES),
+                "exception_grant",
+                text(
+                    "console_office.exceptions.audit",
+                    kind=text(f"console_office.exceptions.kind.{values['kind']}"),
+                    no=values["student_no"],
+                    until=f"{until:%Y/%m/%d}",
+                    id=granted.exception.id,
+                ),
+                after=granted.messages,
+            )
     except exceptions.ExceptionRefused as refused:
         return _exceptions_page(400, error=refused.message, values=values)
     from jobs.queue import DELIVERY
 
     svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
     return redirect(url_for("console.exceptions", done="granted"), code=303)
-

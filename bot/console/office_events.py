@@ -27,11 +27,23 @@ def _page(status: int = 200, **extra: object) -> Response:
     with reading() as session:
         rows = events_office.year_events(session, year)
         missing = events_office.unplanned(session, svc().rules, year)
-    due = "、".join(text("console_office.events.due", kind=kind_label(k),
-                         deadline=format_date(d)) for k, d in missing)
-    return render("office_events.html", status=status, year=year, rows=rows, due=due,
-                  kinds=events_office.EVENT_KINDS, kind_label=kind_label, when=when_text,
-                  values=extra.pop("values", {}), done=request.args.get("done"), **extra)
+    due = "、".join(
+        text("console_office.events.due", kind=kind_label(k), deadline=format_date(d))
+        for k, d in missing
+    )
+    return render(
+        "office_events.html",
+        status=status,
+        year=year,
+        rows=rows,
+        due=due,
+        kinds=events_office.EVENT_KINDS,
+        kind_label=kind_label,
+        when=when_text,
+        values=extra.pop("values", {}),
+        done=request.args.get("done"),
+        **extra,
+    )
 
 
 @bp.get("/events", endpoint="events")
@@ -53,10 +65,19 @@ def events_change() -> Response:
         day = parse_date(form["day"])
         with reading() as session:
             plan = events_office.plan_event(
-                session, now(), kind=form["kind"], title=form["title"], day=day,
-                start_time=form["time"], place=form["place"], grades=_numbers(form["grades"]),
-                classes=[c.strip() for c in form["classes"].replace("，", ",").split(",")
-                         if c.strip()], **who)
+                session,
+                now(),
+                kind=form["kind"],
+                title=form["title"],
+                day=day,
+                start_time=form["time"],
+                place=form["place"],
+                grades=_numbers(form["grades"]),
+                classes=[
+                    c.strip() for c in form["classes"].replace("，", ",").split(",") if c.strip()
+                ],
+                **who,
+            )
     except DateFormatError:
         return _page(400, error=text("console.date_error"), values=form)
     except events_office.EventRefused as refused:
@@ -65,9 +86,18 @@ def events_change() -> Response:
         return _page(preview=plan, values={**form, **{k: "1" for k, v in who.items() if v}})
     with transaction() as session:
         event_id = events_office.create(session, plan, now(), user().staff_no)
-        record(session, office_of(EVENT_ROLES), "event_create",
-               text("console_office.events.audit", kind=kind_label(plan.kind), title=plan.title,
-                    id=event_id), after=plan.people)
+        record(
+            session,
+            office_of(EVENT_ROLES),
+            "event_create",
+            text(
+                "console_office.events.audit",
+                kind=kind_label(plan.kind),
+                title=plan.title,
+                id=event_id,
+            ),
+            after=plan.people,
+        )
     from jobs import reminders
     from jobs.queue import DELIVERY
 
@@ -87,17 +117,25 @@ def event_roll(event_id: int) -> Response:
             found = session.get(SchoolEvent, event_id)
             require(found is not None)
             assert found is not None
-            rows = [r for r in events_office.year_events(session, found.academic_year)
-                    if r.id == event_id]
+            rows = [
+                r
+                for r in events_office.year_events(session, found.academic_year)
+                if r.id == event_id
+            ]
     saved = None
     if request.method == "POST":
         with transaction() as session:
-            saved = events_office.take_attendance(session, event_id,
-                                                  set(request.form.getlist("present")), now(),
-                                                  user().staff_id)
-            record(session, office_of(EVENT_ROLES), "event_attendance", f"#{event_id}",
-                   after=saved)
+            saved = events_office.take_attendance(
+                session, event_id, set(request.form.getlist("present")), now(), user().staff_id
+            )
+            record(session, office_of(EVENT_ROLES), "event_attendance", f"#{event_id}", after=saved)
     with reading() as session:
         roll = events_office.roll(session, event_id)
-    return render("office_event_roll.html", event=rows[0], roll=roll, saved=saved,
-                  kind_label=kind_label, when=when_text)
+    return render(
+        "office_event_roll.html",
+        event=rows[0],
+        roll=roll,
+        saved=saved,
+        kind_label=kind_label,
+        when=when_text,
+    )

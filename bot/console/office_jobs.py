@@ -24,10 +24,15 @@ def job(job_id: int) -> Response:
         require(found is not None)
         assert found is not None
         working = found.state in (QUEUED, RUNNING)
-        response = render("office_job.html", job=found, percent=console_jobs.percent(found),
-                          working=working, refresh=REFRESH_SECONDS if working else None,
-                          what=text(f"console_office.jobs.kind.{found.kind}"),
-                          downloadable=found.state == DONE and bool(found.result_path))
+        response = render(
+            "office_job.html",
+            job=found,
+            percent=console_jobs.percent(found),
+            working=working,
+            refresh=REFRESH_SECONDS if working else None,
+            what=text(f"console_office.jobs.kind.{found.kind}"),
+            downloadable=found.state == DONE and bool(found.result_path),
+        )
     return response
 
 
@@ -40,7 +45,8 @@ def job_download(job_id: int) -> Response:
         assert found is not None and found.result_path
         path, name = Path(found.result_path), found.result_name or "export.zip"
     require(path.is_file())
-    response = send_file(path, mimetype="application/zip", as_attachment=True,
-                         download_name=name, max_age=0)
+    response = send_file(
+        path, mimetype="application/zip", as_attachment=True, download_name=name, max_age=0
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response

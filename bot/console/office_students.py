@@ -20,13 +20,29 @@ from storage.clock import format_date, taipei_date
 from storage.models.portfolio import CourseOutcome, Performance
 
 KINDS = ("transfer_in", "transfer_out", "repeat", "reenrol", "renumber")
-FIELDS = ("kind", "student_no", "class_code", "seat", "day", "name", "national_id", "new_no",
-          "note")
+FIELDS = (
+    "kind",
+    "student_no",
+    "class_code",
+    "seat",
+    "day",
+    "name",
+    "national_id",
+    "new_no",
+    "note",
+)
 
 
 def _items(session: Session, student_id: int) -> int:
-    return sum(int(session.scalar(select(func.count()).select_from(model).where(
-        model.student_id == student_id)) or 0) for model in (CourseOutcome, Performance))
+    return sum(
+        int(
+            session.scalar(
+                select(func.count()).select_from(model).where(model.student_id == student_id)
+            )
+            or 0
+        )
+        for model in (CourseOutcome, Performance)
+    )
 
 
 def _apply(session: Session, form: dict[str, str]) -> tuple[dict[str, Any], list[Any]]:
@@ -38,10 +54,18 @@ def _apply(session: Session, form: dict[str, str]) -> tuple[dict[str, Any], list
     code = form.get("class_code", "").strip()
     by = user().staff_no
     if kind == "transfer_in":
-        result = life.transfer_in(session, now(), student_no=no, day=day, class_code=code,
-                                  seat_no=seat, name=form.get("name", "").strip() or None,
-                                  national_id=form.get("national_id", "").strip() or None,
-                                  note=note, by=by)
+        result = life.transfer_in(
+            session,
+            now(),
+            student_no=no,
+            day=day,
+            class_code=code,
+            seat_no=seat,
+            name=form.get("name", "").strip() or None,
+            national_id=form.get("national_id", "").strip() or None,
+            note=note,
+            by=by,
+        )
         student, farewells, before = result.student, [], "—"
     else:
         student = life.require_student(session, no)
@@ -53,19 +77,36 @@ def _apply(session: Session, form: dict[str, str]) -> tuple[dict[str, Any], list
         elif kind == "repeat":
             result = life.repeat(session, now(), student, day, code, seat, None, note, by)
         elif kind == "reenrol":
-            result = life.reenrol(session, now(), student, day, code, seat, None,
-                                  form.get("new_no", "").strip() or None, note, by)
+            result = life.reenrol(
+                session,
+                now(),
+                student,
+                day,
+                code,
+                seat,
+                None,
+                form.get("new_no", "").strip() or None,
+                note,
+                by,
+            )
         else:
             life.renumber(session, now(), student, form.get("new_no", "").strip(), day, by)
             result = None
     session.flush()
     session.refresh(student)  # its class, as the change left it
     summary = {
-        "kind": text(f"console_office.students.kind.{kind}"), "no": student.student_no,
-        "name": student.name, "before": before, "after": student.class_seat,
-        "status": student.status, "day": format_date(day),
-        "enrolled": getattr(result, "enrolled", 0), "unenrolled": getattr(result, "unenrolled", 0),
-        "item_count": _items(session, student.id), "farewells": len(farewells)}
+        "kind": text(f"console_office.students.kind.{kind}"),
+        "no": student.student_no,
+        "name": student.name,
+        "before": before,
+        "after": student.class_seat,
+        "status": student.status,
+        "day": format_date(day),
+        "enrolled": getattr(result, "enrolled", 0),
+        "unenrolled": getattr(result, "unenrolled", 0),
+        "item_count": _items(session, student.id),
+        "farewells": len(farewells),
+    }
     return summary, farewells
 
 
@@ -95,14 +136,29 @@ def students_change() -> Response:
                 from jobs.lifecycle import say_farewells
 
                 say_farewells(session, svc().rules, now(), farewells, form["kind"])
-            record(session, office_of(STUDENT_ROLES), "student_change",
-                   text("console_office.students.audit", **summary), after=summary["item_count"])
+            record(
+                session,
+                office_of(STUDENT_ROLES),
+                "student_change",
+                text("console_office.students.audit", **summary),
+                after=summary["item_count"],
+            )
     except life.LifecycleError as exc:
-        return render("office_students.html", status=400, kinds=KINDS, values=form,
-                      error=text(f"lifecycle.error.{exc.reason}", **exc.values))
+        return render(
+            "office_students.html",
+            status=400,
+            kinds=KINDS,
+            values=form,
+            error=text(f"lifecycle.error.{exc.reason}", **exc.values),
+        )
     except DateFormatError:
-        return render("office_students.html", status=400, kinds=KINDS, values=form,
-                      error=text("console.date_error"))
+        return render(
+            "office_students.html",
+            status=400,
+            kinds=KINDS,
+            values=form,
+            error=text("console.date_error"),
+        )
     from jobs.queue import DELIVERY
 
     svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
@@ -115,10 +171,16 @@ def students_export() -> Response:
     no = request.form.get("student_no", "").strip()
     with transaction() as session:
         if life.student_by_no(session, no) is None:
-            return render("office_students.html", status=400, kinds=KINDS, values={},
-                          error=text("lifecycle.error.no_student", no=no))
-        job_id = console_jobs.start(session, console_jobs.EXPORT_STUDENT, {"student_no": no},
-                                    user().staff_id, now())
+            return render(
+                "office_students.html",
+                status=400,
+                kinds=KINDS,
+                values={},
+                error=text("lifecycle.error.no_student", no=no),
+            )
+        job_id = console_jobs.start(
+            session, console_jobs.EXPORT_STUDENT, {"student_no": no}, user().staff_id, now()
+        )
         record(session, office_of(STUDENT_ROLES), "student_export", no)
     svc().queue.enqueue("jobs.console.run_console_job", job_id)
     return redirect(url_for("console.job", job_id=job_id), code=303)

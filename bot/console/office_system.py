@@ -31,14 +31,29 @@ def system_page() -> Response:
         quota = system.quota(session, svc().rules, now())
         letters = system.dead_letters(session)
         retention = system.retention_plan(session, svc().rules, now())
-        nightly = session.scalars(select(LifecycleRun).where(LifecycleRun.kind == BACKUP)
-                                  .order_by(LifecycleRun.id.desc()).limit(1)).first()
-        mine = console_jobs.for_staff(session, user().staff_id,
-                                      (console_jobs.BACKUP, console_jobs.BACKUP_VERIFY), 5)
-    return render("office_system.html", folder=folder, health=health, backups=backups,
-                  quota=quota, letters=letters, retention=retention, nightly=nightly, jobs=mine,
-                  percent=console_jobs.percent, done=request.args.get("done"),
-                  kind_label=lambda k: text(f"console_office.jobs.kind.{k}"))
+        nightly = session.scalars(
+            select(LifecycleRun)
+            .where(LifecycleRun.kind == BACKUP)
+            .order_by(LifecycleRun.id.desc())
+            .limit(1)
+        ).first()
+        mine = console_jobs.for_staff(
+            session, user().staff_id, (console_jobs.BACKUP, console_jobs.BACKUP_VERIFY), 5
+        )
+    return render(
+        "office_system.html",
+        folder=folder,
+        health=health,
+        backups=backups,
+        quota=quota,
+        letters=letters,
+        retention=retention,
+        nightly=nightly,
+        jobs=mine,
+        percent=console_jobs.percent,
+        done=request.args.get("done"),
+        kind_label=lambda k: text(f"console_office.jobs.kind.{k}"),
+    )
 
 
 @bp.post("/system")

@@ -16,8 +16,12 @@ from school import picking, teaching_desk, yearend
 
 def _links(file_ids: tuple[int, ...]) -> list[str]:
     settings = svc().settings
-    return [file_link(settings.secret_key, settings.public_base_url, f,
-                      ("staff", user().staff_id), now()) for f in file_ids]
+    return [
+        file_link(
+            settings.secret_key, settings.public_base_url, f, ("staff", user().staff_id), now()
+        )
+        for f in file_ids
+    ]
 
 
 def _label(row: teaching_desk.ItemRow) -> str:
@@ -35,14 +39,28 @@ def teaching_page() -> Response:
         waiting = teaching_desk.waiting_for(session, who.staff_id)
         mine = teaching_desk.course_items(session, who.staff_id, year, number)
         homeroom = teaching_desk.class_items(session, who.homeroom_class_ids, year, number)
-        classes = (yearend.picking_by_class(session, picking.picking_year(svc().rules, now()),
-                                            who.homeroom_class_ids)
-                   if who.homeroom_class_ids else [])
+        classes = (
+            yearend.picking_by_class(
+                session, picking.picking_year(svc().rules, now()), who.homeroom_class_ids
+            )
+            if who.homeroom_class_ids
+            else []
+        )
     links: dict[tuple[str, int], list[str]] = {
-        (r.kind, r.id): _links(r.file_ids) for r in [*waiting, *mine, *homeroom]}
-    return render("office_teaching.html", waiting=waiting, mine=mine, homeroom=homeroom,
-                  classes=classes, links=links, label=_label, term=f"{year}-{number}",
-                  done=request.args.get("done"), refused=request.args.get("refused"))
+        (r.kind, r.id): _links(r.file_ids) for r in [*waiting, *mine, *homeroom]
+    }
+    return render(
+        "office_teaching.html",
+        waiting=waiting,
+        mine=mine,
+        homeroom=homeroom,
+        classes=classes,
+        links=links,
+        label=_label,
+        term=f"{year}-{number}",
+        done=request.args.get("done"),
+        refused=request.args.get("refused"),
+    )
 
 
 @bp.post("/teaching/decide")
@@ -50,16 +68,27 @@ def teaching_page() -> Response:
 def teaching_decide() -> Response:
     form = request.form
     verdict = form.get("verdict")
-    require(verdict in (cert.APPROVE, cert.REJECT) and form.get("id", "").isdigit()
-            and form.get("version", "").isdigit())
+    require(
+        verdict in (cert.APPROVE, cert.REJECT)
+        and form.get("id", "").isdigit()
+        and form.get("version", "").isdigit()
+    )
     reason = (form.get("reason") or "").strip()
     if verdict == cert.REJECT and not reason:
         return redirect(url_for("console.teaching", refused="no_reason"), code=303)
     if len(reason) > cert.REJECT_REASON_MAX:
         return redirect(url_for("console.teaching", refused="too_long"), code=303)
     with transaction() as session:
-        result = cert.decide(session, int(form["id"]), user().staff_id, verdict, now(),
-                             svc().rules, reason=reason or None, version=int(form["version"]))
+        result = cert.decide(
+            session,
+            int(form["id"]),
+            user().staff_id,
+            verdict,
+            now(),
+            svc().rules,
+            reason=reason or None,
+            version=int(form["version"]),
+        )
         if result.ok and verdict == cert.REJECT and result.outcome is not None:
             from storage.outbox import Outbox
 
@@ -71,5 +100,3 @@ def teaching_decide() -> Response:
 
         svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
     return redirect(url_for("console.teaching", done=verdict), code=303)
-
-

@@ -15,8 +15,10 @@ from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import jobs as console_jobs
 from school import picking, receipts, yearend
 
-JOB_OF = {COURSE_OUTCOME: console_jobs.EXPORT_COURSE_OUTCOMES,
-          PERFORMANCE: console_jobs.EXPORT_PERFORMANCES}
+JOB_OF = {
+    COURSE_OUTCOME: console_jobs.EXPORT_COURSE_OUTCOMES,
+    PERFORMANCE: console_jobs.EXPORT_PERFORMANCES,
+}
 
 
 def _year() -> int:
@@ -27,8 +29,9 @@ def _year() -> int:
 
 
 def _kinds() -> list[str]:
-    return [k for k, roles in YEAREND_KIND_ROLES.items() if user().has(*roles)
-            or user().has("教務主任")]
+    return [
+        k for k, roles in YEAREND_KIND_ROLES.items() if user().has(*roles) or user().has("教務主任")
+    ]
 
 
 @bp.get("/yearend", endpoint="yearend")
@@ -38,18 +41,28 @@ def yearend_page() -> Response:
     window = picking.picking_window(svc().rules, year)
     with reading() as session:
         classes = yearend.picking_by_class(session, year)
-        mine = console_jobs.for_staff(session, user().staff_id,
-                                      (console_jobs.EXPORT_COURSE_OUTCOMES,
-                                       console_jobs.EXPORT_PERFORMANCES))
+        mine = console_jobs.for_staff(
+            session,
+            user().staff_id,
+            (console_jobs.EXPORT_COURSE_OUTCOMES, console_jobs.EXPORT_PERFORMANCES),
+        )
     try:
         yearend.check_may_export(svc().rules, year, now())
         blocked = None
     except yearend.ExportBlocked as exc:
         blocked = exc.message
-    return render("office_yearend.html", year=year, window=window,
-                  phase=picking.phase_of(window, now()) if window else None, classes=classes,
-                  kinds=_kinds(), jobs=mine, blocked=blocked, percent=console_jobs.percent,
-                  kind_label=lambda k: text(f"console_office.jobs.kind.{k}"))
+    return render(
+        "office_yearend.html",
+        year=year,
+        window=window,
+        phase=picking.phase_of(window, now()) if window else None,
+        classes=classes,
+        kinds=_kinds(),
+        jobs=mine,
+        blocked=blocked,
+        percent=console_jobs.percent,
+        kind_label=lambda k: text(f"console_office.jobs.kind.{k}"),
+    )
 
 
 @bp.post("/yearend/export")
@@ -65,9 +78,17 @@ def yearend_export() -> Response:
         if running is not None:
             return redirect(url_for("console.job", job_id=running.id), code=303)
         job_id = console_jobs.start(session, JOB_OF[kind], params, user().staff_id, now())
-        record(session, office_of(YEAREND_ROLES), "export_start",
-               text("console_office.yearend.audit", kind=text(f"picking.kind.{kind}"), year=year,
-                    id=job_id))
+        record(
+            session,
+            office_of(YEAREND_ROLES),
+            "export_start",
+            text(
+                "console_office.yearend.audit",
+                kind=text(f"picking.kind.{kind}"),
+                year=year,
+                id=job_id,
+            ),
+        )
     svc().queue.enqueue("jobs.console.run_console_job", job_id)
     return redirect(url_for("console.job", job_id=job_id), code=303)
 
@@ -94,8 +115,14 @@ def _upload_path(token: str) -> Path | None:
 def _receipts_page(year: int, status: int = 200, **extra: object) -> Response:
     with reading() as session:
         report = receipts.report(session, year)
-    return render("office_receipts.html", status=status, year=year, report=report,
-                  done=request.args.get("done"), **extra)
+    return render(
+        "office_receipts.html",
+        status=status,
+        year=year,
+        report=report,
+        done=request.args.get("done"),
+        **extra,
+    )
 
 
 @bp.get("/yearend/receipts", endpoint="receipts")
@@ -126,22 +153,28 @@ def receipts_import() -> Response:
     confirm = request.form.get("confirm") == "1"
     try:
         with transaction() as session:
-            result = yearend.import_receipts(session, svc().rules, path, year, now(),
-                                             dry_run=not confirm)
+            result = yearend.import_receipts(
+                session, svc().rules, path, year, now(), dry_run=not confirm
+            )
             if result.imported:
-                record(session, office_of(YEAREND_ROLES), "receipts_import",
-                       text("console_office.receipts.audit", year=year,
-                            items=len(result.plan.rows)),
-                       after=len(result.plan.rows))
+                record(
+                    session,
+                    office_of(YEAREND_ROLES),
+                    "receipts_import",
+                    text("console_office.receipts.audit", year=year, items=len(result.plan.rows)),
+                    after=len(result.plan.rows),
+                )
     except receipts.ReceiptFileError as exc:
         path.unlink(missing_ok=True)
-        return _receipts_page(year, 400, error=text("picking.receipt.file_error"),
-                              lines=exc.lines)
+        return _receipts_page(year, 400, error=text("picking.receipt.file_error"), lines=exc.lines)
     if result.plan.errors or not result.plan.rows:
         path.unlink(missing_ok=True)
-        return _receipts_page(year, 400, error=text("picking.receipt.refused",
-                                                    count=len(result.plan.errors)),
-                              lines=result.error_lines)
+        return _receipts_page(
+            year,
+            400,
+            error=text("picking.receipt.refused", count=len(result.plan.errors)),
+            lines=result.error_lines,
+        )
     if not confirm:
         return _receipts_page(year, preview=result, token=token)
     path.unlink(missing_ok=True)

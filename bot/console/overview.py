@@ -35,8 +35,14 @@ def _semester() -> Semester | None:
 
 def _scope(session: Any, semester: Semester) -> ov.Scope:
     who = user()
-    return ov.scope_for(session, who.staff_id, who.has(*OFFICE_STAFF), who.homeroom_class_ids,
-                        semester.academic_year, semester.number)
+    return ov.scope_for(
+        session,
+        who.staff_id,
+        who.has(*OFFICE_STAFF),
+        who.homeroom_class_ids,
+        semester.academic_year,
+        semester.number,
+    )
 
 
 def _window(semester: Semester) -> tuple[Any, Any] | None:
@@ -68,14 +74,23 @@ def overview() -> Response:
         messages = _messages(session)
     chart = {
         "classes": ov.per_class_labels(data.classes),
-        "days": {"labels": [show_date(d) for d, _ in data.per_day],
-                 "counts": [n for _, n in data.per_day]},
-        "names": {key: text(f"console.overview.series.{key}") for key in
-                  ("certified", "pending", "rejected", "performances", "silent", "uploads")},
+        "days": {
+            "labels": [show_date(d) for d, _ in data.per_day],
+            "counts": [n for _, n in data.per_day],
+        },
+        "names": {
+            key: text(f"console.overview.series.{key}")
+            for key in ("certified", "pending", "rejected", "performances", "silent", "uploads")
+        },
     }
-    return render("overview.html", data=data, semester=semester, window=window,
-                  messages=messages, chart_json=Markup(json.dumps(chart, ensure_ascii=False)
-                                                       .replace("<", "\\u003c")))
+    return render(
+        "overview.html",
+        data=data,
+        semester=semester,
+        window=window,
+        messages=messages,
+        chart_json=Markup(json.dumps(chart, ensure_ascii=False).replace("<", "\\u003c")),
+    )
 
 
 @bp.app_template_global()
@@ -84,8 +99,9 @@ def progress_link(kind: str, class_id: int | None = None, course_id: int | None 
     base = g.get("list_base")
     if base is None:
         base = g.list_base = url_for("console.progress_list", kind="_").removesuffix("_")
-    where = urlencode({k: v for k, v in (("class", class_id), ("course", course_id))
-                       if v is not None})
+    where = urlencode(
+        {k: v for k, v in (("class", class_id), ("course", course_id)) if v is not None}
+    )
     return f"{base}{kind}?{where}" if where else f"{base}{kind}"
 
 
@@ -107,21 +123,49 @@ def progress_list(kind: str) -> Response:
             require(scope.sees_course(course_id))
         if class_id is None and course_id is None:
             require(scope.whole_school or bool(scope.class_ids) or kind in ov.OUTCOME_STATES)
-        found = ov.listing(session, scope, semester.academic_year, semester.number, kind,
-                           class_id=class_id, course_id=course_id,
-                           page=None if wants_xlsx() else request.args.get("page", 1, type=int))
+        found = ov.listing(
+            session,
+            scope,
+            semester.academic_year,
+            semester.number,
+            kind,
+            class_id=class_id,
+            course_id=course_id,
+            page=None if wants_xlsx() else request.args.get("page", 1, type=int),
+        )
     rows = found.rows
     title = text(f"console.list.{kind}")
     if wants_xlsx():
-        headers = [text(f"console.list.col.{c}") for c in
-                   ("student_no", "name", "class", "seat", "what", "status", "at")]
-        return xlsx(f"list-{kind}", headers, [
-            [r.student_no, r.name, r.class_code, r.seat, r.what, status_name(r.status),
-             moment(r.at) if r.at else ""] for r in rows])
+        headers = [
+            text(f"console.list.col.{c}")
+            for c in ("student_no", "name", "class", "seat", "what", "status", "at")
+        ]
+        return xlsx(
+            f"list-{kind}",
+            headers,
+            [
+                [
+                    r.student_no,
+                    r.name,
+                    r.class_code,
+                    r.seat,
+                    r.what,
+                    status_name(r.status),
+                    moment(r.at) if r.at else "",
+                ]
+                for r in rows
+            ],
+        )
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render("list.html", title=title, rows=rows, kind=kind, found=found,
-                  page_url=lambda n: url_for("console.progress_list", kind=kind, page=n, **args),
-                  xlsx_url=url_for("console.progress_list", kind=kind, format="xlsx", **args))
+    return render(
+        "list.html",
+        title=title,
+        rows=rows,
+        kind=kind,
+        found=found,
+        page_url=lambda n: url_for("console.progress_list", kind=kind, page=n, **args),
+        xlsx_url=url_for("console.progress_list", kind=kind, format="xlsx", **args),
+    )
 
 
 @bp.app_template_filter("status")

@@ -13,8 +13,14 @@ from school import people
 from school.items import VIEWER_STAFF
 
 # Files shown inline: an iframe for PDFs, an image or a video player for media.
-INLINE = {"application/pdf": "frame", "image/jpeg": "image", "image/png": "image",
-          "image/webp": "image", "video/mp4": "video", "video/quicktime": "video"}
+INLINE = {
+    "application/pdf": "frame",
+    "image/jpeg": "image",
+    "image/png": "image",
+    "image/webp": "image",
+    "video/mp4": "video",
+    "video/quicktime": "video",
+}
 
 
 def _class_scope() -> frozenset[int] | None:
@@ -40,8 +46,13 @@ def people_search() -> Response:
 
 def _link(file_id: int) -> str:
     settings = svc().settings
-    return file_link(settings.secret_key, settings.public_base_url, file_id,
-                     (VIEWER_STAFF, user().staff_id), now())
+    return file_link(
+        settings.secret_key,
+        settings.public_base_url,
+        file_id,
+        (VIEWER_STAFF, user().staff_id),
+        now(),
+    )
 
 
 @bp.get("/people/<kind>/<int:person_id>")
@@ -57,8 +68,9 @@ def person(kind: str, person_id: int) -> Response:
             require(scope is None or card.student.class_id in scope)
             return render("person_student.html", card=card, link=_link, inline=INLINE)
         if kind == people.GUARDIAN:
-            require(scope is None or bool(
-                people.guardian_class_ids(session, person_id) & set(scope)))
+            require(
+                scope is None or bool(people.guardian_class_ids(session, person_id) & set(scope))
+            )
             guardian = people.guardian_card(session, person_id)
             require(guardian is not None)
             return render("person_guardian.html", card=guardian)

@@ -49,8 +49,14 @@ def _kinds() -> list[str]:
 def _page(status: int = 200, **context: object) -> Response:
     with reading() as session:
         past = roster_runs.history(session)
-    return render("roster.html", status=status, kinds=_kinds(), history=past,
-                  kind_name=lambda k: text(f"roster.kind.{k}"), **context)
+    return render(
+        "roster.html",
+        status=status,
+        kinds=_kinds(),
+        history=past,
+        kind_name=lambda k: text(f"roster.kind.{k}"),
+        **context,
+    )
 
 
 @bp.get("/roster")
@@ -73,9 +79,16 @@ def _stage(upload: FileStorage, kind: str) -> tuple[str, Path]:
     token = secrets.token_urlsafe(24)
     path = folder / f"{token}{suffix}"
     upload.save(path)
-    (folder / f"{token}.json").write_text(json.dumps(
-        {"staff_id": user().staff_id, "kind": kind, "suffix": suffix,
-         "name": (upload.filename or "")[:80]}))
+    (folder / f"{token}.json").write_text(
+        json.dumps(
+            {
+                "staff_id": user().staff_id,
+                "kind": kind,
+                "suffix": suffix,
+                "name": (upload.filename or "")[:80],
+            }
+        )
+    )
     return token, path
 
 
@@ -116,17 +129,24 @@ def roster_preview() -> Response:
         with transaction() as session:
             access.check_rate(session, user().staff_id, "upload", now())
     except access.RateLimited as limited:
-        return _page(429, errors=[text("console.roster.limited", minutes=limited.minutes)],
-                     kind=kind)
+        return _page(
+            429, errors=[text("console.roster.limited", minutes=limited.minutes)], kind=kind
+        )
     token, path = _stage(upload, kind)
     with reading() as session:
         result = roster_runs.preview(session, kind, path, now())
         session.rollback()
     if not result.ok:
         _unstage(token)
-    return render("roster_preview.html", status=200 if result.ok else 422, result=result,
-                  kind=kind, token=token if result.ok else "", file_name=upload.filename,
-                  kind_label=text(f"roster.kind.{kind}"))
+    return render(
+        "roster_preview.html",
+        status=200 if result.ok else 422,
+        result=result,
+        kind=kind,
+        token=token if result.ok else "",
+        file_name=upload.filename,
+        kind_label=text(f"roster.kind.{kind}"),
+    )
 
 
 @bp.post("/roster/confirm")
@@ -148,9 +168,14 @@ def roster_confirm() -> Response:
             session.rollback()
     if not result.applied:
         _unstage(token)
-        return render("roster_preview.html", status=422, result=result, kind=kind, token="",
-                      file_name=name, kind_label=text(f"roster.kind.{kind}"))
+        return render(
+            "roster_preview.html",
+            status=422,
+            result=result,
+            kind=kind,
+            token="",
+            file_name=name,
+            kind_label=text(f"roster.kind.{kind}"),
+        )
     _unstage(token)
     return _page(done=result, kind=kind)
-
-

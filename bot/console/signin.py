@@ -33,8 +33,15 @@ def signin(token: str) -> Response:
     except access.LinkRefused as refused:
         return render("signed_out.html", status=410, reason=refused.reason)
     response = redirect(url_for("console.overview"), code=303)
-    response.set_cookie(COOKIE, cookie, max_age=int(access.SESSION_MAX.total_seconds()),
-                        path="/console", secure=_secure(), httponly=True, samesite="Lax")
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=int(access.SESSION_MAX.total_seconds()),
+        path="/console",
+        secure=_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
     return response
 
 
@@ -46,6 +53,5 @@ def signout() -> Response:
             access.sign_out(session, cookie, now())
     g.console_user = None
     response = render("signed_out.html", reason="signed_out")
-    response.delete_cookie(COOKIE, path="/console", secure=_secure(), httponly=True,
-                           samesite="Lax")
+    response.delete_cookie(COOKIE, path="/console", secure=_secure(), httponly=True, samesite="Lax")
     return response

@@ -461,7 +461,6 @@ class Platform(RichMenus):
                 return None
             return content
 
-
     # --- fault injection --------------------------------------------------------------------------
 
     def fail_next(

@@ -100,9 +100,7 @@ class CertifierNote(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     kind: Mapped[str] = mapped_column(String(24))  # escalated_in | escalated_out
     count: Mapped[int] = mapped_column(Integer, default=0)
-    other_staff_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff.id", ondelete="SET NULL")
-    )
+    other_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     academic_year: Mapped[int] = mapped_column(Integer)
     semester: Mapped[int] = mapped_column(Integer)
     told_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

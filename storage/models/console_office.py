@@ -36,7 +36,8 @@ class StudentException(Base):
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
     # One course outcome only; None = every item of that kind for the student.
     outcome_id: Mapped[int | None] = mapped_column(
-        ForeignKey("course_outcomes.id", ondelete="CASCADE"))
+        ForeignKey("course_outcomes.id", ondelete="CASCADE")
+    )
     academic_year: Mapped[int] = mapped_column(Integer)
     semester: Mapped[int] = mapped_column(Integer)
     until: Mapped[date] = mapped_column(Date)  # last day it is open, Taipei, whole

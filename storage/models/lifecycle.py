@@ -19,8 +19,16 @@ RENUMBER = "renumber"  # 改學號
 GRADUATE = "graduate"  # 畢業
 GRADUATE_CANCELLED = "graduate_cancelled"
 SEAL = "seal"  # 封存
-CHANGE_KINDS = (TRANSFER_IN, TRANSFER_OUT, REPEAT, REENROL, RENUMBER, GRADUATE,
-                GRADUATE_CANCELLED, SEAL)
+CHANGE_KINDS = (
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    REPEAT,
+    REENROL,
+    RENUMBER,
+    GRADUATE,
+    GRADUATE_CANCELLED,
+    SEAL,
+)
 
 # Kinds of LifecycleRun.
 DAILY = "daily"

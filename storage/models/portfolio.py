@@ -32,7 +32,9 @@ class FileRecord(Base):
     kind: Mapped[str] = mapped_column(String(16))  # document | av
     # Shown to people only; never part of a path.
     display_name: Mapped[Optional[str]] = mapped_column(String(120))
-    student_id: Mapped[Optional[int]] = mapped_column(ForeignKey("students.id", ondelete="SET NULL"))
+    student_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("students.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -111,8 +113,9 @@ class Performance(Base):
     entered_by_staff: Mapped[bool] = mapped_column(default=False)
 
     student: Mapped[Student] = relationship()
-    proofs: Mapped[list["PerformanceFile"]] = relationship(
-        back_populates="performance", cascade="all, delete-orphan",
+    proofs: Mapped[list[PerformanceFile]] = relationship(
+        back_populates="performance",
+        cascade="all, delete-orphan",
         order_by="PerformanceFile.position",
     )
 

@@ -64,11 +64,13 @@ class Consultation(Base):
     consultant: Mapped[Staff] = relationship()
     school_class: Mapped[Optional[SchoolClass]] = relationship()
     participants: Mapped[list[ConsultationStudent]] = relationship(
-        back_populates="consultation", cascade="all, delete-orphan",
+        back_populates="consultation",
+        cascade="all, delete-orphan",
         order_by="ConsultationStudent.id",
     )
     attachments: Mapped[list[ConsultationFile]] = relationship(
-        back_populates="consultation", cascade="all, delete-orphan",
+        back_populates="consultation",
+        cascade="all, delete-orphan",
         order_by="ConsultationFile.position",
     )
 
@@ -78,10 +80,10 @@ class ConsultationStudent(Base):
     __table_args__ = (UniqueConstraint("consultation_id", "student_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE"))
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     student_id: Mapped[int] = mapped_column(
-        ForeignKey("students.id", ondelete="CASCADE"), index=True)
+        ForeignKey("students.id", ondelete="CASCADE"), index=True
+    )
 
     consultation: Mapped[Consultation] = relationship(back_populates="participants")
     student: Mapped[Student] = relationship()
@@ -93,8 +95,7 @@ class ConsultationFile(Base):
     __tablename__ = "consultation_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE"))
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
