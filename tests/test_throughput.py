@@ -103,21 +103,22 @@ def test_the_sweep_sends_orphans_with_files_to_the_media_queue(
 
 
 def test_embedded_mode_answers_several_people_at_once(
-    sqlite_db: Any, line: Any, _emulator: Any, clock: Any, tmp_path: Path
+    db: Any, line: Any, _emulator: Any, clock: Any, tmp_path: Path
 ) -> None:
-    """A slow LINE call for one person does not hold up the next: the job threads overlap."""
+    """A slow LINE call for one person does not hold up the next: the job threads overlap.
+    On PostgreSQL, where several event threads are allowed (SQLite keeps one writer)."""
     from bot import create_app
     from runtime.queue import ThreadJobQueue
     from tests.conftest import CHANNEL_SECRET, make_settings
 
     settings = make_settings(
-        sqlite_db.url,
+        db.url,
         _emulator.base_url,
         tmp_path,
         _emulator.channel_access_token,
         embedded_event_threads=3,
     ).with_changes(line_timeout_seconds=30)
-    app = create_app(settings, db=sqlite_db, clock=clock, sleep=lambda s: None)
+    app = create_app(settings, db=db, clock=clock, sleep=lambda s: None)
     queue = app.extensions["portfolio"].queue
     assert isinstance(queue, ThreadJobQueue)
     client = app.test_client()
