@@ -367,6 +367,10 @@ def cost(days: int) -> None:
         text("cli.certify.cost.immediate")
         if cadence.immediate or cadence.at is None
         else text("cli.certify.cost.daily_at", at=f"{cadence.at:%H:%M}")
+        if cadence.every_days == 1
+        else text(
+            "cli.certify.cost.every_days_at", days=cadence.every_days, at=f"{cadence.at:%H:%M}"
+        )
     )
     click.echo(
         text(

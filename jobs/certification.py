@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -108,6 +108,10 @@ def _push_one(session: Session, svc: Services, staff_id: int, now: datetime) -> 
     notes = cert.untold_notes(session, staff_id)
     if not new and not notes:
         return False
+    if not notes and not immediate and _told_lately(session, svc.rules, staff_id, day):
+        # New items alone wait for the cadence's next day (待認證 shows them meanwhile);
+        # items moved or offered to this person are news that cannot wait.
+        return False
     to = cert.line_user_of_staff(session, staff_id)
     if to is None:
         return False  # not on LINE: 待認證 shows the same list once they bind
@@ -134,6 +138,12 @@ def _push_one(session: Session, svc: Services, staff_id: int, now: datetime) -> 
         record.notes += len(notes)
     session.flush()
     return True
+
+
+def _told_lately(session: Session, rules: SchoolRules, staff_id: int, day: date) -> bool:
+    """Whether this certifier had a push within the cadence's last `every_days` days."""
+    last = cert.last_push(session, staff_id)
+    return last is not None and (day - last.day).days < rules.cert_cadence.every_days
 
 
 def _window_end(rules: SchoolRules, academic_year: int, semester: int) -> str:

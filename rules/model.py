@@ -46,6 +46,8 @@ DEFAULT_PICKING_DAYS: Final = 7
 DEFAULT_RECEIPT_DAYS: Final = 3
 DEFAULT_COUNTED_STATES: Final = frozenset({"pending", "certified"})
 DEFAULT_ESCALATION_DAYS: Final = 3
+# A certifier hears of new items at most once in this many days (the rules can say otherwise).
+DEFAULT_PUSH_EVERY_DAYS: Final = 1
 DEFAULT_CERT_PUSH_AT: Final = time(16, 0)
 DEFAULT_SEND_TIME: Final = time(9, 0)
 DEFAULT_QUIET_START: Final = time(22, 0)
@@ -248,10 +250,12 @@ class Limits:
 
 @dataclass(frozen=True)
 class CertCadence:
-    """How certifiers hear about new items: one digest a day at `at`, or immediately."""
+    """How certifiers hear about new items: a digest at `at` on at most one day in `every_days`
+    (notes about moved or offered items still go the same day), or immediately."""
 
     immediate: bool
     at: time | None
+    every_days: int = 1
 
 
 @dataclass(frozen=True)

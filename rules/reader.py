@@ -21,6 +21,7 @@ from rules.model import (
     DEFAULT_EVENT_MONTHS,
     DEFAULT_MONTHLY_QUOTA,
     DEFAULT_PICKING_DAYS,
+    DEFAULT_PUSH_EVERY_DAYS,
     DEFAULT_QUIET_END,
     DEFAULT_QUIET_START,
     DEFAULT_RECEIPT_DAYS,
@@ -237,6 +238,7 @@ def _build(top: TableReader) -> SchoolRules:
     cert = top.table("certification")
     escalation_days = cert.get_int("escalation_days", DEFAULT_ESCALATION_DAYS)
     push = cert.get_str("push", "16:00")
+    every_days = cert.get_int("push_every_days", DEFAULT_PUSH_EVERY_DAYS, minimum=1)
     if push == "immediate":
         cadence = CertCadence(immediate=True, at=None)
     else:
@@ -245,7 +247,7 @@ def _build(top: TableReader) -> SchoolRules:
             raise cert.error(
                 "push", f'push must be "immediate" or a time like "16:00", not {push!r}'
             )
-        cadence = CertCadence(immediate=False, at=push_at)
+        cadence = CertCadence(immediate=False, at=push_at, every_days=every_days)
     cert.finish()
 
     notes = top.table("notifications")

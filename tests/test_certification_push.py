@@ -79,9 +79,13 @@ def pushes(db: Any) -> list[tuple[int, str]]:
 # --- the daily push ------------------------------------------------------------------------------
 
 
+DAILY = ("push_every_days = 7", "push_every_days = 1")
+
+
 def test_one_push_a_day_at_the_hour_only_when_something_new(
-    chat: Any, db: Any, school: School, clock: Any, line: Any
+    chat_with: Callable[[SchoolRules], Chat], db: Any, school: School, clock: Any, line: Any
 ) -> None:
+    chat = chat_with(rules_with(DAILY))
     submit_item(db, school, clock, "Us10101", "101-數學")
     submit_item(db, school, clock, "Us10201", "102-數學")
     submit_item(db, school, clock, "Us10102", "101-國語文")
@@ -121,6 +125,32 @@ def test_one_push_a_day_at_the_hour_only_when_something_new(
     chen, wang = school.staff["T003"], school.staff["T001"]
     assert pushes(db) == [(wang, "2026-10-15"), (chen, "2026-10-15"), (chen, "2026-10-16")]
     assert line.pushes_counted() == 3
+
+
+def test_the_default_cadence_is_one_digest_a_week_with_what_came_meanwhile(
+    chat: Any, db: Any, school: School, clock: Any, line: Any
+) -> None:
+    submit_item(db, school, clock, "Us10101", "101-數學")
+    clock.set(at(15, 16, 0))
+    assert tick(chat)["certifier_pushes"] == 1
+    assert "其中 1 件是新的" in texts(chat.new_messages(TEACHER_CHEN))
+    for day in (16, 19, 21):
+        clock.set(at(day, 10, 0))
+        submit_item(db, school, clock, f"Us101{(16, 19, 21).index(day) + 2:02d}", "101-數學")
+        clock.set(at(day, 16, 0))
+        assert tick(chat)["certifier_pushes"] == 0, day
+    assert chat.new_messages(TEACHER_CHEN) == []
+    # 待認證 shows what arrived meanwhile, free, whenever the teacher looks.
+    assert len(bubbles(chat.say(TEACHER_CHEN, "待認證"))) == 4
+    clock.set(at(22, 10, 0))
+    submit_item(db, school, clock, "Us10101", "101-數學")
+    clock.set(at(22, 16, 0))
+    assert tick(chat)["certifier_pushes"] == 1  # a week on: only what is still unseen
+    got = chat.new_messages(TEACHER_CHEN)
+    assert "您有 5 件課程學習成果待認證（其中 1 件是新的）" in texts(got)
+    chen = school.staff["T003"]
+    assert pushes(db) == [(chen, "2026-10-15"), (chen, "2026-10-22")]
+    assert line.pushes_counted() == 2
 
 
 def test_items_seen_in_the_list_are_not_pushed_again(
@@ -276,7 +306,10 @@ def test_staff_see_what_each_cadence_would_cost(
     result = app.test_cli_runner().invoke(args=["certify", "cost", "--days", "7"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "送出 4 件，認證決定 1 件（退回 1 件）。目前設定：每日 16:00 彙整推播。" in lines[0]
+    assert (
+        "送出 4 件，認證決定 1 件（退回 1 件）。目前設定：每 7 日 16:00 彙整推播（有新項目才推）。"
+        in lines[0]
+    )
     assert "每日彙整推播：約 4 則（含退回通知 1 則）" in lines[1]
     assert "立即推播：    約 5 則" in lines[2]
     assert "逐件推播：    5 則" in lines[3]
