@@ -16,8 +16,8 @@ from bot.cli_base import DATE, StaffError
 from catalogue import TEXTS, text
 from flows.events import kind_label, when_text
 from jobs import reminders
+from jobs.notice_plan import FLOW_ACTIONS
 from jobs.queue import DELIVERY
-from jobs.reminders import FLOW_ACTIONS
 from rules.model import NotConfigured, RulesError, overlap_notes
 from rules.reader import check_rules_file
 from rules.table import render_rules_table

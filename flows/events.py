@@ -1,6 +1,6 @@
 """Trainings and briefings (rule 六): RSVP taps, the 說明會 list, and the staff 待辦 / 公告 views.
 
-Event notices themselves are pushed by the tick (jobs/reminders.py) with the card built here, so
+Event notices themselves are pushed by the tick (jobs/event_notices.py) with the card built here, so
 a notice and the 說明會 list look the same and carry the same 參加 / 不克參加 buttons.
 """
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from jobs import budget, delivery, reminders
+from jobs import budget, delivery, notice_audiences, reminders
 from storage.clock import FrozenClock
 from storage.models.line import HELD, PENDING, SENT, OutboxMessage
 from storage.models.schedule import EXPIRED
@@ -233,7 +233,9 @@ def test_the_forecast_reserves_room_for_this_months_urgent_reminders(
     clock.set(taipei(2027, 1, 20, 9, 0))
     now = clock.now()
     with db.session() as session:
-        reserve = reminders.forecast_urgent(session, svc.rules, now, budget.month_bounds(now)[1])
+        reserve = notice_audiences.forecast_urgent(
+            session, svc.rules, now, budget.month_bounds(now)[1]
+        )
         measured = budget.measure(svc, session, svc.rules, now, reserve)
     # The 1/31 last call will reach the 9 students below the limit.
     assert reserve == len(STUDENTS_BELOW_LIMIT_1)

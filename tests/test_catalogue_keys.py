@@ -67,9 +67,9 @@ DYNAMIC: dict[str, str] = {
     "rules.label.": "labels of windows, priorities, events, states and anchors (rules/model.py, "
     "rules/table.py)",
     "rules.window.": "window names in `portfolio schedule` (bot/schedule_cli.py)",
-    "rules.button.": "a notice's button by flow (jobs/reminders.py, bot/schedule_cli.py)",
-    "schedule.event.": "school events and their kinds (jobs/reminders.py, flows/events.py)",
-    "school_rules.event.": "an office's missing per-semester event by kind (jobs/reminders.py)",
+    "rules.button.": "a notice's button by flow (jobs/notice_plan.py, bot/schedule_cli.py)",
+    "schedule.event.": "school events and their kinds (jobs/event_notices.py, flows/events.py)",
+    "school_rules.event.": "an office's missing per-semester event by kind (jobs/event_notices.py)",
     "school_rules.submission.": "why a submission date is refused (school/submission.py "
     "SubmissionError.reason, bot/school_rules_cli.py)",
     "help.": "help text by role (flows/account.py)",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from jobs import delivery, reminders
+from jobs import delivery, notice_plan, reminders
 from jobs.tick import run_parts
 from storage.clock import TAIPEI, FrozenClock, at_taipei
 from storage.models.line import SENT, LineAccount, OutboxMessage
@@ -320,7 +320,7 @@ def test_a_whole_academic_year_tick_by_tick(
 
     # On time: each was handed over exactly when due (the ticks ran at the due instants) ...
     due_at = {
-        (f"row:{o.row.id}", reminders.period_of(o)): o.due for o in rules.due_between(first, last)
+        (f"row:{o.row.id}", notice_plan.period_of(o)): o.due for o in rules.due_between(first, last)
     }
     for row in deliveries(db):
         if row.rule.startswith("row:"):
@@ -414,10 +414,10 @@ def test_missed_ticks_catch_up_within_the_horizon_only(
     app: Any, db: Any, line: Any, school: School, clock: FrozenClock
 ) -> None:
     seed_year(db, school)
-    clock.set(taipei(2026, 9, 3, 9, 0) + reminders.CATCH_UP - timedelta(minutes=1))
+    clock.set(taipei(2026, 9, 3, 9, 0) + notice_plan.CATCH_UP - timedelta(minutes=1))
     assert tick(app)["row"] == 3
     # Grades (10/1) caught up a day late is useful; four days late, a newer tick has moved on.
-    clock.set(taipei(2026, 10, 1, 9, 0) + reminders.CATCH_UP + timedelta(hours=1))
+    clock.set(taipei(2026, 10, 1, 9, 0) + notice_plan.CATCH_UP + timedelta(hours=1))
     assert "row" not in tick(app)
 
 
@@ -557,10 +557,10 @@ def test_default_rules_name_only_flows_the_bot_can_start() -> None:
     from rules.reader import DEFAULT_RULES_PATH, check_rules_file
 
     rules = check_rules_file(
-        DEFAULT_RULES_PATH, known_text_keys=TEXTS.keys(), known_flows=reminders.FLOW_ACTIONS
+        DEFAULT_RULES_PATH, known_text_keys=TEXTS.keys(), known_flows=notice_plan.FLOW_ACTIONS
     )
     for row in rules.schedule:
-        assert row.flow is None or reminders.button_for(row.flow) is not None
+        assert row.flow is None or notice_plan.button_for(row.flow) is not None
 
 
 @pytest.mark.parametrize("day", [date(2026, 9, 3), date(2027, 2, 14)])
@@ -569,7 +569,7 @@ def test_period_keys_are_stable(day: date) -> None:
 
     rules = load_rules(None)
     due = rules.due_between(at_taipei(day), at_taipei(day + timedelta(days=1)))
-    assert {reminders.period_of(o) for o in due} == {"115-1" if day.month == 9 else "115-2"}
+    assert {notice_plan.period_of(o) for o in due} == {"115-1" if day.month == 9 else "115-2"}
 
 
 def test_a_row_the_file_got_wrong_does_not_stop_the_others(
