@@ -27,6 +27,7 @@ def create_app(
     # and workers import bot modules without building an app.
     from bot import commands, console, files_view, webhook
     from bot.cli_base import StaffGroup
+    from jobs import delivery
     from jobs.queue import SWEEP_EVERY_SECONDS, TICK_EVERY_SECONDS
     from runtime import services as runtime_services
     from runtime.queue import ThreadJobQueue, run_job
@@ -62,6 +63,9 @@ def create_app(
 
     queue = svc.queue
     if isinstance(queue, ThreadJobQueue):
+        # Answers leave on their own threads, as in a worker process (jobs/worker.py).
+        delivery.send_in_background(svc, settings.line_send_threads)
+
         # Embedded mode has no rq scheduler: the serving process runs the sweep and the tick
         # itself, from its first request on (CLI commands never start them).
         @app.before_request

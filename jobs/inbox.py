@@ -35,23 +35,24 @@ def process_event(event_id: int) -> None:
     svc = services()
     # Each round handles the user's earliest pending event; stop once ours is done.
     for _ in range(1000):
-        handled, created = _handle_next(svc, event_id)
+        handled, created, source = _handle_next(svc, event_id)
         if created:
-            delivery.deliver_ids(svc, created)
+            # One person's answers leave in order: the same key for all of this user's events.
+            delivery.hand_over(svc, created, key=user_lock(source, event_id))
         if handled is None or handled == event_id:
             return
 
 
-def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int]]:
+def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int], str | None]:
     now = svc.clock.now()
     with svc.db.sessions() as session, session.begin():
         event = session.get(InboxEvent, event_id)
         if event is None or event.status != PENDING:
-            return None, []
+            return None, [], None
         lock_named(session, user_lock(event.source_id, event.webhook_event_id))
         session.refresh(event)
         if event.status != PENDING:
-            return None, []
+            return None, [], None
         target = inbox_store.next_for_source(session, event.source_id, event)
         outbox = Outbox(session, now)
         try:
@@ -73,8 +74,8 @@ def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int]]:
                 status,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            return None, []
-        return target.id, list(outbox.created or [])
+            return None, [], None
+        return target.id, list(outbox.created or []), target.source_id
 
 
 def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> Ctx:

@@ -21,10 +21,14 @@ DEFAULT_LINE_TIMEOUT_SECONDS = 10.0
 DEFAULT_BACKUP_HOUR = 2
 DEFAULT_BACKUP_KEEP = 14
 # Embedded mode (no REDIS_URL): threads that answer chat events, and that fetch and fit files.
-# One event thread by default: SQLite takes one writer at a time, and a delivery that loses the
-# lock after LINE accepted its message would be sent again. Raise it on PostgreSQL only.
+# One event thread by default: SQLite takes one writer at a time (answers go out on the sending
+# threads meanwhile, LINE_SEND_THREADS). Raise it on PostgreSQL only.
 DEFAULT_EMBEDDED_EVENT_THREADS = 1
 DEFAULT_EMBEDDED_MEDIA_THREADS = 1
+# Each worker process (and the embedded mode's serving process) sends answers to LINE on this
+# many threads, so the next person's event does not wait while LINE answers the last one
+# (0: send inside the job).
+DEFAULT_LINE_SEND_THREADS = 4
 
 
 class ConfigError(Exception):
@@ -53,6 +57,7 @@ class Settings:
     cjk_font: Path | None = None
     embedded_event_threads: int = DEFAULT_EMBEDDED_EVENT_THREADS
     embedded_media_threads: int = DEFAULT_EMBEDDED_MEDIA_THREADS
+    line_send_threads: int = DEFAULT_LINE_SEND_THREADS
     # Bytes one student may send the bot in a Taipei day (refused files count too).
     upload_bytes_per_day: int = 200 * MB
     # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
@@ -205,4 +210,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embedded_media_threads=_whole(
             env, "EMBEDDED_MEDIA_THREADS", DEFAULT_EMBEDDED_MEDIA_THREADS, 1, 8
         ),
+        line_send_threads=_whole(env, "LINE_SEND_THREADS", DEFAULT_LINE_SEND_THREADS, 0, 32),
     )

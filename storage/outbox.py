@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models.line import DEAD, HELD, PENDING, SENT, OutboxMessage
+from storage.models.line import DEAD, HELD, PENDING, SENDING, SENT, OutboxMessage
 
 # A reply token is good for about a minute; past this age we push instead of risking a 400.
 REPLY_TOKEN_FRESH_FOR = timedelta(seconds=50)
@@ -150,14 +150,36 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
 
 
 def due(session: Session, now: datetime, limit: int = 200) -> list[int]:
+    """Rows waiting to be sent, and rows whose sender's claim lapsed (it died mid-send)."""
     return list(
         session.scalars(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+            .where(
+                OutboxMessage.status.in_((PENDING, SENDING)),
+                OutboxMessage.next_attempt_at <= now,
+            )
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
     )
+
+
+def claim(session: Session, row_id: int, now: datetime, hold_for: timedelta) -> bool:
+    """Take a due row for sending until now + hold_for; True when this caller has it.
+
+    One conditional UPDATE, so of two senders (a worker and the sweep, or two threads on
+    SQLite) exactly one wins, and nobody holds a transaction open while LINE answers."""
+    taken = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status.in_((PENDING, SENDING)),
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
+        .values(status=SENDING, next_attempt_at=now + hold_for)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def sent_cost_between(session: Session, start: datetime, end: datetime) -> int:

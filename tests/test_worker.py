@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from dev.emulator import events as ev
 from jobs import delivery, inbox
-from storage.models.line import DEAD, DONE, PENDING, SENT, InboxEvent, OutboxMessage
+from storage import outbox as outbox_store
+from storage.models.line import DEAD, DONE, PENDING, SENDING, SENT, InboxEvent, OutboxMessage
 from storage.outbox import Outbox
 from tests.school import STUDENTS_101
 
@@ -39,6 +40,70 @@ def test_a_users_events_are_handled_in_timestamp_order(
     first_help = next(i for i, t in enumerate(received) if "可以這樣用" in t)
     first_account = next(i for i, t in enumerate(received) if "目前綁定" in t)
     assert first_help < first_account
+
+
+def test_sending_threads_keep_each_persons_order_and_send_each_row_once(
+    app: Any, db: Any, line: Any, clock: Any
+) -> None:
+    svc = app.extensions["portfolio"]
+    sender = delivery.BackgroundSender(svc, threads=4)
+    try:
+        # LINE keeps the first answer waiting (and has not taken it): the person's later
+        # answers must wait behind it, while another person's go out meanwhile.
+        line.timeout_next(PUSH, processed=False)
+        for n in range(3):
+            row_id = _push_row(app, db, clock, "Uorder", f"第 {n} 則")
+            sender.hand_over([row_id], key=inbox.user_lock("Uorder", row_id))
+        assert line.wait_for_held(1)
+        other = _push_row(app, db, clock, "Uother", "別人的")
+        assert sender.hand_over([other], key=inbox.user_lock("Uother", other)).result(10) == 1
+        assert [m["text"] for m in line.messages_for("Uother")] == ["別人的"]
+        assert line.messages_for("Uorder") == []
+        line.release_held()
+    finally:
+        sender.close()
+    assert [m["text"] for m in line.messages_for("Uorder")] == ["第 0 則", "第 1 則", "第 2 則"]
+    with db.session() as s:
+        assert set(s.scalars(select(OutboxMessage.status))) == {SENT}
+
+
+def test_a_row_is_claimed_before_line_is_called_and_sent_once(
+    app: Any, db: Any, line: Any, clock: Any
+) -> None:
+    svc = app.extensions["portfolio"]
+    row_id = _push_row(app, db, clock, "Uclaim", "一則")
+    sender = delivery.BackgroundSender(svc, threads=1)
+    line.timeout_next(PUSH, processed=True)  # LINE took it; its answer is late
+    try:
+        sending = sender.hand_over([row_id], key="line-user:Uclaim")
+        assert line.wait_for_held(1)
+        # The claim is committed before the call: others see it, and no transaction waits on LINE.
+        with db.session() as s:
+            assert s.get(OutboxMessage, row_id).status == SENDING
+        assert delivery.deliver_due(svc) == 0  # the sweep leaves a claimed row alone
+        line.release_held()
+        assert sending.result(10) == 1
+    finally:
+        sender.close()
+    assert len(line.messages_for("Uclaim")) == 1
+    with db.session() as s:
+        assert s.get(OutboxMessage, row_id).status == SENT
+
+
+def test_a_claim_whose_sender_died_lapses_to_the_sweep(
+    app: Any, db: Any, line: Any, clock: Any
+) -> None:
+    svc = app.extensions["portfolio"]
+    row_id = _push_row(app, db, clock, "Ulapsed", "一則")
+    with db.transaction() as s:  # a sender claimed it, then its process was killed
+        assert outbox_store.claim(s, row_id, clock.now(), delivery.claim_time(svc))
+    with db.transaction() as s:
+        assert not outbox_store.claim(s, row_id, clock.now(), delivery.claim_time(svc))
+    assert delivery.deliver_due(svc) == 0
+    assert line.messages_for("Ulapsed") == []
+    clock.set(clock.now() + delivery.claim_time(svc) + timedelta(seconds=1))
+    assert delivery.deliver_due(svc) == 1
+    assert len(line.messages_for("Ulapsed")) == 1
 
 
 def test_a_job_that_runs_twice_changes_nothing_the_second_time(

@@ -20,6 +20,8 @@ DEAD = "dead"
 # Outbox states.
 SENT = "sent"
 HELD = "held"  # waiting for quiet hours or the monthly budget
+# A sender has taken the row and is talking to LINE; the claim lapses at next_attempt_at.
+SENDING = "sending"
 
 
 class LineAccount(Base):
