@@ -4,8 +4,9 @@ Pushes and multicasts are charged per recipient against the plan's monthly quota
 tightest of LINE_MONTHLY_QUOTA, the rules file's monthly_quota and LINE's own quota endpoint (when
 it answers). Used = the outbox's sent cost this month (or LINE's own count, if higher: messages
 sent from the LINE Official Account Manager count too). When used + queued + a reserve for the
-urgent reminders still due this month would pass the limit, queued low-priority messages are held
-(newest first), then normal ones if that is not enough; urgent ones never are. 註冊組 is told once
+urgent reminders and the certification digests still due this month would pass the limit, queued
+low-priority messages are held (newest first), then normal ones if that is not enough; urgent
+ones never are. 註冊組 is told once
 a month. Held messages go out as soon as they fit again, at the latest when the month turns, unless
 they are past use by then (a reminder for a window that closed is dropped, not sent late).
 """

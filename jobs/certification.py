@@ -14,7 +14,7 @@ import logging
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from catalogue import text
@@ -27,7 +27,7 @@ from school.schedule import effective_rules
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
 from storage.models.certification import CertificationPush, CertifierNote
-from storage.models.portfolio import CourseOutcome
+from storage.models.portfolio import PENDING, CourseOutcome
 from storage.models.school import Staff
 from storage.outbox import NORMAL, Outbox
 
@@ -138,6 +138,22 @@ def _push_one(session: Session, svc: Services, staff_id: int, now: datetime) -> 
         record.notes += len(notes)
     session.flush()
     return True
+
+
+def forecast_digests(session: Session, rules: SchoolRules, now: datetime, until: datetime) -> int:
+    """Digests the rest of the month may still cost: one per certifier who has items waiting,
+    on each of the cadence's days left (a ceiling: only news is pushed)."""
+    days_left = (taipei_date(until) - taipei_date(now)).days
+    if days_left <= 0:
+        return 0
+    every = 1 if rules.cert_cadence.immediate else rules.cert_cadence.every_days
+    slots = -(-days_left // every)
+    certifiers = session.scalar(
+        select(func.count(distinct(CourseOutcome.certifier_id))).where(
+            CourseOutcome.status == PENDING, CourseOutcome.certifier_id.is_not(None)
+        )
+    )
+    return int(certifiers or 0) * slots
 
 
 def _told_lately(session: Session, rules: SchoolRules, staff_id: int, day: date) -> bool:

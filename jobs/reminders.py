@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from jobs import budget
+from jobs import budget, certification
 from jobs.event_notices import (
     plan_announcements,
     plan_events,
@@ -57,7 +57,7 @@ def run(svc: Services) -> dict[str, int]:
             plan_semester_events(session, rules, now, plan)
             plan_announcements(session, now, plan)
             counts.update(plan.send(session, outbox, now))
-        reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
+        reserve = forecast_required(session, rules, now)
         enforced = budget.enforce(svc, session, rules, outbox, now, reserve, quota)
         counts.update(enforced.as_counts())
     return dict(counts)
@@ -71,8 +71,17 @@ def enforce_budget(svc: Services) -> dict[str, int]:
     with svc.db.transaction() as session:
         rules = schedule.effective_rules(session, svc.rules)
         outbox = Outbox(session, now)
-        reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
+        reserve = forecast_required(session, rules, now)
         return budget.enforce(svc, session, rules, outbox, now, reserve, quota).as_counts()
+
+
+def forecast_required(session: Any, rules: SchoolRules, now: datetime) -> int:
+    """Kept free this month for what must still go out: the urgent rows still due and the
+    certification digests, so that a low-priority notice queued today cannot use it up."""
+    end = budget.month_bounds(now)[1]
+    return forecast_urgent(session, rules, now, end) + certification.forecast_digests(
+        session, rules, now, end
+    )
 
 
 def plan_schedule(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:

@@ -85,6 +85,13 @@ def without_line_usage(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app.extensions["portfolio"].line, "quota", lambda: (None, None))
 
 
+def without_digests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The arithmetic of a test about the schedule's rows, without the digests' share."""
+    from jobs import certification
+
+    monkeypatch.setattr(certification, "forecast_digests", lambda *args: 0)
+
+
 def test_month_bounds_follow_taipei() -> None:
     start, end = budget.month_bounds(taipei(2027, 1, 31, 23, 30))
     assert (start, end) == (taipei(2027, 1, 1), taipei(2027, 2, 1))
@@ -111,6 +118,7 @@ def test_low_priority_notices_wait_and_staff_hear_once(
 ) -> None:
     seed_year(db, school)
     without_line_usage(small_app, monkeypatch)
+    without_digests(monkeypatch)
     spend(db, taipei(2027, 1, 2, 10), 25)
 
     # 1/24: the homeroom progress notices (low; one per teacher, each names their class) would
@@ -159,6 +167,7 @@ def test_a_held_notice_past_its_use_is_dropped_not_sent_late(
 ) -> None:
     seed_year(db, school)
     without_line_usage(small_app, monkeypatch)
+    without_digests(monkeypatch)
     spend(db, taipei(2027, 1, 2, 10), 25)
     clock.set(taipei(2027, 1, 24, 9, 0))
     tick(small_app)
@@ -240,6 +249,33 @@ def test_the_forecast_reserves_room_for_this_months_urgent_reminders(
     # The 1/31 last call will reach the 9 students below the limit.
     assert reserve == len(STUDENTS_BELOW_LIMIT_1)
     assert measured.reserve == reserve + budget.URGENT_MARGIN_MIN
+
+
+def test_the_forecast_keeps_room_for_the_months_certification_digests(
+    small_app: Any, db: Any, school: School, clock: FrozenClock
+) -> None:
+    from jobs import certification
+    from tests.test_certify import submit_item
+
+    svc = small_app.extensions["portfolio"]
+    clock.set(taipei(2026, 10, 15, 10, 0))
+    submit_item(db, school, clock, "Us10101", "101-數學")  # 陳建宏
+    submit_item(db, school, clock, "Us10102", "101-國語文")  # 王美玲
+    now = clock.now()
+    with db.session() as session:
+        # Two certifiers with items waiting; 16 days left in October: 3 weekly digests each.
+        assert (
+            certification.forecast_digests(session, svc.rules, now, budget.month_bounds(now)[1])
+            == 6
+        )
+        assert reminders.forecast_required(session, svc.rules, now) >= 6
+    clock.set(taipei(2026, 10, 31, 10, 0))
+    with db.session() as session:
+        now = clock.now()
+        assert (
+            certification.forecast_digests(session, svc.rules, now, budget.month_bounds(now)[1])
+            == 2
+        )
 
 
 def test_budget_part_runs_on_its_own(
