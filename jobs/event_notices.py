@@ -3,6 +3,7 @@ the offices' missing-event reminders, and announcements."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -109,30 +110,20 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
             for name, due in checkpoints:
                 if not (due <= now <= due + CATCH_UP) or schedule.has_event(session, kind, year):
                     continue
-                rule, period = f"event_required:{kind}", f"{year}:{name}"
-                done = schedule.delivered(session, rule, period)
-                for role in schedule.EVENT_OFFICES[kind]:
-                    body = text(
+                _tell_offices(
+                    session,
+                    plan,
+                    kind,
+                    f"{year}:{name}",
+                    due,
+                    lambda role, name=name, kind=kind, deadline=deadline, year=year: text(
                         f"schedule.event.{name}",
                         office=role,
                         year=year,
                         kind=kind_label(kind),
                         deadline=format_date(deadline),
-                    )
-                    for person in schedule.staff_with_roles(session, [role]):
-                        if person.key not in done:
-                            done.add(person.key)
-                            plan.add(
-                                person,
-                                Item(
-                                    rule,
-                                    period,
-                                    due,
-                                    "normal",
-                                    [notice_message(body, [], None)],
-                                    due + STALE_AFTER,
-                                ),
-                            )
+                    ),
+                )
 
 
 def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
@@ -157,30 +148,39 @@ def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                     session, kind, first, end
                 ):
                     continue
-                rule, period = f"event_required:{kind}", f"{semester.label}:{name}"
-                done = schedule.delivered(session, rule, period)
-                for role in schedule.EVENT_OFFICES[kind]:
-                    body = text(
+                _tell_offices(
+                    session,
+                    plan,
+                    kind,
+                    f"{semester.label}:{name}",
+                    due,
+                    lambda role, name=name, kind=kind, deadline=deadline, term=semester.label: text(
                         f"school_rules.event.{name}",
                         office=role,
-                        term=semester.label,
+                        term=term,
                         kind=kind_label(kind),
                         deadline=format_date(deadline),
-                    )
-                    for person in schedule.staff_with_roles(session, [role]):
-                        if person.key not in done:
-                            done.add(person.key)
-                            plan.add(
-                                person,
-                                Item(
-                                    rule,
-                                    period,
-                                    due,
-                                    "normal",
-                                    [notice_message(body, [], None)],
-                                    due + STALE_AFTER,
-                                ),
-                            )
+                    ),
+                )
+
+
+def _tell_offices(
+    session: Any,
+    plan: Plan,
+    kind: str,
+    period: str,
+    due: datetime,
+    body_for: Callable[[str], str],
+) -> None:
+    """The offices responsible for an event kind hear that it is missing, once per person."""
+    rule = f"event_required:{kind}"
+    done = schedule.delivered(session, rule, period)
+    for role in schedule.EVENT_OFFICES[kind]:
+        message = notice_message(body_for(role), [], None)
+        for person in schedule.staff_with_roles(session, [role]):
+            if person.key not in done:
+                done.add(person.key)
+                plan.add(person, Item(rule, period, due, "normal", [message], due + STALE_AFTER))
 
 
 # --- 公告 ----------------------------------------------------------------------------------------
