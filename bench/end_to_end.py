@@ -59,7 +59,6 @@ REDIS_URL = "redis://127.0.0.1:6379/8"
 SECRET = "bench-channel-secret-0123456789abcdef"
 LINE_LATENCY = 0.100
 BASELINE_LINE = "gunicorn --bind 127.0.0.1:${PORT} --workers 2 --threads 4 baseline_app:app"
-EMBEDDED_LINE = "gunicorn --bind 127.0.0.1:${PORT} --workers 1 --threads 4 'bot:create_app()'"
 PHOTO_SIZE = (4032, 3024)
 ANSWER_TIMEOUT = 90.0
 
@@ -227,6 +226,13 @@ def start_product(env: dict[str, str], log_dir: Path, workers: int) -> Processes
         procs.stop()
         raise SystemExit("the workers did not start; see " + str(log_dir))
     return procs
+
+
+def embedded_line() -> str:
+    """The web line as `make run` (portfolio serve) starts it without Redis."""
+    from bot.serve import plan
+
+    return dict(plan({}))["web"]
 
 
 def procfile_workers() -> int:
@@ -515,7 +521,7 @@ def run(args: argparse.Namespace) -> int:
             migrate.upgrade(url)
             people = seed_school(url, 3000)
             env = product_env(line, url, str(work / "files-embedded"), None)
-            emb = Processes(env, logs, lines={"embedded": EMBEDDED_LINE})
+            emb = Processes(env, logs, lines={"embedded": embedded_line()})
             emb.start("embedded")
             try:
                 port = int(env["PORT"])
