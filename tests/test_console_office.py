@@ -264,10 +264,10 @@ def test_certification_shows_pending_with_age_and_a_teacher_away_moves_them(
     assert "代理順序" in browser.get(f"/console/certification?course={course}").get_data(
         as_text=True
     )
-    from school import certification as cert
+    from school import certification_office
 
     with db.transaction() as s:
-        cert.set_convener(s, "國語文", offices.staff["T004"], None, clock.now())
+        certification_office.set_convener(s, "國語文", offices.staff["T004"], None, clock.now())
     moved = browser.post(
         "/console/certification/proxy", {"action": "away", "staff_no": "T001", "from": "2026/10/25"}
     )

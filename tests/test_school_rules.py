@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from school import certification as cert
+from school import certification_office
 from storage.models.lifecycle import LifecycleRun
 from storage.models.line import LineAccount
 from tests.school import REGISTRAR, School
@@ -55,7 +56,9 @@ def test_when_it_media_is_away_the_management_chain_stands_in(
 ) -> None:
     media = _bound_head(db, clock, "A003", "林資媒", "資媒組長", "Umedia")
     with db.transaction() as s:
-        cert.set_away(s, media, "leave", date(2026, 10, 1), date(2026, 10, 30), clock.now())
+        certification_office.set_away(
+            s, media, "leave", date(2026, 10, 1), date(2026, 10, 30), clock.now()
+        )
     _fail_backup(app, tmp_path, monkeypatch)
     said = texts_for(line, REGISTRAR)
     assert "資媒組長 林資媒 目前不在，由您代理" in said and "自動備份沒有完成" in said
