@@ -25,7 +25,7 @@ from flows.store import Conversation
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import picking
 from school.picking import Candidate, Outcome, PickState
-from school.schedule import to_rules_grade
+from school.recipients import to_rules_grade
 from storage.clock import format_date, format_datetime
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity, identify
 from storage.models.school import SchoolClass

@@ -24,7 +24,7 @@ from rules.model import NotConfigured, SchoolRules
 from runtime.services import Services
 from school import certification as cert
 from school import certification_push, escalation, proxy_chain
-from school.schedule import effective_rules
+from school.windows import effective_rules
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
 from storage.models.certification import CertificationPush, CertifierNote

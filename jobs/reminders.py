@@ -36,9 +36,9 @@ from rules.model import (
     Window,
 )
 from runtime.services import Services
+from school import announcements, delivery_log, recipients, records, school_events, tallies, windows
 from school import items as portfolio_items
-from school import records, schedule
-from school.schedule import Recipient
+from school.recipients import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
 from storage.db import lock_named
 from storage.models.schedule import SchoolEvent
@@ -128,7 +128,7 @@ class Plan:
             for key in keys:
                 person = self.people[key]
                 for item in self.items[key]:
-                    schedule.record_delivery(
+                    delivery_log.record_delivery(
                         session,
                         item.rule,
                         item.period,
@@ -158,7 +158,7 @@ def run(svc: Services) -> dict[str, int]:
     quota = budget.quota_limit(svc, svc.rules)  # HTTP to LINE: before the lock, not under it
     with svc.db.transaction() as session:
         lock_named(session, TICK_LOCK)
-        rules = schedule.effective_rules(session, svc.rules)
+        rules = windows.effective_rules(session, svc.rules)
         outbox = Outbox(session, now)
         if rules.is_quiet(now):
             counts["quiet"] = 1
@@ -182,7 +182,7 @@ def enforce_budget(svc: Services) -> dict[str, int]:
     now = svc.clock.now()
     quota = budget.quota_limit(svc, svc.rules)
     with svc.db.transaction() as session:
-        rules = schedule.effective_rules(session, svc.rules)
+        rules = windows.effective_rules(session, svc.rules)
         outbox = Outbox(session, now)
         reserve = forecast_urgent(session, rules, now, budget.month_bounds(now)[1])
         return budget.enforce(svc, session, rules, outbox, now, reserve, quota).as_counts()
@@ -203,7 +203,7 @@ def period_of(occurrence: Occurrence) -> str:
 def plan_schedule(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
     for occurrence in rules.due_between(now - CATCH_UP, now):
         rule, period = f"row:{occurrence.row.id}", period_of(occurrence)
-        done = schedule.delivered(session, rule, period)
+        done = delivery_log.delivered(session, rule, period)
         for person, item in safe_targets(session, rules, occurrence, now):
             if person.key not in done:
                 plan.add(person, item)
@@ -316,12 +316,12 @@ def _plan_students(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = _Notice(rules, o)
-    people = schedule.students(session, o.row.grades or None)
+    people = recipients.students(session, o.row.grades or None)
     flow = o.row.flow
     found: list[tuple[Recipient, Item]] = []
     if flow == "upload_course_outcome" and o.semester is not None:
         limit = rules.limit_for(COURSE_OUTCOME, "uploads_per_semester")
-        standing = schedule.course_outcome_standing(
+        standing = tallies.course_outcome_standing(
             session,
             o.academic_year,
             o.semester,
@@ -349,7 +349,7 @@ def _plan_students(
     if flow == "upload_performance" and o.semester is not None:
         limit = rules.limit_for(PERFORMANCE, "uploads_per_semester")
         year_limit = rules.limit_for(PERFORMANCE, "uploads_per_year")
-        standing = schedule.performance_standing(
+        standing = tallies.performance_standing(
             session, o.academic_year, o.semester, [p.person_id for p in people]
         )
         for person in people:
@@ -378,7 +378,7 @@ def _plan_students(
         window = _window(rules, "picking", o, _row_grade(o))
         if window is None or now > window.end:
             return []
-        waiting = schedule.unconfirmed_pickers(
+        waiting = tallies.unconfirmed_pickers(
             session, o.academic_year, [p.person_id for p in people]
         )
         line = text("schedule.standing.pick", deadline=format_short_date(window.last_day))
@@ -391,7 +391,7 @@ def _plan_students(
         window = _window(rules, "receipt_confirmation", o, _row_grade(o))
         if window is None or now > window.end:
             return []
-        unanswered = schedule.unanswered_receipts(session, o.academic_year)
+        unanswered = tallies.unanswered_receipts(session, o.academic_year)
         return [
             (
                 p,
@@ -417,12 +417,12 @@ def _plan_certifiers(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = _Notice(rules, o)
-    pending = schedule.pending_by_certifier(session, o.academic_year, o.semester)
+    pending = tallies.pending_by_certifier(session, o.academic_year, o.semester)
     window = _window(rules, "certification", o, None) if o.semester is not None else None
     if window is not None and now > window.end:
         return []
     found = []
-    for person in schedule.staff_by_ids(session, pending):
+    for person in recipients.staff_by_ids(session, pending):
         lines = []
         if window is not None:
             lines.append(
@@ -440,13 +440,13 @@ def _plan_homeroom(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = _Notice(rules, o)
-    teachers = schedule.homeroom_teachers(session, o.row.grades or None)
+    teachers = recipients.homeroom_teachers(session, o.row.grades or None)
     if o.row.flow != "class_progress" or o.semester is None:
-        return [(t, notice.item([])) for t in schedule.unique_recipients(t for t, _ in teachers)]
+        return [(t, notice.item([])) for t in recipients.unique_recipients(t for t, _ in teachers)]
     window = _window(rules, "upload", o, None)
     if window is None or now > window.end:
         return []
-    missing = schedule.classes_without_uploads(
+    missing = tallies.classes_without_uploads(
         session, o.academic_year, o.semester, [c for _, c in teachers], rules.limits.counted_states
     )
     lines: dict[str, list[str]] = defaultdict(list)
@@ -465,7 +465,7 @@ def _plan_parents(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = _Notice(rules, o)
-    return [(g, notice.item([])) for g in schedule.guardians(session, o.row.grades or None)]
+    return [(g, notice.item([])) for g in recipients.guardians(session, o.row.grades or None)]
 
 
 def _staff_audience(audience: str) -> Planner:
@@ -476,7 +476,7 @@ def _staff_audience(audience: str) -> Planner:
     ) -> list[tuple[Recipient, Item]]:
         notice = _Notice(rules, o)
         role = AUDIENCES.get(audience)
-        people = schedule.staff_with_roles(session, [role] if role else [])
+        people = recipients.staff_with_roles(session, [role] if role else [])
         if o.row.flow == "group_consultation":
             return _group_consultation_items(session, notice, o, audience, people)
         return [(p, notice.item([])) for p in people]
@@ -493,7 +493,7 @@ def _plan_conveners(
         return []
     notice = _Notice(rules, o)
     found = []
-    for person in schedule.staff_with_roles(session, [AUDIENCES["convener"]]):
+    for person in recipients.staff_with_roles(session, [AUDIENCES["convener"]]):
         courses = portfolio_items.convened_courses(
             session, person.person_id, o.academic_year, o.semester, now
         )
@@ -518,7 +518,7 @@ def _plan_teachers(
         return []
     notice = _Notice(rules, o)
     found = []
-    for person in schedule.staff_with_roles(session, [AUDIENCES["teacher"]]):
+    for person in recipients.staff_with_roles(session, [AUDIENCES["teacher"]]):
         courses = portfolio_items.taught_courses(
             session, person.person_id, o.academic_year, o.semester
         )
@@ -588,12 +588,12 @@ def forecast_urgent(session: Any, rules: SchoolRules, now: datetime, until: date
 
 
 def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
-    for event in schedule.upcoming_events(session, now):
+    for event in school_events.upcoming_events(session, now):
         period = str(event.academic_year)
         rule = f"event_notice:{event.id}"
-        done = schedule.delivered(session, rule, period)
+        done = delivery_log.delivered(session, rule, period)
         notice = [event_notice(event)]
-        for person in schedule.event_audience(session, event):
+        for person in school_events.event_audience(session, event):
             if person.key not in done:
                 plan.add(
                     person, Item(rule, period, event.created_at, "normal", notice, event.starts_at)
@@ -606,9 +606,9 @@ def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> 
         values = {"title": event.title, "when": when_text(event.starts_at), "place": event.place}
         if remind_at >= event.created_at:
             rule = f"event_reminder:{event.id}"
-            done = schedule.delivered(session, rule, period)
+            done = delivery_log.delivered(session, rule, period)
             message = [m.text(text("schedule.event.reminder", **values))]
-            for rsvp in schedule.attendees(session, event.id):
+            for rsvp in school_events.attendees(session, event.id):
                 if rsvp.recipient not in done:
                     person = Recipient(rsvp.recipient, (rsvp.line_user_id,), "", 0)
                     plan.add(
@@ -620,8 +620,8 @@ def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> 
 def _plan_counts(session: Any, event: SchoolEvent, due: datetime, plan: Plan) -> None:
     """The offices running the event get the RSVP counts with the day-before reminders."""
     rule, period = f"event_counts:{event.id}", str(event.academic_year)
-    done = schedule.delivered(session, rule, period)
-    counts = schedule.rsvp_counts(session, event)
+    done = delivery_log.delivered(session, rule, period)
+    counts = school_events.rsvp_counts(session, event)
     message = [
         m.text(
             text(
@@ -636,7 +636,7 @@ def _plan_counts(session: Any, event: SchoolEvent, due: datetime, plan: Plan) ->
             )
         )
     ]
-    for person in schedule.staff_with_roles(session, schedule.EVENT_OFFICES[event.kind]):
+    for person in recipients.staff_with_roles(session, school_events.EVENT_OFFICES[event.kind]):
         if person.key not in done:
             plan.add(person, Item(rule, period, due, "normal", message, event.starts_at))
 
@@ -669,11 +669,13 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 ),
             )
             for name, due in checkpoints:
-                if not (due <= now <= due + CATCH_UP) or schedule.has_event(session, kind, year):
+                if not (due <= now <= due + CATCH_UP) or school_events.has_event(
+                    session, kind, year
+                ):
                     continue
                 rule, period = f"event_required:{kind}", f"{year}:{name}"
-                done = schedule.delivered(session, rule, period)
-                for role in schedule.EVENT_OFFICES[kind]:
+                done = delivery_log.delivered(session, rule, period)
+                for role in school_events.EVENT_OFFICES[kind]:
                     body = text(
                         f"schedule.event.{name}",
                         office=role,
@@ -681,7 +683,7 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                         kind=kind_label(kind),
                         deadline=format_date(deadline),
                     )
-                    for person in schedule.staff_with_roles(session, [role]):
+                    for person in recipients.staff_with_roles(session, [role]):
                         if person.key not in done:
                             done.add(person.key)
                             plan.add(
@@ -715,13 +717,13 @@ def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 ("overdue", at_taipei(day + timedelta(days=1), send.hour, send.minute)),
             )
             for name, due in checkpoints:
-                if not (due <= now <= due + CATCH_UP) or schedule.has_event_between(
+                if not (due <= now <= due + CATCH_UP) or school_events.has_event_between(
                     session, kind, first, end
                 ):
                     continue
                 rule, period = f"event_required:{kind}", f"{semester.label}:{name}"
-                done = schedule.delivered(session, rule, period)
-                for role in schedule.EVENT_OFFICES[kind]:
+                done = delivery_log.delivered(session, rule, period)
+                for role in school_events.EVENT_OFFICES[kind]:
                     body = text(
                         f"school_rules.event.{name}",
                         office=role,
@@ -729,7 +731,7 @@ def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                         kind=kind_label(kind),
                         deadline=format_date(deadline),
                     )
-                    for person in schedule.staff_with_roles(session, [role]):
+                    for person in recipients.staff_with_roles(session, [role]):
                         if person.key not in done:
                             done.add(person.key)
                             plan.add(
@@ -749,13 +751,13 @@ def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: 
 
 
 def plan_announcements(session: Any, now: datetime, plan: Plan) -> None:
-    for announcement in schedule.open_announcements(session, now):
+    for announcement in announcements.open_announcements(session, now):
         rule = f"announcement:{announcement.id}"
-        done = schedule.delivered(session, rule, PERIOD_ANY)
+        done = delivery_log.delivered(session, rule, PERIOD_ANY)
         message = announcement_message(
             announcement.body, announcement.action, announcement.action_label
         )
-        for person in schedule.audience_recipients(session, announcement.audience):
+        for person in recipients.audience_recipients(session, announcement.audience):
             if person.key not in done:
                 plan.add(
                     person,

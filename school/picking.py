@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
 from school import items
-from school.schedule import to_rules_grade
+from school.recipients import to_rules_grade
 from storage.clock import academic_year_of, taipei_date
 from storage.db import lock_named
 from storage.models.picking import PickConfirmation

@@ -295,7 +295,7 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
     import pytest
 
     from rules.model import NotConfigured
-    from school import schedule
+    from school import windows
     from storage.clock import at_taipei
     from storage.models.picking import ReceiptList
     from tests.test_lifecycle import ok
@@ -305,7 +305,7 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
 
     rules = svc_of(app).rules
     with db.session() as s, pytest.raises(NotConfigured):
-        schedule.effective_rules(s, rules).window("receipt_confirmation", 115)
+        windows.effective_rules(s, rules).window("receipt_confirmation", 115)
     math = add_outcome(db, school, "Us10101", "101-數學", picked=True)
     clock.set(_taipei(2027, 9, 1, 15, 0))  # a Wednesday: three whole days end on Saturday
     source = write_csv(tmp_path / "r.csv", [HEADER, f"115001,課程學習成果,C{math}"])
@@ -314,7 +314,7 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
         listed = s.scalars(select(ReceiptList)).one()
         # Moved on from Saturday to the end of Monday.
         assert listed.respond_until == at_taipei(date(2027, 9, 7)) - timedelta(microseconds=1)
-        window = schedule.effective_rules(s, rules).window("receipt_confirmation", 115)
+        window = windows.effective_rules(s, rules).window("receipt_confirmation", 115)
         assert (window.first_day, window.last_day) == (date(2027, 9, 1), date(2027, 9, 6))
     clock.set(_taipei(2027, 9, 5, 9, 0))  # the day before it closes: a reminder to who is left
     tick(app)
