@@ -35,8 +35,8 @@ from rules.model import (
     SchoolRules,
 )
 from school import windows
-from school.export import RECORD_TYPES
-from school.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
+from school.central_format import RECORD_TYPES
+from school.pick_candidates import Candidate, candidate_of, get_item, parse_ref, ref_of
 from school.roster_files import RosterFileError, read_roster_file
 from storage.clock import at_taipei, taipei_date
 from storage.crypto import cipher

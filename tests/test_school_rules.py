@@ -106,7 +106,7 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
 ) -> None:
     from rules.model import COURSE_OUTCOME
     from rules.reader import load_rules
-    from school import items, picking
+    from school import items, pick_candidates
     from tests.school import PARENT, TEACHER_WANG
     from tests.test_certify import submit_item
 
@@ -128,7 +128,7 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
         assert room.semester.used == 2
         count = items.tally(s, rules, COURSE_OUTCOME, sid, 115, 1)
         assert (count.counted, count.pending, count.certified, count.rejected) == (2, 1, 1, 0)
-        cards = picking.candidates(s, sid, 115)
+        cards = pick_candidates.candidates(s, sid, 115)
         assert [c.status for c in cards if c.kind == COURSE_OUTCOME] == ["certified", "pending"]
     assert "本學期 2/6 件" in chat.texts(chat.say(student, "我的歷程"))
     parent = chat.texts(chat.say(PARENT, "孩子進度"))
