@@ -19,7 +19,7 @@ from bot.cli_base import DATE, StaffError
 from catalogue import text
 from media import sheets
 from runtime.services import services
-from school import certification as cert
+from school import certification_office, certification_push, proxy_chain
 from storage.clock import at_taipei, format_date, format_datetime, taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
 from storage.models.portfolio import PENDING, CourseOutcome
@@ -104,7 +104,7 @@ def _course(session: Session, code: str, class_code: str | None, term: str | Non
 
 
 def _capacity(capacity: str | None) -> str:
-    return text(f"certify.capacity.{capacity or cert.TEACHER}")
+    return text(f"certify.capacity.{capacity or proxy_chain.TEACHER}")
 
 
 def _name(session: Session, staff_id: int | None) -> str:
@@ -112,7 +112,7 @@ def _name(session: Session, staff_id: int | None) -> str:
     return staff.name if staff else "—"
 
 
-def _show_moves(session: Session, moves: list[cert.Move]) -> None:
+def _show_moves(session: Session, moves: list[proxy_chain.Move]) -> None:
     if not moves:
         click.echo(text("cli.certify.no_moves"))
         return
@@ -166,7 +166,7 @@ def away(
 
     def work(session: Session, now: datetime) -> None:
         staff = _staff(session, staff_no)
-        _, moves = cert.set_away(session, staff.id, kind, starts, ends, now, note)
+        _, moves = certification_office.set_away(session, staff.id, kind, starts, ends, now, note)
         until = (
             format_date(ends)
             if ends
@@ -196,7 +196,7 @@ def back(staff_no: str, dry_run: bool) -> None:
 
     def work(session: Session, now: datetime) -> None:
         staff = _staff(session, staff_no)
-        ended, moves = cert.set_back(session, staff.id, now)
+        ended, moves = certification_office.set_back(session, staff.id, now)
         click.echo(text("cli.certify.back.done", name=staff.name, count=len(ended)))
         _show_moves(session, moves)
 
@@ -209,7 +209,9 @@ def absences(show_all: bool) -> None:
     """List teachers' leave and departure settings."""
     svc = services()
     with svc.db.session() as session:
-        rows = cert.absences(session, include_past=show_all, today=taipei_date(svc.clock.now()))
+        rows = certification_office.absences(
+            session, include_past=show_all, today=taipei_date(svc.clock.now())
+        )
         if not rows:
             click.echo(text("cli.certify.absences.none"))
         for row in rows:
@@ -243,7 +245,7 @@ def successor(
     def work(session: Session, now: datetime) -> None:
         course = _course(session, course_code, class_code, term)
         who = None if clear else _staff(session, staff_no or "")
-        moves = cert.set_successor(session, course.id, who.id if who else None, now)
+        moves = certification_office.set_successor(session, course.id, who.id if who else None, now)
         where = course.school_class.code if course.school_class else "—"
         if who is None:
             click.echo(
@@ -280,7 +282,9 @@ def convener(subject: str, staff_no: str, designee: str | None, dry_run: bool) -
     def work(session: Session, now: datetime) -> None:
         head = _staff(session, staff_no)
         named = _staff(session, designee) if designee else None
-        moves = cert.set_convener(session, subject, head.id, named.id if named else None, now)
+        moves = certification_office.set_convener(
+            session, subject, head.id, named.id if named else None, now
+        )
         extra = text("cli.certify.convener.designee", name=named.name) if named else ""
         click.echo(text("cli.certify.convener.done", subject=subject, name=head.name, extra=extra))
         _show_moves(session, moves)
@@ -292,7 +296,7 @@ def convener(subject: str, staff_no: str, designee: str | None, dry_run: bool) -
 def conveners() -> None:
     """List subject conveners and their designees."""
     with services().db.session() as session:
-        rows = cert.conveners(session)
+        rows = certification_office.conveners(session)
         if not rows:
             click.echo(text("cli.certify.conveners.none"))
         for row in rows:
@@ -316,7 +320,7 @@ def chain(course_code: str, class_code: str | None, term: str | None) -> None:
     svc = services()
     with svc.db.session() as session:
         course = _course(session, course_code, class_code, term)
-        links = cert.chain_for(session, course, taipei_date(svc.clock.now())).links
+        links = proxy_chain.chain_for(session, course, taipei_date(svc.clock.now())).links
         for n, link in enumerate(links, start=1):
             state = "" if link.available else text("cli.certify.chain.away")
             click.echo(f"{n}. {_capacity(link.capacity)} {_name(session, link.staff_id)}{state}")
@@ -338,7 +342,9 @@ def status() -> None:
         if not rows:
             click.echo(text("cli.certify.status.none"))
         for staff_id, count in sorted(rows, key=lambda r: -r[1]):
-            pushed = cert.first_push_of_day(session, staff_id, today) if staff_id else None
+            pushed = (
+                certification_push.first_push_of_day(session, staff_id, today) if staff_id else None
+            )
             note = (
                 text("cli.certify.status.pushed", at=format_datetime(pushed.sent_at))
                 if pushed
@@ -361,7 +367,7 @@ def cost(days: int) -> None:
     end = svc.clock.now()
     start = end - timedelta(days=days)
     with svc.db.session() as session:
-        figures = cert.cadence_cost(session, svc.rules, start, end)
+        figures = certification_push.cadence_cost(session, svc.rules, start, end)
     cadence = svc.rules.cert_cadence
     now_set = (
         text("cli.certify.cost.immediate")
@@ -396,7 +402,7 @@ def cost(days: int) -> None:
     click.echo(text("cli.certify.cost.quota", quota=svc.rules.monthly_quota))
 
 
-def _audit_table(rows: list[cert.AuditRow]) -> list[list[Any]]:
+def _audit_table(rows: list[certification_office.AuditRow]) -> list[list[Any]]:
     return [
         [
             format_datetime(r.at),
@@ -414,7 +420,7 @@ def _audit_table(rows: list[cert.AuditRow]) -> list[list[Any]]:
     ]
 
 
-def write_audit(path: Path, rows: list[cert.AuditRow]) -> None:
+def write_audit(path: Path, rows: list[certification_office.AuditRow]) -> None:
     table = _audit_table(rows)
     if path.suffix.lower() == ".xlsx":
         book = Workbook()
@@ -451,7 +457,7 @@ def audit(out: Path, starts: date | None, ends: date | None) -> None:
     start = at_taipei(starts) if starts else None
     end = at_taipei(ends + timedelta(days=1)) if ends else None
     with svc.db.session() as session:
-        rows = cert.audit_rows(session, start, end)
+        rows = certification_office.audit_rows(session, start, end)
     write_audit(out, rows)
     click.echo(text("cli.certify.audit.done", count=len(rows), path=out))
 

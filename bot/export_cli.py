@@ -13,7 +13,7 @@ from catalogue import text
 from jobs.queue import DELIVERY
 from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE, SchoolRules
 from runtime.services import services
-from school import export, picking, receipts, yearend
+from school import export, export_rows, picking, receipts, yearend
 from storage.clock import format_date, format_datetime
 
 export_cli = AppGroup("export", help=text("cli.export.help"))
@@ -84,7 +84,7 @@ def _export(
             )
 
 
-def _problem_text(problem: export.Problem) -> str:
+def _problem_text(problem: export_rows.Problem) -> str:
     from school.yearend import problem_text
 
     return problem_text(problem)

@@ -27,7 +27,7 @@ from jobs import lifecycle as job
 from jobs.lifecycle import say_farewells
 from jobs.queue import DELIVERY
 from runtime.services import services
-from school import deletion, management, schedule, student_export
+from school import deletion, management, student_export, windows
 from school import lifecycle as life
 from storage import backup
 from storage.backup import BackupError
@@ -477,7 +477,7 @@ def _rows(rows: dict[str, int]) -> str:
 
 
 def _show_plan(session: Session, svc: Any, now: datetime) -> None:
-    to_seal = life.due_for_sealing(session, now, schedule.effective_rules(session, svc.rules))
+    to_seal = life.due_for_sealing(session, now, windows.effective_rules(session, svc.rules))
     if to_seal:
         _say("would_seal", count=len(to_seal))
         for s in to_seal[:MAX_LISTED]:

@@ -18,8 +18,8 @@ from catalogue import text
 from runtime.services import services
 from school import records, records_import
 from school.import_plan import ImportResult
+from school.recipients import to_roster_grade
 from school.records import RecordError
-from school.schedule import to_roster_grade
 from storage.models.school import SchoolClass, Staff
 
 consultants_cli = AppGroup(

@@ -22,7 +22,7 @@ from rules.model import NotConfigured, RulesError, overlap_notes
 from rules.reader import check_rules_file
 from rules.table import render_rules_table
 from runtime.services import services
-from school import calendar, events_office, schedule
+from school import calendar, events_office, recipients, school_events, windows
 from storage.clock import TAIPEI, academic_year_of, format_date, format_datetime
 from storage.models.schedule import SchoolEvent
 
@@ -65,8 +65,8 @@ def rules_show(year: int | None) -> None:
     svc = _svc()
     year = year or _today_year(svc)
     with svc.db.session() as session:
-        rules = schedule.effective_rules(session, svc.rules)
-        changes = schedule.window_changes(session, year)
+        rules = windows.effective_rules(session, svc.rules)
+        changes = windows.window_changes(session, year)
     try:
         click.echo(render_rules_table(rules, year), nl=False)
     except NotConfigured:
@@ -185,7 +185,7 @@ def windows_set(
             )
         except calendar.WindowRefused as refused:
             raise StaffError(refused.message) from None
-        rules = schedule.effective_rules(session, svc.rules)
+        rules = windows.effective_rules(session, svc.rules)
     if preview.unchanged:
         click.echo(
             text(
@@ -240,8 +240,8 @@ def windows_list(year: int | None) -> None:
     svc = _svc()
     year = year or _today_year(svc)
     with svc.db.session() as session:
-        rules = schedule.effective_rules(session, svc.rules)
-        changed = {(c.kind, c.semester) for c in schedule.window_changes(session, year)}
+        rules = windows.effective_rules(session, svc.rules)
+        changed = {(c.kind, c.semester) for c in windows.window_changes(session, year)}
     try:
         rules.year(year)
     except NotConfigured:
@@ -296,9 +296,9 @@ def build_audience(
     if students or guardians or teachers:
         audience = {"students": students, "guardians": guardians, "teachers": teachers}
     else:
-        audience = dict(schedule.DEFAULT_EVENT_AUDIENCE[kind])
+        audience = dict(school_events.DEFAULT_EVENT_AUDIENCE[kind])
     if grades:
-        audience["grades"] = sorted({schedule.to_rules_grade(g) for g in grades})
+        audience["grades"] = sorted({recipients.to_rules_grade(g) for g in grades})
     if classes:
         audience["classes"] = list(classes)
     return audience
@@ -425,11 +425,11 @@ def events_list(year: int | None) -> None:
     svc = _svc()
     year = year or _today_year(svc)
     with svc.db.session() as session:
-        events = schedule.events_in_year(session, year)
+        events = school_events.events_in_year(session, year)
         if not events:
             click.echo(text("cli.schedule.events.none", year=year))
         for e in events:
-            c = schedule.rsvp_counts(session, e)
+            c = school_events.rsvp_counts(session, e)
             state = text("cli.schedule.events.cancelled") if e.cancelled_at else ""
             click.echo(
                 text(
@@ -447,7 +447,9 @@ def events_list(year: int | None) -> None:
                     invited=c.invited,
                 )
             )
-        missing = [k for k in svc.rules.required_events if not schedule.has_event(session, k, year)]
+        missing = [
+            k for k in svc.rules.required_events if not school_events.has_event(session, k, year)
+        ]
     if missing and year in svc.rules.years:
         due = [
             text(
@@ -469,7 +471,7 @@ def events_counts(event_id: int) -> None:
         event = session.get(SchoolEvent, event_id)
         if event is None:
             raise StaffError(text("cli.schedule.events.unknown", id=event_id))
-        c = schedule.rsvp_counts(session, event)
+        c = school_events.rsvp_counts(session, event)
         click.echo(
             text(
                 "cli.schedule.events.counts.title",
@@ -489,7 +491,7 @@ def events_counts(event_id: int) -> None:
                 invited=c.invited,
             )
         )
-        names = schedule.attendee_names(session, event.id)
+        names = school_events.attendee_names(session, event.id)
         if names:
             click.echo(text("cli.schedule.events.counts.names", names="、".join(names)))
 

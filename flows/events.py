@@ -15,7 +15,7 @@ from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import AUDIENCES
-from school import schedule
+from school import announcements, recipients, school_events, tallies, windows
 from storage.clock import TAIPEI, format_date, format_short_date
 from storage.identity import (
     CONSULTANT,
@@ -119,7 +119,7 @@ def event_notice(event: SchoolEvent) -> dict[str, Any]:
 
 
 def _keys(ident: Identity) -> list[str]:
-    return schedule.recipient_keys(
+    return recipients.recipient_keys(
         ident.student.id if ident.student else None,
         ident.staff.id if ident.staff else None,
         ident.guardian.id if ident.guardian else None,
@@ -145,13 +145,13 @@ def on_event_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
         ctx.reply(m.text(text("schedule.event.rsvp_closed", title=event.title)))
         return
     keys = _keys(ident)
-    invited = [r for r in schedule.event_audience(ctx.session, event) if r.key in keys]
+    invited = [r for r in school_events.event_audience(ctx.session, event) if r.key in keys]
     if not invited:
         ctx.reply(m.text(text("schedule.event.rsvp_not_invited")))
         return
     assert ctx.line_user_id
     attending = parts[2] == RSVP_YES
-    schedule.set_rsvp(ctx.session, event, invited[0].key, ctx.line_user_id, attending, ctx.now)
+    school_events.set_rsvp(ctx.session, event, invited[0].key, ctx.line_user_id, attending, ctx.now)
     values = {"title": event.title, "when": when_text(event.starts_at), "place": event.place}
     key = "schedule.event.rsvp_yes" if attending else "schedule.event.rsvp_no"
     ctx.reply(m.text(text(key, **values)))
@@ -160,13 +160,13 @@ def on_event_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
 def on_briefing(ctx: Ctx, ident: Identity, inp: Input) -> None:
     """說明會: the upcoming events this person is invited to, with their answer and buttons."""
     keys = _keys(ident)
-    events = schedule.events_for(ctx.session, keys, ctx.now)[:MAX_CARDS]
+    events = school_events.events_for(ctx.session, keys, ctx.now)[:MAX_CARDS]
     if not events:
         ctx.reply(m.text(text("schedule.briefing.none")))
         return
     bubbles = []
     for event in events:
-        rsvp = schedule.rsvp_of(ctx.session, event.id, keys)
+        rsvp = school_events.rsvp_of(ctx.session, event.id, keys)
         bubbles.append(event_bubble(event, rsvp.attending if rsvp else None, ask=rsvp is None))
     alt = "、".join(e.title for e in events)[:300]
     ctx.reply(m.flex(alt, bubbles[0] if len(bubbles) == 1 else m.carousel(bubbles)))
@@ -176,7 +176,7 @@ def on_todo(ctx: Ctx, ident: Identity, inp: Input) -> None:
     """待辦 (staff): schedule rows for this person's offices in the next two weeks."""
     roles = ident.staff.role_names if ident.staff else set()
     audiences = {key for key, label in AUDIENCES.items() if label in roles}
-    rules = schedule.effective_rules(ctx.session, ctx.rules)
+    rules = windows.effective_rules(ctx.session, ctx.rules)
     lines = [
         text("schedule.todo.item", date=format_short_date(o.due), what=o.row.what)
         for o in rules.due_between(ctx.now, ctx.now + timedelta(days=TODO_DAYS))
@@ -196,12 +196,12 @@ def _pending_now(ctx: Ctx) -> dict[int, int]:
     semester = ctx.rules.current_semester(ctx.now)
     if semester is None:
         return {}
-    return schedule.pending_by_certifier(ctx.session, semester.academic_year, semester.number)
+    return tallies.pending_by_certifier(ctx.session, semester.academic_year, semester.number)
 
 
 def on_notices(ctx: Ctx, ident: Identity, inp: Input) -> None:
     """公告 (staff): the last announcements sent, newest first."""
-    rows = schedule.recent_announcements(ctx.session, NOTICES_SHOWN)
+    rows = announcements.recent_announcements(ctx.session, NOTICES_SHOWN)
     if not rows:
         ctx.reply(m.text(text("schedule.notice.none")))
         return

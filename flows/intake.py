@@ -20,8 +20,10 @@ from catalogue import text
 from flows.context import Ctx
 from flows.engine import Input
 from media.av import fit_av
-from media.documents import fit_pdf, images_to_pdf, photo_refusal
+from media.documents import images_to_pdf
 from media.kinds import MB, FitResult, Kind, classify_for_upload, mb, mime_of
+from media.pdf_fit import fit_pdf
+from media.photos import photo_refusal
 from media.sniff import refuse, sniff
 from school import items
 from storage import upload_usage

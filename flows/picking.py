@@ -23,9 +23,10 @@ from flows.engine import END, STAY, Flow, Input, step
 from flows.frontdesk import FrontDesk
 from flows.store import Conversation
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from school import picking
-from school.picking import Candidate, Outcome, PickState
-from school.schedule import to_rules_grade
+from school import pick_candidates, pick_progress, picking
+from school.pick_candidates import Candidate
+from school.picking import Outcome, PickState
+from school.recipients import to_rules_grade
 from storage.clock import format_date, format_datetime
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity, identify
 from storage.models.school import SchoolClass
@@ -242,7 +243,7 @@ def page_messages(ctx: Ctx, student_id: int, st: PickState, page: int) -> list[d
 
 def _picked_lines(st: PickState) -> list[str]:
     lines: list[str] = []
-    for kind in picking.KINDS:
+    for kind in pick_candidates.KINDS:
         chosen = [c for c in st.picked if c.kind == kind]
         lines.append(
             text(
@@ -350,14 +351,14 @@ def act(ctx: Ctx, student_id: int, data: str, page: int = 1) -> View:
     action = parts[0]
     if action in (ADD, DEL) and len(parts) == 3:
         ref, signature = parts[1], parts[2]
-        parsed = picking.parse_ref(ref)
+        parsed = pick_candidates.parse_ref(ref)
         if parsed is None or not _verified(ctx.secret_key, student_id, action, ref, signature):
             ctx.reply(m.text(text("picking.bad_button")))
             return View(None)
         kind, item_id = parsed
         change = picking.pick if action == ADD else picking.unpick
         outcome = change(ctx.session, ctx.rules, student_id, kind, item_id, ctx.now)
-        item = picking.candidate_of(ctx.session, kind, item_id)
+        item = pick_candidates.candidate_of(ctx.session, kind, item_id)
         year = item.academic_year if item is not None and outcome.code != "not_found" else None
         _say_outcome(ctx, student_id, outcome, item if year is not None else None, year)
         return View(None)
@@ -537,7 +538,7 @@ def on_pick_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
             replies.append(m.text(text("picking.progress.no_window", year=year)))
             continue
         phase = picking.phase_of(window, ctx.now)
-        rows = picking.class_progress(ctx.session, cls.id, year)
+        rows = pick_progress.class_progress(ctx.session, cls.id, year)
         waiting = [r for r in rows if r.confirmed_at is None]
         lines = [
             text(
@@ -574,7 +575,7 @@ def on_pick_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
 def on_export_picks(ctx: Ctx, ident: Identity, inp: Input) -> None:
     """Staff: how far picking is, and the commands that write the zips."""
     year = picking.picking_year(ctx.rules, ctx.now)
-    totals = picking.year_totals(ctx.session, year)
+    totals = pick_progress.year_totals(ctx.session, year)
     ctx.reply(
         m.text(
             text(

@@ -24,7 +24,7 @@ from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
 from runtime.services import Services
-from school import schedule
+from school import delivery_log, recipients
 from storage import outbox as outbox_store
 from storage.clock import TAIPEI, at_taipei
 from storage.models.line import HELD, PENDING, OutboxMessage
@@ -163,7 +163,7 @@ def enforce(
     budget = measure(svc, session, rules, now, reserve, quota)
     result = Enforced(budget)
     held_rows = _rows(session, HELD)
-    stale = schedule.stale_after_for_outbox(session, [r.id for r in held_rows])
+    stale = delivery_log.stale_after_for_outbox(session, [r.id for r in held_rows])
     for row in held_rows:
         if row.id in stale and stale[row.id] < now:
             row.status = EXPIRED
@@ -211,10 +211,10 @@ def _tell_staff(
 ) -> int:
     """註冊組 hears once a month that notices are being held, and why."""
     period = month_label(now)
-    done = schedule.delivered(session, STAFF_RULE, period)
+    done = delivery_log.delivered(session, STAFF_RULE, period)
     people = [
         p
-        for p in schedule.staff_with_roles(session, [schedule.REGISTRAR_ROLE])
+        for p in recipients.staff_with_roles(session, [recipients.REGISTRAR_ROLE])
         if p.key not in done
     ]
     if not people:
@@ -236,7 +236,7 @@ def _tell_staff(
         not_before=rules.next_send_time(now),
     )
     for person in people:
-        schedule.record_delivery(
+        delivery_log.record_delivery(
             session, STAFF_RULE, period, person.key, now, now, rows[0].id if rows else None
         )
     return len(people)

@@ -23,7 +23,8 @@ from flows import messages as m
 from rules.model import NotConfigured, SchoolRules
 from runtime.services import Services
 from school import certification as cert
-from school.schedule import effective_rules
+from school import certification_push, escalation, proxy_chain
+from school.windows import effective_rules
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
 from storage.models.certification import CertificationPush, CertifierNote
@@ -47,10 +48,10 @@ def run(svc: Services) -> dict[str, int]:
         # Two ticks at once: the second waits here and then finds nothing left to move.
         lock_named(session, "certification-tick")
         counts["reassigned"] = len(
-            cert.reresolve_pending(session, now, reason="chain changed", only_unsettled=True)
+            proxy_chain.reresolve_pending(session, now, reason="chain changed", only_unsettled=True)
         )
         # Late items offered to the convener (rule 七: offered, not moved).
-        counts["escalated"] = sum(cert.escalate_due(session, now, svc.rules).pairs.values())
+        counts["escalated"] = sum(escalation.escalate_due(session, now, svc.rules).pairs.values())
     counts["certifier_pushes"] = push_certifiers(svc, now)
     counts["approval_digests"] = digest_approvals(svc, now)
     return counts
@@ -73,7 +74,7 @@ def push_certifiers(svc: Services, now: datetime) -> int:
     if not push_due(svc.rules, now):
         return 0
     with svc.db.session() as session:
-        staff_ids = cert.certifiers_with_news(session)
+        staff_ids = certification_push.certifiers_with_news(session)
     sent = 0
     for staff_id in staff_ids:
         try:
@@ -100,12 +101,12 @@ def _push_one(session: Session, svc: Services, staff_id: int, now: datetime) -> 
     lock_named(session, f"certification-push:{staff_id}")
     day = taipei_date(now)
     immediate = svc.rules.cert_cadence.immediate
-    record = cert.first_push_of_day(session, staff_id, day)
+    record = certification_push.first_push_of_day(session, staff_id, day)
     if record is not None and not immediate:
         return False
     items = _open_items(svc.rules, cert.pending_for(session, staff_id), now)
     new = [o for o in items if o.certifier_told_at is None]
-    notes = cert.untold_notes(session, staff_id)
+    notes = certification_push.untold_notes(session, staff_id)
     if not new and not notes:
         return False
     if not notes and not immediate and _told_lately(session, svc.rules, staff_id, day):
@@ -158,7 +159,7 @@ def forecast_digests(session: Session, rules: SchoolRules, now: datetime, until:
 
 def _told_lately(session: Session, rules: SchoolRules, staff_id: int, day: date) -> bool:
     """Whether this certifier had a push within the cadence's last `every_days` days."""
-    last = cert.last_push(session, staff_id)
+    last = certification_push.last_push(session, staff_id)
     return last is not None and (day - last.day).days < rules.cert_cadence.every_days
 
 

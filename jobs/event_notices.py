@@ -12,8 +12,8 @@ from flows import messages as m
 from flows.events import event_notice, kind_label, when_text
 from jobs.notice_plan import CATCH_UP, STALE_AFTER, Item, Plan, notice_message
 from rules.model import SchoolRules
-from school import schedule
-from school.schedule import Recipient
+from school import announcements, delivery_log, recipients, school_events
+from school.recipients import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date
 from storage.models.schedule import SchoolEvent
 
@@ -27,12 +27,12 @@ PERIOD_ANY = "-"
 
 
 def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
-    for event in schedule.upcoming_events(session, now):
+    for event in school_events.upcoming_events(session, now):
         period = str(event.academic_year)
         rule = f"event_notice:{event.id}"
-        done = schedule.delivered(session, rule, period)
+        done = delivery_log.delivered(session, rule, period)
         notice = [event_notice(event)]
-        for person in schedule.event_audience(session, event):
+        for person in school_events.event_audience(session, event):
             if person.key not in done:
                 plan.add(
                     person, Item(rule, period, event.created_at, "normal", notice, event.starts_at)
@@ -45,9 +45,9 @@ def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> 
         values = {"title": event.title, "when": when_text(event.starts_at), "place": event.place}
         if remind_at >= event.created_at:
             rule = f"event_reminder:{event.id}"
-            done = schedule.delivered(session, rule, period)
+            done = delivery_log.delivered(session, rule, period)
             message = [m.text(text("schedule.event.reminder", **values))]
-            for rsvp in schedule.attendees(session, event.id):
+            for rsvp in school_events.attendees(session, event.id):
                 if rsvp.recipient not in done:
                     person = Recipient(rsvp.recipient, (rsvp.line_user_id,), "", 0)
                     plan.add(
@@ -59,8 +59,8 @@ def plan_events(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> 
 def _plan_counts(session: Any, event: SchoolEvent, due: datetime, plan: Plan) -> None:
     """The offices running the event get the RSVP counts with the day-before reminders."""
     rule, period = f"event_counts:{event.id}", str(event.academic_year)
-    done = schedule.delivered(session, rule, period)
-    counts = schedule.rsvp_counts(session, event)
+    done = delivery_log.delivered(session, rule, period)
+    counts = school_events.rsvp_counts(session, event)
     message = [
         m.text(
             text(
@@ -75,7 +75,7 @@ def _plan_counts(session: Any, event: SchoolEvent, due: datetime, plan: Plan) ->
             )
         )
     ]
-    for person in schedule.staff_with_roles(session, schedule.EVENT_OFFICES[event.kind]):
+    for person in recipients.staff_with_roles(session, school_events.EVENT_OFFICES[event.kind]):
         if person.key not in done:
             plan.add(person, Item(rule, period, due, "normal", message, event.starts_at))
 
@@ -108,7 +108,9 @@ def plan_required_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 ),
             )
             for name, due in checkpoints:
-                if not (due <= now <= due + CATCH_UP) or schedule.has_event(session, kind, year):
+                if not (due <= now <= due + CATCH_UP) or school_events.has_event(
+                    session, kind, year
+                ):
                     continue
                 _tell_offices(
                     session,
@@ -144,7 +146,7 @@ def plan_semester_events(session: Any, rules: SchoolRules, now: datetime, plan: 
                 ("overdue", at_taipei(day + timedelta(days=1), send.hour, send.minute)),
             )
             for name, due in checkpoints:
-                if not (due <= now <= due + CATCH_UP) or schedule.has_event_between(
+                if not (due <= now <= due + CATCH_UP) or school_events.has_event_between(
                     session, kind, first, end
                 ):
                     continue
@@ -174,10 +176,10 @@ def _tell_offices(
 ) -> None:
     """The offices responsible for an event kind hear that it is missing, once per person."""
     rule = f"event_required:{kind}"
-    done = schedule.delivered(session, rule, period)
-    for role in schedule.EVENT_OFFICES[kind]:
+    done = delivery_log.delivered(session, rule, period)
+    for role in school_events.EVENT_OFFICES[kind]:
         message = notice_message(body_for(role), [], None)
-        for person in schedule.staff_with_roles(session, [role]):
+        for person in recipients.staff_with_roles(session, [role]):
             if person.key not in done:
                 done.add(person.key)
                 plan.add(person, Item(rule, period, due, "normal", [message], due + STALE_AFTER))
@@ -187,13 +189,13 @@ def _tell_offices(
 
 
 def plan_announcements(session: Any, now: datetime, plan: Plan) -> None:
-    for announcement in schedule.open_announcements(session, now):
+    for announcement in announcements.open_announcements(session, now):
         rule = f"announcement:{announcement.id}"
-        done = schedule.delivered(session, rule, PERIOD_ANY)
+        done = delivery_log.delivered(session, rule, PERIOD_ANY)
         message = announcement_message(
             announcement.body, announcement.action, announcement.action_label
         )
-        for person in schedule.audience_recipients(session, announcement.audience):
+        for person in recipients.audience_recipients(session, announcement.audience):
             if person.key not in done:
                 plan.add(
                     person,

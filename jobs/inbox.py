@@ -12,7 +12,7 @@ from handlers import build_router
 from jobs import delivery
 from jobs.queue import enqueue_events
 from runtime.services import Services, services
-from school.schedule import effective_rules
+from school.windows import effective_rules
 from storage import inbox as inbox_store
 from storage.db import lock_named, try_lock_named
 from storage.models.line import PENDING, InboxEvent, LineAccount

@@ -26,7 +26,7 @@ from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
 from runtime.services import Services, services
-from school import deletion, management, schedule
+from school import deletion, management, windows
 from school import lifecycle as life
 from storage import backup
 from storage import inbox as inbox_store
@@ -163,7 +163,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
     outcome = RetentionOutcome()
     with svc.db.session() as session:
         # Rule 九 waits for the graduates' last picking, submission and receipt confirmation.
-        effective = schedule.effective_rules(session, svc.rules)
+        effective = windows.effective_rules(session, svc.rules)
         to_seal = [s.id for s in life.due_for_sealing(session, now, effective)]
         to_delete = [s.id for s in deletion.due_for_deletion(session, svc.rules, now)]
     for student_id in to_seal:

@@ -20,8 +20,8 @@ from rules.model import (
     SchoolRules,
 )
 from school import items as portfolio_items
-from school import records, schedule
-from school.schedule import Recipient
+from school import recipients, records, tallies
+from school.recipients import Recipient
 from storage.clock import format_short_date
 from storage.models.school import SchoolClass
 
@@ -64,12 +64,12 @@ def _plan_students(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = Notice(rules, o)
-    people = schedule.students(session, o.row.grades or None)
+    people = recipients.students(session, o.row.grades or None)
     flow = o.row.flow
     found: list[tuple[Recipient, Item]] = []
     if flow == "upload_course_outcome" and o.semester is not None:
         limit = rules.limit_for(COURSE_OUTCOME, "uploads_per_semester")
-        standing = schedule.course_outcome_standing(
+        standing = tallies.course_outcome_standing(
             session,
             o.academic_year,
             o.semester,
@@ -97,7 +97,7 @@ def _plan_students(
     if flow == "upload_performance" and o.semester is not None:
         limit = rules.limit_for(PERFORMANCE, "uploads_per_semester")
         year_limit = rules.limit_for(PERFORMANCE, "uploads_per_year")
-        standing = schedule.performance_standing(
+        standing = tallies.performance_standing(
             session, o.academic_year, o.semester, [p.person_id for p in people]
         )
         for person in people:
@@ -126,7 +126,7 @@ def _plan_students(
         window = window_of(rules, "picking", o, row_grade(o))
         if window is None or now > window.end:
             return []
-        waiting = schedule.unconfirmed_pickers(
+        waiting = tallies.unconfirmed_pickers(
             session, o.academic_year, [p.person_id for p in people]
         )
         line = text("schedule.standing.pick", deadline=format_short_date(window.last_day))
@@ -139,7 +139,7 @@ def _plan_students(
         window = window_of(rules, "receipt_confirmation", o, row_grade(o))
         if window is None or now > window.end:
             return []
-        unanswered = schedule.unanswered_receipts(session, o.academic_year)
+        unanswered = tallies.unanswered_receipts(session, o.academic_year)
         return [
             (
                 p,
@@ -165,12 +165,12 @@ def _plan_certifiers(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = Notice(rules, o)
-    pending = schedule.pending_by_certifier(session, o.academic_year, o.semester)
+    pending = tallies.pending_by_certifier(session, o.academic_year, o.semester)
     window = window_of(rules, "certification", o, None) if o.semester is not None else None
     if window is not None and now > window.end:
         return []
     found = []
-    for person in schedule.staff_by_ids(session, pending):
+    for person in recipients.staff_by_ids(session, pending):
         lines = []
         if window is not None:
             lines.append(
@@ -188,13 +188,13 @@ def _plan_homeroom(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = Notice(rules, o)
-    teachers = schedule.homeroom_teachers(session, o.row.grades or None)
+    teachers = recipients.homeroom_teachers(session, o.row.grades or None)
     if o.row.flow != "class_progress" or o.semester is None:
-        return [(t, notice.item([])) for t in schedule.unique_recipients(t for t, _ in teachers)]
+        return [(t, notice.item([])) for t in recipients.unique_recipients(t for t, _ in teachers)]
     window = window_of(rules, "upload", o, None)
     if window is None or now > window.end:
         return []
-    missing = schedule.classes_without_uploads(
+    missing = tallies.classes_without_uploads(
         session, o.academic_year, o.semester, [c for _, c in teachers], rules.limits.counted_states
     )
     lines: dict[str, list[str]] = defaultdict(list)
@@ -213,7 +213,7 @@ def _plan_parents(
     session: Any, rules: SchoolRules, o: Occurrence, now: datetime
 ) -> list[tuple[Recipient, Item]]:
     notice = Notice(rules, o)
-    return [(g, notice.item([])) for g in schedule.guardians(session, o.row.grades or None)]
+    return [(g, notice.item([])) for g in recipients.guardians(session, o.row.grades or None)]
 
 
 def _staff_audience(audience: str) -> Planner:
@@ -224,7 +224,7 @@ def _staff_audience(audience: str) -> Planner:
     ) -> list[tuple[Recipient, Item]]:
         notice = Notice(rules, o)
         role = AUDIENCES.get(audience)
-        people = schedule.staff_with_roles(session, [role] if role else [])
+        people = recipients.staff_with_roles(session, [role] if role else [])
         if o.row.flow == "group_consultation":
             return _group_consultation_items(session, notice, o, audience, people)
         return [(p, notice.item([])) for p in people]
@@ -241,7 +241,7 @@ def _plan_conveners(
         return []
     notice = Notice(rules, o)
     found = []
-    for person in schedule.staff_with_roles(session, [AUDIENCES["convener"]]):
+    for person in recipients.staff_with_roles(session, [AUDIENCES["convener"]]):
         courses = portfolio_items.convened_courses(
             session, person.person_id, o.academic_year, o.semester, now
         )
@@ -266,7 +266,7 @@ def _plan_teachers(
         return []
     notice = Notice(rules, o)
     found = []
-    for person in schedule.staff_with_roles(session, [AUDIENCES["teacher"]]):
+    for person in recipients.staff_with_roles(session, [AUDIENCES["teacher"]]):
         courses = portfolio_items.taught_courses(
             session, person.person_id, o.academic_year, o.semester
         )

@@ -12,8 +12,8 @@ from typing import Any
 from catalogue import TEXTS, text
 from flows import messages as m
 from rules.model import LAST_GRADE, NotConfigured, Occurrence, SchoolRules, Window
-from school import schedule
-from school.schedule import Recipient
+from school import delivery_log
+from school.recipients import Recipient
 from storage.clock import TAIPEI
 from storage.outbox import Outbox
 
@@ -93,7 +93,7 @@ class Plan:
             for key in keys:
                 person = self.people[key]
                 for item in self.items[key]:
-                    schedule.record_delivery(
+                    delivery_log.record_delivery(
                         session,
                         item.rule,
                         item.period,

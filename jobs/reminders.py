@@ -28,7 +28,7 @@ from jobs.notice_audiences import forecast_urgent, safe_targets
 from jobs.notice_plan import CATCH_UP, Plan, period_of
 from rules.model import SchoolRules
 from runtime.services import Services
-from school import schedule
+from school import delivery_log, windows
 from storage.db import lock_named
 from storage.outbox import Outbox
 
@@ -45,7 +45,7 @@ def run(svc: Services) -> dict[str, int]:
     quota = budget.quota_limit(svc, svc.rules)  # HTTP to LINE: before the lock, not under it
     with svc.db.transaction() as session:
         lock_named(session, TICK_LOCK)
-        rules = schedule.effective_rules(session, svc.rules)
+        rules = windows.effective_rules(session, svc.rules)
         outbox = Outbox(session, now)
         if rules.is_quiet(now):
             counts["quiet"] = 1
@@ -69,7 +69,7 @@ def enforce_budget(svc: Services) -> dict[str, int]:
     now = svc.clock.now()
     quota = budget.quota_limit(svc, svc.rules)
     with svc.db.transaction() as session:
-        rules = schedule.effective_rules(session, svc.rules)
+        rules = windows.effective_rules(session, svc.rules)
         outbox = Outbox(session, now)
         reserve = forecast_required(session, rules, now)
         return budget.enforce(svc, session, rules, outbox, now, reserve, quota).as_counts()
@@ -87,7 +87,7 @@ def forecast_required(session: Any, rules: SchoolRules, now: datetime) -> int:
 def plan_schedule(session: Any, rules: SchoolRules, now: datetime, plan: Plan) -> None:
     for occurrence in rules.due_between(now - CATCH_UP, now):
         rule, period = f"row:{occurrence.row.id}", period_of(occurrence)
-        done = schedule.delivered(session, rule, period)
+        done = delivery_log.delivered(session, rule, period)
         for person, item in safe_targets(session, rules, occurrence, now):
             if person.key not in done:
                 plan.add(person, item)

@@ -1,18 +1,19 @@
 """Any upload fitted under the national caps: sniffed by its bytes, then handed to the fitting for
-its kind (media.documents for photos and PDFs, media.av for audio and video)."""
+its kind (media.documents for photos, media.pdf_fit for PDFs, media.av for audio and video)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from media.av import AV_KINDS, fit_av
-from media.documents import fit_image, fit_pdf
+from media.documents import fit_image
 from media.kinds import (
     AV_LIMIT,
     DOCUMENT_LIMIT,
     FitResult,
     Kind,
 )
+from media.pdf_fit import fit_pdf
 from media.sniff import refuse, sniff
 
 

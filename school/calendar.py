@@ -23,7 +23,7 @@ from rules.model import (
     overlap_notes,
 )
 from rules.reader import parse_rules
-from school import schedule
+from school import announcements, recipients, windows
 from storage.clock import TAIPEI, at_taipei, format_date
 from storage.outbox import NORMAL, URGENT
 
@@ -138,7 +138,7 @@ def preview_window_change(
     if first is None and last is None:
         raise WindowRefused(text("cli.schedule.windows.no_dates"))
     base_kind = kind.removeprefix("grade12_")
-    rules = schedule.effective_rules(session, base)
+    rules = windows.effective_rules(session, base)
     try:
         current = rules.window(base_kind, year, semester, grade=12 if kind != base_kind else None)
     except NotConfigured:
@@ -168,7 +168,7 @@ def preview_window_change(
     before = set(overlap_notes(rules))
     notes = crossing + [n for n in overlap_notes(changed) if n not in before]
     audience = window_audience(kind)
-    people = schedule.audience_recipients(session, audience)
+    people = recipients.audience_recipients(session, audience)
     return WindowPreview(
         kind=kind,
         label=window_label(kind),
@@ -200,7 +200,7 @@ def apply_window_change(
         old_end=format_date(preview.old_last),
     )
     until = max(at_taipei(preview.last + timedelta(days=1)), now + timedelta(days=1))
-    change = schedule.record_window_change(
+    change = windows.record_window_change(
         session,
         kind=preview.kind,
         academic_year=preview.academic_year,
@@ -211,7 +211,7 @@ def apply_window_change(
         now=now,
         changed_by=changed_by[:64],
     )
-    schedule.create_announcement(
+    announcements.create_announcement(
         session,
         source="window_change",
         source_id=change.id,
@@ -245,9 +245,9 @@ class WindowRow:
 
 def year_windows(session: Session, base: SchoolRules, year: int, now: datetime) -> list[WindowRow]:
     """The year's windows as they run now, in time order, marking those staff changed."""
-    rules = schedule.effective_rules(session, base)
+    rules = windows.effective_rules(session, base)
     rules.year(year)  # NotConfigured for a year the file lacks
-    changed = {(c.kind, c.semester) for c in schedule.window_changes(session, year)}
+    changed = {(c.kind, c.semester) for c in windows.window_changes(session, year)}
     rows = []
     for w in rules.windows:
         if w.academic_year != year:
@@ -280,7 +280,7 @@ class ReminderRow:
 
 def year_reminders(session: Session, base: SchoolRules, year: int) -> list[ReminderRow]:
     """Every reminder row of the schedule with its dates this year, in time order."""
-    rules = schedule.effective_rules(session, base)
+    rules = windows.effective_rules(session, base)
     out = []
     for row in rules.schedule:
         for occ in rules.row_occurrences(row, year):

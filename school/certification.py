@@ -1,10 +1,4 @@
-"""Certification of course outcomes: the proxy chain (rule 七), decisions, escalation, audit log.
-
-Who certifies an item is resolved when it is submitted and again whenever it is still pending
-and the chain changes: the course teacher → the teacher who took over the course (successor)
-→ the subject convener (科召集人) or the teacher the convener names (designee). A teacher who
-is away (on leave, or left) is skipped. Escalation raises an item's floor in the chain, so it
-never falls back below the link it was escalated to.
+"""Certifying a course outcome: submission, windows, decisions, the worklist, taking over.
 
 Every change of an item's certifier or state is a conditional UPDATE on (status, version): a
 decision, a withdrawal and a reassignment racing each other cannot both take effect.
@@ -13,23 +7,26 @@ decision, a withdrawal and a reassignment racing each other cannot both take eff
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from rules.model import DEFAULT_CERT_PUSH_AT, NotConfigured, SchoolRules, Window
-from storage.clock import taipei, taipei_date
-from storage.exceptions import open_exception
-from storage.models.certification import (
-    CertificationPush,
-    CertifierNote,
-    CourseSuccessor,
-    SubjectConvener,
-    TeacherAbsence,
+from rules.model import NotConfigured, SchoolRules, Window
+from school.proxy_chain import (
+    ITEM_KIND,
+    TEACHER,
+    TOP_LEVEL,
+    ChainBook,
+    Link,
+    Move,
+    assign,
 )
+from storage.clock import taipei_date
+from storage.exceptions import open_exception
+from storage.models.certification import CertifierNote
 from storage.models.line import LineAccount
 from storage.models.portfolio import (
     CERTIFIED,
@@ -39,16 +36,7 @@ from storage.models.portfolio import (
     AuditEntry,
     CourseOutcome,
 )
-from storage.models.school import Course, SchoolClass, Staff, StaffRole, Student
-
-# Capacities a certifier acts in, and their link in the chain.
-TEACHER = "teacher"
-SUCCESSOR = "successor"
-CONVENER = "convener"
-DESIGNEE = "designee"
-LEVELS = {TEACHER: 0, SUCCESSOR: 1, CONVENER: 2, DESIGNEE: 2}
-TOP_LEVEL = 2
-CONVENER_ROLE = "科召集人"
+from storage.models.school import Course, SchoolClass, Student
 
 APPROVE = "approve"
 REJECT = "reject"
@@ -63,7 +51,6 @@ OUTSIDE_WINDOW = "outside_window"
 STALE = "stale"
 MISSING = "missing"
 
-ITEM_KIND = "outcome"
 REJECT_REASON_MAX = 100
 
 # Notes a certifier hears in their next digest.
@@ -75,123 +62,7 @@ OFFERED = "offered"
 TAKEN_OVER = "taken_over"
 
 
-# --- the proxy chain --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Link:
-    staff_id: int
-    capacity: str
-    available: bool
-
-    @property
-    def level(self) -> int:
-        return LEVELS[self.capacity]
-
-
-@dataclass(frozen=True)
-class ProxyChain:
-    """The certifiers of one course on one day, in rule 七 order (absent people included)."""
-
-    course_id: int
-    links: tuple[Link, ...]
-
-    def certifier(self, floor: int = 0, exclude: int | None = None) -> Link | None:
-        """The first available link at or above floor; if nobody there is available, the
-        highest link that exists, so an item is never left without anyone to show it to."""
-        candidates = [lk for lk in self.links if lk.level >= floor and lk.staff_id != exclude]
-        for link in candidates:
-            if link.available:
-                return link
-        return candidates[-1] if candidates else None
-
-
-class ChainBook:
-    """Everything the chain depends on, read once: a tick resolves thousands of items with it."""
-
-    def __init__(self, session: Session, day: date) -> None:
-        self.session = session
-        self.day = day
-        self.away: set[int] = {
-            a.staff_id
-            for a in session.scalars(
-                select(TeacherAbsence).where(
-                    TeacherAbsence.cancelled_at.is_(None),
-                    TeacherAbsence.starts_on <= day,
-                )
-            )
-            if a.covers(day)
-        }
-        self.successors: dict[int, int] = dict(
-            session.execute(select(CourseSuccessor.course_id, CourseSuccessor.successor_id)).all()
-        )
-        self.conveners: dict[str, tuple[int, int | None]] = {
-            row.subject: (row.convener_id, row.designee_id)
-            for row in session.scalars(select(SubjectConvener))
-        }
-        # A 科召集人 named in the roster stands in when staff named no convener for the subject.
-        self.roster_conveners: dict[str, int] = {}
-        for staff_id, subject in session.execute(
-            select(Staff.id, Staff.subject)
-            .join(StaffRole, StaffRole.staff_id == Staff.id)
-            .where(StaffRole.role == CONVENER_ROLE, Staff.subject.is_not(None))
-            .order_by(Staff.id)
-        ):
-            if subject:
-                self.roster_conveners.setdefault(subject, staff_id)
-        self._subjects: dict[int, str | None] = {}
-        self._chains: dict[int, ProxyChain] = {}
-
-    def _staff_subject(self, staff_id: int | None) -> str | None:
-        if staff_id is None:
-            return None
-        if staff_id not in self._subjects:
-            staff = self.session.get(Staff, staff_id)
-            self._subjects[staff_id] = staff.subject if staff else None
-        return self._subjects[staff_id]
-
-    def _link(self, staff_id: int, capacity: str) -> Link:
-        return Link(staff_id, capacity, staff_id not in self.away)
-
-    def convener_for(self, course: Course) -> tuple[int, int | None] | None:
-        """(convener, designee) for the course: by its subject, then by its teacher's 科別."""
-        keys = [course.subject, self._staff_subject(course.teacher_id)]
-        for key in keys:
-            if key and key in self.conveners:
-                return self.conveners[key]
-        for key in keys:
-            if key and key in self.roster_conveners:
-                return self.roster_conveners[key], None
-        return None
-
-    def chain(self, course: Course) -> ProxyChain:
-        cached = self._chains.get(course.id)
-        if cached is not None:
-            return cached
-        links: list[Link] = []
-        if course.teacher_id is not None:
-            links.append(self._link(course.teacher_id, TEACHER))
-        successor = self.successors.get(course.id)
-        if successor is not None:
-            links.append(self._link(successor, SUCCESSOR))
-        convener = self.convener_for(course)
-        if convener is not None:
-            convener_id, designee_id = convener
-            # The convener may name a teacher to certify for them; if that teacher is away
-            # the convener is still there.
-            if designee_id is not None:
-                links.append(self._link(designee_id, DESIGNEE))
-            links.append(self._link(convener_id, CONVENER))
-        chain = ProxyChain(course.id, tuple(links))
-        self._chains[course.id] = chain
-        return chain
-
-
-def chain_for(session: Session, course: Course, day: date) -> ProxyChain:
-    return ChainBook(session, day).chain(course)
-
-
-# --- submission and reassignment ---------------------------------------------------------------
+# --- submission -----------------------------------------------------------------------------------
 
 
 def submit(session: Session, outcome: CourseOutcome, now: datetime) -> None:
@@ -224,257 +95,7 @@ def submit(session: Session, outcome: CourseOutcome, now: datetime) -> None:
     session.flush()
 
 
-@dataclass(frozen=True)
-class Move:
-    """A pending item that changed certifier."""
-
-    outcome_id: int
-    from_id: int | None
-    to_id: int
-    capacity: str
-    reason: str
-    academic_year: int
-    semester: int
-
-
-def _assign(
-    session: Session,
-    outcome: CourseOutcome,
-    link: Link,
-    now: datetime,
-    reason: str,
-    floor: int | None = None,
-    escalated: bool = False,
-) -> Move | None:
-    """Give a pending item to another certifier, unless it changed meanwhile."""
-    values: dict[str, Any] = {
-        "certifier_id": link.staff_id,
-        "certifier_capacity": link.capacity,
-        "certifier_told_at": None,
-        "certify_version": CourseOutcome.certify_version + 1,
-    }
-    if floor is not None:
-        values["chain_floor"] = floor
-    if escalated:
-        values["escalated_at"] = now
-    result = session.execute(
-        update(CourseOutcome)
-        .where(
-            CourseOutcome.id == outcome.id,
-            CourseOutcome.status == PENDING,
-            CourseOutcome.certify_version == outcome.certify_version,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    previous = outcome.certifier_id
-    session.add(
-        AuditEntry(
-            at=now,
-            action="reassign",
-            item_kind=ITEM_KIND,
-            item_id=outcome.id,
-            student_id=outcome.student_id,
-            capacity=link.capacity,
-            detail=f"{reason}: certifier {previous} -> {link.staff_id}",
-        )
-    )
-    session.refresh(outcome)
-    return Move(
-        outcome.id,
-        previous,
-        link.staff_id,
-        link.capacity,
-        reason,
-        outcome.academic_year,
-        outcome.semester,
-    )
-
-
-def _pending(
-    session: Session, course_ids: Iterable[int] | None = None, unsettled: set[int] | None = None
-) -> list[CourseOutcome]:
-    query = (
-        select(CourseOutcome)
-        .where(CourseOutcome.status == PENDING)
-        .options(joinedload(CourseOutcome.course))
-        .order_by(CourseOutcome.id)
-    )
-    if course_ids is not None:
-        query = query.where(CourseOutcome.course_id.in_(sorted(set(course_ids))))
-    if unsettled is not None:
-        # Held by someone away, or not by the first link (whoever was away may be back).
-        query = query.where(
-            or_(
-                CourseOutcome.certifier_id.in_(sorted(unsettled) or [0]),
-                CourseOutcome.certifier_id.is_(None),
-                CourseOutcome.certifier_capacity != TEACHER,
-                CourseOutcome.chain_floor > 0,
-            )
-        )
-    return list(session.scalars(query).unique())
-
-
-def reresolve_pending(
-    session: Session,
-    now: datetime,
-    course_ids: Iterable[int] | None = None,
-    reason: str = "chain changed",
-    only_unsettled: bool = False,
-) -> list[Move]:
-    """Give every pending item (of these courses) to whoever its chain names today.
-
-    only_unsettled: what the days alone can change (a leave starting or ending), for the tick:
-    an item its available course teacher holds cannot move unless staff change the chain, and
-    the staff commands re-resolve everything themselves.
-    """
-    book = ChainBook(session, taipei_date(now))
-    moves: list[Move] = []
-    unsettled = book.away if only_unsettled else None
-    for outcome in _pending(session, course_ids, unsettled):
-        link = book.chain(outcome.course).certifier(outcome.chain_floor or 0)
-        if link is None:
-            continue
-        if link.staff_id == outcome.certifier_id:
-            if link.capacity != outcome.certifier_capacity:
-                # Same person, another link (e.g. the course changed hands): the capacity a
-                # decision records must be right, but their cards stay valid.
-                session.execute(
-                    update(CourseOutcome)
-                    .where(
-                        CourseOutcome.id == outcome.id,
-                        CourseOutcome.status == PENDING,
-                        CourseOutcome.certifier_id == link.staff_id,
-                    )
-                    .values(certifier_capacity=link.capacity)
-                    .execution_options(synchronize_session=False)
-                )
-            continue
-        move = _assign(session, outcome, link, now, reason)
-        if move is not None:
-            moves.append(move)
-    return moves
-
-
-def courses_involving(session: Session, staff_id: int) -> list[int]:
-    """Courses whose chain may name this teacher (as teacher, successor, convener, designee)."""
-    ids = set(session.scalars(select(Course.id).where(Course.teacher_id == staff_id)))
-    ids.update(
-        session.scalars(
-            select(CourseSuccessor.course_id).where(CourseSuccessor.successor_id == staff_id)
-        )
-    )
-    ids.update(
-        session.scalars(
-            select(CourseOutcome.course_id).where(
-                CourseOutcome.status == PENDING, CourseOutcome.certifier_id == staff_id
-            )
-        )
-    )
-    return sorted(ids)
-
-
-# --- the chain as staff set it -------------------------------------------------------------------
-
-
-def set_away(
-    session: Session,
-    staff_id: int,
-    kind: str,
-    starts_on: date,
-    ends_on: date | None,
-    now: datetime,
-    note: str | None = None,
-) -> tuple[TeacherAbsence, list[Move]]:
-    absence = TeacherAbsence(
-        staff_id=staff_id,
-        kind=kind,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        note=note,
-        created_at=now,
-    )
-    session.add(absence)
-    session.flush()
-    return absence, reresolve_pending(session, now, reason=f"{kind} {starts_on}")
-
-
-def set_back(
-    session: Session, staff_id: int, now: datetime
-) -> tuple[list[TeacherAbsence], list[Move]]:
-    """End every absence of the teacher that covers today or lies ahead."""
-    today = taipei_date(now)
-    ended: list[TeacherAbsence] = []
-    for absence in session.scalars(
-        select(TeacherAbsence).where(
-            TeacherAbsence.staff_id == staff_id, TeacherAbsence.cancelled_at.is_(None)
-        )
-    ):
-        if absence.starts_on > today:
-            absence.cancelled_at = now
-            ended.append(absence)
-        elif absence.ends_on is None or absence.ends_on >= today:
-            absence.ends_on = today - timedelta(days=1)
-            if absence.ends_on < absence.starts_on:
-                absence.cancelled_at = now
-            ended.append(absence)
-    session.flush()
-    return ended, reresolve_pending(session, now, reason="back")
-
-
-def absences(
-    session: Session, include_past: bool = False, today: date | None = None
-) -> list[TeacherAbsence]:
-    query = select(TeacherAbsence).where(TeacherAbsence.cancelled_at.is_(None))
-    if not include_past and today is not None:
-        query = query.where((TeacherAbsence.ends_on.is_(None)) | (TeacherAbsence.ends_on >= today))
-    return list(session.scalars(query.order_by(TeacherAbsence.starts_on, TeacherAbsence.id)))
-
-
-def set_successor(
-    session: Session, course_id: int, successor_id: int | None, now: datetime
-) -> list[Move]:
-    """Name (or, with None, clear) the teacher who took over a course."""
-    row = session.scalars(
-        select(CourseSuccessor).where(CourseSuccessor.course_id == course_id)
-    ).first()
-    if successor_id is None:
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        session.add(CourseSuccessor(course_id=course_id, successor_id=successor_id, created_at=now))
-    else:
-        row.successor_id = successor_id
-        row.created_at = now
-    session.flush()
-    return reresolve_pending(session, now, [course_id], reason="successor named")
-
-
-def set_convener(
-    session: Session, subject: str, convener_id: int, designee_id: int | None, now: datetime
-) -> list[Move]:
-    row = session.scalars(select(SubjectConvener).where(SubjectConvener.subject == subject)).first()
-    if row is None:
-        session.add(
-            SubjectConvener(
-                subject=subject, convener_id=convener_id, designee_id=designee_id, updated_at=now
-            )
-        )
-    else:
-        row.convener_id = convener_id
-        row.designee_id = designee_id
-        row.updated_at = now
-    session.flush()
-    return reresolve_pending(session, now, reason="convener named")
-
-
-def conveners(session: Session) -> list[SubjectConvener]:
-    return list(session.scalars(select(SubjectConvener).order_by(SubjectConvener.subject)))
-
-
-# --- windows ------------------------------------------------------------------------------------
+# --- windows --------------------------------------------------------------------------------------
 
 
 def certification_window(rules: SchoolRules, outcome: CourseOutcome) -> Window | None:
@@ -514,7 +135,7 @@ def escalation_time(rules: SchoolRules, outcome: CourseOutcome) -> datetime | No
         return None
 
 
-# --- decisions ----------------------------------------------------------------------------------
+# --- decisions ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -621,7 +242,7 @@ def decide(
     return Decision(DECIDED, outcome, window)
 
 
-# --- what a certifier has to do ------------------------------------------------------------------
+# --- what a certifier has to do -------------------------------------------------------------------
 
 
 def _sort_key(outcome: CourseOutcome) -> tuple[Any, ...]:
@@ -675,54 +296,6 @@ def mark_seen(items: Iterable[CourseOutcome], now: datetime) -> None:
             outcome.certifier_told_at = now
 
 
-def first_push_of_day(session: Session, staff_id: int, day: date) -> CertificationPush | None:
-    return session.scalars(
-        select(CertificationPush).where(
-            CertificationPush.staff_id == staff_id, CertificationPush.day == day
-        )
-    ).first()
-
-
-def last_push(session: Session, staff_id: int) -> CertificationPush | None:
-    return session.scalars(
-        select(CertificationPush)
-        .where(CertificationPush.staff_id == staff_id)
-        .order_by(CertificationPush.day.desc())
-        .limit(1)
-    ).first()
-
-
-def certifiers_with_news(session: Session) -> list[int]:
-    """Staff with something new since their last push: an unseen pending item or a note."""
-    ids = set(
-        session.scalars(
-            select(CourseOutcome.certifier_id)
-            .where(
-                CourseOutcome.status == PENDING,
-                CourseOutcome.certifier_told_at.is_(None),
-                CourseOutcome.certifier_id.is_not(None),
-            )
-            .distinct()
-        )
-    )
-    ids.update(
-        session.scalars(
-            select(CertifierNote.staff_id).where(CertifierNote.told_at.is_(None)).distinct()
-        )
-    )
-    return sorted(i for i in ids if i is not None)
-
-
-def untold_notes(session: Session, staff_id: int) -> list[CertifierNote]:
-    return list(
-        session.scalars(
-            select(CertifierNote)
-            .where(CertifierNote.staff_id == staff_id, CertifierNote.told_at.is_(None))
-            .order_by(CertifierNote.id)
-        )
-    )
-
-
 def line_user_of_staff(session: Session, staff_id: int) -> str | None:
     return session.scalars(
         select(LineAccount.line_user_id).where(
@@ -739,97 +312,7 @@ def line_user_of_student(session: Session, student_id: int) -> str | None:
     ).first()
 
 
-# --- escalation -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Escalation:
-    moves: list[Move] = field(default_factory=list)
-    # (from, to, year, semester) -> items
-    pairs: dict[tuple[int | None, int, int, int], int] = field(default_factory=dict)
-
-
-def _escalating(rules: SchoolRules, year: int, semester: int, now: datetime) -> bool:
-    """Whether the term's escalation time has come (for grade 12's windows or everyone's)."""
-    for grade in (None, 12):
-        try:
-            when = rules.escalation_at(year, semester, grade=grade)
-            end = rules.window("certification", year, semester, grade=grade).end_exclusive
-        except NotConfigured:
-            continue
-        if when <= now < end:
-            return True
-    return False
-
-
-def escalate_due(session: Session, now: datetime, rules: SchoolRules) -> Escalation:
-    """Offer items still pending at the escalation time to the subject's convener.
-
-    Nothing moves: the course teacher keeps the item (and may still decide it) and the
-    convener hears, in their next digest, how many are late, with one tap to take them over
-    or to remind the teacher. Items of a teacher who is away or left moved at once when staff
-    said so (set_away). An item is offered once (escalated_at): running this again does nothing.
-    """
-    result = Escalation()
-    terms = [
-        (year, semester)
-        for year, semester in session.execute(
-            select(CourseOutcome.academic_year, CourseOutcome.semester)
-            .where(CourseOutcome.status == PENDING, CourseOutcome.escalated_at.is_(None))
-            .distinct()
-        )
-        if _escalating(rules, year, semester, now)
-    ]
-    if not terms:  # the usual tick: no term is in its last days
-        return result
-    book = ChainBook(session, taipei_date(now))
-    items = session.scalars(
-        select(CourseOutcome)
-        .where(
-            CourseOutcome.status == PENDING,
-            CourseOutcome.escalated_at.is_(None),
-            tuple_(CourseOutcome.academic_year, CourseOutcome.semester).in_(terms),
-        )
-        .options(joinedload(CourseOutcome.course), joinedload(CourseOutcome.student))
-        .order_by(CourseOutcome.id)
-    ).unique()
-    for outcome in items:
-        when = escalation_time(rules, outcome)
-        window = certification_window(rules, outcome)
-        if when is None or window is None or not (when <= now < window.end_exclusive):
-            continue
-        # Marked offered without a new version: the teacher's cards stay valid.
-        marked = session.execute(
-            update(CourseOutcome)
-            .where(
-                CourseOutcome.id == outcome.id,
-                CourseOutcome.status == PENDING,
-                CourseOutcome.certify_version == outcome.certify_version,
-            )
-            .values(escalated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if marked.rowcount != 1:  # type: ignore[attr-defined]
-            continue
-        link = book.chain(outcome.course).certifier(TOP_LEVEL, exclude=outcome.certifier_id)
-        if link is None or not link.available or outcome.certifier_id is None:
-            continue  # nobody to offer it to: it stays with whoever holds it
-        key = (outcome.certifier_id, link.staff_id, outcome.academic_year, outcome.semester)
-        result.pairs[key] = result.pairs.get(key, 0) + 1
-    for (from_id, to_id, year, semester), count in result.pairs.items():
-        session.add(
-            CertifierNote(
-                staff_id=to_id,
-                created_at=now,
-                kind=OFFERED,
-                count=count,
-                other_staff_id=from_id,
-                academic_year=year,
-                semester=semester,
-            )
-        )
-    session.flush()
-    return result
+# --- taking over late items -----------------------------------------------------------------------
 
 
 def _offered(
@@ -880,7 +363,7 @@ def take_over(
     the first decision stands. The teacher hears it in their next digest."""
     moves = []
     for outcome, link in _offered(session, convener_id, teacher_id, academic_year, semester, now):
-        move = _assign(session, outcome, link, now, "taken over", floor=link.level)
+        move = assign(session, outcome, link, now, "taken over", floor=link.level)
         if move is not None:
             moves.append(move)
     if moves:
@@ -911,7 +394,7 @@ def late_count(
     return len(_offered(session, convener_id, teacher_id, academic_year, semester, now))
 
 
-# --- what students hear --------------------------------------------------------------------------
+# --- what students hear ---------------------------------------------------------------------------
 
 
 def untold_approvals(session: Session, student_id: int) -> list[CourseOutcome]:
@@ -945,7 +428,7 @@ def mark_told(items: Iterable[CourseOutcome], now: datetime) -> None:
         outcome.decision_told_at = now
 
 
-# --- the homeroom view ---------------------------------------------------------------------------
+# --- the homeroom view ----------------------------------------------------------------------------
 
 
 def homeroom_classes(session: Session, staff_id: int) -> list[SchoolClass]:
@@ -956,141 +439,3 @@ def homeroom_classes(session: Session, staff_id: int) -> list[SchoolClass]:
             .order_by(SchoolClass.code)
         )
     )
-
-
-# --- what a cadence costs -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CadenceCost:
-    """Pushes a period's certification traffic costs under each cadence (per recipient)."""
-
-    submissions: int
-    decisions: int
-    rejections: int
-    daily: int  # one digest per certifier per day with news
-    immediate: int  # one push per certifier per tick with news
-    naive: int  # one push per submission to the teacher and per decision to the student
-
-
-def cadence_cost(
-    session: Session,
-    rules: SchoolRules,
-    start: datetime,
-    end: datetime,
-    tick: timedelta = timedelta(minutes=5),
-) -> CadenceCost:
-    """Estimate from the items sent in (start, end]: who was asked, when each cadence would
-    have pushed them; rejections are pushed to the student under every cadence."""
-    push_at = rules.cert_cadence.at or DEFAULT_CERT_PUSH_AT
-    rows = session.execute(
-        select(CourseOutcome.submitted_at, Course.teacher_id, CourseOutcome.certifier_id)
-        .join(Course, Course.id == CourseOutcome.course_id)
-        .where(CourseOutcome.submitted_at > start, CourseOutcome.submitted_at <= end)
-    ).all()
-    daily: set[tuple[int | None, date]] = set()
-    immediate: set[tuple[int | None, datetime]] = set()
-    for submitted_at, teacher_id, certifier_id in rows:
-        assert submitted_at is not None  # the WHERE above
-        who = certifier_id or teacher_id
-        day = taipei_date(submitted_at)
-        if taipei(submitted_at).time() > push_at:
-            day += timedelta(days=1)
-        daily.add((who, day))
-        sent = rules.next_send_time(submitted_at)
-        slot = datetime.fromtimestamp(
-            sent.timestamp() // tick.total_seconds() * tick.total_seconds(), tz=sent.tzinfo
-        )
-        immediate.add((who, slot))
-    decided = session.execute(
-        select(CourseOutcome.status, func.count())
-        .where(CourseOutcome.decided_at > start, CourseOutcome.decided_at <= end)
-        .group_by(CourseOutcome.status)
-    ).all()
-    counts = dict(decided)
-    decisions = sum(counts.values())
-    rejections = counts.get(REJECTED, 0)
-    return CadenceCost(
-        submissions=len(rows),
-        decisions=decisions,
-        rejections=rejections,
-        daily=len(daily) + rejections,
-        immediate=len(immediate) + rejections,
-        naive=len(rows) + decisions,
-    )
-
-
-# --- the audit log -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    at: datetime
-    action: str
-    item_id: int
-    student_no: str
-    student_name: str
-    class_seat: str
-    course: str
-    actor: str
-    capacity: str
-    detail: str
-
-
-def audit_rows(
-    session: Session, start: datetime | None = None, end: datetime | None = None
-) -> list[AuditRow]:
-    """Course-outcome entries of the append-only log with names, oldest first."""
-    query = select(AuditEntry).where(AuditEntry.item_kind == ITEM_KIND)
-    if start is not None:
-        query = query.where(AuditEntry.at >= start)
-    if end is not None:
-        query = query.where(AuditEntry.at < end)
-    entries = list(session.scalars(query.order_by(AuditEntry.at, AuditEntry.id)))
-    students = {
-        s.id: s
-        for s in session.scalars(
-            select(Student)
-            .where(Student.id.in_({e.student_id for e in entries if e.student_id} or {0}))
-            .options(joinedload(Student.school_class))
-        ).unique()
-    }
-    staff = {
-        s.id: s.name
-        for s in session.scalars(
-            select(Staff).where(
-                Staff.id.in_({e.actor_staff_id for e in entries if e.actor_staff_id} or {0})
-            )
-        )
-    }
-    courses = dict(
-        session.execute(
-            select(CourseOutcome.id, Course.subject)
-            .join(Course, Course.id == CourseOutcome.course_id)
-            .where(CourseOutcome.id.in_({e.item_id for e in entries} or {0}))
-        ).all()
-    )
-    rows = []
-    for e in entries:
-        student = students.get(e.student_id or 0)
-        if e.actor_staff_id:
-            actor = staff.get(e.actor_staff_id, str(e.actor_staff_id))
-        elif e.actor_student_id:
-            actor = student.name if student else str(e.actor_student_id)
-        else:
-            actor = ""
-        rows.append(
-            AuditRow(
-                at=e.at,
-                action=e.action,
-                item_id=e.item_id,
-                student_no=student.student_no if student else "",
-                student_name=student.name if student else "",
-                class_seat=student.class_seat if student else "",
-                course=courses.get(e.item_id, ""),
-                actor=actor,
-                capacity=e.capacity or "",
-                detail=e.detail or "",
-            )
-        )
-    return rows

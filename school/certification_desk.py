@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from school import certification as cert
+from school import certification_office, proxy_chain
 from storage.clock import TAIPEI
 from storage.models.portfolio import PENDING, CourseOutcome
 from storage.models.school import Course, SchoolClass, Staff
@@ -69,7 +69,7 @@ def pending(session: Session, now: datetime, subject: str | None = None) -> list
                 f"{subj} {cls or ''}".strip(),
                 code,
                 name or "—",
-                capacity or cert.TEACHER,
+                capacity or proxy_chain.TEACHER,
                 count,
                 oldest,
                 age,
@@ -93,13 +93,17 @@ def chain(session: Session, course_id: int, today: date) -> list[ChainStep]:
     names = {s.id: s.name for s in session.scalars(select(Staff))}
     return [
         ChainStep(link.capacity, names.get(link.staff_id, "—"), link.available)
-        for link in cert.chain_for(session, course, today).links
+        for link in proxy_chain.chain_for(session, course, today).links
     ]
 
 
 def subjects_of(session: Session, staff_id: int) -> list[str]:
     """The subjects a convener heads (their view is limited to these)."""
-    return [row.subject for row in cert.conveners(session) if row.convener_id == staff_id]
+    return [
+        row.subject
+        for row in certification_office.conveners(session)
+        if row.convener_id == staff_id
+    ]
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ class MovedItem:
     capacity: str
 
 
-def describe_moves(session: Session, moves: list[cert.Move]) -> list[MovedItem]:
+def describe_moves(session: Session, moves: list[proxy_chain.Move]) -> list[MovedItem]:
     """What moved to whom, in words staff read (after a teacher goes away or comes back)."""
     names = {s.id: s.name for s in session.scalars(select(Staff))}
     out = []

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from rules.model import SchoolRules
-from school import schedule
+from school import recipients, school_events
 from storage.clock import academic_year_of, at_taipei, format_datetime
 from storage.models.console_office import EventAttendance
 from storage.models.schedule import EVENT_KINDS as SCHEDULE_EVENT_KINDS
@@ -49,9 +49,9 @@ def build_audience(
             "teachers": teachers,
         }
     else:
-        audience = dict(schedule.DEFAULT_EVENT_AUDIENCE[kind])
+        audience = dict(school_events.DEFAULT_EVENT_AUDIENCE[kind])
     if grades:
-        audience["grades"] = sorted({schedule.to_rules_grade(g) for g in grades})
+        audience["grades"] = sorted({recipients.to_rules_grade(g) for g in grades})
     if classes:
         audience["classes"] = list(classes)
     return audience
@@ -111,7 +111,7 @@ def plan_event(
                 text("cli.schedule.events.unknown_classes", classes="、".join(missing)), "--classes"
             )
     audience = build_audience(kind, students, guardians, teachers, grades, classes)
-    people = schedule.audience_recipients(session, audience)
+    people = recipients.audience_recipients(session, audience)
     return EventPlan(
         kind,
         title,
@@ -126,7 +126,7 @@ def plan_event(
 
 def create(session: Session, plan: EventPlan, now: datetime, by: str) -> int:
     """Record the event; the next tick (or the face, at once) sends its notice."""
-    return schedule.create_event(
+    return school_events.create_event(
         session,
         kind=plan.kind,
         title=plan.title,
@@ -157,8 +157,8 @@ class EventRow:
 
 def year_events(session: Session, year: int) -> list[EventRow]:
     out = []
-    for e in schedule.events_in_year(session, year):
-        c = schedule.rsvp_counts(session, e)
+    for e in school_events.events_in_year(session, year):
+        c = school_events.rsvp_counts(session, e)
         attended = len(
             [
                 a
@@ -181,7 +181,7 @@ def year_events(session: Session, year: int) -> list[EventRow]:
                 c.attending,
                 c.declined,
                 c.unanswered,
-                schedule.attendee_names(session, e.id),
+                school_events.attendee_names(session, e.id),
                 attended,
             )
         )
@@ -195,7 +195,7 @@ def unplanned(session: Session, rules: SchoolRules, year: int) -> list[tuple[str
     return [
         (k, rules.event_deadline(k, year))
         for k in rules.required_events
-        if not schedule.has_event(session, k, year)
+        if not school_events.has_event(session, k, year)
     ]
 
 
@@ -207,8 +207,8 @@ def roll(session: Session, event_id: int) -> list[tuple[str, str, bool]]:
             select(EventAttendance).where(EventAttendance.event_id == event_id)
         )
     }
-    rsvps = schedule.attendees(session, event_id)
-    names = schedule.attendee_names(session, event_id)
+    rsvps = school_events.attendees(session, event_id)
+    names = school_events.attendee_names(session, event_id)
     return [
         (r.recipient, n, marked.get(r.recipient, False)) for r, n in zip(rsvps, names, strict=True)
     ]
@@ -227,7 +227,7 @@ def take_attendance(
         )
     }
     came = 0
-    for rsvp in schedule.attendees(session, event_id):
+    for rsvp in school_events.attendees(session, event_id):
         here = rsvp.recipient in present
         came += here
         row = rows.get(rsvp.recipient)

@@ -34,9 +34,9 @@ from rules.model import (
     NotConfigured,
     SchoolRules,
 )
-from school import schedule
-from school.export import RECORD_TYPES
-from school.picking import Candidate, candidate_of, get_item, parse_ref, ref_of
+from school import windows
+from school.central_format import RECORD_TYPES
+from school.pick_candidates import Candidate, candidate_of, get_item, parse_ref, ref_of
 from school.roster_files import RosterFileError, read_roster_file
 from storage.clock import at_taipei, taipei_date
 from storage.crypto import cipher
@@ -278,7 +278,7 @@ def apply_import(
     except (NotConfigured, KeyError):
         pass
     last = taipei_date(receipt_list.respond_until)
-    schedule.record_window_change(
+    windows.record_window_change(
         session,
         kind="receipt_confirmation",
         academic_year=plan.academic_year,

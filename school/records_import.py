@@ -16,7 +16,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from school import roster
+from school import roster_columns
 from school.import_plan import (
     Diffs,
     ImportContext,
@@ -97,9 +97,9 @@ def _required_day(row: RowCheck, key: str, label_key: str) -> date | None:
 # cadres ---------------------------------------------------------------------------------------
 
 CADRE_COLUMNS = (
-    roster.STUDENT_NO,
-    roster.ACADEMIC_YEAR,
-    roster.SEMESTER,
+    roster_columns.STUDENT_NO,
+    roster_columns.ACADEMIC_YEAR,
+    roster_columns.SEMESTER,
     Column("unit", "col.unit", ("單位", "unit")),
     Column("position", "col.position", ("職務", "職稱", "position")),
     Column("start_date", "col.start_date", ("起始日期", "start", "start_date")),
@@ -201,9 +201,9 @@ def _plan_cadre(ctx: ImportContext, row: RowCheck) -> Planned | None:
 # attendance -----------------------------------------------------------------------------------
 
 ATTENDANCE_COLUMNS = (
-    roster.STUDENT_NO,
-    roster.ACADEMIC_YEAR,
-    roster.SEMESTER,
+    roster_columns.STUDENT_NO,
+    roster_columns.ACADEMIC_YEAR,
+    roster_columns.SEMESTER,
     Column("day", "col.day", ("缺曠日期", "請假日期", "date", "day")),
     Column("period", "col.period", ("節", "period")),
     Column("leave_type", "col.leave_type", ("缺曠類別", "類別", "leave_type", "type")),

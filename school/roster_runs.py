@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from school import console_access as access
 from school import roster
+from school.import_plan import ImportResult, Source
 from storage.models.school import Course, Enrolment, GuardianLink, SchoolClass, Staff, Student
 
 # The table each kind fills, counted before and after an import.
@@ -36,9 +37,7 @@ def count_rows(session: Session, kind: str) -> int:
     return int(session.scalar(select(func.count()).select_from(COUNTED[kind])) or 0)
 
 
-def preview(
-    session: Session, kind: str, source: roster.Source, now: datetime
-) -> roster.ImportResult:
+def preview(session: Session, kind: str, source: Source, now: datetime) -> ImportResult:
     """The dry run: what the file would add, change and leave, and every error by row.
 
     Writes nothing; the caller rolls the session back all the same."""
@@ -48,11 +47,11 @@ def preview(
 def apply(
     session: Session,
     kind: str,
-    source: roster.Source,
+    source: Source,
     now: datetime,
     staff_id: int | None,
     file_label: str = "",
-) -> roster.ImportResult:
+) -> ImportResult:
     """Check again and write every row, or none; a successful import is audited."""
     before = count_rows(session, kind)
     result = roster.import_roster(session, kind, source, now=now)

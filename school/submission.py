@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rules.model import LAST_GRADE, NotConfigured, RulesError, SchoolRules, WindowSetting
-from school import schedule
+from school import windows
 
 
 class SubmissionError(ValueError):
@@ -39,7 +39,7 @@ def submission_date(
     session: Session, rules: SchoolRules, academic_year: int, *, grade12: bool = False
 ) -> date | None:
     """The date staff set for the year's submission (grade 12's own with grade12), if any."""
-    effective = schedule.effective_rules(session, rules)
+    effective = windows.effective_rules(session, rules)
     try:
         window = effective.window(
             "submission", academic_year, grade=LAST_GRADE if grade12 else None
@@ -63,7 +63,7 @@ def set_submission_date(
     dry_run: bool = False,
 ) -> SubmissionDate:
     """Set (or move) the submission date; it must come after the picking it submits."""
-    effective = schedule.effective_rules(session, rules)
+    effective = windows.effective_rules(session, rules)
     grade = LAST_GRADE if grade12 else None
     try:
         picking = effective.window("picking", academic_year, grade=grade)
@@ -80,7 +80,7 @@ def set_submission_date(
     except RulesError as exc:
         raise SubmissionError("refused", reason=exc.reason) from None
     if not dry_run and previous != day:
-        schedule.record_window_change(
+        windows.record_window_change(
             session,
             kind=kind,
             academic_year=academic_year,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from rules.model import COURSE_OUTCOME, LAST_GRADE, SchoolRules
-from school import export, picking, receipts
+from school import export, export_rows, pick_progress, picking, receipts
 from storage.clock import format_date
 from storage.files import FileStore
 from storage.models.line import LineAccount
@@ -71,7 +71,7 @@ def export_year(
     )
 
 
-def problem_text(problem: export.Problem) -> str:
+def problem_text(problem: export_rows.Problem) -> str:
     values = dict(problem.values)
     if "slot" in values:
         values["allowed"] = text(f"picking.export.allowed.{values['slot']}")
@@ -97,7 +97,7 @@ def picking_by_class(
         query = query.where(SchoolClass.id.in_(list(class_ids) or [0]))
     out = []
     for cls in session.scalars(query):
-        rows = picking.class_progress(session, cls.id, year)
+        rows = pick_progress.class_progress(session, cls.id, year)
         waiting = [f"{r.seat_no or '—'} {r.name}" for r in rows if r.confirmed_at is None]
         out.append(ClassPicking(cls.id, cls.code, len(rows), len(rows) - len(waiting), waiting))
     return out

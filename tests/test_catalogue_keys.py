@@ -30,7 +30,7 @@ PACKAGES = (
 
 # Prefix (or regex, when it starts with ^) -> where and why the rest of the key is built.
 DYNAMIC: dict[str, str] = {
-    "certify.capacity.": "a certifier's capacity (school.certification CAPACITIES)",
+    "certify.capacity.": "a certifier's capacity (school.proxy_chain capacities)",
     "console_office.": "the office pages' states, kinds and results, built from parts "
     "(bot/console/office*.py, their templates, school/jobs.py, school/exceptions.py)",
     "certify.card.": "rows of the certification card (flows/certify.py)",

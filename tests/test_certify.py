@@ -15,6 +15,7 @@ from flows import links, postback_refs
 from flows.line_limits import check_messages
 from rules.reader import load_rules
 from school import certification as cert
+from school import certification_office, proxy_chain
 from storage.models.portfolio import (
     CERTIFIED,
     DRAFT,
@@ -213,7 +214,7 @@ def test_approve_is_one_tap_and_the_student_is_not_pushed(
     row = outcome(db, item)
     assert row.status == CERTIFIED
     assert row.decided_by_id == school.staff["T003"]
-    assert row.decided_capacity == cert.TEACHER
+    assert row.decided_capacity == proxy_chain.TEACHER
     assert row.decision_told_at is None
     with db.session() as s:
         actions = s.scalars(
@@ -266,7 +267,7 @@ def test_reject_asks_a_reason_and_pushes_the_student_with_a_reupload_button(
     assert "已退回：101-04 林雅琪「數學」（科目不符）" in texts(got)
     row = outcome(db, item)
     assert (row.status, row.reject_reason) == (REJECTED, "科目不符")
-    assert row.decided_capacity == cert.TEACHER
+    assert row.decided_capacity == proxy_chain.TEACHER
     assert row.decision_told_at is not None
     pushed = chat.new_messages("Us10104")
     assert [msg["kind"] for msg in pushed] == ["push"]
@@ -443,13 +444,13 @@ def test_an_outdated_card_is_replaced_by_a_fresh_one(
     approve = data_of(chat.say(TEACHER_CHEN, "待認證"), "通過")
     # The item went to someone else and came back: the old card's version is gone.
     with db.transaction() as s:
-        away, _ = cert.set_away(
+        away, _ = certification_office.set_away(
             s, school.staff["T003"], "leave", clock.now().date(), None, clock.now()
         )
-        cert.set_convener(s, "數學", school.staff["T002"], None, clock.now())
+        certification_office.set_convener(s, "數學", school.staff["T002"], None, clock.now())
     assert outcome(db, item).certifier_id == school.staff["T002"]
     with db.transaction() as s:
-        cert.set_back(s, school.staff["T003"], clock.now() + timedelta(days=1))
+        certification_office.set_back(s, school.staff["T003"], clock.now() + timedelta(days=1))
     assert outcome(db, item).certifier_id == school.staff["T003"]
     got = chat.tap(TEACHER_CHEN, approve)
     assert "這張卡片已經過期" in texts(got)
@@ -484,8 +485,12 @@ def test_a_late_tap_by_the_former_certifier_is_told_who_decided(
     wang_card = data_of(chat.say(TEACHER_WANG, "待認證"), "通過")
     # 王美玲 goes on leave; 林志明 takes over the course and decides first.
     with db.transaction() as s:
-        cert.set_successor(s, school.courses["101-國語文"], school.staff["T002"], clock.now())
-        cert.set_away(s, school.staff["T001"], "leave", clock.now().date(), None, clock.now())
+        certification_office.set_successor(
+            s, school.courses["101-國語文"], school.staff["T002"], clock.now()
+        )
+        certification_office.set_away(
+            s, school.staff["T001"], "leave", clock.now().date(), None, clock.now()
+        )
     lin_card = data_of(chat.say(TEACHER_LIN, "待認證"), "通過")
     # Both tap "at once": one webhook body, two users.
     chat.post(
@@ -501,7 +506,7 @@ def test_a_late_tap_by_the_former_certifier_is_told_who_decided(
     assert (row.status, row.decided_by_id, row.decided_capacity) == (
         CERTIFIED,
         school.staff["T002"],
-        cert.SUCCESSOR,
+        proxy_chain.SUCCESSOR,
     )
     with db.session() as s:
         decisions = s.scalars(

@@ -264,10 +264,10 @@ def test_certification_shows_pending_with_age_and_a_teacher_away_moves_them(
     assert "代理順序" in browser.get(f"/console/certification?course={course}").get_data(
         as_text=True
     )
-    from school import certification as cert
+    from school import certification_office
 
     with db.transaction() as s:
-        cert.set_convener(s, "國語文", offices.staff["T004"], None, clock.now())
+        certification_office.set_convener(s, "國語文", offices.staff["T004"], None, clock.now())
     moved = browser.post(
         "/console/certification/proxy", {"action": "away", "staff_no": "T001", "from": "2026/10/25"}
     )
@@ -520,7 +520,7 @@ def test_a_transfer_is_previewed_then_done_and_the_portfolio_exported(
 def test_an_event_is_previewed_created_answered_and_its_roll_taken(
     app: Any, offices: School, db: Any, line: Any, clock: Any
 ) -> None:
-    from school import schedule
+    from school import school_events
     from storage.models.console_office import EventAttendance
     from storage.models.schedule import SchoolEvent
 
@@ -549,7 +549,7 @@ def test_an_event_is_previewed_created_answered_and_its_roll_taken(
     with db.transaction() as s:
         event = s.scalars(select(SchoolEvent)).one()
         for uid, sid in list(offices.students.items())[:2]:
-            schedule.set_rsvp(s, event, f"student:{sid}", uid, True, clock.now())
+            school_events.set_rsvp(s, event, f"student:{sid}", uid, True, clock.now())
         event_id = event.id
     page = browser.get("/console/events").get_data(as_text=True)
     assert "李小明" in page and "2／0／4（6）" in page

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from school import schedule
+from school import school_events
 from storage.clock import FrozenClock
 from storage.models.line import LineAccount
 from storage.models.schedule import EventRsvp, SchoolEvent
@@ -33,7 +33,7 @@ def add_second_parent(db: Any, school: School) -> None:
 
 def create_briefing(db: Any, clock: FrozenClock, **audience: Any) -> int:
     with db.transaction() as session:
-        event = schedule.create_event(
+        event = school_events.create_event(
             session,
             kind="parent_briefing",
             title="高一親師說明會",
@@ -112,7 +112,7 @@ def test_a_changed_answer_replaces_the_first(
         [rsvp] = session.scalars(select(EventRsvp)).all()
         event = session.get(SchoolEvent, event_id)
         assert rsvp.attending is False
-        counts = schedule.rsvp_counts(session, event)
+        counts = school_events.rsvp_counts(session, event)
     assert (counts.invited, counts.attending, counts.declined) == (1, 0, 1)
 
 
@@ -137,7 +137,7 @@ def test_a_training_for_one_class_reaches_only_its_students(
     app: Any, db: Any, line: Any, school: School, clock: FrozenClock
 ) -> None:
     with db.transaction() as session:
-        schedule.create_event(
+        school_events.create_event(
             session,
             kind="student_training",
             title="學習歷程系統操作",
@@ -170,7 +170,7 @@ def test_the_yearly_check_reminds_the_office_only_when_nothing_is_planned(
 ) -> None:
     add_offices(db, school)
     with db.transaction() as session:
-        schedule.create_event(
+        school_events.create_event(
             session,
             kind="student_training",
             title="學習歷程系統操作",

@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from school import export
+from school import central_format, export
 from storage.clock import TAIPEI
 from storage.models.picking import ExportRun, PickConfirmation
 from storage.models.portfolio import (
@@ -403,7 +403,7 @@ def test_diverse_one_sheet_per_record_type(
                 "校內編號",
             ],
         ]
-        for name, columns in export.sheet_columns("performance"):
+        for name, columns in central_format.sheet_columns("performance"):
             assert rows_of(book[name])[0] == list(columns)
 
 
@@ -550,8 +550,12 @@ def test_nothing_picked_writes_nothing(
 
 
 def test_central_dates_and_cells() -> None:
-    assert export.central_date(date(2010, 12, 31)) == "0991231"
-    assert export.central_date(date(2027, 1, 5)) == "1160105"
-    assert export.cell("2026-11-20") == "1151120"
-    assert export.cell(6.5) == "6.5" and export.cell(12) == "12" and export.cell(None) == ""
-    assert export.cell("  二年級  ") == "二年級"
+    assert central_format.central_date(date(2010, 12, 31)) == "0991231"
+    assert central_format.central_date(date(2027, 1, 5)) == "1160105"
+    assert central_format.cell("2026-11-20") == "1151120"
+    assert (
+        central_format.cell(6.5) == "6.5"
+        and central_format.cell(12) == "12"
+        and central_format.cell(None) == ""
+    )
+    assert central_format.cell("  二年級  ") == "二年級"

@@ -9,7 +9,7 @@ from typing import Any
 
 from PIL import Image
 
-from media import documents as fit
+from media import photos as fit
 from tests.support import Chat
 from tests.test_upload import STUDENT, jpeg_bytes, send_photos, start_upload
 

@@ -16,8 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from rules.model import COURSE_OUTCOME
-from school import certification as cert
-from school import items, management
+from school import certification_office, items, management, proxy_chain
 from school import lifecycle as life
 from storage.identity import STUDENT, identify
 from storage.models.binding import BindingCode
@@ -120,11 +119,11 @@ def make_outcome(
             created_at=clock.now(),
             submitted_at=clock.now(),
             certifier_id=course_row.teacher_id,
-            certifier_capacity=cert.TEACHER,
+            certifier_capacity=proxy_chain.TEACHER,
         )
         if status == CERTIFIED:
             row.decided_by_id = course_row.teacher_id
-            row.decided_capacity = cert.TEACHER
+            row.decided_capacity = proxy_chain.TEACHER
             row.decided_at = clock.now()
         s.add(row)
         s.flush()
@@ -695,13 +694,17 @@ def test_management_contact_follows_the_chain(db: Any, school: School, clock: An
 
     assert contact() == registrar
     with db.transaction() as s:
-        cert.set_away(s, registrar, "leave", date(2026, 10, 15), date(2026, 10, 20), now)
+        certification_office.set_away(
+            s, registrar, "leave", date(2026, 10, 15), date(2026, 10, 20), now
+        )
     assert contact() == teaching
     with db.transaction() as s:
-        cert.set_away(s, teaching, "left", date(2026, 10, 1), None, now)
+        certification_office.set_away(s, teaching, "left", date(2026, 10, 1), None, now)
     assert contact() == media
     with db.transaction() as s:
-        cert.set_away(s, media, "leave", date(2026, 10, 15), date(2026, 10, 16), now)
+        certification_office.set_away(
+            s, media, "leave", date(2026, 10, 15), date(2026, 10, 16), now
+        )
     # Everyone away: the last link still hears (as certification does).
     assert contact() == media
     clock.advance(days=2)  # 10/17: the IT media head is back
@@ -731,7 +734,7 @@ def test_management_notice_goes_to_the_proxy_and_says_so(
                 bound_at=clock.now(),
             )
         )
-        cert.set_away(
+        certification_office.set_away(
             s, school.staff[REG], "leave", date(2026, 10, 15), date(2026, 10, 30), clock.now()
         )
     with db.transaction() as s:

@@ -21,14 +21,12 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
 
 from catalogue import TEXTS, text
-from media import av, documents
+from media import av, documents, photos
 from media.av import fit_av
 from media.documents import (
     MIN_LONG_SIDE,
     READABLE_LONG_SIDE,
     fit_image,
-    fit_pdf,
-    heic_supported,
     heic_to_jpeg,
     images_to_pdf,
 )
@@ -60,6 +58,8 @@ from media.kinds import (
     classify_for_upload,
     mb,
 )
+from media.pdf_fit import fit_pdf
+from media.photos import heic_supported
 from media.sniff import sniff, sniff_bytes
 
 # --- generated test data ----------------------------------------------------------------------
@@ -407,7 +407,7 @@ def test_heic_becomes_jpeg(tmp_path: Path) -> None:
 
 
 def test_heic_without_pillow_heif_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(documents, "_heif_state", [False])
+    monkeypatch.setattr(photos, "_heif_state", [False])
     source = tmp_path / "IMG_0004.HEIC"
     source.write_bytes(ftyp(b"heic", b"mif1", b"heic") + bytes(200))
     result = heic_to_jpeg(source, tmp_path / "out")

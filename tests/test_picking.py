@@ -11,7 +11,7 @@ from sqlalchemy import select
 from flows.picking import item_data
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from rules.reader import load_rules
-from school import picking
+from school import pick_candidates, picking
 from storage.clock import TAIPEI, at_taipei
 from storage.models.picking import PickConfirmation
 from storage.models.portfolio import (
@@ -389,7 +389,7 @@ def test_racing_taps_never_pass_the_cap(db: Any, school: Any) -> None:
     codes = _race(db, sid, free, IN_WINDOW)
     assert sorted(codes) == ["limit"] * 4 + ["picked"] * 2
     with db.session() as s:
-        assert picking.picked_count(s, sid, 115, COURSE_OUTCOME) == 6
+        assert pick_candidates.picked_count(s, sid, 115, COURSE_OUTCOME) == 6
 
 
 def test_two_taps_for_the_last_slot(db: Any, school: Any) -> None:
@@ -401,7 +401,7 @@ def test_two_taps_for_the_last_slot(db: Any, school: Any) -> None:
         codes = _race(db, sid, free, IN_WINDOW)
         assert sorted(codes) == ["limit", "picked"]
         with db.session() as s:
-            assert picking.picked_count(s, sid, 115, COURSE_OUTCOME) == 6
+            assert pick_candidates.picked_count(s, sid, 115, COURSE_OUTCOME) == 6
         with db.transaction() as s:
             for item_id in free:
                 s.get(CourseOutcome, item_id).picked_at = None  # type: ignore[union-attr]
@@ -464,6 +464,6 @@ def test_picking_rules_in_storage(db: Any, school: Any) -> None:
             ).code
             == "window_closed"
         )
-    assert picking.parse_ref("c12") == (COURSE_OUTCOME, 12)
-    assert picking.parse_ref("P7") == (PERFORMANCE, 7)
-    assert picking.parse_ref("X1") is None and picking.parse_ref("C") is None
+    assert pick_candidates.parse_ref("c12") == (COURSE_OUTCOME, 12)
+    assert pick_candidates.parse_ref("P7") == (PERFORMANCE, 7)
+    assert pick_candidates.parse_ref("X1") is None and pick_candidates.parse_ref("C") is None

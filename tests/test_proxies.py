@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from school import certification as cert
+from school import certification_office, escalation, proxy_chain
 from storage.clock import TAIPEI
 from storage.models.certification import CertifierNote, TeacherAbsence
 from storage.models.portfolio import CERTIFIED, AuditEntry
@@ -37,7 +38,7 @@ def certifier(db: Any, item: int) -> tuple[int | None, str | None]:
 
 def test_the_course_teacher_certifies_when_present(db: Any, school: School, clock: Any) -> None:
     item = submit_item(db, school, clock, "Us10101", "101-國語文")
-    assert certifier(db, item) == (school.staff[WANG], cert.TEACHER)
+    assert certifier(db, item) == (school.staff[WANG], proxy_chain.TEACHER)
 
 
 def test_leave_passes_items_to_the_successor(app: Any, db: Any, school: School, clock: Any) -> None:
@@ -59,14 +60,14 @@ def test_leave_passes_items_to_the_successor(app: Any, db: Any, school: School, 
         "產假",
     ).output
     assert "1 件待認證項目改由他人認證" in out and "王美玲 → 林志明（接任教師）" in out
-    assert certifier(db, item) == (school.staff[LIN], cert.SUCCESSOR)
+    assert certifier(db, item) == (school.staff[LIN], proxy_chain.SUCCESSOR)
     # 102's course has no successor and 國文 no convener: it stays where it is.
-    assert certifier(db, other) == (school.staff[WANG], cert.TEACHER)
+    assert certifier(db, other) == (school.staff[WANG], proxy_chain.TEACHER)
     with db.session() as s:
         moved = s.scalars(
             select(AuditEntry).where(AuditEntry.item_id == item, AuditEntry.action == "reassign")
         ).one()
-    assert moved.capacity == cert.SUCCESSOR and "leave 2026-10-15" in (moved.detail or "")
+    assert moved.capacity == proxy_chain.SUCCESSOR and "leave 2026-10-15" in (moved.detail or "")
 
 
 def test_dry_run_changes_nothing(app: Any, db: Any, school: School, clock: Any) -> None:
@@ -75,10 +76,10 @@ def test_dry_run_changes_nothing(app: Any, db: Any, school: School, clock: Any) 
     assert "試算" in out
     out = cli(app, "away", CHEN, "--kind", "left", "--from", "2026-10-15", "--dry-run").output
     assert "改由他人認證" not in out or "試算" in out
-    assert certifier(db, item) == (school.staff[CHEN], cert.TEACHER)
+    assert certifier(db, item) == (school.staff[CHEN], proxy_chain.TEACHER)
     with db.session() as s:
         assert s.scalars(select(TeacherAbsence)).all() == []
-        assert cert.conveners(s) == []
+        assert certification_office.conveners(s) == []
 
 
 def test_without_a_successor_the_roster_convener_steps_in(
@@ -87,12 +88,12 @@ def test_without_a_successor_the_roster_convener_steps_in(
     """陳建宏 teaches 數學 and is its 科召集人: once he left, nobody else is in 數學's chain."""
     item = submit_item(db, school, clock, "Us10101", "101-數學")
     cli(app, "convener", "數學", CONS, "--designee", LIN)
-    assert certifier(db, item) == (school.staff[CHEN], cert.TEACHER)
+    assert certifier(db, item) == (school.staff[CHEN], proxy_chain.TEACHER)
     cli(app, "away", CHEN, "--kind", "left", "--from", "2026-10-15")
-    assert certifier(db, item) == (school.staff[LIN], cert.DESIGNEE)
+    assert certifier(db, item) == (school.staff[LIN], proxy_chain.DESIGNEE)
     # The designee away too: the convener themself.
     cli(app, "away", LIN, "--from", "2026-10-15", "--to", "2026-10-20")
-    assert certifier(db, item) == (school.staff[CONS], cert.CONVENER)
+    assert certifier(db, item) == (school.staff[CONS], proxy_chain.CONVENER)
 
 
 def test_roster_convener_by_subject_when_staff_named_none(
@@ -105,7 +106,7 @@ def test_roster_convener_by_subject_when_staff_named_none(
         course.teacher_id = school.staff[WANG]  # taught by 王美玲 this term
     cli(app, "away", WANG, "--from", "2026-10-15")
     # The roster says 陳建宏 is the 數學 科召集人.
-    assert certifier(db, item) == (school.staff[CHEN], cert.CONVENER)
+    assert certifier(db, item) == (school.staff[CHEN], proxy_chain.CONVENER)
 
 
 def test_a_leave_that_starts_later_moves_items_on_its_first_day_and_back_after(
@@ -117,11 +118,11 @@ def test_a_leave_that_starts_later_moves_items_on_its_first_day_and_back_after(
     assert certifier(db, item)[0] == school.staff[WANG]
     clock.set(datetime(2026, 10, 20, 8, 0, tzinfo=TAIPEI))
     assert tick(chat)["reassigned"] == 1
-    assert certifier(db, item) == (school.staff[LIN], cert.SUCCESSOR)
+    assert certifier(db, item) == (school.staff[LIN], proxy_chain.SUCCESSOR)
     assert tick(chat)["reassigned"] == 0
     clock.set(datetime(2026, 10, 23, 8, 0, tzinfo=TAIPEI))
     assert tick(chat)["reassigned"] == 1
-    assert certifier(db, item) == (school.staff[WANG], cert.TEACHER)
+    assert certifier(db, item) == (school.staff[WANG], proxy_chain.TEACHER)
 
 
 def test_back_ends_a_leave_today(app: Any, db: Any, school: School, clock: Any) -> None:
@@ -131,7 +132,7 @@ def test_back_ends_a_leave_today(app: Any, db: Any, school: School, clock: Any) 
     assert certifier(db, item)[0] == school.staff[LIN]
     out = cli(app, "back", WANG).output
     assert "結束 1 筆" in out
-    assert certifier(db, item) == (school.staff[WANG], cert.TEACHER)
+    assert certifier(db, item) == (school.staff[WANG], proxy_chain.TEACHER)
     with db.session() as s:
         absence = s.scalars(select(TeacherAbsence)).one()
     assert absence.ends_on == date(2026, 10, 14)
@@ -150,7 +151,7 @@ def test_the_successor_decides_as_successor_and_the_log_says_so(
     assert (row.status, row.decided_by_id, row.decided_capacity) == (
         CERTIFIED,
         school.staff[LIN],
-        cert.SUCCESSOR,
+        proxy_chain.SUCCESSOR,
     )
     # 王美玲 has nothing left to certify.
     assert "目前沒有待認證" in texts(chat.say(TEACHER_WANG, "待認證"))
@@ -177,7 +178,7 @@ def test_late_items_are_offered_to_the_convener_and_the_first_decision_stands(
     counts = tick(chat)
     assert counts["escalated"] == 1 and counts["certifier_pushes"] == 0  # quiet hours
     # Late is not gone: the course teacher keeps the item; the convener is offered it.
-    assert certifier(db, late) == (school.staff[WANG], cert.TEACHER)
+    assert certifier(db, late) == (school.staff[WANG], proxy_chain.TEACHER)
     assert outcome(db, late).escalated_at == ESCALATION
     with db.session() as s:
         notes = s.scalars(select(CertifierNote).order_by(CertifierNote.id)).all()
@@ -202,13 +203,13 @@ def test_late_items_are_offered_to_the_convener_and_the_first_decision_stands(
     # ... one takes the items over; the teacher may still decide, and the first decision stands.
     took = texts(chat.tap(TEACHER_LIN, data_of(to_lin, "接手王美玲")))
     assert "已接手 王美玲老師的 1 件" in took
-    assert certifier(db, late) == (school.staff[LIN], cert.CONVENER)
+    assert certifier(db, late) == (school.staff[LIN], proxy_chain.CONVENER)
     lin_cards = chat.say(TEACHER_LIN, "待認證")
     wang_cards = chat.say(TEACHER_WANG, "待認證")
     chat.tap(TEACHER_WANG, data_of(bubble_of(wang_cards, "李小明"), "通過"))
     row = outcome(db, late)
     assert row.status == CERTIFIED and row.decided_by_id == school.staff[WANG]
-    assert row.decided_capacity == cert.TEACHER
+    assert row.decided_capacity == proxy_chain.TEACHER
     said = texts(chat.tap(TEACHER_LIN, data_of(bubble_of(lin_cards, "李小明"), "通過")))
     assert "已由 王美玲（任課教師）" in said and "不需再處理" in said
     assert outcome(db, late).decided_by_id == school.staff[WANG]
@@ -220,8 +221,10 @@ def test_a_teacher_marked_away_hands_items_over_at_once(
     late = submit_item(db, school, clock, "Us10101", "101-國語文")
     cli(app, "convener", "國文", LIN)
     with db.transaction() as s:
-        cert.set_away(s, school.staff[WANG], "left", clock.now().date(), None, clock.now())
-    assert certifier(db, late) == (school.staff[LIN], cert.CONVENER)
+        certification_office.set_away(
+            s, school.staff[WANG], "left", clock.now().date(), None, clock.now()
+        )
+    assert certifier(db, late) == (school.staff[LIN], proxy_chain.CONVENER)
 
 
 def test_with_nobody_further_up_the_item_stays_and_is_not_retried(
@@ -241,7 +244,7 @@ def test_items_submitted_after_the_window_closed_are_not_escalated(
 ) -> None:
     item = submit_item(db, school, clock, "Us10101", "101-國語文")
     with db.transaction() as s:
-        cert.set_convener(s, "國文", school.staff[LIN], None, clock.now())
+        certification_office.set_convener(s, "國文", school.staff[LIN], None, clock.now())
     clock.set(datetime(2027, 2, 12, 9, 0, tzinfo=TAIPEI))
     assert tick(chat)["escalated"] == 0
     assert certifier(db, item)[0] == school.staff[WANG]
@@ -361,18 +364,18 @@ def test_escalation_and_re_resolution_work_on_sqlite_too(sqlite_db: Any, clock: 
     school = seed_school(sqlite_db)
     item = submit_item(sqlite_db, school, clock, "Us10101", "101-國語文")
     with sqlite_db.transaction() as s:
-        cert.set_convener(s, "國文", school.staff[LIN], None, clock.now())
-        assert cert.reresolve_pending(s, clock.now(), only_unsettled=True) == []
-        assert cert.escalate_due(s, clock.now(), rules).moves == []
+        certification_office.set_convener(s, "國文", school.staff[LIN], None, clock.now())
+        assert proxy_chain.reresolve_pending(s, clock.now(), only_unsettled=True) == []
+        assert escalation.escalate_due(s, clock.now(), rules).moves == []
     with sqlite_db.transaction() as s:
-        offered = cert.escalate_due(s, ESCALATION, rules).pairs
+        offered = escalation.escalate_due(s, ESCALATION, rules).pairs
     assert offered == {(school.staff[WANG], school.staff[LIN], 115, 1): 1}
     with sqlite_db.transaction() as s:
-        assert cert.escalate_due(s, ESCALATION, rules).pairs == {}
+        assert escalation.escalate_due(s, ESCALATION, rules).pairs == {}
         assert [
             m.to_id
             for m in cert.take_over(s, school.staff[LIN], school.staff[WANG], 115, 1, ESCALATION)
         ] == [school.staff[LIN]]
         result = cert.decide(s, item, school.staff[LIN], cert.APPROVE, ESCALATION, rules)
     assert result.ok
-    assert outcome(sqlite_db, item).decided_capacity == cert.CONVENER
+    assert outcome(sqlite_db, item).decided_capacity == proxy_chain.CONVENER

@@ -85,7 +85,7 @@ def test_cadre_import_dry_run_then_real(db: Any, school: School, tmp_path: Path)
     assert monitor.student_id == school.students["Us10101"]
     assert (monitor.academic_year, monitor.semester) == (115, 1)
     assert monitor.entered_by_staff and monitor.status == SUBMITTED
-    # The same field keys students' own cadre records use (flows/performance.py, school/export.py).
+    # The field keys students' own cadre records use (flows/performance.py, central_format.py).
     assert monitor.fields == {
         "unit": "101班",
         "position": "班長",

@@ -141,11 +141,11 @@ def set_the_years_dates(db: Any, rules: Any) -> Any:
     """What staff set during the year: semester 1's upload window runs past the start of
     semester 2 (the windows overlap), the submission dates the agency's letters give (grade
     12's before graduation), and the 收訖明細 import opens the receipt confirmation."""
-    from school import schedule
+    from school import windows
     from school.submission import set_submission_date
 
     with db.transaction() as session:
-        schedule.record_window_change(
+        windows.record_window_change(
             session,
             kind="upload",
             academic_year=115,
@@ -157,7 +157,7 @@ def set_the_years_dates(db: Any, rules: Any) -> Any:
         )
         set_submission_date(session, rules, 115, date(2027, 6, 8), CREATED, grade12=True)
         set_submission_date(session, rules, 115, date(2027, 7, 30), CREATED)
-        schedule.record_window_change(
+        windows.record_window_change(
             session,
             kind="receipt_confirmation",
             academic_year=115,
@@ -168,7 +168,7 @@ def set_the_years_dates(db: Any, rules: Any) -> Any:
             now=RECEIPTS_IMPORTED,
         )
     with db.session() as session:
-        effective = schedule.effective_rules(session, rules)
+        effective = windows.effective_rules(session, rules)
     assert effective.overlaps()
     return effective
 

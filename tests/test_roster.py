@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select, text
 
 import storage.models  # noqa: F401 - registers every table on Base.metadata
 from bot import roster_cli
-from school import roster
+from school import roster_people
 from school.import_plan import ImportResult
 from school.roster import import_roster
 from school.roster_files import (
@@ -295,7 +295,7 @@ def test_xlsx_cells_and_row_numbers(tmp_path: Path) -> None:
     )
     table = read_roster_file(path)
     assert [number for number, _ in table.rows] == [1, 2, 3, 5]
-    rows = map_rows(table, roster.STUDENT_COLUMNS)
+    rows = map_rows(table, roster_people.STUDENT_COLUMNS)
     assert [r.number for r in rows] == [3, 5]
     assert rows[0].values == {
         "student_no": "110001",
@@ -318,7 +318,7 @@ def test_headers_english_aliases_spaces_and_extra_columns(tmp_path: Path) -> Non
             ["110001", "陳小明", "A123456789", "1", "101", "1", "x"],
         ],
     )
-    rows = map_rows(read_roster_file(path), roster.STUDENT_COLUMNS)
+    rows = map_rows(read_roster_file(path), roster_people.STUDENT_COLUMNS)
     assert set(rows[0].values) == {"student_no", "name", "national_id", "grade", "class", "seat"}
 
 
@@ -331,7 +331,7 @@ def test_missing_column_is_one_clear_error(tmp_path: Path) -> None:
         ],
     )
     with pytest.raises(RosterFileError) as caught:
-        map_rows(read_roster_file(path), roster.STUDENT_COLUMNS)
+        map_rows(read_roster_file(path), roster_people.STUDENT_COLUMNS)
     assert caught.value.lines == [
         "缺少必要欄位：班級（檔案的欄位：學號、姓名、身分證號、年級、座號）"
     ]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from school import certification as cert
+from school import certification_office
 from storage.models.lifecycle import LifecycleRun
 from storage.models.line import LineAccount
 from tests.school import REGISTRAR, School
@@ -55,7 +56,9 @@ def test_when_it_media_is_away_the_management_chain_stands_in(
 ) -> None:
     media = _bound_head(db, clock, "A003", "林資媒", "資媒組長", "Umedia")
     with db.transaction() as s:
-        cert.set_away(s, media, "leave", date(2026, 10, 1), date(2026, 10, 30), clock.now())
+        certification_office.set_away(
+            s, media, "leave", date(2026, 10, 1), date(2026, 10, 30), clock.now()
+        )
     _fail_backup(app, tmp_path, monkeypatch)
     said = texts_for(line, REGISTRAR)
     assert "資媒組長 林資媒 目前不在，由您代理" in said and "自動備份沒有完成" in said
@@ -103,7 +106,7 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
 ) -> None:
     from rules.model import COURSE_OUTCOME
     from rules.reader import load_rules
-    from school import items, picking
+    from school import items, pick_candidates
     from tests.school import PARENT, TEACHER_WANG
     from tests.test_certify import submit_item
 
@@ -125,7 +128,7 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
         assert room.semester.used == 2
         count = items.tally(s, rules, COURSE_OUTCOME, sid, 115, 1)
         assert (count.counted, count.pending, count.certified, count.rejected) == (2, 1, 1, 0)
-        cards = picking.candidates(s, sid, 115)
+        cards = pick_candidates.candidates(s, sid, 115)
         assert [c.status for c in cards if c.kind == COURSE_OUTCOME] == ["certified", "pending"]
     assert "本學期 2/6 件" in chat.texts(chat.say(student, "我的歷程"))
     parent = chat.texts(chat.say(PARENT, "孩子進度"))
@@ -292,7 +295,7 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
     import pytest
 
     from rules.model import NotConfigured
-    from school import schedule
+    from school import windows
     from storage.clock import at_taipei
     from storage.models.picking import ReceiptList
     from tests.test_lifecycle import ok
@@ -302,7 +305,7 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
 
     rules = svc_of(app).rules
     with db.session() as s, pytest.raises(NotConfigured):
-        schedule.effective_rules(s, rules).window("receipt_confirmation", 115)
+        windows.effective_rules(s, rules).window("receipt_confirmation", 115)
     math = add_outcome(db, school, "Us10101", "101-數學", picked=True)
     clock.set(_taipei(2027, 9, 1, 15, 0))  # a Wednesday: three whole days end on Saturday
     source = write_csv(tmp_path / "r.csv", [HEADER, f"115001,課程學習成果,C{math}"])
@@ -311,7 +314,7 @@ def test_receipt_confirmation_opens_at_the_import_for_at_least_three_days(
         listed = s.scalars(select(ReceiptList)).one()
         # Moved on from Saturday to the end of Monday.
         assert listed.respond_until == at_taipei(date(2027, 9, 7)) - timedelta(microseconds=1)
-        window = schedule.effective_rules(s, rules).window("receipt_confirmation", 115)
+        window = windows.effective_rules(s, rules).window("receipt_confirmation", 115)
         assert (window.first_day, window.last_day) == (date(2027, 9, 1), date(2027, 9, 6))
     clock.set(_taipei(2027, 9, 5, 9, 0))  # the day before it closes: a reminder to who is left
     tick(app)

@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from media import sheets
-from school.certification import AuditRow
+from school.certification_office import AuditRow
 from storage.clock import TAIPEI
 from storage.models.school import Student
 from tests.test_consultation import advise, make_record

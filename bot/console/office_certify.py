@@ -22,8 +22,8 @@ from bot.console.core import (
 )
 from bot.console.office import EXCEPTION_ROLES, office_of
 from catalogue import text
-from school import certification as cert
 from school import certification_desk as desk
+from school import certification_office as cert
 from school import exceptions
 from school.dates import DateFormatError, parse_date
 from storage.clock import taipei_date
