@@ -36,7 +36,7 @@ from rules.model import (
     Window,
 )
 from runtime.services import Services
-from school import items as portfolio_items
+from school import progress as portfolio_items
 from school import records, schedule
 from school.schedule import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date

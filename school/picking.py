@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
-from school import items
+from school import item_counts
 from school.schedule import to_rules_grade
 from storage.clock import academic_year_of, taipei_date
 from storage.db import lock_named
@@ -263,9 +263,9 @@ def candidates(session: Session, student_id: int, academic_year: int) -> list[Ca
         )
         .order_by(Performance.semester, Performance.id)
     ).all()
-    # A rejected item the student re-uploaded lives on as its replacement (items.py's one
+    # A rejected item the student re-uploaded lives on as its replacement (item_counts.py's one
     # definition of an item's current state): only the replacement is a card.
-    gone = items.superseded_ids(outcomes)
+    gone = item_counts.superseded_ids(outcomes)
     found = [_candidate(COURSE_OUTCOME, o) for o in outcomes if o.id not in gone]
     found += [_candidate(PERFORMANCE, p) for p in performances]
     # Pickable first within each kind, so the cards worth tapping come on the first pages.

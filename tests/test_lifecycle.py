@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from rules.model import COURSE_OUTCOME
 from school import certification as cert
-from school import items, management
+from school import item_counts, management, terms
 from school import lifecycle as life
 from storage.identity import STUDENT, identify
 from storage.models.binding import BindingCode
@@ -211,7 +211,9 @@ def test_transfer_out_keeps_every_item_and_ends_the_binding(
             )
         )
     with db.session() as s:
-        room_before = items.room(s, svc_of(app).rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
+        room_before = item_counts.room(
+            s, svc_of(app).rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)
+        )
 
     out = ok(
         app,
@@ -237,7 +239,9 @@ def test_transfer_out_keeps_every_item_and_ends_the_binding(
     # A pending item stays with its teacher: the work was done here and can still be certified.
     assert outcome_row(db, pending).status == PENDING
     with db.session() as s:
-        room_after = items.room(s, svc_of(app).rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
+        room_after = item_counts.room(
+            s, svc_of(app).rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)
+        )
         assert room_after.semester.used == room_before.semester.used == 2
         gone = s.get(Student, sid)
         assert gone is not None
@@ -429,7 +433,7 @@ def test_repeat_moves_the_class_and_leaves_last_terms_work_alone(
     second = make_outcome(app, db, school, clock, uid, "101-數學", semester=1)
     rules = svc_of(app).rules
     with db.session() as s:
-        used = items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1)).semester.used
+        used = item_counts.room(s, rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)).semester.used
 
     out = ok(
         app,
@@ -454,7 +458,7 @@ def test_repeat_moves_the_class_and_leaves_last_terms_work_alone(
         assert (row.status, row.academic_year, row.semester) == (CERTIFIED, 115, 1)
     with db.session() as s:
         assert (
-            items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1)).semester.used
+            item_counts.room(s, rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)).semester.used
             == used
             == 2
         )

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from flows.links import file_link
 from jobs import lifecycle as job
 from school import certification as cert
-from school.items import VIEWER_STAFF, VIEWER_STUDENT
+from school.file_access import VIEWER_STAFF, VIEWER_STUDENT
 from storage.clock import TAIPEI
 from storage.identity import identify
 from storage.models.lifecycle import LifecycleRun, RetentionDeletion, StudentChange

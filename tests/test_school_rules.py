@@ -66,17 +66,17 @@ def test_when_it_media_is_away_the_management_chain_stands_in(
 
 
 def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str, rejected_id: int) -> int:
-    from school import items
+    from school import outcomes, terms
     from storage.models.portfolio import CourseOutcome, FileRecord
 
     with db.transaction() as s:
         old = s.get(CourseOutcome, rejected_id)
         assert old is not None
-        draft = items.create_outcome_draft(
+        draft = outcomes.create_outcome_draft(
             s,
             school.students[user],
             old.course,
-            items.TermRef(old.academic_year, old.semester),
+            terms.TermRef(old.academic_year, old.semester),
             clock.now(),
             replaces=old,
         )
@@ -94,7 +94,7 @@ def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str, reject
         draft.document_file_id = record.id
         draft.summary = "重新上傳"
         s.flush()
-        assert items.submit_outcome(s, rules, draft.id, clock.now()).ok
+        assert outcomes.submit_outcome(s, rules, draft.id, clock.now()).ok
         return int(draft.id)
 
 
@@ -103,7 +103,7 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
 ) -> None:
     from rules.model import COURSE_OUTCOME
     from rules.reader import load_rules
-    from school import items, picking
+    from school import item_counts, picking, terms
     from tests.school import PARENT, TEACHER_WANG
     from tests.test_certify import submit_item
 
@@ -121,9 +121,9 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
 
     with db.session() as s:
         sid = school.students[student]
-        room = items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
+        room = item_counts.room(s, rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1))
         assert room.semester.used == 2
-        count = items.tally(s, rules, COURSE_OUTCOME, sid, 115, 1)
+        count = item_counts.tally(s, rules, COURSE_OUTCOME, sid, 115, 1)
         assert (count.counted, count.pending, count.certified, count.rejected) == (2, 1, 1, 0)
         cards = picking.candidates(s, sid, 115)
         assert [c.status for c in cards if c.kind == COURSE_OUTCOME] == ["certified", "pending"]
