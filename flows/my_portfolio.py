@@ -22,7 +22,15 @@ from flows.submission import (
     type_label,
 )
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from school import file_access, item_counts, items, outcomes, performances, terms
+from school import (
+    file_access,
+    item_counts,
+    items,
+    outcomes,
+    performance_edits,
+    performances,
+    terms,
+)
 from school.items import ItemError
 from school.terms import TermRef
 from storage.identity import STUDENT, Identity
@@ -42,6 +50,7 @@ WITHDRAW = "withdraw:"
 WITHDRAW_SURE = "withdraw!:"
 KEEP = "keep"
 RESUME = "resume:"
+EDIT = "edit:"
 PAGE = "page:"
 OUTCOME = "o"
 PERF = "p"
@@ -64,7 +73,11 @@ def on_portfolio(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 def _entries(ctx: Ctx, student: Student, year: int) -> list[CourseOutcome | Performance]:
     listing = items.student_items(ctx.session, student.id, year)
-    entries: list[CourseOutcome | Performance] = [*listing.outcomes, *listing.performances]
+    # An open edit of a saved 多元表現 is reached from the saved item's card (繼續修改).
+    entries: list[CourseOutcome | Performance] = [
+        *listing.outcomes,
+        *(p for p in listing.performances if p.edits_id is None),
+    ]
     # Stable sort: within a status group the newest (as listed) stays first.
     return sorted(entries, key=lambda e: _ORDER.get(e.status, 3))
 
@@ -157,6 +170,14 @@ def _bubble(ctx: Ctx, student: Student, entry: CourseOutcome | Performance) -> d
         for proof in entry.proofs[:2]:
             buttons.append(_link_button(ctx, student, proof.file, "portfolio.button_proof"))
         if entry.status == SUBMITTED and entry.picked_at is None and not entry.entered_by_staff:
+            editing = performance_edits.edit_draft_of(ctx.session, entry.id) is not None
+            buttons.append(
+                _postback(
+                    "portfolio.button_edit_resume" if editing else "portfolio.button_edit",
+                    f"{PREFIX}{EDIT}{PERF}:{entry.id}",
+                    True,
+                )
+            )
             buttons.append(
                 _postback("portfolio.button_withdraw", f"{PREFIX}{WITHDRAW}{PERF}:{entry.id}")
             )
@@ -245,6 +266,7 @@ def handle_button(ctx: Ctx, rest: str) -> None:
         (WITHDRAW_SURE, _withdraw),
         (WITHDRAW, _ask_withdraw),
         (RESUME, _resume),
+        (EDIT, _edit),
     ):
         if rest.startswith(prefix):
             ref = _item_ref(rest[len(prefix) :])
@@ -318,6 +340,13 @@ def _resume(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
         ctx.start_flow(PERFORMANCE_FLOW, draft_id=item_id)
 
 
+def _edit(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
+    if kind != PERF:
+        ctx.reply(m.text(text("desk.stale_button")))
+        return
+    ctx.start_flow(PERFORMANCE_FLOW, edit_id=item_id)
+
+
 def register(desk: FrontDesk) -> None:
     desk.command("portfolio", ("我的學習歷程", "我的歷程"), (STUDENT,))(on_portfolio)
     desk.postback(PREFIX, (STUDENT,))(on_button)
@@ -335,7 +364,7 @@ def card_tap_inside_flow(ctx: Ctx, inp: Input) -> bool:
     """
     if inp.kind != "postback":
         return False
-    if inp.data.startswith(REUPLOAD) or inp.data.startswith(PREFIX + RESUME):
+    if inp.data.startswith((REUPLOAD, PREFIX + RESUME, PREFIX + EDIT)):
         ctx.reply(m.text(text("upload.finish_current_first")))
         return True
     if inp.data.startswith(PREFIX):

@@ -24,11 +24,13 @@ from flows.performance_draft import (
     TYPE,
     draft,
     field_state,
+    is_edit,
     lost,
     next_state,
 )
 from flows.performance_fields import field_prompt_for, field_run_for
 from flows.performance_finish import (
+    cannot_edit,
     confirm_prompt,
     confirm_run,
     files_prompt,
@@ -50,7 +52,8 @@ from flows.submission import (
     window_refusal,
 )
 from rules.model import PERFORMANCE
-from school import draft_files, item_counts, performances, terms
+from school import draft_files, item_counts, performance_edits, performances, terms
+from school.items import ItemError
 from school.terms import TermRef
 from storage.identity import STUDENT, Identity
 from storage.models.portfolio import DRAFT, Performance
@@ -83,6 +86,8 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
             return lost(ctx)
         conv.data["draft_id"] = found.id
         return _resume_state(ctx, found)
+    if args.get("edit_id"):
+        return _begin_edit(ctx, conv, student, int(args["edit_id"]))
     open_terms = terms.upload_terms(ctx.rules, PERFORMANCE, student.grade, ctx.now)
     if len(open_terms) > 1:
         conv.data["terms"] = [[t.academic_year, t.semester] for t in open_terms]
@@ -92,6 +97,19 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
         ctx.reply(m.text(text("upload.no_term")))
         return END
     return _start_term(ctx, conv, student, term)
+
+
+def _begin_edit(ctx: Ctx, conv: Conversation, student: Any, performance_id: int) -> str:
+    """修改 on a saved 多元表現: its edit draft (a copy) opens on the card."""
+    try:
+        copy = performance_edits.open_edit(
+            ctx.session, ctx.rules, student.id, performance_id, ctx.now
+        )
+    except ItemError as exc:
+        ctx.reply(m.text(cannot_edit(exc.reason), quick=[("我的歷程", "我的歷程")]))
+        return END
+    conv.data["draft_id"] = copy.id
+    return _resume_state(ctx, copy)
 
 
 def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -187,14 +205,17 @@ def _on_cancel(ctx: Ctx, conv: Conversation) -> str:
     if performance is None:
         return "flow.cancelled"
     performances.discard_performance_draft(ctx.session, performance)
-    return "upload.cancelled"
+    return "performance.edit_cancelled" if is_edit(performance) else "upload.cancelled"
 
 
 def _describe(ctx: Ctx, conv: Conversation) -> str:
     performance = draft(ctx, conv)
     if performance is None:
         return ""
-    return text("performance.draft_description", type=type_label(performance.record_type))
+    key = (
+        "performance.edit_description" if is_edit(performance) else "performance.draft_description"
+    )
+    return text(key, type=type_label(performance.record_type))
 
 
 def _steps() -> dict[str, Step]:

@@ -45,14 +45,20 @@ def lost(ctx: Ctx) -> str:
     return END
 
 
+def is_edit(performance: Performance | None) -> bool:
+    """Whether the draft edits a saved 多元表現 (school.performance_edits) rather than adds one."""
+    return performance is not None and performance.edits_id is not None
+
+
 def next_state(performance: Performance, after: str | None = None) -> str:
-    """The state after field `after` (None: the first field)."""
+    """The state after field `after` (None: the first field). An edit goes back to its card
+    after the fields: its 內容簡述 and proof have their own buttons there."""
     fields = TYPES[performance.record_type].fields
     keys = [f.key for f in fields]
     index = 0 if after is None else keys.index(after) + 1
     if index < len(keys):
         return field_state(performance.record_type, keys[index])
-    return SUMMARY
+    return CONFIRM if is_edit(performance) else SUMMARY
 
 
 def step_head(record_type: str, step_no: int) -> str:

@@ -11,7 +11,7 @@ from catalogue import text
 from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
-from flows.performance_draft import draft, field_state, lost, next_state, step_head
+from flows.performance_draft import draft, field_state, is_edit, lost, next_state, step_head
 from flows.performance_types import EARLIEST_DATE, FUTURE_DAYS, TYPES, FieldSpec, field_label
 from flows.store import Conversation
 from school import dates as school_dates
@@ -21,6 +21,7 @@ from storage.models.portfolio import Performance
 
 DATE_PICKED = "pf:date"
 SKIP = "pf:skip"
+KEEP = "pf:keep"
 
 SKIP_WORDS = frozenset({"略過", "跳過", "沒有", "無"})  # optional fields only
 
@@ -56,6 +57,8 @@ def field_prompt_for(record_type: str, spec: FieldSpec):  # type: ignore[no-unty
                 "performance.current_value", value=show_value(spec, performance.fields[spec.key])
             )
         quick: list[Any] = []
+        if is_edit(performance) and current:
+            quick.append((text("performance.button_keep"), "postback", KEEP))
         if not spec.required:
             quick.append((text("performance.button_skip"), "postback", SKIP))
         quick.append(("取消", "取消"))
@@ -220,6 +223,8 @@ def field_run_for(record_type: str, spec: FieldSpec):  # type: ignore[no-untyped
         performance = draft(ctx, conv)
         if performance is None or performance.record_type != record_type:
             return lost(ctx)
+        if inp.data == KEEP and spec.key in performance.fields:
+            return next_state(performance, spec.key)
         # Typed words only skip optional fields: "無" is a fair answer to a required one.
         skipping = inp.data == SKIP or (
             not spec.required and inp.kind == "text" and inp.word in SKIP_WORDS

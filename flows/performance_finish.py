@@ -6,13 +6,22 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from catalogue import text
+from catalogue import TEXTS, text
 from flows import intake
 from flows import messages as m
 from flows.cards import card
 from flows.context import Ctx
 from flows.engine import END, STAY, Input
-from flows.performance_draft import CONFIRM, FILES, SUMMARY, draft, head_after_fields, lost
+from flows.performance_draft import (
+    CONFIRM,
+    FILES,
+    SUMMARY,
+    draft,
+    head_after_fields,
+    is_edit,
+    lost,
+    next_state,
+)
 from flows.performance_fields import show_value
 from flows.performance_types import TYPES, field_label
 from flows.store import Conversation
@@ -26,7 +35,7 @@ from flows.submission import (
     type_label,
 )
 from rules.model import PERFORMANCE
-from school import draft_files, item_counts, performances
+from school import draft_files, item_counts, performance_edits, performances
 from school.terms import TermRef
 from storage.models.portfolio import Performance
 
@@ -35,6 +44,7 @@ CLEAR = "pf:clear"
 SAVE = "pf:save"
 EDIT_SUMMARY = "pf:edit"
 ADD_FILES = "pf:more"
+EDIT_FIELDS = "pf:fields"
 
 NEXT_WORDS = frozenset({"下一步", "完成", "好了", "略過", "沒有"})
 SAVE_WORDS = frozenset({"儲存", "送出", "確認"})
@@ -71,7 +81,7 @@ def summary_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(problem or ""))
         return SUMMARY
     performance.summary = summary
-    return FILES
+    return CONFIRM if is_edit(performance) else FILES
 
 
 def _files_quick(ctx: Ctx, performance: Performance | None) -> list[Any]:
@@ -195,16 +205,18 @@ def confirmation_card(ctx: Ctx, performance: Performance) -> dict[str, Any]:
     rows += [
         (text("performance.card_summary"), performance.summary),
         (text("performance.card_files"), describe_files([p.file for p in performance.proofs])),
-        (text("upload.card_count"), count_line(usage, usage.semester.used + 1)),
     ]
+    editing = is_edit(performance)
+    if not editing:
+        # An edit keeps the saved item's slot: no new number to show.
+        rows.append((text("upload.card_count"), count_line(usage, usage.semester.used + 1)))
+    save_label = text("performance.button_save_edit" if editing else "performance.button_save")
     buttons = [
         {
             "type": "button",
             "style": "primary",
             "height": "sm",
-            "action": m.postback_action(
-                text("performance.button_save"), SAVE, text("performance.button_save")
-            ),
+            "action": m.postback_action(save_label, SAVE, save_label),
         },
         {
             "type": "button",
@@ -223,11 +235,25 @@ def confirmation_card(ctx: Ctx, performance: Performance) -> dict[str, Any]:
             ),
         },
     ]
+    if editing:
+        label = text("performance.button_edit_fields")
+        buttons.insert(
+            1,
+            {
+                "type": "button",
+                "style": "secondary",
+                "height": "sm",
+                "action": m.postback_action(label, EDIT_FIELDS, label),
+            },
+        )
     return card(
-        text("performance.card_title"),
+        text("performance.edit_card_title" if editing else "performance.card_title"),
         rows,
         buttons,
-        alt=text("performance.card_alt", type=type_label(performance.record_type)),
+        alt=text(
+            "performance.edit_card_alt" if editing else "performance.card_alt",
+            type=type_label(performance.record_type),
+        ),
     )
 
 
@@ -236,7 +262,10 @@ def confirm_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if performance is None:
         return [m.text(text("upload.draft_gone"))]
     # The card carries the one 送出/儲存 button; the quick reply only offers a way out.
-    return [m.with_quick_reply(confirmation_card(ctx, performance), [("取消", "取消")])]
+    card_message = m.with_quick_reply(confirmation_card(ctx, performance), [("取消", "取消")])
+    if is_edit(performance):
+        return [m.text(text("performance.edit_intro")), card_message]
+    return [card_message]
 
 
 def confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
@@ -247,9 +276,14 @@ def confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return SUMMARY
     if inp.data == ADD_FILES:
         return FILES
+    editing = is_edit(performance)
+    if inp.data == EDIT_FIELDS and editing:
+        return next_state(performance)
     if inp.data != SAVE and not (inp.kind == "text" and inp.word in SAVE_WORDS):
-        ctx.reply(m.text(text("performance.confirm_hint")))
+        ctx.reply(m.text(text("performance.edit_hint" if editing else "performance.confirm_hint")))
         return STAY
+    if editing:
+        return _save_edit(ctx, performance)
     result = performances.submit_performance(ctx.session, ctx.rules, performance.id, ctx.now)
     if result.ok:
         assert result.room is not None
@@ -268,3 +302,29 @@ def confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return SUMMARY
     refuse_submission(ctx, result, PERFORMANCE)
     return END
+
+
+def _save_edit(ctx: Ctx, performance: Performance) -> str:
+    result = performance_edits.save_edit(ctx.session, ctx.rules, performance.id, ctx.now)
+    title = type_label(performance.record_type)
+    if result.ok:
+        ctx.reply(
+            m.text(text("performance.edit_saved", type=title), quick=[("我的歷程", "我的歷程")])
+        )
+        return END
+    if result.reason == "no_summary":
+        return SUMMARY
+    if result.reason == "not_draft":
+        ctx.reply(m.text(text("upload.already_sent"), quick=MENU_QUICK))
+        return END
+    # The saved item may no longer change (picked, withdrawn, its year over): the edit goes,
+    # the saved item stays as it was.
+    performances.discard_performance_draft(ctx.session, performance)
+    ctx.reply(m.text(cannot_edit(result.reason), quick=MENU_QUICK))
+    return END
+
+
+def cannot_edit(reason: str) -> str:
+    """Why a saved 多元表現 cannot be edited now, in the student's words."""
+    key = f"performance.cannot_edit_{reason}"
+    return text(key) if key in TEXTS else text("performance.cannot_edit")

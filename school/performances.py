@@ -86,7 +86,8 @@ def submit_performance(
         return Submitted(False, "not_draft")
     lock_student(session, performance.student_id)
     session.refresh(performance)
-    if performance.status != DRAFT:
+    if performance.status != DRAFT or performance.edits_id is not None:
+        # An edit of a saved item is saved onto it (school.performance_edits), never as a new one.
         return Submitted(False, "not_draft")
     if not performance.summary.strip():
         return Submitted(False, "no_summary")
@@ -140,6 +141,7 @@ def withdraw_performance(
     if performance.status != SUBMITTED:
         raise ItemError(performance.status)
     performance.status = WITHDRAWN
+    _drop_edits(session, performance.id)
     session.add(
         AuditEntry(
             at=now,
@@ -152,3 +154,15 @@ def withdraw_performance(
     )
     session.flush()
     return performance
+
+
+def _drop_edits(session: Session, performance_id: int) -> None:
+    """An edit still open of a withdrawn 多元表現 has nothing left to change."""
+    for draft in session.scalars(
+        select(Performance).where(
+            Performance.edits_id == performance_id, Performance.status == DRAFT
+        )
+    ):
+        clear_pages(session, PERFORMANCE_DRAFT, draft.id)
+        session.delete(draft)
+    session.flush()

@@ -260,6 +260,7 @@ def candidates(session: Session, student_id: int, academic_year: int) -> list[Ca
             Performance.student_id == student_id,
             Performance.academic_year == academic_year,
             Performance.status != WITHDRAWN,
+            Performance.edits_id.is_(None),  # an open edit is its saved item's, not a card
         )
         .order_by(Performance.semester, Performance.id)
     ).all()
