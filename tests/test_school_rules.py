@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -412,15 +413,42 @@ def test_holidays_move_derived_days_to_the_next_working_day() -> None:
     assert rules.window("certification", 115, 1).last_day == date(2027, 2, 11)
     assert rules.next_working_day(date(2027, 7, 31)) == date(2027, 8, 2)  # a Saturday
     text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
-    plain = parse_rules(
-        text.replace("holidays = [", "holidays = [] # [", 1).replace(
-            '  { start = 2027-02-04, end = 2027-02-10, name = "春節（116 年）" },\n'
-            '  { start = 2028-01-24, end = 2028-01-28, name = "春節（117 年）" },\n]\n',
-            "",
-            1,
-        )
-    )
+    plain = parse_rules(re.sub(r"(?ms)^holidays = \[.*?^\]\n", "holidays = []\n", text, count=1))
+    assert plain.holidays == frozenset()
     assert plain.window("certification", 115, 1).last_day == date(2027, 2, 10)
+
+
+# 初一 of each year the default file lists (the Lunar New Year's Day).
+LUNAR_NEW_YEAR = (
+    date(2027, 2, 6),
+    date(2028, 1, 26),
+    date(2029, 2, 13),
+    date(2030, 2, 3),
+    date(2031, 1, 23),
+)
+
+
+def test_the_default_holidays_are_each_years_lunar_new_year() -> None:
+    from rules.reader import load_rules
+
+    holidays = load_rules().holidays
+    for first in LUNAR_NEW_YEAR:
+        statutory = [first + timedelta(days=n) for n in range(-1, 3)]  # 除夕 .. 初三
+        assert all(day in holidays for day in statutory), first
+        eve_of_eve = first - timedelta(days=2)  # 小年夜, off when it is a working day
+        assert (eve_of_eve in holidays) == (eve_of_eve.weekday() < 5), first
+        # Each of 除夕..初三 on a weekend is made up on the next working days after 初三.
+        owed = sum(day.weekday() >= 5 for day in statutory)
+        day = statutory[-1]
+        while owed:
+            day += timedelta(days=1)
+            if day.weekday() < 5:
+                assert day in holidays, (first, day)
+                owed -= 1
+        following = day + timedelta(days=1)
+        while following.weekday() >= 5:
+            following += timedelta(days=1)
+        assert following not in holidays, (first, following)
 
 
 def test_the_office_hears_60_days_before_the_calendar_runs_out(
