@@ -3,7 +3,8 @@
 Every record type and its fields are declared as data (RECORD_TYPES): dates are asked with
 LINE's date picker, numbers are checked, choices are quick replies. Each field is its own
 state, so 上一步 walks back one field at a time. The draft is a Performance row in status
-draft; it survives a timeout like the course-outcome draft.
+draft; it survives a timeout like the course-outcome draft. 修改 on a saved item (我的歷程)
+opens the same steps on an edit draft of it (school.performance_edits), starting at its card.
 """
 
 from __future__ import annotations
