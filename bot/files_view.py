@@ -11,7 +11,7 @@ from catalogue import text
 from flows.links import LinkExpired, LinkInvalid, verify_link
 from media.kinds import EXTENSIONS, MIME_TYPES
 from runtime.services import services
-from school import items
+from school import file_access
 from storage.files import NotStored
 from storage.models.portfolio import FileRecord
 
@@ -66,7 +66,7 @@ def serve(token: str) -> Response:
         record = session.get(FileRecord, claim.file_id)
         if record is None:
             return _page(410, "link.gone")
-        if not items.may_view_file(session, record.id, claim.viewer_kind, claim.viewer_id):
+        if not file_access.may_view_file(session, record.id, claim.viewer_kind, claim.viewer_id):
             return _page(403, "link.forbidden")
         sha256, mime, record_id = record.sha256, record.mime, record.id
     try:

@@ -26,7 +26,7 @@ from flows.line_limits import MAX_ALT_TEXT_LENGTH, MAX_FLEX_CAROUSEL_BUBBLES
 from flows.store import Conversation
 from rules.model import NotConfigured, SchoolRules, Window
 from school import certification as cert
-from school.items import VIEWER_STAFF
+from school.file_access import VIEWER_STAFF
 from storage.clock import format_date, format_datetime, format_short_date
 from storage.identity import (
     CONSULTANT,

@@ -20,7 +20,7 @@ from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import COURSE_OUTCOME, NotConfigured, Semester
 from school import certification as cert
-from school import items, records
+from school import progress, records
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
@@ -50,7 +50,7 @@ def _own_class(ctx: Ctx, ident: Identity, class_id: int) -> SchoolClass | None:
 
 
 def progress_text(
-    rows: list[items.StudentProgress],
+    rows: list[progress.StudentProgress],
     cls: SchoolClass,
     term: str,
     attendance: dict[int, dict[str, int]] | None = None,
@@ -108,7 +108,7 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
         ctx.reply(m.text(text("progress.no_semester")))
         return
     for cls in classes[:5]:
-        rows = items.class_progress(
+        rows = progress.class_progress(
             ctx.session, ctx.rules, cls.id, semester.academic_year, semester.number
         )
         quick: list[m.QuickItem] = []
@@ -123,7 +123,7 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
 # --- the reminder ----------------------------------------------------------------------------
 
 
-def _targets(session: Session, rows: list[items.StudentProgress]) -> tuple[list[str], int]:
+def _targets(session: Session, rows: list[progress.StudentProgress]) -> tuple[list[str], int]:
     """LINE users of students with nothing uploaded, and how many of them LINE cannot reach."""
     silent = [r.student.id for r in rows if r.uploaded == 0]
     reach = list(
@@ -169,7 +169,7 @@ def _ask(ctx: Ctx, ident: Identity, data: str) -> None:
     if _reminded_today(ctx.session, cls.id, ctx.now):
         ctx.reply(m.text(text("progress.remind.already", cls=cls.code)))
         return
-    rows = items.class_progress(
+    rows = progress.class_progress(
         ctx.session, ctx.rules, cls.id, semester.academic_year, semester.number
     )
     reach, unreachable = _targets(ctx.session, rows)
@@ -236,7 +236,7 @@ def _send(ctx: Ctx, ident: Identity, data: str) -> None:
     if _reminded_today(ctx.session, cls.id, ctx.now):
         ctx.reply(m.text(text("progress.remind.already", cls=cls.code)))
         return
-    rows = items.class_progress(
+    rows = progress.class_progress(
         ctx.session, ctx.rules, cls.id, semester.academic_year, semester.number
     )
     reach, _ = _targets(ctx.session, rows)

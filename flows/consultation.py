@@ -40,7 +40,7 @@ from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.long_text import split_for_line
 from flows.store import Conversation
 from media.kinds import mime_of
-from school import items, records
+from school import draft_files, records
 from school.dates import parse_date
 from school.records import RecordError
 from storage.clock import format_date, taipei, taipei_date
@@ -491,7 +491,7 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
             ctx.reply(m.text(text("records.consult.file_kind"), quick=_files_quick(conv)))
             return STAY
         # Kept as received: the record stays at school, so the central caps do not apply.
-        record = items.new_file_record(
+        record = draft_files.new_file_record(
             ctx.session,
             incoming.stored.sha256,
             incoming.stored.size,

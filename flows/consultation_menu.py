@@ -30,7 +30,7 @@ from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.long_text import split_for_line
-from school import items, records
+from school import file_access, records, terms
 from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import Identity
 from storage.models.records import Consultation
@@ -159,7 +159,7 @@ def show_own_records(ctx: Ctx, staff: Staff, page: int) -> None:
                 _record_bubble(
                     r,
                     editable=True,
-                    links=_attachment_links(ctx, r, (items.VIEWER_STAFF, staff.id)),
+                    links=_attachment_links(ctx, r, (file_access.VIEWER_STAFF, staff.id)),
                 )
                 for r in found
             ]
@@ -182,7 +182,7 @@ def show_student_records(ctx: Ctx, student: Student, page: int) -> None:
     pages = (total + PER_PAGE - 1) // PER_PAGE
     entries = []
     for record in found:
-        links = _attachment_links(ctx, record, (items.VIEWER_STUDENT, student.id))
+        links = _attachment_links(ctx, record, (file_access.VIEWER_STUDENT, student.id))
         files = (
             text("records.consult.student_files", n=len(links), links="\n".join(links))
             if links
@@ -272,7 +272,7 @@ def show_course_choices(ctx: Ctx, staff: Staff, class_id: int) -> None:
             )
         )
         return
-    term = items.current_term(ctx.rules, ctx.now)
+    term = terms.current_term(ctx.rules, ctx.now)
     year = term.academic_year if term else records.term_of(ctx.rules, ctx.now).academic_year
     students = records.class_students(ctx.session, class_id)
     choices = records.course_choices(ctx.session, class_id, year)

@@ -8,7 +8,7 @@ from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from school import items
+from school import item_counts
 from storage.identity import GUARDIAN, Identity
 from storage.models.school import Student
 
@@ -54,8 +54,8 @@ def _show(ctx: Ctx, child: Student) -> None:
         return
     year, number = semester.academic_year, semester.number
 
-    outcomes = items.tally(ctx.session, ctx.rules, COURSE_OUTCOME, child.id, year, number)
-    performances = items.tally(ctx.session, ctx.rules, PERFORMANCE, child.id, year)
+    outcomes = item_counts.tally(ctx.session, ctx.rules, COURSE_OUTCOME, child.id, year, number)
+    performances = item_counts.tally(ctx.session, ctx.rules, PERFORMANCE, child.id, year)
     ctx.reply(
         m.text(
             text(

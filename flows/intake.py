@@ -25,7 +25,7 @@ from media.kinds import MB, FitResult, Kind, classify_for_upload, mb, mime_of
 from media.pdf_fit import fit_pdf
 from media.photos import photo_refusal
 from media.sniff import refuse, sniff
-from school import items
+from school import draft_files
 from storage import upload_usage
 from storage.files import NotStored, StoredFile, TooLarge
 from storage.models.portfolio import FileRecord
@@ -226,7 +226,7 @@ def _record(
     student_id: int,
     display_name: str | None = None,
 ) -> FileRecord:
-    return items.new_file_record(
+    return draft_files.new_file_record(
         ctx.session,
         stored.sha256,
         stored.size,
@@ -284,7 +284,7 @@ def keep_page(
 ) -> Taken:
     """Keep a photo for the draft; it joins the others in one PDF when the student moves on."""
     assert ctx.line_user_id
-    count = items.page_count(ctx.session, draft_kind, draft_id)
+    count = draft_files.page_count(ctx.session, draft_kind, draft_id)
     if count >= MAX_PAGES:
         raise IntakeError("intake.too_many_pages", limit=MAX_PAGES)
     record = _record(
@@ -295,9 +295,13 @@ def keep_page(
     if isinstance(image_set, dict) and image_set.get("id"):
         set_ref = (str(image_set["id"]), _int(image_set.get("index"), 1))
         total = _int(image_set.get("total"), 0)
-    items.add_page(ctx.session, ctx.line_user_id, draft_kind, draft_id, record, ctx.now, set_ref)
+    draft_files.add_page(
+        ctx.session, ctx.line_user_id, draft_kind, draft_id, record, ctx.now, set_ref
+    )
     received = (
-        items.set_pages_received(ctx.session, draft_kind, draft_id, set_ref[0]) if set_ref else 0
+        draft_files.set_pages_received(ctx.session, draft_kind, draft_id, set_ref[0])
+        if set_ref
+        else 0
     )
     return Taken("page", pages=count + 1, set_received=received, set_total=total)
 
@@ -314,7 +318,7 @@ def combine_pages(ctx: Ctx, draft_kind: str, draft_id: int, student_id: int) -> 
 
     The photos stay in the draft until it is sent, so a student who goes back can add more.
     """
-    waiting = items.pages(ctx.session, draft_kind, draft_id)
+    waiting = draft_files.pages(ctx.session, draft_kind, draft_id)
     if not waiting:
         return None
     try:

@@ -9,7 +9,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from flows.context import Ctx
-from school.items import VIEWER_GUARDIAN, VIEWER_STAFF, VIEWER_STUDENT
+from school.file_access import VIEWER_GUARDIAN, VIEWER_STAFF, VIEWER_STUDENT
 from storage.clock import UTC
 
 # Long enough to open a card again the same evening, short enough that a forwarded link dies.

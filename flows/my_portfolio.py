@@ -22,8 +22,17 @@ from flows.submission import (
     type_label,
 )
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from school import items
-from school.items import ItemError, TermRef
+from school import (
+    file_access,
+    item_counts,
+    items,
+    outcomes,
+    performance_edits,
+    performances,
+    terms,
+)
+from school.items import ItemError
+from school.terms import TermRef
 from storage.identity import STUDENT, Identity
 from storage.models.portfolio import (
     DRAFT,
@@ -41,6 +50,7 @@ WITHDRAW = "withdraw:"
 WITHDRAW_SURE = "withdraw!:"
 KEEP = "keep"
 RESUME = "resume:"
+EDIT = "edit:"
 PAGE = "page:"
 OUTCOME = "o"
 PERF = "p"
@@ -63,25 +73,29 @@ def on_portfolio(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 def _entries(ctx: Ctx, student: Student, year: int) -> list[CourseOutcome | Performance]:
     listing = items.student_items(ctx.session, student.id, year)
-    entries: list[CourseOutcome | Performance] = [*listing.outcomes, *listing.performances]
+    # An open edit of a saved 多元表現 is reached from the saved item's card (繼續修改).
+    entries: list[CourseOutcome | Performance] = [
+        *listing.outcomes,
+        *(p for p in listing.performances if p.edits_id is None),
+    ]
     # Stable sort: within a status group the newest (as listed) stays first.
     return sorted(entries, key=lambda e: _ORDER.get(e.status, 3))
 
 
 def show(ctx: Ctx, student: Student, page: int) -> None:
-    term = items.current_term(ctx.rules, ctx.now)
+    term = terms.current_term(ctx.rules, ctx.now)
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return
-    outcomes = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term)
-    performances = items.room(ctx.session, ctx.rules, PERFORMANCE, student.id, term)
+    outcome_room = item_counts.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term)
+    performance_room = item_counts.room(ctx.session, ctx.rules, PERFORMANCE, student.id, term)
     entries = _entries(ctx, student, term.academic_year)
     summary = text(
         "portfolio.counts",
         year=term.academic_year,
         semester=term.semester,
-        outcomes=count_line(outcomes),
-        performances=count_line(performances),
+        outcomes=count_line(outcome_room),
+        performances=count_line(performance_room),
     )
     if not entries:
         ctx.reply(
@@ -124,7 +138,7 @@ def _link_button(
 ) -> dict[str, Any] | None:
     if record is None:
         return None
-    link = file_link(ctx, None, record.id, (items.VIEWER_STUDENT, student.id), ctx.now)
+    link = file_link(ctx, None, record.id, (file_access.VIEWER_STUDENT, student.id), ctx.now)
     return button(m.uri_action(text(label_key), link))
 
 
@@ -145,7 +159,7 @@ def _bubble(ctx: Ctx, student: Student, entry: CourseOutcome | Performance) -> d
             buttons.append(
                 _postback("portfolio.button_withdraw", f"{PREFIX}{WITHDRAW}{OUTCOME}:{entry.id}")
             )
-        elif entry.status == REJECTED and items.live_replacement(ctx.session, entry.id) is None:
+        elif entry.status == REJECTED and outcomes.live_replacement(ctx.session, entry.id) is None:
             buttons.append(_postback("portfolio.button_replace", f"{REUPLOAD}{entry.id}", True))
         elif entry.status == DRAFT:
             buttons.append(
@@ -156,6 +170,14 @@ def _bubble(ctx: Ctx, student: Student, entry: CourseOutcome | Performance) -> d
         for proof in entry.proofs[:2]:
             buttons.append(_link_button(ctx, student, proof.file, "portfolio.button_proof"))
         if entry.status == SUBMITTED and entry.picked_at is None and not entry.entered_by_staff:
+            editing = performance_edits.edit_draft_of(ctx.session, entry.id) is not None
+            buttons.append(
+                _postback(
+                    "portfolio.button_edit_resume" if editing else "portfolio.button_edit",
+                    f"{PREFIX}{EDIT}{PERF}:{entry.id}",
+                    True,
+                )
+            )
             buttons.append(
                 _postback("portfolio.button_withdraw", f"{PREFIX}{WITHDRAW}{PERF}:{entry.id}")
             )
@@ -166,7 +188,7 @@ def _bubble(ctx: Ctx, student: Student, entry: CourseOutcome | Performance) -> d
     if (
         isinstance(entry, CourseOutcome)
         and entry.status == REJECTED
-        and items.live_replacement(ctx.session, entry.id) is not None
+        and outcomes.live_replacement(ctx.session, entry.id) is not None
     ):
         status = text("portfolio.rejected_replaced")
     else:
@@ -244,6 +266,7 @@ def handle_button(ctx: Ctx, rest: str) -> None:
         (WITHDRAW_SURE, _withdraw),
         (WITHDRAW, _ask_withdraw),
         (RESUME, _resume),
+        (EDIT, _edit),
     ):
         if rest.startswith(prefix):
             ref = _item_ref(rest[len(prefix) :])
@@ -255,9 +278,9 @@ def handle_button(ctx: Ctx, rest: str) -> None:
 
 def _title(ctx: Ctx, student: Student, kind: str, item_id: int) -> str | None:
     if kind == OUTCOME:
-        outcome = items.own_outcome(ctx.session, student.id, item_id)
+        outcome = outcomes.own_outcome(ctx.session, student.id, item_id)
         return outcome.course.subject if outcome else None
-    performance = items.own_performance(ctx.session, student.id, item_id)
+    performance = performances.own_performance(ctx.session, student.id, item_id)
     return type_label(performance.record_type) if performance else None
 
 
@@ -288,18 +311,20 @@ def _ask_withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
 def _withdraw(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
     try:
         if kind == OUTCOME:
-            outcome = items.withdraw_outcome(ctx.session, student.id, item_id, ctx.now)
+            outcome = outcomes.withdraw_outcome(ctx.session, student.id, item_id, ctx.now)
             term = TermRef(outcome.academic_year, outcome.semester)
             title, item_kind = outcome.course.subject, COURSE_OUTCOME
         else:
-            performance = items.withdraw_performance(ctx.session, student.id, item_id, ctx.now)
+            performance = performances.withdraw_performance(
+                ctx.session, student.id, item_id, ctx.now
+            )
             term = TermRef(performance.academic_year, performance.semester)
             title, item_kind = type_label(performance.record_type), PERFORMANCE
     except ItemError as exc:
         key = f"portfolio.cannot_withdraw_{exc.reason}"
         ctx.reply(m.text(text(key) if key in TEXTS else text("portfolio.cannot_withdraw")))
         return
-    usage = items.room(ctx.session, ctx.rules, item_kind, student.id, term)
+    usage = item_counts.room(ctx.session, ctx.rules, item_kind, student.id, term)
     ctx.reply(
         m.text(
             text("portfolio.withdrawn", title=title, count=count_line(usage)),
@@ -313,6 +338,13 @@ def _resume(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
         ctx.start_flow(UPLOAD_FLOW, draft_id=item_id)
     else:
         ctx.start_flow(PERFORMANCE_FLOW, draft_id=item_id)
+
+
+def _edit(ctx: Ctx, student: Student, kind: str, item_id: int) -> None:
+    if kind != PERF:
+        ctx.reply(m.text(text("desk.stale_button")))
+        return
+    ctx.start_flow(PERFORMANCE_FLOW, edit_id=item_id)
 
 
 def register(desk: FrontDesk) -> None:
@@ -332,7 +364,7 @@ def card_tap_inside_flow(ctx: Ctx, inp: Input) -> bool:
     """
     if inp.kind != "postback":
         return False
-    if inp.data.startswith(REUPLOAD) or inp.data.startswith(PREFIX + RESUME):
+    if inp.data.startswith((REUPLOAD, PREFIX + RESUME, PREFIX + EDIT)):
         ctx.reply(m.text(text("upload.finish_current_first")))
         return True
     if inp.data.startswith(PREFIX):

@@ -13,8 +13,9 @@ from flows.engine import Input
 from flows.store import Conversation
 from media.kinds import mb
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from school import items
-from school.items import Room, TermRef, WindowCheck
+from school import item_counts, items
+from school.item_counts import Room
+from school.terms import TermRef, WindowCheck
 from storage.clock import format_date
 from storage.models.portfolio import CERTIFIED, FileRecord
 from storage.models.school import Student
@@ -56,7 +57,7 @@ def window_refusal(check: WindowCheck, item_kind: str) -> str:
     return text(key, **values)
 
 
-def item_title(item: items.CountedItem) -> str:
+def item_title(item: item_counts.CountedItem) -> str:
     if item.kind == PERFORMANCE:
         return text(f"performance.type.{item.title}")
     return item.title

@@ -8,13 +8,13 @@ from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from school import items
+from school import progress
 from storage.identity import CONVENER, HOMEROOM, STAFF, TEACHER, Identity
 
 MAX_LINES = 40
 
 
-def progress_lines(rows: list[items.CourseProgress]) -> list[str]:
+def progress_lines(rows: list[progress.CourseProgress]) -> list[str]:
     lines = []
     for row in rows[:MAX_LINES]:
         course = row.course
@@ -42,13 +42,13 @@ def on_subject_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
     if semester is None:
         ctx.reply(m.text(text("progress.no_semester")))
         return
-    courses = items.convened_courses(
+    courses = progress.convened_courses(
         ctx.session, ident.staff.id, semester.academic_year, semester.number, ctx.now
     )
     if not courses:
         ctx.reply(m.text(text("school_rules.supervision.none")))
         return
-    rows = items.course_progress(ctx.session, courses, semester.academic_year, semester.number)
+    rows = progress.course_progress(ctx.session, courses, semester.academic_year, semester.number)
     head = text("school_rules.supervision.head", term=semester.label)
     ctx.reply(m.text("\n".join([head, *progress_lines(rows)])))
 

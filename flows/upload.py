@@ -38,8 +38,9 @@ from flows.submission import (
     window_refusal,
 )
 from rules.model import COURSE_OUTCOME
-from school import items
-from school.items import ItemError, TermRef
+from school import draft_files, file_access, item_counts, outcomes, terms
+from school.items import ItemError
+from school.terms import TermRef
 from storage.clock import format_date
 from storage.identity import STUDENT, Identity
 from storage.models.portfolio import DRAFT, CourseOutcome
@@ -78,7 +79,7 @@ def _outcome(ctx: Ctx, conv: Conversation) -> CourseOutcome | None:
     student = current_student(ctx)
     if not draft_id or student is None:
         return None
-    outcome = items.own_outcome(ctx.session, student.id, int(draft_id))
+    outcome = outcomes.own_outcome(ctx.session, student.id, int(draft_id))
     return outcome if outcome is not None and outcome.status == DRAFT else None
 
 
@@ -93,18 +94,18 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
         ctx.reply(m.text(text("desk.not_for_you")))
         return END
     if args.get("draft_id"):
-        outcome = items.own_outcome(ctx.session, student.id, int(args["draft_id"]))
+        outcome = outcomes.own_outcome(ctx.session, student.id, int(args["draft_id"]))
         if outcome is None or outcome.status != DRAFT:
             return _lost(ctx)
         conv.data["draft_id"] = outcome.id
         return _state_for(ctx, outcome)
     if args.get("replaces"):
         return _begin_replacement(ctx, conv, student, int(args["replaces"]))
-    open_terms = items.upload_terms(ctx.rules, COURSE_OUTCOME, student.grade, ctx.now)
+    open_terms = terms.upload_terms(ctx.rules, COURSE_OUTCOME, student.grade, ctx.now)
     if len(open_terms) > 1:
         conv.data["terms"] = [[t.academic_year, t.semester] for t in open_terms]
         return TERM
-    term = open_terms[0] if open_terms else items.current_term(ctx.rules, ctx.now)
+    term = open_terms[0] if open_terms else terms.current_term(ctx.rules, ctx.now)
     if term is None:
         ctx.reply(m.text(text("upload.no_term")))
         return END
@@ -123,17 +124,17 @@ def _term_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -> str:
-    check = items.check_window_for(
+    check = terms.check_window_for(
         ctx.session, ctx.rules, COURSE_OUTCOME, term, student.id, student.grade, ctx.now
     )
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END
-    usage = items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term)
+    usage = item_counts.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term)
     if usage.full_scope is not None:
         ctx.reply(m.text(limit_refusal(usage), quick=MENU_QUICK))
         return END
-    courses = items.enrolled_courses(ctx.session, student.id, term)
+    courses = terms.enrolled_courses(ctx.session, student.id, term)
     if not courses:
         ctx.reply(m.text(text("upload.no_courses", term=term.label)))
         return END
@@ -145,12 +146,12 @@ def _start_term(ctx: Ctx, conv: Conversation, student: Student, term: TermRef) -
 
 def _begin_replacement(ctx: Ctx, conv: Conversation, student: Student, rejected_id: int) -> str:
     try:
-        rejected = items.check_replaceable(ctx.session, student.id, rejected_id)
+        rejected = outcomes.check_replaceable(ctx.session, student.id, rejected_id)
     except ItemError as exc:
         ctx.reply(m.text(text(f"upload.replace_{exc.reason}"), quick=MENU_QUICK))
         return END
     term = TermRef(rejected.academic_year, rejected.semester)
-    check = items.check_window_for(
+    check = terms.check_window_for(
         ctx.session,
         ctx.rules,
         COURSE_OUTCOME,
@@ -163,13 +164,13 @@ def _begin_replacement(ctx: Ctx, conv: Conversation, student: Student, rejected_
     if not check.open:
         ctx.reply(m.text(window_refusal(check, COURSE_OUTCOME)))
         return END
-    usage = items.room(
+    usage = item_counts.room(
         ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term, exclude={rejected.id}
     )
     if usage.full_scope is not None:
         ctx.reply(m.text(limit_refusal(usage), quick=MENU_QUICK))
         return END
-    outcome = items.create_outcome_draft(
+    outcome = outcomes.create_outcome_draft(
         ctx.session, student.id, rejected.course, term, ctx.now, replaces=rejected
     )
     conv.data.update(draft_id=outcome.id, term=[term.academic_year, term.semester])
@@ -186,7 +187,7 @@ def _begin_replacement(ctx: Ctx, conv: Conversation, student: Student, rejected_
 
 
 def _state_for(ctx: Ctx, outcome: CourseOutcome) -> str:
-    has_pages = items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id) > 0
+    has_pages = draft_files.page_count(ctx.session, draft_files.OUTCOME_DRAFT, outcome.id) > 0
     if has_pages or (outcome.document_file_id is None and outcome.video_file_id is None):
         return FILES
     if not outcome.summary:
@@ -228,7 +229,7 @@ def _course_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     labels = _course_labels(courses)
     student = current_student(ctx)
     usage = (
-        items.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, _term(conv))
+        item_counts.room(ctx.session, ctx.rules, COURSE_OUTCOME, student.id, _term(conv))
         if student
         else None
     )
@@ -276,7 +277,7 @@ def _course_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if chosen is None:
         ctx.reply(m.text(text("upload.course_unknown")))
         return COURSE
-    outcome = items.create_outcome_draft(ctx.session, student.id, chosen, _term(conv), ctx.now)
+    outcome = outcomes.create_outcome_draft(ctx.session, student.id, chosen, _term(conv), ctx.now)
     conv.data["draft_id"] = outcome.id
     return FILES
 
@@ -289,7 +290,7 @@ def _files_quick(ctx: Ctx, outcome: CourseOutcome | None) -> list[Any]:
     if outcome is not None and (
         outcome.document_file_id
         or outcome.video_file_id
-        or items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+        or draft_files.page_count(ctx.session, draft_files.OUTCOME_DRAFT, outcome.id)
     ):
         quick.append((text("upload.button_clear"), "postback", CLEAR))
     quick.append(("取消", "取消"))
@@ -297,7 +298,7 @@ def _files_quick(ctx: Ctx, outcome: CourseOutcome | None) -> list[Any]:
 
 
 def _files_status(ctx: Ctx, outcome: CourseOutcome) -> str:
-    pages = items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+    pages = draft_files.page_count(ctx.session, draft_files.OUTCOME_DRAFT, outcome.id)
     document = outcome.document if pages == 0 else None
     return describe_files([document, outcome.video], pages)
 
@@ -325,7 +326,7 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if inp.kind in intake.CONTENT_MESSAGES:
         return _receive(ctx, conv, outcome, inp)
     if inp.data == CLEAR:
-        items.clear_pages(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+        draft_files.clear_pages(ctx.session, draft_files.OUTCOME_DRAFT, outcome.id)
         outcome.document_file_id = None
         outcome.video_file_id = None
         conv.data.pop("fitted_pages", None)
@@ -340,7 +341,7 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _receive(ctx: Ctx, conv: Conversation, outcome: CourseOutcome, inp: Input) -> str:
     student_id = outcome.student_id
     try:
-        taken = intake.take(ctx, inp, items.OUTCOME_DRAFT, outcome.id, student_id)
+        taken = intake.take(ctx, inp, draft_files.OUTCOME_DRAFT, outcome.id, student_id)
     except SQLAlchemyError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever broke, the student hears it, draft kept
@@ -368,7 +369,7 @@ def _receive(ctx: Ctx, conv: Conversation, outcome: CourseOutcome, inp: Input) -
         return STAY
     assert taken.fitted is not None
     if taken.slot == "document":
-        dropped = items.clear_pages(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+        dropped = draft_files.clear_pages(ctx.session, draft_files.OUTCOME_DRAFT, outcome.id)
         if dropped:
             notes.append(text("upload.pdf_replaces_photos", n=dropped))
         elif outcome.document_file_id is not None:
@@ -391,10 +392,12 @@ def _receive(ctx: Ctx, conv: Conversation, outcome: CourseOutcome, inp: Input) -
 
 
 def _files_done(ctx: Ctx, conv: Conversation, outcome: CourseOutcome) -> str:
-    pages = items.page_count(ctx.session, items.OUTCOME_DRAFT, outcome.id)
+    pages = draft_files.page_count(ctx.session, draft_files.OUTCOME_DRAFT, outcome.id)
     if pages and conv.data.get("fitted_pages") != pages:
         try:
-            fitted = intake.combine_pages(ctx, items.OUTCOME_DRAFT, outcome.id, outcome.student_id)
+            fitted = intake.combine_pages(
+                ctx, draft_files.OUTCOME_DRAFT, outcome.id, outcome.student_id
+            )
         except SQLAlchemyError:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -454,10 +457,10 @@ def _summary_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def confirmation_card(ctx: Ctx, outcome: CourseOutcome, student: Student) -> dict[str, Any]:
     term = TermRef(outcome.academic_year, outcome.semester)
-    usage = items.room(
+    usage = item_counts.room(
         ctx.session, ctx.rules, COURSE_OUTCOME, student.id, term, exclude={outcome.id}
     )
-    deadline = items.certification_deadline(ctx.rules, term, student.grade)
+    deadline = terms.certification_deadline(ctx.rules, term, student.grade)
     course = outcome.course
     teacher = course.teacher.name if course.teacher else text("upload.teacher_unknown")
     rows = [
@@ -491,7 +494,7 @@ def confirmation_card(ctx: Ctx, outcome: CourseOutcome, student: Student) -> dic
     ]
     if outcome.document_file_id is not None:
         link = file_link(
-            ctx, None, outcome.document_file_id, (items.VIEWER_STUDENT, student.id), ctx.now
+            ctx, None, outcome.document_file_id, (file_access.VIEWER_STUDENT, student.id), ctx.now
         )
         buttons.append(button(m.uri_action(text("upload.button_view"), link)))
     return card(
@@ -519,13 +522,13 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if inp.data != SUBMIT and inp.word not in SUBMIT_WORDS:
         ctx.reply(m.text(text("upload.confirm_hint")))
         return STAY
-    result = items.submit_outcome(ctx.session, ctx.rules, outcome.id, ctx.now)
+    result = outcomes.submit_outcome(ctx.session, ctx.rules, outcome.id, ctx.now)
     if result.ok:
         ctx.session.refresh(outcome)
         teacher = outcome.certifier.name if outcome.certifier else text("upload.teacher_unknown")
         assert result.room is not None
         student = outcome.student
-        deadline = items.certification_deadline(ctx.rules, _term(conv, outcome), student.grade)
+        deadline = terms.certification_deadline(ctx.rules, _term(conv, outcome), student.grade)
         ctx.reply(
             m.text(
                 text(
@@ -554,7 +557,7 @@ def _on_cancel(ctx: Ctx, conv: Conversation) -> str:
     outcome = _outcome(ctx, conv)
     if outcome is None:
         return "flow.cancelled"
-    items.discard_outcome_draft(ctx.session, outcome)
+    outcomes.discard_outcome_draft(ctx.session, outcome)
     return "upload.cancelled"
 
 

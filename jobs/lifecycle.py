@@ -46,6 +46,8 @@ NOTICE_PURPOSE = "management_notice"
 
 
 ROLLOVER = "rollover"
+# Graduates named in the office's notice of sealing without receipts (the rest are counted).
+NAMES_SHOWN = 20
 
 
 def run(svc: Services) -> dict[str, int]:
@@ -150,6 +152,8 @@ class RetentionOutcome:
     sealed: list[life.Sealed] = field(default_factory=list)
     deleted: list[RetentionDeletion] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # 學號 and name of graduates sealed although their 收訖明細 never came back.
+    without_receipt: list[str] = field(default_factory=list)
     bytes_removed: int = 0
     report: Path | None = None
 
@@ -164,7 +168,13 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
     with svc.db.session() as session:
         # Rule 九 waits for the graduates' last picking, submission and receipt confirmation.
         effective = windows.effective_rules(session, svc.rules)
-        to_seal = [s.id for s in life.due_for_sealing(session, now, effective)]
+        due = life.due_for_sealing(session, now, effective)
+        to_seal = [s.id for s in due]
+        overdue = {
+            s.id
+            for s in due
+            if life.sealing_state(session, effective, s, now) == life.RECEIPT_OVERDUE
+        }
         to_delete = [s.id for s in deletion.due_for_deletion(session, svc.rules, now)]
     for student_id in to_seal:
         try:
@@ -179,6 +189,8 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
                     session, svc.rules, now, sealed.farewells, "graduate", student.graduated_on
                 )
                 outcome.sealed.append(sealed)
+                if student_id in overdue:
+                    outcome.without_receipt.append(f"{sealed.student_no} {sealed.name}")
         except Exception:  # one student's bad data must not stop the others
             log.exception("sealing student %s failed", student_id)
             outcome.failed.append(str(student_id))
@@ -259,18 +271,27 @@ def run_daily(svc: Services, now: datetime) -> dict[str, int]:
         run_row.finished_at = svc.clock.now()
         run_row.detail = counts
         if outcome.sealed or outcome.deleted or outcome.failed:
-            notify_management(
-                session,
-                svc.rules,
-                now,
-                text(
-                    "lifecycle.notice.daily",
-                    date=format_date(now),
-                    sealed=len(outcome.sealed),
-                    deleted=len(outcome.deleted),
-                    failed=len(outcome.failed),
-                ),
+            body = text(
+                "lifecycle.notice.daily",
+                date=format_date(now),
+                sealed=len(outcome.sealed),
+                deleted=len(outcome.deleted),
+                failed=len(outcome.failed),
             )
+            if outcome.without_receipt:
+                # Said in the same push: the office learns the 收訖明細 never came back.
+                body += "\n" + text(
+                    "lifecycle.notice.sealed_without_receipt",
+                    days=svc.rules.seal_without_receipt_days,
+                    count=len(outcome.without_receipt),
+                    students="、".join(outcome.without_receipt[:NAMES_SHOWN]),
+                    more=(
+                        text("lifecycle.notice.and_more", n=len(outcome.without_receipt))
+                        if len(outcome.without_receipt) > NAMES_SHOWN
+                        else ""
+                    ),
+                )
+            notify_management(session, svc.rules, now, body)
     return counts
 
 

@@ -19,7 +19,7 @@ from rules.model import (
     Occurrence,
     SchoolRules,
 )
-from school import items as portfolio_items
+from school import progress as portfolio_items
 from school import recipients, records, tallies
 from school.recipients import Recipient
 from storage.clock import format_short_date

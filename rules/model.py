@@ -44,6 +44,9 @@ DEFAULT_UPLOAD_DAYS_AFTER_CLOSING: Final = 14
 DEFAULT_CERTIFICATION_DAYS_AFTER_UPLOAD: Final = 7
 DEFAULT_PICKING_DAYS: Final = 7
 DEFAULT_RECEIPT_DAYS: Final = 3
+# Rule 九: graduates are sealed at the latest this many days after their submission date,
+# whether or not the 收訖明細 came back.
+DEFAULT_SEAL_WITHOUT_RECEIPT_DAYS: Final = 60
 DEFAULT_COUNTED_STATES: Final = frozenset({"pending", "certified"})
 DEFAULT_ESCALATION_DAYS: Final = 3
 # A certifier hears of new items at most once in this many days (the rules can say otherwise).
@@ -377,6 +380,8 @@ class SchoolRules:
     holidays: frozenset[date] = frozenset()
     # Whole days students get to confirm the 收訖明細 after it is imported (at least 3).
     receipt_days: int = DEFAULT_RECEIPT_DAYS
+    # Days after grade 12's submission date after which graduates are sealed without receipts.
+    seal_without_receipt_days: int = DEFAULT_SEAL_WITHOUT_RECEIPT_DAYS
     # Per-semester events (kind -> days after the first day of term), see semester_event_deadline.
     semester_events: Mapping[str, int] = field(default_factory=dict)
     # The file's text and the windows set on top of it, so with_windows can rebuild and re-check.

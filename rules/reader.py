@@ -26,6 +26,7 @@ from rules.model import (
     DEFAULT_QUIET_START,
     DEFAULT_RECEIPT_DAYS,
     DEFAULT_RETENTION_YEARS,
+    DEFAULT_SEAL_WITHOUT_RECEIPT_DAYS,
     DEFAULT_SEMESTER_EVENT_DAYS,
     DEFAULT_SEND_TIME,
     DEFAULT_UPLOAD_DAYS_AFTER_CLOSING,
@@ -276,6 +277,9 @@ def _build(top: TableReader) -> SchoolRules:
     retention_years = retention.get_int(
         "years_after_graduation", DEFAULT_RETENTION_YEARS, minimum=1
     )
+    seal_without_receipt_days = retention.get_int(
+        "seal_without_receipt_days", DEFAULT_SEAL_WITHOUT_RECEIPT_DAYS, minimum=1, maximum=365
+    )
     retention.finish()
 
     events_table = top.table("required_events")
@@ -329,6 +333,7 @@ def _build(top: TableReader) -> SchoolRules:
         schedule=schedule,
         holidays=holidays,
         receipt_days=receipt_days,
+        seal_without_receipt_days=seal_without_receipt_days,
     )
 
 

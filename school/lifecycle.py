@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -620,12 +620,27 @@ class Sealed:
     farewells: list[Farewell]
 
 
+# A graduate sealed without their 收訖明細: it never came back within the rules' bound.
+RECEIPT_OVERDUE: Final = "receipt_overdue"
+
+
 def sealing_hold(
     session: Session, rules: SchoolRules, student: Student, now: datetime
 ) -> str | None:
     """Why a graduate is not sealed yet, or None: rule 九 seals a portfolio only once the
     graduate's last picking, the submission of their picks and their receipt confirmation
-    are over ("picking" | "submission" | "receipt")."""
+    are over ("picking" | "submission" | "receipt"). The wait for a 收訖明細 that never comes
+    back ends rules.seal_without_receipt_days after the submission date (sealing_state says
+    RECEIPT_OVERDUE then)."""
+    state = sealing_state(session, rules, student, now)
+    return None if state == RECEIPT_OVERDUE else state
+
+
+def sealing_state(
+    session: Session, rules: SchoolRules, student: Student, now: datetime
+) -> str | None:
+    """sealing_hold, but RECEIPT_OVERDUE where the graduate is due although no receipt list
+    of theirs came back (the office is told)."""
     assert student.graduated_on is not None
     year = academic_year_of(student.graduated_on)
     try:
@@ -666,8 +681,11 @@ def sealing_hold(
             )
         )
     )
-    if not lists or any(until >= now for until in lists):
+    if any(until >= now for until in lists):
         return "receipt"
+    if not lists:
+        bound = at_taipei(submission.first_day + timedelta(days=rules.seal_without_receipt_days))
+        return RECEIPT_OVERDUE if now >= bound else "receipt"
     return None
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from rules.model import COURSE_OUTCOME, PERFORMANCE
-from school import items
+from school import item_counts
 from storage.models.picking import PickConfirmation
 from storage.models.portfolio import (
     CERTIFIED,
@@ -167,12 +167,13 @@ def candidates(session: Session, student_id: int, academic_year: int) -> list[Ca
             Performance.student_id == student_id,
             Performance.academic_year == academic_year,
             Performance.status != WITHDRAWN,
+            Performance.edits_id.is_(None),  # an open edit is its saved item's, not a card
         )
         .order_by(Performance.semester, Performance.id)
     ).all()
-    # A rejected item the student re-uploaded lives on as its replacement (items.py's one
+    # A rejected item the student re-uploaded lives on as its replacement (item_counts.py's one
     # definition of an item's current state): only the replacement is a card.
-    gone = items.superseded_ids(outcomes)
+    gone = item_counts.superseded_ids(outcomes)
     found = [_candidate(COURSE_OUTCOME, o) for o in outcomes if o.id not in gone]
     found += [_candidate(PERFORMANCE, p) for p in performances]
     # Pickable first within each kind, so the cards worth tapping come on the first pages.

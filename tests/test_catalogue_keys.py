@@ -52,7 +52,9 @@ DYNAMIC: dict[str, str] = {
     "lifecycle.export.": "the student export's sheets and columns (school/lifecycle.py)",
     "lifecycle.farewell.": "farewell message by kind of leaving (jobs/lifecycle.py)",
     "media.": "FitResult.reason, read by flows/intake.py (media/kinds.py)",
-    "performance.field.": "a performance type's fields (flows/performance.py)",
+    "performance.field.": "a performance type's fields (flows/performance_types.py)",
+    "performance.cannot_edit_": "why a saved performance cannot be edited "
+    "(flows/performance_finish.py)",
     "performance.type.": "performance types (flows/submission.py type_label)",
     "picking.": "picking flow states, kinds, results and export problems (flows/picking.py, "
     "bot/export_cli.py)",

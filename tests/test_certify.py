@@ -427,12 +427,12 @@ def test_a_student_tapping_certification_data_is_refused(
 
 
 def test_withdrawn_item_cannot_be_decided(chat: Any, db: Any, school: School, clock: Any) -> None:
-    from school import items
+    from school import outcomes
 
     item = submit_item(db, school, clock, "Us10101", "101-數學")
     approve = data_of(chat.say(TEACHER_CHEN, "待認證"), "通過")
     with db.transaction() as s:
-        items.withdraw_outcome(s, school.students["Us10101"], item, clock.now())
+        outcomes.withdraw_outcome(s, school.students["Us10101"], item, clock.now())
     assert texts(chat.tap(TEACHER_CHEN, approve)) == "學生已撤回這件作品，不需要認證了。"
     assert outcome(db, item).status == WITHDRAWN
 

@@ -20,7 +20,7 @@ from tests.test_certify import data_of, submit_item, texts
 
 def _seed_work(chat: Any, db: Any, school: School, clock: Any) -> None:
     """01: one pending, one certified; 02: one rejected; 03: a draft only; 04: withdrew."""
-    from school import items
+    from school import outcomes
 
     submit_item(db, school, clock, "Us10101", "101-數學")
     submit_item(db, school, clock, "Us10101", "101-國語文")
@@ -38,7 +38,7 @@ def _seed_work(chat: Any, db: Any, school: School, clock: Any) -> None:
                 created_at=clock.now(),
             )
         )
-        items.withdraw_outcome(s, school.students["Us10104"], gone, clock.now())
+        outcomes.withdraw_outcome(s, school.students["Us10104"], gone, clock.now())
         # 黃詩涵 has not bound LINE yet.
         s.execute(LineAccount.__table__.delete().where(LineAccount.line_user_id == "Us10106"))
     chat.tap(TEACHER_WANG, data_of(chat.say(TEACHER_WANG, "待認證"), "通過"))

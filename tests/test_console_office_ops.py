@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rules.model import COURSE_OUTCOME
-from school import calendar, exceptions, items, jobs, system
+from school import calendar, exceptions, jobs, outcomes, system, terms
 from school import certification as cert
 from storage.clock import TAIPEI
 from storage.models.console_office import DONE, FAILED, ConsoleJob, StudentException
@@ -140,7 +140,7 @@ def test_an_upload_exception_reopens_the_window_for_that_student_only(
     late = _draft(db, school, clock, STUDENTS_101[0], "101-國語文")
     other = _draft(db, school, clock, STUDENTS_101[1], "101-國語文")
     with db.transaction() as s:
-        assert items.submit_outcome(s, rules, late, clock.now()).reason == "window"
+        assert outcomes.submit_outcome(s, rules, late, clock.now()).reason == "window"
         granted = exceptions.grant(
             s,
             rules,
@@ -155,8 +155,8 @@ def test_an_upload_exception_reopens_the_window_for_that_student_only(
         )
         assert granted.messages == 1
     with db.transaction() as s:
-        assert items.submit_outcome(s, rules, late, clock.now()).ok
-        assert items.submit_outcome(s, rules, other, clock.now()).reason == "window"
+        assert outcomes.submit_outcome(s, rules, late, clock.now()).ok
+        assert outcomes.submit_outcome(s, rules, other, clock.now()).reason == "window"
     deliver(app)
     told = " ".join(m.get("text", "") for m in line.messages_for(STUDENTS_101[0]))
     assert "個別開放" in told and "2027/2/10" in told
@@ -166,11 +166,11 @@ def test_an_upload_exception_reopens_the_window_for_that_student_only(
     with db.session() as s:
         row = s.scalars(select(StudentException)).one()
         assert row.reason.startswith("住院") and row.created_by_id == school.staff["A001"]
-        assert not items.check_window_for(
+        assert not terms.check_window_for(
             s,
             rules,
             COURSE_OUTCOME,
-            items.TermRef(115, 1),
+            terms.TermRef(115, 1),
             school.students[STUDENTS_101[0]],
             1,
             clock.now(),

@@ -194,7 +194,7 @@ def test_group_consultation_for_the_whole_class_with_an_attachment(
     uris = [a["uri"] for a in _actions(own) if a.get("type") == "uri"]
     assert uris and client.get(uris[0].split("portfolio.example.edu.tw", 1)[1]).status_code == 200
     from flows.links import file_link
-    from school import items as item_store
+    from school import file_access as item_store
 
     with db.session() as s:
         file_id = s.get(Consultation, record.id).attachments[0].file_id

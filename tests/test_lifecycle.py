@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from rules.model import COURSE_OUTCOME
-from school import certification_office, items, management, proxy_chain
+from school import certification_office, item_counts, management, proxy_chain, terms
 from school import lifecycle as life
 from storage.identity import STUDENT, identify
 from storage.models.binding import BindingCode
@@ -210,7 +210,9 @@ def test_transfer_out_keeps_every_item_and_ends_the_binding(
             )
         )
     with db.session() as s:
-        room_before = items.room(s, svc_of(app).rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
+        room_before = item_counts.room(
+            s, svc_of(app).rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)
+        )
 
     out = ok(
         app,
@@ -236,7 +238,9 @@ def test_transfer_out_keeps_every_item_and_ends_the_binding(
     # A pending item stays with its teacher: the work was done here and can still be certified.
     assert outcome_row(db, pending).status == PENDING
     with db.session() as s:
-        room_after = items.room(s, svc_of(app).rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
+        room_after = item_counts.room(
+            s, svc_of(app).rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)
+        )
         assert room_after.semester.used == room_before.semester.used == 2
         gone = s.get(Student, sid)
         assert gone is not None
@@ -428,7 +432,7 @@ def test_repeat_moves_the_class_and_leaves_last_terms_work_alone(
     second = make_outcome(app, db, school, clock, uid, "101-數學", semester=1)
     rules = svc_of(app).rules
     with db.session() as s:
-        used = items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1)).semester.used
+        used = item_counts.room(s, rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)).semester.used
 
     out = ok(
         app,
@@ -453,7 +457,7 @@ def test_repeat_moves_the_class_and_leaves_last_terms_work_alone(
         assert (row.status, row.academic_year, row.semester) == (CERTIFIED, 115, 1)
     with db.session() as s:
         assert (
-            items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1)).semester.used
+            item_counts.room(s, rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1)).semester.used
             == used
             == 2
         )

@@ -73,7 +73,7 @@ def test_counts_and_statuses(chat: Chat, school: Any, db: Any) -> None:
     assert postback_of([by_status["退回：檔案看不清楚"]], "重新上傳") == f"reupload:{rejected}"
     assert labels(by_status["待認證（陳建宏老師）"]) == ["看文件", "撤回"]
     assert labels(by_status["已認證"]) == []  # no file in this made-up item; nothing to do
-    assert labels(by_status["已登錄"]) == ["撤回"]
+    assert labels(by_status["已登錄"]) == ["修改", "撤回"]
 
 
 def test_the_menu_tap_and_the_other_keyword(chat: Chat, school: Any) -> None:

@@ -11,6 +11,9 @@ from sqlalchemy import select
 
 from catalogue import TEXTS
 from flows import performance as pf
+from flows import performance_fields as pf_fields
+from flows import performance_finish as pf_finish
+from flows import performance_types as pf_types
 from flows.line_limits import check_messages
 from storage.clock import TAIPEI
 from storage.models.portfolio import DRAFT, SUBMITTED, Performance
@@ -43,11 +46,11 @@ def performances(db: Any, student_id: int) -> list[Performance]:
         return found
 
 
-def answer(chat: Chat, spec: pf.FieldSpec, user: str = STUDENT) -> list[dict[str, Any]]:
+def answer(chat: Chat, spec: pf_types.FieldSpec, user: str = STUDENT) -> list[dict[str, Any]]:
     """A valid answer for any field, given the way a student would give it."""
     if spec.kind == "date":
         day = "2026-09-30" if spec.not_before else "2026-09-01"
-        return chat.tap(user, pf.DATE_PICKED, {"date": day})
+        return chat.tap(user, pf_fields.DATE_PICKED, {"date": day})
     if spec.kind == "number":
         value = max(spec.minimum, min(spec.maximum, Decimal(2)))
         return chat.say(user, str(value))
@@ -88,7 +91,7 @@ def make_performances(
 
 
 def test_every_record_type_of_the_central_database_is_declared() -> None:
-    assert [t.key for t in pf.RECORD_TYPES] == [
+    assert [t.key for t in pf_types.RECORD_TYPES] == [
         "cadre",
         "competition",
         "certificate",
@@ -100,11 +103,11 @@ def test_every_record_type_of_the_central_database_is_declared() -> None:
         "university_course",
         "other",
     ]
-    for record_type in pf.RECORD_TYPES:
+    for record_type in pf_types.RECORD_TYPES:
         assert f"performance.type.{record_type.key}" in TEXTS
         assert len(pf.type_label(record_type.key)) <= 20  # a quick-reply label
         for spec in record_type.fields:
-            assert pf.field_label(record_type.key, spec)
+            assert pf_types.field_label(record_type.key, spec)
             assert spec.kind in ("text", "date", "number", "choice", "year", "semester")
             if spec.kind == "choice":
                 assert 0 < len(spec.choices) <= 11 and all(len(c) <= 20 for c in spec.choices)
@@ -112,16 +115,16 @@ def test_every_record_type_of_the_central_database_is_declared() -> None:
                 assert spec.not_before in [f.key for f in record_type.fields]
 
 
-@pytest.mark.parametrize("record_type", [t.key for t in pf.RECORD_TYPES])
+@pytest.mark.parametrize("record_type", [t.key for t in pf_types.RECORD_TYPES])
 def test_each_type_walks_its_own_fields_to_saved(
     chat: Chat, school: Any, db: Any, record_type: str
 ) -> None:
     said = choose(chat, record_type)
     # The counter counts every step: the fields, then 內容簡述 and the files.
-    steps = len(pf.TYPES[record_type].fields) + 2
-    for n, spec in enumerate(pf.TYPES[record_type].fields, start=1):
+    steps = len(pf_types.TYPES[record_type].fields) + 2
+    for n, spec in enumerate(pf_types.TYPES[record_type].fields, start=1):
         assert_fits_line(said)
-        assert pf.field_label(record_type, spec) in Chat.texts(said)
+        assert pf_types.field_label(record_type, spec) in Chat.texts(said)
         assert f"（{n}/{steps}）" in Chat.texts(said)
         if spec.kind == "date":
             actions = [
@@ -132,14 +135,14 @@ def test_each_type_walks_its_own_fields_to_saved(
     assert "內容簡述" in Chat.texts(said) and f"（{steps - 1}/{steps}）" in Chat.texts(said)
     said = chat.say(STUDENT, "做了什麼、學到什麼")
     assert f"（{steps}/{steps}）" in Chat.texts(said)
-    said = chat.tap(STUDENT, pf.NEXT)
+    said = chat.tap(STUDENT, pf_finish.NEXT)
     assert_fits_line(said)
     assert pf.type_label(record_type) in Chat.texts(said)
     said = chat.tap(STUDENT, postback_of(said, "儲存"))
     assert "已儲存" in Chat.texts(said)
     [saved] = performances(db, school.students[STUDENT])
     assert saved.status == SUBMITTED and saved.record_type == record_type
-    assert set(saved.fields) == {spec.key for spec in pf.TYPES[record_type].fields}
+    assert set(saved.fields) == {spec.key for spec in pf_types.TYPES[record_type].fields}
 
 
 def test_competition_with_proof_photos(chat: Chat, school: Any, db: Any) -> None:
@@ -161,7 +164,7 @@ def test_competition_with_proof_photos(chat: Chat, school: Any, db: Any) -> None
     chat.say(STUDENT, "全國")
     said = chat.say(STUDENT, "佳作")
     assert "結果公布日期" in Chat.texts(said)
-    chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-09-20"})
+    chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-09-20"})
     said = chat.say(STUDENT, "團體")
     assert "內容簡述" in Chat.texts(said)
     said = chat.say(STUDENT, "三人一組研究碎形，獲全國佳作")
@@ -170,7 +173,7 @@ def test_competition_with_proof_photos(chat: Chat, school: Any, db: Any) -> None
     assert "收到 2 張照片" in Chat.texts(said)
     said = send_file(chat, STUDENT, pdf_bytes(), "成果報告.pdf", "application/pdf")
     assert "收到了" in Chat.texts(said)
-    said = chat.tap(STUDENT, pf.NEXT)
+    said = chat.tap(STUDENT, pf_finish.NEXT)
     words = Chat.texts(said)
     assert check_messages(said) == []
     assert "2 張照片依傳送順序合成一份 PDF" in words
@@ -200,7 +203,7 @@ def test_proof_is_optional(chat: Chat, school: Any, db: Any) -> None:
     chat.say(STUDENT, "設計校刊封面")
     said = chat.say(STUDENT, "略過")
     assert "確認儲存" in Chat.texts(said) and "還沒有檔案" in Chat.texts(said)
-    chat.tap(STUDENT, pf.SAVE)
+    chat.tap(STUDENT, pf_finish.SAVE)
     [saved] = performances(db, school.students[STUDENT])
     assert saved.fields == {"title": "校刊封面設計", "date": "2026-09-01"}
     assert saved.proofs == []
@@ -216,15 +219,15 @@ def test_dates_are_checked(chat: Chat, school: Any) -> None:
     assert "開始日期" in Chat.texts(said)
     said = chat.say(STUDENT, "下禮拜")
     assert "看不懂這個開始日期" in Chat.texts(said)
-    said = chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2027-01-01"})
+    said = chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2027-01-01"})
     assert "不在合理範圍內" in Chat.texts(said)  # a service cannot have started in the future
     said = chat.say(STUDENT, "115/9/10")  # the Minguo year
     assert "結束日期" in Chat.texts(said)
-    said = chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-09-01"})
+    said = chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-09-01"})
     assert "不能早於開始日期 2026/9/10" in Chat.texts(said)
-    said = chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-02-30"})
+    said = chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-02-30"})
     assert "看不懂" in Chat.texts(said)
-    said = chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-09-12"})
+    said = chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-09-12"})
     assert "服務時數" in Chat.texts(said)
 
 
@@ -254,8 +257,8 @@ def test_decimal_hours_and_their_precision(chat: Chat, school: Any, db: Any) -> 
     choose(chat, "service")
     chat.say(STUDENT, "淨灘")
     chat.say(STUDENT, "海洋保育協會")
-    chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-09-10"})
-    chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-09-10"})
+    chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-09-10"})
+    chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-09-10"})
     said = chat.say(STUDENT, "1.25")
     assert "小數點後一位" in Chat.texts(said)
     said = chat.say(STUDENT, "1.5")
@@ -271,8 +274,8 @@ def test_choices_and_text_length_are_checked(chat: Chat, school: Any) -> None:
     said = chat.say(STUDENT, "字" * 51)
     assert "最多 50 字，你寫了 51 字" in Chat.texts(said)
     chat.say(STUDENT, "101 班")
-    chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-09-01"})
-    said = chat.tap(STUDENT, pf.SKIP)
+    chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-09-01"})
+    said = chat.tap(STUDENT, pf_fields.SKIP)
     assert "擔任職務" in Chat.texts(said)  # the end date is optional: a cadre may still serve
     chat.say(STUDENT, "班長")
     said = chat.say(STUDENT, "超級幹部")
@@ -285,7 +288,7 @@ def test_required_fields_cannot_be_skipped_but_no_is_an_answer(
     chat: Chat, school: Any, db: Any
 ) -> None:
     choose(chat, "competition")
-    said = chat.tap(STUDENT, pf.SKIP)
+    said = chat.tap(STUDENT, pf_fields.SKIP)
     assert "一定要填" in Chat.texts(said)
     chat.say(STUDENT, "英文演講比賽")
     chat.say(STUDENT, "高中組")
@@ -301,8 +304,8 @@ def test_optional_fields_can_be_skipped(chat: Chat, school: Any, db: Any) -> Non
     chat.say(STUDENT, "全民英檢中級")
     said = chat.say(STUDENT, "略過")  # score
     assert "分項結果" in Chat.texts(said)
-    chat.tap(STUDENT, pf.SKIP)
-    said = chat.tap(STUDENT, pf.DATE_PICKED, {"date": "2026-06-01"})
+    chat.tap(STUDENT, pf_fields.SKIP)
+    said = chat.tap(STUDENT, pf_fields.DATE_PICKED, {"date": "2026-06-01"})
     assert "證照字號" in Chat.texts(said)
     [draft] = performances(db, school.students[STUDENT])
     assert draft.fields == {
@@ -392,9 +395,9 @@ def test_limit_reached_while_drafting(chat: Chat, school: Any, db: Any) -> None:
     chat.say(STUDENT, "作品")
     chat.say(STUDENT, "2026/9/1")
     chat.say(STUDENT, "簡述")
-    chat.tap(STUDENT, pf.NEXT)
+    chat.tap(STUDENT, pf_finish.NEXT)
     make_performances(db, school.students[STUDENT], 10)
-    said = chat.tap(STUDENT, pf.SAVE)
+    said = chat.tap(STUDENT, pf_finish.SAVE)
     assert "每學期至多 10 件" in Chat.texts(said) and "草稿已保留" in Chat.texts(said)
     assert performances(db, school.students[STUDENT])[0].status == DRAFT
 
@@ -404,7 +407,7 @@ def test_window_closed_while_drafting(chat: Chat, school: Any, db: Any) -> None:
     chat.say(STUDENT, "作品")
     chat.say(STUDENT, "2026/9/1")
     chat.say(STUDENT, "簡述")
-    chat.tap(STUDENT, pf.NEXT)
+    chat.tap(STUDENT, pf_finish.NEXT)
     set_window(chat, "performance_upload", last=date(2026, 10, 14))
     said = chat.say(STUDENT, "儲存")
     assert "已經截止" in Chat.texts(said)
@@ -461,4 +464,4 @@ def test_menu_tap_starts_it(chat: Chat, school: Any) -> None:
     ],
 )
 def test_typed_dates(typed: str, expected: date | None) -> None:
-    assert pf.parse_date(typed) == expected
+    assert pf_fields.parse_date(typed) == expected

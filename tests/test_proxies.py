@@ -305,7 +305,7 @@ def test_unknown_staff_and_ambiguous_courses_are_clear_errors(app: Any, school: 
 def test_audit_log_exports_to_csv_and_xlsx(
     chat: Any, app: Any, db: Any, school: School, clock: Any, tmp_path: Path
 ) -> None:
-    from school import items
+    from school import outcomes
 
     a = submit_item(db, school, clock, "Us10101", "101-國語文")
     b = submit_item(db, school, clock, "Us10102", "101-國語文")
@@ -316,7 +316,7 @@ def test_audit_log_exports_to_csv_and_xlsx(
     chat.tap(TEACHER_WANG, data_of(bubble_of(cards, "陳怡君"), "退回"))
     chat.say(TEACHER_WANG, "非本人作品")
     with db.transaction() as s:
-        items.withdraw_outcome(s, school.students["Us10103"], c, clock.now())
+        outcomes.withdraw_outcome(s, school.students["Us10103"], c, clock.now())
     cli(app, "successor", "1151CHI101", CHEN)
     cli(app, "away", WANG, "--from", "2026-10-15")
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from flows.line_limits import check_messages
 from rules.model import PERFORMANCE
 from rules.reader import load_rules
-from school import items, records_import
-from school.items import TermRef
+from school import item_counts, records_import
+from school.terms import TermRef
 from storage.clock import at_taipei
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
@@ -85,7 +85,8 @@ def test_cadre_import_dry_run_then_real(db: Any, school: School, tmp_path: Path)
     assert monitor.student_id == school.students["Us10101"]
     assert (monitor.academic_year, monitor.semester) == (115, 1)
     assert monitor.entered_by_staff and monitor.status == SUBMITTED
-    # The field keys students' own cadre records use (flows/performance.py, central_format.py).
+    # The same field keys students' own cadre records use (flows/performance_types.py,
+    # school/central_format.py).
     assert monitor.fields == {
         "unit": "101班",
         "position": "班長",
@@ -167,7 +168,9 @@ def test_cadre_records_show_in_my_portfolio_and_use_no_upload_slot(
     # Staff-entered: the student cannot withdraw it.
     assert "撤回" not in seen
     with db.session() as s:
-        room = items.room(s, load_rules(), PERFORMANCE, school.students["Us10101"], TermRef(115, 1))
+        room = item_counts.room(
+            s, load_rules(), PERFORMANCE, school.students["Us10101"], TermRef(115, 1)
+        )
     assert room.semester.used == 0 and room.year.used == 0
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from flows.links import file_link
 from jobs import lifecycle as job
 from school import certification as cert
-from school.items import VIEWER_STAFF, VIEWER_STUDENT
+from school.file_access import VIEWER_STAFF, VIEWER_STUDENT
 from storage.clock import TAIPEI
 from storage.identity import identify
 from storage.models.lifecycle import LifecycleRun, RetentionDeletion, StudentChange
@@ -390,3 +390,63 @@ def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
         assert deletion.remove_pending_bytes(s, store, clock.now()) == 1
         assert s.get(Student, sid) is None
     assert not store.exists(stored.sha256)
+
+
+# --- sealing when the 收訖明細 never comes back ---------------------------------------------------
+
+
+def test_graduates_are_sealed_at_the_latest_days_after_the_submission_without_receipts(
+    app: Any, db: Any, line: Any, school: School, clock: Any
+) -> None:
+    from tests.test_reminders import SENIOR, add_offices
+
+    add_offices(db, school)
+    senior = school.students[SENIOR]
+    with db.transaction() as s:
+        s.add(
+            CourseOutcome(
+                student_id=senior,
+                course_id=school.courses["101-數學"],
+                academic_year=115,
+                semester=1,
+                summary="作品",
+                status="certified",
+                created_at=clock.now(),
+                picked_at=datetime(2027, 5, 25, 10, 0, tzinfo=TAIPEI),
+            )
+        )
+    rules = svc_of(app).rules
+    assert rules.seal_without_receipt_days == 60  # the default file's bound
+    ok(app, "students", "graduate", "--id", "113001", "--on", GRADUATION.isoformat())
+    ok(app, "submission", "set", "--year", "115", "--grade12", "--date", "2027-06-15")
+    last_wait = date(2027, 6, 15) + timedelta(days=59)
+    clock.set(at(last_wait))
+    tick(app)
+    assert sealed_at(db, senior) is None  # still waiting for the 收訖明細
+    assert "收訖明細" not in texts_for(line, REGISTRAR)
+
+    clock.set(at(last_wait + timedelta(days=1)))
+    counts = tick(app)
+    assert counts["sealed"] == 1 and sealed_at(db, senior) == clock.now()
+    office = texts_for(line, REGISTRAR)
+    assert "封存畢業生 1 位" in office
+    assert "收訖明細在繳交日後 60 天仍未回來，已依規定先封存：113001 高三生" in office
+    assert len(line.messages_for(REGISTRAR)) == 1  # one push says both
+
+
+def test_the_bound_for_sealing_without_receipts_is_the_schools(tmp_path: Any) -> None:
+    import pytest
+
+    from rules.reader import DEFAULT_RULES_PATH, RulesError, parse_rules
+
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+    assert "seal_without_receipt_days = 60" in text
+    changed = parse_rules(
+        text.replace("seal_without_receipt_days = 60", "seal_without_receipt_days = 30")
+    )
+    assert changed.seal_without_receipt_days == 30
+    for bad in ("0", "400", '"60"'):
+        with pytest.raises(RulesError, match="seal_without_receipt_days"):
+            parse_rules(
+                text.replace("seal_without_receipt_days = 60", f"seal_without_receipt_days = {bad}")
+            )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,17 +70,17 @@ def test_when_it_media_is_away_the_management_chain_stands_in(
 
 
 def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str, rejected_id: int) -> int:
-    from school import items
+    from school import outcomes, terms
     from storage.models.portfolio import CourseOutcome, FileRecord
 
     with db.transaction() as s:
         old = s.get(CourseOutcome, rejected_id)
         assert old is not None
-        draft = items.create_outcome_draft(
+        draft = outcomes.create_outcome_draft(
             s,
             school.students[user],
             old.course,
-            items.TermRef(old.academic_year, old.semester),
+            terms.TermRef(old.academic_year, old.semester),
             clock.now(),
             replaces=old,
         )
@@ -97,7 +98,7 @@ def _reupload(db: Any, rules: Any, school: School, clock: Any, user: str, reject
         draft.document_file_id = record.id
         draft.summary = "重新上傳"
         s.flush()
-        assert items.submit_outcome(s, rules, draft.id, clock.now()).ok
+        assert outcomes.submit_outcome(s, rules, draft.id, clock.now()).ok
         return int(draft.id)
 
 
@@ -106,7 +107,7 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
 ) -> None:
     from rules.model import COURSE_OUTCOME
     from rules.reader import load_rules
-    from school import items, pick_candidates
+    from school import item_counts, pick_candidates, terms
     from tests.school import PARENT, TEACHER_WANG
     from tests.test_certify import submit_item
 
@@ -124,9 +125,9 @@ def test_upload_reject_reupload_approve_counts_the_same_in_every_view(
 
     with db.session() as s:
         sid = school.students[student]
-        room = items.room(s, rules, COURSE_OUTCOME, sid, items.TermRef(115, 1))
+        room = item_counts.room(s, rules, COURSE_OUTCOME, sid, terms.TermRef(115, 1))
         assert room.semester.used == 2
-        count = items.tally(s, rules, COURSE_OUTCOME, sid, 115, 1)
+        count = item_counts.tally(s, rules, COURSE_OUTCOME, sid, 115, 1)
         assert (count.counted, count.pending, count.certified, count.rejected) == (2, 1, 1, 0)
         cards = pick_candidates.candidates(s, sid, 115)
         assert [c.status for c in cards if c.kind == COURSE_OUTCOME] == ["certified", "pending"]
@@ -415,15 +416,42 @@ def test_holidays_move_derived_days_to_the_next_working_day() -> None:
     assert rules.window("certification", 115, 1).last_day == date(2027, 2, 11)
     assert rules.next_working_day(date(2027, 7, 31)) == date(2027, 8, 2)  # a Saturday
     text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
-    plain = parse_rules(
-        text.replace("holidays = [", "holidays = [] # [", 1).replace(
-            '  { start = 2027-02-04, end = 2027-02-10, name = "春節（116 年）" },\n'
-            '  { start = 2028-01-24, end = 2028-01-28, name = "春節（117 年）" },\n]\n',
-            "",
-            1,
-        )
-    )
+    plain = parse_rules(re.sub(r"(?ms)^holidays = \[.*?^\]\n", "holidays = []\n", text, count=1))
+    assert plain.holidays == frozenset()
     assert plain.window("certification", 115, 1).last_day == date(2027, 2, 10)
+
+
+# 初一 of each year the default file lists (the Lunar New Year's Day).
+LUNAR_NEW_YEAR = (
+    date(2027, 2, 6),
+    date(2028, 1, 26),
+    date(2029, 2, 13),
+    date(2030, 2, 3),
+    date(2031, 1, 23),
+)
+
+
+def test_the_default_holidays_are_each_years_lunar_new_year() -> None:
+    from rules.reader import load_rules
+
+    holidays = load_rules().holidays
+    for first in LUNAR_NEW_YEAR:
+        statutory = [first + timedelta(days=n) for n in range(-1, 3)]  # 除夕 .. 初三
+        assert all(day in holidays for day in statutory), first
+        eve_of_eve = first - timedelta(days=2)  # 小年夜, off when it is a working day
+        assert (eve_of_eve in holidays) == (eve_of_eve.weekday() < 5), first
+        # Each of 除夕..初三 on a weekend is made up on the next working days after 初三.
+        owed = sum(day.weekday() >= 5 for day in statutory)
+        day = statutory[-1]
+        while owed:
+            day += timedelta(days=1)
+            if day.weekday() < 5:
+                assert day in holidays, (first, day)
+                owed -= 1
+        following = day + timedelta(days=1)
+        while following.weekday() >= 5:
+            following += timedelta(days=1)
+        assert following not in holidays, (first, following)
 
 
 def test_the_office_hears_60_days_before_the_calendar_runs_out(

@@ -18,7 +18,8 @@ from sqlalchemy import text as text_sql
 from dev.emulator import events as ev
 from flows.line_limits import check_messages
 from rules.reader import load_rules
-from school import items
+from school import draft_files, item_counts, terms
+from school import outcomes as outcome_store
 from storage.clock import TAIPEI
 from storage.models.conversation import ConversationRow
 from storage.models.portfolio import (
@@ -487,7 +488,7 @@ def test_unsupported_file_is_refused_and_the_draft_kept(chat: Chat, school: Any,
 
 def items_pages(db: Any, draft_id: int) -> int:
     with db.session() as s:
-        return items.page_count(s, items.OUTCOME_DRAFT, draft_id)
+        return draft_files.page_count(s, draft_files.OUTCOME_DRAFT, draft_id)
 
 
 def test_file_name_never_decides_the_type(chat: Chat, school: Any, db: Any) -> None:
@@ -798,14 +799,14 @@ def test_two_submissions_racing_for_the_last_slot_exactly_one_wins(
 
     def first() -> None:
         with db.transaction() as s:
-            results[0] = items.submit_outcome(s, rules, drafts[0], clock.now())
+            results[0] = outcome_store.submit_outcome(s, rules, drafts[0], clock.now())
             first_holds_lock.set()
             let_first_commit.wait(10)
 
     def second() -> None:
         first_holds_lock.wait(10)
         with db.transaction() as s:
-            results[1] = items.submit_outcome(s, rules, drafts[1], clock.now())
+            results[1] = outcome_store.submit_outcome(s, rules, drafts[1], clock.now())
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
@@ -838,7 +839,7 @@ def test_withdrawn_items_do_not_count(db: Any, school: Any) -> None:
     sid = school.students[STUDENT]
     make_items(db, sid, school.courses["101-數學"], [PENDING] * 5 + [WITHDRAWN] * 3)
     with db.session() as s:
-        usage = items.room(s, rules, "course_outcome", sid, items.TermRef(115, 1))
+        usage = item_counts.room(s, rules, "course_outcome", sid, terms.TermRef(115, 1))
     assert usage.semester.used == 5 and not usage.semester.full
     assert usage.year.limit is None
 
@@ -848,7 +849,7 @@ def test_second_semester_counts_separately(db: Any, school: Any) -> None:
     sid = school.students[STUDENT]
     make_items(db, sid, school.courses["101-數學"], [PENDING] * 6)
     with db.session() as s:
-        usage = items.room(s, rules, "course_outcome", sid, items.TermRef(115, 2))
+        usage = item_counts.room(s, rules, "course_outcome", sid, terms.TermRef(115, 2))
         assert usage.semester.used == 0 and usage.year.used == 6
         term2 = s.get(Term, school.term2)
         assert term2.semester == 2
@@ -906,6 +907,10 @@ def test_every_text_these_flows_say_is_in_the_catalogue() -> None:
     for name in (
         "flows/upload.py",
         "flows/performance.py",
+        "flows/performance_draft.py",
+        "flows/performance_fields.py",
+        "flows/performance_finish.py",
+        "flows/performance_types.py",
         "flows/my_portfolio.py",
         "flows/intake.py",
         "bot/files_view.py",

@@ -10,7 +10,7 @@ from flask import Response, request
 from bot.console.core import OFFICE_STAFF, bp, now, page, reading, render, require, svc, user
 from flows.links import file_link
 from school import people
-from school.items import VIEWER_STAFF
+from school.file_access import VIEWER_STAFF
 
 # Files shown inline: an iframe for PDFs, an image or a video player for media.
 INLINE = {

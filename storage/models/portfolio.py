@@ -111,6 +111,10 @@ class Performance(Base):
     picked_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime())
     # Entered by staff (e.g. 訓育組 cadre records) rather than by the student.
     entered_by_staff: Mapped[bool] = mapped_column(default=False)
+    # A draft that edits this saved 多元表現: the saved one stays as it was until the edit is saved.
+    edits_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("performances.id", ondelete="CASCADE")
+    )
 
     student: Mapped[Student] = relationship()
     proofs: Mapped[list[PerformanceFile]] = relationship(
