@@ -60,7 +60,7 @@ class RecordType:
         )
 
 
-# The field keys are those flows/performance.py stores in Performance.fields (its RECORD_TYPES);
+# The field keys are those flows/performance_types.py stores in Performance.fields (RECORD_TYPES);
 # the headers are the central database's column names, in its order.
 RECORD_TYPES: Final[tuple[RecordType, ...]] = (
     RecordType(
