@@ -33,7 +33,7 @@ DYNAMIC: dict[str, str] = {
     "certify.capacity.": "a certifier's capacity (school.certification CAPACITIES)",
     "console_office.": "the office pages' states, kinds and results, built from parts "
     "(bot/console/office*.py, their templates, school/jobs.py, school/exceptions.py)",
-    "certify.card.": "rows of the certification card (flows/certify.py)",
+    "certify.card.": "rows of the certification card (flows/certify_cards.py)",
     "certify.reason.": "why an item cannot be decided (flows/certify.py)",
     "certify.verdict.": "approve / reject wording (flows/certify.py)",
     "cli.certify.action.": "audit actions in `portfolio certify audit` (bot/certify_cli.py)",
