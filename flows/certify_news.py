@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from flows import messages as m
-from flows import upload
 from flows.cards import button
 from flows.certify_cards import course_label, flex_text, staff_name
 from flows.context import Ctx
+from flows.submission import REUPLOAD
 from rules.model import SchoolRules
 from school import certification as cert
 from storage.clock import format_datetime
@@ -34,7 +34,7 @@ def rejection_message(outcome: CourseOutcome, teacher: str) -> dict[str, Any]:
     )
     # flows/upload.py's contract: `reupload:<outcome id>`; it starts the replacement only for
     # the student's own rejected, not yet replaced item, so the id needs no signature.
-    reupload = f"{upload.REUPLOAD}{outcome.id}"
+    reupload = f"{REUPLOAD}{outcome.id}"
     bubble = {
         "type": "bubble",
         "body": {"type": "box", "layout": "vertical", "contents": [flex_text(body, size="sm")]},
