@@ -54,7 +54,7 @@ DYNAMIC: dict[str, str] = {
     "media.": "FitResult.reason, read by flows/intake.py (media/kinds.py)",
     "performance.field.": "a performance type's fields (flows/performance.py)",
     "performance.type.": "performance types (flows/submission.py type_label)",
-    "picking.": "picking flow states, kinds, results and export problems (flows/picking.py, "
+    "picking.": "picking flow states, kinds, results and export problems (flows/picking*.py, "
     "bot/export_cli.py)",
     "portfolio.cannot_withdraw_": "why an item cannot be withdrawn (flows/my_portfolio.py)",
     "records.cli.": "records command lines (bot/records_cli.py)",
