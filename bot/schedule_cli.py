@@ -18,8 +18,9 @@ from flows.events import kind_label, when_text
 from jobs import reminders
 from jobs.queue import DELIVERY
 from jobs.reminders import FLOW_ACTIONS
-from rules.model import NotConfigured, RulesError, overlap_notes
+from rules.model import NotConfigured, RulesError
 from rules.reader import check_rules_file
+from rules.school_rules import overlap_notes
 from rules.table import render_rules_table
 from runtime.services import services
 from school import calendar, events_office, schedule

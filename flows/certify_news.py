@@ -15,7 +15,7 @@ from flows.cards import button
 from flows.certify_cards import course_label, flex_text, staff_name
 from flows.context import Ctx
 from flows.submission import REUPLOAD
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from school import certification as cert
 from storage.clock import format_datetime
 from storage.identity import STUDENT, Identity

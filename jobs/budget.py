@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from catalogue import text
 from flows import messages as m
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from runtime.services import Services
 from school import schedule
 from storage import outbox as outbox_store

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from flows import certify_cards, certify_news, certify_offers
 from flows import messages as m
-from rules.model import NotConfigured, SchoolRules
+from rules.model import NotConfigured
+from rules.school_rules import SchoolRules
 from runtime.services import Services
 from school import certification as cert
 from school.schedule import effective_rules

@@ -25,16 +25,9 @@ from catalogue import TEXTS, text
 from flows import messages as m
 from flows.events import event_notice, kind_label, when_text
 from jobs import budget
-from rules.model import (
-    AUDIENCES,
-    COURSE_OUTCOME,
-    LAST_GRADE,
-    PERFORMANCE,
-    NotConfigured,
-    Occurrence,
-    SchoolRules,
-    Window,
-)
+from rules.labels import AUDIENCES
+from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE, NotConfigured, Occurrence, Window
+from rules.school_rules import SchoolRules
 from runtime.services import Services
 from school import items as portfolio_items
 from school import records, schedule

@@ -10,10 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from rules.model import (
-    ANCHOR_LABELS,
-    APPROVAL_NOTICE_MODES,
-    AUDIENCES,
+from rules.defaults import (
     DEFAULT_APPROVAL_NOTICE,
     DEFAULT_CERTIFICATION_DAYS_AFTER_UPLOAD,
     DEFAULT_COUNTED_STATES,
@@ -28,6 +25,10 @@ from rules.model import (
     DEFAULT_SEMESTER_EVENT_DAYS,
     DEFAULT_SEND_TIME,
     DEFAULT_UPLOAD_DAYS_AFTER_CLOSING,
+)
+from rules.labels import ANCHOR_LABELS, AUDIENCES
+from rules.model import (
+    APPROVAL_NOTICE_MODES,
     GRADE12_WINDOWS,
     GRADE12_YEAR_WINDOWS,
     ITEM_STATES,
@@ -45,12 +46,12 @@ from rules.model import (
     RulesError,
     ScheduleRow,
     School,
-    SchoolRules,
     Semester,
     When,
     Window,
     WindowSetting,
 )
+from rules.school_rules import SchoolRules
 from rules.toml_tables import Context, TableReader, parse_time
 
 _ID_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")

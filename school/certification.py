@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 
-from rules.model import DEFAULT_CERT_PUSH_AT, NotConfigured, SchoolRules, Window
+from rules.defaults import DEFAULT_CERT_PUSH_AT
+from rules.model import NotConfigured, Window
+from rules.school_rules import SchoolRules
 from storage.clock import taipei, taipei_date
 from storage.exceptions import open_exception
 from storage.models.certification import (

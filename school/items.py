@@ -10,7 +10,8 @@ from typing import Any, Literal
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, Window
+from rules.school_rules import SchoolRules
 from school import certification
 from storage.clock import taipei_date
 from storage.db import lock_named

@@ -15,7 +15,8 @@ from typing import Any, Final, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, Window
+from rules.school_rules import SchoolRules
 from school import items
 from school.schedule import to_rules_grade
 from storage.clock import academic_year_of, taipei_date

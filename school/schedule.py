@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from rules.model import SchoolRules, WindowSetting
+from rules.model import WindowSetting
+from rules.school_rules import SchoolRules
 from storage.models.line import LineAccount
 from storage.models.picking import PickConfirmation, ReceiptItem, ReceiptList
 from storage.models.portfolio import (

@@ -64,8 +64,8 @@ DYNAMIC: dict[str, str] = {
     "records.g12.": "grade-12 documents, sections, questions and errors (flows/grade12.py)",
     "roster.": "roster import problems by code (school/roster.py)",
     "menu.": "rich menu labels and hints by menu area (bot/richmenu.py)",
-    "rules.label.": "labels of windows, priorities, events, states and anchors (rules/model.py, "
-    "rules/table.py)",
+    "rules.label.": "labels of windows, priorities, events, states and anchors (rules/labels.py, "
+    "rules/model.py, rules/table.py)",
     "rules.window.": "window names in `portfolio schedule` (bot/schedule_cli.py)",
     "rules.button.": "a notice's button by flow (jobs/reminders.py, bot/schedule_cli.py)",
     "schedule.event.": "school events and their kinds (jobs/reminders.py, flows/events.py)",
