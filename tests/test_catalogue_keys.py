@@ -46,7 +46,8 @@ DYNAMIC: dict[str, str] = {
     "cli.codes.role.": "student / staff / guardian (bot/codes_cli.py)",
     "cli.schedule.audience.": "who a schedule row reaches (bot/schedule_cli.py)",
     "lifecycle.change.": "kinds of status change (school/lifecycle.py)",
-    "lifecycle.cli.": "lifecycle command lines (bot/lifecycle_cli.py)",
+    "lifecycle.cli.": "lifecycle command lines (bot/lifecycle_cli.py, bot/retention_cli.py, "
+    "bot/management_cli.py, bot/backup_cli.py)",
     "lifecycle.deletion_report.col.": "deletion report columns (school/lifecycle.py)",
     "lifecycle.error.": "lifecycle refusals by reason (bot/lifecycle_cli.py)",
     "lifecycle.export.": "the student export's sheets and columns (school/lifecycle.py)",
