@@ -36,6 +36,8 @@ DYNAMIC: dict[str, str] = {
     "certify.card.": "rows of the certification card (flows/certify_cards.py)",
     "certify.reason.": "why an item cannot be decided (flows/certify.py)",
     "certify.verdict.": "approve / reject wording (flows/certify.py)",
+    "cli.added.": "help of the commands other packages add, shown before they load "
+    "(bot/added_commands.py)",
     "cli.certify.action.": "audit actions in `portfolio certify audit` (bot/certify_cli.py)",
     "cli.certify.audit.header.": "the audit table's columns (bot/certify_cli.py)",
     "cli.certify.away.kind.": "kinds of absence (bot/certify_cli.py)",
