@@ -86,9 +86,7 @@ def _export(
 
 
 def _problem_text(problem: export.Problem) -> str:
-    from school.yearend import problem_text
-
-    return problem_text(problem)
+    return yearend.problem_text(problem)
 
 
 def _echo_problems(refused: export.ExportRefused) -> None:

@@ -130,9 +130,7 @@ def rules_check(file: Path) -> None:
 
 
 def _window_label(kind: str) -> str:
-    from school.calendar import window_label
-
-    return window_label(kind)
+    return calendar.window_label(kind)
 
 
 def _scope(year: int, semester: int | None) -> str:
@@ -141,9 +139,7 @@ def _scope(year: int, semester: int | None) -> str:
 
 
 def window_audience(kind: str) -> dict[str, Any]:
-    from school.calendar import window_audience as audience
-
-    return audience(kind)
+    return calendar.window_audience(kind)
 
 
 @windows_cli.command("set", help=text("cli.schedule.windows.set.help"))
