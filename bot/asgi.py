@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
+from bot import create_app
+
 log = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
@@ -197,8 +199,6 @@ async def _plain(send: Send, status: int) -> None:
 
 def create_asgi_app() -> BufferingFront:
     """What the Procfile's web line serves: the app from the environment, behind the front."""
-    from bot import create_app
-
     app = create_app()
     settings = app.extensions["portfolio"].settings
     return BufferingFront(

@@ -2,8 +2,8 @@
 
 The commands are registered here, without building the app, so every command's help shows on a
 machine with no configuration; the app is built only when a command that needs it runs, and a
-missing setting then ends as one line naming it. The development commands from dev/ are loaded
-here only: the web app and the workers import nothing of dev/.
+missing setting then ends as one line naming it. The development commands (chat, demo, emulator)
+are added by dev/ itself (bot/added_commands.py), loaded only when one of them runs.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo, routes_command, run_command, shell_command
 
-from bot import ConfigError, commands, create_app
+from bot import ConfigError, added_commands, commands, create_app
 from bot.cli_base import StaffError, StaffGroup, config_error_line
 from bot.serve import serve_command
 from catalogue import text
-from dev.chat import chat_command
-from dev.demo import demo_command
 from runtime.config import environment, load_env_files
 from runtime.keys import new_key
 
@@ -67,24 +65,6 @@ def main() -> None:
     pass
 
 
-@main.command("emulator", help=text("cli.emulator.help"))
-@click.option("--host", default="127.0.0.1", show_default=True, help=text("cli.emulator.opt.host"))
-@click.option(
-    "--port", default=8090, show_default=True, type=int, help=text("cli.emulator.opt.port")
-)
-@click.option(
-    "--token", default="local-access-token", show_default=True, help=text("cli.emulator.opt.token")
-)
-@click.option(
-    "--quota", default=200, show_default=True, type=int, help=text("cli.emulator.opt.quota")
-)
-def emulator_command(host: str, port: int, token: str, quota: int) -> None:
-    # A development tool: loaded when this command runs, so the product never imports dev/.
-    from dev.emulator.server import serve
-
-    serve(host=host, port=port, channel_access_token=token, quota=quota)
-
-
 @main.command("secret-key", help=text("cli.secret_key.help"), with_appcontext=False)
 def secret_key_command() -> None:
     click.echo(new_key())
@@ -97,7 +77,6 @@ dev_cli.add_command(shell_command)
 dev_cli.add_command(routes_command)
 
 commands.add_commands(main)
-main.add_command(chat_command)
-main.add_command(demo_command)
+added_commands.add_to(main)
 main.add_command(serve_command)
 main.add_command(dev_cli)

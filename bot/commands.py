@@ -154,6 +154,9 @@ COMMAND_MODULES = (
     "bot.export_cli",
     "bot.records_cli",
     "bot.lifecycle_cli",
+    "bot.retention_cli",
+    "bot.management_cli",
+    "bot.backup_cli",
     "bot.console_cli",
     "bot.school_rules_cli",
 )

@@ -11,7 +11,8 @@ from flask.cli import AppGroup
 from bot.cli_base import StaffError
 from catalogue import text
 from jobs.queue import DELIVERY
-from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE, SchoolRules
+from rules.model import COURSE_OUTCOME, LAST_GRADE, PERFORMANCE
+from rules.school_rules import SchoolRules
 from runtime.services import services
 from school import export, export_rows, picking, receipts, yearend
 from storage.clock import format_date, format_datetime
@@ -85,9 +86,7 @@ def _export(
 
 
 def _problem_text(problem: export_rows.Problem) -> str:
-    from school.yearend import problem_text
-
-    return problem_text(problem)
+    return yearend.problem_text(problem)
 
 
 def _echo_problems(refused: export.ExportRefused) -> None:

@@ -1,19 +1,17 @@
-"""Staff commands for a student's life at school (rules 五, 九), management (rule 七), backups.
+"""Staff commands for a student's life at school (rule 五), and what the other lifecycle
+commands (bot/retention_cli.py, bot/management_cli.py, bot/backup_cli.py) share.
 
 portfolio students transfer-in | transfer-out | repeat | reenrol | renumber | graduate
 portfolio export student --id STUDENT_NO
-portfolio retention run [--dry-run]
-portfolio management show
-portfolio backup create | verify | restore
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from flask import Flask
@@ -23,14 +21,11 @@ from sqlalchemy.orm import Session
 
 from bot.cli_base import DATE, StaffError
 from catalogue import TEXTS, text
-from jobs import lifecycle as job
 from jobs.lifecycle import say_farewells
 from jobs.queue import DELIVERY
 from runtime.services import services
-from school import deletion, management, student_export, windows
 from school import lifecycle as life
-from storage import backup
-from storage.backup import BackupError
+from school import student_export
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance
 from storage.models.school import SchoolClass
@@ -39,18 +34,11 @@ students_cli = AppGroup(
     "students",
     help=text("cli.lifecycle.students.help"),
 )
-retention_cli = AppGroup("retention", help=text("cli.lifecycle.retention.help"))
-backup_cli = AppGroup(
-    "backup",
-    help=text("cli.lifecycle.backup.help"),
-)
-management_cli = AppGroup("management", help=text("cli.lifecycle.management.help"))
+
 
 DRY_RUN = click.option("--dry-run", is_flag=True, help=text("cli.lifecycle.opt.dry_run"))
 BY = "cli"
 MAX_LISTED = 60
-
-T = TypeVar("T")
 
 
 def _services() -> Any:
@@ -424,208 +412,8 @@ def export_student(student_no: str, out_dir: Path, with_national_id: bool) -> No
         _say("export_missing", count=len(result.missing), names="、".join(result.missing[:10]))
 
 
-# --- rule 九: retention -------------------------------------------------------------------------
-
-
-@retention_cli.command("run", help=text("cli.lifecycle.retention_run.help"))
-@DRY_RUN
-def retention_run(dry_run: bool) -> None:
-    """Run the daily sealing and deletion now."""
-    svc = _services()
-    now = svc.clock.now()
-    if dry_run:
-        with svc.db.session() as session:
-            _show_plan(session, svc, now)
-        _say("dry_run")
-        return
-    outcome = job.retention_pass(svc, now)
-    if outcome.sealed:
-        _say("sealed_list", count=len(outcome.sealed))
-        for sealed in outcome.sealed[:MAX_LISTED]:
-            _say(
-                "sealed_line",
-                no=sealed.student_no,
-                name=sealed.name,
-                withdrawn=sealed.withdrawn,
-                farewells=len(sealed.farewells),
-            )
-    if outcome.deleted:
-        _say("deleted_list", count=len(outcome.deleted))
-        for report in outcome.deleted[:MAX_LISTED]:
-            _say(
-                "deleted_line",
-                no=report.student_no,
-                graduated=format_date(report.graduated_on),
-                end=format_date(report.retention_end),
-                rows=_rows(report.rows),
-                files=report.files,
-                size=_size(report.bytes),
-            )
-    if not outcome.sealed and not outcome.deleted:
-        _say("nothing_due")
-    for student_id in outcome.failed:
-        _say("failed_line", id=student_id)
-    if outcome.report is not None:
-        _say("report", path=outcome.report)
-    _deliver(svc, False)
-    if outcome.failed:
-        raise click.exceptions.Exit(1)
-
-
-def _rows(rows: dict[str, int]) -> str:
-    return "、".join(f"{k} {v}" for k, v in sorted(rows.items()))
-
-
-def _show_plan(session: Session, svc: Any, now: datetime) -> None:
-    to_seal = life.due_for_sealing(session, now, windows.effective_rules(session, svc.rules))
-    if to_seal:
-        _say("would_seal", count=len(to_seal))
-        for s in to_seal[:MAX_LISTED]:
-            _say(
-                "would_seal_line",
-                no=s.student_no,
-                name=s.name,
-                day=format_date(s.graduated_on or taipei_date(now)),
-            )
-    to_delete = deletion.due_for_deletion(session, svc.rules, now)
-    if to_delete:
-        _say("would_delete", count=len(to_delete))
-        for s in to_delete[:MAX_LISTED]:
-            plan = deletion.deletion_plan(session, svc.rules, s)
-            _say(
-                "deleted_line",
-                no=plan.student_no,
-                graduated=format_date(plan.graduated_on),
-                end=format_date(plan.retention_end),
-                rows=_rows(plan.rows),
-                files=plan.files,
-                size=_size(plan.bytes),
-            )
-    if not to_seal and not to_delete:
-        _say("nothing_due")
-    due_ids = {s.id for s in to_delete}
-    later = [s for s in life.sealed_students(session) if s.id not in due_ids]
-    if later:
-        first = min(svc.rules.retention_end(s.graduated_on) for s in later if s.graduated_on)
-        _say("kept_until", count=len(later), day=format_date(first))
-
-
-# --- rule 七: who runs the platform today -------------------------------------------------------
-
-
-@management_cli.command("show", help=text("cli.lifecycle.management_show.help"))
-def management_show() -> None:
-    """The platform management proxy order and today's contact."""
-    svc = _services()
-    now = svc.clock.now()
-    with svc.db.session() as session:
-        chain = management.management_chain(session, now)
-        if not chain:
-            raise StaffError(text("lifecycle.cli.management_none"))
-        _say("management_header", day=format_date(now))
-        for n, link in enumerate(chain, start=1):
-            if link.available:
-                state = text("lifecycle.cli.management_here")
-            elif link.away_until is not None:
-                state = text(
-                    "lifecycle.cli.management_away_until", day=format_date(link.away_until)
-                )
-            else:
-                state = text("lifecycle.cli.management_away")
-            _say("management_line", n=n, role=link.role, name=link.staff.name, state=state)
-        contact = management.management_contact(session, now)
-        if contact is not None:
-            _say("management_contact", name=contact.name)
-
-
-# --- backups ------------------------------------------------------------------------------------
-
-
-def _backup_target(out_dir: Path | None) -> Path:
-    target = out_dir or _services().settings.backup_dir
-    if target is None:
-        raise StaffError(text("lifecycle.cli.backup_no_dir"))
-    return target
-
-
-def _backup_error(run: Callable[[], T]) -> T:
-    try:
-        return run()
-    except BackupError as exc:
-        raise StaffError(str(exc)) from None
-
-
-@backup_cli.command("create", help=text("cli.lifecycle.backup_create.help"))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help=text("cli.lifecycle.backup_create.opt.out"),
-)
-def backup_create(out_dir: Path | None) -> None:
-    """Back up the database and all files, with a sha256 manifest."""
-    svc = _services()
-    target = _backup_target(out_dir)
-    result = _backup_error(lambda: backup.create_backup(svc.db, svc.files, target, svc.clock.now()))
-    _say(
-        "backup_done",
-        path=result.path,
-        tables=len(result.tables),
-        rows=sum(result.tables.values()),
-        files=result.files,
-        size=_size(result.bytes),
-        linked=result.linked,
-    )
-    if result.missing:
-        _say(
-            "backup_missing",
-            count=len(result.missing),
-            names="、".join(d[:12] for d in result.missing[:5]),
-        )
-
-
-@backup_cli.command("verify", help=text("cli.lifecycle.backup_verify.help"))
-@click.argument("path", type=click.Path(path_type=Path))
-def backup_verify(path: Path) -> None:
-    """Check a backup: sha256 of each file, the manifest, the database file."""
-    if not path.is_dir():
-        raise StaffError(text("backup.problem.not_dir", path=path))
-    check = backup.verify_backup(path)
-    if check.ok:
-        _say(
-            "verify_ok",
-            path=path,
-            checked=check.checked,
-            created=check.manifest.get("created_at", "?"),
-        )
-        return
-    _say("verify_failed", path=path, count=len(check.problems))
-    for problem in check.problems[:MAX_LISTED]:
-        click.echo(f"  {problem}", err=True)
-    raise click.exceptions.Exit(1)
-
-
-@backup_cli.command("restore", help=text("cli.lifecycle.backup_restore.help"))
-@click.argument("path", type=click.Path(path_type=Path))
-def backup_restore(path: Path) -> None:
-    """Restore a backup into an empty database and file store."""
-    svc = _services()
-    result = _backup_error(lambda: backup.restore_backup(path, svc.db, svc.files))
-    _say(
-        "restore_done",
-        tables=len(result.tables),
-        rows=sum(result.tables.values()),
-        files=result.files,
-    )
-    for name, (expected, found) in sorted(result.mismatched.items()):
-        _say("restore_mismatch", table=name, expected=expected, found=found)
-    if result.mismatched:
-        raise click.exceptions.Exit(1)
-
-
 def register(app: Flask) -> None:
-    for group in (students_cli, retention_cli, backup_cli, management_cli):
-        app.cli.add_command(group)
+    app.cli.add_command(students_cli)
     # `portfolio export` belongs to the picking feature; a student's export joins it.
     export_group = app.cli.commands.get("export")
     if isinstance(export_group, click.Group):

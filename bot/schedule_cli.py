@@ -18,8 +18,9 @@ from flows.events import kind_label, when_text
 from jobs import reminders
 from jobs.notice_plan import FLOW_ACTIONS
 from jobs.queue import DELIVERY
-from rules.model import NotConfigured, RulesError, overlap_notes
+from rules.model import NotConfigured, RulesError
 from rules.reader import check_rules_file
+from rules.school_rules import overlap_notes
 from rules.table import render_rules_table
 from runtime.services import services
 from school import calendar, events_office, recipients, school_events, windows
@@ -129,9 +130,7 @@ def rules_check(file: Path) -> None:
 
 
 def _window_label(kind: str) -> str:
-    from school.calendar import window_label
-
-    return window_label(kind)
+    return calendar.window_label(kind)
 
 
 def _scope(year: int, semester: int | None) -> str:
@@ -140,9 +139,7 @@ def _scope(year: int, semester: int | None) -> str:
 
 
 def window_audience(kind: str) -> dict[str, Any]:
-    from school.calendar import window_audience as audience
-
-    return audience(kind)
+    return calendar.window_audience(kind)
 
 
 @windows_cli.command("set", help=text("cli.schedule.windows.set.help"))

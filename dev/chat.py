@@ -265,7 +265,7 @@ def run(
         watcher.join(timeout=2)
 
 
-@click.command("chat", help=text("cli.chat.help"))
+@click.command("chat", help=text("cli.added.chat.help"))
 @click.option("--as", "person", required=True, help=text("cli.chat.opt.as"))
 @click.option("--webhook", help=text("cli.chat.opt.webhook"))
 @click.option(

@@ -181,7 +181,7 @@ def reset_demo() -> None:
     shutil.rmtree(DEMO_DIR / "demo-files", ignore_errors=True)
 
 
-@click.command("demo", help=text("cli.demo.help"))
+@click.command("demo", help=text("cli.added.demo.help"))
 @click.option(
     "--port",
     default=BOT_PORT,

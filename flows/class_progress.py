@@ -6,6 +6,7 @@ with its cost and sent only after the teacher confirms; a class gets at most one
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -269,16 +270,22 @@ def _send(ctx: Ctx, ident: Identity, data: str) -> None:
     ctx.reply(m.text(text("progress.remind.sent", count=len(reach), cost=len(reach))))
 
 
+def _keep(ctx: Ctx, ident: Identity, data: str) -> None:
+    ctx.reply(m.text(text("progress.remind.kept")))
+
+
+# A homeroom teacher's buttons, after PREFIX: the action before the first ':' and what it runs
+# with the rest of the data.
+TAPS: dict[str, Callable[[Ctx, Identity, str], None]] = {ASK: _ask, SEND: _send, KEEP: _keep}
+
+
 def on_postback(ctx: Ctx, ident: Identity, inp: Input, rest: str) -> None:
     action, _, data = rest.partition(":")
-    if action == ASK:
-        _ask(ctx, ident, data)
-    elif action == SEND:
-        _send(ctx, ident, data)
-    elif action == KEEP:
-        ctx.reply(m.text(text("progress.remind.kept")))
-    else:
+    tap = TAPS.get(action)
+    if tap is None:
         ctx.reply(m.text(text("desk.stale_button")))
+        return
+    tap(ctx, ident, data)
 
 
 def register(desk: FrontDesk) -> None:

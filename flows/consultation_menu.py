@@ -10,7 +10,7 @@ from typing import Any
 from catalogue import text
 from flows import messages as m
 from flows.cards import postback_button, shorten
-from flows.consultation import CONSULTATION_FLOW, FLOW
+from flows.consultation import CONSULTATION_FLOW
 from flows.consultation_record import (
     CONTENT_PREVIEW,
     MAX_LINKED_FILES,
@@ -25,6 +25,7 @@ from flows.consultation_record import (
     _student,
     _time_range,
 )
+from flows.consultation_states import FLOW
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from storage.clock import Clock
 from storage.files import FileStore
 from storage.models.line import LineAccount

@@ -14,7 +14,7 @@ from flows import messages as m
 from flows.context import Ctx
 from flows.engine import Input
 from flows.frontdesk import FrontDesk
-from rules.model import AUDIENCES
+from rules.labels import AUDIENCES
 from school import announcements, recipients, school_events, tallies, windows
 from storage.clock import TAIPEI, format_date, format_short_date
 from storage.identity import (

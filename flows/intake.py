@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import exists, select
+
 from catalogue import text
 from flows.context import Ctx
 from flows.engine import Input
@@ -207,8 +209,6 @@ def receive(ctx: Ctx, inp: Input) -> Incoming:
 
 def discard(ctx: Ctx, sha256: str) -> bool:
     """Delete bytes that were received but refused, unless a file row holds the same bytes."""
-    from sqlalchemy import exists, select
-
     session = ctx.session
     if session is not None and session.scalar(select(exists().where(FileRecord.sha256 == sha256))):
         return False

@@ -13,7 +13,7 @@ from flows import messages as m
 from flows.context import Ctx
 from flows.engine import END, Flow, Input, step
 from flows.frontdesk import FrontDesk
-from flows.picking import item_label, item_title
+from flows.picking_cards import item_label, item_title
 from flows.store import Conversation
 from school import receipts
 from school.receipts import OpenItem

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from catalogue import text
 from flows import messages as m
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from runtime.services import Services
 from school import delivery_log, recipients
 from storage import outbox as outbox_store

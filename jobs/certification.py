@@ -18,9 +18,10 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from flows import certify as certify_flow
+from flows import certify_cards, certify_news, certify_offers
 from flows import messages as m
-from rules.model import NotConfigured, SchoolRules
+from rules.model import NotConfigured
+from rules.school_rules import SchoolRules
 from runtime.services import Services
 from school import certification as cert
 from school import certification_push, escalation, proxy_chain
@@ -209,19 +210,19 @@ def digest_messages(
     lines.extend(_note_line(session, svc.rules, n) for n in notes)
     # Late items offered to a convener: one tap to take them over, or to remind the teacher.
     offers = [n for n in notes if n.kind == cert.OFFERED and n.other_staff_id]
-    quick = certify_flow.offer_buttons(session, svc.settings.secret_key, offers)
+    quick = certify_offers.offer_buttons(session, svc.settings.secret_key, offers)
     messages: list[dict[str, Any]] = [m.text("\n".join(lines), quick=quick or None)]
     if items:
-        cards = certify_flow.Cards(
+        cards = certify_cards.Cards(
             session,
             svc.settings.secret_key,
             svc.settings.public_base_url,
             now,
             staff_id,
-            link_ttl=certify_flow.PUSH_LINK_TTL,
+            link_ttl=certify_cards.PUSH_LINK_TTL,
         )
-        page = certify_flow.make_page(items)
-        messages.extend(certify_flow.page_messages(cards, items, page))
+        page = certify_cards.make_page(items)
+        messages.extend(certify_cards.page_messages(cards, items, page))
     return messages
 
 
@@ -258,7 +259,7 @@ def digest_approvals(svc: Services, now: datetime) -> int:
                 continue
             Outbox(session, now).push(
                 to,
-                [certify_flow.approvals_message(items)],
+                [certify_news.approvals_message(items)],
                 purpose=APPROVALS_PURPOSE,
                 priority=NORMAL,
             )

@@ -11,7 +11,7 @@ from catalogue import text
 from flows import messages as m
 from flows.events import event_notice, kind_label, when_text
 from jobs.notice_plan import CATCH_UP, STALE_AFTER, Item, Plan, notice_message
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from school import announcements, delivery_log, recipients, school_events
 from school.recipients import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from flows import messages as m
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from runtime.services import Services, services
 from school import deletion, management, windows
 from school import lifecycle as life

@@ -11,14 +11,9 @@ from typing import Any
 
 from catalogue import text
 from jobs.notice_plan import Item, Notice, row_grade, window_of
-from rules.model import (
-    AUDIENCES,
-    COURSE_OUTCOME,
-    PERFORMANCE,
-    NotConfigured,
-    Occurrence,
-    SchoolRules,
-)
+from rules.labels import AUDIENCES
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, Occurrence
+from rules.school_rules import SchoolRules
 from school import progress as portfolio_items
 from school import recipients, records, tallies
 from school.recipients import Recipient

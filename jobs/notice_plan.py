@@ -11,7 +11,8 @@ from typing import Any
 
 from catalogue import TEXTS, text
 from flows import messages as m
-from rules.model import LAST_GRADE, NotConfigured, Occurrence, SchoolRules, Window
+from rules.model import LAST_GRADE, NotConfigured, Occurrence, Window
+from rules.school_rules import SchoolRules
 from school import delivery_log
 from school.recipients import Recipient
 from storage.clock import TAIPEI

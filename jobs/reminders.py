@@ -26,7 +26,7 @@ from jobs.event_notices import (
 )
 from jobs.notice_audiences import forecast_urgent, safe_targets
 from jobs.notice_plan import CATCH_UP, Plan, period_of
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from runtime.services import Services
 from school import delivery_log, windows
 from storage.db import lock_named

@@ -6,14 +6,8 @@ import unicodedata
 from typing import Any
 
 from catalogue import text
-from rules.model import (
-    AUDIENCES,
-    EVENT_LABELS,
-    PRIORITY_LABELS,
-    STATE_LABELS,
-    WINDOW_LABELS,
-    SchoolRules,
-)
+from rules.labels import AUDIENCES, EVENT_LABELS, PRIORITY_LABELS, STATE_LABELS, WINDOW_LABELS
+from rules.school_rules import SchoolRules
 from storage.clock import TAIPEI, format_date
 
 

@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 
 import dotenv
 
+from runtime.keys import weakness
+
 DEFAULT_INSTANCE_DIR = Path("instance")
 DEFAULT_QUOTA = 3000
 MB = 1024 * 1024
@@ -129,8 +131,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("SECRET_KEY is too short: use at least 16 random characters")
     demo = env.get("PORTFOLIO_DEMO", "").strip().lower() in ("1", "true", "yes")
     if not demo:
-        from runtime.keys import weakness
-
         problem = weakness(secret_key)
         if problem:
             raise ConfigError(problem)

@@ -63,6 +63,7 @@ class RqJobQueue:
     """Jobs go to Redis and are worked by `rq worker` processes; arguments travel as JSON."""
 
     def __init__(self, redis_url: str) -> None:
+        # Imported only when jobs go to Redis, so the embedded mode never loads redis or rq.
         from redis import Redis
         from rq import Queue
         from rq.serializers import JSONSerializer
@@ -87,7 +88,7 @@ class RqJobQueue:
         )
 
     def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
-        from rq import Queue
+        from rq import Queue  # as in __init__: only when jobs go to Redis
 
         resolve(func_path)
         target = self.queue(queue)

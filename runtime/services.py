@@ -19,8 +19,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.model import RulesError, SchoolRules
+from rules.model import RulesError
 from rules.reader import load_rules
+from rules.school_rules import SchoolRules
 from runtime.config import ConfigError, Settings, load_settings
 from runtime.line import LineGateway
 from runtime.queue import (

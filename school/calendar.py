@@ -10,19 +10,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalogue import TEXTS, text
+from rules.labels import AUDIENCES, WINDOW_LABELS
 from rules.model import (
-    AUDIENCES,
     SETTABLE_WINDOWS,
-    WINDOW_LABELS,
     YEAR_WINDOWS,
     NotConfigured,
     RulesError,
-    SchoolRules,
     Semester,
     WindowSetting,
-    overlap_notes,
 )
 from rules.reader import parse_rules
+from rules.school_rules import SchoolRules, overlap_notes
 from school import announcements, recipients, windows
 from storage.clock import TAIPEI, at_taipei, format_date
 from storage.outbox import NORMAL, URGENT

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from rules.model import NotConfigured, SchoolRules, Window
+from rules.model import NotConfigured, Window
+from rules.school_rules import SchoolRules
 from school.proxy_chain import (
     ITEM_KIND,
     TEACHER,

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rules.model import DEFAULT_CERT_PUSH_AT, SchoolRules
+from rules.defaults import DEFAULT_CERT_PUSH_AT
+from rules.school_rules import SchoolRules
 from storage.clock import taipei, taipei_date
 from storage.models.certification import CertificationPush, CertifierNote
 from storage.models.portfolio import PENDING, REJECTED, CourseOutcome

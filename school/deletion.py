@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from catalogue import text
 from media import sheets
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from school.lifecycle import LifecycleError, sealed_students
 from storage.backup import FILES_LOCK
 from storage.clock import format_datetime, taipei_date

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session, joinedload
 
-from rules.model import NotConfigured, SchoolRules
+from rules.model import NotConfigured
+from rules.school_rules import SchoolRules
 from school.certification import OFFERED, certification_window, escalation_time
 from school.proxy_chain import TOP_LEVEL, ChainBook, Move
 from storage.clock import taipei_date

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from school import recipients, school_events
 from storage.clock import academic_year_of, at_taipei, format_datetime
 from storage.models.console_office import EventAttendance

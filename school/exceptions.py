@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from rules.model import NotConfigured, SchoolRules
+from rules.model import NotConfigured
+from rules.school_rules import SchoolRules
 from storage.clock import TAIPEI, format_date
 from storage.models.console_office import (
     EXC_CERTIFICATION,

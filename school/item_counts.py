@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.model import COURSE_OUTCOME, PERFORMANCE, SchoolRules
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from rules.school_rules import SchoolRules
 from school.terms import TermRef
 from storage.models.portfolio import (
     CERTIFIED,

@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from rules.model import COURSE_OUTCOME, PERFORMANCE, SchoolRules
+from rules.model import COURSE_OUTCOME, PERFORMANCE
+from rules.school_rules import SchoolRules
 from school import export
 from storage.clock import format_datetime
 from storage.db import Database

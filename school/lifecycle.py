@@ -35,7 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from rules.model import LAST_GRADE, NotConfigured, SchoolRules
+from rules.model import LAST_GRADE, NotConfigured
+from rules.school_rules import SchoolRules
 from school.roster_files import is_valid_national_id, normalise_national_id
 from storage.clock import academic_year_of, at_taipei, taipei_date
 from storage.crypto import cipher

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from rules.model import COURSE_OUTCOME, SchoolRules
+from rules.model import COURSE_OUTCOME
+from rules.school_rules import SchoolRules
 from school import certification
 from school.draft_files import OUTCOME_DRAFT, clear_pages
 from school.item_counts import room

@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.model import PERFORMANCE, SchoolRules
+from rules.model import PERFORMANCE
+from rules.school_rules import SchoolRules
 from school.draft_files import PERFORMANCE_DRAFT, clear_pages
 from school.items import ItemError, Submitted, lock_student, term_of
 from school.performances import own_performance

@@ -15,7 +15,8 @@ from typing import Any, Final, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, Window
+from rules.school_rules import SchoolRules
 from school.pick_candidates import (
     KINDS,
     Candidate,

@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rules.model import COURSE_OUTCOME, SchoolRules
+from rules.model import COURSE_OUTCOME
+from rules.school_rules import SchoolRules
 from school import certification
 from school.item_counts import NOT_UPLOADS, SUPERSEDED, current_state, superseded_ids, tallies
 from storage.clock import taipei_date

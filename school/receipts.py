@@ -27,13 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from catalogue import text
-from rules.model import (
-    COURSE_OUTCOME,
-    NATIONAL_MIN_RECEIPT_DAYS,
-    PERFORMANCE,
-    NotConfigured,
-    SchoolRules,
-)
+from rules.model import COURSE_OUTCOME, NATIONAL_MIN_RECEIPT_DAYS, PERFORMANCE, NotConfigured
+from rules.school_rules import SchoolRules
 from school import windows
 from school.central_format import RECORD_TYPES
 from school.pick_candidates import Candidate, candidate_of, get_item, parse_ref, ref_of

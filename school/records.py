@@ -19,7 +19,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from catalogue import text
 from media import sheets
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from storage.clock import academic_year_of, taipei, taipei_date
 from storage.models.portfolio import AuditEntry, FileRecord
 from storage.models.records import (

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rules.model import LAST_GRADE, NotConfigured, RulesError, SchoolRules, WindowSetting
+from rules.model import LAST_GRADE, NotConfigured, RulesError, WindowSetting
+from rules.school_rules import SchoolRules
 from school import windows
 
 

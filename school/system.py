@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, SchoolRules, Window
+from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, Window
+from rules.school_rules import SchoolRules
 from storage.exceptions import open_exception
 from storage.models.school import (
     Course,

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rules.model import SchoolRules, WindowSetting
+from rules.model import WindowSetting
+from rules.school_rules import SchoolRules
 from storage.models.schedule import WindowChange
 
 

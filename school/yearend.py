@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from rules.model import COURSE_OUTCOME, LAST_GRADE, SchoolRules
+from rules.model import COURSE_OUTCOME, LAST_GRADE
+from rules.school_rules import SchoolRules
 from school import export, export_rows, pick_progress, picking, receipts
 from storage.clock import format_date
 from storage.files import FileStore

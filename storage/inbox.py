@@ -260,7 +260,7 @@ def store_events(session: Session, events: list[dict[str, Any]], now: datetime) 
 def _dialect_insert(session: Session) -> Any:
     # Each dialect has its own INSERT ... ON CONFLICT; only the one in use is imported.
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert  # PostgreSQL's own ON CONFLICT
     else:
         from sqlalchemy.dialects.sqlite import insert  # the embedded default
     return insert

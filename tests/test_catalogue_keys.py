@@ -33,9 +33,11 @@ DYNAMIC: dict[str, str] = {
     "certify.capacity.": "a certifier's capacity (school.proxy_chain capacities)",
     "console_office.": "the office pages' states, kinds and results, built from parts "
     "(bot/console/office*.py, their templates, school/jobs.py, school/exceptions.py)",
-    "certify.card.": "rows of the certification card (flows/certify.py)",
+    "certify.card.": "rows of the certification card (flows/certify_cards.py)",
     "certify.reason.": "why an item cannot be decided (flows/certify.py)",
     "certify.verdict.": "approve / reject wording (flows/certify.py)",
+    "cli.added.": "help of the commands other packages add, shown before they load "
+    "(bot/added_commands.py)",
     "cli.certify.action.": "audit actions in `portfolio certify audit` (bot/certify_cli.py)",
     "cli.certify.audit.header.": "the audit table's columns (bot/certify_cli.py)",
     "cli.certify.away.kind.": "kinds of absence (bot/certify_cli.py)",
@@ -46,7 +48,8 @@ DYNAMIC: dict[str, str] = {
     "cli.codes.role.": "student / staff / guardian (bot/codes_cli.py)",
     "cli.schedule.audience.": "who a schedule row reaches (bot/schedule_cli.py)",
     "lifecycle.change.": "kinds of status change (school/lifecycle.py)",
-    "lifecycle.cli.": "lifecycle command lines (bot/lifecycle_cli.py)",
+    "lifecycle.cli.": "lifecycle command lines (bot/lifecycle_cli.py, bot/retention_cli.py, "
+    "bot/management_cli.py, bot/backup_cli.py)",
     "lifecycle.deletion_report.col.": "deletion report columns (school/lifecycle.py)",
     "lifecycle.error.": "lifecycle refusals by reason (bot/lifecycle_cli.py)",
     "lifecycle.export.": "the student export's sheets and columns (school/lifecycle.py)",
@@ -56,7 +59,7 @@ DYNAMIC: dict[str, str] = {
     "performance.cannot_edit_": "why a saved performance cannot be edited "
     "(flows/performance_finish.py)",
     "performance.type.": "performance types (flows/submission.py type_label)",
-    "picking.": "picking flow states, kinds, results and export problems (flows/picking.py, "
+    "picking.": "picking flow states, kinds, results and export problems (flows/picking*.py, "
     "bot/export_cli.py)",
     "portfolio.cannot_withdraw_": "why an item cannot be withdrawn (flows/my_portfolio.py)",
     "records.cli.": "records command lines (bot/records_cli.py)",
@@ -66,8 +69,8 @@ DYNAMIC: dict[str, str] = {
     "records.g12.": "grade-12 documents, sections, questions and errors (flows/grade12.py)",
     "roster.": "roster import problems by code (school/roster.py)",
     "menu.": "rich menu labels and hints by menu area (bot/richmenu.py)",
-    "rules.label.": "labels of windows, priorities, events, states and anchors (rules/model.py, "
-    "rules/table.py)",
+    "rules.label.": "labels of windows, priorities, events, states and anchors (rules/labels.py, "
+    "rules/model.py, rules/table.py)",
     "rules.window.": "window names in `portfolio schedule` (bot/schedule_cli.py)",
     "rules.button.": "a notice's button by flow (jobs/notice_plan.py, bot/schedule_cli.py)",
     "schedule.event.": "school events and their kinds (jobs/event_notices.py, flows/events.py)",

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rules.model import SchoolRules
 from rules.reader import DEFAULT_RULES_PATH, parse_rules
+from rules.school_rules import SchoolRules
 from storage.clock import TAIPEI
 from storage.models.certification import CertificationPush
 from storage.models.line import LineAccount

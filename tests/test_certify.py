@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from dev.emulator import events as ev
-from flows import certify as certify_flow
-from flows import links, postback_refs
+from flows import certify_cards, links, postback_refs
 from flows.line_limits import check_messages
 from rules.reader import load_rules
 from school import certification as cert
@@ -395,10 +394,10 @@ def test_crafted_and_copied_postbacks_act_on_nothing(
         assert "無法辨識" in texts(chat.tap(TEACHER_CHEN, data)), data
     # A genuine reference for 王美玲's item, tapped by 陳建宏: not his to decide.
     genuine = (
-        certify_flow.PREFIX
+        certify_cards.PREFIX
         + "ok:"
         + postback_refs.make(
-            SECRET_KEY, certify_flow.REF_APPROVE, [theirs], outcome(db, theirs).certify_version
+            SECRET_KEY, certify_cards.REF_APPROVE, [theirs], outcome(db, theirs).certify_version
         )
     )
     said = texts(chat.tap(TEACHER_CHEN, genuine))
@@ -645,18 +644,18 @@ def test_the_largest_possible_page_fits_line_limits(db: Any, school: School, clo
         items = cert.pending_for(s, chen)
         for o in items:
             o.escalated_at = clock.now()
-        cards = certify_flow.Cards(
+        cards = certify_cards.Cards(
             s,
             SECRET_KEY,
             "https://portfolio.example.edu.tw",
             clock.now(),
             chen,
-            link_ttl=certify_flow.PUSH_LINK_TTL,
+            link_ttl=certify_cards.PUSH_LINK_TTL,
         )
-        page = certify_flow.make_page(items)
+        page = certify_cards.make_page(items)
         messages = [
-            certify_flow.list_intro(items, page),
-            *certify_flow.page_messages(cards, items, page),
+            certify_cards.list_intro(items, page),
+            *certify_cards.page_messages(cards, items, page),
         ]
     assert len(bubbles(messages)) == 12
     assert check_messages(messages) == []

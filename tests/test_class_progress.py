@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rules.model import SchoolRules
+from rules.school_rules import SchoolRules
 from storage.models.certification import ClassReminder
 from storage.models.line import LineAccount
 from storage.models.portfolio import DRAFT, CourseOutcome

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from flows import grade12
+from flows import grade12_states
 from flows.desk import build_desk
 from flows.line_limits import MAX_TEXT_LENGTH, check_messages, utf16_length
 from flows.long_text import split_for_line
@@ -226,7 +226,7 @@ def test_others_may_not_read_grade_12_documents(chat: Chat, db: Any, seniors: Sc
 def test_schedule_reminder_names_the_command() -> None:
     rules = load_rules()
     [row] = [r for r in rules.schedule if r.id == "autobiography_guidance"]
-    assert row.flow == grade12.FLOW == "write_autobiography"
+    assert row.flow == grade12_states.FLOW == "write_autobiography"
     assert row.grades == (12,) and row.semesters == (2,)
     desk = build_desk()
     assert desk.keywords["自傳"] == desk.keywords["學習計畫"] == "write_autobiography"

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flows.picking import item_data
+from flows.picking_cards import item_data
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from rules.reader import load_rules
 from school import pick_candidates, picking

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from catalogue import TEXTS, text
-from rules.model import NotConfigured, RulesError, SchoolRules
+from rules.model import NotConfigured, RulesError
 from rules.reader import DEFAULT_RULES_PATH, check_rules_file, load_rules, parse_rules
+from rules.school_rules import SchoolRules
 from rules.table import render_rules_table
 from storage.clock import TAIPEI, at_taipei
 

@@ -8,7 +8,7 @@ from flask import Response, redirect, request, url_for
 
 from bot.console.core import bp, now, page, reading, render, require, svc, transaction, user
 from catalogue import TEXTS, text
-from flows.certify import tell_rejection
+from flows.certify_news import tell_rejection
 from flows.links import file_link
 from school import certification as cert
 from school import picking, teaching_desk, yearend

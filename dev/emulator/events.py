@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from storage.clock import UTC
 
@@ -45,15 +45,30 @@ def _now(platform: Platform | None) -> datetime:
     return platform.clock.now() if platform is not None else datetime.now(UTC)
 
 
+class Source(TypedDict, total=False):
+    """How an event reaches the bot: through which platform, in which mode, for the first time."""
+
+    platform: Platform | None
+    mode: str
+    redelivery: bool
+
+
+class Delivery(Source, total=False):
+    """A Source, plus when the event happened and the reply token it carries."""
+
+    at: datetime | None
+    reply_token: str | None
+
+
 def _envelope(
     event_type: str,
     user_id: str,
     *,
-    at: datetime | None,
-    platform: Platform | None,
-    reply_token: str | None,
-    mode: str,
-    redelivery: bool,
+    at: datetime | None = None,
+    platform: Platform | None = None,
+    reply_token: str | None = None,
+    mode: str = "active",
+    redelivery: bool = False,
     replyable: bool = True,
 ) -> dict[str, Any]:
     when = at if at is not None else _now(platform)
@@ -79,27 +94,24 @@ def _envelope(
     return event
 
 
+def _message_event(
+    user_id: str, message: dict[str, Any], **how: Unpack[Delivery]
+) -> dict[str, Any]:
+    event = _envelope("message", user_id, **how)
+    event["message"] = message
+    return event
+
+
 def text_event(
     user_id: str,
     text: str,
     at: datetime | None = None,
     reply_token: str | None = None,
     *,
-    platform: Platform | None = None,
     message_id: str | None = None,
     quoted_message_id: str | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    **how: Unpack[Source],
 ) -> dict[str, Any]:
-    event = _envelope(
-        "message",
-        user_id,
-        at=at,
-        platform=platform,
-        reply_token=reply_token,
-        mode=mode,
-        redelivery=redelivery,
-    )
     message: dict[str, Any] = {
         "id": message_id or new_message_id(),
         "type": "text",
@@ -108,30 +120,13 @@ def text_event(
     }
     if quoted_message_id is not None:
         message["quotedMessageId"] = quoted_message_id
-    event["message"] = message
-    return event
+    return _message_event(user_id, message, at=at, reply_token=reply_token, **how)
 
 
 def postback_event(
-    user_id: str,
-    data: str,
-    params: dict[str, Any] | None = None,
-    *,
-    at: datetime | None = None,
-    reply_token: str | None = None,
-    platform: Platform | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    user_id: str, data: str, params: dict[str, Any] | None = None, **how: Unpack[Delivery]
 ) -> dict[str, Any]:
-    event = _envelope(
-        "postback",
-        user_id,
-        at=at,
-        platform=platform,
-        reply_token=reply_token,
-        mode=mode,
-        redelivery=redelivery,
-    )
+    event = _envelope("postback", user_id, **how)
     postback: dict[str, Any] = {"data": data}
     if params is not None:
         postback["params"] = params
@@ -140,81 +135,24 @@ def postback_event(
 
 
 def follow_event(
-    user_id: str,
-    *,
-    unblocked: bool = False,
-    at: datetime | None = None,
-    reply_token: str | None = None,
-    platform: Platform | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    user_id: str, *, unblocked: bool = False, **how: Unpack[Delivery]
 ) -> dict[str, Any]:
-    event = _envelope(
-        "follow",
-        user_id,
-        at=at,
-        platform=platform,
-        reply_token=reply_token,
-        mode=mode,
-        redelivery=redelivery,
-    )
+    event = _envelope("follow", user_id, **how)
     event["follow"] = {"isUnblocked": unblocked}
     return event
 
 
 def unfollow_event(
-    user_id: str,
-    *,
-    at: datetime | None = None,
-    platform: Platform | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    user_id: str, *, at: datetime | None = None, **how: Unpack[Source]
 ) -> dict[str, Any]:
-    return _envelope(
-        "unfollow",
-        user_id,
-        at=at,
-        platform=platform,
-        reply_token=None,
-        mode=mode,
-        redelivery=redelivery,
-        replyable=False,
-    )
-
-
-def _media_event(
-    user_id: str,
-    message: dict[str, Any],
-    *,
-    at: datetime | None,
-    reply_token: str | None,
-    platform: Platform | None,
-    mode: str,
-    redelivery: bool,
-) -> dict[str, Any]:
-    event = _envelope(
-        "message",
-        user_id,
-        at=at,
-        platform=platform,
-        reply_token=reply_token,
-        mode=mode,
-        redelivery=redelivery,
-    )
-    event["message"] = message
-    return event
+    return _envelope("unfollow", user_id, at=at, replyable=False, **how)
 
 
 def image_event(
     user_id: str,
     message_id: str,
     image_set: tuple[str, int, int] | None = None,
-    *,
-    at: datetime | None = None,
-    reply_token: str | None = None,
-    platform: Platform | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    **how: Unpack[Delivery],
 ) -> dict[str, Any]:
     """A photo; `image_set` is (set id, index from 1, total) when several were sent together."""
     message: dict[str, Any] = {
@@ -226,96 +164,43 @@ def image_event(
     if image_set is not None:
         set_id, index, total = image_set
         message["imageSet"] = {"id": set_id, "index": index, "total": total}
-    return _media_event(
-        user_id,
-        message,
-        at=at,
-        reply_token=reply_token,
-        platform=platform,
-        mode=mode,
-        redelivery=redelivery,
-    )
+    return _message_event(user_id, message, **how)
 
 
 def file_event(
-    user_id: str,
-    message_id: str,
-    file_name: str,
-    file_size: int,
-    *,
-    at: datetime | None = None,
-    reply_token: str | None = None,
-    platform: Platform | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    user_id: str, message_id: str, file_name: str, file_size: int, **how: Unpack[Delivery]
 ) -> dict[str, Any]:
     message = {"id": message_id, "type": "file", "fileName": file_name, "fileSize": file_size}
-    return _media_event(
-        user_id,
-        message,
-        at=at,
-        reply_token=reply_token,
-        platform=platform,
-        mode=mode,
-        redelivery=redelivery,
-    )
+    return _message_event(user_id, message, **how)
+
+
+def _timed_message(kind: str, message_id: str, duration_ms: int, quotable: bool) -> dict[str, Any]:
+    """A video or audio message; LINE gives a video a quote token, audio none."""
+    message: dict[str, Any] = {"id": message_id, "type": kind}
+    if quotable:
+        message["quoteToken"] = secrets.token_urlsafe(24)
+    message |= {"duration": duration_ms, "contentProvider": {"type": "line"}}
+    return message
 
 
 def video_event(
     user_id: str,
     message_id: str,
     duration_ms: int = DEFAULT_MEDIA_DURATION_MS,
-    *,
-    at: datetime | None = None,
-    reply_token: str | None = None,
-    platform: Platform | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    **how: Unpack[Delivery],
 ) -> dict[str, Any]:
-    message = {
-        "id": message_id,
-        "type": "video",
-        "quoteToken": secrets.token_urlsafe(24),
-        "duration": duration_ms,
-        "contentProvider": {"type": "line"},
-    }
-    return _media_event(
-        user_id,
-        message,
-        at=at,
-        reply_token=reply_token,
-        platform=platform,
-        mode=mode,
-        redelivery=redelivery,
-    )
+    message = _timed_message("video", message_id, duration_ms, quotable=True)
+    return _message_event(user_id, message, **how)
 
 
 def audio_event(
     user_id: str,
     message_id: str,
     duration_ms: int = DEFAULT_MEDIA_DURATION_MS,
-    *,
-    at: datetime | None = None,
-    reply_token: str | None = None,
-    platform: Platform | None = None,
-    mode: str = "active",
-    redelivery: bool = False,
+    **how: Unpack[Delivery],
 ) -> dict[str, Any]:
-    message = {
-        "id": message_id,
-        "type": "audio",
-        "duration": duration_ms,
-        "contentProvider": {"type": "line"},
-    }
-    return _media_event(
-        user_id,
-        message,
-        at=at,
-        reply_token=reply_token,
-        platform=platform,
-        mode=mode,
-        redelivery=redelivery,
-    )
+    message = _timed_message("audio", message_id, duration_ms, quotable=False)
+    return _message_event(user_id, message, **how)
 
 
 def redelivered(event: dict[str, Any]) -> dict[str, Any]:

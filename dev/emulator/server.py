@@ -7,9 +7,12 @@ import threading
 from types import TracebackType
 from typing import Any, Self
 
+import click
+from flask.cli import with_appcontext
 from linebot.v3.messaging import Configuration
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, make_server
 
+from catalogue import text
 from dev.emulator.app import create_app
 from dev.emulator.platform import Platform
 from storage.clock import Clock
@@ -139,3 +142,19 @@ def serve(host: str, port: int, channel_access_token: str, quota: int) -> None:
     finally:
         platform.release_all()
         server.server_close()
+
+
+@click.command("emulator", help=text("cli.added.emulator.help"))
+@click.option("--host", default="127.0.0.1", show_default=True, help=text("cli.emulator.opt.host"))
+@click.option(
+    "--port", default=8090, show_default=True, type=int, help=text("cli.emulator.opt.port")
+)
+@click.option(
+    "--token", default="local-access-token", show_default=True, help=text("cli.emulator.opt.token")
+)
+@click.option(
+    "--quota", default=200, show_default=True, type=int, help=text("cli.emulator.opt.quota")
+)
+@with_appcontext
+def emulator_command(host: str, port: int, token: str, quota: int) -> None:
+    serve(host=host, port=port, channel_access_token=token, quota=quota)
