@@ -4,7 +4,7 @@ one (the lists, course choices and buttons are in flows/consultation_menu.py).
 新增諮詢紀錄 → group or individual → class (only classes they advise) → whole class, picked
 students or one student → date, start, end (LINE's date/time pickers, or typed) → place →
 content and advice (≤ 150 characters) → optional attachments (PDF slides, photos) → confirm.
-The draft lives in the conversation; saving makes one record (school/records.py). Correcting
+The draft lives in the conversation; saving makes one record (school/consultations.py). Correcting
 opens the same flow at its confirmation card with the record's values.
 """
 
@@ -40,7 +40,7 @@ from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.long_text import split_for_line
 from flows.store import Conversation
 from media.kinds import mime_of
-from school import items, records
+from school import consultants, consultations, items, records
 from school.dates import parse_date
 from school.records import RecordError
 from storage.clock import format_date, taipei, taipei_date
@@ -124,11 +124,11 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     if staff is None:
         _only_consultants(ctx)
         return END
-    if not records.advised_classes(ctx.session, staff.id):
+    if not consultants.advised_classes(ctx.session, staff.id):
         ctx.reply(m.text(text("records.consult.no_classes")))
         return END
     if args.get("consultation_id"):
-        record = records.own_consultation(ctx.session, staff.id, int(args["consultation_id"]))
+        record = consultations.own_consultation(ctx.session, staff.id, int(args["consultation_id"]))
         if record is None:
             ctx.reply(m.text(text("records.consult.not_found")))
             return END
@@ -142,7 +142,9 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
 
 
 def _kind_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
-    quick: list[Any] = [(_kind_label(k), "postback", f"{KIND_PICK}{k}") for k in records.KINDS]
+    quick: list[Any] = [
+        (_kind_label(k), "postback", f"{KIND_PICK}{k}") for k in consultations.KINDS
+    ]
     return [m.text(text("records.consult.ask_kind"), quick=quick + CANCEL_QUICK)]
 
 
@@ -152,16 +154,17 @@ def _kind_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         chosen = inp.data[len(KIND_PICK) :]
     elif inp.kind == "text":
         chosen = next(
-            (k for k in records.KINDS if inp.word in (_kind_label(k), _kind_label(k)[:2])), None
+            (k for k in consultations.KINDS if inp.word in (_kind_label(k), _kind_label(k)[:2])),
+            None,
         )
-    if chosen not in records.KINDS:
+    if chosen not in consultations.KINDS:
         ctx.reply(m.text(text("records.consult.pick_kind")))
         return KIND
     assert chosen is not None
     if conv.data.get("kind") != chosen:
         conv.data.update(kind=chosen, students=[], whole=False)
     staff = _consultant(ctx)
-    classes = records.advised_classes(ctx.session, staff.id) if staff else []
+    classes = consultants.advised_classes(ctx.session, staff.id) if staff else []
     if len(classes) == 1:
         conv.data["class_id"] = classes[0].id
         return _after_class(conv)
@@ -177,7 +180,7 @@ def _after_class(conv: Conversation) -> str:
 
 def _class_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     staff = _consultant(ctx)
-    classes = records.advised_classes(ctx.session, staff.id) if staff else []
+    classes = consultants.advised_classes(ctx.session, staff.id) if staff else []
     quick: list[Any] = [
         (c.code, "postback", f"{CLASS_PICK}{c.id}") for c in classes[:MAX_QUICK_CLASSES]
     ]
@@ -207,7 +210,7 @@ def _class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if found is None:
         ctx.reply(m.text(text("records.consult.unknown_class", code=code or "?")))
         return CLASS
-    if not records.advises_class(ctx.session, staff.id, found.id):
+    if not consultants.advises_class(ctx.session, staff.id, found.id):
         ctx.reply(m.text(text("records.consult.not_advised_class", code=found.code)))
         return CLASS
     if conv.data.get("class_id") != found.id:
@@ -390,7 +393,7 @@ def _end_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _place_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     return [
         m.text(
-            text("records.consult.ask_place", limit=records.PLACE_LIMIT)
+            text("records.consult.ask_place", limit=consultations.PLACE_LIMIT)
             + _current(conv, conv.data.get("place")),
             quick=CANCEL_QUICK,
         )
@@ -402,9 +405,13 @@ def _place_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if not place:
         ctx.reply(m.text(text("records.consult.type_it")))
         return PLACE
-    if len(place) > records.PLACE_LIMIT:
+    if len(place) > consultations.PLACE_LIMIT:
         ctx.reply(
-            m.text(text("records.consult.place_too_long", limit=records.PLACE_LIMIT, n=len(place)))
+            m.text(
+                text(
+                    "records.consult.place_too_long", limit=consultations.PLACE_LIMIT, n=len(place)
+                )
+            )
         )
         return PLACE
     conv.data["place"] = place
@@ -414,7 +421,7 @@ def _place_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _content_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     return [
         m.text(
-            text("records.consult.ask_content", limit=records.CONTENT_LIMIT)
+            text("records.consult.ask_content", limit=consultations.CONTENT_LIMIT)
             + _current(conv, conv.data.get("content")),
             quick=CANCEL_QUICK,
         )
@@ -427,11 +434,13 @@ def _content_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.consult.type_it")))
         return CONTENT
     # Characters as people count them (each Chinese character is one).
-    if len(content) > records.CONTENT_LIMIT:
+    if len(content) > consultations.CONTENT_LIMIT:
         ctx.reply(
             m.text(
                 text(
-                    "records.consult.content_too_long", limit=records.CONTENT_LIMIT, n=len(content)
+                    "records.consult.content_too_long",
+                    limit=consultations.CONTENT_LIMIT,
+                    n=len(content),
                 )
             )
         )
@@ -454,7 +463,7 @@ def _files_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     files = _files_line(ctx, conv.data.get("files", []))
     return [
         m.text(
-            text("records.consult.ask_files", limit=records.MAX_ATTACHMENTS, files=files),
+            text("records.consult.ask_files", limit=consultations.MAX_ATTACHMENTS, files=files),
             quick=_files_quick(conv),
         )
     ]
@@ -467,10 +476,10 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.consult.file_kind"), quick=_files_quick(conv)))
         return STAY
     if inp.kind in intake.CONTENT_MESSAGES:
-        if len(files) >= records.MAX_ATTACHMENTS:
+        if len(files) >= consultations.MAX_ATTACHMENTS:
             ctx.reply(
                 m.text(
-                    text("records.consult.too_many_files", limit=records.MAX_ATTACHMENTS),
+                    text("records.consult.too_many_files", limit=consultations.MAX_ATTACHMENTS),
                     quick=_files_quick(conv),
                 )
             )
@@ -599,7 +608,7 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return END
     if times is None:
         return DATE
-    entry = records.ConsultationInput(
+    entry = consultations.ConsultationInput(
         kind=conv.data.get("kind", GROUP),
         student_ids=[int(i) for i in conv.data["students"]],
         starts_at=times[0],
@@ -611,7 +620,7 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     )
     editing = conv.data.get("editing")
     try:
-        record = records.save_consultation(
+        record = consultations.save_consultation(
             ctx.session,
             ctx.rules,
             staff.id,

@@ -2,7 +2,7 @@
 strengths, interests) in as many messages as they like, with a preview; homeroom teachers and the
 counselling office read them and comment, and a student hears of new comments on their next reply.
 
-Every message is saved as it arrives (school/records.py), so nothing is lost when the chat
+Every message is saved as it arrives (school/student_documents.py), so nothing is lost when the chat
 times out or is cancelled: the draft simply waits for the next 自傳 / 學習計畫.
 """
 
@@ -19,8 +19,9 @@ from flows.frontdesk import FrontDesk
 from flows.line_limits import MAX_MESSAGES_PER_REQUEST
 from flows.long_text import split_for_line
 from flows.store import Conversation
-from school import records
-from school.records import AUTOBIOGRAPHY, PLAN_SECTIONS, SECTIONS, STUDY_PLAN, RecordError
+from school import records, student_documents
+from school.records import RecordError
+from school.student_documents import AUTOBIOGRAPHY, PLAN_SECTIONS, SECTIONS, STUDY_PLAN
 from storage.clock import format_date
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity
 from storage.models.records import DocumentComment
@@ -93,10 +94,10 @@ def _section(conv: Conversation) -> str:
 
 
 def _count_line(ctx: Ctx, student_id: int, section: str) -> str:
-    body = records.section_text(ctx.session, student_id, section)
+    body = student_documents.section_text(ctx.session, student_id, section)
     if not body:
-        return text("records.g12.count_empty", limit=records.SECTION_LIMITS[section])
-    return text("records.g12.count", n=len(body), limit=records.SECTION_LIMITS[section])
+        return text("records.g12.count_empty", limit=student_documents.SECTION_LIMITS[section])
+    return text("records.g12.count", n=len(body), limit=student_documents.SECTION_LIMITS[section])
 
 
 # --- the student's flow -----------------------------------------------------------------------
@@ -107,7 +108,7 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     if student is None:
         ctx.reply(m.text(text("desk.not_for_you")))
         return END
-    if not records.writes_documents(student):
+    if not student_documents.writes_documents(student):
         ctx.reply(m.text(text("records.g12.not_grade12")))
         return END
     if args.get("document") == AUTOBIOGRAPHY:
@@ -117,7 +118,7 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
 
 
 def _overview(ctx: Ctx, student: Student) -> str:
-    rows = records.document_sections(ctx.session, student.id)
+    rows = student_documents.document_sections(ctx.session, student.id)
     lines = []
     for section in SECTIONS:
         body = rows[section].body if section in rows else ""
@@ -127,7 +128,7 @@ def _overview(ctx: Ctx, student: Student) -> str:
             else text("records.g12.overview_empty")
         )
         lines.append(text("records.g12.overview_line", section=section_label(section), state=state))
-    comments = records.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
+    comments = student_documents.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
     tail = text("records.g12.overview_comments", n=len(comments)) if comments else ""
     return text("records.g12.overview", lines="\n".join(lines), comments=tail)
 
@@ -137,7 +138,7 @@ def _section_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if student is None:
         return [m.text(text("desk.not_for_you"))]
     quick: list[Any] = [(section_label(s), "postback", f"{SECTION_PICK}{s}") for s in SECTIONS]
-    if records.comments_on(ctx.session, student.id, limit=1):
+    if student_documents.comments_on(ctx.session, student.id, limit=1):
         quick.append((text("records.g12.button_comments"), "postback", COMMENTS))
     quick.append((text("records.g12.button_finish"), "postback", FINISH))
     return [m.text(_overview(ctx, student), quick=quick)]
@@ -164,8 +165,8 @@ def _section_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.g12.kept")))
         return END
     if inp.data == COMMENTS:
-        comments = records.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
-        records.mark_told([c for c in comments if c.told_at is None], ctx.now)
+        comments = student_documents.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
+        student_documents.mark_told([c for c in comments if c.told_at is None], ctx.now)
         body = _comment_lines(comments) or text("records.g12.no_comments")
         ctx.reply(m.text(split_for_line(body, max_parts=1)[0]))
         return SECTION
@@ -183,7 +184,7 @@ def _section_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def _write_quick(ctx: Ctx, student_id: int, section: str) -> list[Any]:
     quick: list[Any] = [(text("records.g12.button_done"), "postback", DONE)]
-    if records.section_text(ctx.session, student_id, section):
+    if student_documents.section_text(ctx.session, student_id, section):
         quick.append((text("records.g12.button_erase"), "postback", ERASE))
     quick.append((text("records.g12.button_sections"), "postback", SECTIONS_BACK))
     return quick + CANCEL_QUICK
@@ -221,7 +222,7 @@ def _write_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.g12.type_it"), quick=_write_quick(ctx, student.id, section)))
         return STAY
     try:
-        row = records.append_text(ctx.session, student.id, section, inp.text, ctx.now)
+        row = student_documents.append_text(ctx.session, student.id, section, inp.text, ctx.now)
     except RecordError as exc:
         key = f"records.g12.error.{exc.reason}"
         ctx.reply(
@@ -237,7 +238,7 @@ def _write_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
                 "records.g12.added",
                 label=section_label(section),
                 n=len(row.body),
-                limit=records.SECTION_LIMITS[section],
+                limit=student_documents.SECTION_LIMITS[section],
             ),
             quick=_write_quick(ctx, student.id, section),
         )
@@ -258,7 +259,7 @@ def _preview_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if student is None:
         return [m.text(text("desk.not_for_you"))]
     section = _section(conv)
-    body = records.section_text(ctx.session, student.id, section)
+    body = student_documents.section_text(ctx.session, student.id, section)
     quick: list[Any] = [(text("records.g12.button_more"), "postback", MORE)]
     if body:
         quick.append((text("records.g12.button_erase"), "postback", ERASE))
@@ -312,7 +313,7 @@ def _clear_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if student is None:
         return END
     if inp.data == ERASE_SURE:
-        records.clear_section(ctx.session, student.id, _section(conv), ctx.now)
+        student_documents.clear_section(ctx.session, student.id, _section(conv), ctx.now)
         ctx.reply(m.text(text("records.g12.erased", label=section_label(_section(conv)))))
     return WRITE
 
@@ -347,7 +348,7 @@ WRITE_FLOW = Flow(
 
 def _review_begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     staff = _staff(ctx)
-    classes = records.reviewable_classes(ctx.session, staff) if staff is not None else []
+    classes = student_documents.reviewable_classes(ctx.session, staff) if staff is not None else []
     if staff is None or not classes:
         ctx.reply(m.text(text("records.g12.no_classes_to_review")))
         return END
@@ -366,14 +367,18 @@ def _review_student(ctx: Ctx, conv: Conversation) -> Student | None:
     staff = _staff(ctx)
     student_id = conv.data.get("student_id")
     student = ctx.session.get(Student, int(student_id)) if student_id else None
-    if staff is None or student is None or not records.may_review(ctx.session, staff, student):
+    if (
+        staff is None
+        or student is None
+        or not student_documents.may_review(ctx.session, staff, student)
+    ):
         return None
     return student
 
 
 def _r_class_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     staff = _staff(ctx)
-    classes = records.reviewable_classes(ctx.session, staff) if staff is not None else []
+    classes = student_documents.reviewable_classes(ctx.session, staff) if staff is not None else []
     quick: list[Any] = [
         (c.code, "postback", f"{R_CLASS_PICK}{c.id}") for c in classes[:MAX_QUICK_CLASSES]
     ]
@@ -389,7 +394,7 @@ def _r_class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     staff = _staff(ctx)
     if staff is None:
         return END
-    allowed = {c.id: c for c in records.reviewable_classes(ctx.session, staff)}
+    allowed = {c.id: c for c in student_documents.reviewable_classes(ctx.session, staff)}
     found: SchoolClass | None = None
     if inp.kind == "postback" and inp.data.startswith(R_CLASS_PICK):
         raw = inp.data[len(R_CLASS_PICK) :]
@@ -405,10 +410,10 @@ def _r_class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _student_status(ctx: Ctx, student: Student) -> str:
-    rows = records.document_sections(ctx.session, student.id)
+    rows = student_documents.document_sections(ctx.session, student.id)
     auto = rows.get(AUTOBIOGRAPHY)
     plan_done = sum(1 for s in PLAN_SECTIONS if s in rows and rows[s].body)
-    comments = len(records.comments_on(ctx.session, student.id, limit=100))
+    comments = len(student_documents.comments_on(ctx.session, student.id, limit=100))
     return text(
         "records.g12.student_line",
         seat=f"{student.seat_no or 0:02d}",
@@ -453,7 +458,7 @@ def _r_student_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if student is None:
         ctx.reply(m.text(text("records.g12.unknown_student")))
         return R_STUDENT
-    if not records.may_review(ctx.session, staff, student):
+    if not student_documents.may_review(ctx.session, staff, student):
         ctx.reply(m.text(text("records.g12.not_your_student", name=student.name)))
         return R_STUDENT
     conv.data.update(student_id=student.id, document=AUTOBIOGRAPHY)
@@ -462,7 +467,7 @@ def _r_student_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def document_text(ctx: Ctx, student_id: int, document: str) -> str:
     """The document as one text: 自傳 as written; 學習計畫 with a heading per part."""
-    rows = records.document_sections(ctx.session, student_id)
+    rows = student_documents.document_sections(ctx.session, student_id)
     if document == AUTOBIOGRAPHY:
         row = rows.get(AUTOBIOGRAPHY)
         return row.body if row else ""
@@ -491,11 +496,13 @@ def _r_view_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
         (text("records.g12.button_finish"), "postback", R_END),
     ]
     body = document_text(ctx, student.id, document)
-    rows = records.document_sections(ctx.session, student.id)
-    written = records.last_written(
-        {k: v for k, v in rows.items() if records.document_of(k) == document}
+    rows = student_documents.document_sections(ctx.session, student.id)
+    written = student_documents.last_written(
+        {k: v for k, v in rows.items() if student_documents.document_of(k) == document}
     )
-    comments = records.comments_on(ctx.session, student.id, (document,), limit=COMMENTS_SHOWN)
+    comments = student_documents.comments_on(
+        ctx.session, student.id, (document,), limit=COMMENTS_SHOWN
+    )
     if not body:
         return [
             m.text(
@@ -518,7 +525,7 @@ def _r_view_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
 
 
 def _r_view_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
-    if inp.data.startswith(R_DOC) and inp.data[len(R_DOC) :] in records.DOCUMENTS:
+    if inp.data.startswith(R_DOC) and inp.data[len(R_DOC) :] in student_documents.DOCUMENTS:
         conv.data["document"] = inp.data[len(R_DOC) :]
         return R_VIEW
     if inp.data == R_COMMENT_TAP:
@@ -541,7 +548,7 @@ def _r_comment_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
                 "records.g12.ask_comment",
                 name=student.name if student else "",
                 document=document_label(document),
-                limit=records.COMMENT_LIMIT,
+                limit=student_documents.COMMENT_LIMIT,
             ),
             quick=CANCEL_QUICK,
         )
@@ -556,7 +563,7 @@ def _r_comment_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return END
     document = conv.data.get("document", AUTOBIOGRAPHY)
     try:
-        records.add_comment(ctx.session, staff, student, document, inp.text, ctx.now)
+        student_documents.add_comment(ctx.session, staff, student, document, inp.text, ctx.now)
     except RecordError as exc:
         key = f"records.g12.error.{exc.reason}"
         ctx.reply(
@@ -603,17 +610,17 @@ def tell_comments(ctx: Ctx, ident: Identity) -> None:
         return
     if len(ctx.replies) >= MAX_MESSAGES_PER_REQUEST:
         return  # a sixth message would be a paid push; the next reply carries it
-    news = records.untold_comments(ctx.session, ident.student.id)[:NEWS_SHOWN]
+    news = student_documents.untold_comments(ctx.session, ident.student.id)[:NEWS_SHOWN]
     if not news:
         return
     body = text("records.g12.news", comments=_comment_lines(news))
     ctx.replies.append(m.text(split_for_line(body, max_parts=1)[0]))
-    records.mark_told(news, ctx.now)
+    student_documents.mark_told(news, ctx.now)
 
 
 def offered_to(ident: Identity) -> bool:
     """自傳 in the fallback quick replies: for students who write one, and for the staff."""
-    return ident.student is None or records.writes_documents(ident.student)
+    return ident.student is None or student_documents.writes_documents(ident.student)
 
 
 def register(desk: FrontDesk) -> None:

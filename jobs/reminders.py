@@ -36,8 +36,8 @@ from rules.model import (
     Window,
 )
 from runtime.services import Services
+from school import consultations, schedule
 from school import items as portfolio_items
-from school import records, schedule
 from school.schedule import Recipient
 from storage.clock import TAIPEI, academic_year_of, at_taipei, format_date, format_short_date
 from storage.db import lock_named
@@ -536,7 +536,7 @@ def _group_consultation_items(
 ) -> list[tuple[Recipient, Item]]:
     """附表二 四(二): the classes still without a group consultation this year, to their
     consultant (their own) and to 輔導室 (all); nobody hears when none is missing."""
-    missing = records.classes_without_group_consultation(session, o.academic_year)
+    missing = consultations.classes_without_group_consultation(session, o.academic_year)
     found = []
     for person in people:
         mine = (
