@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cli_base import StaffError, one_line_failure
@@ -36,13 +35,13 @@ def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     svc = services()
     if dry_run:
         with svc.db.session() as session:
-            result = records_import.import_records(
-                session, kind, file, now=svc.clock.now(), dry_run=True
-            )
+            result = records_import.preview(session, kind, file, svc.clock.now())
             session.rollback()
         return result
     with svc.db.transaction() as session:
-        return records_import.import_records(session, kind, file, now=svc.clock.now())
+        return records_import.apply(
+            session, kind, file, svc.clock.now(), None, f"{file.name} (CLI)"
+        )
 
 
 def _import_command(kind: str) -> None:
@@ -86,7 +85,7 @@ def _target(
 
 
 def _staff(session: Session, staff_no: str) -> Staff:
-    found = session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip())).first()
+    found = records.staff_by_no(session, staff_no)
     if found is None:
         raise StaffError(text("records.cli.unknown_staff", no=staff_no))
     return found

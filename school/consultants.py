@@ -15,13 +15,26 @@ from sqlalchemy.orm import Session, selectinload
 
 from school.records import RecordError
 from storage.models.records import ConsultantAssignment
-from storage.models.school import SchoolClass, Staff, Student
+from storage.models.school import SchoolClass, Staff, StaffRole, Student
 
 CONSULTANT_ROLE: Final = "課程諮詢教師"
 
 
 def is_consultant(staff: Staff) -> bool:
     return CONSULTANT_ROLE in staff.role_names
+
+
+def consultant_staff(session: Session) -> list[Staff]:
+    """Everyone who holds the consultant role, by staff number (whom staff may assign)."""
+    return list(
+        session.scalars(
+            select(Staff)
+            .where(
+                Staff.id.in_(select(StaffRole.staff_id).where(StaffRole.role == CONSULTANT_ROLE))
+            )
+            .order_by(Staff.staff_no)
+        )
+    )
 
 
 def assignments(session: Session, staff_id: int | None = None) -> list[ConsultantAssignment]:

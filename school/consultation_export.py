@@ -3,6 +3,7 @@ with a row per record, one with a row per student who took part."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -86,9 +87,17 @@ class ExportResult:
     rows: int
 
 
-def export_consultations(session: Session, academic_year: int, out: Path) -> ExportResult:
-    """Every consultation of the year as an .xlsx: one row per record, one per student."""
+def export_consultations(
+    session: Session,
+    academic_year: int,
+    out: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportResult:
+    """Every consultation of the year as an .xlsx: one row per record, one per student.
+    progress, if given, is told (records done, records in all) as the rows are written."""
     records = consultations_in_year(session, academic_year)
+    if progress is not None:
+        progress(0, len(records))
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -97,7 +106,7 @@ def export_consultations(session: Session, academic_year: int, out: Path) -> Exp
     people = book.create_sheet(EXPORT_STUDENT_SHEET)
     sheets.append_row(people, EXPORT_STUDENT_COLUMNS)
     rows = 0
-    for record in records:
+    for done, record in enumerate(records, 1):
         start, end = taipei(record.starts_at), taipei(record.ends_at)
         students = [p.student for p in record.participants]
         files = "、".join(
@@ -144,6 +153,8 @@ def export_consultations(session: Session, academic_year: int, out: Path) -> Exp
                 ],
             )
             rows += 1
+        if progress is not None:
+            progress(done, len(records))
     out.parent.mkdir(parents=True, exist_ok=True)
     with sheets.open_private(out, "wb") as handle:
         book.save(handle)

@@ -11,7 +11,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models.school import SchoolClass, Student
+from storage.models.school import SchoolClass, Staff, Student
 
 # Students who left (轉出, 畢業 ...) are not offered for new records; their old ones stay.
 ACTIVE_STATUS: Final = "在學"
@@ -47,3 +47,11 @@ def class_students(session: Session, class_id: int) -> list[Student]:
 
 def student_by_no(session: Session, student_no: str) -> Student | None:
     return session.scalars(select(Student).where(Student.student_no == student_no.strip())).first()
+
+
+def staff_by_no(session: Session, staff_no: str) -> Staff | None:
+    return session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip())).first()
+
+
+def all_classes(session: Session) -> list[SchoolClass]:
+    return list(session.scalars(select(SchoolClass).order_by(SchoolClass.code)))
