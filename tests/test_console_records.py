@@ -246,6 +246,10 @@ def test_attendance_is_imported_by_conduct(app: Any, staff: School, db: Any) -> 
         rows = s.scalars(select(AttendanceRecord).order_by(AttendanceRecord.day)).all()
         assert [(r.period, r.leave_type) for r in rows] == [("3", "病假"), ("5", "事假")]
     assert audits(db) == [("records_import", "生輔組")]
+    # Each office reads its own kinds' imports: 訓育組 does not see attendance files.
+    assert "attendance.csv" in browser.get("/console/records").get_data(as_text=True)
+    training = signed_in(app, "A003").get("/console/records").get_data(as_text=True)
+    assert "attendance.csv" not in training and "還沒有匯入過幹部或出缺勤紀錄" in training
 
 
 def test_a_file_of_the_wrong_type_is_refused(app: Any, staff: School) -> None:

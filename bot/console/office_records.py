@@ -78,7 +78,8 @@ def _consultant_rows() -> tuple[list[ConsultantRow], list[Staff], list[str]]:
 def _page(status: int = 200, **context: object) -> Response:
     kinds = _kinds()
     may_consult = user().has(*CONSULTANT_ROLES)
-    offices = {office_of(RECORD_KIND_ROLES[k]) for k in kinds} | set(records_import.OWNER.values())
+    # Each office reads the imports of its own kinds (社團組's cadres beside 訓育組's).
+    offices = set().union(*(RECORD_KIND_ROLES[k] for k in kinds))
     with reading() as session:
         past = records_import.history(session, offices) if kinds else []
         mine = (
