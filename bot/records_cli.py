@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.cli_base import StaffError, one_line_failure
@@ -16,7 +15,7 @@ from bot.export_cli import export_cli
 from bot.roster_cli import import_cli
 from catalogue import text
 from runtime.services import services
-from school import records, records_import
+from school import consultants, consultation_export, records, records_import
 from school.import_plan import ImportResult
 from school.recipients import to_roster_grade
 from school.records import RecordError
@@ -36,13 +35,13 @@ def run_import(kind: str, file: Path, dry_run: bool) -> ImportResult:
     svc = services()
     if dry_run:
         with svc.db.session() as session:
-            result = records_import.import_records(
-                session, kind, file, now=svc.clock.now(), dry_run=True
-            )
+            result = records_import.preview(session, kind, file, svc.clock.now())
             session.rollback()
         return result
     with svc.db.transaction() as session:
-        return records_import.import_records(session, kind, file, now=svc.clock.now())
+        return records_import.apply(
+            session, kind, file, svc.clock.now(), None, f"{file.name} (CLI)"
+        )
 
 
 def _import_command(kind: str) -> None:
@@ -86,7 +85,7 @@ def _target(
 
 
 def _staff(session: Session, staff_no: str) -> Staff:
-    found = session.scalars(select(Staff).where(Staff.staff_no == staff_no.strip())).first()
+    found = records.staff_by_no(session, staff_no)
     if found is None:
         raise StaffError(text("records.cli.unknown_staff", no=staff_no))
     return found
@@ -112,7 +111,7 @@ def consultants_assign(
         staff = _staff(session, staff_no)
         school_class, roster_grade = _target(session, class_code, grade)
         try:
-            result = records.assign_consultant(
+            result = consultants.assign_consultant(
                 session,
                 staff,
                 svc.clock.now(),
@@ -145,7 +144,7 @@ def consultants_unassign(
     with svc.db.transaction() as session:
         staff = _staff(session, staff_no)
         school_class, roster_grade = _target(session, class_code, grade)
-        removed = records.unassign_consultant(
+        removed = consultants.unassign_consultant(
             session, staff, school_class=school_class, grade=roster_grade, dry_run=dry_run
         )
         key = "records.cli.would_unassign" if dry_run else "records.cli.unassigned"
@@ -165,7 +164,7 @@ def consultants_list() -> None:
     """Every consultation teacher and the classes they advise."""
     svc = services()
     with svc.db.session() as session:
-        rows = records.assignments(session)
+        rows = consultants.assignments(session)
         if not rows:
             click.echo(text("records.cli.none_assigned"))
             return
@@ -176,7 +175,7 @@ def consultants_list() -> None:
             by_staff.setdefault(row.staff_id, []).append(_what(row.school_class, row.grade))
         for staff_id, what in by_staff.items():
             staff = people[staff_id]
-            classes = "、".join(c.code for c in records.advised_classes(session, staff_id))
+            classes = "、".join(c.code for c in consultants.advised_classes(session, staff_id))
             click.echo(
                 f"{staff.staff_no}\t{staff.name}\t{'、'.join(what)}\t"
                 + text("records.cli.classes", classes=classes or "—")
@@ -199,7 +198,7 @@ def export_consultations(year: int, out: Path | None) -> None:
     svc = services()
     target = out or Path(f"consultations_{year}.xlsx")
     with svc.db.session() as session:
-        result = records.export_consultations(session, year, target)
+        result = consultation_export.export_consultations(session, year, target)
     if result.records == 0:
         click.echo(text("records.cli.export_empty", year=year, path=result.path))
         return

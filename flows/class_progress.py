@@ -21,7 +21,8 @@ from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from rules.model import COURSE_OUTCOME, NotConfigured, Semester
 from school import certification as cert
-from school import progress, records
+from school import progress
+from school.attendance import attendance_by_student
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
@@ -115,7 +116,7 @@ def on_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
         quick: list[m.QuickItem] = []
         if any(r.uploaded == 0 for r in rows):
             quick.append((text("progress.remind.button"), "postback", f"{PREFIX}{ASK}:{cls.id}"))
-        attendance = records.attendance_by_student(
+        attendance = attendance_by_student(
             ctx.session, [r.student.id for r in rows], semester.academic_year, semester.number
         )
         ctx.reply(m.text(progress_text(rows, cls, semester.label, attendance), quick=quick or None))

@@ -4,7 +4,7 @@ one (the lists, course choices and buttons are in flows/consultation_menu.py).
 新增諮詢紀錄 → group or individual → class (only classes they advise) → whole class, picked
 students or one student → date, start, end (LINE's date/time pickers, or typed) → place →
 content and advice (≤ 150 characters) → optional attachments (PDF slides, photos) → confirm.
-The draft lives in the conversation; saving makes one record (school/records.py). Correcting
+The draft lives in the conversation; saving makes one record (school/consultations.py). Correcting
 opens the same flow at its confirmation card with the record's values.
 """
 
@@ -78,7 +78,7 @@ from flows.context import Ctx
 from flows.engine import END, STAY, Flow, Input, Step, step
 from flows.store import Conversation
 from media.kinds import mime_of
-from school import draft_files, records
+from school import consultants, consultations, draft_files
 from school.records import RecordError
 from storage.clock import format_date
 from storage.models.records import GROUP
@@ -89,11 +89,11 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     if staff is None:
         _only_consultants(ctx)
         return END
-    if not records.advised_classes(ctx.session, staff.id):
+    if not consultants.advised_classes(ctx.session, staff.id):
         ctx.reply(m.text(text("records.consult.no_classes")))
         return END
     if args.get("consultation_id"):
-        record = records.own_consultation(ctx.session, staff.id, int(args["consultation_id"]))
+        record = consultations.own_consultation(ctx.session, staff.id, int(args["consultation_id"]))
         if record is None:
             ctx.reply(m.text(text("records.consult.not_found")))
             return END
@@ -114,7 +114,7 @@ def _files_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     files = _files_line(ctx, conv.data.get("files", []))
     return [
         m.text(
-            text("records.consult.ask_files", limit=records.MAX_ATTACHMENTS, files=files),
+            text("records.consult.ask_files", limit=consultations.MAX_ATTACHMENTS, files=files),
             quick=_files_quick(conv),
         )
     ]
@@ -127,10 +127,10 @@ def _files_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.consult.file_kind"), quick=_files_quick(conv)))
         return STAY
     if inp.kind in intake.CONTENT_MESSAGES:
-        if len(files) >= records.MAX_ATTACHMENTS:
+        if len(files) >= consultations.MAX_ATTACHMENTS:
             ctx.reply(
                 m.text(
-                    text("records.consult.too_many_files", limit=records.MAX_ATTACHMENTS),
+                    text("records.consult.too_many_files", limit=consultations.MAX_ATTACHMENTS),
                     quick=_files_quick(conv),
                 )
             )
@@ -259,7 +259,7 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return END
     if times is None:
         return DATE
-    entry = records.ConsultationInput(
+    entry = consultations.ConsultationInput(
         kind=conv.data.get("kind", GROUP),
         student_ids=[int(i) for i in conv.data["students"]],
         starts_at=times[0],
@@ -271,7 +271,7 @@ def _confirm_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     )
     editing = conv.data.get("editing")
     try:
-        record = records.save_consultation(
+        record = consultations.save_consultation(
             ctx.session,
             ctx.rules,
             staff.id,

@@ -30,7 +30,7 @@ from flows.consultation_states import (
 from flows.context import Ctx
 from flows.engine import Input
 from flows.store import Conversation
-from school import records
+from school import consultations
 from school.dates import parse_date
 from storage.clock import format_date, taipei_date
 
@@ -137,7 +137,7 @@ def _end_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _place_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     return [
         m.text(
-            text("records.consult.ask_place", limit=records.PLACE_LIMIT)
+            text("records.consult.ask_place", limit=consultations.PLACE_LIMIT)
             + _current(conv, conv.data.get("place")),
             quick=CANCEL_QUICK,
         )
@@ -149,9 +149,13 @@ def _place_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if not place:
         ctx.reply(m.text(text("records.consult.type_it")))
         return PLACE
-    if len(place) > records.PLACE_LIMIT:
+    if len(place) > consultations.PLACE_LIMIT:
         ctx.reply(
-            m.text(text("records.consult.place_too_long", limit=records.PLACE_LIMIT, n=len(place)))
+            m.text(
+                text(
+                    "records.consult.place_too_long", limit=consultations.PLACE_LIMIT, n=len(place)
+                )
+            )
         )
         return PLACE
     conv.data["place"] = place
@@ -161,7 +165,7 @@ def _place_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 def _content_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     return [
         m.text(
-            text("records.consult.ask_content", limit=records.CONTENT_LIMIT)
+            text("records.consult.ask_content", limit=consultations.CONTENT_LIMIT)
             + _current(conv, conv.data.get("content")),
             quick=CANCEL_QUICK,
         )
@@ -174,11 +178,13 @@ def _content_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.consult.type_it")))
         return CONTENT
     # Characters as people count them (each Chinese character is one).
-    if len(content) > records.CONTENT_LIMIT:
+    if len(content) > consultations.CONTENT_LIMIT:
         ctx.reply(
             m.text(
                 text(
-                    "records.consult.content_too_long", limit=records.CONTENT_LIMIT, n=len(content)
+                    "records.consult.content_too_long",
+                    limit=consultations.CONTENT_LIMIT,
+                    n=len(content),
                 )
             )
         )

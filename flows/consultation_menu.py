@@ -31,7 +31,7 @@ from flows.engine import Input
 from flows.frontdesk import FrontDesk
 from flows.links import file_link
 from flows.long_text import split_for_line
-from school import file_access, records, terms
+from school import consultants, consultations, course_choices, file_access, records, terms
 from storage.clock import academic_year_of, format_date, taipei_date
 from storage.identity import Identity
 from storage.models.records import Consultation
@@ -139,7 +139,7 @@ def _record_bubble(
 
 
 def show_own_records(ctx: Ctx, staff: Staff, page: int) -> None:
-    found, total = records.consultations_by(
+    found, total = consultations.consultations_by(
         ctx.session, staff.id, offset=page * PER_PAGE, limit=PER_PAGE
     )
     if total == 0:
@@ -150,7 +150,7 @@ def show_own_records(ctx: Ctx, staff: Staff, page: int) -> None:
     pages = (total + PER_PAGE - 1) // PER_PAGE
     if not found:
         page = pages - 1
-        found, _ = records.consultations_by(
+        found, _ = consultations.consultations_by(
             ctx.session, staff.id, offset=page * PER_PAGE, limit=PER_PAGE
         )
     carousel = m.flex(
@@ -174,7 +174,7 @@ def show_own_records(ctx: Ctx, staff: Staff, page: int) -> None:
 
 
 def show_student_records(ctx: Ctx, student: Student, page: int) -> None:
-    found, total = records.consultations_of_student(
+    found, total = consultations.consultations_of_student(
         ctx.session, student.id, offset=page * PER_PAGE, limit=PER_PAGE
     )
     if total == 0:
@@ -208,11 +208,11 @@ def show_student_records(ctx: Ctx, student: Student, page: int) -> None:
 
 
 def _menu(ctx: Ctx, staff: Staff) -> None:
-    classes = records.advised_classes(ctx.session, staff.id)
+    classes = consultants.advised_classes(ctx.session, staff.id)
     if not classes:
         ctx.reply(m.text(text("records.consult.no_classes")))
         return
-    _, total = records.consultations_by(ctx.session, staff.id, limit=1)
+    _, total = consultations.consultations_by(ctx.session, staff.id, limit=1)
     quick: list[Any] = [
         (text("records.consult.button_new"), "postback", f"{PREFIX}{NEW}"),
         (text("records.consult.button_list"), "postback", f"{PREFIX}{LIST}0"),
@@ -222,7 +222,7 @@ def _menu(ctx: Ctx, staff: Staff) -> None:
     body = text("records.consult.menu", name=staff.name, classes=codes, count=total)
     # 附表二 四(二): a group consultation with each advised class at least once a year.
     year = academic_year_of(taipei_date(ctx.now))
-    missing = records.classes_without_group_consultation(ctx.session, year, staff.id)
+    missing = consultations.classes_without_group_consultation(ctx.session, year, staff.id)
     if missing:
         body += "\n" + text(
             "school_rules.group.missing_mine",
@@ -235,7 +235,7 @@ def _menu(ctx: Ctx, staff: Staff) -> None:
 def on_group_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
     """輔導室: which advised classes have had no group consultation this academic year."""
     year = academic_year_of(taipei_date(ctx.now))
-    missing = records.classes_without_group_consultation(ctx.session, year)
+    missing = consultations.classes_without_group_consultation(ctx.session, year)
     if not missing:
         ctx.reply(m.text(text("school_rules.group.all_done", year=year)))
         return
@@ -248,7 +248,7 @@ def on_group_progress(ctx: Ctx, ident: Identity, inp: Input) -> None:
 
 
 def _pick_class_for_courses(ctx: Ctx, staff: Staff) -> None:
-    classes = records.advised_classes(ctx.session, staff.id)
+    classes = consultants.advised_classes(ctx.session, staff.id)
     if not classes:
         ctx.reply(m.text(text("records.consult.no_classes")))
         return
@@ -263,7 +263,7 @@ def _pick_class_for_courses(ctx: Ctx, staff: Staff) -> None:
 
 def show_course_choices(ctx: Ctx, staff: Staff, class_id: int) -> None:
     school_class = ctx.session.get(SchoolClass, class_id)
-    if school_class is None or not records.advises_class(ctx.session, staff.id, class_id):
+    if school_class is None or not consultants.advises_class(ctx.session, staff.id, class_id):
         ctx.reply(
             m.text(
                 text(
@@ -274,9 +274,9 @@ def show_course_choices(ctx: Ctx, staff: Staff, class_id: int) -> None:
         )
         return
     term = terms.current_term(ctx.rules, ctx.now)
-    year = term.academic_year if term else records.term_of(ctx.rules, ctx.now).academic_year
+    year = term.academic_year if term else consultations.term_of(ctx.rules, ctx.now).academic_year
     students = records.class_students(ctx.session, class_id)
-    choices = records.course_choices(ctx.session, class_id, year)
+    choices = course_choices.course_choices(ctx.session, class_id, year)
     if not choices:
         ctx.reply(m.text(text("records.courses.empty", code=school_class.code, year=year)))
         return

@@ -12,7 +12,7 @@ from flows import messages as m
 from flows.cards import shorten
 from flows.context import Ctx
 from flows.store import Conversation
-from school import records
+from school import consultants, consultations, records
 from storage.clock import at_taipei, taipei
 from storage.identity import CONSULTANT, CONVENER, HOMEROOM, STAFF, STUDENT, TEACHER
 from storage.models.school import SchoolClass, Staff, Student
@@ -46,7 +46,7 @@ def _staff(ctx: Ctx) -> Staff | None:
 
 def _consultant(ctx: Ctx) -> Staff | None:
     staff = _staff(ctx)
-    return staff if staff is not None and records.is_consultant(staff) else None
+    return staff if staff is not None and consultants.is_consultant(staff) else None
 
 
 def _student(ctx: Ctx) -> Student | None:
@@ -83,7 +83,7 @@ def _kind_label(kind: str) -> str:
 
 
 def _files_line(ctx: Ctx, file_ids: list[int]) -> str:
-    found = records.attachment_records(ctx.session, file_ids)
+    found = consultations.attachment_records(ctx.session, file_ids)
     if not found:
         return text("records.consult.files_none")
     return "、".join(
@@ -150,7 +150,9 @@ def _pick_students(
             student = by_seat.get(int(token))
         else:
             student = records.student_by_no(ctx.session, token)
-            if student is not None and not records.advises_student(ctx.session, staff.id, student):
+            if student is not None and not consultants.advises_student(
+                ctx.session, staff.id, student
+            ):
                 return [], text(
                     "records.consult.not_advised_student", name=student.name, no=student.student_no
                 )

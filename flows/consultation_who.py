@@ -37,13 +37,15 @@ from flows.context import Ctx
 from flows.engine import END, Input
 from flows.long_text import split_for_line
 from flows.store import Conversation
-from school import records
+from school import consultants, consultations, records
 from storage.models.records import GROUP, INDIVIDUAL
 from storage.models.school import SchoolClass
 
 
 def _kind_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
-    quick: list[Any] = [(_kind_label(k), "postback", f"{KIND_PICK}{k}") for k in records.KINDS]
+    quick: list[Any] = [
+        (_kind_label(k), "postback", f"{KIND_PICK}{k}") for k in consultations.KINDS
+    ]
     return [m.text(text("records.consult.ask_kind"), quick=quick + CANCEL_QUICK)]
 
 
@@ -53,16 +55,17 @@ def _kind_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         chosen = inp.data[len(KIND_PICK) :]
     elif inp.kind == "text":
         chosen = next(
-            (k for k in records.KINDS if inp.word in (_kind_label(k), _kind_label(k)[:2])), None
+            (k for k in consultations.KINDS if inp.word in (_kind_label(k), _kind_label(k)[:2])),
+            None,
         )
-    if chosen not in records.KINDS:
+    if chosen not in consultations.KINDS:
         ctx.reply(m.text(text("records.consult.pick_kind")))
         return KIND
     assert chosen is not None
     if conv.data.get("kind") != chosen:
         conv.data.update(kind=chosen, students=[], whole=False)
     staff = _consultant(ctx)
-    classes = records.advised_classes(ctx.session, staff.id) if staff else []
+    classes = consultants.advised_classes(ctx.session, staff.id) if staff else []
     if len(classes) == 1:
         conv.data["class_id"] = classes[0].id
         return _after_class(conv)
@@ -78,7 +81,7 @@ def _after_class(conv: Conversation) -> str:
 
 def _class_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     staff = _consultant(ctx)
-    classes = records.advised_classes(ctx.session, staff.id) if staff else []
+    classes = consultants.advised_classes(ctx.session, staff.id) if staff else []
     quick: list[Any] = [
         (c.code, "postback", f"{CLASS_PICK}{c.id}") for c in classes[:MAX_QUICK_CLASSES]
     ]
@@ -108,7 +111,7 @@ def _class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if found is None:
         ctx.reply(m.text(text("records.consult.unknown_class", code=code or "?")))
         return CLASS
-    if not records.advises_class(ctx.session, staff.id, found.id):
+    if not consultants.advises_class(ctx.session, staff.id, found.id):
         ctx.reply(m.text(text("records.consult.not_advised_class", code=found.code)))
         return CLASS
     if conv.data.get("class_id") != found.id:

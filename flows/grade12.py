@@ -2,7 +2,7 @@
 strengths, interests) in as many messages as they like, with a preview; homeroom teachers and the
 counselling office read them and comment, and a student hears of new comments on their next reply.
 
-Every message is saved as it arrives (school/records.py), so nothing is lost when the chat
+Every message is saved as it arrives (school/student_documents.py), so nothing is lost when the chat
 times out or is cancelled: the draft simply waits for the next 自傳 / 學習計畫.
 """
 
@@ -18,7 +18,7 @@ from flows.grade12_states import FLOW, KEYWORD_DOCUMENTS, NEWS_SHOWN, REVIEW_FLO
 from flows.grade12_writing import WRITE_FLOW
 from flows.line_limits import MAX_MESSAGES_PER_REQUEST
 from flows.long_text import split_for_line
-from school import records
+from school import student_documents
 from storage.identity import HOMEROOM, STAFF, STUDENT, Identity
 
 
@@ -36,17 +36,17 @@ def tell_comments(ctx: Ctx, ident: Identity) -> None:
         return
     if len(ctx.replies) >= MAX_MESSAGES_PER_REQUEST:
         return  # a sixth message would be a paid push; the next reply carries it
-    news = records.untold_comments(ctx.session, ident.student.id)[:NEWS_SHOWN]
+    news = student_documents.untold_comments(ctx.session, ident.student.id)[:NEWS_SHOWN]
     if not news:
         return
     body = text("records.g12.news", comments=_comment_lines(news))
     ctx.replies.append(m.text(split_for_line(body, max_parts=1)[0]))
-    records.mark_told(news, ctx.now)
+    student_documents.mark_told(news, ctx.now)
 
 
 def offered_to(ident: Identity) -> bool:
     """自傳 in the fallback quick replies: for students who write one, and for the staff."""
-    return ident.student is None or records.writes_documents(ident.student)
+    return ident.student is None or student_documents.writes_documents(ident.student)
 
 
 def register(desk: FrontDesk) -> None:

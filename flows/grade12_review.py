@@ -32,15 +32,16 @@ from flows.grade12_states import (
 from flows.grade12_writing import _preview_messages
 from flows.long_text import split_for_line
 from flows.store import Conversation
-from school import records
-from school.records import AUTOBIOGRAPHY, PLAN_SECTIONS, STUDY_PLAN, RecordError
+from school import records, student_documents
+from school.records import RecordError
+from school.student_documents import AUTOBIOGRAPHY, PLAN_SECTIONS, STUDY_PLAN
 from storage.clock import format_date
 from storage.models.school import SchoolClass, Student
 
 
 def _review_begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     staff = _staff(ctx)
-    classes = records.reviewable_classes(ctx.session, staff) if staff is not None else []
+    classes = student_documents.reviewable_classes(ctx.session, staff) if staff is not None else []
     if staff is None or not classes:
         ctx.reply(m.text(text("records.g12.no_classes_to_review")))
         return END
@@ -59,14 +60,18 @@ def _review_student(ctx: Ctx, conv: Conversation) -> Student | None:
     staff = _staff(ctx)
     student_id = conv.data.get("student_id")
     student = ctx.session.get(Student, int(student_id)) if student_id else None
-    if staff is None or student is None or not records.may_review(ctx.session, staff, student):
+    if (
+        staff is None
+        or student is None
+        or not student_documents.may_review(ctx.session, staff, student)
+    ):
         return None
     return student
 
 
 def _r_class_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     staff = _staff(ctx)
-    classes = records.reviewable_classes(ctx.session, staff) if staff is not None else []
+    classes = student_documents.reviewable_classes(ctx.session, staff) if staff is not None else []
     quick: list[Any] = [
         (c.code, "postback", f"{R_CLASS_PICK}{c.id}") for c in classes[:MAX_QUICK_CLASSES]
     ]
@@ -82,7 +87,7 @@ def _r_class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     staff = _staff(ctx)
     if staff is None:
         return END
-    allowed = {c.id: c for c in records.reviewable_classes(ctx.session, staff)}
+    allowed = {c.id: c for c in student_documents.reviewable_classes(ctx.session, staff)}
     found: SchoolClass | None = None
     if inp.kind == "postback" and inp.data.startswith(R_CLASS_PICK):
         raw = inp.data[len(R_CLASS_PICK) :]
@@ -98,10 +103,10 @@ def _r_class_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 
 def _student_status(ctx: Ctx, student: Student) -> str:
-    rows = records.document_sections(ctx.session, student.id)
+    rows = student_documents.document_sections(ctx.session, student.id)
     auto = rows.get(AUTOBIOGRAPHY)
     plan_done = sum(1 for s in PLAN_SECTIONS if s in rows and rows[s].body)
-    comments = len(records.comments_on(ctx.session, student.id, limit=100))
+    comments = len(student_documents.comments_on(ctx.session, student.id, limit=100))
     return text(
         "records.g12.student_line",
         seat=f"{student.seat_no or 0:02d}",
@@ -146,7 +151,7 @@ def _r_student_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if student is None:
         ctx.reply(m.text(text("records.g12.unknown_student")))
         return R_STUDENT
-    if not records.may_review(ctx.session, staff, student):
+    if not student_documents.may_review(ctx.session, staff, student):
         ctx.reply(m.text(text("records.g12.not_your_student", name=student.name)))
         return R_STUDENT
     conv.data.update(student_id=student.id, document=AUTOBIOGRAPHY)
@@ -155,7 +160,7 @@ def _r_student_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def document_text(ctx: Ctx, student_id: int, document: str) -> str:
     """The document as one text: 自傳 as written; 學習計畫 with a heading per part."""
-    rows = records.document_sections(ctx.session, student_id)
+    rows = student_documents.document_sections(ctx.session, student_id)
     if document == AUTOBIOGRAPHY:
         row = rows.get(AUTOBIOGRAPHY)
         return row.body if row else ""
@@ -184,11 +189,13 @@ def _r_view_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
         (text("records.g12.button_finish"), "postback", R_END),
     ]
     body = document_text(ctx, student.id, document)
-    rows = records.document_sections(ctx.session, student.id)
-    written = records.last_written(
-        {k: v for k, v in rows.items() if records.document_of(k) == document}
+    rows = student_documents.document_sections(ctx.session, student.id)
+    written = student_documents.last_written(
+        {k: v for k, v in rows.items() if student_documents.document_of(k) == document}
     )
-    comments = records.comments_on(ctx.session, student.id, (document,), limit=COMMENTS_SHOWN)
+    comments = student_documents.comments_on(
+        ctx.session, student.id, (document,), limit=COMMENTS_SHOWN
+    )
     if not body:
         return [
             m.text(
@@ -211,7 +218,7 @@ def _r_view_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
 
 
 def _r_view_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
-    if inp.data.startswith(R_DOC) and inp.data[len(R_DOC) :] in records.DOCUMENTS:
+    if inp.data.startswith(R_DOC) and inp.data[len(R_DOC) :] in student_documents.DOCUMENTS:
         conv.data["document"] = inp.data[len(R_DOC) :]
         return R_VIEW
     if inp.data == R_COMMENT_TAP:
@@ -234,7 +241,7 @@ def _r_comment_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
                 "records.g12.ask_comment",
                 name=student.name if student else "",
                 document=document_label(document),
-                limit=records.COMMENT_LIMIT,
+                limit=student_documents.COMMENT_LIMIT,
             ),
             quick=CANCEL_QUICK,
         )
@@ -249,7 +256,7 @@ def _r_comment_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         return END
     document = conv.data.get("document", AUTOBIOGRAPHY)
     try:
-        records.add_comment(ctx.session, staff, student, document, inp.text, ctx.now)
+        student_documents.add_comment(ctx.session, staff, student, document, inp.text, ctx.now)
     except RecordError as exc:
         key = f"records.g12.error.{exc.reason}"
         ctx.reply(

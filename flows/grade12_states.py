@@ -9,8 +9,8 @@ from typing import Any
 from catalogue import text
 from flows.context import Ctx
 from flows.store import Conversation
-from school import records
-from school.records import AUTOBIOGRAPHY, SECTIONS, STUDY_PLAN
+from school import student_documents
+from school.student_documents import AUTOBIOGRAPHY, SECTIONS, STUDY_PLAN
 from storage.clock import format_date
 from storage.models.records import DocumentComment
 from storage.models.school import Staff, Student
@@ -82,10 +82,10 @@ def _section(conv: Conversation) -> str:
 
 
 def _count_line(ctx: Ctx, student_id: int, section: str) -> str:
-    body = records.section_text(ctx.session, student_id, section)
+    body = student_documents.section_text(ctx.session, student_id, section)
     if not body:
-        return text("records.g12.count_empty", limit=records.SECTION_LIMITS[section])
-    return text("records.g12.count", n=len(body), limit=records.SECTION_LIMITS[section])
+        return text("records.g12.count_empty", limit=student_documents.SECTION_LIMITS[section])
+    return text("records.g12.count", n=len(body), limit=student_documents.SECTION_LIMITS[section])
 
 
 def _comment_lines(comments: list[DocumentComment]) -> str:

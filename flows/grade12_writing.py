@@ -37,8 +37,9 @@ from flows.grade12_states import (
 )
 from flows.long_text import split_for_line
 from flows.store import Conversation
-from school import records
-from school.records import AUTOBIOGRAPHY, SECTIONS, RecordError
+from school import student_documents
+from school.records import RecordError
+from school.student_documents import AUTOBIOGRAPHY, SECTIONS
 from storage.models.school import Student
 
 
@@ -47,7 +48,7 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
     if student is None:
         ctx.reply(m.text(text("desk.not_for_you")))
         return END
-    if not records.writes_documents(student):
+    if not student_documents.writes_documents(student):
         ctx.reply(m.text(text("records.g12.not_grade12")))
         return END
     if args.get("document") == AUTOBIOGRAPHY:
@@ -57,7 +58,7 @@ def _begin(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> str:
 
 
 def _overview(ctx: Ctx, student: Student) -> str:
-    rows = records.document_sections(ctx.session, student.id)
+    rows = student_documents.document_sections(ctx.session, student.id)
     lines = []
     for section in SECTIONS:
         body = rows[section].body if section in rows else ""
@@ -67,7 +68,7 @@ def _overview(ctx: Ctx, student: Student) -> str:
             else text("records.g12.overview_empty")
         )
         lines.append(text("records.g12.overview_line", section=section_label(section), state=state))
-    comments = records.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
+    comments = student_documents.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
     tail = text("records.g12.overview_comments", n=len(comments)) if comments else ""
     return text("records.g12.overview", lines="\n".join(lines), comments=tail)
 
@@ -77,7 +78,7 @@ def _section_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if student is None:
         return [m.text(text("desk.not_for_you"))]
     quick: list[Any] = [(section_label(s), "postback", f"{SECTION_PICK}{s}") for s in SECTIONS]
-    if records.comments_on(ctx.session, student.id, limit=1):
+    if student_documents.comments_on(ctx.session, student.id, limit=1):
         quick.append((text("records.g12.button_comments"), "postback", COMMENTS))
     quick.append((text("records.g12.button_finish"), "postback", FINISH))
     return [m.text(_overview(ctx, student), quick=quick)]
@@ -91,8 +92,8 @@ def _section_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.g12.kept")))
         return END
     if inp.data == COMMENTS:
-        comments = records.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
-        records.mark_told([c for c in comments if c.told_at is None], ctx.now)
+        comments = student_documents.comments_on(ctx.session, student.id, limit=COMMENTS_SHOWN)
+        student_documents.mark_told([c for c in comments if c.told_at is None], ctx.now)
         body = _comment_lines(comments) or text("records.g12.no_comments")
         ctx.reply(m.text(split_for_line(body, max_parts=1)[0]))
         return SECTION
@@ -110,7 +111,7 @@ def _section_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 
 def _write_quick(ctx: Ctx, student_id: int, section: str) -> list[Any]:
     quick: list[Any] = [(text("records.g12.button_done"), "postback", DONE)]
-    if records.section_text(ctx.session, student_id, section):
+    if student_documents.section_text(ctx.session, student_id, section):
         quick.append((text("records.g12.button_erase"), "postback", ERASE))
     quick.append((text("records.g12.button_sections"), "postback", SECTIONS_BACK))
     return quick + CANCEL_QUICK
@@ -148,7 +149,7 @@ def _write_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
         ctx.reply(m.text(text("records.g12.type_it"), quick=_write_quick(ctx, student.id, section)))
         return STAY
     try:
-        row = records.append_text(ctx.session, student.id, section, inp.text, ctx.now)
+        row = student_documents.append_text(ctx.session, student.id, section, inp.text, ctx.now)
     except RecordError as exc:
         key = f"records.g12.error.{exc.reason}"
         ctx.reply(
@@ -164,7 +165,7 @@ def _write_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
                 "records.g12.added",
                 label=section_label(section),
                 n=len(row.body),
-                limit=records.SECTION_LIMITS[section],
+                limit=student_documents.SECTION_LIMITS[section],
             ),
             quick=_write_quick(ctx, student.id, section),
         )
@@ -185,7 +186,7 @@ def _preview_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
     if student is None:
         return [m.text(text("desk.not_for_you"))]
     section = _section(conv)
-    body = records.section_text(ctx.session, student.id, section)
+    body = student_documents.section_text(ctx.session, student.id, section)
     quick: list[Any] = [(text("records.g12.button_more"), "postback", MORE)]
     if body:
         quick.append((text("records.g12.button_erase"), "postback", ERASE))
@@ -239,7 +240,7 @@ def _clear_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     if student is None:
         return END
     if inp.data == ERASE_SURE:
-        records.clear_section(ctx.session, student.id, _section(conv), ctx.now)
+        student_documents.clear_section(ctx.session, student.id, _section(conv), ctx.now)
         ctx.reply(m.text(text("records.g12.erased", label=section_label(_section(conv)))))
     return WRITE
 

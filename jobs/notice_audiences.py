@@ -14,8 +14,8 @@ from jobs.notice_plan import Item, Notice, row_grade, window_of
 from rules.labels import AUDIENCES
 from rules.model import COURSE_OUTCOME, PERFORMANCE, NotConfigured, Occurrence
 from rules.school_rules import SchoolRules
+from school import consultations, recipients, tallies
 from school import progress as portfolio_items
-from school import recipients, records, tallies
 from school.recipients import Recipient
 from storage.clock import format_short_date
 from storage.models.school import SchoolClass
@@ -279,7 +279,7 @@ def _group_consultation_items(
 ) -> list[tuple[Recipient, Item]]:
     """附表二 四(二): the classes still without a group consultation this year, to their
     consultant (their own) and to 輔導室 (all); nobody hears when none is missing."""
-    missing = records.classes_without_group_consultation(session, o.academic_year)
+    missing = consultations.classes_without_group_consultation(session, o.academic_year)
     found = []
     for person in people:
         mine = (

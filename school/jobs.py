@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from rules.school_rules import SchoolRules
-from school import export
+from school import consultation_export, export
 from storage.clock import format_datetime
 from storage.db import Database
 from storage.files import FileStore
@@ -33,7 +33,15 @@ EXPORT_PERFORMANCES = "export_performance"
 BACKUP = "backup"
 BACKUP_VERIFY = "backup_verify"
 EXPORT_STUDENT = "export_student"
-JOB_KINDS = (EXPORT_COURSE_OUTCOMES, EXPORT_PERFORMANCES, BACKUP, BACKUP_VERIFY, EXPORT_STUDENT)
+EXPORT_CONSULTATIONS = "export_consultations"
+JOB_KINDS = (
+    EXPORT_COURSE_OUTCOMES,
+    EXPORT_PERFORMANCES,
+    BACKUP,
+    BACKUP_VERIFY,
+    EXPORT_STUDENT,
+    EXPORT_CONSULTATIONS,
+)
 # Progress is written at most this often (a row update per file would slow a big export).
 PROGRESS_EVERY = timedelta(seconds=1)
 # Results are kept for the person this long, then removed by the daily clean-up.
@@ -134,6 +142,8 @@ def run(ctx: JobContext, job_id: int) -> str:
             state, message, detail = _verify(ctx, params)
         elif kind == EXPORT_STUDENT:
             state, message, path, name, detail = _export_student(ctx, job_id, params)
+        elif kind == EXPORT_CONSULTATIONS:
+            state, message, path, name, detail = _export_consultations(ctx, job_id, params)
     except Exception as exc:  # the person sees that it failed; the operator has the log
         log.exception("console job %s (%s) failed", job_id, kind)
         message = text("console_office.jobs.crashed", error=type(exc).__name__)
@@ -225,6 +235,25 @@ def _export_student(
     if result.missing:
         message += text("console_office.jobs.student_missing", count=len(result.missing))
     return DONE, message, str(result.path), result.path.name, {"sha256": result.sha256}
+
+
+def _export_consultations(
+    ctx: JobContext, job_id: int, params: dict[str, Any]
+) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
+    """The year's consultation records (諮詢紀錄) as the .xlsx the CLI writes, kept at school."""
+    year = int(params["year"])
+    out = ctx.jobs_dir / str(job_id) / f"consultations_{year}.xlsx"
+    with ctx.db.session() as session:
+        result = consultation_export.export_consultations(
+            session, year, out, progress=_progress(ctx, job_id)
+        )
+    if result.records == 0:
+        shutil.rmtree(out.parent, ignore_errors=True)
+        return FAILED, text("console_office.records.export_empty", year=year), None, None, {}
+    message = text(
+        "console_office.records.export_done", year=year, n=result.records, rows=result.rows
+    )
+    return DONE, message, str(result.path), result.path.name, {"records": result.records}
 
 
 def _backup(ctx: JobContext, job_id: int) -> tuple[str, str, dict[str, Any]]:

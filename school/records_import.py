@@ -13,9 +13,11 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalogue import text
+from school import console_access as access
 from school import roster_columns
 from school.import_plan import (
     Diffs,
@@ -305,3 +307,67 @@ def import_attendance(
     session: Session, source: Source, *, now: datetime, dry_run: bool = False
 ) -> ImportResult:
     return import_records(session, "attendance", source, now=now, dry_run=dry_run)
+
+
+# --- as the offices run it: check, then apply and audit ------------------------------------------
+
+# The office that owns each kind's import (its audit rows are filed under it).
+OWNER: Final = {"cadres": "訓育組", "attendance": "生輔組"}
+ACTION: Final = "records_import"
+
+
+def count_rows(session: Session, kind: str) -> int:
+    """The stored rows an import of this kind adds to (counted before and after for the audit)."""
+    if kind == "cadres":
+        query = select(func.count()).where(
+            Performance.record_type == CADRE, Performance.entered_by_staff.is_(True)
+        )
+    else:
+        query = select(func.count()).select_from(AttendanceRecord)
+    return int(session.scalar(query) or 0)
+
+
+def preview(session: Session, kind: str, source: Source, now: datetime) -> ImportResult:
+    """The dry run: what the file would add, change and leave, and every error by row.
+
+    Writes nothing; the caller rolls the session back all the same."""
+    return import_records(session, kind, source, now=now, dry_run=True)
+
+
+def apply(
+    session: Session,
+    kind: str,
+    source: Source,
+    now: datetime,
+    staff_id: int | None,
+    file_label: str = "",
+    office: str | None = None,
+) -> ImportResult:
+    """Check again and write every row, or none; a successful import is audited under office
+    (the kind's owner unless the caller's office is another that may import it)."""
+    before = count_rows(session, kind)
+    result = import_records(session, kind, source, now=now)
+    if result.applied:
+        counts = text(
+            "roster.summary.counts",
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
+        detail = f"{result.kind_name} {file_label}".strip() + f"：{counts}"
+        access.audit(
+            session,
+            staff_id,
+            office or OWNER[kind],
+            ACTION,
+            now,
+            detail,
+            before=before,
+            after=count_rows(session, kind),
+        )
+    return result
+
+
+def history(session: Session, offices: set[str], limit: int = 50) -> list[access.AuditRow]:
+    """The imports of records filed under these offices, newest first."""
+    return access.audit_rows(session, offices, action=ACTION, limit=limit)

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from media import sheets
 from media.kinds import EXTENSIONS, MIME_TYPES
+from school.attendance import attendance_terms
 from school.central_format import RECORD_TYPE_BY_KEY
 from school.deletion import NOT_EMPTIED, tables_referencing
-from school.records import attendance_terms
 from storage.clock import format_datetime, taipei, taipei_date
 from storage.crypto import mask_national_id
 from storage.files import CHUNK_SIZE, FileStore, NotStored

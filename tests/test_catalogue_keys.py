@@ -64,8 +64,8 @@ DYNAMIC: dict[str, str] = {
     "portfolio.cannot_withdraw_": "why an item cannot be withdrawn (flows/my_portfolio.py)",
     "records.cli.": "records command lines (bot/records_cli.py)",
     "records.consult.": "consultation wording by kind, field and error (flows/consultation.py, "
-    "school/records.py)",
-    "records.export.": "consultation export columns (school/records.py)",
+    "school/consultation_export.py)",
+    "records.export.": "consultation export columns (school/consultation_export.py)",
     "records.g12.": "grade-12 documents, sections, questions and errors (flows/grade12.py)",
     "roster.": "roster import problems by code (school/roster.py)",
     "menu.": "rich menu labels and hints by menu area (bot/richmenu.py)",

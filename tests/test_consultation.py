@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from dev.emulator import events as ev
 from flows.line_limits import check_messages
 from rules.reader import load_rules
-from school import records
+from school import consultants, records
+from school import consultations as consultation_records
 from storage.clock import at_taipei
 from storage.models.portfolio import AuditEntry
 from storage.models.records import (
@@ -47,14 +48,14 @@ def advise(
     with db.transaction() as s:
         staff = s.scalars(select(Staff).where(Staff.staff_no == staff_no)).one()
         for code in class_codes:
-            records.assign_consultant(
+            consultants.assign_consultant(
                 s,
                 staff,
                 at_taipei(date(2026, 9, 1)),
                 school_class=s.get(SchoolClass, school.classes[code]),
             )
         if grade is not None:
-            records.assign_consultant(s, staff, at_taipei(date(2026, 9, 1)), grade=grade)
+            consultants.assign_consultant(s, staff, at_taipei(date(2026, 9, 1)), grade=grade)
 
 
 def add_class(db: Any, code: str, grade: int = 1) -> int:
@@ -110,11 +111,11 @@ def make_record(
 ) -> int:
     with db.transaction() as s:
         staff = s.scalars(select(Staff).where(Staff.staff_no == staff_no)).one()
-        record = records.save_consultation(
+        record = consultation_records.save_consultation(
             s,
             RULES,
             staff.id,
-            records.ConsultationInput(
+            consultation_records.ConsultationInput(
                 kind=GROUP if len(students) > 1 else INDIVIDUAL,
                 student_ids=[school.students[u] for u in students],
                 starts_at=at_taipei(day, 10, 0),
@@ -297,7 +298,7 @@ def test_a_class_the_consultant_does_not_advise_is_refused(
     with db.transaction() as s:
         staff = s.scalars(select(Staff).where(Staff.staff_no == "T004")).one()
         c103 = s.scalars(select(SchoolClass).where(SchoolClass.code == "103")).one()
-        records.assign_consultant(s, staff, at_taipei(date(2026, 9, 1)), school_class=c103)
+        consultants.assign_consultant(s, staff, at_taipei(date(2026, 9, 1)), school_class=c103)
     said(chat.say(CONSULTANT, "新增諮詢紀錄"))
     text = said(chat.tap(CONSULTANT, "cs:kind:individual"))
     assert "101、103" in text and "102" not in text
@@ -315,11 +316,11 @@ def test_a_class_the_consultant_does_not_advise_is_refused(
 
     # And storage refuses it whatever the chat did.
     with db.transaction() as s, pytest.raises(records.RecordError) as refused:
-        records.save_consultation(
+        consultation_records.save_consultation(
             s,
             RULES,
             school.staff["T004"],
-            records.ConsultationInput(
+            consultation_records.ConsultationInput(
                 kind=INDIVIDUAL,
                 student_ids=[school.students["Us10201"]],
                 starts_at=at_taipei(date(2026, 10, 1), 10),
@@ -494,7 +495,7 @@ def test_assign_command_with_dry_run(app: Any, db: Any, school: School) -> None:
     assert cli(app, "consultants", "assign", "T004", "--grade", "5").exit_code != 0
 
     with db.session() as s:
-        assert [c.code for c in records.advised_classes(s, school.staff["T004"])] == ["101"]
+        assert [c.code for c in consultants.advised_classes(s, school.staff["T004"])] == ["101"]
     removed = cli(app, "consultants", "unassign", "T004", "--class", "101")
     assert removed.exit_code == 0 and "1 筆" in removed.output
 

@@ -15,7 +15,7 @@ from flows.desk import build_desk
 from flows.line_limits import MAX_TEXT_LENGTH, check_messages, utf16_length
 from flows.long_text import split_for_line
 from rules.reader import load_rules
-from school import records
+from school import records, student_documents
 from storage.clock import at_taipei
 from storage.models.line import LineAccount
 from storage.models.records import DocumentComment, StudentDocument
@@ -208,16 +208,16 @@ def test_others_may_not_read_grade_12_documents(chat: Chat, db: Any, seniors: Sc
         lin = s.get(Staff, seniors.staff["T002"])
         senior = s.get(Student, seniors.students[SENIOR])
         assert wang and lin and senior
-        assert not records.may_review(s, wang, senior)
-        assert records.may_review(s, lin, senior)
+        assert not student_documents.may_review(s, wang, senior)
+        assert student_documents.may_review(s, lin, senior)
         with pytest.raises(records.RecordError):
-            records.add_comment(
-                s, wang, senior, records.AUTOBIOGRAPHY, "x", at_taipei(date(2026, 10, 15))
+            student_documents.add_comment(
+                s, wang, senior, student_documents.AUTOBIOGRAPHY, "x", at_taipei(date(2026, 10, 15))
             )
         # A sealed (graduated) student's documents are no longer the homeroom teacher's.
         senior.sealed_at = at_taipei(date(2026, 10, 1))
         s.flush()
-        assert not records.may_review(s, lin, senior)
+        assert not student_documents.may_review(s, lin, senior)
 
 
 # --- wiring ---------------------------------------------------------------------------------------

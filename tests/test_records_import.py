@@ -17,6 +17,7 @@ from rules.reader import load_rules
 from school import item_counts, records_import
 from school.terms import TermRef
 from storage.clock import at_taipei
+from storage.models.console import ConsoleAudit
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
 from tests.school import School
@@ -184,6 +185,11 @@ def test_cadre_cli_dry_run_and_import(app: Any, db: Any, school: School, tmp_pat
     done = runner.invoke(args=["import", "cadres", str(source)])
     assert done.exit_code == 0 and "幹部紀錄：匯入完成" in done.output
     assert len(cadres(db)) == 3
+    with db.session() as s:  # the console's operation: audited, filed under 訓育組
+        audit = s.scalars(select(ConsoleAudit)).one()
+        assert (audit.action, audit.office, audit.staff_id) == ("records_import", "訓育組", None)
+        assert (audit.before_count, audit.after_count) == (0, 3)
+        assert "cadres.csv (CLI)" in (audit.detail or "")
     bad = write_csv(
         tmp_path / "bad.csv",
         [CADRE_HEADER, ["999999", "115", "1", "x", "y", "2026-09-01", "", "班級幹部"]],

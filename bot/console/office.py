@@ -27,8 +27,15 @@ EVENT_ROLES = frozenset({"教學組", "教學組長", "輔導室", "訓育組", 
 STUDENT_ROLES = frozenset({"註冊組", "註冊組長"})
 # Teachers, and whoever certifies as a proxy (a convener or the teacher a convener names).
 TEACHING_ROLES = frozenset({"任課教師", "導師", "科召集人"})
+# 紀錄: cadres (訓育組, 社團組), attendance (生輔組), consultants and their records (教學組).
+RECORD_KIND_ROLES = {
+    "cadres": frozenset({"訓育組", "社團組"}),
+    "attendance": frozenset({"生輔組"}),
+}
+CONSULTANT_ROLES = frozenset({"教學組", "教學組長"})
+RECORDS_ROLES = frozenset().union(*RECORD_KIND_ROLES.values()) | CONSULTANT_ROLES
 # Anyone who may start a job may come back for its result (only their own: checked per job).
-JOB_ROLES = YEAREND_ROLES | SYSTEM_ROLES | STUDENT_ROLES
+JOB_ROLES = YEAREND_ROLES | SYSTEM_ROLES | STUDENT_ROLES | CONSULTANT_ROLES
 
 PROXY_ROLES = frozenset({"教學組", "教學組長", "教務主任"})
 # Each page's name is its landing endpoint: (name, menu title, roles, in the menu).
@@ -53,6 +60,10 @@ _OFFICE_PAGES = (
     ("console.system_action", "system", SYSTEM_ROLES, False),
     ("console.teaching", "teaching", TEACHING_ROLES, True),
     ("console.teaching_decide", "teaching", TEACHING_ROLES, False),
+    ("console.records", "records", RECORDS_ROLES, True),
+    ("console.records_import", "records", frozenset().union(*RECORD_KIND_ROLES.values()), False),
+    ("console.consultants_change", "records", CONSULTANT_ROLES, False),
+    ("console.consultation_export", "records", CONSULTANT_ROLES, False),
     ("console.job", "jobs", JOB_ROLES, False),
     ("console.job_download", "jobs", JOB_ROLES, False),
 )
@@ -75,5 +86,6 @@ for _name in (
     "bot.console.office_teaching",
     "bot.console.office_students",
     "bot.console.office_events",
+    "bot.console.office_records",
 ):
     importlib.import_module(_name)

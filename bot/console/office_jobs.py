@@ -14,6 +14,11 @@ from storage.models.console_office import DONE, QUEUED, RUNNING
 
 # While a job runs its page reloads itself this often (a meta refresh: no script needed).
 REFRESH_SECONDS = 2
+# What a job's result file is, by its ending (exports are zips; some are one spreadsheet).
+RESULT_TYPES = {
+    ".zip": "application/zip",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -45,8 +50,7 @@ def job_download(job_id: int) -> Response:
         assert found is not None and found.result_path
         path, name = Path(found.result_path), found.result_name or "export.zip"
     require(path.is_file())
-    response = send_file(
-        path, mimetype="application/zip", as_attachment=True, download_name=name, max_age=0
-    )
+    mimetype = RESULT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -72,7 +72,7 @@ def _sweep(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _stage(upload: FileStorage, kind: str) -> tuple[str, Path]:
+def stage_upload(upload: FileStorage, kind: str) -> tuple[str, Path]:
     folder = _staging()
     _sweep(folder)
     suffix = Path(upload.filename or "").suffix.lower()
@@ -92,7 +92,7 @@ def _stage(upload: FileStorage, kind: str) -> tuple[str, Path]:
     return token, path
 
 
-def _staged(token: str, kind: str) -> tuple[Path, str] | None:
+def staged_upload(token: str, kind: str) -> tuple[Path, str] | None:
     """The staged file of this token, if this staff member staged it for this kind."""
     if not token or not set(token) <= _TOKEN_CHARS:
         return None
@@ -107,7 +107,7 @@ def _staged(token: str, kind: str) -> tuple[Path, str] | None:
     return (path, meta["name"]) if path.is_file() else None
 
 
-def _unstage(token: str) -> None:
+def unstage_upload(token: str) -> None:
     for path in _staging().glob(f"{token}*"):
         path.unlink(missing_ok=True)
 
@@ -132,12 +132,12 @@ def roster_preview() -> Response:
         return _page(
             429, errors=[text("console.roster.limited", minutes=limited.minutes)], kind=kind
         )
-    token, path = _stage(upload, kind)
+    token, path = stage_upload(upload, kind)
     with reading() as session:
         result = roster_runs.preview(session, kind, path, now())
         session.rollback()
     if not result.ok:
-        _unstage(token)
+        unstage_upload(token)
     return render(
         "roster_preview.html",
         status=200 if result.ok else 422,
@@ -157,7 +157,7 @@ def roster_confirm() -> Response:
         return _page(410, errors=[text("console.roster.gone")])
     require(user().has(*ROSTER_KIND_ROLES[kind]))
     token = request.form.get("token", "")
-    staged = _staged(token, kind)
+    staged = staged_upload(token, kind)
     if staged is None:
         return _page(410, errors=[text("console.roster.gone")], kind=kind)
     path, name = staged
@@ -167,7 +167,7 @@ def roster_confirm() -> Response:
         if not result.applied:
             session.rollback()
     if not result.applied:
-        _unstage(token)
+        unstage_upload(token)
         return render(
             "roster_preview.html",
             status=422,
@@ -177,5 +177,5 @@ def roster_confirm() -> Response:
             file_name=name,
             kind_label=text(f"roster.kind.{kind}"),
         )
-    _unstage(token)
+    unstage_upload(token)
     return _page(done=result, kind=kind)
