@@ -27,7 +27,7 @@ from jobs import lifecycle as job
 from jobs.lifecycle import say_farewells
 from jobs.queue import DELIVERY
 from runtime.services import services
-from school import deletion, management, schedule, student_export
+from school import deletion, graduation, management, schedule, sealing, student_export
 from school import lifecycle as life
 from storage import backup
 from storage.backup import BackupError
@@ -350,7 +350,7 @@ def graduate(
         with _unit_of_work(dry_run) as (svc, session, now):
             for number in student_nos:
                 student = life.require_student(session, number)
-                life.cancel_graduation(session, now, student, BY)
+                graduation.cancel_graduation(session, now, student, BY)
                 _say("graduate_cancelled", no=student.student_no, name=student.name)
         return
     if grade is None and not class_codes and not student_nos:
@@ -359,7 +359,9 @@ def graduate(
         raise StaffError(text("cli.lifecycle.graduate.bad_grade"))
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
-        students = life.graduation_candidates(session, grade, class_codes, student_nos, except_nos)
+        students = graduation.graduation_candidates(
+            session, grade, class_codes, student_nos, except_nos
+        )
         if not students:
             _say("graduate_none")
             return
@@ -379,7 +381,7 @@ def graduate(
         )
         if pending:
             _say("graduate_pending", count=pending)
-        life.graduate(session, now, students, day, BY)
+        graduation.graduate(session, now, students, day, BY)
         when = "graduate_seal_today" if day <= taipei_date(now) else "graduate_seal_later"
         _say("graduate_done", count=len(students), day=format_date(day))
         _say(when, day=format_date(day))
@@ -477,7 +479,7 @@ def _rows(rows: dict[str, int]) -> str:
 
 
 def _show_plan(session: Session, svc: Any, now: datetime) -> None:
-    to_seal = life.due_for_sealing(session, now, schedule.effective_rules(session, svc.rules))
+    to_seal = sealing.due_for_sealing(session, now, schedule.effective_rules(session, svc.rules))
     if to_seal:
         _say("would_seal", count=len(to_seal))
         for s in to_seal[:MAX_LISTED]:
@@ -504,7 +506,7 @@ def _show_plan(session: Session, svc: Any, now: datetime) -> None:
     if not to_seal and not to_delete:
         _say("nothing_due")
     due_ids = {s.id for s in to_delete}
-    later = [s for s in life.sealed_students(session) if s.id not in due_ids]
+    later = [s for s in sealing.sealed_students(session) if s.id not in due_ids]
     if later:
         first = min(svc.rules.retention_end(s.graduated_on) for s in later if s.graduated_on)
         _say("kept_until", count=len(later), day=format_date(first))

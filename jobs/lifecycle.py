@@ -26,8 +26,8 @@ from catalogue import text
 from flows import messages as m
 from rules.model import SchoolRules
 from runtime.services import Services, services
-from school import deletion, management, schedule
-from school import lifecycle as life
+from school import deletion, management, schedule, sealing
+from school.binding_end import Farewell
 from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
@@ -87,7 +87,7 @@ def say_farewells(
     session: Session,
     rules: SchoolRules,
     now: datetime,
-    farewells: list[life.Farewell],
+    farewells: list[Farewell],
     kind: str,
     graduated_on: date | None = None,
 ) -> int:
@@ -147,7 +147,7 @@ def notify_management(
 
 @dataclass
 class RetentionOutcome:
-    sealed: list[life.Sealed] = field(default_factory=list)
+    sealed: list[sealing.Sealed] = field(default_factory=list)
     deleted: list[RetentionDeletion] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     bytes_removed: int = 0
@@ -164,7 +164,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
     with svc.db.session() as session:
         # Rule 九 waits for the graduates' last picking, submission and receipt confirmation.
         effective = schedule.effective_rules(session, svc.rules)
-        to_seal = [s.id for s in life.due_for_sealing(session, now, effective)]
+        to_seal = [s.id for s in sealing.due_for_sealing(session, now, effective)]
         to_delete = [s.id for s in deletion.due_for_deletion(session, svc.rules, now)]
     for student_id in to_seal:
         try:
@@ -174,7 +174,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
                 student = session.get(Student, student_id)
                 if student is None or student.sealed_at is not None:
                     continue
-                sealed = life.seal(session, now, student)
+                sealed = sealing.seal(session, now, student)
                 say_farewells(
                     session, svc.rules, now, sealed.farewells, "graduate", student.graduated_on
                 )

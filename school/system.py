@@ -214,11 +214,10 @@ class RetentionPlan:
 
 
 def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> RetentionPlan:
-    from school import deletion
-    from school import lifecycle as life
+    from school import deletion, sealing
 
     to_seal = [
-        (s.student_no, s.name, s.graduated_on) for s in life.due_for_sealing(session, now, rules)
+        (s.student_no, s.name, s.graduated_on) for s in sealing.due_for_sealing(session, now, rules)
     ]
     due = deletion.due_for_deletion(session, rules, now)
     to_delete = []
@@ -228,6 +227,6 @@ def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> Reten
             (plan.student_no, plan.graduated_on, plan.retention_end, plan.files, plan.bytes)
         )
     due_ids = {s.id for s in due}
-    later = [s for s in life.sealed_students(session) if s.id not in due_ids]
+    later = [s for s in sealing.sealed_students(session) if s.id not in due_ids]
     ends = [rules.retention_end(s.graduated_on) for s in later if s.graduated_on]
     return RetentionPlan(to_seal, to_delete, len(later), min(ends) if ends else None)
