@@ -32,7 +32,7 @@ from school import lifecycle as life
 from storage import backup
 from storage.backup import BackupError
 from storage.clock import format_date, taipei_date
-from storage.models.portfolio import PENDING, CourseOutcome, Performance
+from storage.models.portfolio import CourseOutcome, Performance
 from storage.models.school import SchoolClass
 
 students_cli = AppGroup(
@@ -370,15 +370,7 @@ def graduate(
             _say("student_line", class_seat=s.class_seat, no=s.student_no, name=s.name)
         if len(students) > MAX_LISTED:
             _say("more", count=len(students) - MAX_LISTED)
-        pending = (
-            session.scalar(
-                select(func.count(func.distinct(CourseOutcome.student_id))).where(
-                    CourseOutcome.student_id.in_([s.id for s in students]),
-                    CourseOutcome.status == PENDING,
-                )
-            )
-            or 0
-        )
+        pending = graduation.with_pending_items(session, students)
         if pending:
             _say("graduate_pending", count=pending)
         graduation.graduate(session, now, students, day, BY)

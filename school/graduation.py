@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from school.lifecycle import (
@@ -20,6 +20,7 @@ from school.lifecycle import (
 )
 from storage.clock import taipei_date
 from storage.models.lifecycle import GRADUATE, GRADUATE_CANCELLED, StudentChange
+from storage.models.portfolio import PENDING, CourseOutcome
 from storage.models.school import Student
 
 
@@ -50,6 +51,22 @@ def graduation_candidates(
     query = query.where(Student.student_no.not_in([n.strip() for n in except_nos] or [""]))
     return list(
         session.scalars(query.order_by(Student.class_id, Student.seat_no, Student.student_no))
+    )
+
+
+def with_pending_items(session: Session, students: Sequence[Student]) -> int:
+    """How many of these students still have an item waiting for a teacher: sealing withdraws
+    it (a graduate's work can no longer be certified), so staff are told before they mark."""
+    if not students:
+        return 0
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(CourseOutcome.student_id))).where(
+                CourseOutcome.student_id.in_([s.id for s in students]),
+                CourseOutcome.status == PENDING,
+            )
+        )
+        or 0
     )
 
 
