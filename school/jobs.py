@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,15 @@ EXPORT_PERFORMANCES = "export_performance"
 BACKUP = "backup"
 BACKUP_VERIFY = "backup_verify"
 EXPORT_STUDENT = "export_student"
-JOB_KINDS = (EXPORT_COURSE_OUTCOMES, EXPORT_PERFORMANCES, BACKUP, BACKUP_VERIFY, EXPORT_STUDENT)
+RETENTION = "retention"
+JOB_KINDS = (
+    EXPORT_COURSE_OUTCOMES,
+    EXPORT_PERFORMANCES,
+    BACKUP,
+    BACKUP_VERIFY,
+    EXPORT_STUDENT,
+    RETENTION,
+)
 # Progress is written at most this often (a row update per file would slow a big export).
 PROGRESS_EVERY = timedelta(seconds=1)
 # Results are kept for the person this long, then removed by the daily clean-up.
@@ -86,6 +94,12 @@ def percent(job: ConsoleJob) -> int:
     return int(100 * job.done / job.total) if job.total else 0
 
 
+Progress = Callable[[int, int], None]
+# A kind whose work lives in a layer above (rule 九's daily pass is in jobs/): it takes the job's
+# params and a progress callback and returns (state, message, detail).
+Runner = Callable[[dict[str, Any], Progress], tuple[str, str, dict[str, Any]]]
+
+
 @dataclass
 class JobContext:
     """What a running job needs; built by the jobs/ layer from the process's services."""
@@ -97,9 +111,10 @@ class JobContext:
     jobs_dir: Path  # results, one folder per job
     backup_dir: Path | None
     console_url: str  # where the person finds the result, e.g. https://…/console/jobs
+    runners: Mapping[str, Runner] = field(default_factory=dict)
 
 
-def _progress(ctx: JobContext, job_id: int) -> Callable[[int, int], None]:
+def _progress(ctx: JobContext, job_id: int) -> Progress:
     last: list[datetime] = []
 
     def report(done: int, total: int) -> None:
@@ -133,6 +148,8 @@ def run(ctx: JobContext, job_id: int) -> str:
             state, message, detail = _verify(ctx, params)
         elif kind == EXPORT_STUDENT:
             state, message, path, name, detail = _export_student(ctx, job_id, params)
+        elif kind in ctx.runners:
+            state, message, detail = ctx.runners[kind](params, _progress(ctx, job_id))
     except Exception as exc:  # the person sees that it failed; the operator has the log
         log.exception("console job %s (%s) failed", job_id, kind)
         message = text("console_office.jobs.crashed", error=type(exc).__name__)

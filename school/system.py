@@ -3,6 +3,7 @@ run, verify), health of database/queue/LINE, this month's message quota, dead le
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -211,6 +212,18 @@ class RetentionPlan:
     to_delete: list[tuple[str, date, date, int, int]]  # 學號, graduated, end, files, bytes
     kept: int  # sealed portfolios kept for now
     next_end: date | None  # the first of them to come due
+
+    @property
+    def due(self) -> bool:
+        return bool(self.to_seal or self.to_delete)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stands for who is in the plan, so a run confirms the very plan staff looked at."""
+        numbers = [f"s:{row[0]}" for row in self.to_seal] + [
+            f"d:{row[0]}" for row in self.to_delete
+        ]
+        return hashlib.sha256("\n".join(sorted(numbers)).encode()).hexdigest()[:16]
 
 
 def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> RetentionPlan:
