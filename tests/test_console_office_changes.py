@@ -233,3 +233,56 @@ def test_retention_refuses_to_run_when_nothing_is_due(app: Any, db: Any, tmp_pat
     refused = browser.post("/console/system", {"action": "retention", "plan": "0" * 16})
     assert refused.status_code == 409
     assert count(db, ConsoleJob) == 0 and audit_actions(db) == []
+
+
+# --- 認證: successor and designee ---------------------------------------------------------------
+
+
+def test_a_successor_is_previewed_with_what_moves_then_set_and_audited(
+    app: Any, school: School, db: Any, clock: Any
+) -> None:
+    from school import certification as cert
+    from storage.models.certification import CourseSuccessor, SubjectConvener
+    from storage.models.portfolio import CourseOutcome
+    from tests.test_certify import submit_item
+
+    item = submit_item(db, school, clock, STUDENTS_101[0], "101-國語文", mime="application/pdf")
+    course = school.courses["101-國語文"]
+    with db.transaction() as s:  # the course's teacher left: the item waits for the next link
+        cert.set_away(s, school.staff["T001"], "left", date(2026, 10, 15), None, clock.now())
+        before = s.get(CourseOutcome, item).certifier_id
+    browser = signed_in(app, "A002")
+    page = browser.get("/console/certification").get_data(as_text=True)
+    assert 'id="preview-successor"' in page and "115-1 國語文 101" in page
+    form = {"action": "successor", "course_id": str(course), "staff_no": "T004"}
+    preview = browser.post("/console/certification/proxy", form).get_data(as_text=True)
+    assert "國語文 101 由 黃淑芬 接任認證" in preview and "→ 黃淑芬（接任教師）" in preview
+    assert count(db, CourseSuccessor) == 0  # the preview wrote nothing
+    with db.session() as s:
+        assert s.get(CourseOutcome, item).certifier_id == before
+    done = browser.post("/console/certification/proxy", {**form, "confirm": "1"})
+    body = done.get_data(as_text=True)
+    assert "已設定接任教師" in body and "→ 黃淑芬（接任教師）" in body
+    assert "黃淑芬" in body.split('id="successor-list"')[1]
+    with db.session() as s:
+        assert s.get(CourseOutcome, item).certifier_id == school.staff["T004"]
+        assert s.scalars(select(CourseSuccessor.successor_id)).one() == school.staff["T004"]
+    # The convener's designee, the same way; clearing the successor hands the item back.
+    designee = {"action": "designee", "subject": "國語文", "convener": "T003", "staff_no": "T002"}
+    shown = browser.post("/console/certification/proxy", designee).get_data(as_text=True)
+    assert "國語文 召集人 陳建宏，指定" in shown and count(db, SubjectConvener) == 0
+    browser.post("/console/certification/proxy", {**designee, "confirm": "1"})
+    with db.session() as s:
+        row = s.scalars(select(SubjectConvener)).one()
+        assert (row.convener_id, row.designee_id) == (school.staff["T003"], school.staff["T002"])
+    clear = {**form, "staff_no": "", "confirm": "1"}
+    back = browser.post("/console/certification/proxy", clear).get_data(as_text=True)
+    assert "取消接任教師" in back and "黃淑芬 → " in back
+    assert audit_actions(db) == ["proxy_successor", "proxy_designee", "proxy_successor"]
+    unknown = browser.post("/console/certification/proxy", {**form, "staff_no": "X999"})
+    assert unknown.status_code == 303 and count(db, CourseSuccessor) == 0
+    # A convener sees the page but may not name successors.
+    assert 'id="preview-successor"' not in signed_in(app, "T003").get(
+        "/console/certification"
+    ).get_data(as_text=True)
+    assert signed_in(app, "T003").post("/console/certification/proxy", form).status_code == 403
