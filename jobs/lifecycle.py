@@ -62,7 +62,9 @@ def run(svc: Services) -> dict[str, int]:
 def warn_rollover(svc: Services, now: datetime) -> dict[str, int]:
     """Once, 60 days before the rules file's calendar runs out: tell 註冊組 to add the next
     學年度 (after that day nothing in the schedule falls due any more)."""
-    rules = svc.rules
+    with svc.db.session() as session:
+        # A year adopted in the console's 期程 page counts: the calendar no longer runs out.
+        rules = schedule.effective_rules(session, svc.rules)
     if not rules.rollover_due(now) or not daily_due(rules, now):
         return {}
     end = rules.calendar_end

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from rules.model import SchoolRules, WindowSetting
+from school.calendar_adoption import with_adopted_years
 from storage.models.line import LineAccount
 from storage.models.picking import PickConfirmation, ReceiptItem, ReceiptList
 from storage.models.portfolio import (
@@ -702,7 +703,9 @@ _EFFECTIVE_CACHE_SIZE = 8
 
 
 def effective_rules(session: Session, base: SchoolRules) -> SchoolRules:
-    """The rules file plus every window the working group set since (`portfolio windows set`)."""
+    """The rules file plus the years adopted in the console and every window the working group
+    set since (`portfolio windows set`)."""
+    base = with_adopted_years(session, base)
     settings = tuple(window_settings(session))
     if not settings:
         return base

@@ -6,6 +6,7 @@ audited; people are told in LINE."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -286,3 +287,58 @@ def test_a_successor_is_previewed_with_what_moves_then_set_and_audited(
         "/console/certification"
     ).get_data(as_text=True)
     assert signed_in(app, "T003").post("/console/certification/proxy", form).status_code == 403
+
+
+# --- 期程: next year's calendar adopted ---------------------------------------------------------
+
+
+def test_next_years_calendar_is_previewed_adjusted_adopted_and_used(
+    app: Any, db: Any, clock: Any
+) -> None:
+    from datetime import datetime
+
+    from jobs import lifecycle as daily
+    from school import schedule
+    from storage.clock import TAIPEI
+    from storage.models.schedule import AdoptedYear
+
+    clock.set(datetime(2028, 6, 1, 10, 0, tzinfo=TAIPEI))  # 116 is the file's last year
+    svc = app.extensions["portfolio"]
+    browser = signed_in(app, "A001")
+    assert "行事曆只排到" in browser.get("/console/calendar?year=116").get_data(as_text=True)
+    # The year the file already has is not adopted here.
+    in_file = browser.get("/console/calendar/next?year=115").get_data(as_text=True)
+    assert "學校設定檔已有 116 學年度" in in_file and 'id="adopt"' not in in_file
+    page = browser.get("/console/calendar/next?year=116").get_data(as_text=True)
+    assert "117 學年度推算出的各項期間" in page and 'id="adopt"' in page
+    assert count(db, AdoptedYear) == 0  # showing the draft writes nothing
+    # Staff move the first day of term; the windows shown follow, then that draft is adopted.
+    moved = browser.post(
+        "/console/calendar/next?year=116", {"year": "116", "s1_start": "2028/09/01"}
+    ).get_data(as_text=True)
+    assert 'name="s1_start" value="2028/09/01"' in moved
+    hidden = moved.split('action="/console/calendar/next/adopt"')[1]
+    assert 'value="2028/09/01"' in hidden
+    bad = browser.post(
+        "/console/calendar/next/adopt", {"year": "116", "s1_closing_ceremony": "2028/08/02"}
+    )
+    assert bad.status_code == 400 and "還不能使用" in bad.get_data(as_text=True)
+    assert count(db, AdoptedYear) == 0
+    fields = dict(re.findall(r'name="(s\d_[a-z_]+)" value="([^"]+)"', hidden))
+    assert len(fields) == 6
+    done = browser.post("/console/calendar/next/adopt", {"year": "116", **fields})
+    assert done.status_code == 303 and "year=117" in done.headers["Location"]
+    shown = browser.get(done.headers["Location"]).get_data(as_text=True)
+    assert "已採用新學年度的期程" in shown and "117 學年度期程" in shown
+    with db.session() as s:
+        row = s.scalars(select(AdoptedYear)).one()
+        assert row.academic_year == 117 and row.adopted_by == "A001"
+        assert "start = 2028-09-01" in row.toml
+        rules = schedule.effective_rules(s, svc.rules)
+    assert 117 in rules.years and rules.year(117).semesters[1].start == date(2028, 9, 1)
+    assert svc.rules.rollover_due(clock.now()) and not rules.rollover_due(clock.now())
+    assert audit_actions(db) == ["calendar_adopt"]
+    # The calendar no longer runs out: no warning on the page, none to 註冊組 in LINE.
+    assert "行事曆只排到" not in shown and daily.warn_rollover(svc, clock.now()) == {}
+    again = browser.get("/console/calendar/next?year=116").get_data(as_text=True)
+    assert "已於" in again and "再次採用會以新的日期取代" in again
