@@ -63,8 +63,10 @@ def create_app(
 
     queue = svc.queue
     if isinstance(queue, ThreadJobQueue):
-        # Answers leave on their own threads, as in a worker process (jobs/worker.py).
+        # Answers leave on their own threads, as in a worker process (jobs/worker.py); waiting
+        # for the jobs to finish waits for those sends too.
         delivery.send_in_background(svc, settings.line_send_threads)
+        queue.also_wait_for(lambda: delivery.wait_for_sends(svc))
 
         # Embedded mode has no rq scheduler: the serving process runs the sweep and the tick
         # itself, from its first request on (CLI commands never start them).

@@ -24,8 +24,8 @@ from catalogue import TEXTS, text
 from jobs.lifecycle import say_farewells
 from jobs.queue import DELIVERY
 from runtime.services import services
+from school import graduation, student_export
 from school import lifecycle as life
-from school import student_export
 from storage.clock import format_date, taipei_date
 from storage.models.portfolio import PENDING, CourseOutcome, Performance
 from storage.models.school import SchoolClass
@@ -338,7 +338,7 @@ def graduate(
         with _unit_of_work(dry_run) as (svc, session, now):
             for number in student_nos:
                 student = life.require_student(session, number)
-                life.cancel_graduation(session, now, student, BY)
+                graduation.cancel_graduation(session, now, student, BY)
                 _say("graduate_cancelled", no=student.student_no, name=student.name)
         return
     if grade is None and not class_codes and not student_nos:
@@ -347,7 +347,9 @@ def graduate(
         raise StaffError(text("cli.lifecycle.graduate.bad_grade"))
     with _unit_of_work(dry_run) as (svc, session, now):
         day = _day(on, now)
-        students = life.graduation_candidates(session, grade, class_codes, student_nos, except_nos)
+        students = graduation.graduation_candidates(
+            session, grade, class_codes, student_nos, except_nos
+        )
         if not students:
             _say("graduate_none")
             return
@@ -367,7 +369,7 @@ def graduate(
         )
         if pending:
             _say("graduate_pending", count=pending)
-        life.graduate(session, now, students, day, BY)
+        graduation.graduate(session, now, students, day, BY)
         when = "graduate_seal_today" if day <= taipei_date(now) else "graduate_seal_later"
         _say("graduate_done", count=len(students), day=format_date(day))
         _say(when, day=format_date(day))

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from bot.lifecycle_cli import DRY_RUN, MAX_LISTED, _deliver, _say, _services, _size
 from catalogue import text
 from jobs import lifecycle as job
-from school import deletion, windows
-from school import lifecycle as life
+from school import deletion, sealing, windows
 from storage.clock import format_date, taipei_date
 
 retention_cli = AppGroup("retention", help=text("cli.lifecycle.retention.help"))
@@ -72,7 +71,7 @@ def _rows(rows: dict[str, int]) -> str:
 
 
 def _show_plan(session: Session, svc: Any, now: datetime) -> None:
-    to_seal = life.due_for_sealing(session, now, windows.effective_rules(session, svc.rules))
+    to_seal = sealing.due_for_sealing(session, now, windows.effective_rules(session, svc.rules))
     if to_seal:
         _say("would_seal", count=len(to_seal))
         for s in to_seal[:MAX_LISTED]:
@@ -99,7 +98,7 @@ def _show_plan(session: Session, svc: Any, now: datetime) -> None:
     if not to_seal and not to_delete:
         _say("nothing_due")
     due_ids = {s.id for s in to_delete}
-    later = [s for s in life.sealed_students(session) if s.id not in due_ids]
+    later = [s for s in sealing.sealed_students(session) if s.id not in due_ids]
     if later:
         first = min(svc.rules.retention_end(s.graduated_on) for s in later if s.graduated_on)
         _say("kept_until", count=len(later), day=format_date(first))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
+from jobs.lifecycle import retention_job
 from jobs.queue import DELIVERY
 from runtime.services import Services, services
 from school import jobs as console_jobs
@@ -18,6 +20,7 @@ def context(svc: Services) -> console_jobs.JobContext:
         jobs_dir=Path(svc.settings.storage_dir) / "console-jobs",
         backup_dir=svc.settings.backup_dir,
         console_url=f"{(svc.settings.public_base_url or '').rstrip('/')}/console/jobs",
+        runners={console_jobs.RETENTION: partial(retention_job, svc)},
     )
 
 

@@ -76,6 +76,12 @@ class BackgroundSender:
             if self._last.get(key) is done:
                 del self._last[key]
 
+    def drain(self) -> None:
+        """Wait until everything handed over so far has been sent (or left to the sweep)."""
+        with self._lock:
+            pending = list(self._last.values())
+        wait(pending)
+
     def close(self) -> None:
         """Send what was handed over, then stop the threads."""
         self._pool.shutdown(wait=True)
@@ -101,6 +107,13 @@ def hand_over(svc: Services, outbox_ids: list[int], key: str) -> None:
         deliver_ids(svc, outbox_ids)
     else:
         sender.hand_over(outbox_ids, key)
+
+
+def wait_for_sends(svc: Services) -> None:
+    """Wait until the services' sending threads have sent what they were handed."""
+    sender: BackgroundSender | None = svc.extras.get(SENDER)
+    if sender is not None:
+        sender.drain()
 
 
 def deliver_ids(svc: Services, outbox_ids: list[int]) -> int:

@@ -14,6 +14,7 @@ A failed backup is told to the platform-management contact (rule 七).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -26,13 +27,14 @@ from catalogue import text
 from flows import messages as m
 from rules.school_rules import SchoolRules
 from runtime.services import Services, services
-from school import deletion, management, windows
-from school import lifecycle as life
+from school import deletion, management, sealing, windows
+from school.binding_end import Farewell
 from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date
 from storage.db import lock_named
+from storage.models.console_office import DONE, FAILED
 from storage.models.lifecycle import BACKUP, DAILY, LifecycleRun, RetentionDeletion
 from storage.models.school import Student
 from storage.outbox import NORMAL, Outbox
@@ -62,7 +64,9 @@ def run(svc: Services) -> dict[str, int]:
 def warn_rollover(svc: Services, now: datetime) -> dict[str, int]:
     """Once, 60 days before the rules file's calendar runs out: tell 註冊組 to add the next
     學年度 (after that day nothing in the schedule falls due any more)."""
-    rules = svc.rules
+    with svc.db.session() as session:
+        # A year adopted in the console's 期程 page counts: the calendar no longer runs out.
+        rules = windows.effective_rules(session, svc.rules)
     if not rules.rollover_due(now) or not daily_due(rules, now):
         return {}
     end = rules.calendar_end
@@ -89,7 +93,7 @@ def say_farewells(
     session: Session,
     rules: SchoolRules,
     now: datetime,
-    farewells: list[life.Farewell],
+    farewells: list[Farewell],
     kind: str,
     graduated_on: date | None = None,
 ) -> int:
@@ -149,7 +153,7 @@ def notify_management(
 
 @dataclass
 class RetentionOutcome:
-    sealed: list[life.Sealed] = field(default_factory=list)
+    sealed: list[sealing.Sealed] = field(default_factory=list)
     deleted: list[RetentionDeletion] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     # 學號 and name of graduates sealed although their 收訖明細 never came back.
@@ -162,21 +166,27 @@ def report_path(svc: Services) -> Path:
     return Path(svc.settings.storage_dir) / REPORTS_DIR / deletion.DELETION_REPORT_NAME
 
 
-def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
-    """Seal who is due, delete who has expired: one transaction per student."""
+def retention_pass(
+    svc: Services, now: datetime, progress: Callable[[int, int], None] | None = None
+) -> RetentionOutcome:
+    """Seal who is due, delete who has expired: one transaction per student. progress(done,
+    total) is told after each student (the console's bar)."""
     outcome = RetentionOutcome()
     with svc.db.session() as session:
         # Rule 九 waits for the graduates' last picking, submission and receipt confirmation.
         effective = windows.effective_rules(session, svc.rules)
-        due = life.due_for_sealing(session, now, effective)
+        due = sealing.due_for_sealing(session, now, effective)
         to_seal = [s.id for s in due]
         overdue = {
             s.id
             for s in due
-            if life.sealing_state(session, effective, s, now) == life.RECEIPT_OVERDUE
+            if sealing.sealing_state(session, effective, s, now) == sealing.RECEIPT_OVERDUE
         }
         to_delete = [s.id for s in deletion.due_for_deletion(session, svc.rules, now)]
-    for student_id in to_seal:
+    total = len(to_seal) + len(to_delete)
+    tell = progress or (lambda done, total: None)
+    for n, student_id in enumerate(to_seal):
+        tell(n, total)
         try:
             with svc.db.transaction() as session:
                 # The CLI and the tick may both be at it: one student is sealed once.
@@ -184,7 +194,7 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
                 student = session.get(Student, student_id)
                 if student is None or student.sealed_at is not None:
                     continue
-                sealed = life.seal(session, now, student)
+                sealed = sealing.seal(session, now, student)
                 say_farewells(
                     session, svc.rules, now, sealed.farewells, "graduate", student.graduated_on
                 )
@@ -194,7 +204,8 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
         except Exception:  # one student's bad data must not stop the others
             log.exception("sealing student %s failed", student_id)
             outcome.failed.append(str(student_id))
-    for student_id in to_delete:
+    for n, student_id in enumerate(to_delete, start=len(to_seal)):
+        tell(n, total)
         try:
             with svc.db.transaction() as session:
                 lock_named(session, f"lifecycle-student:{student_id}")
@@ -206,7 +217,35 @@ def retention_pass(svc: Services, now: datetime) -> RetentionOutcome:
             log.exception("deleting student %s failed", student_id)
             outcome.failed.append(str(student_id))
     finish_deletions(svc, now, outcome)
+    tell(total, total)
     return outcome
+
+
+def retention_job(
+    svc: Services, params: dict[str, Any], progress: Callable[[int, int], None]
+) -> tuple[str, str, dict[str, Any]]:
+    """The daily pass started from the console (school.jobs runs it as the "retention" kind):
+    the same sealing and deletion, with a progress bar and the result for its starter."""
+    outcome = retention_pass(svc, svc.clock.now(), progress)
+    message = text(
+        "console_office.retention.done",
+        sealed=len(outcome.sealed),
+        deleted=len(outcome.deleted),
+        failed=len(outcome.failed),
+    )
+    if outcome.sealed:
+        names = "、".join(f"{s.student_no} {s.name}" for s in outcome.sealed[:60])
+        message += text("console_office.retention.sealed", names=names)
+    if outcome.deleted:
+        numbers = "、".join(d.student_no for d in outcome.deleted[:60])
+        message += text("console_office.retention.deleted", numbers=numbers)
+    detail = {
+        "sealed": len(outcome.sealed),
+        "deleted": len(outcome.deleted),
+        "failed": len(outcome.failed),
+        "bytes_removed": outcome.bytes_removed,
+    }
+    return (FAILED if outcome.failed else DONE), message, detail
 
 
 def finish_deletions(svc: Services, now: datetime, outcome: RetentionOutcome | None = None) -> int:

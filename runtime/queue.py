@@ -184,6 +184,7 @@ class ThreadJobQueue:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._periodic: set[str] = set()
+        self._drains: list[Callable[[], None]] = []
 
     def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
         resolve(func_path)
@@ -207,11 +208,17 @@ class ThreadJobQueue:
 
         threading.Thread(target=loop, name=f"every-{func_path}", daemon=True).start()
 
+    def also_wait_for(self, drain: Callable[[], None]) -> None:
+        """join() waits for this too (the process's sending threads, jobs/delivery.py)."""
+        self._drains.append(drain)
+
     def join(self) -> None:
         # A media job may enqueue delivery on the main pool: wait until both are quiet.
         for _ in range(100):
             for pool in self._pools.values():
                 pool.items.join()
+            for drain in self._drains:
+                drain()
             if all(pool.items.unfinished_tasks == 0 for pool in self._pools.values()):
                 return
 

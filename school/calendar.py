@@ -22,6 +22,7 @@ from rules.model import (
 from rules.reader import parse_rules
 from rules.school_rules import SchoolRules, overlap_notes
 from school import announcements, recipients, windows
+from school.calendar_adoption import without_year
 from storage.clock import TAIPEI, at_taipei, format_date
 from storage.outbox import NORMAL, URGENT
 
@@ -347,41 +348,12 @@ def derive_next_year(
             )
         )
     draft = YearDraft(nxt, semesters)
-    rules_text = _without_year(base.text, nxt) + "\n" + draft.toml()
+    rules_text = without_year(base.text, nxt) + "\n" + draft.toml()
     try:
         parse_rules(rules_text, base.source)
     except RulesError as exc:
         draft.error = exc.reason
     return draft
-
-
-def _without_year(rules_text: str, year: int) -> str:
-    """The rules text with any [[years]] block of `year` left out (a provisional one)."""
-    out: list[str] = []
-    skipping = False
-    block: list[str] = []
-    for line in rules_text.splitlines():
-        stripped = line.strip()
-        if stripped == "[[years]]" or (
-            stripped.startswith("[")
-            and not stripped.startswith("[[years.")
-            and not stripped.startswith("[years.")
-        ):
-            out.extend([] if skipping else block)
-            block, skipping = [], False
-            if stripped == "[[years]]":
-                block = [line]
-                continue
-            out.append(line)
-            continue
-        if block:
-            block.append(line)
-            if stripped.replace(" ", "") == f"academic_year={year}":
-                skipping = True
-        else:
-            out.append(line)
-    out.extend([] if skipping else block)
-    return "\n".join(out)
 
 
 def calendar_ends(base: SchoolRules) -> date | None:

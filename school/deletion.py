@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from media import sheets
 from rules.school_rules import SchoolRules
-from school.lifecycle import LifecycleError, sealed_students
+from school.lifecycle import LifecycleError
+from school.sealing import sealed_students
 from storage.backup import FILES_LOCK
 from storage.clock import format_datetime, taipei_date
 from storage.db import Base, lock_named

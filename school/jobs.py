@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from catalogue import text
+from catalogue import TEXTS, text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from rules.school_rules import SchoolRules
-from school import consultation_export, export
+from school import consultation_export, export, lifecycle, student_export, system, yearend
+from storage import backup
 from storage.clock import format_datetime
 from storage.db import Database
 from storage.files import FileStore
@@ -34,6 +35,7 @@ BACKUP = "backup"
 BACKUP_VERIFY = "backup_verify"
 EXPORT_STUDENT = "export_student"
 EXPORT_CONSULTATIONS = "export_consultations"
+RETENTION = "retention"
 JOB_KINDS = (
     EXPORT_COURSE_OUTCOMES,
     EXPORT_PERFORMANCES,
@@ -41,6 +43,7 @@ JOB_KINDS = (
     BACKUP_VERIFY,
     EXPORT_STUDENT,
     EXPORT_CONSULTATIONS,
+    RETENTION,
 )
 # Progress is written at most this often (a row update per file would slow a big export).
 PROGRESS_EVERY = timedelta(seconds=1)
@@ -95,6 +98,12 @@ def percent(job: ConsoleJob) -> int:
     return int(100 * job.done / job.total) if job.total else 0
 
 
+Progress = Callable[[int, int], None]
+# A kind whose work lives in a layer above (rule 九's daily pass is in jobs/): it takes the job's
+# params and a progress callback and returns (state, message, detail).
+Runner = Callable[[dict[str, Any], Progress], tuple[str, str, dict[str, Any]]]
+
+
 @dataclass
 class JobContext:
     """What a running job needs; built by the jobs/ layer from the process's services."""
@@ -106,9 +115,10 @@ class JobContext:
     jobs_dir: Path  # results, one folder per job
     backup_dir: Path | None
     console_url: str  # where the person finds the result, e.g. https://…/console/jobs
+    runners: Mapping[str, Runner] = field(default_factory=dict)
 
 
-def _progress(ctx: JobContext, job_id: int) -> Callable[[int, int], None]:
+def _progress(ctx: JobContext, job_id: int) -> Progress:
     last: list[datetime] = []
 
     def report(done: int, total: int) -> None:
@@ -144,6 +154,8 @@ def run(ctx: JobContext, job_id: int) -> str:
             state, message, path, name, detail = _export_student(ctx, job_id, params)
         elif kind == EXPORT_CONSULTATIONS:
             state, message, path, name, detail = _export_consultations(ctx, job_id, params)
+        elif kind in ctx.runners:
+            state, message, detail = ctx.runners[kind](params, _progress(ctx, job_id))
     except Exception as exc:  # the person sees that it failed; the operator has the log
         log.exception("console job %s (%s) failed", job_id, kind)
         message = text("console_office.jobs.crashed", error=type(exc).__name__)
@@ -154,7 +166,6 @@ def run(ctx: JobContext, job_id: int) -> str:
 def _export(
     ctx: JobContext, job_id: int, kind: str, params: dict[str, Any]
 ) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
-    from school import yearend
 
     year = int(params["year"])
     out_dir = ctx.jobs_dir / str(job_id)
@@ -215,8 +226,6 @@ def _export_student(
     ctx: JobContext, job_id: int, params: dict[str, Any]
 ) -> tuple[str, str, str | None, str | None, dict[str, Any]]:
     """One student's whole portfolio as a zip, for the school they transfer to."""
-    from catalogue import TEXTS
-    from school import lifecycle, student_export
 
     with ctx.db.session() as session:
         student = lifecycle.student_by_no(session, str(params.get("student_no", "")))
@@ -257,7 +266,6 @@ def _export_consultations(
 
 
 def _backup(ctx: JobContext, job_id: int) -> tuple[str, str, dict[str, Any]]:
-    from storage import backup
 
     if ctx.backup_dir is None:
         return FAILED, text("console_office.system.no_backup_dir"), {}
@@ -286,7 +294,6 @@ def _backup(ctx: JobContext, job_id: int) -> tuple[str, str, dict[str, Any]]:
 
 
 def _verify(ctx: JobContext, params: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-    from school import system
 
     check = system.verify(ctx.backup_dir, str(params.get("name", "")))
     detail = {

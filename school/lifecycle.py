@@ -1,4 +1,4 @@
-"""A student's life at school: transfers, repeats, re-enrolment, graduation and sealing.
+"""A student's standing at school (rule 五): transfers, repeats, re-enrolment, renumbering.
 
 Rule 五: a student's earlier work follows them. Every command here updates the one Student row
 in place (status, class, grade, seat, 學號), adds a StudentClassHistory row when the class changes
@@ -6,12 +6,9 @@ and a StudentChange row always, and never touches an item: items carry their own
 year and semester, so their certification and the counts of the year they belong to stay as
 they were.
 
-Rule 九: graduates are sealed on their graduation day (readable by office staff only; their LINE
-binding ends) and deleted once the school's retention period is over (school.deletion: generic
-over the schema, every table with a foreign key to students is emptied of the student's rows;
-bytes leave the content-addressed store only after the rows are committed, and only when no
-other file row still names the same digest). The management chain of rule 七 is in
-school.management, a student's own export in school.student_export.
+Graduation is in school.graduation, sealing in school.sealing, deletion after the retention period
+in school.deletion, the end of a LINE binding in school.binding_end, a student's own export in
+school.student_export and the management chain of rule 七 in school.management.
 
 Nothing here says anything to a person: functions return who lost their binding, and the caller
 (bot/ or jobs/) words the farewell from the catalogue.
@@ -20,52 +17,30 @@ Nothing here says anything to a person: functions return who lost their binding,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import (
-    delete,
-    exists,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from catalogue import text
-from rules.model import LAST_GRADE, NotConfigured
-from rules.school_rules import SchoolRules
+from school.binding_end import Farewell, end_student_binding
 from school.roster_files import is_valid_national_id, normalise_national_id
-from storage.clock import academic_year_of, at_taipei, taipei_date
+from storage.clock import academic_year_of, at_taipei
 from storage.crypto import cipher
-from storage.models.binding import BindingCode
-from storage.models.conversation import ConversationRow
 from storage.models.lifecycle import (
-    GRADUATE,
-    GRADUATE_CANCELLED,
     REENROL,
     RENUMBER,
     REPEAT,
-    SEAL,
     TRANSFER_IN,
     TRANSFER_OUT,
     StudentChange,
 )
-from storage.models.line import LineAccount
-from storage.models.picking import ReceiptItem, ReceiptList
-from storage.models.portfolio import (
-    PENDING,
-    WITHDRAWN,
-    AuditEntry,
-    CourseOutcome,
-    Performance,
-)
+from storage.models.portfolio import CourseOutcome
 from storage.models.school import (
     Course,
     Enrolment,
-    GuardianLink,
     SchoolClass,
     Student,
     StudentClassHistory,
@@ -120,7 +95,7 @@ def class_by_code(session: Session, code: str) -> SchoolClass:
     return found
 
 
-def _not_sealed(student: Student) -> None:
+def not_sealed(student: Student) -> None:
     if student.sealed_at is not None:
         raise LifecycleError("sealed", no=student.student_no)
 
@@ -131,15 +106,6 @@ def term_key(day: date) -> tuple[int, int]:
 
 
 # --- results ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Farewell:
-    """A LINE account whose binding ended, and whose person it was (for the catalogue text)."""
-
-    line_user_id: str
-    student_name: str
-    guardian: bool = False
 
 
 @dataclass
@@ -269,7 +235,7 @@ def _place(
     session.flush()
 
 
-def _change(
+def record_change(
     session: Session,
     student: Student,
     kind: str,
@@ -298,80 +264,6 @@ def _change(
     session.add(change)
     session.flush()
     return change
-
-
-# --- ending a LINE binding ----------------------------------------------------------------------
-
-
-def _end_student_binding(session: Session, student: Student, now: datetime) -> list[Farewell]:
-    """The student's LINE accounts stop acting for them; unused slips stop working too."""
-    farewells = []
-    for account in session.scalars(select(LineAccount).where(LineAccount.student_id == student.id)):
-        account.student_id = None
-        if not account.is_bound:
-            account.bound_at = None
-        # A conversation in the middle of an upload must not go on for someone who left.
-        session.execute(
-            delete(ConversationRow).where(ConversationRow.line_user_id == account.line_user_id)
-        )
-        if account.followed:
-            farewells.append(Farewell(account.line_user_id, student.name))
-    session.execute(
-        update(BindingCode)
-        .where(
-            BindingCode.student_id == student.id,
-            BindingCode.used_at.is_(None),
-            BindingCode.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
-    session.flush()
-    return farewells
-
-
-def _end_guardian_links(
-    session: Session, student: Student, now: datetime
-) -> tuple[list[int], list[Farewell]]:
-    """Guardians stop seeing the child; a guardian left with no child here is unbound."""
-    guardian_ids = list(
-        session.scalars(
-            select(GuardianLink.guardian_id)
-            .where(GuardianLink.student_id == student.id)
-            .order_by(GuardianLink.guardian_id)
-        )
-    )
-    session.execute(delete(GuardianLink).where(GuardianLink.student_id == student.id))
-    farewells = []
-    for guardian_id in guardian_ids:
-        others = session.scalar(
-            select(func.count())
-            .select_from(GuardianLink)
-            .where(GuardianLink.guardian_id == guardian_id)
-        )
-        if others:
-            continue
-        for account in session.scalars(
-            select(LineAccount).where(LineAccount.guardian_id == guardian_id)
-        ):
-            account.guardian_id = None
-            if not account.is_bound:
-                account.bound_at = None
-            session.execute(
-                delete(ConversationRow).where(ConversationRow.line_user_id == account.line_user_id)
-            )
-            if account.followed:
-                farewells.append(Farewell(account.line_user_id, student.name, guardian=True))
-        session.execute(
-            update(BindingCode)
-            .where(
-                BindingCode.guardian_id == guardian_id,
-                BindingCode.used_at.is_(None),
-                BindingCode.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-        )
-    session.flush()
-    return guardian_ids, farewells
 
 
 # --- rule 五: transfers, repeats, re-enrolment, renumbering -------------------------------------
@@ -426,13 +318,13 @@ def transfer_in(
         )
         session.add(student)
         session.flush()
-        change = _change(session, student, TRANSFER_IN, day, now, by, note)
+        change = record_change(session, student, TRANSFER_IN, day, now, by, note)
         change.from_status = change.from_class_id = change.from_grade = change.from_seat = None
     else:
-        _not_sealed(student)
+        not_sealed(student)
         if student.status == ENROLLED:
             raise LifecycleError("already_enrolled", no=student.student_no)
-        change = _change(session, student, TRANSFER_IN, day, now, by, note)
+        change = record_change(session, student, TRANSFER_IN, day, now, by, note)
     result = ChangeResult(student, change)
     _place(session, result, school_class, seat_no, grade, day, HISTORY_NOTES[TRANSFER_IN])
     return result
@@ -449,10 +341,10 @@ def transfer_out(
     """轉出: the student leaves for another school. Their items stay exactly as they are (a
     pending item can still be certified by its teacher); they leave every class list, and
     their LINE binding ends (the caller says goodbye)."""
-    _not_sealed(student)
+    not_sealed(student)
     if student.status != ENROLLED:
         raise LifecycleError("not_enrolled", no=student.student_no, status=student.status)
-    change = _change(session, student, TRANSFER_OUT, day, now, by, note)
+    change = record_change(session, student, TRANSFER_OUT, day, now, by, note)
     result = ChangeResult(student, change)
     result.unenrolled = _drop_enrolments(session, student, day, keep_class_id=None)
     student.status = TRANSFERRED_OUT
@@ -461,7 +353,7 @@ def transfer_out(
     change.to_status = TRANSFERRED_OUT
     change.to_class_id = None
     change.to_seat = None
-    result.farewells = _end_student_binding(session, student, now)
+    result.farewells = end_student_binding(session, student, now)
     session.flush()
     return result
 
@@ -479,14 +371,14 @@ def repeat(
 ) -> ChangeResult:
     """重讀: the student does a grade again in another class; last year's items keep counting
     for last year."""
-    _not_sealed(student)
+    not_sealed(student)
     if student.status not in (ENROLLED, SUSPENDED):
         raise LifecycleError("not_enrolled", no=student.student_no, status=student.status)
     school_class = class_by_code(session, class_code)
     new_grade = grade or school_class.grade
     if new_grade > student.grade:
         raise LifecycleError("repeat_higher_grade", grade=new_grade, old=student.grade)
-    change = _change(session, student, REPEAT, day, now, by, note)
+    change = record_change(session, student, REPEAT, day, now, by, note)
     result = ChangeResult(student, change)
     _place(session, result, school_class, seat_no, new_grade, day, HISTORY_NOTES[REPEAT])
     return result
@@ -511,7 +403,7 @@ def renumber(
     if owner is not None:
         raise LifecycleError("student_no_taken", no=new_no)
     if change is None:
-        change = _change(session, student, RENUMBER, day, now, by)
+        change = record_change(session, student, RENUMBER, day, now, by)
     change.old_student_no = student.student_no
     change.new_student_no = new_no
     student.student_no = new_no
@@ -533,232 +425,15 @@ def reenrol(
 ) -> ChangeResult:
     """復學: a student back from 休學 (or another absence) joins a class again, perhaps under a
     new 學號; their id, and so every item and binding code, stays."""
-    _not_sealed(student)
+    not_sealed(student)
     if student.status == ENROLLED:
         raise LifecycleError("already_enrolled", no=student.student_no)
     if student.status == GRADUATED or student.graduated_on is not None:
         raise LifecycleError("graduated", no=student.student_no)
     school_class = class_by_code(session, class_code)
-    change = _change(session, student, REENROL, day, now, by, note)
+    change = record_change(session, student, REENROL, day, now, by, note)
     if new_no:
         renumber(session, now, student, new_no, day, by, change=change)
     result = ChangeResult(student, change)
     _place(session, result, school_class, seat_no, grade, day, HISTORY_NOTES[REENROL])
     return result
-
-
-# --- rule 九: graduation and sealing ------------------------------------------------------------
-
-
-def graduation_candidates(
-    session: Session,
-    grade: int | None = None,
-    class_codes: Sequence[str] = (),
-    student_nos: Sequence[str] = (),
-    except_nos: Sequence[str] = (),
-) -> list[Student]:
-    """Enrolled students of a grade (roster 1-3 or rules 10-12), classes or numbers."""
-    query = select(Student).where(
-        Student.status == ENROLLED, Student.sealed_at.is_(None), Student.graduated_on.is_(None)
-    )
-    if grade is not None:
-        query = query.where(Student.grade == (grade - 9 if grade >= 10 else grade))
-    if class_codes:
-        ids = [class_by_code(session, code).id for code in class_codes]
-        query = query.where(Student.class_id.in_(ids))
-    if student_nos:
-        for number in student_nos:
-            student = require_student(session, number)
-            if student.status != ENROLLED or student.graduated_on is not None:
-                raise LifecycleError("not_enrolled", no=number, status=student.status)
-        query = query.where(Student.student_no.in_([n.strip() for n in student_nos]))
-    for number in except_nos:
-        require_student(session, number)
-    query = query.where(Student.student_no.not_in([n.strip() for n in except_nos] or [""]))
-    return list(
-        session.scalars(query.order_by(Student.class_id, Student.seat_no, Student.student_no))
-    )
-
-
-def graduate(
-    session: Session, now: datetime, students: Iterable[Student], day: date, by: str = ""
-) -> list[StudentChange]:
-    """Mark graduates; the daily job seals them on `day` (at once if it has come)."""
-    changes = []
-    today = taipei_date(now)
-    for student in students:
-        change = _change(session, student, GRADUATE, day, now, by)
-        student.graduated_on = day
-        if day <= today:
-            student.status = GRADUATED
-            change.to_status = GRADUATED
-        changes.append(change)
-    session.flush()
-    return changes
-
-
-def cancel_graduation(
-    session: Session, now: datetime, student: Student, by: str = ""
-) -> StudentChange:
-    """Undo a graduation marked by mistake, as long as the portfolio is not sealed yet."""
-    _not_sealed(student)
-    if student.graduated_on is None:
-        raise LifecycleError("not_graduating", no=student.student_no)
-    change = _change(session, student, GRADUATE_CANCELLED, taipei_date(now), now, by)
-    student.graduated_on = None
-    student.status = ENROLLED
-    change.to_status = ENROLLED
-    session.flush()
-    return change
-
-
-@dataclass
-class Sealed:
-    student_id: int
-    student_no: str
-    name: str
-    withdrawn: int
-    farewells: list[Farewell]
-
-
-# A graduate sealed without their 收訖明細: it never came back within the rules' bound.
-RECEIPT_OVERDUE: Final = "receipt_overdue"
-
-
-def sealing_hold(
-    session: Session, rules: SchoolRules, student: Student, now: datetime
-) -> str | None:
-    """Why a graduate is not sealed yet, or None: rule 九 seals a portfolio only once the
-    graduate's last picking, the submission of their picks and their receipt confirmation
-    are over ("picking" | "submission" | "receipt"). The wait for a 收訖明細 that never comes
-    back ends rules.seal_without_receipt_days after the submission date (sealing_state says
-    RECEIPT_OVERDUE then)."""
-    state = sealing_state(session, rules, student, now)
-    return None if state == RECEIPT_OVERDUE else state
-
-
-def sealing_state(
-    session: Session, rules: SchoolRules, student: Student, now: datetime
-) -> str | None:
-    """sealing_hold, but RECEIPT_OVERDUE where the graduate is due although no receipt list
-    of theirs came back (the office is told)."""
-    assert student.graduated_on is not None
-    year = academic_year_of(student.graduated_on)
-    try:
-        picking = rules.window("picking", year, grade=LAST_GRADE)
-    except NotConfigured:
-        picking = None
-    if picking is not None and picking.contains(now):
-        return "picking"  # graduated while grade 12 is still picking
-    picked = any(
-        session.scalar(
-            select(model.id)
-            .where(
-                model.student_id == student.id,
-                model.academic_year == year,
-                model.picked_at.is_not(None),
-            )
-            .limit(1)
-        )
-        is not None
-        for model in (CourseOutcome, Performance)
-    )
-    if not picked:
-        return None  # nothing of theirs goes to the central database
-    try:
-        submission = rules.window("submission", year, grade=LAST_GRADE)
-    except NotConfigured:
-        return "submission"
-    if now < submission.end_exclusive:
-        return "submission"
-    lists = list(
-        session.scalars(
-            select(ReceiptList.respond_until)
-            .join(ReceiptItem, ReceiptItem.list_id == ReceiptList.id)
-            .where(
-                ReceiptItem.student_id == student.id,
-                ReceiptList.academic_year == year,
-                ReceiptList.imported_at >= submission.start,
-            )
-        )
-    )
-    if any(until >= now for until in lists):
-        return "receipt"
-    if not lists:
-        bound = at_taipei(submission.first_day + timedelta(days=rules.seal_without_receipt_days))
-        return RECEIPT_OVERDUE if now >= bound else "receipt"
-    return None
-
-
-def due_for_sealing(
-    session: Session, now: datetime, rules: SchoolRules | None = None
-) -> list[Student]:
-    """Graduates whose day has come; with rules, only those nothing holds back any more."""
-    found = list(
-        session.scalars(
-            select(Student)
-            .where(
-                Student.graduated_on.is_not(None),
-                Student.graduated_on <= taipei_date(now),
-                Student.sealed_at.is_(None),
-            )
-            .order_by(Student.student_no)
-        )
-    )
-    if rules is None:
-        return found
-    return [s for s in found if sealing_hold(session, rules, s, now) is None]
-
-
-def seal(session: Session, now: datetime, student: Student, by: str = "") -> Sealed:
-    """封存: office staff only from now on. Pending items can no longer be certified (the
-    school's windows for graduates are over) and would otherwise sit in a teacher's list,
-    showing a sealed student's work: they are withdrawn, with an audit entry each."""
-    assert student.graduated_on is not None
-    change = _change(session, student, SEAL, student.graduated_on, now, by)
-    withdrawn = []
-    for outcome in session.scalars(
-        select(CourseOutcome)
-        .where(CourseOutcome.student_id == student.id, CourseOutcome.status == PENDING)
-        .order_by(CourseOutcome.id)
-    ):
-        outcome.status = WITHDRAWN
-        outcome.certify_version = (outcome.certify_version or 0) + 1
-        withdrawn.append(outcome.id)
-        session.add(
-            AuditEntry(
-                at=now,
-                action="withdraw",
-                item_kind="outcome",
-                item_id=outcome.id,
-                student_id=student.id,
-                detail="sealed",
-            )
-        )
-    student.status = GRADUATED
-    student.sealed_at = now
-    change.to_status = GRADUATED
-    farewells = _end_student_binding(session, student, now)
-    guardian_ids, guardian_farewells = _end_guardian_links(session, student, now)
-    change.detail = {"guardians": guardian_ids, "withdrawn": withdrawn}
-    session.flush()
-    return Sealed(
-        student.id, student.student_no, student.name, len(withdrawn), farewells + guardian_farewells
-    )
-
-
-def seal_due(session: Session, now: datetime, rules: SchoolRules | None = None) -> list[Sealed]:
-    return [seal(session, now, student) for student in due_for_sealing(session, now, rules)]
-
-
-# --- sealed students (deleted later by school.deletion) --------------------------------------
-
-
-def sealed_students(session: Session) -> list[Student]:
-    return list(
-        session.scalars(
-            select(Student)
-            .where(Student.sealed_at.is_not(None), Student.graduated_on.is_not(None))
-            .order_by(Student.graduated_on, Student.student_no)
-        )
-    )

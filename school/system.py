@@ -3,6 +3,7 @@ run, verify), health of database/queue/LINE, this month's message quota, dead le
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from rules.school_rules import SchoolRules
+from school import deletion, sealing
 from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
@@ -212,13 +214,23 @@ class RetentionPlan:
     kept: int  # sealed portfolios kept for now
     next_end: date | None  # the first of them to come due
 
+    @property
+    def due(self) -> bool:
+        return bool(self.to_seal or self.to_delete)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stands for who is in the plan, so a run confirms the very plan staff looked at."""
+        numbers = [f"s:{row[0]}" for row in self.to_seal] + [
+            f"d:{row[0]}" for row in self.to_delete
+        ]
+        return hashlib.sha256("\n".join(sorted(numbers)).encode()).hexdigest()[:16]
+
 
 def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> RetentionPlan:
-    from school import deletion
-    from school import lifecycle as life
 
     to_seal = [
-        (s.student_no, s.name, s.graduated_on) for s in life.due_for_sealing(session, now, rules)
+        (s.student_no, s.name, s.graduated_on) for s in sealing.due_for_sealing(session, now, rules)
     ]
     due = deletion.due_for_deletion(session, rules, now)
     to_delete = []
@@ -228,6 +240,6 @@ def retention_plan(session: Session, rules: SchoolRules, now: datetime) -> Reten
             (plan.student_no, plan.graduated_on, plan.retention_end, plan.files, plan.bytes)
         )
     due_ids = {s.id for s in due}
-    later = [s for s in life.sealed_students(session) if s.id not in due_ids]
+    later = [s for s in sealing.sealed_students(session) if s.id not in due_ids]
     ends = [rules.retention_end(s.graduated_on) for s in later if s.graduated_on]
     return RetentionPlan(to_seal, to_delete, len(later), min(ends) if ends else None)

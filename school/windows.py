@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from rules.model import WindowSetting
 from rules.school_rules import SchoolRules
+from school.calendar_adoption import with_adopted_years
 from storage.models.schedule import WindowChange
 
 
@@ -31,7 +32,9 @@ _EFFECTIVE_CACHE_SIZE = 8
 
 
 def effective_rules(session: Session, base: SchoolRules) -> SchoolRules:
-    """The rules file plus every window the working group set since (`portfolio windows set`)."""
+    """The rules file plus the years adopted in the console and every window the working group
+    set since (`portfolio windows set`)."""
+    base = with_adopted_years(session, base)
     settings = tuple(window_settings(session))
     if not settings:
         return base

@@ -160,20 +160,6 @@ def test_the_product_never_imports_the_development_tools() -> None:
     assert result.stdout.strip() == ""
 
 
-# Modules whose imports inside functions do not all say why yet; each must still have one.
-UNEXPLAINED_ALLOWED = {
-    "bot/console/office_calendar.py",
-    "bot/console/office_certify.py",
-    "bot/console/office_events.py",
-    "bot/console/office_students.py",
-    "bot/console/office_system.py",
-    "bot/console/office_teaching.py",
-    "bot/console/office_yearend.py",
-    "school/jobs.py",
-    "school/system.py",
-}
-
-
 def _statement_lists(tree: ast.AST) -> list[list[ast.stmt]]:
     return [
         value
@@ -220,8 +206,7 @@ def test_every_import_inside_a_function_says_why() -> None:
         lines = unexplained_imports(path.read_text(encoding="utf-8"))
         if lines:
             unexplained[path.relative_to(ROOT).as_posix()] = lines
-    assert {p: n for p, n in unexplained.items() if p not in UNEXPLAINED_ALLOWED} == {}
-    assert set(unexplained) == UNEXPLAINED_ALLOWED
+    assert unexplained == {}
 
 
 def test_the_import_check_sees_an_unexplained_import() -> None:

@@ -342,8 +342,7 @@ def test_sealed_students_cannot_be_changed_but_can_be_exported(
 def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
     """The generic deletion follows the same foreign keys on the embedded database."""
     from rules.reader import load_rules
-    from school import deletion
-    from school import lifecycle as life
+    from school import deletion, graduation, sealing
     from storage.files import LocalFileStore
     from tests.school import seed_school
 
@@ -377,8 +376,8 @@ def test_deletion_on_sqlite(sqlite_db: Any, tmp_path: Any, clock: Any) -> None:
         )
         student = s.get(Student, sid)
         assert student is not None
-        life.graduate(s, clock.now(), [student], date(2026, 10, 15))
-        sealed = life.seal(s, clock.now(), student)
+        graduation.graduate(s, clock.now(), [student], date(2026, 10, 15))
+        sealed = sealing.seal(s, clock.now(), student)
         assert [f.line_user_id for f in sealed.farewells] == ["Us10101", PARENT]
     clock.set(at(date(2028, 10, 15)))
     with sqlite_db.transaction() as s:

@@ -1,5 +1,6 @@
 """期程: the year's windows and reminders as a table and a timeline; change a window after a
-preview of who is told and what it costs; next 學年度 derived from this one."""
+preview of who is told and what it costs; next 學年度 derived from this one, adjusted, its windows
+previewed, then adopted (stored and read with the rules file from then on)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from flask import Response, redirect, request, url_for
 from bot.console.core import bp, now, page, reading, record, render, svc, transaction, user
 from bot.console.office import CALENDAR_ROLES, office_of
 from catalogue import text
+from jobs import reminders
+from jobs.queue import DELIVERY
 from rules.model import SETTABLE_WINDOWS, NotConfigured
-from school import calendar
+from school import calendar, calendar_adoption, windows
 from school.dates import DateFormatError, parse_date
 from storage.clock import academic_year_of, taipei_date
 
@@ -80,8 +83,10 @@ def _page(year: int, status: int = 200, **extra: Any) -> Response:
             reminders = calendar.year_reminders(session, svc().rules, year)
         except NotConfigured:
             rows, reminders = [], []
-    ends = calendar.runs_out_soon(svc().rules, now())
-    known = sorted(svc().rules.years)
+    with reading() as session:
+        rules = windows.effective_rules(session, svc().rules)
+    ends = calendar.runs_out_soon(rules, now())
+    known = sorted(rules.years)
     return render(
         "office_calendar.html",
         status=status,
@@ -157,31 +162,50 @@ def calendar_change() -> Response:
 
 def _announce_now() -> None:
     """Send the announcement now (the tick would, within minutes), as the CLI does."""
-    from jobs import reminders
-    from jobs.queue import DELIVERY
 
     reminders.run(svc())
     svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
 
 
+def _overrides(form: Any) -> dict[int, dict[str, date]]:
+    """The semester dates staff typed over the derived ones (DateFormatError if unreadable)."""
+    overrides: dict[int, dict[str, date]] = {}
+    for number in (1, 2):
+        for key in ("start", "closing_ceremony", "end"):
+            day = _optional_date(form.get(f"s{number}_{key}"))
+            if day is not None:
+                overrides.setdefault(number, {})[key] = day
+    return overrides
+
+
+def _draft(year: int, overrides: dict[int, dict[str, date]]) -> tuple[Any, list[Any]]:
+    """Next year's draft from the calendar in use, and the windows the rules derive for it."""
+    with reading() as session:
+        rules = windows.effective_rules(session, svc().rules)
+    draft = calendar.derive_next_year(rules, year, overrides)
+    derived = (
+        []
+        if draft.error
+        else calendar_adoption.draft_windows(rules, draft.academic_year, draft.toml())
+    )
+    return draft, derived
+
+
 @bp.route("/calendar/next", methods=["GET", "POST"])
 @page("console.calendar_next")
 def calendar_next() -> Response:
-    """Next 學年度 derived from this one; staff adjust dates and see the rules' verdict."""
+    """Next 學年度 derived from this one; staff adjust dates, see the windows the rules derive
+    and their verdict, then adopt it (or download it for the rules file)."""
     year = _year()
     overrides: dict[int, dict[str, date]] = {}
     error = None
     if request.method == "POST":
         try:
-            for number in (1, 2):
-                for key in ("start", "closing_ceremony", "end"):
-                    day = _optional_date(request.form.get(f"s{number}_{key}"))
-                    if day is not None:
-                        overrides.setdefault(number, {})[key] = day
+            overrides = _overrides(request.form)
         except DateFormatError:
             error = text("console.date_error")
     try:
-        draft = calendar.derive_next_year(svc().rules, year, overrides)
+        draft, windows = _draft(year, overrides)
     except NotConfigured:
         return _page(year, 400, error=text("console_office.calendar.no_base", year=year))
     if request.args.get("format") == "toml":
@@ -190,4 +214,72 @@ def calendar_next() -> Response:
             f'attachment; filename="calendar-{draft.academic_year}.toml"'
         )
         return response
-    return render("office_calendar_next.html", year=year, draft=draft, error=error)
+    return _next_page(year, draft, windows, error=error)
+
+
+def _next_page(
+    year: int, draft: Any, windows: list[Any], status: int = 200, **extra: Any
+) -> Response:
+    with reading() as session:
+        adopted = {row.academic_year: row for row in calendar_adoption.adopted(session)}
+    return render(
+        "office_calendar_next.html",
+        status=status,
+        year=year,
+        draft=draft,
+        windows=windows,
+        label=calendar.window_label,
+        in_file=draft.academic_year in svc().rules.years,
+        adopted=adopted.get(draft.academic_year),
+        **extra,
+    )
+
+
+@bp.post("/calendar/next/adopt")
+@page("console.calendar_change")
+def calendar_adopt() -> Response:
+    """Adopt the draft the page showed (its dates come back as hidden fields): the same checks
+    as the rules file again, then stored, audited, and used by the app from now on."""
+    year = _year()
+    try:
+        draft, windows = _draft(year, _overrides(request.form))
+    except DateFormatError:
+        return _page(year, 400, error=text("console.date_error"))
+    except NotConfigured:
+        return _page(year, 400, error=text("console_office.calendar.no_base", year=year))
+    if draft.error:
+        return _next_page(year, draft, windows, 400)
+    try:
+        with transaction() as session:
+            row = calendar_adoption.adopt(
+                session,
+                windows.effective_rules(session, svc().rules),
+                frozenset(svc().rules.years),
+                draft.academic_year,
+                draft.toml(),
+                now(),
+                user().staff_no,
+            )
+            record(
+                session,
+                office_of(CALENDAR_ROLES),
+                "calendar_adopt",
+                text(
+                    "console_office.adopt.audit",
+                    year=draft.academic_year,
+                    semesters="；".join(
+                        f"{s.number}：{s.start:%Y/%m/%d}–{s.end:%Y/%m/%d}" for s in draft.semesters
+                    ),
+                ),
+                after=len(windows),
+            )
+            adopted_year = row.academic_year
+    except calendar_adoption.AdoptionRefused as refused:
+        return _next_page(
+            year,
+            draft,
+            windows,
+            400,
+            error=text(f"console_office.adopt.error.{refused.reason}", **refused.values),
+        )
+    return redirect(url_for("console.calendar", year=adopted_year, done="adopted"), code=303)

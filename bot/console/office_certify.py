@@ -1,13 +1,17 @@
 """認證 (教學組, 科召集人): pending items per course and teacher with their age, the proxy chain,
-teachers away and back, the audit export; and 個別開放: exceptions for one student."""
+teachers away and back, a course's successor and a convener's designee (each previewed with what
+would move to whom), the audit export; and 個別開放: exceptions for one student."""
 
 from __future__ import annotations
 
 import io
 
 from flask import Response, redirect, request, url_for
+from openpyxl import Workbook
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from bot.certify_cli import AUDIT_HEADERS, _audit_table
 from bot.console.core import (
     bp,
     now,
@@ -22,14 +26,15 @@ from bot.console.core import (
 )
 from bot.console.office import EXCEPTION_ROLES, office_of
 from catalogue import text
+from jobs.queue import DELIVERY
 from school import certification_desk as desk
 from school import certification_office as cert
-from school import exceptions
+from school import exceptions, proxy_setup
 from school.dates import DateFormatError, parse_date
 from storage.clock import taipei_date
 from storage.models.certification import ABSENCE_KINDS, LEAVE
 from storage.models.console_office import EXCEPTION_KINDS
-from storage.models.school import Staff
+from storage.models.school import Course, Staff
 
 # Offices that see every course; a convener sees the subjects they head.
 ALL_COURSES = frozenset({"教學組", "教學組長", "教務主任"})
@@ -62,6 +67,9 @@ def _certification_page(**extra: object) -> Response:
         ]
         staff = list(session.scalars(select(Staff).order_by(Staff.staff_no)))
         teachers = [(s.staff_no, s.name) for s in staff]
+        may_change = user().has(*ALL_COURSES)
+        courses = proxy_setup.courses(session) if may_change else []
+        subjects = proxy_setup.subjects(session) if may_change else []
     return render(
         "office_certification.html",
         rows=rows,
@@ -71,7 +79,10 @@ def _certification_page(**extra: object) -> Response:
         conveners=conveners,
         teachers=teachers,
         kinds=ABSENCE_KINDS,
-        may_change=user().has(*ALL_COURSES),
+        may_change=may_change,
+        courses=courses,
+        successors=[c for c in courses if c.successor is not None],
+        subjects=subjects,
         done=request.args.get("done"),
         error=request.args.get("error"),
         **extra,
@@ -90,7 +101,9 @@ def proxy_change() -> Response:
     """Mark a teacher away (their pending items move along the chain) or back."""
     form = request.form
     action = form.get("action")
-    require(action in ("away", "back"))
+    require(action in ("away", "back", "successor", "designee"))
+    if action in ("successor", "designee"):
+        return _name_in_chain(action)
     with transaction() as session:
         staff = session.scalars(
             select(Staff).where(Staff.staff_no == form.get("staff_no", "").strip())
@@ -131,13 +144,79 @@ def proxy_change() -> Response:
     return _certification_page(done_now=action, moved=moved)
 
 
+def _name_in_chain(action: str) -> Response:
+    """A course's successor or a convener's designee: previewed (made, described, rolled back),
+    then set on confirm, audited, with what moved to whom."""
+    form = request.form
+    confirm = form.get("confirm") == "1"
+    values = {k: form.get(k, "").strip() for k in ("course_id", "subject", "convener", "staff_no")}
+
+    def staff(session: Session, number: str) -> Staff | None:
+        return session.scalars(select(Staff).where(Staff.staff_no == number)).first()
+
+    def change(session: Session) -> tuple[str, list[cert.Move]] | None:
+        named = staff(session, values["staff_no"]) if values["staff_no"] else None
+        if values["staff_no"] and named is None:
+            return None
+        if action == "successor":
+            course = (
+                session.get(Course, int(values["course_id"] or 0))
+                if values["course_id"].isdigit()
+                else None
+            )
+            if course is None:
+                return None
+            where = course.school_class.code if course.school_class else ""
+            what = text(
+                "console_office.proxy.successor_set"
+                if named
+                else "console_office.proxy.successor_cleared",
+                course=f"{course.subject} {where}".strip(),
+                name=named.name if named else "",
+            )
+            return what, cert.set_successor(session, course.id, named.id if named else None, now())
+        head = staff(session, values["convener"])
+        if head is None or not values["subject"]:
+            return None
+        what = text(
+            "console_office.proxy.designee_set"
+            if named
+            else "console_office.proxy.designee_cleared",
+            subject=values["subject"],
+            convener=head.name,
+            name=named.name if named else "",
+        )
+        moves = cert.set_convener(
+            session, values["subject"], head.id, named.id if named else None, now()
+        )
+        return what, moves
+
+    if not confirm:
+        with svc().db.session() as session:
+            try:
+                done = change(session)
+                moved = desk.describe_moves(session, done[1]) if done else []
+            finally:
+                session.rollback()  # a preview changes nothing
+        if done is None:
+            return redirect(url_for("console.certification", error="staff"), code=303)
+        return _certification_page(
+            proxy_preview={"action": action, "what": done[0], "fields": values}, moved=moved
+        )
+    with transaction() as session:
+        done = change(session)
+        if done is None:
+            return redirect(url_for("console.certification", error="staff"), code=303)
+        what, moves = done
+        record(session, office_of(ALL_COURSES), f"proxy_{action}", what, after=len(moves))
+        moved = desk.describe_moves(session, moves)
+    return _certification_page(done_now=action, done_what=what, moved=moved)
+
+
 @bp.get("/certification/audit.xlsx")
 @page("console.certification_audit")
 def certification_audit() -> Response:
     """The course-outcome audit trail, the same file `portfolio certify audit` writes."""
-    from openpyxl import Workbook
-
-    from bot.certify_cli import AUDIT_HEADERS, _audit_table
 
     with reading() as session:
         rows = cert.audit_rows(session)
@@ -235,7 +314,6 @@ def exception_change() -> Response:
             )
     except exceptions.ExceptionRefused as refused:
         return _exceptions_page(400, error=refused.message, values=values)
-    from jobs.queue import DELIVERY
 
     svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
     return redirect(url_for("console.exceptions", done="granted"), code=303)

@@ -10,9 +10,12 @@ from bot.console.core import bp, now, page, reading, record, render, require, sv
 from bot.console.office import EVENT_ROLES, office_of
 from catalogue import text
 from flows.events import kind_label, when_text
+from jobs import reminders
+from jobs.queue import DELIVERY
 from school import events_office
 from school.dates import DateFormatError, parse_date
 from storage.clock import academic_year_of, format_date, taipei_date
+from storage.models.schedule import SchoolEvent
 
 FIELDS = ("kind", "title", "day", "time", "place", "grades", "classes")
 
@@ -98,8 +101,6 @@ def events_change() -> Response:
             ),
             after=plan.people,
         )
-    from jobs import reminders
-    from jobs.queue import DELIVERY
 
     reminders.run(svc())
     svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
@@ -112,8 +113,6 @@ def event_roll(event_id: int) -> Response:
     with reading() as session:
         rows = [r for r in events_office.year_events(session, _year()) if r.id == event_id]
         if not rows:  # another year's event: look it up by id
-            from storage.models.schedule import SchoolEvent
-
             found = session.get(SchoolEvent, event_id)
             require(found is not None)
             assert found is not None

@@ -1,6 +1,6 @@
-"""學生異動 (註冊組, rule 五): transfer in/out, repeat, re-enrol, renumber — each shown first as a
-preview (the change made and rolled back), then done on confirm; a student's whole portfolio
-as a zip for the school they move to (a job)."""
+"""學生異動 (註冊組, rules 五 and 九): transfer in/out, repeat, re-enrol, renumber, graduate (and
+undo a mistaken graduation) — each shown first as a preview (the change made and rolled back),
+then done on confirm; a student's whole portfolio as a zip for the school they move to (a job)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from bot.console.core import bp, now, page, record, render, require, svc, transaction, user
 from bot.console.office import STUDENT_ROLES, office_of
 from catalogue import text
+from jobs.lifecycle import say_farewells
+from jobs.queue import DELIVERY
+from school import graduation
 from school import jobs as console_jobs
 from school import lifecycle as life
 from school.dates import DateFormatError, parse_date
@@ -133,8 +136,6 @@ def students_change() -> Response:
         with transaction() as session:
             summary, farewells = _apply(session, form)
             if farewells:
-                from jobs.lifecycle import say_farewells
-
                 say_farewells(session, svc().rules, now(), farewells, form["kind"])
             record(
                 session,
@@ -159,8 +160,6 @@ def students_change() -> Response:
             values=form,
             error=text("console.date_error"),
         )
-    from jobs.queue import DELIVERY
-
     svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
     return render("office_students.html", kinds=KINDS, values={}, result=summary)
 
@@ -184,3 +183,115 @@ def students_export() -> Response:
         record(session, office_of(STUDENT_ROLES), "student_export", no)
     svc().queue.enqueue("jobs.console.run_console_job", job_id)
     return redirect(url_for("console.job", job_id=job_id), code=303)
+
+
+# --- rule 九: graduation ------------------------------------------------------------------------
+
+GRADUATION_FIELDS = ("action", "grade", "classes", "student_nos", "except_nos", "day")
+# A preview lists this many students by name; the rest are counted.
+MAX_LISTED = 60
+
+
+class _NothingChosen(Exception):
+    """The graduation form names nobody (the reason is a catalogue key's last part)."""
+
+
+def _numbers(raw: str) -> list[str]:
+    """Class codes or 學號 typed with spaces, commas or 、 between them."""
+    return [part for part in raw.replace("、", " ").replace(",", " ").split() if part]
+
+
+def _graduate(session: Session, form: dict[str, str]) -> dict[str, Any]:
+    """Mark (or, with action=cancel, unmark) graduates in this session; what it did."""
+    by = user().staff_no
+    if form["action"] == "cancel":
+        students = [life.require_student(session, no) for no in _numbers(form["student_nos"])]
+        if not students:
+            raise _NothingChosen("no_selection")
+        for student in students:
+            graduation.cancel_graduation(session, now(), student, by)
+        day = taipei_date(now())
+        pending = 0
+    else:
+        grade = int(form["grade"]) if form["grade"] in ("3", "12") else None
+        classes, numbers = _numbers(form["classes"]), _numbers(form["student_nos"])
+        if grade is None and not classes and not numbers:
+            raise _NothingChosen("no_selection")
+        day = parse_date(form["day"]) if form["day"].strip() else taipei_date(now())
+        students = graduation.graduation_candidates(
+            session, grade, classes, numbers, _numbers(form["except_nos"])
+        )
+        if not students:
+            raise _NothingChosen("none")
+        pending = graduation.with_pending_items(session, students)
+        graduation.graduate(session, now(), students, day, by)
+    session.flush()
+    return {
+        "action": form["action"],
+        "count": len(students),
+        "day": format_date(day),
+        "today": day <= taipei_date(now()),
+        "pending": pending,
+        "students": [(s.class_seat, s.student_no, s.name) for s in students[:MAX_LISTED]],
+        "more": max(0, len(students) - MAX_LISTED),
+    }
+
+
+@bp.post("/students/graduate")
+@page("console.students_change")
+def students_graduate() -> Response:
+    form = {k: request.form.get(k, "") for k in GRADUATION_FIELDS}
+    require(form["action"] in ("graduate", "cancel"))
+    confirm = request.form.get("confirm") == "1"
+    try:
+        if not confirm:
+            with svc().db.session() as session:
+                try:
+                    summary = _graduate(session, form)
+                finally:
+                    session.rollback()  # a preview changes nothing
+            return render(
+                "office_students.html", kinds=KINDS, values={}, grad=form, grad_preview=summary
+            )
+        with transaction() as session:
+            summary = _graduate(session, form)
+            record(
+                session,
+                office_of(STUDENT_ROLES),
+                f"student_{form['action']}",
+                text(
+                    f"console_office.graduation.audit.{form['action']}",
+                    count=summary["count"],
+                    day=summary["day"],
+                    nos="、".join(no for _, no, _ in summary["students"]),
+                ),
+                after=summary["count"],
+            )
+    except _NothingChosen as nobody:
+        return render(
+            "office_students.html",
+            status=400,
+            kinds=KINDS,
+            values={},
+            grad=form,
+            grad_error=text(f"console_office.graduation.error.{nobody}"),
+        )
+    except life.LifecycleError as exc:
+        return render(
+            "office_students.html",
+            status=400,
+            kinds=KINDS,
+            values={},
+            grad=form,
+            grad_error=text(f"lifecycle.error.{exc.reason}", **exc.values),
+        )
+    except DateFormatError:
+        return render(
+            "office_students.html",
+            status=400,
+            kinds=KINDS,
+            values={},
+            grad=form,
+            grad_error=text("console.date_error"),
+        )
+    return render("office_students.html", kinds=KINDS, values={}, grad={}, grad_result=summary)

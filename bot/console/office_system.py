@@ -1,6 +1,7 @@
 """系統 (資媒組/圖書館, and the management proxy chain): backups (list with size and checksum
 state, the last result, run now, verify one), health, this month's quota, dead letters with retry.
-Retention (rule 九) shows its dry-run report; the daily job seals and deletes."""
+Retention (rule 九): the dry-run report, then "run" for the very plan shown (a job; the daily job
+does the same each day)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from pathlib import Path
 
 from flask import Response, redirect, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.console.core import bp, now, page, reading, record, render, require, svc, transaction, user
 from bot.console.office import SYSTEM_ROLES, office_of
 from catalogue import text
+from jobs.queue import DELIVERY, EVENTS
 from school import jobs as console_jobs
-from school import system
+from school import system, windows
 from storage.models.lifecycle import BACKUP, LifecycleRun
 
 
@@ -21,16 +24,25 @@ def _backup_dir() -> Path | None:
     return svc().settings.backup_dir
 
 
+def _retention_plan(session: Session) -> system.RetentionPlan:
+    # The daily pass seals with the windows staff set since the rules file (picking may run on).
+    return system.retention_plan(session, windows.effective_rules(session, svc().rules), now())
+
+
 @bp.get("/system", endpoint="system")
 @page("console.system")
 def system_page() -> Response:
+    return _system_page()
+
+
+def _system_page(status: int = 200, **extra: object) -> Response:
     folder = _backup_dir()
     health = system.health(svc().db, svc().queue, svc().line)
     with reading() as session:
         backups = system.list_backups(session, folder)
         quota = system.quota(session, svc().rules, now())
         letters = system.dead_letters(session)
-        retention = system.retention_plan(session, svc().rules, now())
+        retention = _retention_plan(session)
         nightly = session.scalars(
             select(LifecycleRun)
             .where(LifecycleRun.kind == BACKUP)
@@ -38,10 +50,14 @@ def system_page() -> Response:
             .limit(1)
         ).first()
         mine = console_jobs.for_staff(
-            session, user().staff_id, (console_jobs.BACKUP, console_jobs.BACKUP_VERIFY), 5
+            session,
+            user().staff_id,
+            (console_jobs.BACKUP, console_jobs.BACKUP_VERIFY, console_jobs.RETENTION),
+            5,
         )
     return render(
         "office_system.html",
+        status=status,
         folder=folder,
         health=health,
         backups=backups,
@@ -53,6 +69,7 @@ def system_page() -> Response:
         percent=console_jobs.percent,
         done=request.args.get("done"),
         kind_label=lambda k: text(f"console_office.jobs.kind.{k}"),
+        **extra,
     )
 
 
@@ -60,7 +77,7 @@ def system_page() -> Response:
 @page("console.system_action")
 def system_action() -> Response:
     action = request.form.get("action", "")
-    require(action in ("backup", "verify", "retry"))
+    require(action in ("backup", "verify", "retry", "retention"))
     office = office_of(SYSTEM_ROLES)
     if action == "retry":
         box = request.form.get("box", "")
@@ -71,6 +88,8 @@ def system_action() -> Response:
             record(session, office, "dead_retry", box, after=len(revived))
         _requeue(box, revived)
         return redirect(url_for("console.system", done="retry"), code=303)
+    if action == "retention":
+        return _run_retention(office)
     if action == "backup":
         kind, params = console_jobs.BACKUP, {}
     else:
@@ -87,8 +106,34 @@ def system_action() -> Response:
     return redirect(url_for("console.job", job_id=job_id), code=303)
 
 
+def _run_retention(office: str) -> Response:
+    """Run the plan the page showed: if it changed meanwhile, show the new one instead."""
+    with transaction() as session:
+        running = console_jobs.running(session, console_jobs.RETENTION, {})
+        if running is not None:
+            return redirect(url_for("console.job", job_id=running.id), code=303)
+        plan = _retention_plan(session)
+        stale = not plan.due or request.form.get("plan") != plan.fingerprint
+        if not stale:
+            job_id = console_jobs.start(session, console_jobs.RETENTION, {}, user().staff_id, now())
+            record(
+                session,
+                office,
+                "retention_run",
+                text(
+                    "console_office.retention.audit",
+                    sealed=len(plan.to_seal),
+                    deleted=len(plan.to_delete),
+                ),
+                after=len(plan.to_seal) + len(plan.to_delete),
+            )
+    if stale:
+        return _system_page(409, retention_error=text("console_office.retention.plan_changed"))
+    svc().queue.enqueue("jobs.console.run_console_job", job_id)
+    return redirect(url_for("console.job", job_id=job_id), code=303)
+
+
 def _requeue(box: str, ids: list[int]) -> None:
-    from jobs.queue import DELIVERY, EVENTS
 
     if not ids:
         return

@@ -10,8 +10,10 @@ from bot.console.core import bp, now, page, reading, render, require, svc, trans
 from catalogue import TEXTS, text
 from flows.certify_news import tell_rejection
 from flows.links import file_link
+from jobs.queue import DELIVERY
 from school import certification as cert
 from school import picking, teaching_desk, yearend
+from storage.outbox import Outbox
 
 
 def _links(file_ids: tuple[int, ...]) -> list[str]:
@@ -90,13 +92,9 @@ def teaching_decide() -> Response:
             version=int(form["version"]),
         )
         if result.ok and verdict == cert.REJECT and result.outcome is not None:
-            from storage.outbox import Outbox
-
             tell_rejection(session, Outbox(session, now()), svc().rules, now(), result.outcome)
     if not result.ok:
         return redirect(url_for("console.teaching", refused=result.status), code=303)
     if verdict == cert.REJECT:
-        from jobs.queue import DELIVERY
-
         svc().queue.enqueue("jobs.delivery.deliver_due_job", queue=DELIVERY)
     return redirect(url_for("console.teaching", done=verdict), code=303)

@@ -11,6 +11,7 @@ from flask import Response, redirect, request, url_for
 from bot.console.core import bp, now, page, reading, record, render, require, svc, transaction, user
 from bot.console.office import YEAREND_KIND_ROLES, YEAREND_ROLES, office_of
 from catalogue import text
+from jobs.queue import DELIVERY
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from school import jobs as console_jobs
 from school import picking, receipts, yearend
@@ -179,7 +180,5 @@ def receipts_import() -> Response:
         return _receipts_page(year, preview=result, token=token)
     path.unlink(missing_ok=True)
     if result.outbox_ids:
-        from jobs.queue import DELIVERY
-
         svc().queue.enqueue("jobs.delivery.deliver", result.outbox_ids, queue=DELIVERY)
     return _receipts_page(year, imported=result)

@@ -109,6 +109,19 @@ class WindowChange(Base):
     changed_by: Mapped[str] = mapped_column(String(64), default="")
 
 
+class AdoptedYear(Base):
+    """A 學年度's calendar adopted in the console after the rules file was written: its
+    [[years]] block, read together with the file (school.calendar_adoption)."""
+
+    __tablename__ = "adopted_years"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    academic_year: Mapped[int] = mapped_column(Integer, unique=True)
+    toml: Mapped[str] = mapped_column(Text)
+    adopted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    adopted_by: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Announcement(Base):
     """A 公告 to a group of people, sent once to each by the tick and kept as the notice log."""
 

@@ -1,0 +1,130 @@
+"""More office pages in headless Chromium, at a desk and on a 390 px phone: 學生異動 with a
+graduation, 活動, a teacher's 教學 page, 系統's retention run with its progress bar, and 期程
+with next year's calendar adopted. Screenshots go to tests/artifacts/; no page may log an error."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.clock import TAIPEI
+from storage.models.school import Student
+from tests.test_console_office import offices  # noqa: F401 - the fixture
+from tests.test_console_office_browser import Page, browser, server  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.usefixtures("offices")
+SIZES = ["phone", "pc"]
+
+
+def fits(page: Any) -> None:
+    """Nothing but a table's own scroll box is wider than the screen."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, overflow
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_students_page_graduates_a_class(
+    app: Any,
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    db: Any,
+    size: str,
+) -> None:
+    tab = Page(browser, app, server, "A001", size)
+    page = tab.go("/console/students")
+    fits(page)
+    tab.shot("students")
+    page.fill("#graduation input[name=classes]", "102")
+    page.click("#preview-graduation")
+    page.wait_for_selector("#graduation-preview")
+    assert "畢業：3 位" in page.inner_text("#graduation-preview")
+    fits(page)
+    tab.shot("graduation-preview")
+    page.click("#confirm-graduation")
+    page.wait_for_selector("#graduation .ok")
+    assert "已辦理" in page.inner_text("#graduation .ok")
+    with db.session() as s:
+        assert s.scalar(select(Student.graduated_on).where(Student.student_no == "115101"))
+    tab.shot("graduation-done")
+    tab.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_events_and_teaching_pages(
+    app: Any,
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    size: str,
+) -> None:
+    office = Page(browser, app, server, "A002", size)
+    page = office.go("/console/events")
+    assert "學生學習歷程訓練" in page.inner_text("main")
+    fits(page)
+    office.shot("events")
+    office.close()
+    teacher = Page(browser, app, server, "T001", size)
+    page = teacher.go("/console/teaching")
+    assert page.locator("h1").count() == 1
+    fits(page)
+    teacher.shot("teaching")
+    teacher.close()
+
+
+def test_retention_runs_with_its_progress_bar(
+    app: Any,
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    db: Any,
+) -> None:
+    with db.transaction() as s:
+        found = s.scalars(select(Student).where(Student.student_no == "115001")).one()
+        found.status, found.graduated_on = "畢業", date(2026, 10, 1)
+    tab = Page(browser, app, server, "A004", "phone")
+    page = tab.go("/console/system")
+    assert "將封存 1 位畢業生" in page.inner_text("#retention")
+    fits(page)
+    tab.shot("retention")
+    page.click("#run-retention")
+    page.wait_for_selector("#job-progress")
+    assert page.get_attribute("#job-progress", "value") == "0"
+    app.extensions["portfolio"].queue.run_all()  # the worker runs the job
+    page.reload()
+    page.wait_for_selector("#job-progress[value='100']")
+    assert "已封存 1 位" in page.inner_text("main")
+    fits(page)
+    tab.shot("retention-done")
+    tab.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_calendar_and_next_years_adoption(
+    app: Any,
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    clock: Any,
+    size: str,
+) -> None:
+    clock.set(datetime(2028, 6, 1, 10, 0, tzinfo=TAIPEI))
+    tab = Page(browser, app, server, "A001", size)
+    page = tab.go("/console/calendar?year=116")
+    fits(page)
+    tab.shot("calendar-116")
+    page.click("text=由本學年推算下一學年度的期程")
+    page.wait_for_selector("#draft-windows")
+    fits(page)
+    tab.shot("calendar-next")
+    page.fill("input[name=s1_start]", "2028/09/01")
+    page.click("#recheck")
+    page.wait_for_selector("#draft-windows")
+    page.click("#adopt")
+    page.wait_for_selector(".ok")
+    assert "已採用" in page.inner_text(".ok")
+    assert "117 學年度期程" in page.inner_text("h1")
+    fits(page)
+    tab.shot("calendar-adopted")
+    tab.close()
