@@ -96,6 +96,8 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
         lab("table.push_immediate")
         if cadence.immediate or cadence.at is None
         else lab("table.push_daily", time=f"{cadence.at:%H:%M}")
+        if cadence.every_days == 1
+        else lab("table.push_every_days", days=cadence.every_days, time=f"{cadence.at:%H:%M}")
     )
     approval = lab(f"table.approval.{rules.approval_notice}")
     out += [
@@ -106,6 +108,7 @@ def render_rules_table(rules: SchoolRules, academic_year: int) -> str:
             end=f"{rules.quiet_hours.end:%H:%M}",
             quota=rules.monthly_quota,
             years=rules.retention_years,
+            seal_days=rules.seal_without_receipt_days,
         ),
         lab(
             "table.events",
