@@ -205,7 +205,7 @@ def calendar_next() -> Response:
         except DateFormatError:
             error = text("console.date_error")
     try:
-        draft, windows = _draft(year, overrides)
+        draft, derived = _draft(year, overrides)
     except NotConfigured:
         return _page(year, 400, error=text("console_office.calendar.no_base", year=year))
     if request.args.get("format") == "toml":
@@ -214,11 +214,11 @@ def calendar_next() -> Response:
             f'attachment; filename="calendar-{draft.academic_year}.toml"'
         )
         return response
-    return _next_page(year, draft, windows, error=error)
+    return _next_page(year, draft, derived, error=error)
 
 
 def _next_page(
-    year: int, draft: Any, windows: list[Any], status: int = 200, **extra: Any
+    year: int, draft: Any, derived: list[Any], status: int = 200, **extra: Any
 ) -> Response:
     with reading() as session:
         adopted = {row.academic_year: row for row in calendar_adoption.adopted(session)}
@@ -227,7 +227,7 @@ def _next_page(
         status=status,
         year=year,
         draft=draft,
-        windows=windows,
+        windows=derived,
         label=calendar.window_label,
         in_file=draft.academic_year in svc().rules.years,
         adopted=adopted.get(draft.academic_year),
@@ -242,13 +242,13 @@ def calendar_adopt() -> Response:
     as the rules file again, then stored, audited, and used by the app from now on."""
     year = _year()
     try:
-        draft, windows = _draft(year, _overrides(request.form))
+        draft, derived = _draft(year, _overrides(request.form))
     except DateFormatError:
         return _page(year, 400, error=text("console.date_error"))
     except NotConfigured:
         return _page(year, 400, error=text("console_office.calendar.no_base", year=year))
     if draft.error:
-        return _next_page(year, draft, windows, 400)
+        return _next_page(year, draft, derived, 400)
     try:
         with transaction() as session:
             row = calendar_adoption.adopt(
@@ -271,14 +271,14 @@ def calendar_adopt() -> Response:
                         f"{s.number}：{s.start:%Y/%m/%d}–{s.end:%Y/%m/%d}" for s in draft.semesters
                     ),
                 ),
-                after=len(windows),
+                after=len(derived),
             )
             adopted_year = row.academic_year
     except calendar_adoption.AdoptionRefused as refused:
         return _next_page(
             year,
             draft,
-            windows,
+            derived,
             400,
             error=text(f"console_office.adopt.error.{refused.reason}", **refused.values),
         )
