@@ -291,6 +291,35 @@ def test_a_successor_is_previewed_with_what_moves_then_set_and_audited(
     assert signed_in(app, "T003").post("/console/certification/proxy", form).status_code == 403
 
 
+def test_a_convener_names_their_own_subjects_designee_and_nothing_else(
+    app: Any, school: School, db: Any
+) -> None:
+    from storage.models.certification import SubjectConvener
+
+    browser = signed_in(app, "T003")  # 陳建宏, 數學's convener
+    page = browser.get("/console/certification").get_data(as_text=True)
+    assert 'id="preview-own-designee"' in page and 'id="preview-designee"' not in page
+    # Whatever convener the form names, it is the signed-in convener.
+    form = {"action": "designee", "subject": "數學", "convener": "T001", "staff_no": "T002"}
+    shown = browser.post("/console/certification/proxy", form).get_data(as_text=True)
+    assert "數學 召集人 陳建宏，指定" in shown and count(db, SubjectConvener) == 0
+    browser.post("/console/certification/proxy", {**form, "confirm": "1"})
+    with db.session() as s:
+        row = s.scalars(select(SubjectConvener)).one()
+        assert (row.subject, row.convener_id, row.designee_id) == (
+            "數學",
+            school.staff["T003"],
+            school.staff["T002"],
+        )
+    assert audit_actions(db) == ["proxy_designee"]
+    # Another subject, or marking a teacher away, stays the offices' to do.
+    other = {**form, "subject": "國語文", "confirm": "1"}
+    assert browser.post("/console/certification/proxy", other).status_code == 403
+    away = {"action": "away", "staff_no": "T001", "kind": "leave"}
+    assert browser.post("/console/certification/proxy", away).status_code == 403
+    assert count(db, SubjectConvener) == 1
+
+
 # --- 期程: next year's calendar adopted ---------------------------------------------------------
 
 

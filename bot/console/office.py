@@ -45,7 +45,9 @@ _OFFICE_PAGES = (
     ("console.calendar_next", "calendar", CALENDAR_ROLES, False),
     ("console.certification", "certification", CERTIFY_ROLES, True),
     ("console.certification_audit", "certification", CERTIFY_ROLES, False),
-    ("console.proxy_change", "certification", PROXY_ROLES, False),
+    # A convener may name their own subject's designee (checked in the view); the rest is the
+    # offices'.
+    ("console.proxy_change", "certification", PROXY_ROLES | {"科召集人"}, False),
     ("console.exceptions", "exceptions", EXCEPTION_ROLES, True),
     ("console.exception_change", "exceptions", EXCEPTION_ROLES, False),
     ("console.students", "students", STUDENT_ROLES, True),

@@ -69,6 +69,8 @@ def _certification_page(**extra: object) -> Response:
         teachers = [(s.staff_no, s.name) for s in staff]
         may_change = user().has(*ALL_COURSES)
         courses = proxy_setup.courses(session) if may_change else []
+        # A convener names their own subjects' designee.
+        own_subjects = sorted(subjects or []) if not may_change else []
         subjects = proxy_setup.subjects(session) if may_change else []
     return render(
         "office_certification.html",
@@ -83,6 +85,7 @@ def _certification_page(**extra: object) -> Response:
         courses=courses,
         successors=[c for c in courses if c.successor is not None],
         subjects=subjects,
+        own_subjects=own_subjects,
         done=request.args.get("done"),
         error=request.args.get("error"),
         **extra,
@@ -102,6 +105,8 @@ def proxy_change() -> Response:
     form = request.form
     action = form.get("action")
     require(action in ("away", "back", "successor", "designee"))
+    # A convener (not an office) may only name the designee of a subject they head.
+    require(user().has(*ALL_COURSES) or action == "designee")
     if action in ("successor", "designee"):
         return _name_in_chain(action)
     with transaction() as session:
@@ -150,6 +155,12 @@ def _name_in_chain(action: str) -> Response:
     form = request.form
     confirm = form.get("confirm") == "1"
     values = {k: form.get(k, "").strip() for k in ("course_id", "subject", "convener", "staff_no")}
+    own = _subjects()
+    if own is not None:  # a convener: their own subject, themselves as its convener
+        require(values["subject"] in own)
+        with reading() as session:
+            me = session.get(Staff, user().staff_id)
+            values["convener"] = me.staff_no if me else ""
 
     def staff(session: Session, number: str) -> Staff | None:
         return session.scalars(select(Staff).where(Staff.staff_no == number)).first()
@@ -208,7 +219,13 @@ def _name_in_chain(action: str) -> Response:
         if done is None:
             return redirect(url_for("console.certification", error="staff"), code=303)
         what, moves = done
-        record(session, office_of(ALL_COURSES), f"proxy_{action}", what, after=len(moves))
+        record(
+            session,
+            office_of(ALL_COURSES | {"科召集人"}),
+            f"proxy_{action}",
+            what,
+            after=len(moves),
+        )
         moved = desk.describe_moves(session, moves)
     return _certification_page(done_now=action, done_what=what, moved=moved)
 
