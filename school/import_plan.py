@@ -318,6 +318,8 @@ IMPORT_LOCK = "roster-import"
 
 
 Source = str | Path | RosterTable
+# Told (rows done, rows in the file) once the file is read, for a job's progress bar.
+Progress = Callable[[int, int], None]
 
 
 def run_import(
@@ -328,6 +330,7 @@ def run_import(
     *,
     now: datetime,
     dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """The all-or-nothing import every kind shares (rosters here, staff-entered records too)."""
     result = ImportResult(kind=spec.name, dry_run=dry_run)
@@ -337,6 +340,10 @@ def run_import(
     except RosterFileError as exc:
         result.file_errors = exc.lines
         return result
+    # Only here, before this session writes: a job records progress in a transaction of its
+    # own, which on SQLite would wait for this one's write lock (and this one for it).
+    if progress is not None:
+        progress(0, len(rows))
 
     # Two imports at once would check against rows the other is about to change.
     lock_named(session, IMPORT_LOCK)

@@ -24,6 +24,7 @@ from school.import_plan import (
     ImportContext,
     ImportResult,
     Planned,
+    Progress,
     RosterKind,
     Source,
     run_import,
@@ -289,12 +290,20 @@ KINDS: Final[dict[str, RosterKind]] = {
 
 
 def import_records(
-    session: Session, kind: str, source: Source, *, now: datetime, dry_run: bool = False
+    session: Session,
+    kind: str,
+    source: Source,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Check every row; only if all are good (and not a dry run) write them. The caller owns
     the transaction; nothing is added to the session unless the whole file passed. The roster's
     lock is shared: a student import running at the same time could renumber students."""
-    return run_import(session, KINDS[kind], source, RecordsContext, now=now, dry_run=dry_run)
+    return run_import(
+        session, KINDS[kind], source, RecordsContext, now=now, dry_run=dry_run, progress=progress
+    )
 
 
 def import_cadres(
@@ -342,11 +351,12 @@ def apply(
     staff_id: int | None,
     file_label: str = "",
     office: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Check again and write every row, or none; a successful import is audited under office
     (the kind's owner unless the caller's office is another that may import it)."""
     before = count_rows(session, kind)
-    result = import_records(session, kind, source, now=now)
+    result = import_records(session, kind, source, now=now, progress=progress)
     if result.applied:
         counts = text(
             "roster.summary.counts",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from catalogue import text
 from school import console_access as access
 from school import roster
-from school.import_plan import ImportResult, Source
+from school.import_plan import ImportResult, Progress, Source
 from storage.models.school import Course, Enrolment, GuardianLink, SchoolClass, Staff, Student
 
 # The table each kind fills, counted before and after an import.
@@ -51,10 +51,11 @@ def apply(
     now: datetime,
     staff_id: int | None,
     file_label: str = "",
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Check again and write every row, or none; a successful import is audited."""
     before = count_rows(session, kind)
-    result = roster.import_roster(session, kind, source, now=now)
+    result = roster.import_roster(session, kind, source, now=now, progress=progress)
     if result.applied:
         counts = text(
             "roster.summary.counts",
