@@ -9,6 +9,7 @@ from jobs.lifecycle import retention_job
 from jobs.queue import DELIVERY
 from runtime.services import Services, services
 from school import jobs as console_jobs
+from storage.staged_uploads import FOLDER as STAGED_IMPORTS
 
 
 def context(svc: Services) -> console_jobs.JobContext:
@@ -21,6 +22,7 @@ def context(svc: Services) -> console_jobs.JobContext:
         backup_dir=svc.settings.backup_dir,
         console_url=f"{(svc.settings.public_base_url or '').rstrip('/')}/console/jobs",
         runners={console_jobs.RETENTION: partial(retention_job, svc)},
+        imports_dir=Path(svc.settings.storage_dir) / STAGED_IMPORTS,
     )
 
 

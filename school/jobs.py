@@ -1,9 +1,10 @@
-"""Long operations started from the console (year-end exports, backups, their checks) run as
-queued jobs: each records its progress for a bar on the page, and its result waits for the person
-who started it (a download on the page, and a LINE message when it is done)."""
+"""Long operations started from the console (year-end exports, backups, their checks, imports)
+run as queued jobs: each records its progress for a bar on the page, and its result waits for
+the person who started it (a download on the page, and a LINE message when it is done)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Callable, Mapping
@@ -18,14 +19,25 @@ from sqlalchemy.orm import Session
 from catalogue import TEXTS, text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from rules.school_rules import SchoolRules
-from school import consultation_export, export, lifecycle, student_export, system, yearend
+from school import (
+    consultation_export,
+    export,
+    lifecycle,
+    records_import,
+    roster_runs,
+    student_export,
+    system,
+    yearend,
+)
+from school.import_plan import ImportResult
 from storage import backup
 from storage.clock import format_datetime
-from storage.db import Database
+from storage.db import Database, lock_named
 from storage.files import FileStore
 from storage.models.console_office import DONE, FAILED, QUEUED, RUNNING, ConsoleJob
 from storage.models.line import LineAccount
 from storage.outbox import NORMAL, Outbox
+from storage.staged_uploads import StagedUploads
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +48,8 @@ BACKUP_VERIFY = "backup_verify"
 EXPORT_STUDENT = "export_student"
 EXPORT_CONSULTATIONS = "export_consultations"
 RETENTION = "retention"
+IMPORT_ROSTER = "import_roster"
+IMPORT_RECORDS = "import_records"
 JOB_KINDS = (
     EXPORT_COURSE_OUTCOMES,
     EXPORT_PERFORMANCES,
@@ -44,6 +58,8 @@ JOB_KINDS = (
     EXPORT_STUDENT,
     EXPORT_CONSULTATIONS,
     RETENTION,
+    IMPORT_ROSTER,
+    IMPORT_RECORDS,
 )
 # Progress is written at most this often (a row update per file would slow a big export).
 PROGRESS_EVERY = timedelta(seconds=1)
@@ -64,7 +80,11 @@ def start(
 
 
 def running(session: Session, kind: str, params: dict[str, Any]) -> ConsoleJob | None:
-    """A job of this kind and params still queued or running (so a double click starts one)."""
+    """A job of this kind and params still queued or running (so a double click starts one).
+
+    Holds the kind and params until the transaction ends: of two clicks at once, the second
+    waits for the first to commit its job and then finds it."""
+    lock_named(session, f"console-job:{kind}:{json.dumps(params, sort_keys=True)}")
     for job in session.scalars(
         select(ConsoleJob).where(ConsoleJob.kind == kind, ConsoleJob.state.in_((QUEUED, RUNNING)))
     ):
@@ -116,6 +136,7 @@ class JobContext:
     backup_dir: Path | None
     console_url: str  # where the person finds the result, e.g. https://…/console/jobs
     runners: Mapping[str, Runner] = field(default_factory=dict)
+    imports_dir: Path | None = None  # where the console stages import files for their job
 
 
 def _progress(ctx: JobContext, job_id: int) -> Progress:
@@ -141,7 +162,7 @@ def run(ctx: JobContext, job_id: int) -> str:
         if job is None or job.state != QUEUED:
             return job.state if job else FAILED
         job.state, job.started_at = RUNNING, ctx.now()
-        kind, params = job.kind, dict(job.params)
+        kind, params, starter = job.kind, dict(job.params), job.staff_id
     state, message, path, name, detail = FAILED, "", None, None, {}
     try:
         if kind in (EXPORT_COURSE_OUTCOMES, EXPORT_PERFORMANCES):
@@ -154,6 +175,8 @@ def run(ctx: JobContext, job_id: int) -> str:
             state, message, path, name, detail = _export_student(ctx, job_id, params)
         elif kind == EXPORT_CONSULTATIONS:
             state, message, path, name, detail = _export_consultations(ctx, job_id, params)
+        elif kind in (IMPORT_ROSTER, IMPORT_RECORDS):
+            state, message, detail = _import(ctx, job_id, kind, params, starter)
         elif kind in ctx.runners:
             state, message, detail = ctx.runners[kind](params, _progress(ctx, job_id))
     except Exception as exc:  # the person sees that it failed; the operator has the log
@@ -263,6 +286,82 @@ def _export_consultations(
         "console_office.records.export_done", year=year, n=result.records, rows=result.rows
     )
     return DONE, message, str(result.path), result.path.name, {"records": result.records}
+
+
+def _import(
+    ctx: JobContext, job_id: int, kind: str, params: dict[str, Any], staff_id: int | None
+) -> tuple[str, str, dict[str, Any]]:
+    """A roster or records file the starter checked and confirmed: checked again and written
+    whole in one transaction, or not at all, audited as the confirm page used to do it."""
+    what = str(params.get("kind", ""))
+    folder = ctx.jobs_dir / str(job_id)
+    staged = None
+    if ctx.imports_dir is not None and staff_id is not None:
+        staged = StagedUploads(ctx.imports_dir).take(
+            str(params.get("token", "")), staff_id, what, folder
+        )
+    if staged is None:
+        return FAILED, text("console.roster.gone"), {}
+    try:
+        with ctx.db.transaction() as session:
+            if kind == IMPORT_ROSTER:
+                result = roster_runs.apply(
+                    session,
+                    what,
+                    staged.path,
+                    ctx.now(),
+                    staff_id,
+                    staged.name,
+                    progress=_progress(ctx, job_id),
+                )
+            else:
+                result = records_import.apply(
+                    session,
+                    what,
+                    staged.path,
+                    ctx.now(),
+                    staff_id,
+                    staged.name,
+                    office=params.get("office"),
+                    progress=_progress(ctx, job_id),
+                )
+            if not result.applied:
+                session.rollback()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _import_outcome(result, staged.name)
+
+
+def _import_outcome(result: ImportResult, file_name: str) -> tuple[str, str, dict[str, Any]]:
+    """What the job page shows: the counts and changes, or every error by row."""
+    detail: dict[str, Any] = {"kind": result.kind, "file": file_name}
+    if not result.applied:
+        lines = result.error_lines()
+        detail["errors"] = lines
+        message = text(
+            "console_office.jobs.import_failed",
+            kind=result.kind_name,
+            file=file_name,
+            count=len(lines) - 1,
+        )
+        return FAILED, message, {"import": detail}
+    detail.update(
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        changes=result.changes[:200],
+        notes=result.notes,
+    )
+    counts = text(
+        "roster.summary.counts",
+        added=result.added,
+        updated=result.updated,
+        unchanged=result.unchanged,
+    )
+    message = text(
+        "console_office.jobs.import_done", kind=result.kind_name, file=file_name, counts=counts
+    )
+    return DONE, message, {"import": detail}
 
 
 def _backup(ctx: JobContext, job_id: int) -> tuple[str, str, dict[str, Any]]:

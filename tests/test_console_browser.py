@@ -171,9 +171,17 @@ def test_import_a_roster_through_the_preview(
     assert page.inner_text("#added") == "3" and students(db) == 9
     shot(page, "roster-preview", size)
     page.click("text=確認匯入")
+    page.wait_for_selector("#job-progress")
+    assert page.get_attribute("#job-progress", "value") == "0" and students(db) == 9
+    shot(page, "roster-job", size)
+    live.app.extensions["portfolio"].queue.run_all()  # the worker runs the import
+    page.reload()
+    page.wait_for_selector("#import-done")
     assert "匯入完成" in page.inner_text("#import-done") and students(db) == 12
-    assert "張雅婷" in page.inner_text("#history")
+    assert page.get_attribute("#job-progress", "value") == "100"
     shot(page, "roster-done", size)
+    page.click("#back")
+    assert "張雅婷" in page.inner_text("#history")
     assert live.errors == []
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from storage.clock import TAIPEI
 from storage.models.portfolio import CERTIFIED, CourseOutcome
-from tests.school import STUDENTS_101, School
+from tests.school import REGISTRAR, STUDENTS_101, School
 from tests.test_console_office import (
     audit_actions,
     offices,
@@ -23,7 +23,7 @@ from tests.test_console_office import (
     texts_for,
     use_backup_dir,
 )
-from tests.test_console_roster import GOOD, students_csv, token_of, upload
+from tests.test_console_roster import GOOD, confirm, students_csv, token_of, upload
 
 __all__ = ["offices"]  # the fixture
 
@@ -49,10 +49,9 @@ def test_a_year_in_the_office(
     registrar = signed_in(app, "A001")
     registrar.get("/console/roster")
     upload(registrar, students_csv(GOOD))
-    done = registrar.post(
-        "/console/roster/confirm", {"kind": "students", "token": token_of(registrar.text())}
-    )
+    done = confirm(app, registrar, token_of(registrar.text()))
     assert "學生名冊匯入完成" in done.get_data(as_text=True)
+    assert "學生名冊已匯入（students.csv）" in texts_for(line, REGISTRAR)
     registrar.get("/console/codes")
     slips = registrar.post("/console/codes/issue", {"role": "student", "class": "101"})
     assert slips.status_code == 200 and slips.mimetype == "application/pdf"

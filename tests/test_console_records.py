@@ -1,6 +1,7 @@
-"""The console's 紀錄 page: cadre and attendance imports (check → confirm, all or nothing), the
-consultants' classes (preview → confirm), and the consultation export as a job. Each route is
-checked per role on the server, forms need their CSRF token, every change is audited."""
+"""The console's 紀錄 page: cadre and attendance imports (check → confirm → a job writes all or
+nothing and shows its result to the person who confirmed), the consultants' classes (preview →
+confirm), and the consultation export as a job. Each route is checked per role on the server,
+forms need their CSRF token, every change is audited."""
 
 from __future__ import annotations
 
@@ -102,6 +103,14 @@ def token_of(page: str) -> str:
     return page[start : page.index('"', start)]
 
 
+def confirm(app: Any, browser: Browser, kind: str, token: str) -> Any:
+    """Confirm a staged file, let its job run as the worker would, and open the job's page."""
+    started = browser.post("/console/records/confirm", {"kind": kind, "token": token})
+    assert started.status_code == 303, browser.text()
+    app.extensions["portfolio"].queue.run_all()
+    return browser.get(started.headers["Location"])
+
+
 def audits(db: Any) -> list[tuple[str, str]]:
     with db.session() as s:
         return [
@@ -182,7 +191,7 @@ def test_a_crafted_upload_for_another_offices_kind_is_refused(
 
 
 def test_a_cadre_file_is_checked_then_imported_and_audited(
-    app: Any, staff: School, db: Any
+    app: Any, staff: School, db: Any, line: Any
 ) -> None:
     browser = signed_in(app, "A003")
     preview = upload(browser, "cadres", CADRES)
@@ -190,9 +199,15 @@ def test_a_cadre_file_is_checked_then_imported_and_audited(
     assert preview.status_code == 200 and "幹部紀錄：請確認試算結果" in page
     assert 'id="added">2<' in page and 'id="updated">0<' in page
     assert count(db, Performance) == 0  # the check writes nothing
-    done = browser.post("/console/records/confirm", {"kind": "cadres", "token": token_of(page)})
+    started = browser.post("/console/records/confirm", {"kind": "cadres", "token": token_of(page)})
+    assert started.status_code == 303 and count(db, Performance) == 0  # the job writes it
+    app.extensions["portfolio"].queue.run_all()
+    done = browser.get(started.headers["Location"])
     body = done.get_data(as_text=True)
-    assert done.status_code == 200 and 'id="import-done"' in body and "幹部紀錄" in body
+    assert done.status_code == 200 and "幹部紀錄匯入完成" in body.split('id="import-done"')[1]
+    assert 'id="added">2<' in body and 'value="100"' in body and "cadres.csv" in body
+    assert 'href="/console/records"' in body.split('id="back"')[1]
+    assert "幹部紀錄已匯入（cadres.csv）：新增 2 筆" in texts_for(line, "Utrain")
     with db.session() as s:
         stored = s.scalars(select(Performance).order_by(Performance.id)).all()
         assert [p.fields["position"] for p in stored] == ["班長", "副會長"]
@@ -210,12 +225,17 @@ def test_a_cadre_file_is_checked_then_imported_and_audited(
 def test_a_changed_cadre_row_is_shown_as_a_change(app: Any, staff: School, db: Any) -> None:
     browser = signed_in(app, "A006")  # 社團組 imports cadres too
     first = upload(browser, "cadres", CADRES).get_data(as_text=True)
-    browser.post("/console/records/confirm", {"kind": "cadres", "token": token_of(first)})
+    confirm(app, browser, "cadres", token_of(first))
     changed = [CADRE_HEADER, [*CADRES[1][:6], "2027-01-31", "班級幹部"], CADRES[2]]
     page = upload(browser, "cadres", changed).get_data(as_text=True)
     assert 'id="updated">1<' in page and 'id="unchanged">1<' in page
     assert "2027-01-20" in page and "2027-01-31" in page  # old → new
     assert audits(db) == [("records_import", "社團組")]
+    # Confirmed, the job's page shows the same change the check did.
+    done = confirm(app, browser, "cadres", token_of(page)).get_data(as_text=True)
+    assert 'id="updated">1<' in done and 'id="unchanged">1<' in done
+    assert "2027-01-31" in done.split('id="changes"')[1]
+    assert audits(db) == [("records_import", "社團組")] * 2
 
 
 def test_row_errors_are_listed_by_row_and_nothing_is_written(
@@ -240,8 +260,8 @@ def test_attendance_is_imported_by_conduct(app: Any, staff: School, db: Any) -> 
     browser = signed_in(app, "A005")
     page = upload(browser, "attendance", ATTENDANCE).get_data(as_text=True)
     assert 'id="added">2<' in page and "不會匯出到中央資料庫" in page
-    done = browser.post("/console/records/confirm", {"kind": "attendance", "token": token_of(page)})
-    assert done.status_code == 200 and "出缺勤紀錄" in done.get_data(as_text=True)
+    done = confirm(app, browser, "attendance", token_of(page))
+    assert done.status_code == 200 and "出缺勤紀錄匯入完成" in done.get_data(as_text=True)
     with db.session() as s:
         rows = s.scalars(select(AttendanceRecord).order_by(AttendanceRecord.day)).all()
         assert [(r.period, r.leave_type) for r in rows] == [("3", "病假"), ("5", "事假")]

@@ -1,6 +1,6 @@
-"""The 紀錄 page in headless Chromium: a cadre import checked then confirmed (and a file with row
-errors), and the consultation export with its progress bar and download, on a phone and a PC.
-Screenshots go to tests/artifacts/; no page may log a JavaScript error."""
+"""The 紀錄 page in headless Chromium: a cadre import checked, confirmed and written by its job
+(and a file with row errors), and the consultation export with its progress bar and download, on
+a phone and a PC. Screenshots go to tests/artifacts/; no page may log a JavaScript error."""
 
 from __future__ import annotations
 
@@ -48,9 +48,15 @@ def test_a_cadre_import_in_a_browser(
     assert page.inner_text("#added") == "2"
     tab.shot("records-preview")
     page.click("#confirm-import")
+    page.wait_for_selector("#job-progress")
+    tab.shot("records-import-waiting")
+    app.extensions["portfolio"].queue.run_all()  # the worker runs the import
+    page.reload()
     page.wait_for_selector("#import-done")
-    assert "cadres.csv" in page.inner_text("#history")
+    assert page.inner_text("#added") == "2"
     tab.shot("records-imported")
+    page.click("#back")
+    assert "cadres.csv" in page.inner_text("#history")
     tab.close()
 
 

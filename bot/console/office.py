@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from bot.console.core import PAGES, Page, user
+from bot.console.core import PAGES, ROSTER_KIND_ROLES, Page, user
 
 CALENDAR_ROLES = frozenset(
     {"工作小組", "註冊組", "註冊組長", "教學組", "教學組長", "教務主任", "校長"}
@@ -34,8 +34,15 @@ RECORD_KIND_ROLES = {
 }
 CONSULTANT_ROLES = frozenset({"教學組", "教學組長"})
 RECORDS_ROLES = frozenset().union(*RECORD_KIND_ROLES.values()) | CONSULTANT_ROLES
-# Anyone who may start a job may come back for its result (only their own: checked per job).
-JOB_ROLES = YEAREND_ROLES | SYSTEM_ROLES | STUDENT_ROLES | CONSULTANT_ROLES
+# Anyone who may start a job (an import's confirm starts one too) may come back for its result
+# (only their own: checked per job).
+JOB_ROLES = (
+    YEAREND_ROLES
+    | SYSTEM_ROLES
+    | STUDENT_ROLES
+    | CONSULTANT_ROLES
+    | frozenset().union(*RECORD_KIND_ROLES.values(), *ROSTER_KIND_ROLES.values())
+)
 
 PROXY_ROLES = frozenset({"教學組", "教學組長", "教務主任"})
 # Each page's name is its landing endpoint: (name, menu title, roles, in the menu).

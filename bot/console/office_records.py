@@ -1,6 +1,7 @@
 """紀錄: cadre (訓育組, 社團組) and attendance (生輔組) imports through the roster's upload →
-check your answers → confirm; which classes each consultation teacher advises (教學組); and the
-year's consultation records as a download built by a job. Each calls the operation the CLI calls."""
+check your answers → confirm (then a job writes them); which classes each consultation teacher
+advises (教學組); and the year's consultation records as a download built by a job. Each calls
+the operation the CLI calls."""
 
 from __future__ import annotations
 
@@ -12,13 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.core import bp, now, page, reading, record, render, require, svc, transaction, user
 from bot.console.office import CONSULTANT_ROLES, RECORD_KIND_ROLES, office_of
-from bot.console.roster_view import (
-    MAX_UPLOAD,
-    SUFFIXES,
-    stage_upload,
-    staged_upload,
-    unstage_upload,
-)
+from bot.console.roster_view import MAX_UPLOAD, SUFFIXES, stage_upload, start_import, unstage_upload
 from catalogue import text
 from school import console_access as access
 from school import consultants, records, records_import
@@ -171,28 +166,15 @@ def records_confirm() -> Response:
     if kind not in RECORD_KIND_ROLES:
         return _page(410, errors=[text("console.roster.gone")])
     require(user().has(*RECORD_KIND_ROLES[kind]))
-    token = request.form.get("token", "")
-    staged = staged_upload(token, kind)
-    if staged is None:
+    started = start_import(
+        console_jobs.IMPORT_RECORDS,
+        kind,
+        request.form.get("token", ""),
+        office=office_of(RECORD_KIND_ROLES[kind]),
+    )
+    if started is None:
         return _page(410, errors=[text("console.roster.gone")], kind=kind)
-    path, name = staged
-    # The transaction commits only if every row passed; a failing file leaves nothing written.
-    with transaction() as session:
-        result = records_import.apply(
-            session,
-            kind,
-            path,
-            now(),
-            user().staff_id,
-            name,
-            office=office_of(RECORD_KIND_ROLES[kind]),
-        )
-        if not result.applied:
-            session.rollback()
-    unstage_upload(token)
-    if not result.applied:
-        return _preview_page(422, result, kind=kind, token="", file_name=name)
-    return _page(done=result, kind=kind)
+    return started
 
 
 # --- consultants ---------------------------------------------------------------------------------

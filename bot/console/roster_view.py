@@ -1,17 +1,16 @@
 """名冊匯入: upload a school export, see the dry run (check your answers), then confirm.
 
-The uploaded file waits in the instance folder under a random name between the two steps, tied to
-the staff member and the kind; confirming checks it again and writes all rows or none.
+The uploaded file waits in the storage folder under a random name between the two steps, tied to
+the staff member and the kind; confirming starts a job that checks it again and writes all rows
+or none, and whose page shows the progress and then the result to the person who confirmed.
 """
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
 from pathlib import Path
+from typing import Any
 
-from flask import Response, request
+from flask import Response, redirect, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from bot.console.core import (
@@ -28,18 +27,16 @@ from bot.console.core import (
 )
 from catalogue import text
 from school import console_access as access
+from school import jobs as console_jobs
 from school import roster_runs
+from storage.staged_uploads import FOLDER, Staged, StagedUploads
 
 MAX_UPLOAD = 10 * 1024 * 1024
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
-STAGED_FOR_SECONDS = 3600
-_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
-def _staging() -> Path:
-    folder = Path(svc().settings.storage_dir) / "console-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _staging() -> StagedUploads:
+    return StagedUploads(Path(svc().settings.storage_dir) / FOLDER)
 
 
 def _kinds() -> list[str]:
@@ -65,51 +62,41 @@ def roster_page() -> Response:
     return _page()
 
 
-def _sweep(folder: Path) -> None:
-    cutoff = time.time() - STAGED_FOR_SECONDS
-    for path in folder.iterdir():
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
 def stage_upload(upload: FileStorage, kind: str) -> tuple[str, Path]:
-    folder = _staging()
-    _sweep(folder)
-    suffix = Path(upload.filename or "").suffix.lower()
-    token = secrets.token_urlsafe(24)
-    path = folder / f"{token}{suffix}"
-    upload.save(path)
-    (folder / f"{token}.json").write_text(
-        json.dumps(
-            {
-                "staff_id": user().staff_id,
-                "kind": kind,
-                "suffix": suffix,
-                "name": (upload.filename or "")[:80],
-            }
-        )
+    staged = _staging().stage(
+        upload.save,
+        Path(upload.filename or "").suffix.lower(),
+        user().staff_id,
+        kind,
+        upload.filename or "",
     )
-    return token, path
+    return staged.token, staged.path
 
 
-def staged_upload(token: str, kind: str) -> tuple[Path, str] | None:
+def staged_upload(token: str, kind: str) -> Staged | None:
     """The staged file of this token, if this staff member staged it for this kind."""
-    if not token or not set(token) <= _TOKEN_CHARS:
-        return None
-    folder = _staging()
-    meta_path = folder / f"{token}.json"
-    if not meta_path.is_file():
-        return None
-    meta = json.loads(meta_path.read_text())
-    if meta["staff_id"] != user().staff_id or meta["kind"] != kind:
-        return None
-    path = folder / f"{token}{meta['suffix']}"
-    return (path, meta["name"]) if path.is_file() else None
+    return _staging().find(token, user().staff_id, kind)
 
 
 def unstage_upload(token: str) -> None:
-    for path in _staging().glob(f"{token}*"):
-        path.unlink(missing_ok=True)
+    _staging().remove(token)
+
+
+def start_import(job_kind: str, kind: str, token: str, **extra: Any) -> Response | None:
+    """Confirm a staged file: its job's page (a double click joins the job the first started),
+    or None when nothing is staged under the token for this person and kind any more."""
+    params = {"kind": kind, "token": token, **extra}
+    with transaction() as session:
+        running = console_jobs.running(session, job_kind, params)
+        if running is not None and running.staff_id == user().staff_id:
+            return redirect(url_for("console.job", job_id=running.id), code=303)
+        staged = staged_upload(token, kind)
+        if staged is None:
+            return None
+        job_id = console_jobs.start(session, job_kind, params, user().staff_id, now())
+    _staging().hold(staged)
+    svc().queue.enqueue("jobs.console.run_console_job", job_id)
+    return redirect(url_for("console.job", job_id=job_id), code=303)
 
 
 @bp.post("/roster/preview")
@@ -156,26 +143,7 @@ def roster_confirm() -> Response:
     if kind not in ROSTER_KIND_ROLES:
         return _page(410, errors=[text("console.roster.gone")])
     require(user().has(*ROSTER_KIND_ROLES[kind]))
-    token = request.form.get("token", "")
-    staged = staged_upload(token, kind)
-    if staged is None:
+    started = start_import(console_jobs.IMPORT_ROSTER, kind, request.form.get("token", ""))
+    if started is None:
         return _page(410, errors=[text("console.roster.gone")], kind=kind)
-    path, name = staged
-    # The transaction commits only if every row passed; a failing file leaves nothing written.
-    with transaction() as session:
-        result = roster_runs.apply(session, kind, path, now(), user().staff_id, name)
-        if not result.applied:
-            session.rollback()
-    if not result.applied:
-        unstage_upload(token)
-        return render(
-            "roster_preview.html",
-            status=422,
-            result=result,
-            kind=kind,
-            token="",
-            file_name=name,
-            kind_label=text(f"roster.kind.{kind}"),
-        )
-    unstage_upload(token)
-    return _page(done=result, kind=kind)
+    return started
