@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from school import certification_office, proxy_chain
 from storage.clock import TAIPEI
 from storage.models.portfolio import PENDING, CourseOutcome
-from storage.models.school import Course, SchoolClass, Staff
+from storage.models.school import Course, SchoolClass, Staff, StaffRole
 
 
 @dataclass(frozen=True)
@@ -98,12 +98,24 @@ def chain(session: Session, course_id: int, today: date) -> list[ChainStep]:
 
 
 def subjects_of(session: Session, staff_id: int) -> list[str]:
-    """The subjects a convener heads (their view is limited to these)."""
-    return [
-        row.subject
-        for row in certification_office.conveners(session)
-        if row.convener_id == staff_id
-    ]
+    """The subjects a convener heads (their view is limited to these): those staff named them
+    for, and their own roster subject as a 科召集人 where nobody was named (as the chain does)."""
+    named = {row.subject: row.convener_id for row in certification_office.conveners(session)}
+    mine = {subject for subject, convener in named.items() if convener == staff_id}
+    roster = session.execute(
+        select(Staff.subject)
+        .join(StaffRole, StaffRole.staff_id == Staff.id)
+        .where(Staff.id == staff_id, StaffRole.role == proxy_chain.CONVENER_ROLE)
+    ).scalar()
+    if roster and roster not in named:
+        first = session.execute(
+            select(func.min(Staff.id))
+            .join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(Staff.subject == roster, StaffRole.role == proxy_chain.CONVENER_ROLE)
+        ).scalar()
+        if first == staff_id:  # the chain takes the first 科召集人 of a subject
+            mine.add(roster)
+    return sorted(mine)
 
 
 @dataclass(frozen=True)
