@@ -13,8 +13,8 @@ from flask.cli import AppGroup
 from bot.cli_base import StaffError
 from bot.lifecycle_cli import MAX_LISTED, _say, _services, _size
 from catalogue import text
-from storage import backup
-from storage.backup import BackupError
+from school import backup
+from school.backup import BackupError
 
 backup_cli = AppGroup(
     "backup",

@@ -27,9 +27,8 @@ from catalogue import text
 from flows import messages as m
 from rules.school_rules import SchoolRules
 from runtime.services import Services, services
-from school import deletion, management, sealing, windows
+from school import backup, deletion, management, sealing, windows
 from school.binding_end import Farewell
-from storage import backup
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
 from storage.clock import at_taipei, format_date, taipei_date

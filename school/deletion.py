@@ -31,10 +31,9 @@ from media import sheets
 from rules.school_rules import SchoolRules
 from school.lifecycle import LifecycleError
 from school.sealing import sealed_students
-from storage.backup import FILES_LOCK
 from storage.clock import format_datetime, taipei_date
 from storage.db import Base, lock_named
-from storage.files import FileStore
+from storage.files import FILES_LOCK, FileStore
 from storage.models import records
 from storage.models.lifecycle import (
     SEAL,

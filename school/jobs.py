@@ -20,6 +20,7 @@ from catalogue import TEXTS, text
 from rules.model import COURSE_OUTCOME, PERFORMANCE
 from rules.school_rules import SchoolRules
 from school import (
+    backup,
     consultation_export,
     export,
     lifecycle,
@@ -30,7 +31,6 @@ from school import (
     yearend,
 )
 from school.import_plan import ImportResult
-from storage import backup
 from storage.clock import format_datetime
 from storage.db import Database, lock_named
 from storage.files import FileStore

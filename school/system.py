@@ -14,8 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from rules.school_rules import SchoolRules
-from school import deletion, sealing
-from storage import backup
+from school import backup, deletion, sealing
 from storage import inbox as inbox_store
 from storage import outbox as outbox_store
 from storage.clock import TAIPEI, UTC

@@ -17,9 +17,8 @@ from pathlib import Path
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from storage.backup import FILES_LOCK
 from storage.db import lock_named
-from storage.files import FileStore, NotStored
+from storage.files import FILES_LOCK, FileStore, NotStored
 from storage.models.portfolio import FileRecord
 
 TEMP_MAX_AGE = 3600.0

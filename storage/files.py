@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, Final, Protocol, runtime_checkable
 
 from media.kinds import HEAD_BYTES, mime_of
 from media.sniff import sniff_bytes
@@ -23,6 +23,10 @@ STALE_TEMP_SECONDS = 3600
 
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _FANOUT = re.compile(r"[0-9a-f]{2}")
+
+# Taken by backups and by whatever removes bytes from the store (school/deletion.py), so a
+# backup never copies a database that names a file whose bytes were removed meanwhile.
+FILES_LOCK: Final = "lifecycle-files"
 
 
 class TooLarge(Exception):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from storage import backup
+from school import backup
 from storage.clock import TAIPEI
 from storage.db import Base, Database
 from storage.files import LocalFileStore

@@ -41,7 +41,7 @@ from sqlalchemy.engine import URL, make_url
 from catalogue import text as say
 from storage.clock import UTC
 from storage.db import Database, advisory_key
-from storage.files import CHUNK_SIZE, FileStore, check_digest
+from storage.files import CHUNK_SIZE, FILES_LOCK, FileStore, check_digest
 
 FORMAT: Final = "portfolio-backup/1"
 PREFIX: Final = "portfolio-backup-"
@@ -55,9 +55,6 @@ POSTGRESQL: Final = "postgresql"
 SQLITE: Final = "sqlite"
 DEFAULT_KEEP: Final = 14
 STALE_PARTIAL_SECONDS: Final = 24 * 3600
-# Taken by backups and by whatever removes bytes from the store (school/lifecycle.py), so a
-# backup never copies a database that names a file whose bytes were removed meanwhile.
-FILES_LOCK: Final = "lifecycle-files"
 
 _NAME = re.compile(rf"{PREFIX}\d{{8}}T\d{{6}}Z(-\d+)?")
 
