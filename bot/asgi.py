@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
-from bot import create_app
+from bot import create_app, webhook
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,7 @@ def create_asgi_app() -> BufferingFront:
     """What the Procfile's web line serves: the app from the environment, behind the front."""
     app = create_app()
     settings = app.extensions["portfolio"].settings
+    webhook.rehearse(app)
     return BufferingFront(
         app,
         body_timeout=settings.web_body_timeout_seconds,

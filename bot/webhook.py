@@ -70,6 +70,39 @@ def callback() -> Response:
     return _plain(200, "OK")
 
 
+class _Rehearsed(Exception):
+    """Ends a rehearsal: its transaction rolls back."""
+
+
+def rehearse(app: Any) -> None:
+    """Store a made-up event and throw it away, and ask the queue and the health page once: a
+    new web process opens its connections and builds its statements here, not in the first
+    webhook LINE sends it. A rehearsal that fails only costs that webhook the wait."""
+    svc = app.extensions["portfolio"]
+    now = svc.clock.now()
+    event = {
+        "type": "unfollow",
+        "mode": "active",
+        "timestamp": int(now.timestamp() * 1000),
+        "source": {"type": "user", "userId": "U00000000000000000000000000rehearsal"},
+        "webhookEventId": f"rehearsal-{now.timestamp()}",
+        "deliveryContext": {"isRedelivery": False},
+    }
+    try:
+        with svc.db.sessions() as session, session.begin():
+            inbox_store.store_events(session, [event], now)
+            raise _Rehearsed
+    except _Rehearsed:
+        pass
+    except Exception:  # noqa: BLE001 - a warm-up must never stop the web from starting
+        log.warning("rehearsal of a first webhook failed", exc_info=True)
+    try:
+        svc.queue.ping()
+        app.test_client().get("/healthz")
+    except Exception:  # noqa: BLE001 - as above
+        log.warning("rehearsal of the queue and health page failed", exc_info=True)
+
+
 def salvage_events(raw: bytes) -> list[Any]:
     """The events of a body too deeply nested for json.loads, each parsed on its own.
 

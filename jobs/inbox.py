@@ -15,7 +15,7 @@ from runtime.services import Services, services
 from school.windows import effective_rules
 from storage import inbox as inbox_store
 from storage.db import lock_named, try_lock_named
-from storage.models.line import PENDING, InboxEvent, LineAccount
+from storage.models.line import PENDING, InboxEvent, LineAccount, OutboxMessage
 from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,56 @@ def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> 
         upload_bytes_per_day=svc.settings.upload_bytes_per_day,
         bind_tries_per_hour=svc.settings.bind_tries_per_hour,
     )
+
+
+class _Rehearsed(Exception):
+    """Ends a rehearsal: its transaction rolls back."""
+
+
+REHEARSAL_USER = "U00000000000000000000000000rehearsal"
+
+
+def rehearse(svc: Services) -> None:
+    """Handle a made-up 說明 from nobody and throw all of it away (nothing is stored or sent):
+    a new worker process pays for its first queries, texts and message models here, not in a
+    person's first answer. A rehearsal that fails only costs that person the wait."""
+    now = svc.clock.now()
+    payload = {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(now.timestamp() * 1000),
+        "source": {"type": "user", "userId": REHEARSAL_USER},
+        "webhookEventId": "rehearsal",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": "rehearsal",
+        "message": {"type": "text", "id": "0", "quoteToken": "rehearsal", "text": "說明"},
+    }
+    try:
+        with svc.db.sessions() as session, session.begin():
+            event = InboxEvent(
+                webhook_event_id=f"rehearsal-{now.timestamp()}",
+                event_type="message",
+                source_id=REHEARSAL_USER,
+                occurred_at=now,
+                received_at=now,
+                payload=payload,
+            )
+            session.add(event)
+            session.flush()
+            outbox = Outbox(session, now)
+            ctx = _context(svc, session, outbox, event)
+            router().dispatch(ctx, payload)
+            ctx.flush_replies()
+            session.flush()
+            for row_id in outbox.created or []:
+                row = session.get(OutboxMessage, row_id)
+                if row is not None:
+                    svc.line.prepare(row.messages)
+            raise _Rehearsed
+    except _Rehearsed:
+        pass
+    except Exception:  # noqa: BLE001 - a warm-up must never stop a worker from starting
+        log.warning("rehearsal of a first event failed", exc_info=True)
 
 
 def sweep() -> dict[str, int]:

@@ -39,3 +39,4 @@ def warm_up() -> None:
     inbox.router()
     desk()  # builds the flows' tables and imports every flow
     svc.db.ping()
+    inbox.rehearse(svc)

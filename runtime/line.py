@@ -80,6 +80,12 @@ class LineGateway:
             reply=True,
         )
 
+    def prepare(self, messages: list[dict[str, Any]]) -> None:
+        """Build the SDK's request models for these messages without sending anything (their
+        first use in a process is slow; a worker does it before its first job)."""
+        ReplyMessageRequest.from_dict({"replyToken": "prepare", "messages": messages})
+        PushMessageRequest.from_dict({"to": "U" + "0" * 32, "messages": messages})
+
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> SendOutcome:
         request = PushMessageRequest.from_dict({"to": to, "messages": messages})
         return self._call(

@@ -145,3 +145,18 @@ def test_events_pending_until_job_runs(chat: Any, db: Any, line: Any) -> None:
     chat.post([ev.text_event("Ufrank", "哈囉", platform=line)], run=False)
     with db.session() as s:
         assert s.scalars(select(InboxEvent.status)).one() == PENDING
+
+
+def test_a_web_processs_rehearsal_stores_nothing(app: Any, db: Any, caplog: Any) -> None:
+    import logging
+
+    from sqlalchemy import select
+
+    from bot import webhook
+    from storage.models.line import InboxEvent
+
+    with caplog.at_level(logging.WARNING):
+        webhook.rehearse(app)
+    assert "rehearsal" not in caplog.text  # it ran to the end
+    with db.session() as s:
+        assert s.scalars(select(InboxEvent)).all() == []

@@ -106,6 +106,20 @@ def test_a_claim_whose_sender_died_lapses_to_the_sweep(
     assert len(line.messages_for("Ulapsed")) == 1
 
 
+def test_a_workers_rehearsal_stores_nothing_and_sends_nothing(
+    app: Any, db: Any, line: Any, caplog: Any
+) -> None:
+    svc = app.extensions["portfolio"]
+    before = len(line.requests)
+    with caplog.at_level(logging.WARNING):
+        inbox.rehearse(svc)
+    assert "rehearsal" not in caplog.text  # it ran to the end
+    assert len(line.requests) == before
+    with db.session() as s:
+        assert s.scalars(select(InboxEvent)).all() == []
+        assert s.scalars(select(OutboxMessage)).all() == []
+
+
 def test_a_job_that_runs_twice_changes_nothing_the_second_time(
     chat: Any, db: Any, line: Any
 ) -> None:
