@@ -555,7 +555,7 @@ def _worker_line(students: int, took: list[float]) -> str:
         f"per-event worker time at {students:>5} students: mean "
         f"{statistics.fmean(took) * 1000:.0f} ms, p50 {took[len(took) // 2] * 1000:.0f} ms,"
         f" p99 {took[min(len(took) - 1, int(0.99 * len(took)))] * 1000:.0f} ms"
-        f" ({len(took)} jobs; includes LINE's {LINE_LATENCY * 1000:.0f} ms)"
+        f" ({len(took)} jobs; the answer then goes to LINE on a sending thread)"
     )
 
 
