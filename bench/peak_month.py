@@ -5,8 +5,9 @@ bench/semester_quota.py counts certification pushes only. Here the whole periodi
 certification notices, homeroom progress, events —, certification pushes, records, lifecycle and
 the monthly budget), five times a day from 2027-01-01 to 2027-01-31, with the same school,
 submissions and teacher behaviour as semester_quota (its seed, its plan, its teachers working
-through their cards), plus two announcements and one training for grade 1 (the seed school
-has no guardians or homeroom teachers, so their reminders are not in these figures). Approval
+through their cards), a homeroom teacher for every class, plus two announcements and one
+training for grade 1 (the seed school has no guardians, so notices to parents are not in these
+figures). Approval
 notices ride on replies (the rules' default). LINE is the local platform; every push and
 multicast goes through line-bot-sdk over HTTP.
 
@@ -94,6 +95,21 @@ def add_school_news(db: Any, now: datetime) -> None:
         )
 
 
+def add_homerooms(db: Any) -> int:
+    """Every class gets a homeroom teacher (導師) from the staff, who hears of the class's
+    progress as the rules say."""
+    from storage.models.school import SchoolClass, Staff, StaffRole
+
+    with db.transaction() as s:
+        staff = list(s.scalars(select(Staff).order_by(Staff.id)))
+        classes = list(s.scalars(select(SchoolClass).order_by(SchoolClass.id)))
+        for k, cls in enumerate(classes):
+            teacher = staff[k % len(staff)]
+            cls.homeroom_teacher_id = teacher.id
+            s.add(StaffRole(staff_id=teacher.id, role="導師"))
+        return len(classes)
+
+
 def run(args: argparse.Namespace) -> bool:
     from bot import create_app
     from jobs import tick
@@ -127,6 +143,7 @@ def run(args: argparse.Namespace) -> bool:
         platform.quota = PLAN  # the plan's limit, as LINE would report it
         db = Database(url)
         school = sq.seed(db, students, teachers)
+        homerooms = add_homerooms(db)
         plan = [p for p in sq.plan_submissions(rng, school, total) if p[0] < end]
         add_school_news(db, at_taipei(FIRST_DAY + timedelta(days=3), 9, 0))
         settings = Settings(
@@ -223,7 +240,8 @@ def run(args: argparse.Namespace) -> bool:
             by_kind[f"{purpose} ({priority})"] += int(cost or 0)
         print(
             f"\npeak month {FIRST_DAY} .. {LAST_DAY}: {students:,} students, {teachers} "
-            f"teachers, {stats.submissions:,} submissions; simulated in {elapsed:.0f} s"
+            f"teachers ({homerooms} of them homeroom teachers), {stats.submissions:,} submissions;"
+            f" simulated in {elapsed:.0f} s"
         )
         print("messages LINE counts (per recipient), by kind (priority):")
         for kind, cost in sorted(by_kind.items(), key=lambda kv: -kv[1]):
