@@ -6,16 +6,14 @@ the operation the CLI calls."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import Response, redirect, request, url_for
 from sqlalchemy.orm import Session
 
-from bot.console.core import bp, now, page, reading, record, render, require, svc, transaction, user
+from bot.console.core import bp, now, page, reading, record, render, svc, transaction, user
 from bot.console.office import CONSULTANT_ROLES, RECORD_KIND_ROLES, office_of
-from bot.console.roster_view import MAX_UPLOAD, SUFFIXES, stage_upload, start_import, unstage_upload
+from bot.console.roster_view import check_upload, confirm_upload
 from catalogue import text
-from school import console_access as access
 from school import consultants, records, records_import
 from school import jobs as console_jobs
 from school.recipients import to_roster_grade
@@ -127,35 +125,16 @@ def _preview_page(status: int, result: records_import.ImportResult, **context: o
 @bp.post("/records/preview")
 @page("console.records_import")
 def records_preview() -> Response:
-    request.max_content_length = MAX_UPLOAD
-    kind = request.form.get("kind", "")
-    if kind not in RECORD_KIND_ROLES:
-        return _page(400, errors=[text("console.roster.no_kind")])
-    require(user().has(*RECORD_KIND_ROLES[kind]))  # 生輔組 may not import 訓育組's cadres
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _page(400, errors=[text("console.roster.no_file")], kind=kind)
-    if Path(upload.filename).suffix.lower() not in SUFFIXES:
-        return _page(400, errors=[text("console.roster.bad_type")], kind=kind)
-    try:
-        with transaction() as session:
-            access.check_rate(session, user().staff_id, "upload", now())
-    except access.RateLimited as limited:
-        return _page(
-            429, errors=[text("console.roster.limited", minutes=limited.minutes)], kind=kind
-        )
-    token, path = stage_upload(upload, kind)
-    with reading() as session:
-        result = records_import.preview(session, kind, path, now())
-        session.rollback()
-    if not result.ok:
-        unstage_upload(token)
+    # 生輔組 may not import 訓育組's cadres: check_upload holds each office to its own kinds.
+    checked = check_upload(RECORD_KIND_ROLES, _page, records_import.preview)
+    if isinstance(checked, Response):
+        return checked
     return _preview_page(
-        200 if result.ok else 422,
-        result,
-        kind=kind,
-        token=token if result.ok else "",
-        file_name=upload.filename,
+        200 if checked.result.ok else 422,
+        checked.result,
+        kind=checked.kind,
+        token=checked.token,
+        file_name=checked.file_name,
     )
 
 
@@ -163,18 +142,12 @@ def records_preview() -> Response:
 @page("console.records_import")
 def records_confirm() -> Response:
     kind = request.form.get("kind", "")
-    if kind not in RECORD_KIND_ROLES:
-        return _page(410, errors=[text("console.roster.gone")])
-    require(user().has(*RECORD_KIND_ROLES[kind]))
-    started = start_import(
+    return confirm_upload(
+        RECORD_KIND_ROLES,
+        _page,
         console_jobs.IMPORT_RECORDS,
-        kind,
-        request.form.get("token", ""),
-        office=office_of(RECORD_KIND_ROLES[kind]),
+        office=office_of(RECORD_KIND_ROLES.get(kind, frozenset())),
     )
-    if started is None:
-        return _page(410, errors=[text("console.roster.gone")], kind=kind)
-    return started
 
 
 # --- consultants ---------------------------------------------------------------------------------

@@ -7,10 +7,14 @@ or none, and whose page shows the progress and then the result to the person who
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from flask import Response, redirect, request, url_for
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from bot.console.core import (
@@ -99,51 +103,85 @@ def start_import(job_kind: str, kind: str, token: str, **extra: Any) -> Response
     return redirect(url_for("console.job", job_id=job_id), code=303)
 
 
-@bp.post("/roster/preview")
-@page("roster")
-def roster_preview() -> Response:
+@dataclass(frozen=True)
+class Checked:
+    """A staged upload and its check: the token is empty when the check failed (unstaged)."""
+
+    result: Any
+    kind: str
+    token: str
+    file_name: str
+
+
+def check_upload(
+    kind_roles: Mapping[str, frozenset[str]],
+    page_of: Callable[..., Response],
+    check: Callable[[Session, str, Path, datetime], Any],
+) -> Checked | Response:
+    """The upload → check step every import page shares: a kind this person may import, a file
+    of a type we read, the upload rate limit; then the file is staged and checked with nothing
+    written. Returns the check, or the page to answer with."""
     request.max_content_length = MAX_UPLOAD
     kind = request.form.get("kind", "")
-    if kind not in ROSTER_KIND_ROLES:
-        return _page(400, errors=[text("console.roster.no_kind")])
-    require(user().has(*ROSTER_KIND_ROLES[kind]))  # a crafted form for another office's kind
+    if kind not in kind_roles:
+        return page_of(400, errors=[text("console.roster.no_kind")])
+    require(user().has(*kind_roles[kind]))  # a crafted form for another office's kind
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _page(400, errors=[text("console.roster.no_file")], kind=kind)
+        return page_of(400, errors=[text("console.roster.no_file")], kind=kind)
     if Path(upload.filename).suffix.lower() not in SUFFIXES:
-        return _page(400, errors=[text("console.roster.bad_type")], kind=kind)
+        return page_of(400, errors=[text("console.roster.bad_type")], kind=kind)
     try:
         with transaction() as session:
             access.check_rate(session, user().staff_id, "upload", now())
     except access.RateLimited as limited:
-        return _page(
+        return page_of(
             429, errors=[text("console.roster.limited", minutes=limited.minutes)], kind=kind
         )
     token, path = stage_upload(upload, kind)
     with reading() as session:
-        result = roster_runs.preview(session, kind, path, now())
+        result = check(session, kind, path, now())
         session.rollback()
     if not result.ok:
         unstage_upload(token)
+    return Checked(result, kind, token if result.ok else "", upload.filename)
+
+
+def confirm_upload(
+    kind_roles: Mapping[str, frozenset[str]],
+    page_of: Callable[..., Response],
+    job_kind: str,
+    **extra: Any,
+) -> Response:
+    """Confirm a checked upload into its job (the same role checks as the check step)."""
+    kind = request.form.get("kind", "")
+    if kind not in kind_roles:
+        return page_of(410, errors=[text("console.roster.gone")])
+    require(user().has(*kind_roles[kind]))
+    started = start_import(job_kind, kind, request.form.get("token", ""), **extra)
+    if started is None:
+        return page_of(410, errors=[text("console.roster.gone")], kind=kind)
+    return started
+
+
+@bp.post("/roster/preview")
+@page("roster")
+def roster_preview() -> Response:
+    checked = check_upload(ROSTER_KIND_ROLES, _page, roster_runs.preview)
+    if isinstance(checked, Response):
+        return checked
     return render(
         "roster_preview.html",
-        status=200 if result.ok else 422,
-        result=result,
-        kind=kind,
-        token=token if result.ok else "",
-        file_name=upload.filename,
-        kind_label=text(f"roster.kind.{kind}"),
+        status=200 if checked.result.ok else 422,
+        result=checked.result,
+        kind=checked.kind,
+        token=checked.token,
+        file_name=checked.file_name,
+        kind_label=text(f"roster.kind.{checked.kind}"),
     )
 
 
 @bp.post("/roster/confirm")
 @page("roster")
 def roster_confirm() -> Response:
-    kind = request.form.get("kind", "")
-    if kind not in ROSTER_KIND_ROLES:
-        return _page(410, errors=[text("console.roster.gone")])
-    require(user().has(*ROSTER_KIND_ROLES[kind]))
-    started = start_import(console_jobs.IMPORT_ROSTER, kind, request.form.get("token", ""))
-    if started is None:
-        return _page(410, errors=[text("console.roster.gone")], kind=kind)
-    return started
+    return confirm_upload(ROSTER_KIND_ROLES, _page, console_jobs.IMPORT_ROSTER)
