@@ -16,7 +16,6 @@ from typing import Any, Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from catalogue import text
 from school import console_access as access
 from school import roster_columns
 from school.import_plan import (
@@ -30,6 +29,7 @@ from school.import_plan import (
     run_import,
 )
 from school.roster_files import Column, RowCheck, t
+from school.roster_runs import audited
 from storage.clock import academic_year_of
 from storage.models.portfolio import SUBMITTED, Performance
 from storage.models.records import AttendanceRecord
@@ -355,27 +355,16 @@ def apply(
 ) -> ImportResult:
     """Check again and write every row, or none; a successful import is audited under office
     (the kind's owner unless the caller's office is another that may import it)."""
-    before = count_rows(session, kind)
-    result = import_records(session, kind, source, now=now, progress=progress)
-    if result.applied:
-        counts = text(
-            "roster.summary.counts",
-            added=result.added,
-            updated=result.updated,
-            unchanged=result.unchanged,
-        )
-        detail = f"{result.kind_name} {file_label}".strip() + f"：{counts}"
-        access.audit(
-            session,
-            staff_id,
-            office or OWNER[kind],
-            ACTION,
-            now,
-            detail,
-            before=before,
-            after=count_rows(session, kind),
-        )
-    return result
+    return audited(
+        session,
+        lambda: import_records(session, kind, source, now=now, progress=progress),
+        lambda: count_rows(session, kind),
+        staff_id,
+        office or OWNER[kind],
+        ACTION,
+        now,
+        file_label,
+    )
 
 
 def history(session: Session, offices: set[str], limit: int = 50) -> list[access.AuditRow]:

@@ -4,6 +4,7 @@ call these; school.roster does the reading and checking."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -54,8 +55,32 @@ def apply(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Check again and write every row, or none; a successful import is audited."""
-    before = count_rows(session, kind)
-    result = roster.import_roster(session, kind, source, now=now, progress=progress)
+    return audited(
+        session,
+        lambda: roster.import_roster(session, kind, source, now=now, progress=progress),
+        lambda: count_rows(session, kind),
+        staff_id,
+        office_of(kind),
+        ACTION,
+        now,
+        file_label,
+    )
+
+
+def audited(
+    session: Session,
+    run: Callable[[], ImportResult],
+    count: Callable[[], int],
+    staff_id: int | None,
+    office: str,
+    action: str,
+    now: datetime,
+    file_label: str,
+) -> ImportResult:
+    """Run an import; if it wrote its rows, audit it with the rows counted before and after
+    (every import of the school's, rosters and records alike)."""
+    before = count()
+    result = run()
     if result.applied:
         counts = text(
             "roster.summary.counts",
@@ -64,16 +89,7 @@ def apply(
             unchanged=result.unchanged,
         )
         detail = f"{result.kind_name} {file_label}".strip() + f"：{counts}"
-        access.audit(
-            session,
-            staff_id,
-            office_of(kind),
-            ACTION,
-            now,
-            detail,
-            before=before,
-            after=count_rows(session, kind),
-        )
+        access.audit(session, staff_id, office, action, now, detail, before=before, after=count())
     return result
 
 
