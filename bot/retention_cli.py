@@ -46,15 +46,7 @@ def retention_run(dry_run: bool) -> None:
     if outcome.deleted:
         _say("deleted_list", count=len(outcome.deleted))
         for report in outcome.deleted[:MAX_LISTED]:
-            _say(
-                "deleted_line",
-                no=report.student_no,
-                graduated=format_date(report.graduated_on),
-                end=format_date(report.retention_end),
-                rows=_rows(report.rows),
-                files=report.files,
-                size=_size(report.bytes),
-            )
+            _deleted_line(report)
     if not outcome.sealed and not outcome.deleted:
         _say("nothing_due")
     for student_id in outcome.failed:
@@ -64,6 +56,19 @@ def retention_run(dry_run: bool) -> None:
     _deliver(svc, False)
     if outcome.failed:
         raise click.exceptions.Exit(1)
+
+
+def _deleted_line(report: Any) -> None:
+    """One graduate's deletion, done or planned (a report and a plan name the same things)."""
+    _say(
+        "deleted_line",
+        no=report.student_no,
+        graduated=format_date(report.graduated_on),
+        end=format_date(report.retention_end),
+        rows=_rows(report.rows),
+        files=report.files,
+        size=_size(report.bytes),
+    )
 
 
 def _rows(rows: dict[str, int]) -> str:
@@ -85,16 +90,7 @@ def _show_plan(session: Session, svc: Any, now: datetime) -> None:
     if to_delete:
         _say("would_delete", count=len(to_delete))
         for s in to_delete[:MAX_LISTED]:
-            plan = deletion.deletion_plan(session, svc.rules, s)
-            _say(
-                "deleted_line",
-                no=plan.student_no,
-                graduated=format_date(plan.graduated_on),
-                end=format_date(plan.retention_end),
-                rows=_rows(plan.rows),
-                files=plan.files,
-                size=_size(plan.bytes),
-            )
+            _deleted_line(deletion.deletion_plan(session, svc.rules, s))
     if not to_seal and not to_delete:
         _say("nothing_due")
     due_ids = {s.id for s in to_delete}

@@ -36,6 +36,11 @@ FIELDS = (
 )
 
 
+def _refused(**context: object) -> Response:
+    """The 學生異動 page again, 400, with what was refused and the form as it was sent."""
+    return render("office_students.html", status=400, kinds=KINDS, **context)
+
+
 def _items(session: Session, student_id: int) -> int:
     return sum(
         int(
@@ -145,18 +150,12 @@ def students_change() -> Response:
                 after=summary["item_count"],
             )
     except life.LifecycleError as exc:
-        return render(
-            "office_students.html",
-            status=400,
-            kinds=KINDS,
+        return _refused(
             values=form,
             error=text(f"lifecycle.error.{exc.reason}", **exc.values),
         )
     except DateFormatError:
-        return render(
-            "office_students.html",
-            status=400,
-            kinds=KINDS,
+        return _refused(
             values=form,
             error=text("console.date_error"),
         )
@@ -170,10 +169,7 @@ def students_export() -> Response:
     no = request.form.get("student_no", "").strip()
     with transaction() as session:
         if life.student_by_no(session, no) is None:
-            return render(
-                "office_students.html",
-                status=400,
-                kinds=KINDS,
+            return _refused(
                 values={},
                 error=text("lifecycle.error.no_student", no=no),
             )
@@ -268,28 +264,19 @@ def students_graduate() -> Response:
                 after=summary["count"],
             )
     except _NothingChosen as nobody:
-        return render(
-            "office_students.html",
-            status=400,
-            kinds=KINDS,
+        return _refused(
             values={},
             grad=form,
             grad_error=text(f"console_office.graduation.error.{nobody}"),
         )
     except life.LifecycleError as exc:
-        return render(
-            "office_students.html",
-            status=400,
-            kinds=KINDS,
+        return _refused(
             values={},
             grad=form,
             grad_error=text(f"lifecycle.error.{exc.reason}", **exc.values),
         )
     except DateFormatError:
-        return render(
-            "office_students.html",
-            status=400,
-            kinds=KINDS,
+        return _refused(
             values={},
             grad=form,
             grad_error=text("console.date_error"),
