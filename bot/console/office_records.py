@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.console.core import bp, now, page, reading, record, render, svc, transaction, user
 from bot.console.office import CONSULTANT_ROLES, RECORD_KIND_ROLES, office_of
-from bot.console.roster_view import check_upload, confirm_upload
+from bot.console.roster_view import check_upload, confirm_upload, preview_page
 from catalogue import text
 from school import consultants, records, records_import
 from school import jobs as console_jobs
@@ -111,17 +111,6 @@ def records_page() -> Response:
 # --- cadre and attendance imports ---------------------------------------------------------------
 
 
-def _preview_page(status: int, result: records_import.ImportResult, **context: object) -> Response:
-    kind = str(context["kind"])
-    return render(
-        "office_records_preview.html",
-        status=status,
-        result=result,
-        kind_label=text(f"roster.kind.{kind}"),
-        **context,
-    )
-
-
 @bp.post("/records/preview")
 @page("console.records_import")
 def records_preview() -> Response:
@@ -129,13 +118,7 @@ def records_preview() -> Response:
     checked = check_upload(RECORD_KIND_ROLES, _page, records_import.preview)
     if isinstance(checked, Response):
         return checked
-    return _preview_page(
-        200 if checked.result.ok else 422,
-        checked.result,
-        kind=checked.kind,
-        token=checked.token,
-        file_name=checked.file_name,
-    )
+    return preview_page(checked, url_for("console.records_confirm"), url_for("console.records"))
 
 
 @bp.post("/records/confirm")

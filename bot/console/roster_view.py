@@ -147,6 +147,21 @@ def check_upload(
     return Checked(result, kind, token if result.ok else "", upload.filename)
 
 
+def preview_page(checked: Checked, confirm_url: str, back_url: str) -> Response:
+    """What the check found (422 when the file cannot be imported), and the way to confirm."""
+    return render(
+        "import_preview.html",
+        status=200 if checked.result.ok else 422,
+        result=checked.result,
+        kind=checked.kind,
+        token=checked.token,
+        file_name=checked.file_name,
+        kind_label=text(f"roster.kind.{checked.kind}"),
+        confirm_url=confirm_url,
+        back_url=back_url,
+    )
+
+
 def confirm_upload(
     kind_roles: Mapping[str, frozenset[str]],
     page_of: Callable[..., Response],
@@ -170,15 +185,7 @@ def roster_preview() -> Response:
     checked = check_upload(ROSTER_KIND_ROLES, _page, roster_runs.preview)
     if isinstance(checked, Response):
         return checked
-    return render(
-        "roster_preview.html",
-        status=200 if checked.result.ok else 422,
-        result=checked.result,
-        kind=checked.kind,
-        token=checked.token,
-        file_name=checked.file_name,
-        kind_label=text(f"roster.kind.{checked.kind}"),
-    )
+    return preview_page(checked, url_for("console.roster_confirm"), url_for("console.roster_page"))
 
 
 @bp.post("/roster/confirm")
