@@ -373,10 +373,31 @@ def card_tap_inside_flow(ctx: Ctx, inp: Input) -> bool:
     return False
 
 
+def _taps_this_draft(ctx: Ctx, conv: Conversation, inp: Input) -> bool:
+    """Whether a 繼續填寫 / 繼續修改 tap names the draft this conversation already holds."""
+    if inp.kind != "postback" or not conv.data.get("draft_id"):
+        return False
+    draft_id = int(conv.data["draft_id"])
+    for prefix in (PREFIX + RESUME, PREFIX + EDIT):
+        ref = _item_ref(inp.data[len(prefix) :]) if inp.data.startswith(prefix) else None
+        if ref is None:
+            continue
+        kind, item_id = ref
+        if (kind == OUTCOME) != (conv.flow == UPLOAD_FLOW):
+            return False
+        if prefix == PREFIX + RESUME:
+            return item_id == draft_id
+        draft = ctx.session.get(Performance, draft_id)
+        return draft is not None and draft.edits_id == item_id
+    return False
+
+
 def with_card_taps(run: StepFn) -> StepFn:
     """A step that also answers 我的歷程 card taps, staying where it is."""
 
     def guarded(ctx: Ctx, conv: Conversation, inp: Input) -> str:
+        if _taps_this_draft(ctx, conv, inp):
+            return conv.state  # 繼續 on the draft already open: its step again
         if card_tap_inside_flow(ctx, inp):
             return STAY
         return run(ctx, conv, inp)

@@ -157,6 +157,25 @@ def test_an_open_edit_is_continued_from_the_card(chat: Chat, school: Any, db: An
     assert after.summary == "新的簡述"
 
 
+def test_continuing_the_edit_already_open_shows_where_it_stands(
+    chat: Chat, school: Any, db: Any
+) -> None:
+    save_works(chat)
+    said = open_edit(chat)
+    said = chat.tap(STUDENT, postback_of(said, "修改簡述"))
+    # Mid-edit, the student opens 我的歷程 and taps 繼續修改 on the item being edited.
+    said = chat.say(STUDENT, "我的歷程")
+    [card] = bubbles(said)
+    said = chat.tap(STUDENT, postback_of([card], "繼續修改"))
+    words = Chat.texts(said)
+    assert "另一份草稿" not in words
+    assert "內容簡述" in words  # the step the edit was on, asked again
+    said = chat.say(STUDENT, "改過的簡述")
+    said = chat.tap(STUDENT, postback_of(said, "儲存修改"))
+    [after] = stored(db, school.students[STUDENT])
+    assert after.summary == "改過的簡述"
+
+
 def test_picked_or_past_items_are_not_edited(chat: Chat, school: Any, db: Any, clock: Any) -> None:
     sid = school.students[STUDENT]
     save_works(chat)
