@@ -59,7 +59,8 @@ def field_prompt_for(record_type: str, spec: FieldSpec):  # type: ignore[no-unty
         quick: list[Any] = []
         if is_edit(performance) and current:
             quick.append((text("performance.button_keep"), "postback", KEEP))
-        if not spec.required:
+        # A date's card carries its own 略過 button: the chips need not say it twice.
+        if not spec.required and spec.kind != "date":
             quick.append((text("performance.button_skip"), "postback", SKIP))
         quick.append(("取消", "取消"))
         if spec.kind == "date":
