@@ -128,3 +128,26 @@ def test_the_calendar_and_next_years_adoption(
     fits(page)
     tab.shot("calendar-adopted")
     tab.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_convener_names_their_designee(
+    app: Any,
+    server: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    size: str,
+) -> None:
+    tab = Page(browser, app, server, "T003", size)  # 陳建宏, 數學's convener
+    page = tab.go("/console/certification")
+    fits(page)
+    page.select_option("#my-designee select[name=staff_no]", "T002")
+    page.click("#preview-own-designee")
+    page.wait_for_selector("#proxy-preview")
+    assert "數學 召集人 陳建宏，指定" in page.inner_text("#proxy-preview")
+    fits(page)
+    tab.shot("own-designee-preview")
+    page.click("#confirm-proxy")
+    page.wait_for_selector("main .ok")
+    assert "林志明" in page.inner_text("main")
+    tab.shot("own-designee-done")
+    tab.close()
