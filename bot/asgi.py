@@ -21,7 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from tempfile import SpooledTemporaryFile
 from typing import Any
 
+from flask import Flask
+
 from bot import create_app, webhook
+from jobs import delivery, inbox
+from jobs.queue import EVENTS
+from runtime.queue import LocalFirstQueue, RqJobQueue, ThreadJobQueue, run_job
+from runtime.services import Services, use
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +51,10 @@ class BufferingFront:
         body_timeout: float,
         max_body: int,
         threads: int,
+        on_shutdown: Callable[[], None] | None = None,
     ) -> None:
         self.wsgi_app = wsgi_app
+        self.on_shutdown = on_shutdown
         self.body_timeout = body_timeout
         self.max_body = max_body
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="web")
@@ -139,6 +147,8 @@ class BufferingFront:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.executor.shutdown(wait=True)
+                if self.on_shutdown is not None:
+                    await asyncio.get_running_loop().run_in_executor(None, self.on_shutdown)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -197,14 +207,41 @@ async def _plain(send: Send, status: int) -> None:
     await send({"type": "http.response.body", "body": text, "more_body": False})
 
 
+def answer_events_here(app: Flask, svc: Services) -> Callable[[], None] | None:
+    """With Redis, this web process answers chat events itself on a few threads, right after
+    the webhook stored them: no hop through Redis, no wait for a worker to take the job. Files
+    (the media queue), staff jobs, and events beyond the backlog still go to the workers.
+    Returns what to run at shutdown: finish what was taken, send what was answered."""
+    settings = svc.settings
+    if not isinstance(svc.queue, RqJobQueue) or settings.web_event_threads < 1:
+        return None
+
+    def run(func_path: str, args: tuple[Any, ...]) -> None:
+        with app.app_context(), use(svc):
+            run_job(func_path, args)
+
+    local = ThreadJobQueue(run, threads=settings.web_event_threads)
+    svc.queue = LocalFirstQueue(svc.queue, local, {EVENTS}, settings.web_event_backlog)
+    inbox.get_ready(svc)
+
+    def finish() -> None:
+        local.join()
+        delivery.wait_for_sends(svc)
+
+    return finish
+
+
 def create_asgi_app() -> BufferingFront:
     """What the Procfile's web line serves: the app from the environment, behind the front."""
     app = create_app()
-    settings = app.extensions["portfolio"].settings
+    svc = app.extensions["portfolio"]
+    settings = svc.settings
+    finish = answer_events_here(app, svc)
     webhook.rehearse(app)
     return BufferingFront(
         app,
         body_timeout=settings.web_body_timeout_seconds,
         max_body=settings.web_max_body_bytes,
         threads=settings.web_threads,
+        on_shutdown=finish,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from flows.context import Ctx
+from flows.desk import desk
 from handlers import build_router
 from jobs import delivery
 from jobs.queue import enqueue_events
@@ -106,6 +107,17 @@ def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> 
         upload_bytes_per_day=svc.settings.upload_bytes_per_day,
         bind_tries_per_hour=svc.settings.bind_tries_per_hour,
     )
+
+
+def get_ready(svc: Services) -> None:
+    """Before a process answers its first event (a worker, or a web process that answers events
+    itself): its sending threads, the event router, the flows' tables, a database connection
+    and a rehearsal, so that none of it is paid in a person's first answer."""
+    delivery.send_in_background(svc, svc.settings.line_send_threads)
+    router()
+    desk()  # builds the flows' tables and imports every flow
+    svc.db.ping()
+    rehearse(svc)
 
 
 class _Rehearsed(Exception):

@@ -16,8 +16,7 @@ from typing import Any
 
 from rq.worker import SimpleWorker
 
-from flows.desk import desk
-from jobs import delivery, inbox
+from jobs import inbox
 from runtime.services import process_services
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -32,11 +31,6 @@ class Worker(SimpleWorker):
 
 
 def warm_up() -> None:
-    """Build this process's services, its sending threads and the event router, and open a
-    database connection, before the first job: the first person's answer should not wait."""
-    svc = process_services()
-    delivery.send_in_background(svc, svc.settings.line_send_threads)
-    inbox.router()
-    desk()  # builds the flows' tables and imports every flow
-    svc.db.ping()
-    inbox.rehearse(svc)
+    """Build this process's services and get them ready to answer events, before the first
+    job: the first person's answer should not wait."""
+    inbox.get_ready(process_services())

@@ -27,10 +27,16 @@ DEFAULT_BACKUP_KEEP = 14
 # threads meanwhile, LINE_SEND_THREADS). Raise it on PostgreSQL only.
 DEFAULT_EMBEDDED_EVENT_THREADS = 1
 DEFAULT_EMBEDDED_MEDIA_THREADS = 1
-# Each worker process (and the embedded mode's serving process) sends answers to LINE on this
-# many threads, so the next person's event does not wait while LINE answers the last one
-# (0: send inside the job).
-DEFAULT_LINE_SEND_THREADS = 4
+# Each process that answers events (a worker, a web process, the embedded mode's) sends answers
+# to LINE on this many threads, so the next person's event does not wait while LINE answers the
+# last one (0: send inside the job). A send waits about one round trip to LINE, so at a deadline
+# night's 50 events/s some five to eight are in flight at once across the processes.
+DEFAULT_LINE_SEND_THREADS = 16
+# With Redis, each web process answers chat events on this many threads of its own, right after
+# storing them (0: every event goes through Redis to a worker). Events beyond
+# WEB_EVENT_BACKLOG waiting in one web process go to the workers instead.
+DEFAULT_WEB_EVENT_THREADS = 2
+DEFAULT_WEB_EVENT_BACKLOG = 8
 
 
 class ConfigError(Exception):
@@ -60,6 +66,8 @@ class Settings:
     embedded_event_threads: int = DEFAULT_EMBEDDED_EVENT_THREADS
     embedded_media_threads: int = DEFAULT_EMBEDDED_MEDIA_THREADS
     line_send_threads: int = DEFAULT_LINE_SEND_THREADS
+    web_event_threads: int = DEFAULT_WEB_EVENT_THREADS
+    web_event_backlog: int = DEFAULT_WEB_EVENT_BACKLOG
     # Bytes one student may send the bot in a Taipei day (refused files count too).
     upload_bytes_per_day: int = 200 * MB
     # Wrong binding codes tried school-wide in an hour before binding pauses and 資媒組 is told.
@@ -211,4 +219,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "EMBEDDED_MEDIA_THREADS", DEFAULT_EMBEDDED_MEDIA_THREADS, 1, 8
         ),
         line_send_threads=_whole(env, "LINE_SEND_THREADS", DEFAULT_LINE_SEND_THREADS, 0, 32),
+        web_event_threads=_whole(env, "WEB_EVENT_THREADS", DEFAULT_WEB_EVENT_THREADS, 0, 32),
+        web_event_backlog=_whole(env, "WEB_EVENT_BACKLOG", DEFAULT_WEB_EVENT_BACKLOG, 1, 10_000),
     )

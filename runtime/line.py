@@ -55,6 +55,7 @@ class LineGateway:
         access_token: str,
         base_url: str | None = None,
         timeout: float = 10.0,
+        connections: int = 16,
     ) -> None:
         self.timeout = timeout
         api_config = Configuration(host=base_url or LINE_API_HOST, access_token=access_token)
@@ -62,6 +63,10 @@ class LineGateway:
         # Retrying is ours to decide (with the same retry key); urllib3 must not do it behind us.
         api_config.retries = urllib3.Retry(total=0, raise_on_status=False)
         data_config.retries = urllib3.Retry(total=0, raise_on_status=False)
+        # Kept open for every sending thread, so that no send pays for a new connection (a TCP
+        # and TLS handshake with LINE is two more round trips).
+        api_config.connection_pool_maxsize = connections
+        data_config.connection_pool_maxsize = connections
         self._api_client = ApiClient(api_config)
         self._data_client = ApiClient(data_config)
         self.api = MessagingApi(self._api_client)

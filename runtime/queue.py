@@ -227,12 +227,65 @@ class ThreadJobQueue:
         for pool in self._pools.values():
             pool.stop()
 
+    def backlog(self) -> int:
+        """Jobs taken but not finished, on the event threads (not media)."""
+        return self._pools["main"].items.unfinished_tasks
+
     def ping(self) -> bool:
         return True
 
     def waiting(self, func_path: str, arg: Any) -> bool:
         key = job_key(func_path, arg)
         return any(pool.waiting[key] > 0 for pool in self._pools.values())
+
+
+class LocalFirstQueue:
+    """A web process with Redis: jobs on `local_queues` (the chat events) run on this process's
+    own threads as soon as the webhook has stored them, without the hop through Redis to a
+    worker; every other job, and any such job while `max_backlog` are already waiting here,
+    goes to rq as before. A job lost with the process is still pending where it was stored,
+    and the sweep hands it to a worker (jobs/inbox.py)."""
+
+    def __init__(
+        self,
+        remote: RqJobQueue,
+        local: ThreadJobQueue,
+        local_queues: set[str],
+        max_backlog: int,
+    ) -> None:
+        self.remote = remote
+        self.local = local
+        self.local_queues = local_queues
+        self.max_backlog = max_backlog
+        self.redis = remote.redis  # Services.after_fork resets it
+
+    def _here(self, queue: str) -> bool:
+        return queue in self.local_queues and self.local.backlog() < self.max_backlog
+
+    def enqueue(self, func_path: str, *args: Any, queue: str = DEFAULT) -> None:
+        if self._here(queue):
+            self.local.enqueue(func_path, *args)
+        else:
+            self.remote.enqueue(func_path, *args, queue=queue)
+
+    def enqueue_each(self, func_path: str, arg_list: list[Any], queue: str = DEFAULT) -> None:
+        rest = list(arg_list)
+        while rest and self._here(queue):
+            self.local.enqueue(func_path, rest.pop(0))
+        if rest:
+            self.remote.enqueue_each(func_path, rest, queue=queue)
+
+    def ping(self) -> bool:
+        return self.remote.ping()
+
+    def waiting(self, func_path: str, arg: Any) -> bool:
+        return self.local.waiting(func_path, arg) or self.remote.waiting(func_path, arg)
+
+    def join(self) -> None:
+        self.local.join()
+
+    def stop(self) -> None:
+        self.local.stop()
 
 
 class ManualJobQueue:

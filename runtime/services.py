@@ -109,6 +109,7 @@ def build_services(settings: Settings, runner: Runner | None = None, **overrides
             settings.line_channel_access_token,
             settings.line_api_base_url,
             settings.line_timeout_seconds,
+            connections=max(4, settings.line_send_threads),
         ),
         queue=queue,
         clock=overrides.pop("clock", None) or SystemClock(),
