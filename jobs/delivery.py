@@ -13,7 +13,7 @@ from flows.line_limits import check_messages
 from runtime.line import SendOutcome
 from runtime.services import Services, services
 from storage import outbox as outbox_store
-from storage.models.line import DEAD, PENDING, SENDING, SENT, OutboxMessage
+from storage.models.line import DEAD, PENDING, SENT
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +126,11 @@ def deliver_ids(svc: Services, outbox_ids: list[int]) -> int:
 
 @dataclass
 class Outgoing:
-    """What one send needs, copied from the row so that no transaction stays open meanwhile."""
+    """What one send needs, returned by the claim, so that no transaction stays open meanwhile."""
 
     id: int
     kind: str
+    purpose: str
     recipients: list[Any]
     messages: list[Any]
     reply_token: str | None
@@ -139,10 +140,11 @@ class Outgoing:
     sent_as: str | None = None
 
     @classmethod
-    def of(cls, row: OutboxMessage) -> Outgoing:
+    def of(cls, row: Any) -> Outgoing:
         return cls(
             row.id,
             row.kind,
+            row.purpose,
             list(row.recipients),
             list(row.messages),
             row.reply_token,
@@ -159,26 +161,18 @@ def claim_time(svc: Services) -> timedelta:
 
 
 def _deliver_one(svc: Services, row_id: int) -> bool:
-    # 1. Claim the row in a short transaction (or leave it, if it is not ours to send now).
+    # 1. Claim the row in one statement (or leave it, if it is not ours to send now).
     with svc.db.transaction() as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.status not in (PENDING, SENDING):
-            return False
         now = svc.clock.now()
-        if row.next_attempt_at and row.next_attempt_at > now:
-            return False
-        if (
-            row.kind in ("push", "multicast")
-            and row.inbox_event_id is None
-            and svc.rules.is_quiet(now)
-        ):
-            # Quiet hours: nothing is pushed; it waits for the morning. Answers to what a
-            # person just sent (a reply that had to become a push) are not held.
-            row.next_attempt_at = svc.rules.next_send_time(now)
-            return False
-        if not outbox_store.claim(session, row_id, now, claim_time(svc)):
-            return False  # another sender took it first
-        outgoing = Outgoing.of(row)
+        # Quiet hours: nothing is pushed; it waits for the morning. Answers to what a person
+        # just sent (a reply that had to become a push) are not held.
+        quiet = svc.rules.is_quiet(now)
+        claimed = outbox_store.claim(session, row_id, now, claim_time(svc), quiet=quiet)
+        if claimed is None:
+            if quiet:
+                outbox_store.hold_until(session, row_id, now, svc.rules.next_send_time(now))
+            return False  # not due, already sent, or another sender took it first
+        outgoing = Outgoing.of(claimed)
     # 2. Talk to LINE with no transaction open.
     outcome = SendOutcome("retry")
     for attempt in range(INLINE_TRIES):
@@ -188,44 +182,50 @@ def _deliver_one(svc: Services, row_id: int) -> bool:
             break
         if attempt + 1 < INLINE_TRIES:
             svc.sleep(BACKOFF_SECONDS[attempt])
-    # 3. Record what LINE said.
+    # 3. Record what LINE said, in one statement.
+    values = _outcome_values(outgoing, outcome, svc.clock.now())
     with svc.db.transaction() as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.status != SENDING:
+        if not outbox_store.record(session, row_id, values):
             return False
-        return _record(row, outgoing, outcome, svc.clock.now())
+    return values["status"] == SENT
 
 
-def _record(row: OutboxMessage, outgoing: Outgoing, outcome: SendOutcome, now: datetime) -> bool:
-    row.attempts = outgoing.attempts
-    row.sent_as = outgoing.sent_as
-    row.reply_token = outgoing.reply_token
+def _outcome_values(outgoing: Outgoing, outcome: SendOutcome, now: datetime) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "attempts": outgoing.attempts,
+        "sent_as": outgoing.sent_as,
+        "reply_token": outgoing.reply_token,
+    }
     if outcome.status == "sent":
-        row.status = SENT
-        row.sent_at = now
-        row.next_attempt_at = None
-        row.line_request_id = outcome.request_id
-        row.cost = len(row.recipients) if row.sent_as in ("push", "multicast") else 0
-        row.error = None
-        return True
-    if outcome.status == "retry" and row.attempts < outbox_store.MAX_DELIVERY_ATTEMPTS:
-        row.status = PENDING
-        row.next_attempt_at = now + RETRY_LATER * row.attempts
-        row.error = outcome.error
-        log.warning("outbox %s: LINE answered %s; will retry", row.id, outcome.http_status)
-        return False
-    row.status = DEAD
-    row.next_attempt_at = None
-    row.error = f"HTTP {outcome.http_status}: {outcome.error}"
+        paid = outgoing.sent_as in ("push", "multicast")
+        return values | {
+            "status": SENT,
+            "sent_at": now,
+            "next_attempt_at": None,
+            "line_request_id": outcome.request_id,
+            "cost": len(outgoing.recipients) if paid else 0,
+            "error": None,
+        }
+    if outcome.status == "retry" and outgoing.attempts < outbox_store.MAX_DELIVERY_ATTEMPTS:
+        log.warning("outbox %s: LINE answered %s; will retry", outgoing.id, outcome.http_status)
+        return values | {
+            "status": PENDING,
+            "next_attempt_at": now + RETRY_LATER * outgoing.attempts,
+            "error": outcome.error,
+        }
     log.error(
         "outbox %s (%s) dead-lettered: HTTP %s request-id %s: %s",
-        row.id,
-        row.purpose,
+        outgoing.id,
+        outgoing.purpose,
         outcome.http_status,
         outcome.request_id,
         outcome.error,
     )
-    return False
+    return values | {
+        "status": DEAD,
+        "next_attempt_at": None,
+        "error": f"HTTP {outcome.http_status}: {outcome.error}",
+    }
 
 
 def _send(svc: Services, row: Outgoing) -> SendOutcome:

@@ -33,9 +33,11 @@ DEFAULT_EMBEDDED_MEDIA_THREADS = 1
 # night's 50 events/s some five to eight are in flight at once across the processes.
 DEFAULT_LINE_SEND_THREADS = 16
 # With Redis, each web process answers chat events on this many threads of its own, right after
-# storing them (0: every event goes through Redis to a worker). Events beyond
-# WEB_EVENT_BACKLOG waiting in one web process go to the workers instead.
-DEFAULT_WEB_EVENT_THREADS = 2
+# storing them (0: every event goes through Redis to a worker). One is the default: handling an
+# event is mostly Python, so a second thread in the same process waits for the first and makes
+# each answer slower. Events beyond WEB_EVENT_BACKLOG waiting in one web process go to the
+# workers instead.
+DEFAULT_WEB_EVENT_THREADS = 1
 DEFAULT_WEB_EVENT_BACKLOG = 8
 
 

@@ -164,22 +164,72 @@ def due(session: Session, now: datetime, limit: int = 200) -> list[int]:
     )
 
 
-def claim(session: Session, row_id: int, now: datetime, hold_for: timedelta) -> bool:
-    """Take a due row for sending until now + hold_for; True when this caller has it.
+# What a sender needs of a row, returned by the claim itself.
+SENDING_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.kind,
+    OutboxMessage.purpose,
+    OutboxMessage.recipients,
+    OutboxMessage.messages,
+    OutboxMessage.reply_token,
+    OutboxMessage.reply_deadline,
+    OutboxMessage.retry_key,
+    OutboxMessage.attempts,
+)
+# Pushes that answer nobody's message: quiet hours hold them.
+_UNASKED_PUSH = (
+    OutboxMessage.kind.in_(("push", "multicast")),
+    OutboxMessage.inbox_event_id.is_(None),
+)
+
+
+def _due(row_id: int, now: datetime) -> tuple[Any, ...]:
+    return (
+        OutboxMessage.id == row_id,
+        OutboxMessage.status.in_((PENDING, SENDING)),
+        or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+    )
+
+
+def claim(
+    session: Session, row_id: int, now: datetime, hold_for: timedelta, *, quiet: bool = False
+) -> Any | None:
+    """Take a due row for sending until now + hold_for: its SENDING_COLUMNS when this caller
+    has it, else None. In quiet hours (quiet=True) a push that answers nobody is not taken.
 
     One conditional UPDATE, so of two senders (a worker and the sweep, or two threads on
     SQLite) exactly one wins, and nobody holds a transaction open while LINE answers."""
-    taken = session.execute(
+    conditions = list(_due(row_id, now))
+    if quiet:
+        conditions.append(~(_UNASKED_PUSH[0] & _UNASKED_PUSH[1]))
+    return session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == row_id,
-            OutboxMessage.status.in_((PENDING, SENDING)),
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-        )
+        .where(*conditions)
         .values(status=SENDING, next_attempt_at=now + hold_for)
+        .returning(*SENDING_COLUMNS)
+        .execution_options(synchronize_session=False)
+    ).first()
+
+
+def hold_until(session: Session, row_id: int, now: datetime, until: datetime) -> None:
+    """Quiet hours: a due push that answers nobody waits until `until`."""
+    session.execute(
+        update(OutboxMessage)
+        .where(*_due(row_id, now), *_UNASKED_PUSH)
+        .values(next_attempt_at=until)
         .execution_options(synchronize_session=False)
     )
-    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def record(session: Session, row_id: int, values: dict[str, Any]) -> bool:
+    """Write what LINE said about a row this caller claimed; False if it is no longer claimed."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def sent_cost_between(session: Session, start: datetime, end: datetime) -> int:
