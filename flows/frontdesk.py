@@ -118,7 +118,7 @@ class FrontDesk:
         if not ctx.line_user_id:
             return
         ctx.desk = self
-        ctx.account = accounts.ensure(ctx.session, ctx.line_user_id, ctx.now)
+        ctx.account = accounts.ensure(ctx.session, ctx.line_user_id, ctx.now, ctx.account)
         ident = identify(ctx.session, ctx.account)
         if ident is None or not ident.bound:
             if self.unbound is not None:

@@ -51,10 +51,9 @@ def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int], s
         if event is None or event.status != PENDING:
             return None, [], None
         lock_named(session, user_lock(event.source_id, event.webhook_event_id))
-        session.refresh(event)
-        if event.status != PENDING:
+        target = inbox_store.to_handle(session, event)
+        if target is None:
             return None, [], None
-        target = inbox_store.next_for_source(session, event.source_id, event)
         outbox = Outbox(session, now)
         try:
             with session.begin_nested():

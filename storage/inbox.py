@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import UTC
@@ -285,6 +285,35 @@ def next_for_source(session: Session, source_id: str | None, event: InboxEvent) 
         .limit(1)
     ).first()
     return earliest or event
+
+
+def to_handle(session: Session, event: InboxEvent) -> InboxEvent | None:
+    """With the user's lock held: the event to handle now (next_for_source's choice), or None
+    when this event is no longer pending (another process handled it meanwhile). One query
+    reads this event afresh and finds the user's earliest pending one."""
+    if event.source_id is None:
+        session.refresh(event)
+        return event if event.status == PENDING else None
+    earliest = (
+        select(InboxEvent.id)
+        .where(
+            InboxEvent.status == PENDING,
+            InboxEvent.source_id == event.source_id,
+            InboxEvent.attempts == 0,
+        )
+        .order_by(InboxEvent.occurred_at, InboxEvent.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.scalars(
+        select(InboxEvent)
+        .where(or_(InboxEvent.id == event.id, InboxEvent.id == earliest))
+        .execution_options(populate_existing=True)
+    ).all()
+    if event.status != PENDING:
+        return None
+    others = [r for r in rows if r.id != event.id]
+    return others[0] if others else event
 
 
 def mark_done(event: InboxEvent, now: datetime) -> None:
