@@ -54,7 +54,7 @@ class BackgroundSender:
         self._lock = threading.Lock()
         self._last: dict[str, Future[int]] = {}
 
-    def hand_over(self, outbox_ids: list[int], key: str) -> Future[int]:
+    def hand_over(self, outbox_ids: list[Sendable], key: str) -> Future[int]:
         with self._lock:
             before = self._last.get(key)
             future = self._pool.submit(self._send_after, before, outbox_ids)
@@ -62,13 +62,13 @@ class BackgroundSender:
         future.add_done_callback(lambda done: self._forget(key, done))
         return future
 
-    def _send_after(self, before: Future[int] | None, outbox_ids: list[int]) -> int:
+    def _send_after(self, before: Future[int] | None, outbox_ids: list[Sendable]) -> int:
         if before is not None:
             wait([before])
         try:
             return deliver_ids(self._svc, outbox_ids)
         except Exception:  # the rows stay pending: the sweep sends them
-            log.exception("sending outbox rows %s failed", outbox_ids)
+            log.exception("sending outbox rows %s failed", [_id(i) for i in outbox_ids])
             return 0
 
     def _forget(self, key: str, done: Future[int]) -> None:
@@ -100,8 +100,9 @@ def send_in_background(svc: Services, threads: int) -> None:
         svc.extras[SENDER] = BackgroundSender(svc, threads)
 
 
-def hand_over(svc: Services, outbox_ids: list[int], key: str) -> None:
-    """Send these rows: on the services' sending threads if they have them, otherwise now."""
+def hand_over(svc: Services, outbox_ids: list[Sendable], key: str) -> None:
+    """Send these rows (ids, or rows their sender already claimed): on the services' sending
+    threads if they have them, otherwise now."""
     sender: BackgroundSender | None = svc.extras.get(SENDER)
     if sender is None:
         deliver_ids(svc, outbox_ids)
@@ -116,12 +117,16 @@ def wait_for_sends(svc: Services) -> None:
         sender.drain()
 
 
-def deliver_ids(svc: Services, outbox_ids: list[int]) -> int:
+def deliver_ids(svc: Services, outbox_ids: list[Sendable]) -> int:
     sent = 0
-    for row_id in outbox_ids:
-        if _deliver_one(svc, row_id):
+    for item in outbox_ids:
+        if _deliver_one(svc, item) if isinstance(item, int) else _deliver_claimed(svc, item):
             sent += 1
     return sent
+
+
+def _id(item: Sendable) -> int:
+    return item if isinstance(item, int) else item.id
 
 
 @dataclass
@@ -154,6 +159,10 @@ class Outgoing:
         )
 
 
+# What a sender is handed: a row's id (it claims the row first), or a row already claimed.
+Sendable = int | Outgoing
+
+
 def claim_time(svc: Services) -> timedelta:
     """How long a sender keeps a row: all its tries at LINE's timeout, with room to spare."""
     tries = svc.settings.line_timeout_seconds * INLINE_TRIES + sum(BACKOFF_SECONDS)
@@ -173,6 +182,10 @@ def _deliver_one(svc: Services, row_id: int) -> bool:
                 outbox_store.hold_until(session, row_id, now, svc.rules.next_send_time(now))
             return False  # not due, already sent, or another sender took it first
         outgoing = Outgoing.of(claimed)
+    return _deliver_claimed(svc, outgoing)
+
+
+def _deliver_claimed(svc: Services, outgoing: Outgoing) -> bool:
     # 2. Talk to LINE with no transaction open.
     outcome = SendOutcome("retry")
     for attempt in range(INLINE_TRIES):
@@ -185,7 +198,7 @@ def _deliver_one(svc: Services, row_id: int) -> bool:
     # 3. Record what LINE said, in one statement.
     values = _outcome_values(outgoing, outcome, svc.clock.now())
     with svc.db.transaction() as session:
-        if not outbox_store.record(session, row_id, values):
+        if not outbox_store.record(session, outgoing.id, values):
             return False
     return values["status"] == SENT
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from runtime.services import Services, services
 from school.windows import effective_rules
 from storage import inbox as inbox_store
 from storage.db import lock_named, try_lock_named
-from storage.models.line import PENDING, InboxEvent, LineAccount, OutboxMessage
+from storage.models.line import PENDING, SENDING, InboxEvent, LineAccount, OutboxMessage
 from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -44,38 +45,65 @@ def process_event(event_id: int) -> None:
             return
 
 
-def _handle_next(svc: Services, event_id: int) -> tuple[int | None, list[int], str | None]:
+def _handle_next(
+    svc: Services, event_id: int
+) -> tuple[int | None, list[delivery.Sendable], str | None]:
     now = svc.clock.now()
-    with svc.db.sessions() as session, session.begin():
-        event = session.get(InboxEvent, event_id)
-        if event is None or event.status != PENDING:
-            return None, [], None
-        lock_named(session, user_lock(event.source_id, event.webhook_event_id))
-        target = inbox_store.to_handle(session, event)
+    target: InboxEvent | None = None
+    try:
+        with svc.db.sessions() as session, session.begin():
+            event = session.get(InboxEvent, event_id)
+            if event is None or event.status != PENDING:
+                return None, [], None
+            lock = user_lock(event.source_id, event.webhook_event_id)
+            lock_named(session, lock)
+            target = inbox_store.to_handle(session, event)
+            if target is None:
+                return None, [], None
+            handled, source, kind = target.id, target.source_id, target.event_type
+            # The answers are stored claimed by this process, which sends them right after the
+            # commit: no second transaction to claim them before LINE is called.
+            outbox = Outbox(session, now, claim_answers_for=delivery.claim_time(svc))
+            ctx = _context(svc, session, outbox, target)
+            router().dispatch(ctx, target.payload)
+            ctx.flush_replies()
+            inbox_store.mark_done(target, now)
+            session.flush()
+            created = [_sendable(session, row_id) for row_id in outbox.created or []]
+        return handled, created, source
+    except Exception as exc:
         if target is None:
-            return None, [], None
-        outbox = Outbox(session, now)
-        try:
-            with session.begin_nested():
-                ctx = _context(svc, session, outbox, target)
-                router().dispatch(ctx, target.payload)
-                ctx.flush_replies()
-                inbox_store.mark_done(target, now)
-        except Exception as exc:  # a handler bug must not lose the event: count and retry
-            status = inbox_store.record_failure(
-                session, target.id, f"{type(exc).__name__}: {exc}", now
-            )
-            target.enqueued_at = now
-            log.error(
-                "event %s (%s) failed: %s; now %s",
-                target.id,
-                target.event_type,
-                type(exc).__name__,
-                status,
-                exc_info=log.isEnabledFor(logging.DEBUG),
-            )
-            return None, [], None
-        return target.id, list(outbox.created or []), target.source_id
+            raise  # not the handler's: the event is untouched and the sweep hands it out again
+        # A handler bug must not lose the event: all it did is rolled back; count and retry.
+        _failed(svc, handled, kind, lock, exc, now)
+        return None, [], None
+
+
+def _sendable(session: Any, row_id: int) -> delivery.Sendable:
+    """A row this process claimed as it stored it goes to the sender whole; others by id."""
+    row = session.get(OutboxMessage, row_id)  # in the session already: no query
+    if row is not None and row.status == SENDING:
+        return delivery.Outgoing.of(row)
+    return row_id
+
+
+def _failed(
+    svc: Services, event_id: int, kind: str, lock: str, exc: Exception, now: datetime
+) -> None:
+    with svc.db.sessions() as session, session.begin():
+        lock_named(session, lock)
+        status = inbox_store.record_failure(session, event_id, f"{type(exc).__name__}: {exc}", now)
+        event = session.get(InboxEvent, event_id)
+        if event is not None:
+            event.enqueued_at = now
+    log.error(
+        "event %s (%s) failed: %s; now %s",
+        event_id,
+        kind,
+        type(exc).__name__,
+        status,
+        exc_info=log.isEnabledFor(logging.DEBUG),
+    )
 
 
 def _context(svc: Services, session: Any, outbox: Outbox, event: InboxEvent) -> Ctx:

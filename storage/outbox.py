@@ -30,6 +30,9 @@ class Outbox:
     session: Session
     now: datetime
     created: list[int] | None = None
+    # Answers to an event are stored already claimed for this long (jobs/delivery.py), when
+    # the process that stores them sends them straight after its commit.
+    claim_answers_for: timedelta | None = None
 
     def __post_init__(self) -> None:
         if self.created is None:
@@ -53,6 +56,7 @@ class Outbox:
     ) -> list[OutboxMessage]:
         """Answer an event: free while the token is fresh, a push otherwise."""
         rows = []
+        claimed = self.claim_answers_for is not None and inbox_event_id is not None
         for chunk in _chunks(messages, MAX_MESSAGES_PER_REQUEST):
             deadline = event_time + REPLY_TOKEN_FRESH_FOR if event_time and reply_token else None
             rows.append(
@@ -67,8 +71,12 @@ class Outbox:
                         reply_token=reply_token if deadline else None,
                         reply_deadline=deadline,
                         inbox_event_id=inbox_event_id,
-                        status=PENDING,
-                        next_attempt_at=self.now,
+                        status=SENDING if claimed else PENDING,
+                        next_attempt_at=(
+                            self.now + self.claim_answers_for
+                            if claimed and self.claim_answers_for
+                            else self.now
+                        ),
                     )
                 )
             )
