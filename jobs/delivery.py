@@ -142,6 +142,8 @@ class Outgoing:
     reply_deadline: datetime | None
     retry_key: str
     attempts: int
+    # When this sender's claim on the row lapses (it renews it before each further try).
+    claimed_until: datetime | None = None
     sent_as: str | None = None
 
     @classmethod
@@ -156,11 +158,19 @@ class Outgoing:
             row.reply_deadline,
             row.retry_key,
             row.attempts,
+            row.next_attempt_at,
         )
 
 
 # What a sender is handed: a row's id (it claims the row first), or a row already claimed.
 Sendable = int | Outgoing
+
+
+def first_try_time(svc: Services) -> timedelta:
+    """How long an answer stays claimed by the process that stored it: one try at LINE's
+    timeout, with room to spare. It renews the claim before any further try; if it died, the
+    sweep sends the row soon enough for its reply token to be still fresh."""
+    return timedelta(seconds=svc.settings.line_timeout_seconds) + CLAIM_MARGIN
 
 
 def claim_time(svc: Services) -> timedelta:
@@ -189,6 +199,8 @@ def _deliver_claimed(svc: Services, outgoing: Outgoing) -> bool:
     # 2. Talk to LINE with no transaction open.
     outcome = SendOutcome("retry")
     for attempt in range(INLINE_TRIES):
+        if attempt and not _renew(svc, outgoing):
+            return False  # the claim lapsed: the row is the sweep's now
         outcome = _send(svc, outgoing)
         outgoing.attempts += 1
         if outcome.status != "retry":
@@ -201,6 +213,16 @@ def _deliver_claimed(svc: Services, outgoing: Outgoing) -> bool:
         if not outbox_store.record(session, outgoing.id, values):
             return False
     return values["status"] == SENT
+
+
+def _renew(svc: Services, outgoing: Outgoing) -> bool:
+    now = svc.clock.now()
+    until = now + claim_time(svc)
+    with svc.db.transaction() as session:
+        if not outbox_store.renew(session, outgoing.id, outgoing.claimed_until, now, until):
+            return False
+    outgoing.claimed_until = until
+    return True
 
 
 def _outcome_values(outgoing: Outgoing, outcome: SendOutcome, now: datetime) -> dict[str, Any]:

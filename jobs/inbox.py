@@ -63,7 +63,7 @@ def _handle_next(
             handled, source, kind = target.id, target.source_id, target.event_type
             # The answers are stored claimed by this process, which sends them right after the
             # commit: no second transaction to claim them before LINE is called.
-            outbox = Outbox(session, now, claim_answers_for=delivery.claim_time(svc))
+            outbox = Outbox(session, now, claim_answers_for=delivery.first_try_time(svc))
             ctx = _context(svc, session, outbox, target)
             router().dispatch(ctx, target.payload)
             ctx.flush_replies()

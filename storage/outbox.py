@@ -183,6 +183,7 @@ SENDING_COLUMNS = (
     OutboxMessage.reply_deadline,
     OutboxMessage.retry_key,
     OutboxMessage.attempts,
+    OutboxMessage.next_attempt_at,
 )
 # Pushes that answer nobody's message: quiet hours hold them.
 _UNASKED_PUSH = (
@@ -217,6 +218,26 @@ def claim(
         .returning(*SENDING_COLUMNS)
         .execution_options(synchronize_session=False)
     ).first()
+
+
+def renew(
+    session: Session, row_id: int, held_until: datetime | None, now: datetime, until: datetime
+) -> bool:
+    """Keep a claim this caller still holds (it ends at held_until, later than now) until
+    `until`; False when it lapsed or another sender has the row since."""
+    if held_until is None or held_until <= now:
+        return False
+    done = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.next_attempt_at == held_until,
+        )
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def hold_until(session: Session, row_id: int, now: datetime, until: datetime) -> None:

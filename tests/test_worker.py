@@ -395,3 +395,75 @@ def test_message_logs_are_purged_after_their_keeping_period(
     with db.session() as s:
         assert s.scalars(select(InboxEvent)).all() == []
         assert s.scalars(select(OutboxMessage)).all() == []
+
+
+REPLY = "/v2/bot/message/reply"
+
+
+def test_an_answer_is_stored_claimed_and_leaves_without_a_second_claim(
+    chat: Any, db: Any, line: Any
+) -> None:
+    from sqlalchemy import event as sa_event
+
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    sa_event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        chat.post([ev.text_event("Uclaimed", "說明", platform=line)])
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", seen)
+    assert line.messages_for("Uclaimed")
+    assert [r.status for r in line.requests if r.path == REPLY] == [200]
+    # Stored claimed with the event; the only outbox statements after are LINE's answer.
+    inserts = [s for s in statements if s.startswith("INSERT INTO outbox_messages")]
+    claims = [s for s in statements if s.startswith("UPDATE outbox_messages") and "RETURNING" in s]
+    assert len(inserts) == 1 and claims == []
+    with db.session() as s:
+        row = s.scalars(select(OutboxMessage)).one()
+        assert (row.status, row.sent_as, row.cost) == (SENT, "reply", 0)
+
+
+def test_an_answer_whose_process_died_before_sending_goes_out_while_its_token_is_fresh(
+    chat: Any, db: Any, line: Any, clock: Any
+) -> None:
+    chat.post([ev.text_event("Udied", "說明", platform=line)], run=False)
+    chat.svc.queue.clear()
+    with db.session() as s:
+        event_id = s.scalars(select(InboxEvent.id)).one()
+    with chat.app.app_context():
+        handled, created, _ = inbox._handle_next(chat.svc, event_id)  # then the process dies
+    assert handled == event_id and len(created) == 1
+    with db.session() as s:
+        row = s.scalars(select(OutboxMessage)).one()
+        assert row.status == SENDING  # claimed by the process that stored it
+    assert delivery.deliver_due(chat.svc) == 0  # the sweep leaves a claim that still holds
+    assert line.messages_for("Udied") == []
+    clock.advance(delivery.first_try_time(chat.svc) + timedelta(seconds=1))
+    assert delivery.deliver_due(chat.svc) == 1
+    assert [d.kind for d in line.deliveries if d.to == "Udied"] == ["reply"] * len(
+        line.messages_for("Udied")
+    )  # still free: the claim lapsed well within the reply token's life
+
+
+def test_a_sender_whose_claim_lapsed_during_its_tries_leaves_the_row_to_the_sweep(
+    chat: Any, db: Any, line: Any, clock: Any
+) -> None:
+    chat.post([ev.text_event("Uslow", "說明", platform=line)], run=False)
+    chat.svc.queue.clear()
+    with db.session() as s:
+        event_id = s.scalars(select(InboxEvent.id)).one()
+    with chat.app.app_context():
+        _, created, _ = inbox._handle_next(chat.svc, event_id)
+    # LINE fails the first try (the reply, then the push it falls back to), and the wait
+    # before the next try outlasts the claim.
+    line.fail_next(REPLY, 500)
+    line.fail_next(PUSH, 500)
+    chat.svc.sleep = lambda seconds: clock.advance(delivery.first_try_time(chat.svc))
+    assert delivery.deliver_ids(chat.svc, created) == 0
+    tried = [r.status for r in line.requests if r.path in (REPLY, PUSH)]
+    assert tried == [500, 500]  # no second try
+    assert delivery.deliver_due(chat.svc) == 1  # the sweep sends it, once
+    assert len({d.request_id for d in line.deliveries if d.to == "Uslow"}) == 1
