@@ -426,16 +426,22 @@ def test_an_answer_is_stored_claimed_and_leaves_without_a_second_claim(
         assert (row.status, row.sent_as, row.cost) == (SENT, "reply", 0)
 
 
-def test_an_answer_whose_process_died_before_sending_goes_out_while_its_token_is_fresh(
-    chat: Any, db: Any, line: Any, clock: Any
-) -> None:
-    chat.post([ev.text_event("Udied", "說明", platform=line)], run=False)
+def _handled_not_sent(chat: Any, db: Any, line: Any, user: str) -> list[Any]:
+    """A 說明 handled and committed by a process that has not sent the answer yet."""
+    chat.post([ev.text_event(user, "說明", platform=line)], run=False)
     chat.svc.queue.clear()
     with db.session() as s:
         event_id = s.scalars(select(InboxEvent.id)).one()
     with chat.app.app_context():
-        handled, created, _ = inbox._handle_next(chat.svc, event_id)  # then the process dies
+        handled, created, _ = inbox._handle_next(chat.svc, event_id)
     assert handled == event_id and len(created) == 1
+    return created
+
+
+def test_an_answer_whose_process_died_before_sending_goes_out_while_its_token_is_fresh(
+    chat: Any, db: Any, line: Any, clock: Any
+) -> None:
+    _handled_not_sent(chat, db, line, "Udied")  # then the process dies
     with db.session() as s:
         row = s.scalars(select(OutboxMessage)).one()
         assert row.status == SENDING  # claimed by the process that stored it
@@ -451,12 +457,7 @@ def test_an_answer_whose_process_died_before_sending_goes_out_while_its_token_is
 def test_a_sender_whose_claim_lapsed_during_its_tries_leaves_the_row_to_the_sweep(
     chat: Any, db: Any, line: Any, clock: Any
 ) -> None:
-    chat.post([ev.text_event("Uslow", "說明", platform=line)], run=False)
-    chat.svc.queue.clear()
-    with db.session() as s:
-        event_id = s.scalars(select(InboxEvent.id)).one()
-    with chat.app.app_context():
-        _, created, _ = inbox._handle_next(chat.svc, event_id)
+    created = _handled_not_sent(chat, db, line, "Uslow")
     # LINE fails the first try (the reply, then the push it falls back to), and the wait
     # before the next try outlasts the claim.
     line.fail_next(REPLY, 500)
