@@ -266,31 +266,12 @@ def _dialect_insert(session: Session) -> Any:
     return insert
 
 
-def next_for_source(session: Session, source_id: str | None, event: InboxEvent) -> InboxEvent:
-    """The earliest pending event of the same user: a user's events are handled in order.
-
-    An event that already failed once waits for its retry on its own: the person's later
-    events do not queue behind it.
-    """
-    if source_id is None:
-        return event
-    earliest = session.scalars(
-        select(InboxEvent)
-        .where(
-            InboxEvent.status == PENDING,
-            InboxEvent.source_id == source_id,
-            InboxEvent.attempts == 0,
-        )
-        .order_by(InboxEvent.occurred_at, InboxEvent.id)
-        .limit(1)
-    ).first()
-    return earliest or event
-
-
 def to_handle(session: Session, event: InboxEvent) -> InboxEvent | None:
-    """With the user's lock held: the event to handle now (next_for_source's choice), or None
-    when this event is no longer pending (another process handled it meanwhile). One query
-    reads this event afresh and finds the user's earliest pending one."""
+    """With the user's lock held: the event to handle now, or None when this event is no longer
+    pending (another process handled it meanwhile). One query reads this event afresh and finds
+    the user's earliest pending one: a user's events are handled in order. An event that already
+    failed once waits for its retry on its own: the person's later events do not queue behind
+    it."""
     if event.source_id is None:
         session.refresh(event)
         return event if event.status == PENDING else None
