@@ -134,60 +134,44 @@ def _end_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
 # --- place and content ------------------------------------------------------------------------
 
 
-def _place_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
+def _ask(conv: Conversation, key: str, field: str, limit: int) -> list[dict[str, Any]]:
+    """Ask for a free-text field, showing what it holds now when the person is revising."""
     return [
-        m.text(
-            text("records.consult.ask_place", limit=consultations.PLACE_LIMIT)
-            + _current(conv, conv.data.get("place")),
-            quick=CANCEL_QUICK,
-        )
+        m.text(text(key, limit=limit) + _current(conv, conv.data.get(field)), quick=CANCEL_QUICK)
     ]
+
+
+def _fits(ctx: Ctx, value: str, limit: int, too_long: str) -> bool:
+    """Whether typed text can be kept; if not, the person is told why."""
+    if not value:
+        ctx.reply(m.text(text("records.consult.type_it")))
+        return False
+    # Characters as people count them (each Chinese character is one).
+    if len(value) > limit:
+        ctx.reply(m.text(text(too_long, limit=limit, n=len(value))))
+        return False
+    return True
+
+
+def _place_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
+    return _ask(conv, "records.consult.ask_place", "place", consultations.PLACE_LIMIT)
 
 
 def _place_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     place = " ".join(inp.text.split())
-    if not place:
-        ctx.reply(m.text(text("records.consult.type_it")))
-        return PLACE
-    if len(place) > consultations.PLACE_LIMIT:
-        ctx.reply(
-            m.text(
-                text(
-                    "records.consult.place_too_long", limit=consultations.PLACE_LIMIT, n=len(place)
-                )
-            )
-        )
+    if not _fits(ctx, place, consultations.PLACE_LIMIT, "records.consult.place_too_long"):
         return PLACE
     conv.data["place"] = place
     return _or_review(conv, CONTENT)
 
 
 def _content_prompt(ctx: Ctx, conv: Conversation) -> list[dict[str, Any]]:
-    return [
-        m.text(
-            text("records.consult.ask_content", limit=consultations.CONTENT_LIMIT)
-            + _current(conv, conv.data.get("content")),
-            quick=CANCEL_QUICK,
-        )
-    ]
+    return _ask(conv, "records.consult.ask_content", "content", consultations.CONTENT_LIMIT)
 
 
 def _content_run(ctx: Ctx, conv: Conversation, inp: Input) -> str:
     content = inp.text.strip()
-    if not content:
-        ctx.reply(m.text(text("records.consult.type_it")))
-        return CONTENT
-    # Characters as people count them (each Chinese character is one).
-    if len(content) > consultations.CONTENT_LIMIT:
-        ctx.reply(
-            m.text(
-                text(
-                    "records.consult.content_too_long",
-                    limit=consultations.CONTENT_LIMIT,
-                    n=len(content),
-                )
-            )
-        )
+    if not _fits(ctx, content, consultations.CONTENT_LIMIT, "records.consult.content_too_long"):
         return CONTENT
     conv.data["content"] = content
     return _or_review(conv, FILES)
