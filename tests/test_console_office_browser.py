@@ -95,6 +95,18 @@ class Page:
         ARTIFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"office-{name}-{self.size}.png"), full_page=True)
 
+    def fits(self) -> None:
+        """Nothing but a table's own scroll box is wider than the screen."""
+        overflow = self.page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 1, overflow
+
+    def look(self, name: str) -> None:
+        """The page fits the screen; keep a screenshot of it to look at."""
+        self.fits()
+        self.shot(name)
+
     def close(self) -> None:
         assert self.errors == [], self.errors
         self.context.close()

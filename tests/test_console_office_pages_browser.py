@@ -19,14 +19,6 @@ pytestmark = pytest.mark.usefixtures("offices")
 SIZES = ["phone", "pc"]
 
 
-def fits(page: Any) -> None:
-    """Nothing but a table's own scroll box is wider than the screen."""
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 1, overflow
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_students_page_graduates_a_class(
     app: Any,
@@ -37,14 +29,12 @@ def test_students_page_graduates_a_class(
 ) -> None:
     tab = Page(browser, app, server, "A001", size)
     page = tab.go("/console/students")
-    fits(page)
-    tab.shot("students")
+    tab.look("students")
     page.fill("#graduation input[name=classes]", "102")
     page.click("#preview-graduation")
     page.wait_for_selector("#graduation-preview")
     assert "畢業：3 位" in page.inner_text("#graduation-preview")
-    fits(page)
-    tab.shot("graduation-preview")
+    tab.look("graduation-preview")
     page.click("#confirm-graduation")
     page.wait_for_selector("#graduation .ok")
     assert "已辦理" in page.inner_text("#graduation .ok")
@@ -64,14 +54,12 @@ def test_events_and_teaching_pages(
     office = Page(browser, app, server, "A002", size)
     page = office.go("/console/events")
     assert "學生學習歷程訓練" in page.inner_text("main")
-    fits(page)
-    office.shot("events")
+    office.look("events")
     office.close()
     teacher = Page(browser, app, server, "T001", size)
     page = teacher.go("/console/teaching")
     assert page.locator("h1").count() == 1
-    fits(page)
-    teacher.shot("teaching")
+    teacher.look("teaching")
     teacher.close()
 
 
@@ -87,8 +75,7 @@ def test_retention_runs_with_its_progress_bar(
     tab = Page(browser, app, server, "A004", "phone")
     page = tab.go("/console/system")
     assert "將封存 1 位畢業生" in page.inner_text("#retention")
-    fits(page)
-    tab.shot("retention")
+    tab.look("retention")
     page.click("#run-retention")
     page.wait_for_selector("#job-progress")
     assert page.get_attribute("#job-progress", "value") == "0"
@@ -96,8 +83,7 @@ def test_retention_runs_with_its_progress_bar(
     page.reload()
     page.wait_for_selector("#job-progress[value='100']")
     assert "已封存 1 位" in page.inner_text("main")
-    fits(page)
-    tab.shot("retention-done")
+    tab.look("retention-done")
     tab.close()
 
 
@@ -112,12 +98,10 @@ def test_the_calendar_and_next_years_adoption(
     clock.set(datetime(2028, 6, 1, 10, 0, tzinfo=TAIPEI))
     tab = Page(browser, app, server, "A001", size)
     page = tab.go("/console/calendar?year=116")
-    fits(page)
-    tab.shot("calendar-116")
+    tab.look("calendar-116")
     page.click("text=由本學年推算下一學年度的期程")
     page.wait_for_selector("#draft-windows")
-    fits(page)
-    tab.shot("calendar-next")
+    tab.look("calendar-next")
     page.fill("input[name=s1_start]", "2028/09/01")
     page.click("#recheck")
     page.wait_for_selector("#draft-windows")
@@ -125,8 +109,7 @@ def test_the_calendar_and_next_years_adoption(
     page.wait_for_selector(".ok")
     assert "已採用" in page.inner_text(".ok")
     assert "117 學年度期程" in page.inner_text("h1")
-    fits(page)
-    tab.shot("calendar-adopted")
+    tab.look("calendar-adopted")
     tab.close()
 
 
@@ -139,13 +122,12 @@ def test_a_convener_names_their_designee(
 ) -> None:
     tab = Page(browser, app, server, "T003", size)  # 陳建宏, 數學's convener
     page = tab.go("/console/certification")
-    fits(page)
+    tab.fits()
     page.select_option("#my-designee select[name=staff_no]", "T002")
     page.click("#preview-own-designee")
     page.wait_for_selector("#proxy-preview")
     assert "數學 召集人 陳建宏，指定" in page.inner_text("#proxy-preview")
-    fits(page)
-    tab.shot("own-designee-preview")
+    tab.look("own-designee-preview")
     page.click("#confirm-proxy")
     page.wait_for_selector("main .ok")
     assert "林志明" in page.inner_text("main")
