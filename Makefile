@@ -27,6 +27,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 		echo "could not install chromium: the console's browser tests will skip (fail under CI)"
+	@# The screenshots (tests/artifacts/) are for people to look at: they need a Chinese font.
+	@fc-list :lang=zh-tw 2>/dev/null | grep -q . || \
+		(apt-get update -qq && apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1) || \
+		echo "could not install fonts-noto-cjk: screenshots will show boxes for Chinese text"
 
 test: install browser
 	$(BIN)/pytest
