@@ -208,9 +208,10 @@ async def _plain(send: Send, status: int) -> None:
 
 
 def answer_events_here(app: Flask, svc: Services) -> Callable[[], None] | None:
-    """With Redis, this web process answers chat events itself on a few threads, right after
-    the webhook stored them: no hop through Redis, no wait for a worker to take the job. Files
-    (the media queue), staff jobs, and events beyond the backlog still go to the workers.
+    """With Redis, this web process answers chat events itself on its own thread
+    (WEB_EVENT_THREADS), right after the webhook stored them: no hop through Redis, no wait
+    for a worker to take the job. Files (the media queue), staff jobs, and events beyond the
+    backlog still go to the workers.
     Returns what to run at shutdown: finish what was taken, send what was answered."""
     settings = svc.settings
     if not isinstance(svc.queue, RqJobQueue) or settings.web_event_threads < 1:
